@@ -1,0 +1,45 @@
+"""gridpatrol's Flask application: :func:`create_app` builds it, with no side effects."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app import admin, api, auth, cli, console, db, errors, i18n, tracing, vendor
+from app.auth import access
+from app.config import load_secret_key, read_environment
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from ``GRIDPATROL_*`` variables, or from ``test_config`` in tests."""
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    settings = read_environment() if test_config is None else {}
+    app.config.update(settings)
+    if test_config is not None:
+        app.config.update(read_environment({}))
+        app.config.update(test_config)
+    app.config["SECRET_KEY"] = load_secret_key(Path(app.instance_path),
+                                               app.config.get("SECRET_KEY"))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+    )
+    logging.getLogger("app").setLevel(logging.INFO)
+
+    tracing.init_app(app)
+    db.init_app(app)
+    i18n.init_app(app)
+    access.init_app(app)
+    errors.register_error_handlers(app)
+    vendor.init_app(app)
+    auth.init_app(app)
+    console.init_app(app)
+    admin.init_app(app)
+    api.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,121 @@
+"""Users, the signed-in user, and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api import bp
+from app.api.docs import Param, documented, parse_body
+from app.auth import users
+from app.auth.access import allow, any_role
+from app.db import get_session
+from app.models import User
+
+Role = Literal["admin", "dispatcher", "supervisor", "analyst", "viewer"]
+Locale = Literal["en", "zh_CN"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class NewUser(Strict):
+    username: str = Field(pattern=r"^[A-Za-z0-9_.-]{2,64}$")
+    password: str = Field(min_length=10, max_length=200)
+    role: Role
+    locale: Locale | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class UserChange(Strict):
+    role: Role | None = None
+    active: bool | None = None
+    locale: Locale | None = None
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class MyChange(Strict):
+    locale: Locale | None = None
+
+
+class NewToken(Strict):
+    label: str = Field(default="", max_length=120)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "role": user.role_name,
+            "locale": user.locale, "active": user.active,
+            "created_at": user.created_at.isoformat() if user.created_at else None}
+
+
+@bp.get("/me")
+@any_role
+@documented("The signed-in user", tag="users")
+def me() -> dict[str, Any]:
+    return user_json(current_user)
+
+
+@bp.patch("/me")
+@any_role
+@documented("Change one's own settings (language)", tag="users", body=MyChange)
+def change_me() -> dict[str, Any]:
+    change = parse_body(MyChange)
+    db = get_session()
+    users.update_user(db, current_user, **change.model_dump(exclude_unset=True))
+    db.commit()
+    return user_json(current_user)
+
+
+@bp.get("/users")
+@allow("admin")
+@documented("List users", tag="users")
+def list_users() -> dict[str, Any]:
+    rows = get_session().query(User).order_by(User.username).all()
+    return {"users": [user_json(u) for u in rows]}
+
+
+@bp.post("/users")
+@allow("admin")
+@documented("Create a user", tag="users", body=NewUser,
+            responses={201: "Created", 409: "User name taken"})
+def create_user() -> tuple[dict[str, Any], int]:
+    new = parse_body(NewUser)
+    db = get_session()
+    user = users.create_user(db, new.username, new.password, new.role, locale=new.locale,
+                             reason=new.reason)
+    db.commit()
+    return user_json(user), 201
+
+
+@bp.patch("/users/<username>")
+@allow("admin")
+@documented("Change a user's role, active flag, language or password", tag="users",
+            body=UserChange, params=(Param("username", "user name", location="path"),),
+            responses={200: "OK", 404: "No such user"})
+def change_user(username: str) -> dict[str, Any]:
+    change = parse_body(UserChange)
+    db = get_session()
+    user = users.get_user(db, username)
+    fields = change.model_dump(exclude_unset=True, exclude={"reason"})
+    users.update_user(db, user, reason=change.reason, **fields)
+    db.commit()
+    return user_json(user)
+
+
+@bp.post("/users/<username>/tokens")
+@allow("admin")
+@documented("Issue an API token for a user (shown once)", tag="users", body=NewToken,
+            params=(Param("username", "user name", location="path"),),
+            responses={201: "Created", 404: "No such user"})
+def create_token(username: str) -> tuple[dict[str, Any], int]:
+    new = parse_body(NewToken)
+    db = get_session()
+    token = users.issue_token(db, users.get_user(db, username), label=new.label,
+                              reason=new.reason)
+    db.commit()
+    return {"token": token, "username": username}, 201

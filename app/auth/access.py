@@ -1,0 +1,141 @@
+"""Who may call what: one access rule per endpoint, enforced before every request.
+
+Each view is decorated with :func:`allow` (named roles; admin is always included),
+:func:`any_role` (any signed-in user) or :func:`public`. An endpoint without a rule
+is refused (fail closed), and a test walks every role against every endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from app.db import get_session
+from app.errors import Forbidden, Unauthorized, wants_json
+from app.models import ROLE_NAMES, ApiToken, User
+
+from .security import hash_token
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+PUBLIC = "public"
+ANY_ROLE = "any_role"
+ACCESS_ATTR = "_gridpatrol_access"
+# Flask's own static view has no decorator to carry a rule.
+PUBLIC_ENDPOINTS = frozenset({"static"})
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+def allow(*roles: str) -> Callable[[F], F]:
+    """Let the named roles (and admin) call the view."""
+    unknown = set(roles) - set(ROLE_NAMES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    def decorate(view: F) -> F:
+        setattr(view, ACCESS_ATTR, frozenset({"admin", *roles}))
+        return view
+    return decorate
+
+
+def any_role(view: F) -> F:
+    setattr(view, ACCESS_ATTR, ANY_ROLE)
+    return view
+
+
+def public(view: F) -> F:
+    setattr(view, ACCESS_ATTR, PUBLIC)
+    return view
+
+
+def access_rule(app: Flask, endpoint: str) -> frozenset[str] | str | None:
+    """The rule of ``endpoint``: a set of roles, ANY_ROLE, PUBLIC, or None if missing."""
+    if endpoint in PUBLIC_ENDPOINTS:
+        return PUBLIC
+    view = app.view_functions.get(endpoint)
+    return getattr(view, ACCESS_ATTR, None)
+
+
+def roles_allowed(rule: frozenset[str] | str | None) -> frozenset[str]:
+    if rule in (PUBLIC, ANY_ROLE):
+        return frozenset(ROLE_NAMES)
+    return rule if isinstance(rule, frozenset) else frozenset()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = get_session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+@login_manager.request_loader
+def load_user_from_token(req: Any) -> User | None:
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    g.bearer_auth = True
+    token = header[len("Bearer "):].strip()
+    session = get_session()
+    row = session.execute(
+        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token),
+                                  ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if row is None or not row.user.active:
+        return None
+    now = datetime.now(UTC)
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+        row.last_used_at = now
+        session.commit()
+    return row.user
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> Any:
+    raise Unauthorized("Sign in, or send Authorization: Bearer <token>.")
+
+
+def enforce_access() -> Any:
+    """before_request: authenticate, check the endpoint's rule, then CSRF."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None  # 404/405 follow
+    rule = access_rule(current_app, endpoint)
+    if rule is None:
+        logger.error("endpoint %s has no access rule; refused", endpoint)
+        raise Forbidden("This endpoint has no access rule.")
+    # A bearer header must be valid even on public endpoints.
+    has_bearer = request.headers.get("Authorization", "").startswith("Bearer ")
+    authenticated = current_user.is_authenticated
+    if has_bearer and not authenticated:
+        raise Unauthorized("The API token is unknown, revoked or its user is inactive.")
+    if rule != PUBLIC:
+        if not authenticated:
+            if wants_json():
+                raise Unauthorized("Sign in, or send Authorization: Bearer <token>.")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if rule != ANY_ROLE and current_user.role_name not in rule:
+            raise Forbidden(f"Role {current_user.role_name!r} may not do this.")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("bearer_auth"):
+        csrf.protect()
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    csrf.init_app(app)
+    app.before_request(enforce_access)

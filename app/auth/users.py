@@ -1,0 +1,110 @@
+"""Repository of users and tokens; every change writes its audit row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.config import SUPPORTED_LOCALES
+from app.errors import Conflict, NotFound, Unprocessable
+from app.models import ROLE_NAMES, ApiToken, AuditEntry, User
+
+from .security import MIN_PASSWORD_LENGTH, hash_password, new_token
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def get_user(session: Session, username: str) -> User:
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}.", field="username")
+    return user
+
+
+def check_role(role: str) -> str:
+    if role not in ROLE_NAMES:
+        raise Unprocessable(f"Unknown role {role!r}; roles are {', '.join(ROLE_NAMES)}.",
+                            field="role")
+    return role
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Unprocessable(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
+                            field="password")
+    return password
+
+
+def check_locale(locale: str | None) -> str | None:
+    if locale is not None and locale not in SUPPORTED_LOCALES:
+        raise Unprocessable(f"Unknown language {locale!r}; choose {', '.join(SUPPORTED_LOCALES)}.",
+                            field="locale")
+    return locale
+
+
+def create_user(session: Session, username: str, password: str, role: str, *,
+                locale: str | None = None, reason: str | None = None) -> User:
+    check_role(role)
+    check_password(password)
+    check_locale(locale)
+    if find_user(session, username) is not None:
+        raise Conflict(f"A user named {username!r} exists already.", field="username")
+    user = User(username=username, password_hash=hash_password(password), role_name=role,
+                locale=locale)
+    session.add(user)
+    session.flush()
+    audit.record(session, "user.create", object_type="user", object_id=username,
+                 reason=reason, details={"role": role})
+    return user
+
+
+def update_user(session: Session, user: User, *, reason: str | None = None,
+                **changes: Any) -> User:
+    """Change role, active flag, locale or password; audits what changed (no secrets)."""
+    changed: dict[str, Any] = {}
+    if changes.get("role") is not None and changes["role"] != user.role_name:
+        changed["role"] = [user.role_name, check_role(changes["role"])]
+        user.role_name = changes["role"]
+    if changes.get("active") is not None and changes["active"] != user.active:
+        changed["active"] = [user.active, changes["active"]]
+        user.active = changes["active"]
+    if "locale" in changes and changes["locale"] != user.locale:
+        changed["locale"] = [user.locale, check_locale(changes["locale"])]
+        user.locale = changes["locale"]
+    if changes.get("password") is not None:
+        user.password_hash = hash_password(check_password(changes["password"]))
+        changed["password"] = "changed"
+    if changed:
+        audit.record(session, "user.update", object_type="user", object_id=user.username,
+                     reason=reason, details=changed)
+    return user
+
+
+def issue_token(session: Session, user: User, *, label: str = "",
+                reason: str | None = None) -> str:
+    token, digest = new_token()
+    row = ApiToken(user_id=user.id, token_hash=digest, label=label[:120])
+    session.add(row)
+    session.flush()
+    audit.record(session, "token.create", object_type="api_token", object_id=row.id,
+                 reason=reason, details={"user": user.username, "label": label})
+    return token
+
+
+def recent_login_failures(session: Session, *, username: str, client_addr: str | None,
+                          window_s: int) -> int:
+    """Failed sign-ins for this name or from this address within the window."""
+    since = datetime.now(UTC) - timedelta(seconds=window_s)
+    who = AuditEntry.object_id == username
+    if client_addr:
+        who = sa.or_(who, AuditEntry.client_addr == client_addr)
+    return session.execute(
+        sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "auth.login_failed", AuditEntry.at >= since, who)
+    ).scalar_one()

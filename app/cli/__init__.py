@@ -1,0 +1,24 @@
+"""The ``gridpatrol`` command: Flask's CLI with one command group per domain."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def init_app(app: Flask) -> None:
+    from app.cli import db, demo, serve, users
+
+    for command in (db.group, users.group, demo.group, serve.serve):
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from app import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    FlaskGroup(create_app=_create_app, name="gridpatrol",
+               help="gridpatrol: grid patrol and dispatch.")(prog_name="gridpatrol")

@@ -1,0 +1,129 @@
+"""Configuration read from ``GRIDPATROL_*`` environment variables.
+
+Every setting is declared once in :data:`SETTINGS` with its type, default and
+meaning; the README's configuration table is checked against this list by a test.
+Values are parsed strictly: junk raises :class:`ConfigError` at start-up, and so
+does an unknown ``GRIDPATROL_*`` variable (a typo must not be silently ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PREFIX = "GRIDPATROL_"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or cannot be parsed."""
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+def _parse_positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive integer, got {raw!r}")
+    return value
+
+
+def _parse_locale(raw: str) -> str:
+    if raw not in SUPPORTED_LOCALES:
+        raise ValueError(f"expected one of {', '.join(SUPPORTED_LOCALES)}, got {raw!r}")
+    return raw
+
+
+def _parse_url(raw: str) -> str:
+    if not raw.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        raise ValueError("expected a postgresql:// URL")
+    return raw.replace("postgres://", "postgresql://", 1)
+
+
+def _parse_text(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("must not be empty")
+    return raw
+
+
+SUPPORTED_LOCALES = ("en", "zh_CN")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", _parse_url, None,
+            "PostgreSQL/PostGIS URL the web app uses. Unset: the embedded cluster under "
+            "instance/pg (started by `gridpatrol db start`)."),
+    Setting("MIGRATION_DATABASE_URL", _parse_url, None,
+            "URL of the schema owner, for migrations and grants. Defaults to DATABASE_URL "
+            "(or the embedded cluster's owner role)."),
+    Setting("SECRET_KEY", _parse_text, None,
+            "Signs sessions and CSRF tokens. Unset: read from instance/secret_key, which "
+            "`make demo`/`make test` create once with random bytes."),
+    Setting("DEFAULT_LOCALE", _parse_locale, "en",
+            "Interface language when neither the user nor the browser chooses one (en, zh_CN)."),
+    Setting("LOGIN_MAX_FAILURES", _parse_positive_int, 5,
+            "Failed logins allowed per user name and per client address within the window."),
+    Setting("LOGIN_WINDOW_S", _parse_positive_int, 900,
+            "Length in seconds of the login rate-limiting window."),
+    Setting("SESSION_COOKIE_SECURE", _parse_bool, False,
+            "Send the session cookie over HTTPS only (set true behind TLS)."),
+    Setting("PG_PORT", _parse_positive_int, 5432,
+            "Port number of the embedded cluster (it listens on a unix socket only)."),
+    Setting("BIND", _parse_text, "127.0.0.1:5000",
+            "Address `gridpatrol serve` listens on."),
+    Setting("WORKERS", _parse_positive_int, 2,
+            "Worker processes of `gridpatrol serve`."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Parse every ``GRIDPATROL_*`` variable; raise :class:`ConfigError` on junk."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    for key, raw in environ.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX):]
+        setting = _BY_NAME.get(name)
+        if setting is None:
+            known = ", ".join(PREFIX + s.name for s in SETTINGS)
+            raise ConfigError(f"unknown setting {key}; known settings: {known}")
+        try:
+            values[name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+    return values
+
+
+def load_secret_key(instance_path: Path, configured: str | None) -> str:
+    """The configured secret, or the one in ``instance/secret_key``."""
+    if configured:
+        return configured
+    key_file = instance_path / "secret_key"
+    if key_file.is_file():
+        secret = key_file.read_text().strip()
+        if len(secret) >= 32:
+            return secret
+        raise ConfigError(f"{key_file} is shorter than 32 characters")
+    raise ConfigError(
+        f"no secret key: set {PREFIX}SECRET_KEY or run `make demo` once to create {key_file}"
+    )

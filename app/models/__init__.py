@@ -1,0 +1,8 @@
+"""SQLAlchemy models; the schema itself is built by Alembic migrations."""
+
+from app.models.audit import AuditEntry
+from app.models.auth import ROLE_NAMES, ApiToken, Role, User
+from app.models.base import Base
+from app.models.geo import Area
+
+__all__ = ["ROLE_NAMES", "ApiToken", "Area", "AuditEntry", "Base", "Role", "User"]

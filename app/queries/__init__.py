@@ -1,0 +1,1 @@
+"""Repository modules: the read queries behind pages and API endpoints."""

@@ -107,9 +107,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(exc: CSRFError) -> Any:
-        return error_response(400, "csrf_failed",
-                              _("The form has expired or was not sent by this site; "
-                                "reload the page and try again."))
+        return error_response(400, "csrf_failed", _(
+            "The form has expired or was not sent by this site; reload the page and try again."))
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(exc: IntegrityError) -> Any:
@@ -129,7 +128,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:
-        logger.exception("unhandled error in request %s", g.get("request_id"))
+        logger.error("unhandled error in request %s", g.get("request_id"), exc_info=exc)
         return error_response(500, "internal_error",
                               _("Internal error; it has been logged with request id %(id)s.",
                                 id=g.get("request_id", "-")))

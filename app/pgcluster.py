@@ -70,13 +70,13 @@ class Cluster:
 
         As root, the data must be reachable by the ``postgres`` user; when a parent
         folder of the checkout is closed to others (a ``mktemp -d`` folder, say) the
-        cluster lives in ``/var/tmp/gridpatrol-pg/<hash of the instance path>``.
+        cluster lives in ``/var/lib/gridpatrol/pg/<hash of the instance path>``.
         """
         preferred = instance_path.resolve() / "pg"
         if not _running_as_root() or _reachable_by_service_user(preferred.parent):
             return cls(preferred, port)
-        digest = hashlib.sha1(str(instance_path.resolve()).encode()).hexdigest()[:12]
-        return cls(Path("/var/tmp/gridpatrol-pg") / digest, port)
+        digest = hashlib.sha256(str(instance_path.resolve()).encode()).hexdigest()[:12]
+        return cls(Path("/var/lib/gridpatrol/pg") / digest, port)
 
     @property
     def data_dir(self) -> Path:

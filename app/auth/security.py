@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-TOKEN_PREFIX = "gp_"
+TOKEN_PREFIX = "gp_"  # noqa: S105 (a prefix, not a secret)
 MIN_PASSWORD_LENGTH = 10
 # Verified against when a user name is unknown, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))

@@ -1,0 +1,75 @@
+"""A live server on 127.0.0.1 and Debian's chromium driven by Playwright.
+
+Nothing here skips: a missing /usr/bin/chromium fails the tests (`make test` installs it).
+Every page a test opens is watched: a request to any host but the app fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from app.cli.demo import ensure_demo_users
+from app.db import engine, get_session
+from tests.conftest import DatabaseInfo, make_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def live_server(database: DatabaseInfo,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    app = make_app(database)
+    with app.app_context():
+        logins = ensure_demo_users(get_session(), tmp_path_factory.mktemp("demo") / "logins.json")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"url": f"http://127.0.0.1:{server.server_port}", "logins": logins, "app": app}
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        engine(app).dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: run `make test` to install it"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: dict[str, Any]) -> Iterator[Page]:
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    app_host = urlsplit(live_server["url"]).netloc
+    foreign: list[str] = []
+    page.on("request", lambda request: foreign.append(request.url)
+            if urlsplit(request.url).netloc not in (app_host, "") else None)
+    yield page
+    context.close()
+    assert foreign == [], f"requests left the machine: {foreign}"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

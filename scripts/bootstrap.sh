@@ -50,7 +50,7 @@ shopt -s nullglob
 for po in app/translations/*/LC_MESSAGES/messages.po; do
     mo="${po%.po}.mo"
     if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
-        .venv/bin/pybabel compile -q -i "$po" -o "$mo"
+        .venv/bin/pybabel compile -i "$po" -o "$mo" >/dev/null
     fi
 done
 

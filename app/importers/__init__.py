@@ -1,0 +1,1 @@
+"""Importers: read a file with gis/, validate, write everything in one transaction."""

@@ -1,0 +1,116 @@
+"""``gridpatrol import osm``: roads, road graph, buildings, POIs, cameras, land cover."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.importers.bulk import bump_version, frame_rows, raw_cursor, upsert
+from gis.osm import OsmExtract, ProgressCallback, read_osm
+
+ROAD_COLUMNS = ["osm_id", "highway", "name", "name_zh", "name_en", "ref", "oneway",
+                "maxspeed_kmh", "speed_kmh", "drivable", "walkable", "geom"]
+EDGE_COLUMNS = ["osm_way_id", "seq", "u", "v", "length_m", "travel_s", "oneway", "highway",
+                "name", "geom"]
+BUILDING_COLUMNS = ["osm_key", "building", "name", "height_m", "levels", "geom"]
+POI_COLUMNS = ["osm_key", "kind", "name", "name_zh", "name_en", "tags", "geom"]
+LANDCOVER_COLUMNS = ["osm_key", "kind", "name", "geom"]
+CAMERA_COLUMNS = ["osm_key", "source", "name", "kind", "azimuth_deg", "fov_deg", "height_m",
+                  "mount", "tags", "geom"]
+# OSM camera:type → our camera kinds
+CAMERA_KINDS = {"fixed": "fixed", "dome": "dome", "panning": "ptz", "ptz": "ptz"}
+
+
+@dataclass
+class ImportSummary:
+    file: str
+    written: dict[str, int]
+    found: dict[str, int]
+    skipped: dict[str, int] = field(default_factory=dict)
+    default_area: str | None = None
+
+
+def camera_frame(extract: OsmExtract) -> Any:
+    cameras = extract.cameras.copy()
+    if cameras.empty:
+        return cameras
+    cameras["source"] = "osm"
+    cameras["kind"] = [
+        "checkpoint" if t in ("ALPR", "alpr") else CAMERA_KINDS.get(str(k).lower(), "fixed")
+        for k, t in zip(cameras["camera_type"], cameras["surveillance_type"], strict=True)]
+    cameras["azimuth_deg"] = cameras["direction_deg"]
+    cameras["fov_deg"] = cameras["angle_deg"]
+    return cameras
+
+
+def write_extract(session: Session, extract: OsmExtract) -> dict[str, int]:
+    """Upsert everything in the session's transaction; the caller commits."""
+    written: dict[str, int] = {}
+    with raw_cursor(session) as cur:
+        written["roads"] = upsert(cur, "roads", extract.roads, ROAD_COLUMNS, key="osm_id")
+        edges = extract.road_edges
+        if not edges.empty:
+            way_ids = sorted({int(w) for w in edges["osm_way_id"]})
+            cur.execute("DELETE FROM road_edges WHERE osm_way_id = ANY(%s)", (way_ids,))
+        written["road_edges"] = _insert_edges(cur, edges)
+        buildings = extract.buildings
+        if not buildings.empty:
+            buildings = buildings.assign(levels=buildings["levels"].astype("Int64"))
+        written["buildings"] = upsert(cur, "buildings", buildings, BUILDING_COLUMNS,
+                                      key="osm_key")
+        written["pois"] = upsert(cur, "pois", extract.pois, POI_COLUMNS, key="osm_key")
+        written["landcover"] = upsert(cur, "landcover", extract.landcover, LANDCOVER_COLUMNS,
+                                      key="osm_key")
+        written["cameras"] = upsert(cur, "cameras", camera_frame(extract), CAMERA_COLUMNS,
+                                    key="osm_key")
+        bump_version(cur, "roads")
+    return written
+
+
+def _insert_edges(cur: Any, edges: Any) -> int:
+    if edges.empty:
+        return 0
+    columns = ", ".join(EDGE_COLUMNS)
+    with cur.copy(f"COPY road_edges ({columns}) FROM STDIN") as copy:
+        for row in frame_rows(edges, EDGE_COLUMNS):
+            copy.write_row(row)
+    return len(edges)
+
+
+def ensure_default_area(session: Session, name: str) -> str | None:
+    """With no area yet, one covering the imported roads (their convex hull + 100 m)."""
+    with raw_cursor(session) as cur:
+        cur.execute("SELECT count(*) FROM areas")
+        if cur.fetchone()[0]:  # type: ignore[index]
+            return None
+        cur.execute(
+            "INSERT INTO areas (name, kind, geom) SELECT %s, 'extent', "
+            "ST_Multi(ST_Buffer(ST_ConvexHull(ST_Collect(geom))::geography, 100)::geometry) "
+            "FROM roads HAVING count(*) > 0 RETURNING name", (name,))
+        row = cur.fetchone()
+    return str(row[0]) if row else None
+
+
+def import_osm(session: Session, path: Path, *, progress: ProgressCallback | None = None,
+               reason: str | None = None) -> ImportSummary:
+    """Read ``path`` fully, then write it; a bad file raises before anything is written."""
+    extract = read_osm(path, progress=progress)
+    if progress is not None:
+        progress("writing to PostGIS", sum(extract.counts().values()))
+    written = write_extract(session, extract)
+    area = ensure_default_area(session, _area_name(path))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    summary = ImportSummary(str(path), written, extract.counts(), dict(extract.skipped), area)
+    audit.record(session, "import.osm", object_type="file", object_id=path.name, reason=reason,
+                 details={"sha256": digest, "found": summary.found, "written": written,
+                          "skipped": summary.skipped, "default_area": area})
+    return summary
+
+
+def _area_name(path: Path) -> str:
+    return path.name.split(".")[0].replace("-", " ").replace("_", " ").title()

@@ -1,0 +1,440 @@
+"""Reading an OpenStreetMap extract (.osm.pbf or .osm XML) into GeoDataFrames.
+
+One pass with pyosmium (node locations cached, multipolygons assembled) gives roads
+(one row per way), the drivable road graph's edges (ways split at junctions), building
+footprints, points of interest, surveillance cameras and land cover for the basemap.
+Everything is in EPSG:4326; lengths are geodesic metres.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import shapely
+from pyproj import Geod
+from shapely.geometry import LineString, Point
+
+WGS84 = "EPSG:4326"
+_GEOD = Geod(ellps="WGS84")
+
+DRIVABLE = frozenset({
+    "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
+    "living_street", "service", "road", "motorway_link", "trunk_link", "primary_link",
+    "secondary_link", "tertiary_link",
+})
+WALK_ONLY = frozenset({"footway", "path", "pedestrian", "steps", "cycleway", "track",
+                       "bridleway", "corridor"})
+NOT_WALKABLE = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
+DEFAULT_SPEED_KMH = {
+    "motorway": 100.0, "trunk": 80.0, "primary": 60.0, "secondary": 50.0, "tertiary": 40.0,
+    "unclassified": 40.0, "residential": 30.0, "living_street": 10.0, "service": 15.0,
+    "road": 30.0, "motorway_link": 60.0, "trunk_link": 50.0, "primary_link": 40.0,
+    "secondary_link": 40.0, "tertiary_link": 30.0,
+}
+# Country-coded implicit limits (maxspeed=DE:urban …); the zone suffix decides.
+ZONE_SPEED_KMH = {"urban": 50.0, "rural": 100.0, "motorway": 130.0, "living_street": 7.0,
+                  "walk": 7.0, "trunk": 100.0, "zone30": 30.0, "zone20": 20.0}
+COMPASS = {name: i * 22.5 for i, name in enumerate(
+    ["N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
+     "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW"])}
+
+# kind → (key, values) that make a point of interest patrols care about
+POI_KINDS: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {
+    "school": (("amenity", frozenset({"school", "college", "university"})),),
+    "kindergarten": (("amenity", frozenset({"kindergarten", "childcare"})),),
+    "bank": (("amenity", frozenset({"bank", "bureau_de_change"})),),
+    "atm": (("amenity", frozenset({"atm"})),),
+    "hospital": (("amenity", frozenset({"hospital", "clinic"})),),
+    "market": (("amenity", frozenset({"marketplace"})),
+               ("shop", frozenset({"supermarket"}))),
+    "mall": (("shop", frozenset({"mall", "department_store"})),),
+    "bus_station": (("amenity", frozenset({"bus_station"})),
+                    ("highway", frozenset({"bus_stop"}))),
+    "rail_station": (("railway", frozenset({"station", "halt", "subway_entrance"})),),
+    "nightlife": (("amenity", frozenset({"bar", "pub", "nightclub", "karaoke_box"})),),
+    "fuel": (("amenity", frozenset({"fuel"})),),
+    "government": (("office", frozenset({"government"})),
+                   ("amenity", frozenset({"townhall", "police", "courthouse"}))),
+    "place_of_worship": (("amenity", frozenset({"place_of_worship"})),),
+}
+LANDCOVER_KINDS: dict[str, tuple[tuple[str, frozenset[str] | None], ...]] = {
+    "water": (("natural", frozenset({"water", "bay"})), ("waterway", frozenset({"riverbank"})),
+              ("landuse", frozenset({"reservoir", "basin"}))),
+    "park": (("leisure", frozenset({"park", "garden", "pitch", "playground"})),
+             ("landuse", frozenset({"grass", "recreation_ground", "village_green"}))),
+    "forest": (("landuse", frozenset({"forest"})), ("natural", frozenset({"wood", "scrub"}))),
+    "residential": (("landuse", frozenset({"residential"})),),
+    "commercial": (("landuse", frozenset({"commercial", "retail"})),),
+    "industrial": (("landuse", frozenset({"industrial", "railway"})),),
+    "farmland": (("landuse", frozenset({"farmland", "meadow", "orchard", "vineyard"})),),
+}
+ProgressCallback = Callable[[str, int], None]
+
+
+class OsmReadError(ValueError):
+    """The OSM file cannot be read (missing, corrupt or truncated)."""
+
+
+@dataclass
+class OsmExtract:
+    """What an OSM file holds for gridpatrol, every frame in EPSG:4326."""
+
+    roads: gpd.GeoDataFrame
+    road_edges: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    pois: gpd.GeoDataFrame
+    cameras: gpd.GeoDataFrame
+    landcover: gpd.GeoDataFrame
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def counts(self) -> dict[str, int]:
+        return {"roads": len(self.roads), "road_edges": len(self.road_edges),
+                "buildings": len(self.buildings), "pois": len(self.pois),
+                "cameras": len(self.cameras), "landcover": len(self.landcover)}
+
+
+# -- tag parsing -------------------------------------------------------------------------
+
+def parse_speed_kmh(raw: str | None) -> float | None:
+    """``maxspeed`` in km/h: '50', '30 mph', 'DE:urban', 'walk'; None if unusable."""
+    if not raw:
+        return None
+    value = raw.split(";")[0].strip().lower()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?", value)
+    if match:
+        speed = float(match.group(1))
+        speed = speed * 1.609344 if match.group(2) == "mph" else speed
+        return speed if 0 < speed <= 200 else None
+    zone = value.split(":")[-1]
+    return ZONE_SPEED_KMH.get(zone)
+
+
+def parse_direction_deg(raw: str | None) -> float | None:
+    """A camera direction in degrees clockwise from north: '135', 'SE', '90-180'."""
+    if not raw:
+        return None
+    value = raw.split(";")[0].strip().upper()
+    if value in COMPASS:
+        return COMPASS[value]
+    match = re.fullmatch(r"(-?\d+(?:\.\d+)?)(?:\s*-\s*(-?\d+(?:\.\d+)?))?", value)
+    if not match:
+        return None
+    start = float(match.group(1))
+    if match.group(2) is not None:  # a range: its middle, clockwise
+        end = float(match.group(2))
+        start = start + ((end - start) % 360) / 2
+    return start % 360
+
+
+def parse_metres(raw: str | None) -> float | None:
+    """A height such as '5', '5 m', '5.5m', "16'"; None if unusable."""
+    if not raw:
+        return None
+    value = raw.split(";")[0].strip().lower().replace(",", ".")
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(m|metres|meters|ft|')?", value)
+    if not match:
+        return None
+    metres = float(match.group(1))
+    return metres * 0.3048 if match.group(2) in ("ft", "'") else metres
+
+
+def oneway_direction(tags: dict[str, str]) -> int:
+    """+1 forward only, -1 backward only, 0 both ways."""
+    raw = tags.get("oneway", "").lower()
+    if raw in ("yes", "true", "1"):
+        return 1
+    if raw in ("-1", "reverse"):
+        return -1
+    if raw in ("no", "false", "0"):
+        return 0
+    if tags.get("junction") in ("roundabout", "circular") or tags.get("highway") in (
+            "motorway", "motorway_link"):
+        return 1
+    return 0
+
+
+def poi_kind(tags: dict[str, str]) -> str | None:
+    for kind, rules in POI_KINDS.items():
+        for key, values in rules:
+            if tags.get(key) in values:
+                return kind
+    return None
+
+
+def landcover_kind(tags: dict[str, str]) -> str | None:
+    for kind, rules in LANDCOVER_KINDS.items():
+        for key, values in rules:
+            if key in tags and (values is None or tags[key] in values):
+                return kind
+    return None
+
+
+def _names(tags: dict[str, str]) -> dict[str, str | None]:
+    return {"name": tags.get("name"),
+            "name_zh": tags.get("name:zh") or tags.get("name:zh-Hans"),
+            "name_en": tags.get("name:en")}
+
+
+# -- reading -----------------------------------------------------------------------------
+
+@dataclass
+class _Collector:
+    roads: list[dict[str, Any]] = field(default_factory=list)
+    road_refs: list[np.ndarray] = field(default_factory=list)
+    road_coords: list[np.ndarray] = field(default_factory=list)
+    buildings: list[dict[str, Any]] = field(default_factory=list)
+    pois: list[dict[str, Any]] = field(default_factory=list)
+    cameras: list[dict[str, Any]] = field(default_factory=list)
+    landcover: list[dict[str, Any]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def _is_camera(tags: dict[str, str]) -> bool:
+    return tags.get("man_made") == "surveillance" and tags.get(
+        "surveillance:type", "camera") in ("camera", "ALPR", "alpr")
+
+
+def _camera_row(key: str, tags: dict[str, str], point: Point,
+                skipped: Counter[str]) -> dict[str, Any]:
+    raw_direction = tags.get("camera:direction") or tags.get("direction")
+    direction = parse_direction_deg(raw_direction)
+    if raw_direction and direction is None:
+        skipped["camera direction not understood (camera kept, direction unknown)"] += 1
+    angle = parse_direction_deg(tags.get("camera:angle"))
+    return {
+        "osm_key": key, "name": tags.get("name"), "camera_type": tags.get("camera:type"),
+        "mount": tags.get("camera:mount"), "direction_deg": direction,
+        "angle_deg": angle, "height_m": parse_metres(tags.get("height")),
+        "zone": tags.get("surveillance:zone") or tags.get("surveillance"),
+        "surveillance_type": tags.get("surveillance:type"), "tags": tags, "geometry": point,
+    }
+
+
+def _read(path: Path, progress: ProgressCallback | None) -> _Collector:
+    out = _Collector()
+    wkb = osmium.geom.WKBFactory()
+    processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
+    seen = 0
+    for obj in processor:
+        seen += 1
+        if progress is not None and seen % 50_000 == 0:
+            progress("objects read", seen)
+        if not obj.tags:
+            continue
+        tags = {t.k: t.v for t in obj.tags}
+        if obj.is_node():
+            point = Point(obj.location.lon, obj.location.lat)
+            key = f"n{obj.id}"
+            if _is_camera(tags):
+                out.cameras.append(_camera_row(key, tags, point, out.skipped))
+            kind = poi_kind(tags)
+            if kind:
+                out.pois.append({"osm_key": key, "kind": kind, **_names(tags), "tags": tags,
+                                 "geometry": point})
+        elif obj.is_way():
+            highway = tags.get("highway")
+            if highway in DRIVABLE or highway in WALK_ONLY:
+                refs, coords = _longest_located_run(obj.nodes)
+                if len(refs) < len(obj.nodes):
+                    out.skipped["road cut at the edge of the extract (part kept)"
+                                if len(refs) >= 2 else
+                                "road with fewer than 2 nodes inside the extract"] += 1
+                if len(refs) < 2:
+                    continue
+                out.roads.append(_road_row(obj.id, tags))
+                out.road_refs.append(refs)
+                out.road_coords.append(coords)
+            if _is_camera(tags):  # a camera drawn as a way: use its first node
+                try:
+                    first = obj.nodes[0]
+                    out.cameras.append(_camera_row(f"w{obj.id}", tags,
+                                                   Point(first.lon, first.lat), out.skipped))
+                except (osmium.InvalidLocationError, IndexError):
+                    out.skipped["camera way without location"] += 1
+        elif obj.is_area():
+            _collect_area(obj, tags, wkb, out)
+    if progress is not None:
+        progress("objects read", seen)
+    return out
+
+
+def _longest_located_run(nodes: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Node ids and lon/lat of the longest run of nodes whose location is known."""
+    best: list[tuple[int, float, float]] = []
+    run: list[tuple[int, float, float]] = []
+    for node in nodes:
+        if node.location.valid():
+            run.append((node.ref, node.location.lon, node.location.lat))
+            continue
+        if len(run) > len(best):
+            best = run
+        run = []
+    if len(run) > len(best):
+        best = run
+    refs = np.array([r[0] for r in best], dtype=np.int64)
+    coords = np.array([(r[1], r[2]) for r in best], dtype=float).reshape(-1, 2)
+    return refs, coords
+
+
+def _collect_area(obj: Any, tags: dict[str, str], wkb: Any, out: _Collector) -> None:
+    building = tags.get("building")
+    kind = poi_kind(tags)
+    cover = landcover_kind(tags)
+    if not (building or kind or cover):
+        return
+    key = ("w" if obj.from_way() else "r") + str(obj.orig_id())
+    try:
+        geometry = shapely.from_wkb(wkb.create_multipolygon(obj))
+    except RuntimeError:
+        out.skipped["area that could not be assembled"] += 1
+        return
+    if geometry.is_empty:
+        out.skipped["empty area"] += 1
+        return
+    if not geometry.is_valid:
+        geometry = shapely.make_valid(geometry)
+        if geometry.geom_type != "MultiPolygon":
+            polygons = [g for g in getattr(geometry, "geoms", [geometry])
+                        if g.geom_type == "Polygon"]
+            if not polygons:
+                out.skipped["invalid area"] += 1
+                return
+            geometry = shapely.MultiPolygon(polygons)
+    if building and building != "no":
+        levels = parse_metres(tags.get("building:levels"))
+        out.buildings.append({
+            "osm_key": key, "building": building, "name": tags.get("name"),
+            "height_m": parse_metres(tags.get("height")),
+            "levels": int(levels) if levels is not None else None, "geometry": geometry})
+    if kind:
+        out.pois.append({"osm_key": key, "kind": kind, **_names(tags), "tags": tags,
+                         "geometry": geometry.representative_point()})
+    if cover and not building:
+        out.landcover.append({"osm_key": key, "kind": cover, "name": tags.get("name"),
+                              "geometry": geometry})
+
+
+def _road_row(way_id: int, tags: dict[str, str]) -> dict[str, Any]:
+    highway = tags["highway"]
+    drivable = highway in DRIVABLE and tags.get("access") not in ("no", "private")
+    maxspeed = parse_speed_kmh(tags.get("maxspeed"))
+    return {
+        "osm_id": way_id, "highway": highway, **_names(tags),
+        "ref": tags.get("ref"), "oneway": oneway_direction(tags) if drivable else 0,
+        "maxspeed_kmh": maxspeed,
+        "speed_kmh": maxspeed or DEFAULT_SPEED_KMH.get(highway, 5.0),
+        "drivable": drivable,
+        "walkable": highway not in NOT_WALKABLE and tags.get("foot") != "no",
+    }
+
+
+def geodesic_lengths_m(coords: np.ndarray) -> np.ndarray:
+    """Lengths in metres of the segments of a lon/lat polyline (WGS-84 ellipsoid)."""
+    _, _, dist = _GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    return np.asarray(dist, dtype=float)
+
+
+def split_into_edges(roads: list[dict[str, Any]], refs: list[np.ndarray],
+                     coords: list[np.ndarray]) -> list[dict[str, Any]]:
+    """Split drivable ways at junctions (nodes shared by two or more ways) into edges.
+
+    Each edge runs from ``u`` to ``v`` in the way's allowed direction (``oneway=-1``
+    ways are reversed), with geodesic ``length_m`` and ``travel_s`` at the way's speed.
+    """
+    drivable = [i for i, road in enumerate(roads) if road["drivable"]]
+    uses: Counter[int] = Counter()
+    for i in drivable:
+        uses.update(refs[i].tolist())
+    edges: list[dict[str, Any]] = []
+    for i in drivable:
+        road, way_refs, way_coords = roads[i], refs[i], coords[i]
+        if road["oneway"] == -1:
+            way_refs, way_coords = way_refs[::-1], way_coords[::-1]
+        seg_lengths = geodesic_lengths_m(way_coords)
+        cut = [0] + [j for j in range(1, len(way_refs) - 1) if uses[int(way_refs[j])] > 1] \
+            + [len(way_refs) - 1]
+        for seq, (a, b) in enumerate(zip(cut[:-1], cut[1:], strict=True)):
+            length = float(seg_lengths[a:b].sum())
+            if way_refs[a] == way_refs[b] and length == 0.0:
+                continue
+            edges.append({
+                "osm_way_id": road["osm_id"], "seq": seq,
+                "u": int(way_refs[a]), "v": int(way_refs[b]),
+                "length_m": length, "travel_s": length / (road["speed_kmh"] / 3.6),
+                "oneway": road["oneway"] != 0, "highway": road["highway"],
+                "name": road["name"], "geometry": LineString(way_coords[a:b + 1]),
+            })
+    return edges
+
+
+def _frame(rows: Iterable[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
+    rows = list(rows)
+    if not rows:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=WGS84),
+                                crs=WGS84)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
+
+
+def read_osm(path: str | Path, *, progress: ProgressCallback | None = None) -> OsmExtract:
+    """Read an ``.osm.pbf`` or ``.osm`` file.
+
+    Parameters
+    ----------
+    path
+        The extract; its format is told by its suffix.
+    progress
+        Called now and then with a phase name and a count.
+
+    Returns
+    -------
+    OsmExtract
+        Frames in EPSG:4326; ``skipped`` counts what was left out, by reason.
+
+    Raises
+    ------
+    OsmReadError
+        When the file is missing, empty, corrupt or truncated (nothing is returned).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise OsmReadError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise OsmReadError(f"{path}: the file is empty")
+    if not path.name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")):
+        raise OsmReadError(f"{path}: expected a .osm.pbf or .osm file")
+    try:
+        collected = _read(path, progress)
+    except RuntimeError as exc:  # libosmium's io/pbf/xml errors
+        raise OsmReadError(f"{path}: not a readable OSM file ({exc})") from None
+    if not (collected.roads or collected.buildings or collected.pois or collected.cameras):
+        raise OsmReadError(f"{path}: no roads, buildings, points of interest or cameras found")
+    if progress is not None:
+        progress("splitting roads at junctions", len(collected.roads))
+    edges = split_into_edges(collected.roads, collected.road_refs, collected.road_coords)
+    road_geoms = [LineString(c) for c in collected.road_coords]
+    roads = gpd.GeoDataFrame(collected.roads, geometry=road_geoms, crs=WGS84) \
+        if collected.roads else _frame([], ["osm_id"])
+    return OsmExtract(
+        roads=roads,
+        road_edges=_frame(edges, ["osm_way_id", "seq", "u", "v", "length_m", "travel_s"]),
+        buildings=_frame(collected.buildings, ["osm_key"]),
+        pois=_frame(collected.pois, ["osm_key", "kind"]),
+        cameras=_frame(collected.cameras, ["osm_key"]),
+        landcover=_frame(collected.landcover, ["osm_key", "kind"]),
+        skipped=collected.skipped,
+    )
+
+
+def bearing_deg(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Initial bearing in degrees clockwise from north (used for camera axes)."""
+    azimuth, _, _ = _GEOD.inv(lon1, lat1, lon2, lat2)
+    return float(azimuth) % 360 if not math.isnan(azimuth) else 0.0

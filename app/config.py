@@ -55,6 +55,13 @@ def _parse_text(raw: str) -> str:
     return raw
 
 
+def _parse_tile_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")) or not all(
+            part in raw for part in ("{z}", "{x}", "{y}")):
+        raise ValueError("expected an http(s) URL template with {z}, {x} and {y}")
+    return raw
+
+
 SUPPORTED_LOCALES = ("en", "zh_CN")
 
 
@@ -90,6 +97,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Address `gridpatrol serve` listens on."),
     Setting("WORKERS", _parse_positive_int, 2,
             "Worker processes of `gridpatrol serve`."),
+    Setting("ONLINE_TILES_URL", _parse_tile_url, None,
+            "An online raster tile layer offered beside the own basemap, e.g. OSM's or "
+            "Tianditu's ({z}/{x}/{y} template, with its key). Unset (default): none, and the "
+            "map makes no request off this server."),
+    Setting("ONLINE_TILES_ATTRIBUTION", _parse_text, None,
+            "Attribution shown for the online tile layer."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -23,13 +23,16 @@ def vendor_packages() -> frozenset[str]:
     return frozenset(manifest.get("dependencies", {}))
 
 
-@bp.get("/vendor/<path:package>/<path:filename>")
+@bp.get("/vendor/<path:subpath>")
 @public
-def asset(package: str, filename: str) -> Response:
-    """A file of an npm package named in package.json."""
-    if package not in current_app.extensions["gridpatrol_vendor"]:
-        abort(404)
-    return send_from_directory(ROOT / "node_modules" / package, filename, max_age=86400)
+def asset(subpath: str) -> Response:
+    """A file of an npm package named in package.json (scoped names included)."""
+    for package in current_app.extensions["gridpatrol_vendor"]:
+        if subpath.startswith(package + "/"):
+            filename = subpath[len(package) + 1:]
+            return send_from_directory(ROOT / "node_modules" / package, filename,
+                                       max_age=86400)
+    abort(404)
 
 
 def init_app(app: Flask) -> None:

@@ -3,8 +3,17 @@
 from app.models.audit import AuditEntry
 from app.models.auth import ROLE_NAMES, ApiToken, Role, User
 from app.models.base import Base
-from app.models.geo import (Area, Building, Camera, DataVersion, GridCell, Landcover, Poi,
-                            Road, RoadEdge)
+from app.models.geo import (
+                            Area,
+                            Building,
+                            Camera,
+                            DataVersion,
+                            GridCell,
+                            Landcover,
+                            Poi,
+                            Road,
+                            RoadEdge,
+)
 
 __all__ = ["ROLE_NAMES", "ApiToken", "Area", "AuditEntry", "Base", "Building", "Camera",
            "DataVersion", "GridCell", "Landcover", "Poi", "Road", "RoadEdge", "Role", "User"]

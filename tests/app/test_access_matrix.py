@@ -12,8 +12,8 @@ from app.auth.access import PUBLIC, access_rule, roles_allowed
 from app.models import ROLE_NAMES
 from tests.conftest import Accounts, bearer
 
-SAMPLE_VALUES = {"username": "nobody-here", "package": "leaflet", "filename": "dist/leaflet.css",
-                 "filename_static": "css/app.css"}
+SAMPLE_VALUES = {"username": "nobody-here", "subpath": "leaflet/dist/leaflet.css",
+                 "filename_static": "css/app.css", "code": "NO-SUCH-CELL"}
 
 
 def concrete_path(rule: str, endpoint: str) -> str:

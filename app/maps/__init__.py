@@ -1,0 +1,1 @@
+"""folium map builders; every script and style sheet is served by the app itself."""

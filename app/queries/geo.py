@@ -1,0 +1,144 @@
+"""Geographic reads: GeoJSON FeatureCollections built inside PostGIS, and name search."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.errors import Unprocessable
+
+MAX_FEATURES = 5000
+POI_KINDS = ("school", "kindergarten", "bank", "atm", "hospital", "market", "mall",
+             "bus_station", "rail_station", "nightlife", "fuel", "government",
+             "place_of_worship")
+
+
+@dataclass(frozen=True)
+class BBox:
+    west: float
+    south: float
+    east: float
+    north: float
+
+    @classmethod
+    def parse(cls, raw: str | None, *, required: bool = False) -> BBox | None:
+        if not raw:
+            if required:
+                raise Unprocessable("bbox is required: west,south,east,north in degrees.",
+                                    field="bbox")
+            return None
+        parts = raw.split(",")
+        try:
+            west, south, east, north = (float(p) for p in parts)
+        except ValueError:
+            raise Unprocessable(f"bbox must be four numbers west,south,east,north; got {raw!r}.",
+                                field="bbox") from None
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise Unprocessable("bbox must have west < east within ±180 and south < north "
+                                "within ±90.", field="bbox")
+        return cls(west, south, east, north)
+
+
+def parse_point(raw: str | None, field: str) -> tuple[float, float]:
+    """``LON,LAT`` in degrees."""
+    if not raw:
+        raise Unprocessable(f"{field} is required as LON,LAT.", field=field)
+    try:
+        lon, lat = (float(p) for p in raw.split(","))
+    except ValueError:
+        raise Unprocessable(f"{field} must be LON,LAT; got {raw!r}.", field=field) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise Unprocessable(f"{field} is outside ±180/±90 degrees.", field=field)
+    return lon, lat
+
+
+def parse_int(args: Mapping[str, str], name: str, *, default: int | None, low: int,
+              high: int) -> int:
+    raw = args.get(name)
+    if raw in (None, ""):
+        if default is None:
+            raise Unprocessable(f"{name} is required.", field=name)
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Unprocessable(f"{name} must be a whole number; got {raw!r}.", field=name) from None
+    if not low <= value <= high:
+        raise Unprocessable(f"{name} must be between {low} and {high}.", field=name)
+    return value
+
+
+def feature_collection(session: Session, table: str, properties: list[str], *,
+                       bbox: BBox | None = None, where: str = "TRUE",
+                       params: dict[str, Any] | None = None,
+                       limit: int = MAX_FEATURES) -> str:
+    """A GeoJSON FeatureCollection (text) of ``table``'s rows inside ``bbox``."""
+    params = dict(params or {})
+    conditions = [where]
+    if bbox is not None:
+        conditions.append("geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)")
+        params.update(w=bbox.west, s=bbox.south, e=bbox.east, n=bbox.north)
+    props = ", ".join(f"'{p}', {p}" for p in properties)
+    query = sa.text(f"""
+        WITH rows AS (
+            SELECT id, geom, {', '.join(properties)} FROM {table}
+            WHERE {' AND '.join(conditions)} ORDER BY id LIMIT :limit_plus_one
+        )
+        SELECT json_build_object(
+            'type', 'FeatureCollection',
+            'truncated', count(*) > :limit,
+            'features', coalesce(json_agg(json_build_object(
+                'type', 'Feature', 'id', id,
+                'geometry', ST_AsGeoJSON(geom, 6)::json,
+                'properties', json_build_object('id', id, {props}))
+            ) FILTER (WHERE rn <= :limit), '[]'::json))::text
+        FROM (SELECT *, row_number() OVER () AS rn FROM rows) numbered
+    """)  # noqa: S608 (table and columns are constants of this module's callers)
+    params.update(limit=limit, limit_plus_one=limit + 1)
+    return str(session.execute(query, params).scalar_one())
+
+
+def search_places(session: Session, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Roads and POIs whose name (any language) contains ``text``, best matches first."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = session.execute(sa.text("""
+        WITH hits AS (
+            SELECT 'road' AS kind, highway AS detail, name, name_zh, name_en,
+                   ST_LineInterpolatePoint(geom, 0.5) AS point,
+                   ST_Envelope(geom) AS extent,
+                   similarity(coalesce(name, '') || ' ' || coalesce(name_zh, '') || ' ' ||
+                              coalesce(name_en, ''), :q) AS score
+            FROM roads
+            WHERE (coalesce(name, '') || ' ' || coalesce(name_zh, '') || ' ' ||
+                   coalesce(name_en, '')) ILIKE :pattern
+            UNION ALL
+            SELECT 'poi', kind, name, name_zh, name_en, geom, geom,
+                   similarity(coalesce(name, '') || ' ' || coalesce(name_zh, '') || ' ' ||
+                              coalesce(name_en, ''), :q)
+            FROM pois
+            WHERE (coalesce(name, '') || ' ' || coalesce(name_zh, '') || ' ' ||
+                   coalesce(name_en, '')) ILIKE :pattern
+        ), ranked AS (
+            SELECT DISTINCT ON (kind, name, detail) * FROM hits
+            ORDER BY kind, name, detail, score DESC
+        )
+        SELECT kind, detail, name, name_zh, name_en, ST_X(point) AS lon, ST_Y(point) AS lat,
+               ST_XMin(extent), ST_YMin(extent), ST_XMax(extent), ST_YMax(extent)
+        FROM ranked ORDER BY score DESC, name LIMIT :limit
+    """), {"q": text, "pattern": pattern, "limit": limit}).all()
+    return [{"kind": r[0], "detail": r[1], "name": r[2], "name_zh": r[3], "name_en": r[4],
+             "lon": r[5], "lat": r[6], "bbox": [r[7], r[8], r[9], r[10]]} for r in rows]
+
+
+def map_bounds(session: Session) -> tuple[float, float, float, float] | None:
+    """West, south, east, north of the areas, else of the roads; None with no data."""
+    row = session.execute(sa.text("""
+        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+            SELECT coalesce((SELECT ST_Extent(geom) FROM areas),
+                            (SELECT ST_Extent(geom) FROM roads)) AS e) x
+        WHERE e IS NOT NULL""")).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])

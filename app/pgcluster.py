@@ -170,6 +170,7 @@ class Cluster:
                     sql.Identifier(name), sql.Identifier(OWNER_ROLE)))
         with psycopg.connect(self.conninfo(ADMIN_ROLE, name), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pgrouting")
             conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
                 sql.Identifier(name), sql.Identifier(APP_ROLE)))
 

@@ -58,6 +58,7 @@ def database() -> Iterator[DatabaseInfo]:
         test_url = base.set(database=name).render_as_string(hide_password=False)
         with psycopg.connect(test_url.replace("+psycopg", ""), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pgrouting")
         info = DatabaseInfo(name, test_url, test_url, admin, str(base.username))
         drop = admin
     else:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 from sqlalchemy.orm import Session
@@ -38,8 +39,11 @@ def read_areas(path: Path, *, name_field: str | None) -> tuple[gpd.GeoDataFrame,
                             field="crs")
     field_name = name_field or next((c for c in NAME_CANDIDATES if c in frame.columns), None)
     if field_name is None or field_name not in frame.columns:
-        text_columns = [c for c in frame.columns if c != "geometry" and frame[c].dtype == object]
-        raise Unprocessable(f"{path}: no name field {name_field or ''!r}; text columns are "
+        text_columns = [c for c in frame.columns
+                        if c != "geometry" and pd.api.types.is_string_dtype(frame[c])]
+        wanted = repr(name_field) if name_field else "(looked for " + ", ".join(
+            NAME_CANDIDATES) + ")"
+        raise Unprocessable(f"{path}: no name field {wanted}; text columns are "
                             f"{', '.join(text_columns) or 'none'} (use --name-field)",
                             field="name_field")
     frame = frame.to_crs(4326)

@@ -1,0 +1,119 @@
+"""Importing OSM extracts and boundaries into PostGIS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from app.db import get_session
+from app.importers.osm import import_osm
+from tests.conftest import SHARED_DATA
+
+LONDON = SHARED_DATA / "osm" / "london-central.osm.pbf"
+TABLES = ("roads", "road_edges", "buildings", "pois", "cameras", "landcover", "areas")
+
+
+def counts(connection: sa.Connection) -> dict[str, int]:
+    return {t: connection.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in TABLES}
+
+
+def test_import_then_reimport_updates_without_duplicates(runner: FlaskCliRunner,
+                                                         connection: sa.Connection) -> None:
+    first = runner.invoke(args=["import", "osm", str(LONDON), "--reason", "initial load"])
+    assert first.exit_code == 0, first.output
+    assert "roads          3,129 found     3,129 written" in first.output
+    assert "created the area 'London Central'" in first.output
+    after_first = counts(connection)
+    assert after_first == {"roads": 3129, "road_edges": 1604, "buildings": 2155, "pois": 442,
+                           "cameras": 23, "landcover": 235, "areas": 1}
+    connection.execute(sa.text("UPDATE roads SET name = 'renamed' WHERE osm_id = "
+                               "(SELECT min(osm_id) FROM roads)"))
+    second = runner.invoke(args=["import", "osm", str(LONDON)])
+    assert second.exit_code == 0, second.output
+    assert counts(connection) == after_first
+    assert connection.execute(sa.text("SELECT count(*) FROM roads WHERE name = 'renamed'")
+                              ).scalar_one() == 0
+    audit = connection.execute(sa.text(
+        "SELECT reason, details FROM audit_log WHERE action = 'import.osm' ORDER BY id")).all()
+    assert audit[0][0] == "initial load" and audit[0][1]["written"]["cameras"] == 23
+
+
+def test_a_truncated_file_changes_nothing(app: Flask, runner: FlaskCliRunner,
+                                          connection: sa.Connection, tmp_path: Path) -> None:
+    runner.invoke(args=["import", "osm", str(LONDON)])
+    before = counts(connection)
+    truncated = tmp_path / "porto.osm.pbf"
+    whole = (SHARED_DATA / "osm" / "porto.osm.pbf").read_bytes()
+    truncated.write_bytes(whole[: int(len(whole) * 0.9)])
+    result = runner.invoke(args=["import", "osm", str(truncated)])
+    assert result.exit_code != 0
+    assert "not a readable OSM file" in result.output
+    assert "the database was not changed" in result.output
+    assert counts(connection) == before
+
+
+def test_a_failure_while_writing_rolls_everything_back(app: Flask, connection: sa.Connection,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.importers.osm as importer
+
+    def broken_cameras(extract: object) -> object:
+        raise RuntimeError("disk full while writing cameras")
+
+    monkeypatch.setattr(importer, "camera_frame", broken_cameras)
+    before = counts(connection)
+    with app.app_context(), pytest.raises(RuntimeError, match="disk full"):
+        session = get_session()
+        try:
+            import_osm(session, LONDON)
+        finally:
+            session.rollback()
+    assert counts(connection) == before
+
+
+def test_boundary_import_keeps_good_rows_and_names_bad_ones(runner: FlaskCliRunner,
+                                                            connection: sa.Connection,
+                                                            tmp_path: Path) -> None:
+    square = [[[-0.2, 51.49], [-0.1, 51.49], [-0.1, 51.52], [-0.2, 51.52], [-0.2, 51.49]]]
+    east = [[[-0.1, 51.49], [-0.05, 51.49], [-0.05, 51.52], [-0.1, 51.52], [-0.1, 51.49]]]
+    features = [
+        {"type": "Feature", "properties": {"name": "West Station"},
+         "geometry": {"type": "Polygon", "coordinates": square}},
+        {"type": "Feature", "properties": {"name": "East Station"},
+         "geometry": {"type": "Polygon", "coordinates": east}},
+        {"type": "Feature", "properties": {"name": "A point"},
+         "geometry": {"type": "Point", "coordinates": [-0.1, 51.5]}},
+        {"type": "Feature", "properties": {"name": ""},
+         "geometry": {"type": "Polygon", "coordinates": east}},
+    ]
+    path = tmp_path / "stations.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    result = runner.invoke(args=["import", "boundary", str(path), "--kind", "station"])
+    assert result.exit_code == 0, result.output
+    assert "areas: 2 created, 0 updated" in result.output
+    assert "row 3 (A point): a Point, not a polygon" in result.output
+    assert "row 4: empty name" in result.output
+    rows = connection.execute(sa.text("SELECT name, kind FROM areas ORDER BY name")).all()
+    assert [tuple(r) for r in rows] == [("East Station", "station"), ("West Station", "station")]
+    again = runner.invoke(args=["import", "boundary", str(path)])
+    assert "areas: 0 created, 2 updated" in again.output
+
+
+def test_boundary_import_refuses_unusable_files(runner: FlaskCliRunner, tmp_path: Path,
+                                                connection: sa.Connection) -> None:
+    path = tmp_path / "bad.geojson"
+    path.write_text("{not json")
+    result = runner.invoke(args=["import", "boundary", str(path)])
+    assert result.exit_code != 0 and "not a readable" in result.output
+    nameless = tmp_path / "nameless.geojson"
+    nameless.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"label": "x"}, "geometry": {
+            "type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}]}))
+    result = runner.invoke(args=["import", "boundary", str(nameless)])
+    assert result.exit_code != 0 and "text columns are label" in result.output
+    assert connection.execute(sa.text("SELECT count(*) FROM areas")).scalar_one() == 0

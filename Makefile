@@ -11,7 +11,7 @@ setup:
 demo: setup
 	@$(GP) db start
 	@$(GP) db upgrade
-	@$(GP) demo load
+	@$(GP) demo load --area $(AREA)
 	@$(GP) serve
 
 test: setup lint typecheck unit

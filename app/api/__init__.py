@@ -8,6 +8,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from app.api import audit, geo, openapi, tiles, users  # noqa: F401  (register routes)
+    from app.api import audit, geo, openapi, routing, tiles, users  # noqa: F401
 
     app.register_blueprint(bp)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, request
+from pydantic import BaseModel, ConfigDict, Field
 
+from app import audit
 from app.api import bp
-from app.api.docs import Param, documented
-from app.auth.access import any_role
+from app.api.docs import Param, documented, parse_body
+from app.auth.access import allow, any_role
 from app.db import get_session
-from app.errors import Unprocessable
+from app.errors import NotFound, Unprocessable
 from app.queries.geo import POI_KINDS, BBox, feature_collection, search_places
 
 BBOX = Param("bbox", "west,south,east,north in degrees (WGS-84)")
@@ -99,3 +102,35 @@ def search() -> dict[str, Any]:
     if len(text) < 1 or len(text) > 100:
         raise Unprocessable("q must have 1 to 100 characters.", field="q")
     return {"results": search_places(get_session(), text)}
+
+
+class GridChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, max_length=200)
+    assigned_to: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@bp.patch("/grids/<code>")
+@allow("supervisor")
+@documented("Rename a grid cell or assign it (to a station, team or unit)", tag="map",
+            body=GridChange, params=(Param("code", "cell code", location="path"),),
+            responses={200: "The cell", 404: "No such cell"})
+def change_grid(code: str) -> dict[str, Any]:
+    change = parse_body(GridChange)
+    session = get_session()
+    fields = change.model_dump(exclude_unset=True, exclude={"reason"})
+    row = session.execute(sa.text("SELECT id, name, assigned_to FROM grid_cells WHERE code = :c"),
+                          {"c": code}).first()
+    if row is None:
+        raise NotFound(f"No grid cell {code!r}.", field="code")
+    before = {"name": row.name, "assigned_to": row.assigned_to}
+    after = {**before, **fields}
+    session.execute(sa.text("UPDATE grid_cells SET name = :name, assigned_to = :assigned_to "
+                            "WHERE id = :id"), {**after, "id": row.id})
+    audit.record(session, "grid.update", object_type="grid_cell", object_id=code,
+                 reason=change.reason,
+                 details={k: [before[k], after[k]] for k in fields if before[k] != after[k]})
+    session.commit()
+    return {"code": code, **after}

@@ -7,9 +7,10 @@ from flask.cli import FlaskGroup
 
 
 def init_app(app: Flask) -> None:
-    from app.cli import db, demo, imports, serve, users
+    from app.cli import db, demo, grids, imports, serve, users
 
-    for command in (db.group, users.group, imports.group, demo.group, serve.serve):
+    for command in (db.group, users.group, imports.group, grids.group, demo.group,
+                    serve.serve):
         app.cli.add_command(command)
 
 

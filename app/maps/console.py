@@ -11,7 +11,8 @@ from app.maps.offline import Script, offline_map, page_parts
 
 
 def console_map(bounds: tuple[float, float, float, float] | None, *,
-                online_tiles: dict[str, str] | None = None) -> dict[str, str]:
+                online_tiles: dict[str, str] | None = None, can_edit_grids: bool = False,
+                csrf_token: str = "") -> dict[str, str]:
     """Parts of the console map page. ``bounds`` is (west, south, east, north) in WGS-84."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True,
                        prefer_canvas=True, max_zoom=19)
@@ -26,11 +27,14 @@ def console_map(bounds: tuple[float, float, float, float] | None, *,
         },
         "search": "/api/v1/search",
         "online": online_tiles,
+        "canEditGrids": can_edit_grids,
+        "csrf": csrf_token,
         "labels": {
             "basemap": _("Basemap (own data)"), "areas": _("Areas"), "grids": _("Patrol grids"),
             "pois": _("Points of interest"), "cameras": _("Cameras"),
             "search": _("Search street or place"), "online": _("Online tiles"),
-            "noResults": _("Nothing found"),
+            "noResults": _("Nothing found"), "gridName": _("Name"),
+            "assignedTo": _("Assigned to"), "reason": _("Reason"), "save": _("Save"),
         },
     }
     fmap.add_child(Script(f"GridPatrolMap.init({{map}}, {json.dumps(config)});"))

@@ -130,8 +130,45 @@
     return control;
   }
 
+  /* Rename or assign a grid cell from its popup (PATCH /api/v1/grids/CODE, audited). */
+  function gridForm(feature, layer) {
+    var p = feature.properties;
+    var form = L.DomUtil.create("form", "gp-grid-form");
+    form.innerHTML = "<strong></strong><label><span></span><input name='name'></label>" +
+      "<label><span></span><input name='assigned_to'></label>" +
+      "<label><span></span><input name='reason'></label><button type='submit'></button>" +
+      "<p class='gp-error' role='alert'></p>";
+    var labels = form.querySelectorAll("label span");
+    form.querySelector("strong").textContent = p.code;
+    labels[0].textContent = CONFIG.labels.gridName;
+    labels[1].textContent = CONFIG.labels.assignedTo;
+    labels[2].textContent = CONFIG.labels.reason;
+    form.querySelector("button").textContent = CONFIG.labels.save;
+    form.name.value = p.name || "";
+    form.assigned_to.value = p.assigned_to || "";
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      fetch("/api/v1/grids/" + encodeURIComponent(p.code), {
+        method: "PATCH", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": CONFIG.csrf },
+        body: JSON.stringify({ name: form.name.value || null,
+                               assigned_to: form.assigned_to.value || null,
+                               reason: form.reason.value || null })
+      }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
+        .then(function (res) {
+          if (!res[0]) { form.querySelector(".gp-error").textContent = res[1].message; return; }
+          layer.refresh();
+          CONFIG.map.closePopup();
+        });
+    });
+    return form;
+  }
+  var CONFIG = {};
+
   window.GridPatrolMap = {
     init: function (map, config) {
+      CONFIG = config;
+      CONFIG.map = map;
       var base = basemap(config).addTo(map);
       var bases = {};
       bases[config.labels.basemap] = base;
@@ -147,6 +184,7 @@
         style: { color: "#5c6bc0", weight: 1, fillOpacity: 0.04 },
         onEachFeature: function (f, l) {
           l.bindTooltip(f.properties.name || f.properties.code);
+          if (config.canEditGrids) { l.bindPopup(function () { return gridForm(f, grids); }); }
         }
       }, 12);
       var pois = liveLayer(map, config.layers.pois, {

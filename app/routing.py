@@ -1,0 +1,88 @@
+"""The road graph of the serving process: built from ``road_edges`` on first use and
+rebuilt when the ``roads`` data version changes (an import in any process bumps it)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import geopandas as gpd
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app.errors import Unprocessable
+from app.queries.tiles import data_version
+from gis.routing import Isochrone, RoadGraph, Snap, TooFarFromRoad
+
+logger = logging.getLogger(__name__)
+EDGES_SQL = sa.text("SELECT id AS edge_id, u, v, length_m, travel_s, oneway, name, geom "
+                    "FROM road_edges")
+
+
+@dataclass
+class ServedGraph:
+    """The graph and its edges (indexed by ``edge_id``) as of one data version."""
+
+    version: int
+    graph: RoadGraph
+    edges: gpd.GeoDataFrame
+
+
+_lock = threading.Lock()
+
+
+def load_edges(session: Session) -> gpd.GeoDataFrame:
+    edges = gpd.read_postgis(EDGES_SQL, session.connection(), geom_col="geom")
+    return edges.rename_geometry("geometry")
+
+
+def road_graph(session: Session) -> ServedGraph:
+    """This process's graph, rebuilt if the roads changed since it was built."""
+    cache: dict[str, ServedGraph] = current_app.extensions.setdefault("gridpatrol_graph", {})
+    version = data_version(session, "roads")
+    cached = cache.get("graph")
+    if cached is not None and cached.version == version:
+        return cached
+    with _lock:
+        cached = cache.get("graph")
+        if cached is not None and cached.version == version:
+            return cached
+        edges = load_edges(session)
+        if edges.empty:
+            raise Unprocessable("There is no road graph yet: import an OSM extract first.",
+                                field="roads")
+        graph = RoadGraph.from_edges(edges)
+        logger.info("road graph v%s built: %d nodes, %d edges", version, graph.node_count,
+                    graph.edge_count)
+        served = ServedGraph(version, graph, edges.set_index("edge_id", drop=False))
+        cache["graph"] = served
+        return served
+
+
+def snap_or_422(graph: RoadGraph, lon: float, lat: float, field: str,
+                max_distance_m: float = 500.0) -> Snap:
+    try:
+        return graph.snap(lon, lat, max_distance_m=max_distance_m)
+    except TooFarFromRoad:
+        raise Unprocessable(f"{field} is more than {max_distance_m:g} m from any drivable road.",
+                            field=field) from None
+
+
+def isochrone_from_point(served: ServedGraph, snap: Snap, *, max_travel_s: float) -> tuple[
+        Isochrone, float]:
+    """Isochrone from a snapped point: leave the edge towards v (or u on a two-way edge,
+    whichever is nearer) and spend the rest of the budget from that node.
+
+    Returns the isochrone and the seconds spent reaching the start node, which callers
+    add to ``reached_s``.
+    """
+    edge = served.edges.loc[snap.edge_id]
+    to_v = (1.0 - snap.fraction) * float(edge["travel_s"])
+    to_u = snap.fraction * float(edge["travel_s"])
+    node, offset = (snap.v, to_v)
+    if not bool(edge["oneway"]) and to_u < to_v:
+        node, offset = (snap.u, to_u)
+    budget = max(0.0, max_travel_s - offset)
+    return served.graph.isochrone(node, max_travel_s=budget), offset

@@ -25,10 +25,9 @@ typecheck:
 unit:
 	.venv/bin/pytest
 
-# Re-extract translatable strings into the catalogues (then translate the new ones).
+# Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).
 messages:
-	.venv/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o app/translations/messages.pot .
-	.venv/bin/pybabel update -i app/translations/messages.pot -d app/translations
+	.venv/bin/python scripts/translations.py $(NEW)
 
 clean-instance:
 	-$(GP) db stop

@@ -308,18 +308,7 @@ def bd09_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
 # -- CRS checks ------------------------------------------------------------------------
 
 def require_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str = "input") -> pyproj.CRS:
-    """Return the CRS of ``gdf``, raising if it has none.
-
-    Parameters
-    ----------
-    gdf : geopandas.GeoDataFrame or geopandas.GeoSeries
-        Any frame or series of geometries.
-    what : str, optional
-        How to name the input in the error message.
-
-    Returns
-    -------
-    pyproj.CRS
+    """Return the CRS of ``gdf`` (named ``what`` in messages), raising if it has none.
 
     Raises
     ------

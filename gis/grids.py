@@ -77,63 +77,71 @@ _SQRT3 = math.sqrt(3.0)
 
 # -- lattices (numeric core, metres in a UTM zone) ---------------------------------------
 
-def square_cells_covering(bounds: tuple[float, float, float, float], *,
-                          cell_size_m: float) -> tuple[IntArray, IntArray]:
-    """List the square lattice cells whose extent meets a bounding box.
-
-    Parameters
-    ----------
-    bounds : (min_x, min_y, max_x, max_y)
-        Bounding box in metres in the lattice's (UTM) CRS.
-    cell_size_m : float
-        Side length of a cell, metres.
-
-    Returns
-    -------
-    (cols, rows) : tuple of numpy.ndarray of int64
-        Lattice indices; cell ``(c, r)`` spans ``[c, c+1) * cell_size_m`` east and
-        ``[r, r+1) * cell_size_m`` north.
-    """
+def _index_ranges(bounds: tuple[float, float, float, float], *, shape: GridShape,
+                  cell_size_m: float) -> tuple[range, range]:
     min_x, min_y, max_x, max_y = bounds
-    cols = np.arange(math.floor(min_x / cell_size_m), math.floor(max_x / cell_size_m) + 1)
-    rows = np.arange(math.floor(min_y / cell_size_m), math.floor(max_y / cell_size_m) + 1)
-    col_grid, row_grid = np.meshgrid(cols.astype(np.int64), rows.astype(np.int64))
-    return col_grid.ravel(), row_grid.ravel()
-
-
-def square_cell_polygons(cols: IntArray, rows: IntArray, *,
-                         cell_size_m: float) -> GeometryArray:
-    """Build square lattice cells as shapely polygons, coordinates in metres."""
-    x0 = cols * cell_size_m
-    y0 = rows * cell_size_m
-    return np.asarray(shapely.box(x0, y0, x0 + cell_size_m, y0 + cell_size_m), dtype=object)
-
-
-def hex_cells_covering(bounds: tuple[float, float, float, float], *,
-                       cell_size_m: float) -> tuple[IntArray, IntArray]:
-    """List the hexagonal lattice cells whose extent may meet a bounding box.
-
-    Parameters
-    ----------
-    bounds : (min_x, min_y, max_x, max_y)
-        Bounding box in metres in the lattice's (UTM) CRS.
-    cell_size_m : float
-        Distance across flats (east-west width) of a cell, metres.
-
-    Returns
-    -------
-    (cols, rows) : tuple of numpy.ndarray of int64
-        Odd-r offset indices of every cell meeting the box, plus a margin of a few cells
-        that do not (callers test intersection anyway).
-    """
-    min_x, min_y, max_x, max_y = bounds
+    if shape == "square":
+        return (range(math.floor(min_x / cell_size_m), math.floor(max_x / cell_size_m) + 1),
+                range(math.floor(min_y / cell_size_m), math.floor(max_y / cell_size_m) + 1))
     circumradius_m = cell_size_m / _SQRT3
     row_pitch_m = cell_size_m * _SQRT3 / 2.0
-    rows = np.arange(math.floor((min_y - circumradius_m) / row_pitch_m),
-                     math.ceil((max_y + circumradius_m) / row_pitch_m) + 1)
-    cols = np.arange(math.floor(min_x / cell_size_m) - 1, math.ceil(max_x / cell_size_m) + 1)
-    col_grid, row_grid = np.meshgrid(cols.astype(np.int64), rows.astype(np.int64))
+    return (range(math.floor(min_x / cell_size_m) - 1, math.ceil(max_x / cell_size_m) + 1),
+            range(math.floor((min_y - circumradius_m) / row_pitch_m),
+                  math.ceil((max_y + circumradius_m) / row_pitch_m) + 1))
+
+
+def cells_covering(bounds: tuple[float, float, float, float], *, shape: GridShape,
+                   cell_size_m: float) -> tuple[IntArray, IntArray]:
+    """List the lattice cells that may meet a bounding box.
+
+    Parameters
+    ----------
+    bounds : (min_x, min_y, max_x, max_y)
+        Bounding box in metres in the lattice's (UTM) CRS.
+    shape : {"square", "hex"}
+    cell_size_m : float
+        Side of a square, or distance across flats of a hexagon, metres.
+
+    Returns
+    -------
+    (cols, rows) : tuple of numpy.ndarray of int64
+        Lattice indices (see the module docstring) of every cell meeting the box; for
+        hexagons also a margin of cells that do not (callers test intersection anyway).
+    """
+    col_range, row_range = _index_ranges(bounds, shape=shape, cell_size_m=cell_size_m)
+    col_grid, row_grid = np.meshgrid(np.arange(col_range.start, col_range.stop, dtype=np.int64),
+                                     np.arange(row_range.start, row_range.stop, dtype=np.int64))
     return col_grid.ravel(), row_grid.ravel()
+
+
+def cell_polygons(cols: IntArray, rows: IntArray, *, shape: GridShape,
+                  cell_size_m: float) -> GeometryArray:
+    """Build lattice cells as shapely polygons, coordinates in metres in the UTM zone.
+
+    Parameters
+    ----------
+    cols, rows : numpy.ndarray of int
+        Lattice indices (see the module docstring).
+    shape : {"square", "hex"}
+    cell_size_m : float
+        Side of a square, or distance across flats of a hexagon, metres.
+
+    Returns
+    -------
+    numpy.ndarray of shapely.Polygon
+        Squares, or pointy-top hexagons with six vertices listed anticlockwise.
+    """
+    if shape == "square":
+        x0 = cols * cell_size_m
+        y0 = rows * cell_size_m
+        return np.asarray(shapely.box(x0, y0, x0 + cell_size_m, y0 + cell_size_m),
+                          dtype=object)
+    x, y = hex_cell_centres(cols, rows, cell_size_m=cell_size_m)
+    angles = np.radians([30.0, 90.0, 150.0, 210.0, 270.0, 330.0, 30.0])
+    circumradius_m = cell_size_m / _SQRT3
+    ring = np.stack([x[:, None] + circumradius_m * np.cos(angles),
+                     y[:, None] + circumradius_m * np.sin(angles)], axis=-1)
+    return np.asarray(shapely.polygons(ring), dtype=object)
 
 
 def hex_cell_centres(cols: IntArray, rows: IntArray, *,
@@ -143,17 +151,6 @@ def hex_cell_centres(cols: IntArray, rows: IntArray, *,
     x = (cols + (rows & 1) / 2.0) * cell_size_m
     y = rows * (cell_size_m * _SQRT3 / 2.0)
     return x.astype(np.float64), y.astype(np.float64)
-
-
-def hex_cell_polygons(cols: IntArray, rows: IntArray, *,
-                      cell_size_m: float) -> GeometryArray:
-    """Build pointy-top hexagonal lattice cells as shapely polygons, metres."""
-    x, y = hex_cell_centres(cols, rows, cell_size_m=cell_size_m)
-    angles = np.radians([30.0, 90.0, 150.0, 210.0, 270.0, 330.0, 30.0])
-    circumradius_m = cell_size_m / _SQRT3
-    ring = np.stack([x[:, None] + circumradius_m * np.cos(angles),
-                     y[:, None] + circumradius_m * np.sin(angles)], axis=-1)
-    return np.asarray(shapely.polygons(ring), dtype=object)
 
 
 def _size_label(cell_size_m: float) -> str:
@@ -172,7 +169,7 @@ def cell_codes(cols: IntArray, rows: IntArray, *, shape: GridShape, cell_size_m:
     Parameters
     ----------
     cols, rows : numpy.ndarray of int
-        Lattice indices (see the module docstring).
+        Lattice indices (see the module docstring); a negative index is written ``M0012``.
     shape : {"square", "hex"}
     cell_size_m : float
         Cell size in metres, as passed to the grid builder.
@@ -183,8 +180,8 @@ def cell_codes(cols: IntArray, rows: IntArray, *, shape: GridShape, cell_size_m:
     """
     letter, col_tag, row_tag = ("S", "E", "N") if shape == "square" else ("H", "C", "R")
     head = f"{code_prefix}{letter}{_size_label(cell_size_m)}-{zone}-{col_tag}"
-    return [f"{head}{_index_label(int(c))}-{row_tag}{_index_label(int(r))}"
-            for c, r in zip(cols, rows, strict=True)]
+    return [f"{head}{_index_label(c)}-{row_tag}{_index_label(r)}"
+            for c, r in zip(np.asarray(cols).tolist(), np.asarray(rows).tolist(), strict=True)]
 
 
 # -- geometry helpers ----------------------------------------------------------------------
@@ -244,25 +241,23 @@ def _check_areas(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _cells_in_area(area: Any, *, shape: GridShape, cell_size_m: float,
                    ) -> tuple[IntArray, IntArray, GeometryArray]:
-    covering = square_cells_covering if shape == "square" else hex_cells_covering
-    polygons = square_cell_polygons if shape == "square" else hex_cell_polygons
-    cols, rows = covering(area.bounds, cell_size_m=cell_size_m)
-    cells = polygons(cols, rows, cell_size_m=cell_size_m)
+    cols, rows = cells_covering(area.bounds, shape=shape, cell_size_m=cell_size_m)
+    cells = cell_polygons(cols, rows, shape=shape, cell_size_m=cell_size_m)
     shapely.prepare(area)
     hit = shapely.intersects(area, cells)
-    pieces = shapely.intersection(cells[hit], area)
-    return cols[hit], rows[hit], pieces
+    cols, rows, pieces = cols[hit], rows[hit], cells[hit]
+    # Only cells crossing the boundary need cutting; the rest are whole.
+    crossing = ~shapely.contains_properly(area, pieces)
+    pieces[crossing] = shapely.intersection(pieces[crossing], area)
+    odd = ~np.isin(shapely.get_type_id(pieces), [_POLYGON, _MULTIPOLYGON])
+    pieces[odd] = [_polygonal(piece) for piece in pieces[odd]]
+    return cols, rows, pieces
 
 
 def _candidate_count(bounds: tuple[float, float, float, float], *, shape: GridShape,
                      cell_size_m: float) -> int:
-    min_x, min_y, max_x, max_y = bounds
-    if shape == "square":
-        return ((math.floor(max_x / cell_size_m) - math.floor(min_x / cell_size_m) + 1)
-                * (math.floor(max_y / cell_size_m) - math.floor(min_y / cell_size_m) + 1))
-    row_pitch_m = cell_size_m * _SQRT3 / 2.0
-    return ((math.ceil(max_x / cell_size_m) - math.floor(min_x / cell_size_m) + 2)
-            * (math.ceil((max_y - min_y) / row_pitch_m) + 4))
+    col_range, row_range = _index_ranges(bounds, shape=shape, cell_size_m=cell_size_m)
+    return len(col_range) * len(row_range)
 
 
 def build_grid(areas: gpd.GeoDataFrame, *, shape: GridShape, cell_size_m: float,
@@ -328,45 +323,50 @@ def build_grid(areas: gpd.GeoDataFrame, *, shape: GridShape, cell_size_m: float,
             f"(limit {max_cells} cells); use a larger cell_size_m or smaller areas")
 
     cell_area_m2 = size_m**2 if shape == "square" else _SQRT3 / 2.0 * size_m**2
-    parts: list[pd.DataFrame] = []
-    for area_name, area in zip(projected["name"], projected.geometry, strict=True):
+    names = np.asarray([str(name) for name in projected["name"]], dtype=object)
+    name_rank = np.argsort(np.argsort(names, kind="stable"), kind="stable")
+    found: list[tuple[IntArray, IntArray, IntArray, GeometryArray]] = []
+    for rank, area in zip(name_rank, projected.geometry, strict=True):
         cols, rows, pieces = _cells_in_area(area, shape=shape, cell_size_m=size_m)
-        pieces = np.asarray([_polygonal(piece) for piece in pieces], dtype=object)
-        piece_area_m2 = shapely.area(pieces) if len(pieces) else np.empty(0)
-        keep = piece_area_m2 > SLIVER_FRACTION * cell_area_m2
-        parts.append(pd.DataFrame({"col": cols[keep], "row": rows[keep],
-                                   "area_name": str(area_name), "piece": pieces[keep],
-                                   "piece_m2": piece_area_m2[keep]}))
-    pieces_df = pd.concat(parts, ignore_index=True)
-    # Larger part first; parts equal to the square millimetre go to the first name.
-    pieces_df["rank_m2"] = pieces_df["piece_m2"].round(6)
-    pieces_df = pieces_df.sort_values(["row", "col", "rank_m2", "area_name"],
-                                      ascending=[True, True, False, True], kind="stable")
-    grouped = pieces_df.groupby(["row", "col"], sort=False)
-    if grouped.ngroups > max_cells:
+        keep = shapely.area(pieces) > SLIVER_FRACTION * cell_area_m2
+        found.append((cols[keep], rows[keep], np.full(keep.sum(), rank, dtype=np.int64),
+                      pieces[keep]))
+    cols, rows, owner_rank, geometries = _merge_shared_cells(
+        *(np.concatenate([part[i] for part in found]) for i in range(4)))
+    if len(cols) > max_cells:
         raise GridTooLargeError(
-            f"a {size_m:g} m {shape} grid over these areas has {grouped.ngroups} cells "
+            f"a {size_m:g} m {shape} grid over these areas has {len(cols)} cells "
             f"(limit {max_cells}); use a larger cell_size_m or smaller areas")
 
-    winners = grouped.head(1).reset_index(drop=True)
-    geometries = np.array(winners["piece"], dtype=object)
-    position = {key: i for i, key in enumerate(zip(winners["row"], winners["col"],
-                                                   strict=True))}
-    shared = pieces_df[pieces_df.duplicated(["row", "col"], keep=False)]
-    for key, group in shared.groupby(["row", "col"], sort=False):
-        geometries[position[key]] = _polygonal(shapely.union_all(group["piece"].to_numpy()))
-
-    cols = winners["col"].to_numpy(dtype=np.int64)
-    rows = winners["row"].to_numpy(dtype=np.int64)
     cells = gpd.GeoDataFrame(
-        {"code": cell_codes(cols, rows, shape=shape, cell_size_m=size_m, zone=zone,
-                            code_prefix=code_prefix),
-         "area_name": winners["area_name"].to_numpy(dtype=object),
+        {"code": pd.Series(cell_codes(cols, rows, shape=shape, cell_size_m=size_m,
+                                      zone=zone, code_prefix=code_prefix), dtype=str),
+         "area_name": pd.Series(names[np.argsort(names, kind="stable")][owner_rank],
+                                dtype=str),
          "area_m2": shapely.area(geometries).astype(np.float64)},
         geometry=gpd.GeoSeries(geometries, crs=crs), crs=crs)
     logger.debug("built %d %s cells of %g m over %d areas in UTM %s",
                  len(cells), shape, size_m, len(projected), zone)
     return cells.to_crs(WGS84)
+
+
+def _merge_shared_cells(cols: IntArray, rows: IntArray, owner_rank: IntArray,
+                        pieces: GeometryArray,
+                        ) -> tuple[IntArray, IntArray, IntArray, GeometryArray]:
+    """One row per lattice cell, sorted by (row, col): the union of its pieces, owned by
+    the area with the largest piece (to the square millimetre; ties: lowest rank)."""
+    if len(cols) == 0:
+        return cols, rows, owner_rank, pieces
+    piece_m2 = np.round(shapely.area(pieces), 6)
+    order = np.lexsort((owner_rank, -piece_m2, cols, rows))
+    cols, rows, owner_rank, pieces = cols[order], rows[order], owner_rank[order], pieces[order]
+    new_cell = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
+    starts = np.flatnonzero(new_cell)
+    ends = np.r_[starts[1:], len(cols)]
+    merged = pieces[starts].copy()
+    for k in np.flatnonzero(ends - starts > 1):
+        merged[k] = _polygonal(shapely.union_all(pieces[starts[k]:ends[k]]))
+    return cols[starts], rows[starts], owner_rank[starts], merged
 
 
 def build_square_grid(areas: gpd.GeoDataFrame, *, cell_size_m: float, code_prefix: str = "",

@@ -231,40 +231,46 @@ def _read(path: Path, progress: ProgressCallback | None) -> _Collector:
         if not obj.tags:
             continue
         tags = {t.k: t.v for t in obj.tags}
-        if obj.is_node():
-            point = Point(obj.location.lon, obj.location.lat)
-            key = f"n{obj.id}"
-            if _is_camera(tags):
-                out.cameras.append(_camera_row(key, tags, point, out.skipped))
-            kind = poi_kind(tags)
-            if kind:
-                out.pois.append({"osm_key": key, "kind": kind, **_names(tags), "tags": tags,
-                                 "geometry": point})
-        elif obj.is_way():
-            highway = tags.get("highway")
-            if highway in DRIVABLE or highway in WALK_ONLY:
-                refs, coords = _longest_located_run(obj.nodes)
-                if len(refs) < len(obj.nodes):
-                    out.skipped["road cut at the edge of the extract (part kept)"
-                                if len(refs) >= 2 else
-                                "road with fewer than 2 nodes inside the extract"] += 1
-                if len(refs) < 2:
-                    continue
-                out.roads.append(_road_row(obj.id, tags))
-                out.road_refs.append(refs)
-                out.road_coords.append(coords)
-            if _is_camera(tags):  # a camera drawn as a way: use its first node
-                try:
-                    first = obj.nodes[0]
-                    out.cameras.append(_camera_row(f"w{obj.id}", tags,
-                                                   Point(first.lon, first.lat), out.skipped))
-                except (osmium.InvalidLocationError, IndexError):
-                    out.skipped["camera way without location"] += 1
-        elif obj.is_area():
+        if isinstance(obj, osmium.osm.Node):
+            _collect_node(obj, tags, out)
+        elif isinstance(obj, osmium.osm.Way):
+            _collect_way(obj, tags, out)
+        elif isinstance(obj, osmium.osm.Area):
             _collect_area(obj, tags, wkb, out)
     if progress is not None:
         progress("objects read", seen)
     return out
+
+
+def _collect_node(node: osmium.osm.Node, tags: dict[str, str], out: _Collector) -> None:
+    point = Point(node.location.lon, node.location.lat)
+    key = f"n{node.id}"
+    if _is_camera(tags):
+        out.cameras.append(_camera_row(key, tags, point, out.skipped))
+    kind = poi_kind(tags)
+    if kind:
+        out.pois.append({"osm_key": key, "kind": kind, **_names(tags), "tags": tags,
+                         "geometry": point})
+
+
+def _collect_way(way: osmium.osm.Way, tags: dict[str, str], out: _Collector) -> None:
+    highway = tags.get("highway")
+    if highway in DRIVABLE or highway in WALK_ONLY:
+        refs, coords = _longest_located_run(way.nodes)
+        if len(refs) < len(way.nodes):
+            out.skipped["road cut at the edge of the extract (part kept)" if len(refs) >= 2
+                        else "road with fewer than 2 nodes inside the extract"] += 1
+        if len(refs) >= 2:
+            out.roads.append(_road_row(way.id, tags))
+            out.road_refs.append(refs)
+            out.road_coords.append(coords)
+    if _is_camera(tags):  # a camera drawn as a way: use its first node
+        try:
+            first = way.nodes[0]
+            out.cameras.append(_camera_row(f"w{way.id}", tags, Point(first.lon, first.lat),
+                                           out.skipped))
+        except (osmium.InvalidLocationError, IndexError):
+            out.skipped["camera way without location"] += 1
 
 
 def _longest_located_run(nodes: Any) -> tuple[np.ndarray, np.ndarray]:

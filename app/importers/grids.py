@@ -26,7 +26,8 @@ class GridResult:
 
 def load_areas(session: Session, name: str | None) -> gpd.GeoDataFrame:
     areas = gpd.read_postgis(
-        sa.text("SELECT id, name, geom FROM areas WHERE CAST(:name AS text) IS NULL OR name = :name"),
+        sa.text("SELECT id, name, geom FROM areas "
+                "WHERE CAST(:name AS text) IS NULL OR name = :name"),
         session.connection(), geom_col="geom", params={"name": name})
     if areas.empty:
         raise Unprocessable(f"No area named {name!r}." if name else

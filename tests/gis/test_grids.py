@@ -238,6 +238,24 @@ def test_refuses_non_polygons_and_bad_tables() -> None:
                          cell_size_m=500)
 
 
+def test_an_area_smaller_than_a_sliver_gives_an_empty_grid() -> None:
+    speck = shapely.box(X0 + 10, Y0 + 10, X0 + 10.1, Y0 + 10.1)
+    cells = grids.build_hex_grid(areas_from_utm(S=speck), cell_size_m=500)
+    assert cells.empty and cells.crs.to_epsg() == 4326
+    assert list(cells.columns) == ["code", "area_name", "area_m2", "geometry"]
+    assert cells["code"].dtype == cells["area_name"].dtype == pd.Series(["x"]).dtype
+
+
+def test_refuses_areas_without_geometry() -> None:
+    areas = areas_from_utm(A=RECTANGLE, B=shapely.box(X0, Y0, X0 + 1, Y0 + 1))
+    areas.loc[1, "geometry"] = None
+    with pytest.raises(InvalidGeometryError, match="'B'"):
+        grids.build_square_grid(areas, cell_size_m=500)
+    areas.loc[1, "geometry"] = shapely.Polygon()
+    with pytest.raises(InvalidGeometryError, match="'B'"):
+        grids.build_square_grid(areas, cell_size_m=500)
+
+
 def test_refuses_a_grid_with_too_many_cells() -> None:
     with pytest.raises(GridTooLargeError, match="limit 200000"):
         grids.build_square_grid(areas_from_utm(A=RECTANGLE), cell_size_m=1)

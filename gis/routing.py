@@ -1,0 +1,729 @@
+"""In-memory road graph: directed, oneway-aware, travel time from speed.
+
+`RoadGraph.from_edges` takes road edges in EPSG:4326 (one row per OSM way piece, cost in
+seconds) and answers the questions dispatch asks: how long from one incident to every unit
+(`travel_times_from`), a many-to-many table for planning (`travel_time_table`), a drivable
+route with its geometry (`route`), what is reachable within a time (`isochrone`), and where a
+point meets the road (`snap`, plus the point-level helpers built on it).
+
+Engine, chosen by measurement (benchmarks/routing_engines.py, benchmarks/README.md):
+
+* one-to-many and tables run on a *core contraction hierarchy*: nodes whose contraction
+  adds no more shortcuts than it removes arcs (dead ends, chains, most simple crossings)
+  are contracted at build time; the rest, the core, is kept as a plain graph. A query is
+  one scipy Dijkstra per source over upward arcs plus the core, then a vectorised minimum
+  over each target's precomputed downward cone. Shortcuts are only omitted when an
+  existing direct arc is no longer, so answers are exact (equal to a plain Dijkstra up to
+  float summation order);
+* routes and isochrones run a plain scipy Dijkstra on the original arcs, bounded by the
+  route's travel time (found first in the hierarchy) or by the isochrone's time limit.
+
+All coordinates handed in and out are lon/lat in EPSG:4326; distances, snapping and buffers
+are computed in the graph's local UTM zone; times are in seconds.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from shapely.ops import substring
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("edge_id", "u", "v", "length_m", "travel_s", "oneway", "name", "geometry")
+_SOURCE_CHUNK = 64  # sources per Dijkstra batch: bounds the dense (chunk x nodes) result
+_FloatArray = npt.NDArray[np.float64]
+_IntArray = npt.NDArray[np.int64]
+
+
+class GraphError(ValueError):
+    """The road edges or a query against them are not usable."""
+
+
+class UnknownNode(GraphError):
+    """A node id is not in the graph."""
+
+
+class NoRoute(GraphError):
+    """The target cannot be reached from the source (oneways, a disconnected part)."""
+
+
+class TooFarFromRoad(GraphError):
+    """No road edge lies within the allowed snapping distance of a point."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """A drivable route.
+
+    Attributes
+    ----------
+    eta_s : float
+        Travel time in seconds.
+    distance_m : float
+        Length in metres (from the edges' ``length_m``).
+    node_ids : list of int
+        OSM node ids in travel order.
+    edge_ids : list of int
+        Edge ids in travel order; for point-to-point routes the first and last edges are
+        the (partially driven) edges the points were snapped to.
+    geometry : shapely.LineString
+        Lon/lat (EPSG:4326) in travel order; edges driven v->u are reversed.
+    """
+
+    eta_s: float
+    distance_m: float
+    node_ids: list[int]
+    edge_ids: list[int]
+    geometry: LineString
+
+
+@dataclass(frozen=True)
+class Isochrone:
+    """What can be reached from a node within ``max_travel_s`` seconds.
+
+    Attributes
+    ----------
+    max_travel_s : float
+        The time limit in seconds.
+    edges : pandas.DataFrame
+        One row per reachable edge: ``edge_id``, ``reached_s`` (seconds at which the edge
+        is first entered, from u or, if two-way, from v) and ``fully_reachable`` (every
+        point of the edge is reached within the limit), sorted by ``reached_s``.
+    polygon : shapely.Polygon or shapely.MultiPolygon
+        Lon/lat (EPSG:4326): the reachable parts of the edges (partial edges cut at the
+        point the limit is hit) and the source node, simplified by ``buffer_m / 8``,
+        buffered by ``buffer_m`` metres in the graph's UTM zone and dissolved. A road corridor, not a convex or concave hull:
+        blocks between reachable streets are only covered where buffers meet.
+    """
+
+    max_travel_s: float
+    edges: pd.DataFrame
+    polygon: Polygon | MultiPolygon
+
+
+@dataclass(frozen=True)
+class Snap:
+    """The point on the road network nearest to a given point.
+
+    Attributes
+    ----------
+    edge_id, u, v : int
+        The nearest edge and its end nodes (its geometry runs from u to v).
+    distance_m : float
+        Distance in metres from the given point to the road (measured in UTM).
+    fraction : float
+        Position along the edge from u, 0..1, as a share of its length in UTM.
+    lon, lat : float
+        The snapped point, EPSG:4326.
+    """
+
+    edge_id: int
+    u: int
+    v: int
+    distance_m: float
+    fraction: float
+    lon: float
+    lat: float
+
+
+class RoadGraph:
+    """A directed road graph with exact shortest travel times.
+
+    Build it with `RoadGraph.from_edges`. Node ids are the edges' ``u``/``v`` (OSM node
+    ids); an edge with ``oneway`` False can be driven both ways at the same cost.
+    """
+
+    def __init__(self, edges: gpd.GeoDataFrame) -> None:
+        _check_edges(edges)
+        geoms = np.asarray(edges.geometry.to_numpy(), dtype=object)
+        u_ids = edges["u"].to_numpy(dtype=np.int64)
+        v_ids = edges["v"].to_numpy(dtype=np.int64)
+        starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
+        ends = shapely.get_coordinates(shapely.get_point(geoms, -1))
+        node_ids, first = np.unique(np.concatenate([u_ids, v_ids]), return_index=True)
+        lonlat = np.concatenate([starts, ends])[first]
+
+        self._node_ids: _IntArray = node_ids
+        self._node_lon: _FloatArray = lonlat[:, 0].copy()
+        self._node_lat: _FloatArray = lonlat[:, 1].copy()
+        self._edge_ids: _IntArray = edges["edge_id"].to_numpy(dtype=np.int64)
+        self._edge_u = np.searchsorted(node_ids, u_ids)
+        self._edge_v = np.searchsorted(node_ids, v_ids)
+        self._edge_length_m: _FloatArray = edges["length_m"].to_numpy(dtype=np.float64)
+        self._edge_travel_s: _FloatArray = edges["travel_s"].to_numpy(dtype=np.float64)
+        self._edge_oneway = edges["oneway"].to_numpy(dtype=bool)
+        self._edge_geometry = geoms
+        self._edge_row = pd.Index(self._edge_ids)
+
+        self._crs_m = CRS.from_user_input(edges.estimate_utm_crs())
+        self._to_m = Transformer.from_crs("EPSG:4326", self._crs_m, always_xy=True)
+        self._to_wgs84 = Transformer.from_crs(self._crs_m, "EPSG:4326", always_xy=True)
+        self._edge_geometry_m = np.asarray(edges.geometry.to_crs(self._crs_m).to_numpy(),
+                                           dtype=object)
+        self._tree = shapely.STRtree(self._edge_geometry_m)
+
+        self._arcs = _ArcTable.from_edges(len(node_ids), self._edge_u, self._edge_v,
+                                          self._edge_travel_s, self._edge_oneway)
+        self._hierarchy = _CoreHierarchy(len(node_ids), self._arcs.tail, self._arcs.head,
+                                         self._arcs.matrix.data)
+        logger.debug("road graph: %d nodes, %d edges, %d arcs, core of %d nodes",
+                     self.node_count, self.edge_count, len(self._arcs.head),
+                     self._hierarchy.core_node_count)
+
+    @classmethod
+    def from_edges(cls, edges: gpd.GeoDataFrame) -> RoadGraph:
+        """Build the graph from road edges.
+
+        Parameters
+        ----------
+        edges : geopandas.GeoDataFrame
+            CRS EPSG:4326, one row per edge with ``edge_id`` (unique int), ``u``, ``v``
+            (int OSM node ids; the geometry runs from u to v), ``length_m`` (metres),
+            ``travel_s`` (seconds), ``oneway`` (bool: only u->v when True), ``name`` and
+            ``geometry`` (LineString, lon/lat, first point at u, last at v).
+
+        Returns
+        -------
+        RoadGraph
+
+        Raises
+        ------
+        GraphError
+            On a non-GeoDataFrame, missing columns, a missing or non-4326 CRS, an empty
+            frame, duplicate edge ids, negative or non-finite costs, or bad geometries.
+        """
+        return cls(edges)
+
+    @property
+    def node_count(self) -> int:
+        """Number of nodes."""
+        return len(self._node_ids)
+
+    @property
+    def edge_count(self) -> int:
+        """Number of edges as given (a two-way edge counts once)."""
+        return len(self._edge_ids)
+
+    @property
+    def node_ids(self) -> _IntArray:
+        """All node ids, sorted (a read-only view)."""
+        view = self._node_ids.view()
+        view.flags.writeable = False
+        return view
+
+    def travel_times_from(self, source_node: int, target_nodes: npt.ArrayLike) -> _FloatArray:
+        """Shortest travel times from one node to many.
+
+        Parameters
+        ----------
+        source_node : int
+            Node id to start from.
+        target_nodes : array-like of int
+            Node ids to reach.
+
+        Returns
+        -------
+        numpy.ndarray
+            Seconds, one per target, ``inf`` where unreachable.
+        """
+        times: _FloatArray = self.travel_time_table([source_node], target_nodes)[0]
+        return times
+
+    def travel_time_table(self, source_nodes: npt.ArrayLike,
+                          target_nodes: npt.ArrayLike) -> _FloatArray:
+        """Shortest travel times between every source and every target.
+
+        Parameters
+        ----------
+        source_nodes, target_nodes : array-like of int
+            Node ids.
+
+        Returns
+        -------
+        numpy.ndarray
+            Seconds, shape ``(len(source_nodes), len(target_nodes))``; row i, column j is
+            the time from source i to target j, ``inf`` where unreachable.
+        """
+        return self._hierarchy.table(self._indices(source_nodes), self._indices(target_nodes))
+
+    def route(self, source_node: int, target_node: int) -> Route:
+        """The fastest route between two nodes.
+
+        Raises
+        ------
+        NoRoute
+            When the target cannot be reached.
+        """
+        source, target = self._index(source_node), self._index(target_node)
+        return self._route(source, target)
+
+    def isochrone(self, source_node: int, *, max_travel_s: float,
+                  buffer_m: float = 40.0) -> Isochrone:
+        """Edges and area reachable from a node within a travel time.
+
+        Parameters
+        ----------
+        source_node : int
+            Node id to start from.
+        max_travel_s : float
+            Time limit in seconds (>= 0).
+        buffer_m : float, optional
+            Half-width in metres of the corridor drawn around reachable roads.
+
+        Returns
+        -------
+        Isochrone
+            Edges with ``reached_s <= max_travel_s`` and their EPSG:4326 polygon.
+        """
+        if not np.isfinite(max_travel_s) or max_travel_s < 0:
+            raise GraphError(f"max_travel_s must be finite and >= 0, got {max_travel_s}")
+        if not np.isfinite(buffer_m) or buffer_m <= 0:
+            raise GraphError(f"buffer_m must be finite and > 0, got {buffer_m}")
+        source = self._index(source_node)
+        node_s = dijkstra(self._arcs.matrix, indices=source, limit=max_travel_s)
+        at_u, at_v = node_s[self._edge_u], node_s[self._edge_v]
+        cost = self._edge_travel_s
+        oneway = self._edge_oneway
+        reached_s = np.where(oneway, at_u, np.minimum(at_u, at_v))
+        farthest_s = np.where(oneway, at_u + cost,
+                              np.minimum(np.minimum(at_u, at_v) + cost, (at_u + at_v + cost) / 2))
+        rows = np.flatnonzero(reached_s <= max_travel_s)
+        table = pd.DataFrame({"edge_id": self._edge_ids[rows], "reached_s": reached_s[rows],
+                              "fully_reachable": farthest_s[rows] <= max_travel_s})
+        table = table.sort_values(["reached_s", "edge_id"], ignore_index=True)
+
+        pieces: list[Any] = [Point(*self._to_m.transform(self._node_lon[source],
+                                                         self._node_lat[source]))]
+        for row in rows.tolist():
+            pieces.extend(self._reachable_pieces(row, float(at_u[row]), float(at_v[row]),
+                                                 max_travel_s))
+        # Simplifying by buffer_m / 8 first moves the outline by at most that and makes the
+        # dissolve about twice as fast (it dominates: ~0.2 s for 3000 edges).
+        lines = shapely.simplify(np.asarray(pieces, dtype=object), buffer_m / 8)
+        area_m = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
+        return Isochrone(max_travel_s=float(max_travel_s), edges=table,
+                         polygon=self._geometry_to_wgs84(area_m))
+
+    def snap(self, lon: float, lat: float, *, max_distance_m: float = 500.0) -> Snap:
+        """The nearest point on the road network.
+
+        Parameters
+        ----------
+        lon, lat : float
+            EPSG:4326 degrees.
+        max_distance_m : float, optional
+            Largest accepted distance in metres from the point to the road.
+
+        Raises
+        ------
+        TooFarFromRoad
+            When no edge lies within ``max_distance_m``.
+        """
+        if not (np.isfinite(lon) and np.isfinite(lat)):
+            raise GraphError(f"not a coordinate: lon={lon}, lat={lat}")
+        point = Point(*self._to_m.transform(lon, lat))
+        found, distance = self._tree.query_nearest(point, max_distance=max_distance_m,
+                                                   return_distance=True, all_matches=True)
+        if len(found) == 0:
+            raise TooFarFromRoad(f"no road within {max_distance_m} m of ({lon}, {lat})")
+        row = int(np.min(found))  # ties: the lowest row, so the answer is deterministic
+        line = self._edge_geometry_m[row]
+        fraction = float(line.project(point, normalized=True)) if line.length > 0 else 0.0
+        snapped = line.interpolate(fraction, normalized=True)
+        snap_lon, snap_lat = self._to_wgs84.transform(snapped.x, snapped.y)
+        return Snap(edge_id=int(self._edge_ids[row]), u=int(self._node_ids[self._edge_u[row]]),
+                    v=int(self._node_ids[self._edge_v[row]]), distance_m=float(distance[0]),
+                    fraction=fraction, lon=float(snap_lon), lat=float(snap_lat))
+
+    def travel_times_from_point(self, lon: float, lat: float, target_nodes: npt.ArrayLike, *,
+                                max_snap_m: float = 500.0) -> _FloatArray:
+        """Shortest travel times from a point (snapped to the road) to many nodes.
+
+        The point starts part-way along its snapped edge: towards v it pays the remaining
+        share of the edge's ``travel_s``, towards u (two-way edges only) the share already
+        covered. Approximations: speed is uniform along an edge, and the way from the point
+        to the road (``Snap.distance_m``) costs nothing.
+
+        Returns
+        -------
+        numpy.ndarray
+            Seconds, one per target, ``inf`` where unreachable.
+        """
+        exits = self._exits(self.snap(lon, lat, max_distance_m=max_snap_m))
+        nodes = np.array([node for node, _, _ in exits], dtype=np.int64)
+        offsets = np.array([cost for _, cost, _ in exits])
+        table = self._hierarchy.table(nodes, self._indices(target_nodes))
+        result: _FloatArray = np.min(table + offsets[:, None], axis=0)
+        return result
+
+    def route_between_points(self, from_lon: float, from_lat: float, to_lon: float,
+                             to_lat: float, *, max_snap_m: float = 500.0) -> Route:
+        """The fastest route between two points, each snapped to the road.
+
+        The route starts and ends part-way along the snapped edges (only towards v on a
+        oneway edge); its ``eta_s`` and ``distance_m`` include those partial edges and its
+        geometry starts and ends at the snapped points. Same approximations as
+        `travel_times_from_point`.
+
+        Raises
+        ------
+        NoRoute
+            When the second point cannot be reached from the first.
+        """
+        start = self.snap(from_lon, from_lat, max_distance_m=max_snap_m)
+        end = self.snap(to_lon, to_lat, max_distance_m=max_snap_m)
+        start_row, end_row = self._row(start.edge_id), self._row(end.edge_id)
+        exits, entries = self._exits(start), self._entries(end)
+        table = self._hierarchy.table(np.array([n for n, _, _ in exits], dtype=np.int64),
+                                      np.array([n for n, _, _ in entries], dtype=np.int64))
+        total = (np.array([c for _, c, _ in exits])[:, None] + table
+                 + np.array([c for _, c, _ in entries])[None, :])
+        best = np.unravel_index(np.argmin(total), total.shape)
+        direct = self._direct_on_edge(start, end)
+        if direct is not None and direct <= total[best]:
+            return self._partial_route(start_row, start, end, direct)
+        if not np.isfinite(total[best]):
+            raise NoRoute(f"no route from ({from_lon}, {from_lat}) to ({to_lon}, {to_lat})")
+        exit_node, exit_s, exit_frac = exits[int(best[0])]
+        entry_node, entry_s, entry_frac = entries[int(best[1])]
+        middle = self._route(exit_node, entry_node)
+        head = self._edge_part(start_row, start, exit_frac)
+        tail = self._edge_part(end_row, end, entry_frac)[::-1]
+        coords = np.concatenate([head, np.asarray(middle.geometry.coords), tail])
+        return Route(
+            eta_s=float(exit_s + middle.eta_s + entry_s),
+            distance_m=float(abs(start.fraction - exit_frac) * self._edge_length_m[start_row]
+                             + middle.distance_m
+                             + abs(end.fraction - entry_frac) * self._edge_length_m[end_row]),
+            node_ids=middle.node_ids, edge_ids=[start.edge_id, *middle.edge_ids, end.edge_id],
+            geometry=_line(coords))
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _index(self, node_id: int) -> int:
+        return int(self._indices([node_id])[0])
+
+    def _indices(self, node_ids: npt.ArrayLike) -> _IntArray:
+        ids = np.asarray(node_ids)
+        if ids.ndim != 1:
+            raise GraphError(f"expected a 1-D sequence of node ids, got shape {ids.shape}")
+        if ids.size == 0:
+            return np.empty(0, dtype=np.int64)
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise GraphError(f"node ids must be integers, got dtype {ids.dtype}")
+        ids = ids.astype(np.int64)
+        pos = np.minimum(np.searchsorted(self._node_ids, ids), len(self._node_ids) - 1)
+        unknown = self._node_ids[pos] != ids
+        if unknown.any():
+            raise UnknownNode(f"unknown node id(s): {ids[unknown][:5].tolist()}")
+        return pos.astype(np.int64)
+
+    def _row(self, edge_id: int) -> int:
+        return int(self._edge_row.get_loc(edge_id))
+
+    def _route(self, source: int, target: int) -> Route:
+        if source == target:
+            lonlat = (self._node_lon[source], self._node_lat[source])
+            return Route(eta_s=0.0, distance_m=0.0, node_ids=[int(self._node_ids[source])],
+                         edge_ids=[], geometry=LineString([lonlat, lonlat]))
+        eta = float(self._hierarchy.table(np.array([source]), np.array([target]))[0, 0])
+        if not np.isfinite(eta):
+            raise NoRoute(f"node {self._node_ids[target]} cannot be reached "
+                          f"from node {self._node_ids[source]}")
+        # Bounded by the known answer: only the ball of radius eta is searched.
+        _, pred = dijkstra(self._arcs.matrix, indices=source, return_predecessors=True,
+                           limit=eta * (1 + 1e-9) + 1e-9)
+        path = [target]
+        while path[-1] != source:
+            path.append(int(pred[path[-1]]))
+        path.reverse()
+        rows, reversed_ = self._arcs.edges_between(np.array(path[:-1]), np.array(path[1:]))
+        coords = [self._edge_geometry[r].coords[::-1] if rev else self._edge_geometry[r].coords
+                  for r, rev in zip(rows.tolist(), reversed_.tolist(), strict=True)]
+        return Route(eta_s=float(self._edge_travel_s[rows].sum()),
+                     distance_m=float(self._edge_length_m[rows].sum()),
+                     node_ids=self._node_ids[path].tolist(),
+                     edge_ids=self._edge_ids[rows].tolist(),
+                     geometry=_line(np.concatenate([np.asarray(c) for c in coords])))
+
+    def _exits(self, snap: Snap) -> list[tuple[int, float, float]]:
+        """Ways off the snapped edge: (node index, seconds, fraction of that node)."""
+        row = self._row(snap.edge_id)
+        cost = self._edge_travel_s[row]
+        found = [(int(self._edge_v[row]), float((1 - snap.fraction) * cost), 1.0)]
+        if not self._edge_oneway[row]:
+            found.append((int(self._edge_u[row]), float(snap.fraction * cost), 0.0))
+        return found
+
+    def _entries(self, snap: Snap) -> list[tuple[int, float, float]]:
+        """Ways onto the snapped edge: (node index, seconds, fraction of that node)."""
+        row = self._row(snap.edge_id)
+        cost = self._edge_travel_s[row]
+        found = [(int(self._edge_u[row]), float(snap.fraction * cost), 0.0)]
+        if not self._edge_oneway[row]:
+            found.append((int(self._edge_v[row]), float((1 - snap.fraction) * cost), 1.0))
+        return found
+
+    def _direct_on_edge(self, start: Snap, end: Snap) -> float | None:
+        """Seconds to drive from start to end without leaving their common edge."""
+        if start.edge_id != end.edge_id:
+            return None
+        row = self._row(start.edge_id)
+        if end.fraction < start.fraction and self._edge_oneway[row]:
+            return None
+        return float(abs(end.fraction - start.fraction) * self._edge_travel_s[row])
+
+    def _partial_route(self, row: int, start: Snap, end: Snap, eta_s: float) -> Route:
+        coords = self._edge_part(row, start, end.fraction, to=end)
+        return Route(eta_s=eta_s,
+                     distance_m=float(abs(end.fraction - start.fraction)
+                                      * self._edge_length_m[row]),
+                     node_ids=[], edge_ids=[start.edge_id], geometry=_line(coords))
+
+    def _edge_part(self, row: int, snap: Snap, fraction: float,
+                   to: Snap | None = None) -> npt.NDArray[np.float64]:
+        """Lon/lat coordinates along edge ``row`` from the snapped point to ``fraction``
+        (0 = u, 1 = v), or to the other snapped point ``to``."""
+        line = self._edge_geometry[row]
+        if line.length == 0:
+            return np.asarray(line.coords)[:1]
+        here = line.project(Point(snap.lon, snap.lat), normalized=True)
+        there = fraction if to is None else line.project(Point(to.lon, to.lat), normalized=True)
+        part = substring(line, here, there, normalized=True)
+        return np.asarray(shapely.get_coordinates(part))
+
+    def _reachable_pieces(self, row: int, at_u: float, at_v: float,
+                          max_travel_s: float) -> list[Any]:
+        """The parts (UTM) of edge ``row`` reachable within ``max_travel_s``."""
+        line = self._edge_geometry_m[row]
+        cost = self._edge_travel_s[row]
+        if cost == 0:
+            return [line]
+        from_u = (max_travel_s - at_u) / cost
+        from_v = (max_travel_s - at_v) / cost if not self._edge_oneway[row] else -1.0
+        if from_u + from_v >= 1 or from_u >= 1 or from_v >= 1:
+            return [line]
+        pieces = []
+        if from_u >= 0:
+            pieces.append(substring(line, 0.0, from_u, normalized=True))
+        if from_v >= 0:
+            pieces.append(substring(line, 1.0 - from_v, 1.0, normalized=True))
+        return pieces
+
+    def _geometry_to_wgs84(self, geometry: Any) -> Any:
+        def transform(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+            lon, lat = self._to_wgs84.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([lon, lat])
+
+        return shapely.transform(geometry, transform)
+
+
+def _line(coords: npt.NDArray[np.float64]) -> LineString:
+    """A LineString through ``coords`` without repeated consecutive points."""
+    keep = np.ones(len(coords), dtype=bool)
+    keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
+    coords = coords[keep]
+    if len(coords) == 1:
+        coords = np.concatenate([coords, coords])
+    return LineString(coords)
+
+
+def _check_edges(edges: gpd.GeoDataFrame) -> None:
+    if not isinstance(edges, gpd.GeoDataFrame):
+        raise GraphError(f"edges must be a GeoDataFrame in EPSG:4326, got {type(edges).__name__}")
+    missing = [column for column in REQUIRED_COLUMNS if column not in edges.columns]
+    if missing:
+        raise GraphError(f"edges lack column(s): {', '.join(missing)}")
+    if edges.crs is None:
+        raise GraphError("edges have no CRS; expected EPSG:4326")
+    if edges.crs.to_epsg() != 4326:
+        raise GraphError(f"edges must be in EPSG:4326, got {edges.crs.to_string()}")
+    if len(edges) == 0:
+        raise GraphError("edges is empty")
+    for column in ("edge_id", "u", "v", "oneway"):
+        if edges[column].isna().any():
+            raise GraphError(f"column {column!r} has missing values")
+    for column in ("edge_id", "u", "v"):
+        if not pd.api.types.is_integer_dtype(edges[column]):
+            raise GraphError(f"column {column!r} must hold integers, got {edges[column].dtype}")
+    if not edges["edge_id"].is_unique:
+        raise GraphError("edge_id values are not unique")
+    if not pd.api.types.is_bool_dtype(edges["oneway"]):
+        raise GraphError(f"column 'oneway' must hold booleans, got {edges['oneway'].dtype}")
+    for column in ("length_m", "travel_s"):
+        values = pd.to_numeric(edges[column], errors="coerce").to_numpy(dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            raise GraphError(f"column {column!r} has missing or non-finite values")
+        if np.any(values < 0):
+            raise GraphError(f"column {column!r} has negative values")
+    geoms = np.asarray(edges.geometry.to_numpy(), dtype=object)
+    bad = (shapely.get_type_id(geoms) != shapely.GeometryType.LINESTRING) | shapely.is_empty(geoms)
+    if bad.any():
+        raise GraphError(f"{int(bad.sum())} edge geometries are not non-empty LineStrings")
+
+
+@dataclass(frozen=True)
+class _ArcTable:
+    """Directed arcs (the cheapest per node pair, no self-loops) as a scipy CSR matrix,
+    with the edge row and direction each arc came from."""
+
+    matrix: Any  # scipy.sparse.csr_matrix, costs in seconds
+    tail: _IntArray
+    head: _IntArray
+    edge_row: _IntArray
+    reversed_: npt.NDArray[np.bool_]
+
+    @classmethod
+    def from_edges(cls, node_count: int, u: _IntArray, v: _IntArray, cost: _FloatArray,
+                   oneway: npt.NDArray[np.bool_]) -> _ArcTable:
+        both = ~oneway
+        rows = np.arange(len(u))
+        tail = np.concatenate([u, v[both]])
+        head = np.concatenate([v, u[both]])
+        arc_cost = np.concatenate([cost, cost[both]])
+        edge_row = np.concatenate([rows, rows[both]])
+        reversed_ = np.concatenate([np.zeros(len(u), bool), np.ones(int(both.sum()), bool)])
+        order = np.lexsort((edge_row, arc_cost, head, tail))
+        order = order[tail[order] != head[order]]
+        tail, head = tail[order], head[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
+        keep = order[first]
+        tail, head = tail[first], head[first]
+        indptr = np.searchsorted(tail, np.arange(node_count + 1))
+        matrix = csr_matrix((arc_cost[keep], head, indptr), shape=(node_count, node_count))
+        return cls(matrix=matrix, tail=tail, head=head, edge_row=edge_row[keep],
+                   reversed_=reversed_[keep])
+
+    def edges_between(self, tails: _IntArray,
+                      heads: _IntArray) -> tuple[_IntArray, npt.NDArray[np.bool_]]:
+        """Edge row and driven-reversed flag of the arc from each tail to its head."""
+        arc = np.array([lo + np.searchsorted(self.head[lo:hi], h)
+                        for lo, hi, h in zip(self.matrix.indptr[tails],
+                                             self.matrix.indptr[tails + 1], heads,
+                                             strict=True)], dtype=np.int64)
+        return self.edge_row[arc], self.reversed_[arc]
+
+
+class _CoreHierarchy:
+    """Exact one-to-many / many-to-many travel times on a core contraction hierarchy.
+
+    Build: nodes are contracted in order of edge difference (shortcuts added minus arcs
+    removed) while that stays <= 0. Contracting x adds u->w for every pair of neighbours
+    unless an existing arc u->w is no longer (no multi-hop witness search, so some
+    shortcuts are redundant, never missing). Uncontracted nodes form the core.
+
+    Query: a shortest s->t path can be taken as upward arcs from s, then core arcs, then
+    downward arcs to t (or up and down through a contracted peak). One scipy Dijkstra
+    from s over upward + core arcs gives the first two parts; the downward part comes
+    from each target's cone: every node above t with its downward distance to t,
+    precomputed. The answer is the minimum over the cone of both parts' sum.
+    """
+
+    def __init__(self, node_count: int, tail: _IntArray, head: _IntArray,
+                 cost: _FloatArray) -> None:
+        out: list[dict[int, float]] = [{} for _ in range(node_count)]
+        into: list[dict[int, float]] = [{} for _ in range(node_count)]
+        for a, b, c in zip(tail.tolist(), head.tolist(), cost.tolist(), strict=True):
+            out[a][b] = c
+            into[b][a] = c
+
+        def shortcuts(x: int) -> list[tuple[int, int, float]]:
+            found = []
+            for a, ca in into[x].items():
+                out_a = out[a]
+                for b, cb in out[x].items():
+                    if b != a and out_a.get(b, np.inf) > ca + cb:
+                        found.append((a, b, ca + cb))
+            return found
+
+        def edge_difference(x: int) -> int:
+            return len(shortcuts(x)) - len(into[x]) - len(out[x])
+
+        priority = [edge_difference(x) for x in range(node_count)]
+        heap = [(p, x) for x, p in enumerate(priority)]
+        heapq.heapify(heap)
+        contracted = np.zeros(node_count, dtype=bool)
+        order: list[int] = []
+        up: list[tuple[int, int, float]] = []
+        down_into: list[list[tuple[int, float]]] = [[] for _ in range(node_count)]
+        while heap:
+            p, x = heapq.heappop(heap)
+            if contracted[x] or p != priority[x]:
+                continue
+            current = edge_difference(x)
+            if current != p:
+                priority[x] = current
+                heapq.heappush(heap, (current, x))
+                continue
+            if p > 0:
+                break
+            for a, b, c in shortcuts(x):
+                out[a][b] = c
+                into[b][a] = c
+            for b, c in out[x].items():
+                up.append((x, b, c))
+                del into[b][x]
+            for a, c in into[x].items():
+                down_into[x].append((a, c))
+                del out[a][x]
+            neighbours = set(out[x]) | set(into[x])
+            out[x], into[x] = {}, {}
+            contracted[x] = True
+            order.append(x)
+            for y in neighbours:
+                priority[y] = edge_difference(y)
+                heapq.heappush(heap, (priority[y], y))
+
+        arcs = up + [(a, b, c) for a in np.flatnonzero(~contracted).tolist()
+                     for b, c in out[a].items()]
+        a_, b_, c_ = (np.array([arc[i] for arc in arcs]) for i in range(3))
+        self.search = csr_matrix((c_.astype(np.float64), (a_.astype(np.int64),
+                                                          b_.astype(np.int64))),
+                                 shape=(node_count, node_count))
+        self.core_node_count = int(node_count - contracted.sum())
+
+        cones: list[dict[int, float]] = [{x: 0.0} for x in range(node_count)]
+        for x in reversed(order):
+            cone = cones[x]
+            for a, c in down_into[x]:
+                for y, cy in cones[a].items():
+                    if cy + c < cone.get(y, np.inf):
+                        cone[y] = cy + c
+        sizes = np.array([len(cone) for cone in cones], dtype=np.int64)
+        self.cone_start = np.concatenate([[0], np.cumsum(sizes)])
+        self.cone_node = np.fromiter((y for cone in cones for y in cone), np.int64,
+                                     int(sizes.sum()))
+        self.cone_cost = np.fromiter((c for cone in cones for c in cone.values()), np.float64,
+                                     int(sizes.sum()))
+
+    def table(self, sources: _IntArray, targets: _IntArray) -> _FloatArray:
+        """Seconds from each source index (rows) to each target index (columns)."""
+        result = np.full((len(sources), len(targets)), np.inf)
+        if len(sources) == 0 or len(targets) == 0:
+            return result
+        starts, ends = self.cone_start[targets], self.cone_start[targets + 1]
+        picks = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
+        nodes, costs = self.cone_node[picks], self.cone_cost[picks]
+        segments = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
+        unique, inverse = np.unique(sources, return_inverse=True)
+        for first in range(0, len(unique), _SOURCE_CHUNK):
+            chunk = unique[first:first + _SOURCE_CHUNK]
+            upward = dijkstra(self.search, indices=chunk)
+            best = np.minimum.reduceat(upward[:, nodes] + costs, segments, axis=1)
+            rows = np.flatnonzero((inverse >= first) & (inverse < first + len(chunk)))
+            result[rows] = best[inverse[rows] - first]
+        return result

@@ -1,0 +1,52 @@
+"""Sync the zh_CN catalogue with the strings in app/ and merge new translations.
+
+    .venv/bin/python scripts/translations.py [NEW.json]
+
+Adds every extracted string to the catalogue, drops strings no longer used, takes
+translations from NEW.json ({"English": "中文"}) and lists what is still untranslated.
+tests/app/test_i18n.py fails while anything is.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "app/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
+KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
+METHODS = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
+
+
+def main() -> None:
+    new = json.loads(Path(sys.argv[1]).read_text()) if len(sys.argv) > 1 else {}
+    found: dict[str, list[tuple[str, int]]] = {}
+    for filename, lineno, message, _, _ in extract_from_dir(str(ROOT), METHODS,
+                                                            keywords=KEYWORDS):
+        key = message if isinstance(message, str) else message[0]
+        found.setdefault(key, []).append((filename, lineno))
+    with CATALOGUE.open("rb") as po:
+        catalog = read_po(po)
+    for key, locations in found.items():
+        entry = catalog.get(key)
+        if entry is None:
+            catalog.add(key, new.get(key, ""), locations=locations)
+        else:
+            entry.locations = locations
+            entry.string = new.get(key, entry.string)
+    for entry in list(catalog):
+        if entry.id and entry.id not in found:
+            catalog.delete(entry.id)
+    with CATALOGUE.open("wb") as po:
+        write_po(po, catalog, width=100)
+    missing = [e.id for e in catalog if e.id and not e.string]
+    sys.stdout.write("untranslated: " + (json.dumps(missing, ensure_ascii=False)
+                                          if missing else "none") + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,10 @@ def _plain(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-@pytest.fixture(scope="session")
-def database() -> Iterator[DatabaseInfo]:
-    name = f"gridpatrol_test_{os.getpid()}_{secrets.token_hex(3)}"
+@contextmanager
+def scratch_database(purpose: str) -> Iterator[DatabaseInfo]:
+    """Create, migrate, yield and finally drop a database of its own."""
+    name = f"gridpatrol_test_{purpose}_{os.getpid()}_{secrets.token_hex(3)}"
     external = os.environ.get("GRIDPATROL_DATABASE_URL")
     started_here = False
     if external:
@@ -60,7 +62,6 @@ def database() -> Iterator[DatabaseInfo]:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
             conn.execute("CREATE EXTENSION IF NOT EXISTS pgrouting")
         info = DatabaseInfo(name, test_url, test_url, admin, str(base.username))
-        drop = admin
     else:
         cluster = Cluster.for_instance(ROOT / "instance")
         if not cluster.is_running():
@@ -69,16 +70,21 @@ def database() -> Iterator[DatabaseInfo]:
         cluster.ensure_database(name)
         info = DatabaseInfo(name, cluster.url(APP_ROLE, name), cluster.url(OWNER_ROLE, name),
                             cluster.conninfo(ADMIN_ROLE, "postgres"), APP_ROLE)
-        drop = info.admin_conninfo
     try:
         db.upgrade(info.owner_url, info.app_role if not external else None)
         yield info
     finally:
-        with psycopg.connect(drop, autocommit=True) as conn:
+        with psycopg.connect(info.admin_conninfo, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(name)))
         if started_here:
             Cluster.for_instance(ROOT / "instance").stop()
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[DatabaseInfo]:
+    with scratch_database("unit") as info:
+        yield info
 
 
 @pytest.fixture

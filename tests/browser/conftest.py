@@ -19,18 +19,34 @@ from werkzeug.serving import make_server
 
 from app.cli.demo import ensure_demo_users
 from app.db import engine, get_session
-from tests.conftest import DatabaseInfo, make_app
+from app.importers.grids import build_grids
+from app.importers.osm import import_osm
+from tests.conftest import SHARED_DATA, DatabaseInfo, make_app, scratch_database
 
 CHROMIUM = "/usr/bin/chromium"
+LONDON = SHARED_DATA / "osm" / "london-central.osm.pbf"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
-def live_server(database: DatabaseInfo,
+def live_database() -> Iterator[DatabaseInfo]:
+    """A database of its own for the live server, holding committed demo data."""
+    with scratch_database("browser") as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database: DatabaseInfo,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    app = make_app(database)
+    """The app on 127.0.0.1 with the London extract, a 250 m grid and the demo users."""
+    app = make_app(live_database)
     with app.app_context():
-        logins = ensure_demo_users(get_session(), tmp_path_factory.mktemp("demo") / "logins.json")
+        session = get_session()
+        import_osm(session, LONDON, reason="browser tests")
+        session.commit()
+        build_grids(session, shape="square", cell_m=250)
+        session.commit()
+        logins = ensure_demo_users(session, tmp_path_factory.mktemp("demo") / "logins.json")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

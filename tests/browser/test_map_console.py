@@ -1,0 +1,66 @@
+"""The map console in chromium: own basemap, layers, search, grid editing, nothing foreign."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_login_language import sign_in
+
+
+def open_console(page: Page, live_server: dict[str, Any], username: str) -> None:
+    sign_in(page, live_server, username)
+    page.wait_for_function("window.gridpatrol && window.gridpatrol.map")
+
+
+def test_map_shows_the_own_basemap_layers_and_search(page: Page, live_server: dict[str, Any],
+                                                     artifacts: Path) -> None:
+    tiles: list[str] = []
+    page.on("response", lambda r: tiles.append(r.url) if "/api/v1/tiles/" in r.url
+            and r.status == 200 else None)
+    open_console(page, live_server, "demo-dispatcher")
+    expect(page.locator(".leaflet-control-layers")).to_contain_text("Basemap (own data)")
+    expect(page.locator(".leaflet-control-scale")).to_be_visible()
+    page.wait_for_function("document.querySelectorAll('.leaflet-tile-container canvas')"
+                           ".length > 0")
+    assert tiles, "no vector tile was loaded"
+    # the areas layer is on by default; switch on cameras and POIs and zoom in
+    page.evaluate("gridpatrol.map.setView([51.5138, -0.0983], 16) && null")
+    page.get_by_label("Cameras").check()
+    page.get_by_label("Points of interest").check()
+    page.wait_for_function("gridpatrol.layers.cameras.getLayers().length > 0")
+    page.wait_for_function("gridpatrol.layers.pois.getLayers().length > 0")
+    page.fill("#map-search", "Fleet Street")
+    result = page.locator("#map-search-results li").first
+    expect(result).to_contain_text("Fleet Street")
+    result.click()
+    expect(page.locator(".leaflet-popup-content")).to_contain_text("Fleet Street")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(artifacts / "map-console-london.png"))
+
+
+def test_a_supervisor_renames_a_grid_cell_on_the_map(page: Page,
+                                                     live_server: dict[str, Any]) -> None:
+    open_console(page, live_server, "demo-supervisor")
+    page.evaluate("gridpatrol.map.setView([51.5138, -0.0983], 15) && null")
+    page.get_by_label("Patrol grids").check()
+    page.wait_for_function("gridpatrol.layers.grids.getLayers().length > 0")
+    page.evaluate("gridpatrol.layers.grids.getLayers()[0].openPopup() && null")
+    form = page.locator(".gp-grid-form")
+    form.locator("input[name=name]").fill("Cheapside beat")
+    form.locator("input[name=reason]").fill("renamed in the browser test")
+    form.locator("button").click()
+    expect(form).to_be_hidden()
+    page.wait_for_function("gridpatrol.layers.grids.getLayers().some("
+                           "l => l.feature.properties.name === 'Cheapside beat')")
+
+
+def test_the_chinese_console_uses_chinese_layer_names(page: Page,
+                                                      live_server: dict[str, Any]) -> None:
+    sign_in(page, live_server, "demo-analyst")
+    page.select_option("#locale", "zh_CN")
+    expect(page.locator(".leaflet-control-layers")).to_contain_text("巡逻网格")
+    expect(page.locator("#map-search")).to_have_attribute("placeholder", "搜索街道或地点")
+    page.select_option("#locale", "en")

@@ -14,14 +14,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
 import osmium
 import shapely
 from pyproj import Geod
-from shapely.geometry import LineString, Point
+from shapely.geometry import Point
 
 WGS84 = "EPSG:4326"
 _GEOD = Geod(ellps="WGS84")
@@ -77,6 +77,9 @@ LANDCOVER_KINDS: dict[str, tuple[tuple[str, frozenset[str] | None], ...]] = {
     "industrial": (("landuse", frozenset({"industrial", "railway"})),),
     "farmland": (("landuse", frozenset({"farmland", "meadow", "orchard", "vineyard"})),),
 }
+# Objects without any of these keys never reach Python (libosmium filters them).
+INTERESTING_KEYS = ("highway", "building", "amenity", "shop", "railway", "office", "man_made",
+                    "natural", "waterway", "landuse", "leisure")
 ProgressCallback = Callable[[str, int], None]
 
 
@@ -147,7 +150,7 @@ def parse_metres(raw: str | None) -> float | None:
     return metres * 0.3048 if match.group(2) in ("ft", "'") else metres
 
 
-def oneway_direction(tags: dict[str, str]) -> int:
+def oneway_direction(tags: Tags) -> int:
     """+1 forward only, -1 backward only, 0 both ways."""
     raw = tags.get("oneway", "").lower()
     if raw in ("yes", "true", "1"):
@@ -162,7 +165,7 @@ def oneway_direction(tags: dict[str, str]) -> int:
     return 0
 
 
-def poi_kind(tags: dict[str, str]) -> str | None:
+def poi_kind(tags: Tags) -> str | None:
     for kind, rules in POI_KINDS.items():
         for key, values in rules:
             if tags.get(key) in values:
@@ -170,7 +173,7 @@ def poi_kind(tags: dict[str, str]) -> str | None:
     return None
 
 
-def landcover_kind(tags: dict[str, str]) -> str | None:
+def landcover_kind(tags: Tags) -> str | None:
     for kind, rules in LANDCOVER_KINDS.items():
         for key, values in rules:
             if key in tags and (values is None or tags[key] in values):
@@ -178,7 +181,23 @@ def landcover_kind(tags: dict[str, str]) -> str | None:
     return None
 
 
-def _names(tags: dict[str, str]) -> dict[str, str | None]:
+class Tags(Protocol):
+    """What gridpatrol needs of a tag list: a dict or pyosmium's TagList."""
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
+    def __contains__(self, key: str, /) -> bool: ...
+
+    def __getitem__(self, key: str, /) -> str: ...
+
+
+def _tag_dict(tags: Tags) -> dict[str, str]:
+    if isinstance(tags, dict):
+        return tags
+    return {tag.k: tag.v for tag in tags}  # type: ignore[attr-defined]
+
+
+def _names(tags: Tags) -> dict[str, str | None]:
     return {"name": tags.get("name"),
             "name_zh": tags.get("name:zh") or tags.get("name:zh-Hans"),
             "name_en": tags.get("name:en")}
@@ -198,12 +217,12 @@ class _Collector:
     skipped: Counter[str] = field(default_factory=Counter)
 
 
-def _is_camera(tags: dict[str, str]) -> bool:
+def _is_camera(tags: Tags) -> bool:
     return tags.get("man_made") == "surveillance" and tags.get(
         "surveillance:type", "camera") in ("camera", "ALPR", "alpr")
 
 
-def _camera_row(key: str, tags: dict[str, str], point: Point,
+def _camera_row(key: str, tags: Tags, point: Point,
                 skipped: Counter[str]) -> dict[str, Any]:
     raw_direction = tags.get("camera:direction") or tags.get("direction")
     direction = parse_direction_deg(raw_direction)
@@ -215,14 +234,16 @@ def _camera_row(key: str, tags: dict[str, str], point: Point,
         "mount": tags.get("camera:mount"), "direction_deg": direction,
         "angle_deg": angle, "height_m": parse_metres(tags.get("height")),
         "zone": tags.get("surveillance:zone") or tags.get("surveillance"),
-        "surveillance_type": tags.get("surveillance:type"), "tags": tags, "geometry": point,
+        "surveillance_type": tags.get("surveillance:type"), "tags": _tag_dict(tags),
+        "geometry": point,
     }
 
 
 def _read(path: Path, progress: ProgressCallback | None) -> _Collector:
     out = _Collector()
     wkb = osmium.geom.WKBFactory()
-    processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
+    processor = osmium.FileProcessor(str(path)).with_locations().with_areas().with_filter(
+        osmium.filter.KeyFilter(*INTERESTING_KEYS))
     seen = 0
     for obj in processor:
         seen += 1
@@ -230,7 +251,7 @@ def _read(path: Path, progress: ProgressCallback | None) -> _Collector:
             progress("objects read", seen)
         if not obj.tags:
             continue
-        tags = {t.k: t.v for t in obj.tags}
+        tags = obj.tags
         if isinstance(obj, osmium.osm.Node):
             _collect_node(obj, tags, out)
         elif isinstance(obj, osmium.osm.Way):
@@ -242,18 +263,18 @@ def _read(path: Path, progress: ProgressCallback | None) -> _Collector:
     return out
 
 
-def _collect_node(node: osmium.osm.Node, tags: dict[str, str], out: _Collector) -> None:
+def _collect_node(node: osmium.osm.Node, tags: Tags, out: _Collector) -> None:
     point = Point(node.location.lon, node.location.lat)
     key = f"n{node.id}"
     if _is_camera(tags):
         out.cameras.append(_camera_row(key, tags, point, out.skipped))
     kind = poi_kind(tags)
     if kind:
-        out.pois.append({"osm_key": key, "kind": kind, **_names(tags), "tags": tags,
+        out.pois.append({"osm_key": key, "kind": kind, **_names(tags), "tags": _tag_dict(tags),
                          "geometry": point})
 
 
-def _collect_way(way: osmium.osm.Way, tags: dict[str, str], out: _Collector) -> None:
+def _collect_way(way: osmium.osm.Way, tags: Tags, out: _Collector) -> None:
     highway = tags.get("highway")
     if highway in DRIVABLE or highway in WALK_ONLY:
         refs, coords = _longest_located_run(way.nodes)
@@ -275,6 +296,13 @@ def _collect_way(way: osmium.osm.Way, tags: dict[str, str], out: _Collector) -> 
 
 def _longest_located_run(nodes: Any) -> tuple[np.ndarray, np.ndarray]:
     """Node ids and lon/lat of the longest run of nodes whose location is known."""
+    try:  # the common case: every node is inside the extract
+        located = [(n.ref, n.lon, n.lat) for n in nodes]
+    except osmium.InvalidLocationError:
+        pass
+    else:
+        array = np.array(located, dtype=float).reshape(-1, 3)
+        return array[:, 0].astype(np.int64), array[:, 1:]
     best: list[tuple[int, float, float]] = []
     run: list[tuple[int, float, float]] = []
     for node in nodes:
@@ -291,7 +319,7 @@ def _longest_located_run(nodes: Any) -> tuple[np.ndarray, np.ndarray]:
     return refs, coords
 
 
-def _collect_area(obj: Any, tags: dict[str, str], wkb: Any, out: _Collector) -> None:
+def _collect_area(obj: Any, tags: Tags, wkb: Any, out: _Collector) -> None:
     building = tags.get("building")
     kind = poi_kind(tags)
     cover = landcover_kind(tags)
@@ -322,14 +350,14 @@ def _collect_area(obj: Any, tags: dict[str, str], wkb: Any, out: _Collector) -> 
             "height_m": parse_metres(tags.get("height")),
             "levels": int(levels) if levels is not None else None, "geometry": geometry})
     if kind:
-        out.pois.append({"osm_key": key, "kind": kind, **_names(tags), "tags": tags,
+        out.pois.append({"osm_key": key, "kind": kind, **_names(tags), "tags": _tag_dict(tags),
                          "geometry": geometry.representative_point()})
     if cover and not building:
         out.landcover.append({"osm_key": key, "kind": cover, "name": tags.get("name"),
                               "geometry": geometry})
 
 
-def _road_row(way_id: int, tags: dict[str, str]) -> dict[str, Any]:
+def _road_row(way_id: int, tags: Tags) -> dict[str, Any]:
     highway = tags["highway"]
     drivable = highway in DRIVABLE and tags.get("access") not in ("no", "private")
     maxspeed = parse_speed_kmh(tags.get("maxspeed"))
@@ -349,37 +377,55 @@ def geodesic_lengths_m(coords: np.ndarray) -> np.ndarray:
     return np.asarray(dist, dtype=float)
 
 
+def _linestrings(coords: list[np.ndarray]) -> np.ndarray:
+    """One shapely call for many polylines (much faster than one LineString each)."""
+    if not coords:
+        return np.array([], dtype=object)
+    sizes = np.fromiter((len(c) for c in coords), dtype=np.int64, count=len(coords))
+    return np.asarray(shapely.linestrings(np.concatenate(coords),
+                                          indices=np.repeat(np.arange(len(coords)), sizes)))
+
+
 def split_into_edges(roads: list[dict[str, Any]], refs: list[np.ndarray],
-                     coords: list[np.ndarray]) -> list[dict[str, Any]]:
+                     coords: list[np.ndarray]) -> gpd.GeoDataFrame:
     """Split drivable ways at junctions (nodes shared by two or more ways) into edges.
 
     Each edge runs from ``u`` to ``v`` in the way's allowed direction (``oneway=-1``
     ways are reversed), with geodesic ``length_m`` and ``travel_s`` at the way's speed.
+    Lengths come from one vectorised geodesic call over every segment.
     """
     drivable = [i for i, road in enumerate(roads) if road["drivable"]]
-    uses: Counter[int] = Counter()
-    for i in drivable:
-        uses.update(refs[i].tolist())
-    edges: list[dict[str, Any]] = []
-    for i in drivable:
-        road, way_refs, way_coords = roads[i], refs[i], coords[i]
-        if road["oneway"] == -1:
-            way_refs, way_coords = way_refs[::-1], way_coords[::-1]
-        seg_lengths = geodesic_lengths_m(way_coords)
-        cut = [0] + [j for j in range(1, len(way_refs) - 1) if uses[int(way_refs[j])] > 1] \
-            + [len(way_refs) - 1]
-        for seq, (a, b) in enumerate(zip(cut[:-1], cut[1:], strict=True)):
-            length = float(seg_lengths[a:b].sum())
-            if way_refs[a] == way_refs[b] and length == 0.0:
+    if not drivable:
+        return _frame([], ["osm_way_id", "seq", "u", "v", "length_m", "travel_s"])
+    way_refs = [refs[i][::-1] if roads[i]["oneway"] == -1 else refs[i] for i in drivable]
+    way_coords = [coords[i][::-1] if roads[i]["oneway"] == -1 else coords[i] for i in drivable]
+    all_refs = np.concatenate(way_refs)
+    all_coords = np.concatenate(way_coords)
+    sizes = np.fromiter((len(r) for r in way_refs), dtype=np.int64, count=len(way_refs))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    # cumulative geodesic distance along the concatenation (cross-way jumps never used)
+    seg = geodesic_lengths_m(all_coords)
+    cumulative = np.concatenate([[0.0], np.cumsum(seg)])
+    unique, counts = np.unique(all_refs, return_counts=True)
+    shared = np.isin(all_refs, unique[counts > 1])
+    rows: list[dict[str, Any]] = []
+    pieces: list[np.ndarray] = []
+    for k, i in enumerate(drivable):
+        road, first, size = roads[i], int(starts[k]), int(sizes[k])
+        inner = np.flatnonzero(shared[first + 1:first + size - 1]) + 1
+        cut = np.concatenate([[0], inner, [size - 1]])
+        speed_ms = road["speed_kmh"] / 3.6
+        for seq in range(len(cut) - 1):
+            a, b = first + int(cut[seq]), first + int(cut[seq + 1])
+            length = float(cumulative[b] - cumulative[a])
+            if all_refs[a] == all_refs[b] and length == 0.0:
                 continue
-            edges.append({
-                "osm_way_id": road["osm_id"], "seq": seq,
-                "u": int(way_refs[a]), "v": int(way_refs[b]),
-                "length_m": length, "travel_s": length / (road["speed_kmh"] / 3.6),
-                "oneway": road["oneway"] != 0, "highway": road["highway"],
-                "name": road["name"], "geometry": LineString(way_coords[a:b + 1]),
-            })
-    return edges
+            rows.append({"osm_way_id": road["osm_id"], "seq": seq, "u": int(all_refs[a]),
+                         "v": int(all_refs[b]), "length_m": length,
+                         "travel_s": length / speed_ms, "oneway": road["oneway"] != 0,
+                         "highway": road["highway"], "name": road["name"]})
+            pieces.append(all_coords[a:b + 1])
+    return gpd.GeoDataFrame(rows, geometry=_linestrings(pieces), crs=WGS84)
 
 
 def _frame(rows: Iterable[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
@@ -426,12 +472,12 @@ def read_osm(path: str | Path, *, progress: ProgressCallback | None = None) -> O
     if progress is not None:
         progress("splitting roads at junctions", len(collected.roads))
     edges = split_into_edges(collected.roads, collected.road_refs, collected.road_coords)
-    road_geoms = [LineString(c) for c in collected.road_coords]
+    road_geoms = _linestrings(collected.road_coords)
     roads = gpd.GeoDataFrame(collected.roads, geometry=road_geoms, crs=WGS84) \
         if collected.roads else _frame([], ["osm_id"])
     return OsmExtract(
         roads=roads,
-        road_edges=_frame(edges, ["osm_way_id", "seq", "u", "v", "length_m", "travel_s"]),
+        road_edges=edges,
         buildings=_frame(collected.buildings, ["osm_key"]),
         pois=_frame(collected.pois, ["osm_key", "kind"]),
         cameras=_frame(collected.cameras, ["osm_key"]),

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -29,44 +28,62 @@ def ewkb_hex(geometries: gpd.GeoSeries) -> np.ndarray:
     return np.asarray(shapely.to_wkb(with_srid, hex=True, include_srid=True))
 
 
-def _clean(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return _clean(value.item())
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+def csv_block(frame: gpd.GeoDataFrame, columns: Sequence[str]) -> str:
+    """``columns`` of ``frame`` as PostgreSQL CSV (``geom`` from the geometry column).
+
+    Missing values become unquoted empty fields, which COPY reads as NULL (so does an
+    empty text value); dicts become JSON; booleans ``t``/``f``.
+    """
+    data = pd.DataFrame(index=range(len(frame)))
+    for column in columns:
+        if column == "geom":
+            data[column] = ewkb_hex(frame.geometry)
+            continue
+        values = frame[column].reset_index(drop=True)
+        if values.dtype == object and values.map(lambda v: isinstance(v, dict)).any():
+            values = values.map(lambda v: None if v is None else json.dumps(
+                v, ensure_ascii=False))
+        elif values.dtype == bool:
+            values = values.map({True: "t", False: "f"})
+        data[column] = values
+    return data.to_csv(header=False, index=False, na_rep="", lineterminator="\n")
 
 
-def frame_rows(frame: gpd.GeoDataFrame, columns: Sequence[str]) -> Iterable[tuple[Any, ...]]:
-    """Rows of ``columns`` (``geom`` taken from the geometry column) ready for COPY."""
-    geoms = ewkb_hex(frame.geometry)
-    data = [frame[c].to_numpy(dtype=object) if c != "geom" else geoms for c in columns]
-    for i in range(len(frame)):
-        yield tuple(_clean(col[i]) for col in data)
+def copy_frame(cur: Cursor[Any], table: sql.Composable, frame: gpd.GeoDataFrame,
+               columns: Sequence[str]) -> None:
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(table, cols)) \
+            as copy:
+        copy.write(csv_block(frame, columns))
 
 
 def upsert(cur: Cursor[Any], table: str, frame: gpd.GeoDataFrame, columns: Sequence[str], *,
-           key: str) -> int:
-    """Insert or update ``frame`` into ``table`` by the unique ``key``; returns rows written."""
+           key: str | Sequence[str]) -> int:
+    """Insert or update ``frame`` into ``table`` by its unique ``key`` column(s).
+
+    Rows whose values did not change are left alone (no dead tuples, no index churn),
+    so re-importing the same file writes almost nothing. Returns the rows written.
+    """
     if frame.empty:
         return 0
+    keys = [key] if isinstance(key, str) else list(key)
     temp = sql.Identifier(f"_import_{table}")
+    target = sql.Identifier(table)
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    others = [c for c in columns if c not in keys]
     cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(temp))
     cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
-                .format(temp, cols, sql.Identifier(table)))
-    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(temp, cols)) as copy:
-        for row in frame_rows(frame, columns):
-            copy.write_row(row)
+                .format(temp, cols, target))
+    copy_frame(cur, temp, frame, columns)
     updates = sql.SQL(", ").join(
-        sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
-        for c in columns if c != key)
-    cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}")
-                .format(sql.Identifier(table), cols, cols, temp, sql.Identifier(key), updates))
+        sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in others)
+    changed = sql.SQL("({}) IS DISTINCT FROM ({})").format(
+        sql.SQL(", ").join(sql.SQL("{}.{}").format(target, sql.Identifier(c)) for c in others),
+        sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in others))
+    cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) "
+                        "DO UPDATE SET {} WHERE {}").format(
+        target, cols, cols, temp, sql.SQL(", ").join(sql.Identifier(k) for k in keys),
+        updates, changed))
     return cur.rowcount
 
 

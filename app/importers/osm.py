@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from psycopg import sql
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.importers.bulk import bump_version, frame_rows, raw_cursor, upsert
+from app.importers.bulk import bump_version, copy_frame, raw_cursor, upsert
 from gis.osm import OsmExtract, ProgressCallback, read_osm
 
 ROAD_COLUMNS = ["osm_id", "highway", "name", "name_zh", "name_en", "ref", "oneway",
@@ -54,10 +55,13 @@ def write_extract(session: Session, extract: OsmExtract) -> dict[str, int]:
     with raw_cursor(session) as cur:
         written["roads"] = upsert(cur, "roads", extract.roads, ROAD_COLUMNS, key="osm_id")
         edges = extract.road_edges
-        if not edges.empty:
-            way_ids = sorted({int(w) for w in edges["osm_way_id"]})
-            cur.execute("DELETE FROM road_edges WHERE osm_way_id = ANY(%s)", (way_ids,))
-        written["road_edges"] = _insert_edges(cur, edges)
+        written["road_edges"] = upsert(cur, "road_edges", edges, EDGE_COLUMNS,
+                                       key=("osm_way_id", "seq"))
+        if not edges.empty:  # a way re-drawn with fewer junctions leaves stale pieces
+            cur.execute("DELETE FROM road_edges e USING _import_road_edges t "
+                        "WHERE e.osm_way_id = t.osm_way_id AND t.seq = 0 AND NOT EXISTS ("
+                        "SELECT 1 FROM _import_road_edges n WHERE n.osm_way_id = e.osm_way_id "
+                        "AND n.seq = e.seq)")
         buildings = extract.buildings
         if not buildings.empty:
             buildings = buildings.assign(levels=buildings["levels"].astype("Int64"))
@@ -75,10 +79,7 @@ def write_extract(session: Session, extract: OsmExtract) -> dict[str, int]:
 def _insert_edges(cur: Any, edges: Any) -> int:
     if edges.empty:
         return 0
-    columns = ", ".join(EDGE_COLUMNS)
-    with cur.copy(f"COPY road_edges ({columns}) FROM STDIN") as copy:
-        for row in frame_rows(edges, EDGE_COLUMNS):
-            copy.write_row(row)
+    copy_frame(cur, sql.Identifier("road_edges"), edges, EDGE_COLUMNS)
     return len(edges)
 
 

@@ -24,7 +24,6 @@ are computed in the graph's local UTM zone; times are in seconds.
 
 from __future__ import annotations
 
-import heapq
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -35,14 +34,16 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
-from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.ops import substring
 
+from gis.contraction import ArcTable, CoreHierarchy
+
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("edge_id", "u", "v", "length_m", "travel_s", "oneway", "name", "geometry")
+_INF = float("inf")
 _SOURCE_CHUNK = 64  # sources per Dijkstra batch: bounds the dense (chunk x nodes) result
 _FloatArray = npt.NDArray[np.float64]
 _IntArray = npt.NDArray[np.int64]
@@ -105,8 +106,9 @@ class Isochrone:
     polygon : shapely.Polygon or shapely.MultiPolygon
         Lon/lat (EPSG:4326): the reachable parts of the edges (partial edges cut at the
         point the limit is hit) and the source node, simplified by ``buffer_m / 8``,
-        buffered by ``buffer_m`` metres in the graph's UTM zone and dissolved. A road corridor, not a convex or concave hull:
-        blocks between reachable streets are only covered where buffers meet.
+        buffered by ``buffer_m`` metres in the graph's UTM zone and dissolved. A road
+        corridor, not a convex or concave hull: blocks between reachable streets are only
+        covered where the buffers meet.
     """
 
     max_travel_s: float
@@ -175,9 +177,9 @@ class RoadGraph:
                                            dtype=object)
         self._tree = shapely.STRtree(self._edge_geometry_m)
 
-        self._arcs = _ArcTable.from_edges(len(node_ids), self._edge_u, self._edge_v,
+        self._arcs = ArcTable.from_edges(len(node_ids), self._edge_u, self._edge_v,
                                           self._edge_travel_s, self._edge_oneway)
-        self._hierarchy = _CoreHierarchy(len(node_ids), self._arcs.tail, self._arcs.head,
+        self._hierarchy = CoreHierarchy(len(node_ids), self._arcs.tail, self._arcs.head,
                                          self._arcs.matrix.data)
         logger.debug("road graph: %d nodes, %d edges, %d arcs, core of %d nodes",
                      self.node_count, self.edge_count, len(self._arcs.head),
@@ -211,6 +213,16 @@ class RoadGraph:
     def node_count(self) -> int:
         """Number of nodes."""
         return len(self._node_ids)
+
+    @property
+    def core_node_count(self) -> int:
+        """Nodes left uncontracted in the hierarchy (the rest answer through cones)."""
+        return int(self._hierarchy.core_node_count)
+
+    @property
+    def cone_entries(self) -> int:
+        """Size of the precomputed downward cones (memory used by table queries)."""
+        return len(self._hierarchy.cone_node)
 
     @property
     def edge_count(self) -> int:
@@ -262,10 +274,23 @@ class RoadGraph:
     def route(self, source_node: int, target_node: int) -> Route:
         """The fastest route between two nodes.
 
+        Parameters
+        ----------
+        source_node, target_node : int
+            Node ids.
+
+        Returns
+        -------
+        Route
+            Seconds, metres, the nodes and edges driven and an EPSG:4326 LineString in
+            travel order. From a node to itself: no edges and a zero-length line.
+
         Raises
         ------
         NoRoute
             When the target cannot be reached.
+        UnknownNode
+            When a node id is not in the graph.
         """
         source, target = self._index(source_node), self._index(target_node)
         return self._route(source, target)
@@ -327,6 +352,11 @@ class RoadGraph:
         max_distance_m : float, optional
             Largest accepted distance in metres from the point to the road.
 
+        Returns
+        -------
+        Snap
+            The nearest edge (the lowest row among equally near ones) and the point on it.
+
         Raises
         ------
         TooFarFromRoad
@@ -334,6 +364,8 @@ class RoadGraph:
         """
         if not (np.isfinite(lon) and np.isfinite(lat)):
             raise GraphError(f"not a coordinate: lon={lon}, lat={lat}")
+        if not max_distance_m > 0:
+            raise GraphError(f"max_distance_m must be > 0, got {max_distance_m}")
         point = Point(*self._to_m.transform(lon, lat))
         found, distance = self._tree.query_nearest(point, max_distance=max_distance_m,
                                                    return_distance=True, all_matches=True)
@@ -573,157 +605,3 @@ def _check_edges(edges: gpd.GeoDataFrame) -> None:
     bad = (shapely.get_type_id(geoms) != shapely.GeometryType.LINESTRING) | shapely.is_empty(geoms)
     if bad.any():
         raise GraphError(f"{int(bad.sum())} edge geometries are not non-empty LineStrings")
-
-
-@dataclass(frozen=True)
-class _ArcTable:
-    """Directed arcs (the cheapest per node pair, no self-loops) as a scipy CSR matrix,
-    with the edge row and direction each arc came from."""
-
-    matrix: Any  # scipy.sparse.csr_matrix, costs in seconds
-    tail: _IntArray
-    head: _IntArray
-    edge_row: _IntArray
-    reversed_: npt.NDArray[np.bool_]
-
-    @classmethod
-    def from_edges(cls, node_count: int, u: _IntArray, v: _IntArray, cost: _FloatArray,
-                   oneway: npt.NDArray[np.bool_]) -> _ArcTable:
-        both = ~oneway
-        rows = np.arange(len(u))
-        tail = np.concatenate([u, v[both]])
-        head = np.concatenate([v, u[both]])
-        arc_cost = np.concatenate([cost, cost[both]])
-        edge_row = np.concatenate([rows, rows[both]])
-        reversed_ = np.concatenate([np.zeros(len(u), bool), np.ones(int(both.sum()), bool)])
-        order = np.lexsort((edge_row, arc_cost, head, tail))
-        order = order[tail[order] != head[order]]
-        tail, head = tail[order], head[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
-        keep = order[first]
-        tail, head = tail[first], head[first]
-        indptr = np.searchsorted(tail, np.arange(node_count + 1))
-        matrix = csr_matrix((arc_cost[keep], head, indptr), shape=(node_count, node_count))
-        return cls(matrix=matrix, tail=tail, head=head, edge_row=edge_row[keep],
-                   reversed_=reversed_[keep])
-
-    def edges_between(self, tails: _IntArray,
-                      heads: _IntArray) -> tuple[_IntArray, npt.NDArray[np.bool_]]:
-        """Edge row and driven-reversed flag of the arc from each tail to its head."""
-        arc = np.array([lo + np.searchsorted(self.head[lo:hi], h)
-                        for lo, hi, h in zip(self.matrix.indptr[tails],
-                                             self.matrix.indptr[tails + 1], heads,
-                                             strict=True)], dtype=np.int64)
-        return self.edge_row[arc], self.reversed_[arc]
-
-
-class _CoreHierarchy:
-    """Exact one-to-many / many-to-many travel times on a core contraction hierarchy.
-
-    Build: nodes are contracted in order of edge difference (shortcuts added minus arcs
-    removed) while that stays <= 0. Contracting x adds u->w for every pair of neighbours
-    unless an existing arc u->w is no longer (no multi-hop witness search, so some
-    shortcuts are redundant, never missing). Uncontracted nodes form the core.
-
-    Query: a shortest s->t path can be taken as upward arcs from s, then core arcs, then
-    downward arcs to t (or up and down through a contracted peak). One scipy Dijkstra
-    from s over upward + core arcs gives the first two parts; the downward part comes
-    from each target's cone: every node above t with its downward distance to t,
-    precomputed. The answer is the minimum over the cone of both parts' sum.
-    """
-
-    def __init__(self, node_count: int, tail: _IntArray, head: _IntArray,
-                 cost: _FloatArray) -> None:
-        out: list[dict[int, float]] = [{} for _ in range(node_count)]
-        into: list[dict[int, float]] = [{} for _ in range(node_count)]
-        for a, b, c in zip(tail.tolist(), head.tolist(), cost.tolist(), strict=True):
-            out[a][b] = c
-            into[b][a] = c
-
-        def shortcuts(x: int) -> list[tuple[int, int, float]]:
-            found = []
-            for a, ca in into[x].items():
-                out_a = out[a]
-                for b, cb in out[x].items():
-                    if b != a and out_a.get(b, np.inf) > ca + cb:
-                        found.append((a, b, ca + cb))
-            return found
-
-        def edge_difference(x: int) -> int:
-            return len(shortcuts(x)) - len(into[x]) - len(out[x])
-
-        priority = [edge_difference(x) for x in range(node_count)]
-        heap = [(p, x) for x, p in enumerate(priority)]
-        heapq.heapify(heap)
-        contracted = np.zeros(node_count, dtype=bool)
-        order: list[int] = []
-        up: list[tuple[int, int, float]] = []
-        down_into: list[list[tuple[int, float]]] = [[] for _ in range(node_count)]
-        while heap:
-            p, x = heapq.heappop(heap)
-            if contracted[x] or p != priority[x]:
-                continue
-            current = edge_difference(x)
-            if current != p:
-                priority[x] = current
-                heapq.heappush(heap, (current, x))
-                continue
-            if p > 0:
-                break
-            for a, b, c in shortcuts(x):
-                out[a][b] = c
-                into[b][a] = c
-            for b, c in out[x].items():
-                up.append((x, b, c))
-                del into[b][x]
-            for a, c in into[x].items():
-                down_into[x].append((a, c))
-                del out[a][x]
-            neighbours = set(out[x]) | set(into[x])
-            out[x], into[x] = {}, {}
-            contracted[x] = True
-            order.append(x)
-            for y in neighbours:
-                priority[y] = edge_difference(y)
-                heapq.heappush(heap, (priority[y], y))
-
-        arcs = up + [(a, b, c) for a in np.flatnonzero(~contracted).tolist()
-                     for b, c in out[a].items()]
-        a_, b_, c_ = (np.array([arc[i] for arc in arcs]) for i in range(3))
-        self.search = csr_matrix((c_.astype(np.float64), (a_.astype(np.int64),
-                                                          b_.astype(np.int64))),
-                                 shape=(node_count, node_count))
-        self.core_node_count = int(node_count - contracted.sum())
-
-        cones: list[dict[int, float]] = [{x: 0.0} for x in range(node_count)]
-        for x in reversed(order):
-            cone = cones[x]
-            for a, c in down_into[x]:
-                for y, cy in cones[a].items():
-                    if cy + c < cone.get(y, np.inf):
-                        cone[y] = cy + c
-        sizes = np.array([len(cone) for cone in cones], dtype=np.int64)
-        self.cone_start = np.concatenate([[0], np.cumsum(sizes)])
-        self.cone_node = np.fromiter((y for cone in cones for y in cone), np.int64,
-                                     int(sizes.sum()))
-        self.cone_cost = np.fromiter((c for cone in cones for c in cone.values()), np.float64,
-                                     int(sizes.sum()))
-
-    def table(self, sources: _IntArray, targets: _IntArray) -> _FloatArray:
-        """Seconds from each source index (rows) to each target index (columns)."""
-        result = np.full((len(sources), len(targets)), np.inf)
-        if len(sources) == 0 or len(targets) == 0:
-            return result
-        starts, ends = self.cone_start[targets], self.cone_start[targets + 1]
-        picks = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
-        nodes, costs = self.cone_node[picks], self.cone_cost[picks]
-        segments = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
-        unique, inverse = np.unique(sources, return_inverse=True)
-        for first in range(0, len(unique), _SOURCE_CHUNK):
-            chunk = unique[first:first + _SOURCE_CHUNK]
-            upward = dijkstra(self.search, indices=chunk)
-            best = np.minimum.reduceat(upward[:, nodes] + costs, segments, axis=1)
-            rows = np.flatnonzero((inverse >= first) & (inverse < first + len(chunk)))
-            result[rows] = best[inverse[rows] - first]
-        return result

@@ -170,7 +170,7 @@ def test_table_equals_networkx_dijkstra(seed: int) -> None:
     edges, reference = random_network(seed)
     graph = RoadGraph.from_edges(edges)
     # The hierarchy must actually contract something, or this would not test it.
-    assert graph._hierarchy.core_node_count < graph.node_count
+    assert graph.core_node_count < graph.node_count
     nodes = sorted(reference.nodes)
     ours = graph.travel_time_table(nodes, nodes)
     expected = reference_table(reference, nodes, nodes)
@@ -315,6 +315,8 @@ def test_snap_measures_metres_to_a_known_segment() -> None:
         graph.snap(lon, lat, max_distance_m=50.0)
     with pytest.raises(TooFarFromRoad):
         graph.snap(LON0, LAT0 + 0.01)  # ~1.1 km north
+    with pytest.raises(GraphError):
+        graph.snap(lon, lat, max_distance_m=0.0)
 
 
 def test_snap_picks_the_nearest_of_several_edges() -> None:

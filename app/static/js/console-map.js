@@ -216,7 +216,17 @@
       L.control.layers(bases, overlays, { collapsed: false }).addTo(map);
       searchControl(map, config).addTo(map);
       window.gridpatrol = { map: map, layers: { areas: areas, grids: grids, pois: pois,
-                                                cameras: cameras, basemap: base } };
+                                                cameras: cameras, basemap: base },
+                            idleAt: null };
+      /* Time (ms since navigation) when the basemap tiles and the areas first settled. */
+      var baseLoaded = false, areasLoaded = false;
+      function settle() {
+        if (baseLoaded && areasLoaded && window.gridpatrol.idleAt === null) {
+          window.gridpatrol.idleAt = performance.now();
+        }
+      }
+      base.once("load", function () { baseLoaded = true; settle(); });
+      areas.once("gp:loaded", function () { areasLoaded = true; settle(); });
     }
   };
 }());

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GP := .venv/bin/gridpatrol
 AREA ?= helsinki
 
-.PHONY: setup demo test lint typecheck unit messages clean-instance
+.PHONY: setup demo test lint typecheck unit bench messages clean-instance
 
 setup:
 	@scripts/bootstrap.sh
@@ -24,6 +24,14 @@ typecheck:
 
 unit:
 	.venv/bin/pytest
+
+# Benchmarks against the peers named in the issues (need ../shared/data; minutes).
+bench: setup
+	@.venv/bin/gridpatrol db start >/dev/null
+	cd benchmarks && ../.venv/bin/python osm_import.py
+	cd benchmarks && ../.venv/bin/python routing_engines.py
+	cd benchmarks && ../.venv/bin/python tiles.py
+	cd benchmarks && ../.venv/bin/python map_page.py
 
 # Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).
 messages:

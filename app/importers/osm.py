@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import shapely
 from psycopg import sql
 from sqlalchemy.orm import Session
 
@@ -83,17 +84,29 @@ def _insert_edges(cur: Any, edges: Any) -> int:
     return len(edges)
 
 
-def ensure_default_area(session: Session, name: str) -> str | None:
-    """With no area yet, one covering the imported roads (their convex hull + 100 m)."""
+def ensure_default_area(session: Session, name: str, extract: OsmExtract) -> str | None:
+    """An area covering the imported roads (convex hull + 100 m) when no area holds them.
+
+    "Holds" means an existing area contains the centre of the extract's roads, so a
+    re-import, or an extract inside imported boundaries, adds no area.
+    """
+    if extract.roads.empty:
+        return None
+    hull = shapely.convex_hull(shapely.union_all(extract.roads.geometry.values))
+    centre = hull.centroid
     with raw_cursor(session) as cur:
-        cur.execute("SELECT count(*) FROM areas")
-        if cur.fetchone()[0]:  # type: ignore[index]
+        cur.execute("SELECT 1 FROM areas WHERE ST_Contains(geom, ST_SetSRID(%s::geometry, 4326))",
+                    (centre.wkb_hex,))
+        if cur.fetchone():
             return None
         cur.execute(
-            "INSERT INTO areas (name, kind, geom) SELECT %s, 'extent', "
-            "ST_Multi(ST_Buffer(ST_ConvexHull(ST_Collect(geom))::geography, 100)::geometry) "
-            "FROM roads HAVING count(*) > 0 RETURNING name", (name,))
+            "INSERT INTO areas (name, kind, geom) VALUES (%s || CASE WHEN EXISTS ("
+            "SELECT 1 FROM areas WHERE name = %s) THEN ' (' || left(md5(%s), 6) || ')' "
+            "ELSE '' END, 'extent', ST_Multi(ST_Buffer(ST_SetSRID(%s::geometry, 4326)"
+            "::geography, 100)::geometry)) RETURNING name",
+            (name, name, hull.wkb_hex, hull.wkb_hex))
         row = cur.fetchone()
+        bump_version(cur, "areas")
     return str(row[0]) if row else None
 
 
@@ -104,7 +117,7 @@ def import_osm(session: Session, path: Path, *, progress: ProgressCallback | Non
     if progress is not None:
         progress("writing to PostGIS", sum(extract.counts().values()))
     written = write_extract(session, extract)
-    area = ensure_default_area(session, _area_name(path))
+    area = ensure_default_area(session, _area_name(path), extract)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     summary = ImportSummary(str(path), written, extract.counts(), dict(extract.skipped), area)
     audit.record(session, "import.osm", object_type="file", object_id=path.name, reason=reason,

@@ -117,3 +117,16 @@ def test_boundary_import_refuses_unusable_files(runner: FlaskCliRunner, tmp_path
     result = runner.invoke(args=["import", "boundary", str(nameless)])
     assert result.exit_code != 0 and "text columns are label" in result.output
     assert connection.execute(sa.text("SELECT count(*) FROM areas")).scalar_one() == 0
+
+
+def test_each_new_place_gets_its_own_default_area(runner: FlaskCliRunner,
+                                                  connection: sa.Connection) -> None:
+    from app.cli.demo import demo_osm_file
+
+    runner.invoke(args=["import", "osm", str(LONDON)])
+    helsinki = runner.invoke(args=["import", "osm", str(demo_osm_file("helsinki"))])
+    assert "created the area 'Helsinki'" in helsinki.output
+    again = runner.invoke(args=["import", "osm", str(LONDON)])
+    assert "created the area" not in again.output
+    names = connection.execute(sa.text("SELECT name FROM areas ORDER BY name")).scalars()
+    assert list(names) == ["Helsinki", "London Central"]

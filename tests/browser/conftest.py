@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
-from app.cli.demo import ensure_demo_users
+from app.cli.demo import demo_osm_file, ensure_demo_users
 from app.db import engine, get_session
 from app.importers.grids import build_grids
 from app.importers.osm import import_osm
@@ -25,6 +25,12 @@ from tests.conftest import SHARED_DATA, DatabaseInfo, make_app, scratch_database
 
 CHROMIUM = "/usr/bin/chromium"
 LONDON = SHARED_DATA / "osm" / "london-central.osm.pbf"
+EXTRACTS = {
+    "London Central": LONDON,
+    "Heidelberg": SHARED_DATA / "osm" / "heidelberg.osm.pbf",
+    "Porto": SHARED_DATA / "osm" / "porto.osm.pbf",
+    "Helsinki": demo_osm_file("helsinki"),
+}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -38,7 +44,8 @@ def live_database() -> Iterator[DatabaseInfo]:
 @pytest.fixture(scope="session")
 def live_server(live_database: DatabaseInfo,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The app on 127.0.0.1 with the London extract, a 250 m grid and the demo users."""
+    """The app on 127.0.0.1 with the four extracts (London first, with a 250 m grid) and
+    the demo users."""
     app = make_app(live_database)
     with app.app_context():
         session = get_session()
@@ -46,6 +53,10 @@ def live_server(live_database: DatabaseInfo,
         session.commit()
         build_grids(session, shape="square", cell_m=250)
         session.commit()
+        for path in EXTRACTS.values():
+            if path != LONDON:
+                import_osm(session, path, reason="browser tests")
+                session.commit()
         logins = ensure_demo_users(session, tmp_path_factory.mktemp("demo") / "logins.json")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -80,9 +91,14 @@ def page(browser: Browser, live_server: dict[str, Any]) -> Iterator[Page]:
     foreign: list[str] = []
     page.on("request", lambda request: foreign.append(request.url)
             if urlsplit(request.url).netloc not in (app_host, "") else None)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 500 else None)
     yield page
     context.close()
     assert foreign == [], f"requests left the machine: {foreign}"
+    assert errors == [], f"script errors or server errors: {errors}"
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_login_language import sign_in
@@ -12,7 +13,8 @@ from tests.browser.test_login_language import sign_in
 
 def open_console(page: Page, live_server: dict[str, Any], username: str) -> None:
     sign_in(page, live_server, username)
-    page.wait_for_function("window.gridpatrol && window.gridpatrol.map")
+    # the first view settles (basemap and areas loaded) before a test moves the map
+    page.wait_for_function("window.gridpatrol && gridpatrol.idleAt !== null")
 
 
 def test_map_shows_the_own_basemap_layers_and_search(page: Page, live_server: dict[str, Any],
@@ -64,3 +66,22 @@ def test_the_chinese_console_uses_chinese_layer_names(page: Page,
     expect(page.locator(".leaflet-control-layers")).to_contain_text("巡逻网格")
     expect(page.locator("#map-search")).to_have_attribute("placeholder", "搜索街道或地点")
     page.select_option("#locale", "en")
+
+
+@pytest.mark.parametrize("area", ["London Central", "Heidelberg", "Porto", "Helsinki"])
+def test_each_imported_extract_shows_on_the_map(page: Page, live_server: dict[str, Any],
+                                                artifacts: Path, area: str) -> None:
+    drawn: list[int] = []
+    page.on("requestfinished", lambda r: drawn.append(r.sizes()["responseBodySize"])
+            if "/api/v1/tiles/" in r.url else None)
+    open_console(page, live_server, "demo-viewer")
+    page.wait_for_function("gridpatrol.layers.areas.getLayers().length >= 4")
+    drawn.clear()
+    page.evaluate("""(name) => new Promise((resolve) => {
+        const layer = gridpatrol.layers.areas.getLayers().find(
+            (l) => l.feature.properties.name === name);
+        gridpatrol.layers.basemap.once("load", () => resolve(null));
+        gridpatrol.map.fitBounds(layer.getBounds());
+    })""", area)
+    assert drawn and max(drawn) > 1000, f"no basemap tile with content for {area}"
+    page.screenshot(path=str(artifacts / f"map-{area.split()[0].lower()}.png"))

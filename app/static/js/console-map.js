@@ -44,11 +44,12 @@
     });
   }
 
+  /* The view as west,south,east,north, clamped to the world (a wide view wraps past ±180). */
   function boxOf(map) {
     var b = map.getBounds();
-    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
-      return v.toFixed(6);
-    }).join(",");
+    var clamp = function (v, limit) { return Math.max(-limit, Math.min(limit, v)); };
+    return [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180),
+            clamp(b.getNorth(), 90)].map(function (v) { return v.toFixed(6); }).join(",");
   }
 
   /* A GeoJSON layer refreshed for the view when it is on the map. */

@@ -40,7 +40,8 @@ def csv_block(frame: gpd.GeoDataFrame, columns: Sequence[str]) -> str:
             data[column] = ewkb_hex(frame.geometry)
             continue
         values = frame[column].reset_index(drop=True)
-        if values.dtype == object and values.map(lambda v: isinstance(v, dict)).any():
+        first = values.first_valid_index()
+        if first is not None and isinstance(values[first], dict):
             values = values.map(lambda v: None if v is None else json.dumps(
                 v, ensure_ascii=False))
         elif values.dtype == bool:

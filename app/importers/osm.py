@@ -9,6 +9,7 @@ from typing import Any
 
 import shapely
 from psycopg import sql
+from scipy.spatial import ConvexHull
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -92,7 +93,8 @@ def ensure_default_area(session: Session, name: str, extract: OsmExtract) -> str
     """
     if extract.roads.empty:
         return None
-    hull = shapely.convex_hull(shapely.union_all(extract.roads.geometry.values))
+    points = shapely.get_coordinates(extract.roads.geometry.values)
+    hull = shapely.Polygon(points[ConvexHull(points).vertices])  # qhull: fast on 200k points
     centre = hull.centroid
     with raw_cursor(session) as cur:
         cur.execute("SELECT 1 FROM areas WHERE ST_Contains(geom, ST_SetSRID(%s::geometry, 4326))",

@@ -50,3 +50,5 @@ def import_file(file: Path, name_field: str | None, reason: str | None) -> None:
         raise click.ClickException(exc.message) from None
     session.commit()
     click.echo(f"{result.cells} cells imported ({result.created} new)")
+    for problem in result.rejected:
+        click.echo(f"  rejected {problem}")

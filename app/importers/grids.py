@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,6 +22,7 @@ class GridResult:
     created: int
     removed: int
     areas: list[str]
+    rejected: list[str] = field(default_factory=list)
 
 
 def load_areas(session: Session, name: str | None) -> gpd.GeoDataFrame:
@@ -108,4 +109,4 @@ def import_grids(session: Session, path: Path, *, name_field: str | None = None,
                              replace_scope=False)
     audit.record(session, "grids.import", object_type="file", object_id=path.name,
                  reason=reason, details={"cells": len(cells), "rejected": rejected[:50]})
-    return GridResult(len(cells), created, 0, sorted(set(cells["area_name"].dropna())))
+    return GridResult(len(cells), created, 0, sorted(set(cells["area_name"].dropna())), rejected)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -140,3 +144,37 @@ def test_grids_build_rename_and_rebuild(client: FlaskClient, runner: FlaskCliRun
     assert name == "Westminster 1"
     hexes = runner.invoke(args=["grids", "build", "--shape", "hex", "--cell-m", "20"])
     assert hexes.exit_code != 0
+
+
+def test_grids_import_from_a_polygon_file(runner: FlaskCliRunner, london: None,
+                                          connection: sa.Connection, tmp_path: Path) -> None:
+    cells = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "Beat 7"}, "geometry": {
+            "type": "Polygon", "coordinates": [[[-0.105, 51.510], [-0.095, 51.510],
+                                                [-0.095, 51.516], [-0.105, 51.516],
+                                                [-0.105, 51.510]]]}},
+        {"type": "Feature", "properties": {"name": "Not a cell"}, "geometry": {
+            "type": "LineString", "coordinates": [[-0.1, 51.5], [-0.09, 51.51]]}}]}
+    path = tmp_path / "beats.geojson"
+    path.write_text(json.dumps(cells))
+    result = runner.invoke(args=["grids", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 cells imported (1 new)" in result.output
+    assert "rejected row 2 (Not a cell): a LineString, not a polygon" in result.output
+    row = connection.execute(sa.text(
+        "SELECT g.code, g.name, g.road_length_m, a.name FROM grid_cells g "
+        "JOIN areas a ON a.id = g.area_id WHERE code = 'F-Beat 7'")).one()
+    assert row[1] == "Beat 7" and row[2] > 1000 and row[3] == "London Central"
+
+
+def test_online_tiles_only_when_configured(database: Any, connection: sa.Connection,
+                                           accounts: Accounts) -> None:
+    from tests.conftest import login, make_app
+
+    for url in (None, "https://tiles.example.org/{z}/{x}/{y}.png"):
+        app = make_app(database, DB_CONNECTION=connection, ONLINE_TILES_URL=url)
+        client = app.test_client()
+        login(client, Accounts(app).create("viewer"))
+        page = client.get("/").get_data(as_text=True)
+        assert ("tiles.example.org" in page) is (url is not None)
+        assert '"online": null' in page or url is not None

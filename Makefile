@@ -9,10 +9,7 @@ setup:
 	@scripts/bootstrap.sh
 
 demo: setup
-	@$(GP) db start
-	@$(GP) db upgrade
-	@$(GP) demo load --area $(AREA)
-	@$(GP) serve
+	@$(GP) demo run --area $(AREA)
 
 test: setup lint typecheck unit
 

@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from app.auth import users
-from app.db import get_session
+from app.db import get_session, uses_embedded_cluster
 from app.importers.grids import build_grids
 from app.importers.osm import import_osm
 from app.models import ROLE_NAMES
@@ -86,12 +86,37 @@ def ensure_demo_geography(session: Session, area: str) -> None:
         click.echo(f"demo map: {result.cells} square grid cells of 500 m")
 
 
+AREA_OPTION = click.option("--area", type=click.Choice(sorted(DEMO_AREAS)), default="helsinki",
+                           show_default=True,
+                           help="Demo map (all but helsinki need ../shared/data).")
+
+
 @group.command("load")
-@click.option("--area", type=click.Choice(sorted(DEMO_AREAS)), default="helsinki",
-              show_default=True, help="Demo map (all but helsinki need ../shared/data).")
+@AREA_OPTION
 @with_appcontext
 def load(area: str) -> None:
     """Import the demo map, build grids, create the demo users and print the logins."""
+    load_demo(area)
+
+
+@group.command("run")
+@AREA_OPTION
+@click.pass_context
+@with_appcontext
+def run(ctx: click.Context, area: str) -> None:
+    """Everything `make demo` does in one process: start the embedded database, migrate,
+    load the demo, then serve (a second run reuses all of it)."""
+    from app.cli import db as db_commands
+    from app.cli.serve import serve
+
+    if uses_embedded_cluster(current_app):
+        ctx.invoke(db_commands.start)
+    ctx.invoke(db_commands.upgrade)
+    load_demo(area)
+    ctx.invoke(serve)
+
+
+def load_demo(area: str) -> None:
     ensure_demo_geography(get_session(), area)
     logins_file = Path(current_app.instance_path) / "demo-logins.json"
     logins = ensure_demo_users(get_session(), logins_file)

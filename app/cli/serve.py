@@ -28,4 +28,4 @@ def serve(bind: str | None, workers: int | None) -> None:
     os.execv(gunicorn,  # noqa: S606 (hand the process to gunicorn)
              [gunicorn, "--bind", bind, "--workers", str(workers), "--threads", "8",
               "--worker-class", "gthread", "--timeout", "120", "--access-logfile", "-",
-              "wsgi:app"])
+              "--preload", "wsgi:app"])

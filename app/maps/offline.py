@@ -8,10 +8,14 @@ upgrade that adds one fails the tests instead of reaching for a CDN.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import folium
 from branca.element import Element, MacroElement
+
+if TYPE_CHECKING:
+    import folium
+
+# folium itself (a second of imports) is loaded on first use, not when the app starts.
 
 LOCAL_ASSETS = {
     "leaflet": "/vendor/leaflet/dist/leaflet.js",
@@ -44,6 +48,8 @@ def localise(assets: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def offline_map(**kwargs: Any) -> folium.Map:
     """A ``folium.Map`` with no tile layer and every asset served locally."""
+    import folium
+
     kwargs.setdefault("tiles", None)
     fmap = folium.Map(**kwargs)
     fmap.default_js = localise(list(folium.Map.default_js))

@@ -70,6 +70,10 @@ def upsert(cur: Cursor[Any], table: str, frame: gpd.GeoDataFrame, columns: Seque
     keys = [key] if isinstance(key, str) else list(key)
     temp = sql.Identifier(f"_import_{table}")
     target = sql.Identifier(table)
+    cur.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(target))
+    if cur.fetchone()[0]:  # type: ignore[index]  # an empty table: straight in
+        copy_frame(cur, target, frame, columns)
+        return len(frame)
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     others = [c for c in columns if c not in keys]
     cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(temp))

@@ -57,9 +57,12 @@ def write_extract(session: Session, extract: OsmExtract) -> dict[str, int]:
     with raw_cursor(session) as cur:
         written["roads"] = upsert(cur, "roads", extract.roads, ROAD_COLUMNS, key="osm_id")
         edges = extract.road_edges
+        cur.execute("SELECT EXISTS (SELECT 1 FROM road_edges)")
+        had_edges = cur.fetchone()[0]  # type: ignore[index]
         written["road_edges"] = upsert(cur, "road_edges", edges, EDGE_COLUMNS,
                                        key=("osm_way_id", "seq"))
-        if not edges.empty:  # a way re-drawn with fewer junctions leaves stale pieces
+        if had_edges and not edges.empty:  # a way re-drawn with fewer junctions leaves
+            # stale pieces behind
             cur.execute("DELETE FROM road_edges e USING _import_road_edges t "
                         "WHERE e.osm_way_id = t.osm_way_id AND t.seq = 0 AND NOT EXISTS ("
                         "SELECT 1 FROM _import_road_edges n WHERE n.osm_way_id = e.osm_way_id "

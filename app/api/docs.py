@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from app.errors import BadRequest
 
@@ -44,6 +44,12 @@ def documented(summary: str, *, params: tuple[Param, ...] = (),
                                           tag))
         return view
     return decorate
+
+
+class StrictBody(BaseModel):
+    """A request body: unknown fields are refused, text is stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 def parse_body(model: type[M]) -> M:

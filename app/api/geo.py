@@ -6,11 +6,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from app import audit
 from app.api import bp
-from app.api.docs import Param, documented, parse_body
+from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth.access import allow, any_role
 from app.db import get_session
 from app.errors import NotFound, Unprocessable
@@ -104,9 +104,7 @@ def search() -> dict[str, Any]:
     return {"results": search_places(get_session(), text)}
 
 
-class GridChange(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class GridChange(StrictBody):
     name: str | None = Field(default=None, max_length=200)
     assigned_to: str | None = Field(default=None, max_length=200)
     reason: str | None = Field(default=None, max_length=2000)

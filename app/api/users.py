@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from app.api import bp
-from app.api.docs import Param, documented, parse_body
+from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth import users
 from app.auth.access import allow, any_role
 from app.db import get_session
@@ -18,11 +18,7 @@ Role = Literal["admin", "dispatcher", "supervisor", "analyst", "viewer"]
 Locale = Literal["en", "zh_CN"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class NewUser(Strict):
+class NewUser(StrictBody):
     username: str = Field(pattern=r"^[A-Za-z0-9_.-]{2,64}$")
     password: str = Field(min_length=10, max_length=200)
     role: Role
@@ -30,7 +26,7 @@ class NewUser(Strict):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class UserChange(Strict):
+class UserChange(StrictBody):
     role: Role | None = None
     active: bool | None = None
     locale: Locale | None = None
@@ -38,11 +34,11 @@ class UserChange(Strict):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class MyChange(Strict):
+class MyChange(StrictBody):
     locale: Locale | None = None
 
 
-class NewToken(Strict):
+class NewToken(StrictBody):
     label: str = Field(default="", max_length=120)
     reason: str | None = Field(default=None, max_length=2000)
 

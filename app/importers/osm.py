@@ -9,7 +9,7 @@ from typing import Any
 
 import shapely
 from psycopg import sql
-from scipy.spatial import ConvexHull
+from scipy.spatial import ConvexHull, QhullError
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -97,7 +97,10 @@ def ensure_default_area(session: Session, name: str, extract: OsmExtract) -> str
     if extract.roads.empty:
         return None
     points = shapely.get_coordinates(extract.roads.geometry.values)
-    hull = shapely.Polygon(points[ConvexHull(points).vertices])  # qhull: fast on 200k points
+    try:
+        hull = shapely.Polygon(points[ConvexHull(points).vertices])  # qhull: fast
+    except QhullError:  # roads all on one line: the hull is that line (buffered below)
+        hull = shapely.convex_hull(shapely.multipoints(points))
     centre = hull.centroid
     with raw_cursor(session) as cur:
         cur.execute("SELECT 1 FROM areas WHERE ST_Contains(geom, ST_SetSRID(%s::geometry, 4326))",

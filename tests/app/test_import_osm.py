@@ -130,3 +130,29 @@ def test_each_new_place_gets_its_own_default_area(runner: FlaskCliRunner,
     assert "created the area" not in again.output
     names = connection.execute(sa.text("SELECT name FROM areas ORDER BY name")).scalars()
     assert list(names) == ["Helsinki", "London Central"]
+
+
+def test_a_way_that_lost_a_junction_keeps_no_stale_edges(app: Flask, connection: sa.Connection,
+                                                         tmp_path: Path) -> None:
+    from tests.gis.test_osm import SMALL_OSM
+
+    first = tmp_path / "v1.osm"
+    first.write_text(SMALL_OSM)
+    without_side_street = SMALL_OSM[:SMALL_OSM.index('  <way id="101">')] + \
+        SMALL_OSM[SMALL_OSM.index('  <way id="102">'):]
+    second = tmp_path / "v2.osm"
+    second.write_text(without_side_street)
+    with app.app_context():
+        session = get_session()
+        import_osm(session, first)
+        session.commit()
+
+        def pieces(way: int) -> list[tuple[int, int, int]]:
+            return [tuple(r) for r in connection.execute(sa.text(
+                "SELECT seq, u, v FROM road_edges WHERE osm_way_id = :w ORDER BY seq"),
+                {"w": way})]
+        assert pieces(100) == [(0, 1, 2), (1, 2, 3)]  # split at the junction with way 101
+        import_osm(session, second)
+        session.commit()
+        assert pieces(100) == [(0, 1, 3)]  # no junction any more: one edge, none stale
+        assert len(pieces(101)) == 2  # not in the newer file: kept (imports never delete)

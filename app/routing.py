@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
-from app.queries.tiles import data_version
+from app.queries.versions import data_version
 from gis.routing import Isochrone, RoadGraph, Snap, TooFarFromRoad
 
 logger = logging.getLogger(__name__)

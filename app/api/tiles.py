@@ -9,7 +9,8 @@ from app.api.docs import Param, documented
 from app.auth.access import any_role
 from app.db import get_session
 from app.errors import NotFound
-from app.queries.tiles import TileCache, data_version, render_tile
+from app.queries.tiles import TileCache, render_tile
+from app.queries.versions import data_version
 
 _cache = TileCache()
 MAX_ZOOM = 20

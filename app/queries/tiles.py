@@ -80,9 +80,3 @@ class TileCache:
             self._tiles[key] = tile
             while len(self._tiles) > self._max:
                 self._tiles.popitem(last=False)
-
-
-def data_version(session: Session, name: str) -> int:
-    version = session.execute(sa.text("SELECT version FROM data_versions WHERE name = :n"),
-                              {"n": name}).scalar_one_or_none()
-    return int(version or 0)

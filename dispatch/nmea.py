@@ -1,0 +1,342 @@
+"""NMEA 0183 position sentences (GGA, RMC) parsed into fixes; a pure parser.
+
+Serial ports, TCP feeds and radio gateways live elsewhere and hand lines to this module.
+Every line that is not a usable fix comes back as a :class:`Rejected` with its reason, so a
+feed that goes bad shows up in the counts instead of disappearing.
+
+Decisions
+---------
+- Talkers: ``GP`` (GPS), ``GN`` (combined GNSS), ``GL`` (GLONASS), ``BD`` and ``GB``
+  (BeiDou: ``BD`` per the Chinese TSCPB standard, ``GB`` per NMEA 4.10) and ``GA``
+  (Galileo). Other talkers' GGA/RMC are rejected as ``unsupported talker``.
+- The checksum is required and verified (hex digits in either case). Surrounding
+  whitespace, including the CR of CRLF logs, is stripped first.
+- GGA quality 0 is rejected as ``no fix``; RMC status other than ``A`` as ``void status``.
+  Other GGA qualities (GPS, DGPS, RTK, dead reckoning, ...) are kept in ``Fix.quality``
+  for the consumer to weigh.
+- Times are UTC. RMC carries its date; a two-digit year ``yy`` means 20yy below 80 and
+  19yy otherwise (as gpsd does). GGA carries only the time of day: on its own it has no
+  ``at``; :func:`parse_log` dates it with the date of the last *valid* RMC seen before it
+  (a void RMC's date may come from an unset receiver clock), moving it one day on when the
+  result would lie more than 12 hours before that RMC (a GGA just after midnight UTC).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from functools import reduce
+from types import MappingProxyType
+from typing import Literal
+
+TALKERS = MappingProxyType({
+    "GP": "GPS",
+    "GN": "GNSS (combined)",
+    "GL": "GLONASS",
+    "BD": "BeiDou",
+    "GB": "BeiDou",
+    "GA": "Galileo",
+})
+"""The talker IDs accepted, with the satellite system each stands for."""
+
+KNOT_MS = 1852 / 3600
+"""One knot in metres per second."""
+
+BAD_CHECKSUM = "bad checksum"
+MISSING_CHECKSUM = "missing checksum"
+NOT_A_SENTENCE = "not an NMEA sentence"
+UNSUPPORTED_TYPE = "unsupported sentence type"
+UNSUPPORTED_TALKER = "unsupported talker"
+TOO_FEW_FIELDS = "too few fields"
+NO_FIX = "no fix"
+VOID_STATUS = "void status"
+
+
+def malformed(field: str) -> str:
+    """Return the reject reason for a field that cannot be read, e.g. ``malformed field lat``."""
+    return f"malformed field {field}"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A position fix read from one GGA or RMC sentence.
+
+    Attributes
+    ----------
+    talker : str
+        Talker ID, e.g. ``"GP"``, ``"BD"``.
+    kind : {"GGA", "RMC"}
+        The sentence type it came from.
+    lon, lat : float
+        WGS-84 decimal degrees; east and north positive.
+    at : datetime or None
+        UTC instant (timezone-aware); None when the sentence has no time, or is a GGA whose
+        date is unknown.
+    speed_ms : float or None
+        Speed over ground in m/s (RMC only).
+    course_deg : float or None
+        Course over ground in degrees from true north (RMC only).
+    satellites : int or None
+        Satellites used (GGA only).
+    hdop : float or None
+        Horizontal dilution of precision (GGA only).
+    quality : int or None
+        GGA fix quality (1 GPS, 2 DGPS, 4 RTK fixed, 5 RTK float, 6 estimated, ...).
+    """
+
+    talker: str
+    kind: Literal["GGA", "RMC"]
+    lon: float
+    lat: float
+    at: datetime | None
+    speed_ms: float | None = None
+    course_deg: float | None = None
+    satellites: int | None = None
+    hdop: float | None = None
+    quality: int | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A line that gave no fix, and why.
+
+    Attributes
+    ----------
+    line : str
+        The line as received.
+    reason : str
+        One of a small set of reasons (the module's constants, or ``malformed field X``),
+        suitable for counting.
+    detail : str
+        Specifics, e.g. the checksum expected or the sentence address.
+    """
+
+    line: str
+    reason: str
+    detail: str = ""
+
+
+class _FieldError(ValueError):
+    """A field could not be read; carries the reject reason."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(f"{value!r}")
+        self.reason = malformed(field)
+
+
+_SENTENCE = re.compile(r"\$(?P<body>[^*$]*)(?:\*(?P<checksum>[0-9A-Fa-f]{2}))?")
+_DIGITS = re.compile(r"[0-9]+")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_TIME = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})(?:\.([0-9]{1,6}))?")
+_DATE = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})")
+# Fields needed (address included): GGA up to HDOP, RMC up to the date.
+_MIN_FIELDS = {"GGA": 9, "RMC": 10}
+
+
+def checksum(body: str) -> int:
+    """Return the NMEA checksum of ``body``: the XOR of its bytes, between ``$`` and ``*``.
+
+    Parameters
+    ----------
+    body : str
+        The sentence text without ``$``, ``*`` and the checksum digits.
+
+    Returns
+    -------
+    int
+        The checksum, 0-255; written as two hex digits after ``*``.
+    """
+    return reduce(lambda acc, byte: acc ^ byte, body.encode("ascii", "replace"), 0)
+
+
+def parse_sentence(line: str, *, utc_date: date | None = None) -> Fix | Rejected:
+    """Parse one NMEA 0183 line into a fix or a rejection.
+
+    Parameters
+    ----------
+    line : str
+        One sentence, e.g. ``"$GNRMC,074155.799,A,3114.8770,N,...*76"``; surrounding
+        whitespace is ignored.
+    utc_date : date, optional, keyword-only
+        The UTC date to give a GGA's time of day (GGA carries no date). Ignored for RMC.
+
+    Returns
+    -------
+    Fix or Rejected
+        The fix, or the line with the reason it gave none.
+    """
+    text = line.strip()
+    match = _SENTENCE.fullmatch(text)
+    if match is None:
+        return Rejected(line, NOT_A_SENTENCE)
+    body, written = match["body"], match["checksum"]
+    if written is None:
+        return Rejected(line, MISSING_CHECKSUM)
+    expected = checksum(body)
+    if int(written, 16) != expected:
+        return Rejected(line, BAD_CHECKSUM, f"computed {expected:02X}, written {written}")
+    fields = body.split(",")
+    address = fields[0]
+    kind = address[2:]
+    if address.startswith("P") or kind not in _MIN_FIELDS:
+        return Rejected(line, UNSUPPORTED_TYPE, address)
+    talker = address[:2]
+    if talker not in TALKERS:
+        return Rejected(line, UNSUPPORTED_TALKER, address)
+    if len(fields) < _MIN_FIELDS[kind]:
+        return Rejected(line, TOO_FEW_FIELDS, f"{len(fields)} fields in {address}")
+    try:
+        if kind == "GGA":
+            return _read_gga(line, talker, fields, utc_date)
+        return _read_rmc(line, talker, fields)
+    except _FieldError as error:
+        return Rejected(line, error.reason, str(error))
+
+
+def _read_gga(line: str, talker: str, fields: list[str], utc_date: date | None) -> Fix | Rejected:
+    # $--GGA,time,lat,N,lon,E,quality,satellites,hdop,altitude,M,geoid,M,age,station
+    quality = _integer("quality", fields[6])
+    if quality == 0:
+        return Rejected(line, NO_FIX)
+    clock = _time_of_day(fields[1])
+    at = None if clock is None or utc_date is None else datetime.combine(utc_date, clock)
+    return Fix(
+        talker=talker,
+        kind="GGA",
+        lon=_coordinate("lon", fields[4], fields[5], degree_digits=3),
+        lat=_coordinate("lat", fields[2], fields[3], degree_digits=2),
+        at=at,
+        satellites=_integer("satellites", fields[7]) if fields[7] else None,
+        hdop=_decimal("hdop", fields[8]) if fields[8] else None,
+        quality=quality,
+    )
+
+
+def _read_rmc(line: str, talker: str, fields: list[str]) -> Fix | Rejected:
+    # $--RMC,time,status,lat,N,lon,E,speed_kn,course,date,variation,E,mode[,nav status]
+    if fields[2] != "A":
+        return Rejected(line, VOID_STATUS, f"status {fields[2]!r}")
+    clock = _time_of_day(fields[1])
+    day = _date(fields[9])
+    at = None if clock is None or day is None else datetime.combine(day, clock)
+    return Fix(
+        talker=talker,
+        kind="RMC",
+        lon=_coordinate("lon", fields[5], fields[6], degree_digits=3),
+        lat=_coordinate("lat", fields[3], fields[4], degree_digits=2),
+        at=at,
+        speed_ms=_decimal("speed", fields[7]) * KNOT_MS if fields[7] else None,
+        course_deg=_course(fields[8]) if fields[8] else None,
+    )
+
+
+def _integer(field: str, value: str) -> int:
+    if _DIGITS.fullmatch(value) is None:
+        raise _FieldError(field, value)
+    return int(value)
+
+
+def _decimal(field: str, value: str) -> float:
+    if _NUMBER.fullmatch(value) is None:
+        raise _FieldError(field, value)
+    return float(value)
+
+
+def _course(value: str) -> float:
+    course = _decimal("course", value)
+    if course > 360:
+        raise _FieldError("course", value)
+    return course % 360
+
+
+def _coordinate(field: str, value: str, hemisphere: str, *, degree_digits: int) -> float:
+    """Read ``ddmm.mmmm`` (lat) or ``dddmm.mmmm`` (lon) with its hemisphere letter."""
+    positive, negative = ("N", "S") if field == "lat" else ("E", "W")
+    limit = 90 if field == "lat" else 180
+    head = value.split(".")[0]
+    if (
+        _NUMBER.fullmatch(value) is None
+        or len(head) != degree_digits + 2
+        or hemisphere not in (positive, negative)
+    ):
+        raise _FieldError(field, f"{value},{hemisphere}")
+    degrees = int(head[:degree_digits])
+    minutes = float(value[degree_digits:])
+    if minutes >= 60 or degrees + minutes / 60 > limit:
+        raise _FieldError(field, f"{value},{hemisphere}")
+    decimal = degrees + minutes / 60
+    return -decimal if hemisphere == negative else decimal
+
+
+def _time_of_day(value: str) -> time | None:
+    if not value:
+        return None
+    match = _TIME.fullmatch(value)
+    if match is None:
+        raise _FieldError("time", value)
+    hours, minutes, seconds, fraction = match.groups()
+    micro = int((fraction or "").ljust(6, "0"))
+    try:
+        return time(int(hours), int(minutes), int(seconds), micro, tzinfo=UTC)
+    except ValueError:
+        raise _FieldError("time", value) from None
+
+
+def _date(value: str) -> date | None:
+    if not value:
+        return None
+    match = _DATE.fullmatch(value)
+    if match is None:
+        raise _FieldError("date", value)
+    day, month, short_year = (int(part) for part in match.groups())
+    year = 2000 + short_year if short_year < 80 else 1900 + short_year
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise _FieldError("date", value) from None
+
+
+def parse_log(lines: Iterable[str]) -> tuple[list[Fix], list[Rejected], Counter[str]]:
+    """Parse a log of NMEA lines into fixes, rejections and rejection counts.
+
+    Parameters
+    ----------
+    lines : iterable of str
+        Lines as read from a capture file or feed. Blank lines and lines starting with
+        ``#`` (capture headers) are skipped and not counted.
+
+    Returns
+    -------
+    fixes : list of Fix
+        In input order. A GGA is dated with the date of the last valid RMC before it
+        (see the module docstring); before any, its ``at`` is None.
+    rejected : list of Rejected
+        In input order.
+    reasons : Counter of str
+        Number of rejections per reason.
+    """
+    fixes: list[Fix] = []
+    rejected: list[Rejected] = []
+    last_rmc_at: datetime | None = None
+    for line in lines:
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        utc_date = last_rmc_at.date() if last_rmc_at is not None else None
+        result = parse_sentence(line, utc_date=utc_date)
+        if isinstance(result, Rejected):
+            rejected.append(result)
+            continue
+        if result.kind == "RMC" and result.at is not None:
+            last_rmc_at = result.at
+        elif (
+            result.at is not None
+            and last_rmc_at is not None
+            and result.at < last_rmc_at - timedelta(hours=12)
+        ):
+            result = replace(result, at=result.at + timedelta(days=1))
+        fixes.append(result)
+    return fixes, rejected, Counter(reject.reason for reject in rejected)

@@ -45,3 +45,23 @@ class InvalidCellSizeError(ValueError):
 
 class GridTooLargeError(ValueError):
     """A grid would have more cells than the configured limit."""
+
+
+class CameraParameterError(ValueError):
+    """A camera's position, azimuth, field of view, range or sampling is unusable."""
+
+
+class InvalidCameraRangeError(CameraParameterError):
+    """A camera range is not a finite number of metres in (0, the allowed maximum]."""
+
+
+class InvalidFieldOfViewError(CameraParameterError):
+    """A camera field-of-view angle is not a finite number of degrees in (0, 360]."""
+
+
+class InvalidAzimuthError(CameraParameterError):
+    """A camera azimuth is not a finite number of degrees."""
+
+
+class InvalidSamplingError(CameraParameterError):
+    """An arc segment or ray count is not a whole number large enough to draw with."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from app.api import bp
 from app.api.docs import Param, documented
@@ -12,7 +12,6 @@ from app.errors import NotFound
 from app.queries.tiles import TileCache, render_tile
 from app.queries.versions import data_version
 
-_cache = TileCache()
 MAX_ZOOM = 20
 
 
@@ -32,10 +31,11 @@ def tile(z: int, x: int, y: int) -> Response:
     if request.headers.get("If-None-Match") == etag:
         return Response(status=304)
     key = (version, z, x, y)
-    body = _cache.get(key)
+    cache: TileCache = current_app.extensions.setdefault("gridpatrol_tiles", TileCache())
+    body = cache.get(key)
     if body is None:
         body = render_tile(session, z, x, y)
-        _cache.put(key, body)
+        cache.put(key, body)
     response = Response(body, mimetype="application/vnd.mapbox-vector-tile")
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "private, max-age=300"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.auth import users
 from app.db import get_session, uses_embedded_cluster
 from app.importers.grids import build_grids
-from app.importers.osm import import_osm
+from app.importers.osm import file_sha256, import_osm
 from app.models import ROLE_NAMES
 
 group = click.Group("demo", help="Load the demo data and users.")
@@ -64,7 +63,7 @@ def demo_osm_file(area: str) -> Path:
 
 
 def already_imported(session: Session, path: Path) -> bool:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     return session.execute(sa.text(
         "SELECT 1 FROM audit_log WHERE action = 'import.osm' AND details->>'sha256' = :d "
         "LIMIT 1"), {"d": digest}).first() is not None

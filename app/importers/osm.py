@@ -126,12 +126,18 @@ def import_osm(session: Session, path: Path, *, progress: ProgressCallback | Non
         progress("writing to PostGIS", sum(extract.counts().values()))
     written = write_extract(session, extract)
     area = ensure_default_area(session, _area_name(path), extract)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     summary = ImportSummary(str(path), written, extract.counts(), dict(extract.skipped), area)
     audit.record(session, "import.osm", object_type="file", object_id=path.name, reason=reason,
                  details={"sha256": digest, "found": summary.found, "written": written,
                           "skipped": summary.skipped, "default_area": area})
     return summary
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks (extracts can be large)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _area_name(path: Path) -> str:

@@ -208,8 +208,9 @@ def _names(tags: Tags) -> dict[str, str | None]:
 @dataclass
 class _Collector:
     roads: list[dict[str, Any]] = field(default_factory=list)
-    road_refs: list[np.ndarray] = field(default_factory=list)
-    road_coords: list[np.ndarray] = field(default_factory=list)
+    road_refs: list[np.ndarray | None] = field(default_factory=list)
+    road_coords: list[np.ndarray | None] = field(default_factory=list)
+    road_wkb: list[str | None] = field(default_factory=list)
     buildings: list[dict[str, Any]] = field(default_factory=list)
     pois: list[dict[str, Any]] = field(default_factory=list)
     cameras: list[dict[str, Any]] = field(default_factory=list)
@@ -255,7 +256,7 @@ def _read(path: Path, progress: ProgressCallback | None) -> _Collector:
         if isinstance(obj, osmium.osm.Node):
             _collect_node(obj, tags, out)
         elif isinstance(obj, osmium.osm.Way):
-            _collect_way(obj, tags, out)
+            _collect_way(obj, tags, wkb, out)
         elif isinstance(obj, osmium.osm.Area):
             _collect_area(obj, tags, wkb, out)
     if progress is not None:
@@ -274,17 +275,10 @@ def _collect_node(node: osmium.osm.Node, tags: Tags, out: _Collector) -> None:
                          "geometry": point})
 
 
-def _collect_way(way: osmium.osm.Way, tags: Tags, out: _Collector) -> None:
+def _collect_way(way: osmium.osm.Way, tags: Tags, wkb: Any, out: _Collector) -> None:
     highway = tags.get("highway")
     if highway in DRIVABLE or highway in WALK_ONLY:
-        refs, coords = _longest_located_run(way.nodes)
-        if len(refs) < len(way.nodes):
-            out.skipped["road cut at the edge of the extract (part kept)" if len(refs) >= 2
-                        else "road with fewer than 2 nodes inside the extract"] += 1
-        if len(refs) >= 2:
-            out.roads.append(_road_row(way.id, tags))
-            out.road_refs.append(refs)
-            out.road_coords.append(coords)
+        _collect_road(way, tags, wkb, out)
     if _is_camera(tags):  # a camera drawn as a way: use its first node
         try:
             first = way.nodes[0]
@@ -292,6 +286,30 @@ def _collect_way(way: osmium.osm.Way, tags: Tags, out: _Collector) -> None:
                                            out.skipped))
         except (osmium.InvalidLocationError, IndexError):
             out.skipped["camera way without location"] += 1
+
+
+def _collect_road(way: osmium.osm.Way, tags: Tags, wkb: Any, out: _Collector) -> None:
+    row = _road_row(way.id, tags)
+    if not row["drivable"]:  # no graph edges: libosmium builds the line, no node ids needed
+        try:
+            line = wkb.create_linestring(way)
+        except (osmium.InvalidLocationError, RuntimeError):
+            pass  # nodes outside the extract, or a degenerate way: the general path below
+        else:
+            out.roads.append(row)
+            out.road_refs.append(None)
+            out.road_coords.append(None)
+            out.road_wkb.append(line)
+            return
+    refs, coords = _longest_located_run(way.nodes)
+    if len(refs) < len(way.nodes):
+        out.skipped["road cut at the edge of the extract (part kept)" if len(refs) >= 2
+                    else "road with fewer than 2 nodes inside the extract"] += 1
+    if len(refs) >= 2:
+        out.roads.append(row)
+        out.road_refs.append(refs)
+        out.road_coords.append(coords)
+        out.road_wkb.append(None)
 
 
 def _longest_located_run(nodes: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -386,8 +404,20 @@ def _linestrings(coords: list[np.ndarray]) -> np.ndarray:
                                           indices=np.repeat(np.arange(len(coords)), sizes)))
 
 
-def split_into_edges(roads: list[dict[str, Any]], refs: list[np.ndarray],
-                     coords: list[np.ndarray]) -> gpd.GeoDataFrame:
+def _road_geometries(collected: _Collector) -> np.ndarray:
+    """Lines for every road: from node coordinates (drivable) or libosmium's WKB."""
+    geoms = np.empty(len(collected.roads), dtype=object)
+    with_coords = [i for i, c in enumerate(collected.road_coords) if c is not None]
+    with_wkb = [i for i, w in enumerate(collected.road_wkb) if w is not None]
+    if with_coords:
+        geoms[with_coords] = _linestrings([c for c in collected.road_coords if c is not None])
+    if with_wkb:
+        geoms[with_wkb] = shapely.from_wkb([w for w in collected.road_wkb if w is not None])
+    return geoms
+
+
+def split_into_edges(roads: list[dict[str, Any]], refs: list[np.ndarray | None],
+                     coords: list[np.ndarray | None]) -> gpd.GeoDataFrame:
     """Split drivable ways at junctions (nodes shared by two or more ways) into edges.
 
     Each edge runs from ``u`` to ``v`` in the way's allowed direction (``oneway=-1``
@@ -397,8 +427,14 @@ def split_into_edges(roads: list[dict[str, Any]], refs: list[np.ndarray],
     drivable = [i for i, road in enumerate(roads) if road["drivable"]]
     if not drivable:
         return _frame([], ["osm_way_id", "seq", "u", "v", "length_m", "travel_s"])
-    way_refs = [refs[i][::-1] if roads[i]["oneway"] == -1 else refs[i] for i in drivable]
-    way_coords = [coords[i][::-1] if roads[i]["oneway"] == -1 else coords[i] for i in drivable]
+    way_refs: list[np.ndarray] = []
+    way_coords: list[np.ndarray] = []
+    for i in drivable:
+        way_ref, way_coord = refs[i], coords[i]
+        assert way_ref is not None and way_coord is not None  # drivable roads keep node ids
+        backwards = roads[i]["oneway"] == -1
+        way_refs.append(way_ref[::-1] if backwards else way_ref)
+        way_coords.append(way_coord[::-1] if backwards else way_coord)
     all_refs = np.concatenate(way_refs)
     all_coords = np.concatenate(way_coords)
     sizes = np.fromiter((len(r) for r in way_refs), dtype=np.int64, count=len(way_refs))
@@ -472,7 +508,7 @@ def read_osm(path: str | Path, *, progress: ProgressCallback | None = None) -> O
     if progress is not None:
         progress("splitting roads at junctions", len(collected.roads))
     edges = split_into_edges(collected.roads, collected.road_refs, collected.road_coords)
-    road_geoms = _linestrings(collected.road_coords)
+    road_geoms = _road_geometries(collected)
     roads = gpd.GeoDataFrame(collected.roads, geometry=road_geoms, crs=WGS84) \
         if collected.roads else _frame([], ["osm_id"])
     return OsmExtract(

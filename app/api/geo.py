@@ -14,6 +14,7 @@ from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth.access import allow, any_role
 from app.db import get_session
 from app.errors import NotFound, Unprocessable
+from app.models import GridCell
 from app.queries.geo import POI_KINDS, BBox, feature_collection, search_places
 
 BBOX = Param("bbox", "west,south,east,north in degrees (WGS-84)")
@@ -118,17 +119,15 @@ class GridChange(StrictBody):
 def change_grid(code: str) -> dict[str, Any]:
     change = parse_body(GridChange)
     session = get_session()
-    fields = change.model_dump(exclude_unset=True, exclude={"reason"})
-    row = session.execute(sa.text("SELECT id, name, assigned_to FROM grid_cells WHERE code = :c"),
-                          {"c": code}).first()
-    if row is None:
+    cell = session.execute(sa.select(GridCell).where(GridCell.code == code)).scalar_one_or_none()
+    if cell is None:
         raise NotFound(f"No grid cell {code!r}.", field="code")
-    before = {"name": row.name, "assigned_to": row.assigned_to}
-    after = {**before, **fields}
-    session.execute(sa.text("UPDATE grid_cells SET name = :name, assigned_to = :assigned_to "
-                            "WHERE id = :id"), {**after, "id": row.id})
+    changed = {}
+    for field, value in change.model_dump(exclude_unset=True, exclude={"reason"}).items():
+        if getattr(cell, field) != value:
+            changed[field] = [getattr(cell, field), value]
+            setattr(cell, field, value)
     audit.record(session, "grid.update", object_type="grid_cell", object_id=code,
-                 reason=change.reason,
-                 details={k: [before[k], after[k]] for k in fields if before[k] != after[k]})
+                 reason=change.reason, details=changed)
     session.commit()
-    return {"code": code, **after}
+    return {"code": code, "name": cell.name, "assigned_to": cell.assigned_to}

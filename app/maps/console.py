@@ -16,11 +16,10 @@ def console_map(bounds: tuple[float, float, float, float] | None, *,
     """Parts of the console map page. ``bounds`` is (west, south, east, north) in WGS-84."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True,
                        prefer_canvas=True, max_zoom=19)
-    if bounds is not None:
-        west, south, east, north = bounds
-        fmap.fit_bounds([[south, west], [north, east]])
     config: dict[str, Any] = {
         "tiles": "/api/v1/tiles/{z}/{x}/{y}.pbf",
+        # fitted without animation in GridPatrolMap.init, so no late zoom overrides a view
+        "bounds": None if bounds is None else [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
         "layers": {
             "areas": "/api/v1/areas", "grids": "/api/v1/grids",
             "pois": "/api/v1/pois", "cameras": "/api/v1/cameras",

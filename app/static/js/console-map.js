@@ -170,6 +170,7 @@
     init: function (map, config) {
       CONFIG = config;
       CONFIG.map = map;
+      if (config.bounds) { map.fitBounds(config.bounds, { animate: false }); }
       var base = basemap(config).addTo(map);
       var bases = {};
       bases[config.labels.basemap] = base;

@@ -37,6 +37,19 @@ def _parse_positive_int(raw: str) -> int:
     return value
 
 
+def _parse_positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
+def _parse_gateway(raw: str) -> str:
+    if not raw.startswith(("file:", "http://", "https://")):
+        raise ValueError("expected file:/path/outbox.jsonl or an http(s):// webhook URL")
+    return raw
+
+
 def _parse_locale(raw: str) -> str:
     if raw not in SUPPORTED_LOCALES:
         raise ValueError(f"expected one of {', '.join(SUPPORTED_LOCALES)}, got {raw!r}")
@@ -103,6 +116,17 @@ SETTINGS: tuple[Setting, ...] = (
             "map makes no request off this server."),
     Setting("ONLINE_TILES_ATTRIBUTION", _parse_text, None,
             "Attribution shown for the online tile layer."),
+    Setting("RADIO_GATEWAY", _parse_gateway, None,
+            "Where dispatch orders go out: `file:/path/outbox.jsonl` (one JSON line per "
+            "order) or an http(s) webhook of the radio gateway. Unset: "
+            "`file:instance/radio-outbox.jsonl`."),
+    Setting("RADIO_GATEWAY_TOKEN", _parse_text, None,
+            "Bearer token sent to the radio gateway webhook."),
+    Setting("SNAPSHOT_TIMEOUT_S", _parse_positive_float, 3.0,
+            "Longest wait in seconds for a camera frame; a camera that does not answer in "
+            "time is shown offline."),
+    Setting("STALE_POSITION_S", _parse_positive_float, 300.0,
+            "A unit position older than this many seconds is flagged stale."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

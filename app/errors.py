@@ -64,6 +64,10 @@ class TooManyRequests(ApiError):
     status, code = 429, "rate_limited"
 
 
+class ServiceUnavailable(ApiError):
+    status, code = 503, "unavailable"
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True

@@ -43,4 +43,5 @@ ROLE_LABELS = {
     "supervisor": lazy_gettext("supervisor"),
     "analyst": lazy_gettext("analyst"),
     "viewer": lazy_gettext("viewer"),
+    "device": lazy_gettext("device"),
 }

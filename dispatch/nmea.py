@@ -299,7 +299,8 @@ def _date(value: str) -> date | None:
         raise _FieldError("date", value) from None
 
 
-def parse_log(lines: Iterable[str]) -> tuple[list[Fix], list[Rejected], Counter[str]]:
+def parse_log(lines: Iterable[str], *, utc_date: date | None = None
+              ) -> tuple[list[Fix], list[Rejected], Counter[str]]:
     """Parse a log of NMEA lines into fixes, rejections and rejection counts.
 
     Parameters
@@ -307,12 +308,15 @@ def parse_log(lines: Iterable[str]) -> tuple[list[Fix], list[Rejected], Counter[
     lines : iterable of str
         Lines as read from a capture file or feed. Blank lines and lines starting with
         ``#`` (capture headers) are skipped and not counted.
+    utc_date : datetime.date, optional
+        Date for GGA sentences that come before any valid RMC (a receiver sending GGA
+        only); without it their ``at`` is None.
 
     Returns
     -------
     fixes : list of Fix
         In input order. A GGA is dated with the date of the last valid RMC before it
-        (see the module docstring); before any, its ``at`` is None.
+        (see the module docstring); before any, with ``utc_date``, else its ``at`` is None.
     rejected : list of Rejected
         In input order.
     reasons : Counter of str
@@ -325,8 +329,8 @@ def parse_log(lines: Iterable[str]) -> tuple[list[Fix], list[Rejected], Counter[
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        utc_date = last_rmc_at.date() if last_rmc_at is not None else None
-        result = parse_sentence(line, utc_date=utc_date)
+        day = last_rmc_at.date() if last_rmc_at is not None else utc_date
+        result = parse_sentence(line, utc_date=day)
         if isinstance(result, Rejected):
             rejected.append(result)
             continue

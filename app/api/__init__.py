@@ -8,6 +8,17 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from app.api import audit, geo, openapi, routing, tiles, users  # noqa: F401
+    from app.api import (  # noqa: F401
+        alerts,
+        audit,
+        cameras,
+        geo,
+        openapi,
+        radio,
+        routing,
+        tiles,
+        units,
+        users,
+    )
 
     app.register_blueprint(bp)

@@ -63,16 +63,6 @@ def pois() -> Response:
         where="kind = :kind" if kind else "TRUE", params={"kind": kind}))
 
 
-@bp.get("/cameras")
-@any_role
-@documented("Cameras", tag="map", responses=GEOJSON, params=(BBOX,))
-def cameras() -> Response:
-    return geojson(feature_collection(
-        get_session(), "cameras",
-        ["name", "kind", "source", "azimuth_deg", "fov_deg", "range_m", "height_m", "mount",
-         "status", "gb_id"], bbox=BBox.parse(request.args.get("bbox"))))
-
-
 @bp.get("/areas")
 @any_role
 @documented("Areas (jurisdictions, station districts)", tag="map", responses=GEOJSON)

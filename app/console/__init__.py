@@ -23,11 +23,17 @@ def home() -> str:
     if current_app.config.get("ONLINE_TILES_URL"):
         online = {"url": current_app.config["ONLINE_TILES_URL"],
                   "attribution": current_app.config.get("ONLINE_TILES_ATTRIBUTION") or ""}
-    can_edit = current_user.role_name in roles_allowed(access_rule(current_app, "api.change_grid"))
-    fmap = console_map(bounds, online_tiles=online, can_edit_grids=can_edit,
-                       csrf_token=generate_csrf())
+    fmap = console_map(bounds, online_tiles=online, can_edit_grids=_may("api.change_grid"),
+                       csrf_token=generate_csrf(), dispatch={
+                           "can_dispatch": _may("api.create_alert"),
+                           "can_edit_cameras": _may("api.change_camera"),
+                           "can_read_radio": _may("api.radio_log")})
     return render_template("console/home.html", map=fmap,
                            has_data=bounds is not None, body_class="map-page")
+
+
+def _may(endpoint: str) -> bool:
+    return bool(current_user.role_name in roles_allowed(access_rule(current_app, endpoint)))
 
 
 @bp.get("/healthz")

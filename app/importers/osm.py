@@ -13,6 +13,7 @@ from scipy.spatial import ConvexHull, QhullError
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.dispatching.coverage import refresh_coverage
 from app.importers.bulk import bump_version, copy_frame, raw_cursor, upsert
 from gis.osm import OsmExtract, ProgressCallback, read_osm
 
@@ -125,6 +126,8 @@ def import_osm(session: Session, path: Path, *, progress: ProgressCallback | Non
     if progress is not None:
         progress("writing to PostGIS", sum(extract.counts().values()))
     written = write_extract(session, extract)
+    if written["cameras"] or written["buildings"]:
+        written["camera_coverage"] = refresh_coverage(session, within_wkb=_extent(extract))
     area = ensure_default_area(session, _area_name(path), extract)
     digest = file_sha256(path)
     summary = ImportSummary(str(path), written, extract.counts(), dict(extract.skipped), area)
@@ -132,6 +135,15 @@ def import_osm(session: Session, path: Path, *, progress: ProgressCallback | Non
                  details={"sha256": digest, "found": summary.found, "written": written,
                           "skipped": summary.skipped, "default_area": area})
     return summary
+
+
+def _extent(extract: OsmExtract) -> bytes:
+    """WKB of the box around everything in the extract (cameras whose view may change)."""
+    boxes = [frame.total_bounds for frame in (extract.roads, extract.buildings, extract.cameras)
+             if not frame.empty]
+    west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return shapely.to_wkb(shapely.box(west, south, east, north))  # type: ignore[no-any-return]
 
 
 def file_sha256(path: Path) -> str:

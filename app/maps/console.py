@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.maps.offline import Script, offline_map, page_parts
@@ -12,7 +13,7 @@ from app.maps.offline import Script, offline_map, page_parts
 
 def console_map(bounds: tuple[float, float, float, float] | None, *,
                 online_tiles: dict[str, str] | None = None, can_edit_grids: bool = False,
-                csrf_token: str = "") -> dict[str, str]:
+                csrf_token: str = "", dispatch: dict[str, Any] | None = None) -> dict[str, str]:
     """Parts of the console map page. ``bounds`` is (west, south, east, north) in WGS-84."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True,
                        prefer_canvas=True, max_zoom=19)
@@ -37,4 +38,50 @@ def console_map(bounds: tuple[float, float, float, float] | None, *,
         },
     }
     fmap.add_child(Script(f"GridPatrolMap.init({{map}}, {json.dumps(config)});"))
+    if dispatch is not None:
+        fmap.add_child(Script("GridPatrolDispatch.init("
+                              + json.dumps(dispatch_config(csrf_token, **dispatch)) + ");"))
     return page_parts(fmap)
+
+
+def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bool,
+                    can_read_radio: bool) -> dict[str, Any]:
+    """Endpoints, rights and translated labels of the dispatch panel."""
+    from dispatch.cameras import CameraKind
+    from dispatch.recommend import UnitKind
+    from dispatch.status import UnitStatus
+
+    locale = get_locale()
+    zh = locale is not None and locale.language == "zh"
+    return {
+        "csrf": csrf_token, "canDispatch": can_dispatch, "canEditCameras": can_edit_cameras,
+        "api": {"units": "/api/v1/units", "alerts": "/api/v1/alerts",
+                "cameras": "/api/v1/cameras", "events": "/api/v1/events",
+                "radio": "/api/v1/radio-log" if can_read_radio else None},
+        "statuses": {s.value: s.label_zh if zh else s.label_en for s in UnitStatus},
+        "kinds": {k.value: k.label_zh if zh else k.label_en for k in UnitKind},
+        "cameraKinds": {k.value: k.label_zh if zh else k.label_en for k in CameraKind},
+        "levels": {"red": _("red"), "orange": _("orange"), "yellow": _("yellow")},
+        "events": {"raised": _("raised"), "cameras_called_up": _("cameras called up"),
+                   "units_recommended": _("units recommended"), "dispatched": _("dispatched"),
+                   "acknowledged": _("acknowledged"), "arrived": _("arrived"),
+                   "cleared": _("cleared"), "closed": _("closed")},
+        "labels": {
+            "raiseAlert": _("Raise alert"), "raise": _("Raise"), "level": _("Level"),
+            "kind": _("Kind"), "description": _("Description"), "covert": _("Covert"),
+            "pickPlace": _("Click the place of the alert on the map (Esc cancels)."),
+            "alert": _("Alert"), "status": _("Status"), "closeAlert": _("Close alert"),
+            "assigned": _("Assigned"), "unitsTitle": _("Nearest suitable units"),
+            "camerasSee": _("Cameras that see the place"),
+            "camerasEscape": _("Cameras on the ways out"),
+            "camerasNearby": _("Other cameras nearby"), "timeline": _("Timeline"),
+            "none": _("None"), "dispatch": _("Dispatch"), "stale": _("stale position"),
+            "offline": _("Camera offline"), "snapshotOf": _("Snapshot of camera"),
+            "radioLog": _("Radio log"), "units": _("Units"), "alerts": _("Alerts"),
+            "aim": _("Aim camera"), "aimHandle": _("Drag to set direction and range"),
+            "angleHandle": _("Drag to set the field of view"), "save": _("Save"),
+            "cancel": _("Cancel"), "directionUnknown": _("direction unknown"),
+            "keys": _("Keys: A raise alert · 1–9 dispatch unit · Shift+C close alert · "
+                      "L radio log · Esc cancel"),
+        },
+    }

@@ -3,6 +3,15 @@
 from app.models.audit import AuditEntry
 from app.models.auth import ROLE_NAMES, ApiToken, Role, User
 from app.models.base import Base
+from app.models.dispatch import (
+    Alert,
+    AlertEvent,
+    PositionReject,
+    RadioLogEntry,
+    Unit,
+    UnitPosition,
+    UnitStatusChange,
+)
 from app.models.geo import (
                             Area,
                             Building,
@@ -15,5 +24,7 @@ from app.models.geo import (
                             RoadEdge,
 )
 
-__all__ = ["ROLE_NAMES", "ApiToken", "Area", "AuditEntry", "Base", "Building", "Camera",
-           "DataVersion", "GridCell", "Landcover", "Poi", "Road", "RoadEdge", "Role", "User"]
+__all__ = ["ROLE_NAMES", "Alert", "AlertEvent", "ApiToken", "Area", "AuditEntry", "Base",
+           "Building", "Camera", "DataVersion", "GridCell", "Landcover", "Poi",
+           "PositionReject", "RadioLogEntry", "Road", "RoadEdge", "Role", "Unit",
+           "UnitPosition", "UnitStatusChange", "User"]

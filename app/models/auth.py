@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, created_at_column
 
-ROLE_NAMES = ("admin", "dispatcher", "supervisor", "analyst", "viewer")
+ROLE_NAMES = ("admin", "dispatcher", "supervisor", "analyst", "viewer", "device")
 
 
 class Role(Base):

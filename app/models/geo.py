@@ -123,7 +123,14 @@ class Camera(Base):
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, server_default="unknown")
     tags: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False,
                                                  server_default=sa.text("'{}'::jsonb"))
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="SET NULL"))
+    status_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = created_at_column()
     geom: Mapped[WKBElement] = mapped_column(_geom("POINT"), nullable=False)
+    sector: Mapped[WKBElement | None] = mapped_column(_geom("POLYGON"))
+    """The plain wedge (or disc) from azimuth, field of view and range."""
+    coverage: Mapped[WKBElement | None] = mapped_column(_geom("MULTIPOLYGON"))
+    """The wedge cut by building footprints: what the camera can actually see."""
 
 
 class GridCell(Base):

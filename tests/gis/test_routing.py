@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -13,6 +14,8 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import LineString, Point
 
+from gis.contraction import ArcTable, CoreHierarchy
+from gis.osm import read_osm
 from gis.routing import (
     GraphError,
     NoRoute,
@@ -422,3 +425,370 @@ def test_bad_edges_are_refused(change: Callable[[gpd.GeoDataFrame], gpd.GeoDataF
     edges = grid(2)
     with pytest.raises(GraphError, match=message):
         RoadGraph.from_edges(change(edges))
+
+
+# -- many-to-one: travel_times_to_point ---------------------------------------------------
+
+SHARED_OSM = Path(__file__).resolve().parents[3] / "shared" / "data" / "osm"
+
+
+def route_or_inf(graph: RoadGraph, source: tuple[float, float],
+                 target: tuple[float, float]) -> tuple[float, float]:
+    """The reference: seconds and metres of `route_between_points`, inf without a route."""
+    try:
+        route = graph.route_between_points(*source, *target)
+    except NoRoute:
+        return np.inf, np.inf
+    return route.eta_s, route.distance_m
+
+
+def points_near_roads(edges: gpd.GeoDataFrame, rng: np.random.Generator, count: int, *,
+                      jitter_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Random points along random edges, moved off the road by up to ~jitter_deg."""
+    geoms = edges.geometry.to_numpy()[rng.integers(0, len(edges), count)]
+    on_road = shapely.line_interpolate_point(geoms, rng.uniform(0, 1, count), normalized=True)
+    xy = shapely.get_coordinates(on_road) + rng.normal(0, jitter_deg, (count, 2))
+    return xy[:, 0], xy[:, 1]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_reversed_hierarchy_answers_the_transposed_table_with_lengths(seed: int) -> None:
+    edges, _ = random_network(seed)
+    edges = edges.assign(travel_s=edges["travel_s"] + 1.0)  # no equally fast paths
+    ids = np.unique(np.concatenate([edges["u"], edges["v"]]))
+    u, v = np.searchsorted(ids, edges["u"]), np.searchsorted(ids, edges["v"])
+    arcs = ArcTable.from_edges(len(ids), u, v, edges["travel_s"].to_numpy(),
+                               edges["oneway"].to_numpy())
+    reference = nx.DiGraph()  # the cheapest arc per node pair, as ArcTable keeps
+    for a, b, s, m in zip(arcs.tail.tolist(), arcs.head.tolist(), arcs.matrix.data.tolist(),
+                          edges["length_m"].to_numpy()[arcs.edge_row].tolist(), strict=True):
+        reference.add_edge(a, b, weight=s, length_m=m)
+    forward = CoreHierarchy.build(len(ids), arcs.tail, arcs.head, arcs.matrix.data,
+                                  edges["length_m"].to_numpy()[arcs.edge_row])
+    backward = forward.reversed()
+    targets = np.arange(0, len(ids), 9)
+    everyone = np.arange(len(ids))
+    times_s, lengths_m = backward.table_with_lengths(targets, everyone)
+    np.testing.assert_allclose(times_s, forward.table(everyone, targets).T, rtol=1e-12)
+    np.testing.assert_array_equal(backward.table(targets, everyone), times_s)
+    checked = 0
+    for j, target in enumerate(targets.tolist()):
+        for source in everyone.tolist():
+            if not reference.has_node(source) or not nx.has_path(reference, source, target):
+                assert np.isinf(times_s[j, source]) and np.isinf(lengths_m[j, source])
+                continue
+            path = nx.dijkstra_path(reference, source, target, weight="weight")
+            metres = sum(reference[a][b]["length_m"] for a, b in nx.utils.pairwise(path))
+            assert lengths_m[j, source] == pytest.approx(metres, rel=1e-9, abs=1e-9)
+            checked += 1
+    assert checked > 300
+
+
+def asymmetric_pair() -> tuple[gpd.GeoDataFrame, dict[str, tuple[float, float]]]:
+    """A -> B one-way in 10 s (straight), B -> A one-way in 30 s (bent north), and points:
+    P on the bend of B -> A, Q a quarter along A -> B, R a tenth along A -> B."""
+    coords = {1: (LON0, LAT0), 2: (LON0 + STEP, LAT0)}
+    edges = frame([(1, 2, 10.0, True), (2, 1, 30.0, True)], coords, edge_ids=[1, 2])
+    bend = (LON0 + 0.5 * STEP, LAT0 + 0.5 * STEP)
+    edges.loc[1, "geometry"] = LineString([coords[2], bend, coords[1]])
+    edges.loc[1, "length_m"] = GEOD.geometry_length(edges.geometry.iloc[1])
+    points = {"P": bend, "Q": point_on((coords[1], coords[2]), 0.25),
+              "R": point_on((coords[1], coords[2]), 0.1)}
+    return edges, points
+
+
+def test_times_to_point_on_an_asymmetric_pair_are_not_transposed() -> None:
+    edges, pts = asymmetric_pair()
+    graph = RoadGraph.from_edges(edges)
+    p, q, r = graph.snap(*pts["P"]), graph.snap(*pts["Q"]), graph.snap(*pts["R"])
+    assert (p.edge_id, q.edge_id, r.edge_id) == (2, 1, 1)
+    length = edges.set_index("edge_id")["length_m"]
+    lons = [pts[k][0] for k in "PQR"]
+    lats = [pts[k][1] for k in "PQR"]
+
+    to_q_s, to_q_m = graph.travel_times_to_point(*pts["Q"], lons, lats)
+    # P -> A by the rest of the slow edge, then a quarter of the fast one; Q stands there;
+    # R is behind Q on the one-way A -> B: on to B, round the slow edge, back in from A.
+    np.testing.assert_allclose(to_q_s, [(1 - p.fraction) * 30 + q.fraction * 10, 0.0,
+                                        (q.fraction - r.fraction) * 10], rtol=1e-12)
+    np.testing.assert_allclose(to_q_m[0], (1 - p.fraction) * length[2] + q.fraction * length[1],
+                               rtol=1e-12)
+    to_p_s, _ = graph.travel_times_to_point(*pts["P"], lons, lats)
+    np.testing.assert_allclose(to_p_s, [0.0, (1 - q.fraction) * 10 + p.fraction * 30,
+                                        (1 - r.fraction) * 10 + p.fraction * 30], rtol=1e-12)
+    assert to_q_s[0] == pytest.approx(17.5, rel=1e-2)  # not 22.5, the way back
+    assert to_p_s[1] == pytest.approx(22.5, rel=1e-2)
+    to_r_s, _ = graph.travel_times_to_point(*pts["R"], lons, lats)
+    assert to_r_s[1] == pytest.approx((1 - q.fraction) * 10 + 30 + r.fraction * 10, rel=1e-12)
+    for target in "PQR":
+        eta_s, distance_m = graph.travel_times_to_point(*pts[target], lons, lats)
+        for i, source in enumerate("PQR"):
+            assert (eta_s[i], distance_m[i]) == pytest.approx(
+                route_or_inf(graph, pts[source], pts[target]), rel=1e-12, abs=1e-9)
+
+
+def test_times_to_point_on_one_edge_go_direct_unless_around_is_faster() -> None:
+    # 1 - 2 is a slow two-way street (100 s); 1 - 3 - 2 a fast bypass (1 s + 1 s).
+    coords = {1: (LON0, LAT0), 2: (LON0 + STEP, LAT0), 3: (LON0 + 0.5 * STEP, LAT0 + STEP)}
+    edges = frame([(1, 2, 100.0, False), (1, 3, 1.0, False), (3, 2, 1.0, False)], coords)
+    graph = RoadGraph.from_edges(edges)
+    near = [point_on((coords[1], coords[2]), f) for f in (0.05, 0.45, 0.5, 0.55, 0.95)]
+    lons, lats = [x for x, _ in near], [y for _, y in near]
+    eta_s, distance_m = graph.travel_times_to_point(*near[2], lons, lats)
+    # From 5 % along, 45 s direct beats 5 s back to 1, 2 s round and 50 s in from 2.
+    np.testing.assert_allclose(eta_s, [45.0, 5.0, 0.0, 5.0, 45.0], rtol=1e-3)
+    eta_s, distance_m = graph.travel_times_to_point(*near[0], lons, lats)
+    # from 95 % along: 5 s to 2, 2 s round to 1, 5 s in: 12 s, not 90 s direct
+    assert eta_s[4] == pytest.approx(12.0, rel=1e-3)
+    assert eta_s[1] == pytest.approx(40.0, rel=1e-3)  # direct: 40 s < 55 + 2 + 5
+    for i, source in enumerate(near):
+        assert (eta_s[i], distance_m[i]) == pytest.approx(route_or_inf(graph, source, near[0]),
+                                                          rel=1e-12, abs=1e-9)
+
+
+def test_times_to_point_are_inf_where_unreachable_or_off_the_road() -> None:
+    edges = grid(3, oneway=frozenset({(100, 101)}))
+    island = frame([(900, 901, 5.0, False)],
+                   {900: (LON0 + 0.05, LAT0), 901: (LON0 + 0.051, LAT0)}, edge_ids=[900])
+    graph = RoadGraph.from_edges(pd.concat([edges, island], ignore_index=True))
+    target = (LON0 + 1.5 * STEP, LAT0 + STEP)  # half-way along 111 -> 112
+    sources = [(LON0 + 0.0505, LAT0),  # on the island
+               (LON0, LAT0 + 0.02),  # ~2 km north of any road
+               (np.nan, LAT0),  # no fix
+               (LON0 + 0.5 * STEP, LAT0)]  # half-way along the one-way 100 -> 101
+    eta_s, distance_m = graph.travel_times_to_point(*target, [s[0] for s in sources],
+                                                    [s[1] for s in sources])
+    assert np.isinf(eta_s[:3]).all() and np.isinf(distance_m[:3]).all()
+    assert eta_s[3] == pytest.approx(5.0 + 20.0 + 5.0, rel=1e-3)  # to 101, up, half along
+    assert distance_m[3] == pytest.approx(route_or_inf(graph, sources[3], target)[1])
+    near_only, _ = graph.travel_times_to_point(*target, [sources[3][0]],
+                                               [sources[3][1] + 0.0005], max_snap_m=30.0)
+    assert np.isinf(near_only).all()  # ~55 m off the road with 30 m allowed
+    empty = graph.travel_times_to_point(*target, [], [])
+    assert empty[0].shape == empty[1].shape == (0,)
+    with pytest.raises(TooFarFromRoad):
+        graph.travel_times_to_point(LON0, LAT0 + 0.02, [LON0], [LAT0])
+    with pytest.raises(GraphError):
+        graph.travel_times_to_point(*target, [LON0, LON0], [LAT0])
+    with pytest.raises(GraphError):
+        graph.travel_times_to_point(*target, [[LON0]], [[LAT0]])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_times_to_point_equal_route_between_points_on_random_networks(seed: int) -> None:
+    edges, _ = random_network(seed)
+    rng = np.random.default_rng(seed)
+    lons, lats = points_near_roads(edges, rng, 120, jitter_deg=0.0003)
+    # Zero-cost edges make equally fast routes of different lengths, and which of them
+    # each method reports is arbitrary: distances are compared without them.
+    tie_free = RoadGraph.from_edges(edges.assign(travel_s=edges["travel_s"] + 1.0))
+    graph = RoadGraph.from_edges(edges)
+    finite = 0
+    for t in range(4):
+        target = (lons[t], lats[t])
+        eta_s, _ = graph.travel_times_to_point(*target, lons, lats)
+        tie_free_s, tie_free_m = tie_free.travel_times_to_point(*target, lons, lats)
+        for i in range(len(lons)):
+            source = (lons[i], lats[i])
+            assert eta_s[i] == pytest.approx(route_or_inf(graph, source, target)[0], rel=1e-9)
+            assert (tie_free_s[i], tie_free_m[i]) == pytest.approx(
+                route_or_inf(tie_free, source, target), rel=1e-9)
+            finite += bool(np.isfinite(eta_s[i]))
+    assert 0.3 * 4 * len(lons) < finite < 4 * len(lons)
+
+
+@pytest.fixture(scope="module")
+def heidelberg() -> tuple[RoadGraph, gpd.GeoDataFrame]:
+    if not SHARED_OSM.is_dir():
+        pytest.skip(f"no shared OSM data at {SHARED_OSM}")
+    edges = read_osm(SHARED_OSM / "heidelberg.osm.pbf").road_edges.reset_index(drop=True)
+    edges = edges.assign(edge_id=np.arange(len(edges), dtype=np.int64))
+    return RoadGraph.from_edges(edges), edges
+
+
+def test_times_to_point_equal_route_between_points_in_heidelberg(
+        heidelberg: tuple[RoadGraph, gpd.GeoDataFrame]) -> None:
+    graph, edges = heidelberg
+    rng = np.random.default_rng(7)
+    lons, lats = points_near_roads(edges, rng, 150, jitter_deg=0.0002)
+    lons[:3] += 0.5  # tens of km off the extract: inf, not an exception
+    lats[3] = np.nan
+    checked = 0
+    for _ in range(3):
+        target = points_near_roads(edges, rng, 1)
+        eta_s, distance_m = graph.travel_times_to_point(float(target[0][0]),
+                                                        float(target[1][0]), lons, lats)
+        assert np.isinf(eta_s[:4]).all() and np.isinf(distance_m[:4]).all()
+        for i in range(4, len(lons)):
+            expected = route_or_inf(graph, (lons[i], lats[i]),
+                                    (float(target[0][0]), float(target[1][0])))
+            assert (eta_s[i], distance_m[i]) == pytest.approx(expected, rel=1e-6)
+            checked += bool(np.isfinite(expected[0]))
+    assert checked > 0.8 * 3 * (len(lons) - 4)
+
+
+# -- reachable_from_point and isochrone_from_point ---------------------------------------
+
+def test_reachable_from_a_point_on_the_grid() -> None:
+    graph = RoadGraph.from_edges(grid())
+    edges = grid().set_index(["u", "v"])["edge_id"]
+    # 30 % along 100 -> 101 (10 s): 100 at 3 s, 101 at 7 s, 102 at 17 s, 110 at 23 s.
+    table = graph.reachable_from_point(*point_on(((LON0, LAT0), (LON0 + STEP, LAT0)), 0.3),
+                                       max_travel_s=25.0).set_index("edge_id")
+    expected = {(100, 101): 0.0, (100, 110): 3.0, (101, 102): 7.0, (101, 111): 7.0,
+                (102, 103): 17.0, (102, 112): 17.0, (110, 111): 23.0, (110, 120): 23.0}
+    assert set(table.index) == {edges[pair] for pair in expected}
+    for pair, seconds in expected.items():
+        assert table.loc[edges[pair], "reached_s"] == pytest.approx(seconds, abs=1e-3)
+    fully = {edges[pair] for pair in [(100, 101), (100, 110), (101, 102)]}
+    assert set(table.index[table["fully_reachable"]]) == fully
+    assert list(table["reached_s"]) == sorted(table["reached_s"])
+
+
+def test_reachable_from_a_point_at_a_node_is_the_node_isochrone() -> None:
+    graph = RoadGraph.from_edges(grid())
+    for limit_s in (0.0, 15.0, 45.0, 200.0):
+        from_point = graph.reachable_from_point(LON0 + STEP, LAT0 + STEP, max_travel_s=limit_s)
+        pd.testing.assert_frame_equal(from_point, graph.isochrone(111, max_travel_s=limit_s).edges)
+
+
+def test_reachable_behind_a_point_on_a_oneway_needs_the_way_round() -> None:
+    # 1 -> 2 one-way (100 s), then 2 - 3 - 1 (30 s + 30 s); start 25 % along 1 -> 2.
+    coords = {1: (LON0, LAT0), 2: (LON0 + STEP, LAT0), 3: (LON0 + 0.5 * STEP, LAT0 + STEP)}
+    graph = RoadGraph.from_edges(frame([(1, 2, 100.0, True), (2, 3, 30.0, False),
+                                        (3, 1, 30.0, False)], coords))
+    start = point_on((coords[1], coords[2]), 0.25)
+    snap = graph.snap(*start)
+    ahead_s = (1 - snap.fraction) * 100  # ~75 s to node 2
+    # Behind the start: back at node 1 after ahead_s + 60, then 25 s more to the start.
+    behind_s = ahead_s + 60 + snap.fraction * 100
+    table = graph.reachable_from_point(*start, max_travel_s=behind_s + 1).set_index("edge_id")
+    assert table.loc[1, "reached_s"] == 0.0 and table.loc[1, "fully_reachable"]
+    assert table.loc[2, "reached_s"] == pytest.approx(ahead_s)
+    assert table.loc[3, "reached_s"] == pytest.approx(ahead_s + 30)
+    table = graph.reachable_from_point(*start, max_travel_s=behind_s - 1).set_index("edge_id")
+    assert not table.loc[1, "fully_reachable"]
+    short = graph.reachable_from_point(*start, max_travel_s=50.0)
+    assert list(short["edge_id"]) == [1] and not short["fully_reachable"].any()
+    zero = graph.reachable_from_point(*start, max_travel_s=0.0)
+    assert list(zero["edge_id"]) == [1] and list(zero["reached_s"]) == [0.0]
+    with pytest.raises(GraphError):
+        graph.reachable_from_point(*start, max_travel_s=-1.0)
+    with pytest.raises(GraphError):
+        graph.reachable_from_point(*start, max_travel_s=float("nan"))
+    with pytest.raises(TooFarFromRoad):
+        graph.reachable_from_point(LON0, LAT0 + 0.02, max_travel_s=10.0)
+
+    iso = graph.isochrone_from_point(*start, max_travel_s=50.0, buffer_m=2.0)  # 0.05 = 3.6 m
+    pd.testing.assert_frame_equal(iso.edges, short)
+    assert iso.polygon.contains(Point(*start))
+    assert iso.polygon.contains(Point(*point_on((coords[1], coords[2]), 0.7)))  # 45 s ahead
+    assert not iso.polygon.contains(Point(*point_on((coords[1], coords[2]), 0.8)))  # 55 s
+    assert not iso.polygon.contains(Point(*point_on((coords[1], coords[2]), 0.15)))  # behind
+
+
+def test_reachable_on_a_slow_two_way_edge_is_covered_from_both_ends() -> None:
+    # 1 - 2 is slow (100 s) with a 2 s bypass 1 - 3 - 2; start 5 % along 1 - 2: node 1 at
+    # 5 s, node 2 at 7 s, and the rest of 1 - 2 is last reached where the front driving
+    # on meets the one coming back from 2: (7 + 95) / 2 = 51 s, not 95 s.
+    coords = {1: (LON0, LAT0), 2: (LON0 + STEP, LAT0), 3: (LON0 + 0.5 * STEP, LAT0 + STEP)}
+    graph = RoadGraph.from_edges(frame([(1, 2, 100.0, False), (1, 3, 1.0, False),
+                                        (3, 2, 1.0, False)], coords))
+    start = point_on((coords[1], coords[2]), 0.05)
+    fraction = graph.snap(*start).fraction
+    last_s = (5 + 2 + (1 - fraction) * 100) / 2
+    assert last_s == pytest.approx(51.0, rel=1e-3)
+    for limit_s, fully in ((last_s + 0.5, True), (last_s - 0.5, False)):
+        table = graph.reachable_from_point(*start, max_travel_s=limit_s).set_index("edge_id")
+        assert table.loc[1, "fully_reachable"] == fully
+        assert table.loc[[2, 3], "fully_reachable"].all()
+        assert table.loc[3, "reached_s"] == pytest.approx(fraction * 100 + 1, rel=1e-9)
+
+
+def test_isochrone_from_a_point_on_a_two_way_edge_covers_both_ways() -> None:
+    graph = RoadGraph.from_edges(grid())
+    start = point_on(((LON0, LAT0), (LON0 + STEP, LAT0)), 0.5)  # 5 s from 100 and 101
+    iso = graph.isochrone_from_point(*start, max_travel_s=4.0, buffer_m=2.0)
+    assert iso.edges["edge_id"].tolist() == [grid().set_index(["u", "v"]).loc[(100, 101),
+                                                                               "edge_id"]]
+    assert iso.polygon.contains(Point(LON0 + 0.2 * STEP, LAT0))
+    assert iso.polygon.contains(Point(LON0 + 0.8 * STEP, LAT0))
+    assert not iso.polygon.contains(Point(LON0 + 0.05 * STEP, LAT0))
+    assert not iso.polygon.contains(Point(LON0 + 0.95 * STEP, LAT0))
+
+
+def reference_reach(graph: RoadGraph, edges: gpd.GeoDataFrame, reference: nx.MultiDiGraph,
+                    start: tuple[float, float]) -> tuple[int, np.ndarray, np.ndarray]:
+    """networkx seconds from a point to every edge's u and v: the point is a node of its
+    own with arcs to the snapped edge's v (and u, if two-way) costing their shares."""
+    snap = graph.snap(*start)
+    row = edges.set_index("edge_id").loc[snap.edge_id]
+    ref = reference.copy()
+    ref.add_edge(-1, int(row["v"]), weight=(1 - snap.fraction) * row["travel_s"])
+    if not row["oneway"]:
+        ref.add_edge(-1, int(row["u"]), weight=snap.fraction * row["travel_s"])
+    reached = nx.single_source_dijkstra_path_length(ref, -1, weight="weight")
+    at_u = edges["u"].map(reached).astype(float).fillna(np.inf).to_numpy()
+    at_v = edges["v"].map(reached).astype(float).fillna(np.inf).to_numpy()
+    return snap.edge_id, at_u, at_v
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reachable_from_a_point_against_networkx(seed: int) -> None:
+    edges, reference = random_network(seed)
+    graph = RoadGraph.from_edges(edges)
+    rng = np.random.default_rng(seed)
+    lons, lats = points_near_roads(edges, rng, 8)
+    limit_s = 150.0
+    cost = edges["travel_s"].to_numpy()
+    oneway = edges["oneway"].to_numpy()
+    for start in zip(lons, lats, strict=True):
+        edge_id, at_u, at_v = reference_reach(graph, edges, reference, start)
+        entry = np.where(oneway, at_u, np.minimum(at_u, at_v))
+        entry[edges["edge_id"].to_numpy() == edge_id] = 0.0
+        table = graph.reachable_from_point(*start, max_travel_s=limit_s)
+        clear = np.abs(entry - limit_s) > 1e-6
+        expected = set(edges.loc[(entry <= limit_s) & clear, "edge_id"])
+        got = table.set_index("edge_id")
+        assert expected <= set(got.index)
+        assert set(got.index) <= expected | set(edges.loc[~clear, "edge_id"])
+        by_id = pd.Series(entry, index=edges["edge_id"])
+        np.testing.assert_allclose(got["reached_s"], by_id[got.index], rtol=1e-9, atol=1e-9)
+
+        # fully_reachable, by sampling every reachable edge finely
+        snap = graph.snap(*start)
+        x = np.linspace(0.0, 1.0, 4001)
+        rows = edges.reset_index(drop=True).set_index("edge_id").index.get_indexer(got.index)
+        for edge_id_, row in zip(got.index, rows, strict=True):
+            times = at_u[row] + x * cost[row]
+            if not oneway[row]:
+                times = np.minimum(times, at_v[row] + (1 - x) * cost[row])
+            if edge_id_ == snap.edge_id:
+                ahead = x >= snap.fraction
+                times[ahead] = np.minimum(times[ahead], (x[ahead] - snap.fraction) * cost[row])
+                if not oneway[row]:
+                    times[~ahead] = np.minimum(times[~ahead],
+                                               (snap.fraction - x[~ahead]) * cost[row])
+            latest = times.max()
+            if abs(latest - limit_s) > cost[row] / 1000 + 1e-6:
+                assert got.loc[edge_id_, "fully_reachable"] == (latest <= limit_s), edge_id_
+
+
+def test_reachable_from_a_point_agrees_with_times_from_the_point_in_heidelberg(
+        heidelberg: tuple[RoadGraph, gpd.GeoDataFrame]) -> None:
+    graph, edges = heidelberg
+    rng = np.random.default_rng(11)
+    lons, lats = points_near_roads(edges, rng, 3, jitter_deg=0.0001)
+    limit_s = 180.0
+    for start in zip(lons, lats, strict=True):
+        table = graph.reachable_from_point(*start, max_travel_s=limit_s).set_index("edge_id")
+        times = graph.travel_times_from_point(*start, np.concatenate([edges["u"], edges["v"]]))
+        at_u, at_v = times[:len(edges)], times[len(edges):]
+        entry = np.where(edges["oneway"], at_u, np.minimum(at_u, at_v))
+        entry[edges["edge_id"].to_numpy() == graph.snap(*start).edge_id] = 0.0
+        clear = np.abs(entry - limit_s) > 1e-6
+        assert set(edges.loc[(entry <= limit_s) & clear, "edge_id"]) == set(
+            table.index[np.abs(table["reached_s"] - limit_s) > 1e-6])
+        by_id = pd.Series(entry, index=edges["edge_id"])
+        np.testing.assert_allclose(table["reached_s"], by_id[table.index], rtol=1e-9)
+        assert len(table) > 50

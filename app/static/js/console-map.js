@@ -215,11 +215,11 @@
       overlays[config.labels.grids] = grids;
       overlays[config.labels.pois] = pois;
       overlays[config.labels.cameras] = cameras;
-      L.control.layers(bases, overlays, { collapsed: false }).addTo(map);
+      var layerControl = L.control.layers(bases, overlays, { collapsed: false }).addTo(map);
       searchControl(map, config).addTo(map);
       window.gridpatrol = { map: map, layers: { areas: areas, grids: grids, pois: pois,
                                                 cameras: cameras, basemap: base },
-                            idleAt: null };
+                            layerControl: layerControl, idleAt: null };
       /* Time (ms since navigation) when the basemap tiles and the areas first settled. */
       var baseLoaded = false, areasLoaded = false;
       function settle() {

@@ -1,0 +1,191 @@
+"""Camera call-up for a place: who sees it, who is near, who watches the ways out.
+
+* ``cameras`` — cameras whose view holds the point: a candidate is any camera within the
+  radius or whose stored wedge (``sector``, GiST) covers the point; each is then tested
+  exactly with :func:`gis.coverage.sees` against the building footprints around it (the
+  one sight line, no ray sampling). Ranked by a score adding the distance as a share of
+  the camera's range and the off-axis angle as a share of half its field of view (an
+  all-round camera counts as half off axis): a near camera looking straight at the place
+  first.
+* ``nearby_cameras`` — the other candidates within the radius, nearest first, each with
+  why it does not see the place (out of range, facing away, a building in the way).
+* ``escape_cameras`` — cameras whose ``coverage`` (the wedge cut by buildings) meets a road
+  segment a car can enter within ``escape_s`` seconds of the point, soonest road first,
+  cameras already seeing the place left out. A segment counts from the second it is
+  entered, so a camera at the far end of a long segment is listed with that segment's
+  entry time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from flask_babel import gettext
+from sqlalchemy.orm import Session
+
+from app.dispatching.coverage import default_range_m
+from app.importers.bulk import raw_cursor
+from app.routing import ServedGraph
+from gis.coverage import sees
+from gis.routing import GraphError
+
+_EARTH_M_PER_DEG = 111_320.0
+_CANDIDATES_SQL = """
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g)
+SELECT c.id, c.name, c.kind, c.status, c.azimuth_deg, c.fov_deg, c.range_m, c.stream_url,
+       c.gb_id, ST_X(c.geom), ST_Y(c.geom),
+       ST_Distance(c.geom::geography, p.g::geography) AS distance_m
+FROM cameras c, p
+WHERE c.id IN (
+    SELECT k.id FROM cameras k, p
+    WHERE k.geom && ST_Expand(p.g, %(dx)s, %(dy)s)
+      AND ST_DWithin(k.geom::geography, p.g::geography, %(radius)s)
+    UNION
+    SELECT k.id FROM cameras k, p WHERE ST_Covers(k.sector, p.g))
+"""
+_BUILDINGS_SQL = ("SELECT ST_AsBinary(geom) FROM buildings "
+                  "WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
+_ESCAPE_SQL = """
+SELECT DISTINCT ON (c.id) c.id, c.name, c.kind, c.status, c.stream_url, c.gb_id,
+       ST_X(c.geom), ST_Y(c.geom), r.reached_s, e.id, e.name, e.highway
+FROM unnest(%(edges)s::bigint[], %(reached)s::float8[]) AS r(edge_id, reached_s)
+JOIN road_edges e ON e.id = r.edge_id
+JOIN cameras c ON ST_Intersects(c.coverage, e.geom)
+WHERE NOT (c.id = ANY(%(seen)s::int[]))
+ORDER BY c.id, r.reached_s
+"""
+MAX_ESCAPE_CAMERAS = 50
+
+
+@dataclass(frozen=True)
+class CameraRow:
+    id: int
+    name: str | None
+    kind: str
+    status: str
+    azimuth_deg: float | None
+    fov_deg: float | None
+    range_m: float | None
+    stream_url: str | None
+    gb_id: str | None
+    lon: float
+    lat: float
+    distance_m: float
+
+    @property
+    def reach_m(self) -> float:
+        """The range, or the default of the camera's kind (as its stored coverage)."""
+        return self.range_m if self.range_m else default_range_m(self.kind)
+
+
+def candidates(session: Session, lon: float, lat: float, *, radius_m: float) -> list[CameraRow]:
+    dy = radius_m / _EARTH_M_PER_DEG * 1.01
+    dx = dy / max(math.cos(math.radians(lat)), 0.01)
+    with raw_cursor(session) as cur:
+        cur.execute(_CANDIDATES_SQL, {"lon": lon, "lat": lat, "dx": dx, "dy": dy,
+                                      "radius": radius_m})
+        return [CameraRow(*row) for row in cur.fetchall()]
+
+
+def buildings_around(session: Session, lon: float, lat: float,
+                     cameras: list[CameraRow]) -> list[Any]:
+    """Footprints in the box holding the point and these cameras' positions."""
+    if not cameras:
+        return []
+    lons = [lon, *(c.lon for c in cameras)]
+    lats = [lat, *(c.lat for c in cameras)]
+    with raw_cursor(session) as cur:
+        cur.execute(_BUILDINGS_SQL, (min(lons), min(lats), max(lons), max(lats)))
+        rows = cur.fetchall()
+    return list(shapely.from_wkb([bytes(r[0]) for r in rows])) if rows else []
+
+
+def call_up(session: Session, lon: float, lat: float, *,
+            radius_m: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``cameras`` that see the point (best first) and ``nearby_cameras`` that do not."""
+    found = candidates(session, lon, lat, radius_m=radius_m)
+    obstacles = buildings_around(session, lon, lat, found)
+    seeing: list[tuple[float, dict[str, Any]]] = []
+    nearby: list[dict[str, Any]] = []
+    for camera in found:
+        view = sees(lon, lat, camera_lon=camera.lon, camera_lat=camera.lat,
+                    azimuth_deg=camera.azimuth_deg, fov_deg=camera.fov_deg,
+                    range_m=camera.reach_m, obstacles=obstacles)
+        entry = camera_json(camera) | {
+            "distance_m": round(view.distance_m, 1),
+            "off_axis_deg": None if view.off_axis_deg is None else round(view.off_axis_deg, 1)}
+        if view.visible:
+            entry["reason"] = _seeing_reason(view.distance_m, view.off_axis_deg)
+            seeing.append((_score(camera, view.distance_m, view.off_axis_deg), entry))
+        elif view.distance_m <= radius_m:
+            entry["reason"] = _blind_reason(camera, view.distance_m, view.off_axis_deg)
+            nearby.append(entry)
+    seeing.sort(key=lambda pair: (pair[0], pair[1]["id"]))
+    nearby.sort(key=lambda entry: (entry["distance_m"], entry["id"]))
+    return [entry for _, entry in seeing], nearby
+
+
+def escape_cameras(session: Session, served: ServedGraph, lon: float, lat: float, *,
+                   escape_s: float, seen: list[int]) -> list[dict[str, Any]]:
+    """Cameras watching roads a car can enter within ``escape_s`` of the point."""
+    try:
+        reach = served.graph.reachable_from_point(lon, lat, max_travel_s=escape_s)
+    except GraphError:
+        return []  # off the road network: no road to flee along (the answer says so)
+    if reach.empty:
+        return []
+    with raw_cursor(session) as cur:
+        cur.execute(_ESCAPE_SQL, {
+            "edges": reach["edge_id"].to_numpy(dtype=np.int64).tolist(),
+            "reached": reach["reached_s"].to_numpy(dtype=np.float64).tolist(), "seen": seen})
+        rows = cur.fetchall()
+    rows.sort(key=lambda r: (r[8], r[0]))
+    result = []
+    for (camera_id, name, kind, status, stream_url, gb_id, cam_lon, cam_lat, reached_s,
+         edge_id, road, highway) in rows[:MAX_ESCAPE_CAMERAS]:
+        road_name = road or gettext("an unnamed %(kind)s road", kind=highway)
+        result.append({
+            "id": camera_id, "name": name, "kind": kind, "status": status,
+            "lon": cam_lon, "lat": cam_lat, "gb_id": gb_id, "has_stream": bool(stream_url),
+            "road": road, "edge_id": edge_id, "travel_s": round(float(reached_s), 1),
+            "reason": gettext("watches %(road)s, %(minutes).1f min away", road=road_name,
+                              minutes=float(reached_s) / 60.0)})
+    return result
+
+
+def camera_json(camera: CameraRow) -> dict[str, Any]:
+    return {"id": camera.id, "name": camera.name, "kind": camera.kind,
+            "status": camera.status, "lon": camera.lon, "lat": camera.lat,
+            "azimuth_deg": camera.azimuth_deg, "fov_deg": camera.fov_deg,
+            "range_m": camera.range_m, "gb_id": camera.gb_id,
+            "has_stream": bool(camera.stream_url)}
+
+
+def _score(camera: CameraRow, distance_m: float, off_axis_deg: float | None) -> float:
+    near = distance_m / camera.reach_m
+    if off_axis_deg is None or camera.fov_deg is None or camera.fov_deg >= 360.0:
+        return near + 0.5
+    return near + off_axis_deg / max(camera.fov_deg / 2.0, 1e-6)
+
+
+def _seeing_reason(distance_m: float, off_axis_deg: float | None) -> str:
+    if off_axis_deg is None:
+        return gettext("sees it %(m).0f m away (direction unknown: all-round view assumed)",
+                       m=distance_m)
+    return gettext("sees it %(m).0f m away, %(deg).0f° off its axis", m=distance_m,
+                   deg=off_axis_deg)
+
+
+def _blind_reason(camera: CameraRow, distance_m: float, off_axis_deg: float | None) -> str:
+    if distance_m > camera.reach_m:
+        return gettext("out of range: %(m).0f m away, sees %(range).0f m", m=distance_m,
+                       range=camera.reach_m)
+    if (off_axis_deg is not None and camera.fov_deg is not None
+            and off_axis_deg > camera.fov_deg / 2.0):
+        return gettext("faces away: %(deg).0f° off its axis, field of view %(fov).0f°",
+                       deg=off_axis_deg, fov=camera.fov_deg)
+    return gettext("a building stands between the camera and the place")

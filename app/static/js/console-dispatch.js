@@ -1,0 +1,516 @@
+/* gridpatrol dispatch console: units, alerts and cameras kept live by Server-Sent Events;
+   raise an alert on the map, see the camera call-up and ranked units, dispatch in one click;
+   aim a camera by dragging its handles. Keyboard: A raise alert, Esc cancel, 1–9 dispatch
+   the n-th recommended unit, Shift+C close the alert, L radio log.                       */
+(function () {
+  "use strict";
+
+  var STATUS_COLOURS = {
+    available: "#2e7d32", committed_available: "#7cb342", dispatched: "#ef6c00",
+    en_route: "#f9a825", on_scene: "#c62828", out_of_service: "#757575"
+  };
+  var LEVEL_COLOURS = { red: "#d50000", orange: "#ff6d00", yellow: "#ffd600" };
+  var C = null;          // config
+  var map = null;
+  var units = {};        // id -> {data, marker}
+  var alertMarkers = {}; // id -> marker
+  var current = null;    // the alert shown in the panel, with its call-up
+  var picking = false;   // next map click raises an alert
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
+
+  function api(method, url, body) {
+    var options = { method: method, credentials: "same-origin",
+                    headers: { "X-CSRFToken": C.csrf } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(function (r) {
+      return r.json().then(function (data) {
+        if (!r.ok) { throw new Error(data.message || r.statusText); }
+        return data;
+      });
+    });
+  }
+
+  function say(text, isError) {
+    var box = document.getElementById("gp-message");
+    box.textContent = text || "";
+    box.className = isError ? "gp-error" : "";
+  }
+
+  /* -- units ------------------------------------------------------------------------ */
+  function unitTip(u) {
+    return u.callsign + " · " + (C.kinds[u.kind] || u.kind) + " · " +
+      (C.statuses[u.status] || u.status);
+  }
+
+  function showUnit(u) {
+    var known = units[u.id];
+    if (!u.active || u.lon === null || u.lon === undefined) {
+      if (known && known.marker) { C.unitsLayer.removeLayer(known.marker); }
+      units[u.id] = { data: u, marker: null };
+      return;
+    }
+    var colour = STATUS_COLOURS[u.status] || "#000";
+    if (known && known.marker) {
+      known.marker.setLatLng([u.lat, u.lon]);
+      known.marker.setStyle({ fillColor: colour });
+      known.marker.setTooltipContent(unitTip(u));
+      known.data = u;
+      known.marker.getElement() && known.marker.getElement().setAttribute("data-status", u.status);
+      return;
+    }
+    var marker = L.circleMarker([u.lat, u.lon], {
+      radius: 8, weight: 2, color: u.kind === "plainclothes" ? "#311b92" : "#fff",
+      fillColor: colour, fillOpacity: 1, className: "gp-unit gp-unit-" + u.id
+    }).bindTooltip(unitTip(u), { permanent: true, direction: "right", offset: [8, 0],
+                                 className: "gp-unit-label" });
+    marker.addTo(C.unitsLayer);
+    units[u.id] = { data: u, marker: marker };
+    marker.getElement() && marker.getElement().setAttribute("data-status", u.status);
+  }
+
+  function loadUnits() {
+    return api("GET", C.api.units).then(function (data) {
+      data.units.forEach(showUnit);
+    });
+  }
+
+  /* -- alerts ----------------------------------------------------------------------- */
+  function showAlertMarker(a) {
+    var marker = alertMarkers[a.id];
+    if (a.status === "closed") {
+      if (marker) { C.alertsLayer.removeLayer(marker); delete alertMarkers[a.id]; }
+      return;
+    }
+    if (!marker) {
+      marker = L.circleMarker([a.lat, a.lon], {
+        radius: 11, weight: 3, color: "#000", fillColor: LEVEL_COLOURS[a.level] || "#d50000",
+        fillOpacity: 0.9, className: "gp-alert gp-alert-" + a.id
+      }).on("click", function () { openAlert(a.id); });
+      marker.addTo(C.alertsLayer);
+      alertMarkers[a.id] = marker;
+    }
+    marker.bindTooltip("#" + a.id + " " + (a.kind || "") + " (" + (C.levels[a.level] || a.level) +
+                       ")");
+  }
+
+  function loadAlerts() {
+    return api("GET", C.api.alerts).then(function (data) { data.alerts.forEach(showAlertMarker); });
+  }
+
+  function alertForm(latlng) {
+    var form = el("form", "gp-alert-form");
+    form.innerHTML =
+      "<strong></strong>" +
+      "<label><span></span><select name='level'><option value='red'></option>" +
+      "<option value='orange'></option><option value='yellow'></option></select></label>" +
+      "<label><span></span><input name='kind' maxlength='64'></label>" +
+      "<label><span></span><input name='description' maxlength='4000'></label>" +
+      "<label class='check'><input type='checkbox' name='covert'> <span></span></label>" +
+      "<button type='submit' id='gp-raise-submit'></button><p class='gp-error' role='alert'></p>";
+    var spans = form.querySelectorAll("label span");
+    form.querySelector("strong").textContent = C.labels.raiseAlert;
+    spans[0].textContent = C.labels.level;
+    spans[1].textContent = C.labels.kind;
+    spans[2].textContent = C.labels.description;
+    spans[3].textContent = C.labels.covert;
+    var options = form.querySelectorAll("option");
+    options[0].textContent = C.levels.red;
+    options[1].textContent = C.levels.orange;
+    options[2].textContent = C.levels.yellow;
+    form.querySelector("button").textContent = C.labels.raise;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button");
+      button.disabled = true;
+      api("POST", C.api.alerts, {
+        lon: Number(latlng.lng.toFixed(7)), lat: Number(latlng.lat.toFixed(7)),
+        level: form.level.value, kind: form.kind.value || null,
+        description: form.description.value || null, covert: form.covert.checked
+      }).then(function (answer) {
+        map.closePopup();
+        showAlertMarker(answer);
+        renderAlert(answer);
+      }).catch(function (err) {
+        button.disabled = false;
+        form.querySelector(".gp-error").textContent = err.message;
+      });
+    });
+    return form;
+  }
+
+  function startPicking() {
+    if (!C.canDispatch) { return; }
+    picking = true;
+    map.getContainer().classList.add("gp-picking");
+    say(C.labels.pickPlace);
+  }
+
+  function stopPicking() {
+    picking = false;
+    map.getContainer().classList.remove("gp-picking");
+    say("");
+  }
+
+  function openAlert(id) {
+    return api("GET", C.api.alerts + "/" + id).then(renderAlert);
+  }
+
+  function cameraItem(c, kind) {
+    var li = el("li", "gp-camera gp-" + kind);
+    li.setAttribute("data-camera-id", c.id);
+    var title = el("div", "gp-camera-title", (c.name || "#" + c.id) + " · " +
+                   (C.cameraKinds[c.kind] || c.kind));
+    li.appendChild(title);
+    li.appendChild(el("div", "gp-reason", c.reason));
+    if (c.snapshot_url && kind === "sees") {
+      var img = el("img", "gp-snapshot");
+      img.alt = C.labels.snapshotOf + " " + (c.name || c.id);
+      img.loading = "eager";
+      img.addEventListener("error", function () {
+        img.replaceWith(el("div", "gp-offline", C.labels.offline));
+      });
+      img.src = c.snapshot_url;
+      li.appendChild(img);
+    }
+    li.addEventListener("mouseenter", function () { highlightCamera(c, true); });
+    li.addEventListener("mouseleave", function () { highlightCamera(c, false); });
+    return li;
+  }
+
+  var highlight = null;
+  function highlightCamera(c, on) {
+    if (highlight) { map.removeLayer(highlight); highlight = null; }
+    if (on) {
+      highlight = L.circleMarker([c.lat, c.lon], { radius: 10, color: "#00b8d4", weight: 3,
+                                                   fill: false }).addTo(map);
+    }
+  }
+
+  function section(parent, title, items, render, id) {
+    var box = el("section", "gp-section");
+    box.id = id;
+    box.appendChild(el("h3", null, title + " (" + items.length + ")"));
+    var list = el("ol", "gp-list");
+    items.forEach(function (item, i) { list.appendChild(render(item, i)); });
+    if (!items.length) { list.appendChild(el("li", "gp-empty", C.labels.none)); }
+    box.appendChild(list);
+    parent.appendChild(box);
+  }
+
+  function unitItem(u, i) {
+    var li = el("li", "gp-rec-unit");
+    li.setAttribute("data-unit-id", u.id);
+    var head = el("div", "gp-unit-head");
+    head.appendChild(el("kbd", null, i < 9 ? String(i + 1) : ""));
+    head.appendChild(el("strong", null, u.callsign));
+    head.appendChild(el("span", "gp-unit-kind", C.kinds[u.kind] || u.kind));
+    head.appendChild(el("span", "gp-eta", (u.eta_s / 60).toFixed(1) + " min · " +
+                        (u.distance_m / 1000).toFixed(2) + " km"));
+    if (u.stale) { head.appendChild(el("span", "gp-stale", C.labels.stale)); }
+    li.appendChild(head);
+    li.appendChild(el("div", "gp-reason", u.reason));
+    if (C.canDispatch) {
+      var button = el("button", "gp-dispatch", C.labels.dispatch);
+      button.type = "button";
+      button.addEventListener("click", function () { dispatchUnits([u.id]); });
+      li.appendChild(button);
+    }
+    return li;
+  }
+
+  function renderAlert(a) {
+    current = a;
+    var panel = document.getElementById("gp-alert");
+    panel.innerHTML = "";
+    panel.hidden = false;
+    panel.setAttribute("data-alert-id", a.id);
+    var head = el("header", "gp-alert-head gp-level-" + a.level);
+    head.appendChild(el("h2", null, "#" + a.id + " " + (C.levels[a.level] || a.level) + " · " +
+                        (a.kind || C.labels.alert) + (a.covert ? " · " + C.labels.covert : "")));
+    if (a.description) { head.appendChild(el("p", null, a.description)); }
+    head.appendChild(el("p", "gp-alert-status", C.labels.status + ": " + a.status));
+    if (C.canDispatch && a.status !== "closed") {
+      var close = el("button", "gp-close-alert", C.labels.closeAlert);
+      close.type = "button";
+      close.addEventListener("click", closeAlert);
+      head.appendChild(close);
+    }
+    panel.appendChild(head);
+    if (a.assigned_units && a.assigned_units.length) {
+      var assigned = el("p", "gp-assigned", C.labels.assigned + ": " + a.assigned_units.map(
+        function (u) { return u.callsign + " (" + (C.statuses[u.status] || u.status) + ")"; })
+        .join(", "));
+      panel.appendChild(assigned);
+    }
+    section(panel, C.labels.unitsTitle, a.units || [], unitItem, "gp-units");
+    section(panel, C.labels.camerasSee, a.cameras || [],
+            function (c) { return cameraItem(c, "sees"); }, "gp-cameras");
+    section(panel, C.labels.camerasEscape, a.escape_cameras || [],
+            function (c) { return cameraItem(c, "escape"); }, "gp-escape");
+    section(panel, C.labels.camerasNearby, a.nearby_cameras || [],
+            function (c) { return cameraItem(c, "nearby"); }, "gp-nearby");
+    if (a.timeline) {
+      section(panel, C.labels.timeline, a.timeline, function (e) {
+        return el("li", "gp-event", e.at.substring(11, 19) + " " +
+                  (C.events[e.event] || e.event) + " · " + e.actor);
+      }, "gp-timeline");
+    }
+  }
+
+  function dispatchUnits(ids) {
+    if (!current || !C.canDispatch) { return; }
+    var id = current.id;
+    api("POST", C.api.alerts + "/" + id + "/dispatch", { unit_ids: ids })
+      .then(function (res) {
+        res.orders.forEach(function (o) { say(o.body + " — " + o.delivery); });
+        return openAlert(id);
+      })
+      .catch(function (err) { say(err.message, true); });
+  }
+
+  function closeAlert() {
+    if (!current) { return; }
+    var id = current.id;
+    api("POST", C.api.alerts + "/" + id + "/close", {})
+      .then(function (a) { showAlertMarker(a); return openAlert(id); })
+      .catch(function (err) { say(err.message, true); });
+  }
+
+  /* -- radio log -------------------------------------------------------------------- */
+  function radioLine(entry) {
+    var li = el("li", "gp-radio gp-radio-" + entry.direction);
+    li.setAttribute("data-radio-id", entry.id);
+    li.setAttribute("data-kind", entry.kind);
+    li.textContent = (entry.at || "").substring(11, 19) + " " +
+      (entry.direction === "out" ? "→ " : "← ") + entry.body +
+      (entry.delivery && entry.delivery !== "none" ? " [" + entry.delivery + "]" : "");
+    return li;
+  }
+
+  function addRadio(entry) {
+    var list = document.getElementById("gp-radio-list");
+    var old = list.querySelector("[data-radio-id='" + entry.id + "']");
+    if (old) { old.replaceWith(radioLine(entry)); return; }
+    list.appendChild(radioLine(entry));
+    while (list.children.length > 200) { list.removeChild(list.firstChild); }
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function loadRadio() {
+    if (!C.api.radio) { return Promise.resolve(); }
+    return api("GET", C.api.radio + "?limit=50").then(function (data) {
+      document.getElementById("gp-radio-list").innerHTML = "";
+      data.entries.forEach(addRadio);
+    });
+  }
+
+  /* -- camera aiming ------------------------------------------------------------------ */
+  var R = 6371008.8;
+  function destination(latlng, bearingDeg, metres) {
+    var b = bearingDeg * Math.PI / 180, d = metres / R;
+    var p1 = latlng.lat * Math.PI / 180, l1 = latlng.lng * Math.PI / 180;
+    var p2 = Math.asin(Math.sin(p1) * Math.cos(d) + Math.cos(p1) * Math.sin(d) * Math.cos(b));
+    var l2 = l1 + Math.atan2(Math.sin(b) * Math.sin(d) * Math.cos(p1),
+                             Math.cos(d) - Math.sin(p1) * Math.sin(p2));
+    return L.latLng(p2 * 180 / Math.PI, l2 * 180 / Math.PI);
+  }
+  function bearing(a, b) {
+    var p1 = a.lat * Math.PI / 180, p2 = b.lat * Math.PI / 180;
+    var dl = (b.lng - a.lng) * Math.PI / 180;
+    var y = Math.sin(dl) * Math.cos(p2);
+    var x = Math.cos(p1) * Math.sin(p2) - Math.sin(p1) * Math.cos(p2) * Math.cos(dl);
+    return (Math.atan2(y, x) * 180 / Math.PI + 360) % 360;
+  }
+  function wedge(centre, az, fov, range) {
+    var points = [centre];
+    for (var i = 0; i <= 24; i++) { points.push(destination(centre, az - fov / 2 + fov * i / 24,
+                                                            range)); }
+    return points;
+  }
+
+  function aimCamera(p, latlng) {
+    map.closePopup();
+    var az = p.azimuth_deg === null ? 0 : p.azimuth_deg;
+    var fov = p.fov_deg === null || p.fov_deg >= 360 ? 90 : p.fov_deg;
+    var range = p.range_m || 50;
+    var preview = L.polygon(wedge(latlng, az, fov, range), { color: "#00b8d4", weight: 2,
+                                                             fillOpacity: 0.2 }).addTo(map);
+    var icon = L.divIcon({ className: "gp-handle", iconSize: [14, 14] });
+    var aim = L.marker(destination(latlng, az, range), { draggable: true, icon: icon,
+                                                         title: C.labels.aimHandle }).addTo(map);
+    var edge = L.marker(destination(latlng, az + fov / 2, range), { draggable: true,
+      icon: L.divIcon({ className: "gp-handle gp-handle-edge", iconSize: [12, 12] }),
+      title: C.labels.angleHandle }).addTo(map);
+    function redraw() { preview.setLatLngs(wedge(latlng, az, fov, range));
+                        box.querySelector(".gp-aim-values").textContent =
+                          Math.round(az) + "° · " + Math.round(fov) + "° · " +
+                          Math.round(range) + " m"; }
+    aim.on("drag", function () {
+      az = bearing(latlng, aim.getLatLng());
+      range = Math.max(1, Math.min(5000, map.distance(latlng, aim.getLatLng())));
+      edge.setLatLng(destination(latlng, az + fov / 2, range));
+      redraw();
+    });
+    edge.on("drag", function () {
+      var off = Math.abs(((bearing(latlng, edge.getLatLng()) - az + 540) % 360) - 180);
+      fov = Math.max(1, Math.min(360, 2 * off));
+      redraw();
+    });
+    var box = el("div", "gp-aim-box");
+    box.innerHTML = "<strong></strong> <span class='gp-aim-values'></span> " +
+      "<button type='button' class='gp-aim-save'></button> " +
+      "<button type='button' class='gp-aim-cancel'></button><span class='gp-error'></span>";
+    box.querySelector("strong").textContent = (p.name || "#" + p.id);
+    box.querySelector(".gp-aim-save").textContent = C.labels.save;
+    box.querySelector(".gp-aim-cancel").textContent = C.labels.cancel;
+    document.getElementById("gp-panel").prepend(box);
+    function done() { [preview, aim, edge].forEach(function (l) { map.removeLayer(l); });
+                      box.remove(); }
+    box.querySelector(".gp-aim-cancel").addEventListener("click", done);
+    box.querySelector(".gp-aim-save").addEventListener("click", function () {
+      api("PATCH", C.api.cameras + "/" + p.id, {
+        azimuth_deg: Math.round(az * 10) / 10, fov_deg: Math.round(fov * 10) / 10,
+        range_m: Math.round(range)
+      }).then(function () { done(); C.camerasLayer.refresh(); })
+        .catch(function (err) { box.querySelector(".gp-error").textContent = err.message; });
+    });
+    redraw();
+  }
+
+  function cameraPopup(f, latlng) {
+    var p = f.properties;
+    var box = el("div", "gp-camera-popup");
+    box.appendChild(el("strong", null, (p.name || "#" + p.id)));
+    box.appendChild(el("div", null, (C.cameraKinds[p.kind] || p.kind) + " · " +
+      (p.azimuth_deg === null ? C.labels.directionUnknown : Math.round(p.azimuth_deg) + "°") +
+      (p.fov_deg ? " · " + Math.round(p.fov_deg) + "°" : "") +
+      (p.range_m ? " · " + Math.round(p.range_m) + " m" : "") + " · " + p.status));
+    if (p.gb_id) { box.appendChild(el("div", "gp-gbid", p.gb_id)); }
+    if (C.canEditCameras) {
+      var button = el("button", "gp-aim", C.labels.aim);
+      button.type = "button";
+      button.addEventListener("click", function () { aimCamera(p, latlng); });
+      box.appendChild(button);
+    }
+    return box;
+  }
+
+  /* The cameras layer: each camera's coverage (cut by buildings) and its position. */
+  function cameraOptions() {
+    return {
+      pointToLayer: function (f, latlng) {
+        var group = L.featureGroup();
+        if (f.properties.coverage) {
+          L.geoJSON(f.properties.coverage, { interactive: false, style: {
+            color: "#f9a825", weight: 1, fillColor: "#ffeb3b", fillOpacity: 0.18 } })
+            .addTo(group);
+        }
+        L.circleMarker(latlng, { radius: 4, weight: 1, color: "#000", fillColor: "#ffeb3b",
+                                 fillOpacity: 1, className: "gp-camera-dot" })
+          .bindPopup(function () { return cameraPopup(f, latlng); }).addTo(group);
+        return group;
+      }
+    };
+  }
+
+  /* -- live events ------------------------------------------------------------------ */
+  function connect() {
+    var source = new EventSource(C.api.events);
+    source.addEventListener("hello", function () {
+      window.gridpatrol.live = true;
+    });
+    source.addEventListener("unit", function (e) { showUnit(JSON.parse(e.data)); });
+    source.addEventListener("alert", function (e) {
+      var a = JSON.parse(e.data);
+      showAlertMarker(a);
+      if (current && current.id === a.id) { openAlert(a.id); }
+    });
+    source.addEventListener("alert_event", function (e) {
+      var ev = JSON.parse(e.data);
+      if (current && current.id === ev.alert_id) { openAlert(ev.alert_id); }
+    });
+    source.addEventListener("radio", function (e) { addRadio(JSON.parse(e.data)); });
+    source.addEventListener("cameras", function () {
+      if (C.camerasLayer) { C.camerasLayer.refresh(); }
+    });
+    source.addEventListener("resync", function () {
+      loadUnits(); loadAlerts(); loadRadio();
+    });
+    window.gridpatrol.events = source;
+  }
+
+  function keys(event) {
+    var target = event.target;
+    if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" ||
+                   target.tagName === "SELECT")) { return; }
+    if (event.key === "a" || event.key === "A") { if (!event.shiftKey) { startPicking(); } }
+    else if (event.key === "Escape") { stopPicking(); map.closePopup(); }
+    else if (event.key === "C" && event.shiftKey) { closeAlert(); }
+    else if (event.key === "l" || event.key === "L") {
+      var radio = document.getElementById("gp-radio");
+      radio.hidden = !radio.hidden;
+    } else if (/^[1-9]$/.test(event.key) && current && current.units) {
+      var unit = current.units[Number(event.key) - 1];
+      if (unit) { dispatchUnits([unit.id]); }
+    } else { return; }
+    event.preventDefault();
+  }
+
+  function panel() {
+    var box = el("aside", "gp-panel");
+    box.id = "gp-panel";
+    box.innerHTML = "<div class='gp-toolbar'><button type='button' id='gp-raise'></button>" +
+      "<span id='gp-message' role='status'></span></div>" +
+      "<div id='gp-alert' hidden></div>" +
+      "<section id='gp-radio'><h3></h3><ol id='gp-radio-list'></ol></section>" +
+      "<p class='gp-keys'></p>";
+    var raise = box.querySelector("#gp-raise");
+    raise.textContent = C.labels.raiseAlert + " (A)";
+    raise.hidden = !C.canDispatch;
+    raise.addEventListener("click", startPicking);
+    box.querySelector("#gp-radio h3").textContent = C.labels.radioLog + " (L)";
+    box.querySelector("#gp-radio").hidden = !C.api.radio;
+    box.querySelector(".gp-keys").textContent = C.labels.keys;
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    return box;
+  }
+
+  window.GridPatrolDispatch = {
+    init: function (config) {
+      C = config;
+      map = window.gridpatrol.map;
+      C.unitsLayer = L.layerGroup().addTo(map);
+      C.alertsLayer = L.layerGroup().addTo(map);
+      var cameras = window.gridpatrol.layers.cameras;
+      C.camerasLayer = cameras;
+      cameras.options.pointToLayer = cameraOptions().pointToLayer;
+      window.gridpatrol.layerControl.addOverlay(C.unitsLayer, C.labels.units);
+      window.gridpatrol.layerControl.addOverlay(C.alertsLayer, C.labels.alerts);
+      map.getContainer().parentNode.appendChild(panel());
+      map.on("click", function (e) {
+        if (!picking) { return; }
+        stopPicking();
+        L.popup({ minWidth: 240 }).setLatLng(e.latlng).setContent(alertForm(e.latlng))
+          .openOn(map);
+      });
+      document.addEventListener("keydown", keys);
+      window.gridpatrol.dispatch = { units: units, alerts: alertMarkers,
+                                     current: function () { return current; },
+                                     openAlert: openAlert };
+      Promise.all([loadUnits(), loadAlerts(), loadRadio()]).then(function () {
+        window.gridpatrol.dispatchReady = true;
+      });
+      connect();
+    }
+  };
+}());

@@ -79,7 +79,8 @@ def add_cameras(session: Any, xy: np.ndarray, rng: np.random.Generator, first: i
 
 
 def add_units(session: Any, xy: np.ndarray, rng: np.random.Generator) -> None:
-    kinds = rng.choice(["patrol_car", "motorcycle", "foot", "traffic", "special"], len(xy))
+    kinds = rng.choice(np.array(["patrol_car", "motorcycle", "foot", "traffic", "special"],
+                                dtype=object), len(xy))
     kinds[rng.uniform(0, 1, len(xy)) < 0.1] = "plainclothes"
     statuses = np.where(rng.uniform(0, 1, len(xy)) < 0.2, "committed_available", "available")
     with raw_cursor(session) as cur:
@@ -182,7 +183,11 @@ def main() -> None:
             expected = brute_force(cameras, buildings, float(lon), float(lat))
             brute_ms.append(1000 * (time.perf_counter() - start))
             ours_ms.append(result["cameras_ms"])
-            mismatches += expected != result["cameras"]
+            if expected != result["cameras"]:
+                mismatches += 1
+                print(f"differ at {lon:.6f},{lat:.6f}: brute-force only "
+                      f"{sorted(expected - result['cameras'])}, ours only "
+                      f"{sorted(result['cameras'] - expected)}")
 
         with app.app_context():
             session = get_session()

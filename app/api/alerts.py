@@ -175,7 +175,8 @@ def events() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # No stream_with_context: the request (and its database session) ends here, so an open
     # stream holds a thread but no pooled connection.
-    response = Response(stream(app), mimetype="text/event-stream")
+    response = Response(stream(app, heartbeat_s=float(app.config.get("EVENTS_HEARTBEAT_S", 15))),
+                        mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response

@@ -10,7 +10,8 @@
 * ``nearby_cameras`` — the other candidates within the radius, nearest first, each with
   why it does not see the place (out of range, facing away, a building in the way).
 * ``escape_cameras`` — cameras whose ``coverage`` (the wedge cut by buildings) meets a road
-  segment a car can enter within ``escape_s`` seconds of the point, soonest road first,
+  segment a car can enter within ``escape_s`` seconds of the point (``camera_roads``, kept
+  with the coverage, so this is an index join), soonest road first,
   cameras already seeing the place left out. A segment counts from the second it is
   entered, so a camera at the far end of a long segment is listed with that segment's
   entry time.
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyproj
 import shapely
 from flask_babel import gettext
 from sqlalchemy.orm import Session
@@ -30,7 +32,7 @@ from sqlalchemy.orm import Session
 from app.dispatching.coverage import default_range_m
 from app.importers.bulk import raw_cursor
 from app.routing import ServedGraph
-from gis.coverage import sees
+from gis.coverage import off_axis_deg, sees
 from gis.routing import GraphError
 
 _EARTH_M_PER_DEG = 111_320.0
@@ -52,13 +54,15 @@ _BUILDINGS_SQL = ("SELECT ST_AsBinary(geom) FROM buildings "
 _ESCAPE_SQL = """
 SELECT DISTINCT ON (c.id) c.id, c.name, c.kind, c.status, c.stream_url, c.gb_id,
        ST_X(c.geom), ST_Y(c.geom), r.reached_s, e.id, e.name, e.highway
-FROM unnest(%(edges)s::bigint[], %(reached)s::float8[]) AS r(edge_id, reached_s)
+FROM unnest(%(edges)s::int[], %(reached)s::float8[]) AS r(edge_id, reached_s)
+JOIN camera_roads cr ON cr.edge_id = r.edge_id
 JOIN road_edges e ON e.id = r.edge_id
-JOIN cameras c ON ST_Intersects(c.coverage, e.geom)
+JOIN cameras c ON c.id = cr.camera_id
 WHERE NOT (c.id = ANY(%(seen)s::int[]))
 ORDER BY c.id, r.reached_s
 """
 MAX_ESCAPE_CAMERAS = 50
+_GEOD = pyproj.Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -106,23 +110,41 @@ def buildings_around(session: Session, lon: float, lat: float,
 
 def call_up(session: Session, lon: float, lat: float, *,
             radius_m: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``cameras`` that see the point (best first) and ``nearby_cameras`` that do not."""
+    """``cameras`` that see the point (best first) and ``nearby_cameras`` that do not.
+
+    Distance and bearing of every candidate are computed at once (geodesic); only those in
+    range and in their field of view get the exact sight-line test against buildings."""
     found = candidates(session, lon, lat, radius_m=radius_m)
-    obstacles = buildings_around(session, lon, lat, found)
+    if not found:
+        return [], []
+    cam_lon = np.array([c.lon for c in found])
+    cam_lat = np.array([c.lat for c in found])
+    bearing, _, distance = _GEOD.inv(cam_lon, cam_lat, np.full(len(found), lon),
+                                     np.full(len(found), lat))
+    azimuth = np.array([np.nan if c.azimuth_deg is None else c.azimuth_deg for c in found])
+    fov = np.array([np.nan if c.fov_deg is None else c.fov_deg for c in found])
+    reach = np.array([c.reach_m for c in found])
+    off = np.where(distance == 0.0, 0.0, off_axis_deg(bearing, np.nan_to_num(azimuth)))
+    all_round = np.isnan(azimuth) | np.isnan(fov) | (fov >= 360.0)
+    maybe = (distance <= reach) & (all_round | (off <= np.nan_to_num(fov) / 2.0 + 1e-9))
+    obstacles = buildings_around(session, lon, lat,
+                                 [c for c, m in zip(found, maybe, strict=True) if m])
     seeing: list[tuple[float, dict[str, Any]]] = []
     nearby: list[dict[str, Any]] = []
-    for camera in found:
-        view = sees(lon, lat, camera_lon=camera.lon, camera_lat=camera.lat,
-                    azimuth_deg=camera.azimuth_deg, fov_deg=camera.fov_deg,
-                    range_m=camera.reach_m, obstacles=obstacles)
+    for i, camera in enumerate(found):
+        off_axis = None if np.isnan(azimuth[i]) else float(off[i])
+        visible = bool(maybe[i]) and sees(
+            lon, lat, camera_lon=camera.lon, camera_lat=camera.lat,
+            azimuth_deg=camera.azimuth_deg, fov_deg=camera.fov_deg, range_m=camera.reach_m,
+            obstacles=obstacles).visible
         entry = camera_json(camera) | {
-            "distance_m": round(view.distance_m, 1),
-            "off_axis_deg": None if view.off_axis_deg is None else round(view.off_axis_deg, 1)}
-        if view.visible:
-            entry["reason"] = _seeing_reason(view.distance_m, view.off_axis_deg)
-            seeing.append((_score(camera, view.distance_m, view.off_axis_deg), entry))
-        elif view.distance_m <= radius_m:
-            entry["reason"] = _blind_reason(camera, view.distance_m, view.off_axis_deg)
+            "distance_m": round(float(distance[i]), 1),
+            "off_axis_deg": None if off_axis is None else round(off_axis, 1)}
+        if visible:
+            entry["reason"] = _seeing_reason(float(distance[i]), off_axis)
+            seeing.append((_score(camera, float(distance[i]), off_axis), entry))
+        elif distance[i] <= radius_m:
+            entry["reason"] = _blind_reason(camera, float(distance[i]), off_axis)
             nearby.append(entry)
     seeing.sort(key=lambda pair: (pair[0], pair[1]["id"]))
     nearby.sort(key=lambda entry: (entry["distance_m"], entry["id"]))

@@ -27,7 +27,8 @@ _CAMERAS_SQL = ("SELECT id, kind, azimuth_deg, fov_deg, range_m, geom FROM camer
 
 def refresh_coverage(session: Session, *, camera_ids: Sequence[int] | None = None,
                      within_wkb: bytes | None = None) -> int:
-    """Recompute sector and coverage for some cameras (all when no filter is given).
+    """Recompute sector, coverage and watched road segments for some cameras (all when no
+    filter is given).
 
     ``camera_ids`` picks cameras by id; ``within_wkb`` (EPSG:4326 WKB polygon) picks those
     standing inside it. Returns the number of cameras updated. Runs in the session's
@@ -79,6 +80,11 @@ def refresh_coverage(session: Session, *, camera_ids: Sequence[int] | None = Non
             _write(cur, visible, "coverage")
             cur.execute("UPDATE cameras c SET coverage = ST_Multi(t.geom) "
                         "FROM _coverage t WHERE c.id = t.id")
+        ids = [int(i) for i in cameras["id"]]
+        cur.execute("DELETE FROM camera_roads WHERE camera_id = ANY(%s)", (ids,))
+        cur.execute("INSERT INTO camera_roads (camera_id, edge_id) SELECT c.id, e.id "
+                    "FROM cameras c JOIN road_edges e ON ST_Intersects(c.coverage, e.geom) "
+                    "WHERE c.id = ANY(%s)", (ids,))
         logger.info("coverage of %d cameras refreshed (%d cut by buildings)", len(cameras),
                     len(blocking))
         return len(cameras)

@@ -126,7 +126,7 @@ def import_osm(session: Session, path: Path, *, progress: ProgressCallback | Non
     if progress is not None:
         progress("writing to PostGIS", sum(extract.counts().values()))
     written = write_extract(session, extract)
-    if written["cameras"] or written["buildings"]:
+    if written["cameras"] or written["buildings"] or written["road_edges"]:
         written["camera_coverage"] = refresh_coverage(session, within_wkb=_extent(extract))
     area = ensure_default_area(session, _area_name(path), extract)
     digest = file_sha256(path)

@@ -16,6 +16,7 @@ from app.models.geo import (
                             Area,
                             Building,
                             Camera,
+    CameraRoad,
                             DataVersion,
                             GridCell,
                             Landcover,
@@ -25,6 +26,6 @@ from app.models.geo import (
 )
 
 __all__ = ["ROLE_NAMES", "Alert", "AlertEvent", "ApiToken", "Area", "AuditEntry", "Base",
-           "Building", "Camera", "DataVersion", "GridCell", "Landcover", "Poi",
+           "Building", "Camera", "CameraRoad", "DataVersion", "GridCell", "Landcover", "Poi",
            "PositionReject", "RadioLogEntry", "Road", "RoadEdge", "Role", "Unit",
            "UnitPosition", "UnitStatusChange", "User"]

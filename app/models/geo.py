@@ -133,6 +133,18 @@ class Camera(Base):
     """The wedge cut by building footprints: what the camera can actually see."""
 
 
+class CameraRoad(Base):
+    """A road segment (graph edge) a camera's coverage meets."""
+
+    __tablename__ = "camera_roads"
+    __table_args__ = (sa.Index("ix_camera_roads_edge", "edge_id"),)
+
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    edge_id: Mapped[int] = mapped_column(sa.ForeignKey("road_edges.id", ondelete="CASCADE"),
+                                         primary_key=True)
+
+
 class GridCell(Base):
     """A patrol grid cell (网格) with a stable code."""
 

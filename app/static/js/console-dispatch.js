@@ -16,6 +16,7 @@
   var alertMarkers = {}; // id -> marker
   var current = null;    // the alert shown in the panel, with its call-up
   var picking = false;   // next map click raises an alert
+  var svg = null;        // units and alerts are SVG (DOM) markers: few, styled, testable
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -69,7 +70,7 @@
     }
     var marker = L.circleMarker([u.lat, u.lon], {
       radius: 8, weight: 2, color: u.kind === "plainclothes" ? "#311b92" : "#fff",
-      fillColor: colour, fillOpacity: 1, className: "gp-unit gp-unit-" + u.id
+      fillColor: colour, fillOpacity: 1, className: "gp-unit gp-unit-" + u.id, renderer: svg
     }).bindTooltip(unitTip(u), { permanent: true, direction: "right", offset: [8, 0],
                                  className: "gp-unit-label" });
     marker.addTo(C.unitsLayer);
@@ -93,7 +94,7 @@
     if (!marker) {
       marker = L.circleMarker([a.lat, a.lon], {
         radius: 11, weight: 3, color: "#000", fillColor: LEVEL_COLOURS[a.level] || "#d50000",
-        fillOpacity: 0.9, className: "gp-alert gp-alert-" + a.id
+        fillOpacity: 0.9, className: "gp-alert gp-alert-" + a.id, renderer: svg
       }).on("click", function () { openAlert(a.id); });
       marker.addTo(C.alertsLayer);
       alertMarkers[a.id] = marker;
@@ -489,6 +490,7 @@
     init: function (config) {
       C = config;
       map = window.gridpatrol.map;
+      svg = L.svg({ padding: 0.5 });
       C.unitsLayer = L.layerGroup().addTo(map);
       C.alertsLayer = L.layerGroup().addTo(map);
       var cameras = window.gridpatrol.layers.cameras;

@@ -1,0 +1,114 @@
+"""The red-alert workflow in chromium: a dispatcher raises an alert by clicking the map,
+sees the camera that watches the place with a live snapshot from a local MJPEG stream,
+the ranked units, dispatches one, and sees its status change and the radio order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from app.auth import users
+from app.db import get_session
+from app.models import User
+from tests.browser.test_map_console import open_console
+from tests.streams import serve_mjpeg
+
+PLACE = (-0.096476, 51.513825)  # lon, lat: New Change, by St Paul's (London extract)
+CAMERA = (-0.096674, 51.514033)  # 27 m up the street, looking down it (bearing 149°)
+UNITS = {"BT-NEAR": (-0.0990, 51.5140), "BT-FAR": (-0.1200, 51.5130)}
+
+
+@pytest.fixture(scope="module")
+def scene(live_server: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[dict[str, Any]]:
+    """A camera with a live local stream and two units, set up through the API."""
+    app = live_server["app"]
+    app.config["RADIO_GATEWAY"] = "file:" + str(tmp_path_factory.mktemp("radio") / "out.jsonl")
+    with app.app_context():
+        session = get_session()
+        admin = session.execute(sa.select(User).where(User.username == "demo-admin")
+                                ).scalar_one()
+        token = users.issue_token(session, admin, label="browser test")
+        session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    with serve_mjpeg(text="CAM ST PAULS") as stream:
+        camera = client.post("/api/v1/cameras", headers=headers, json={
+            "name": "St Paul's east", "lon": CAMERA[0], "lat": CAMERA[1], "azimuth_deg": 149,
+            "fov_deg": 70, "range_m": 120, "kind": "fixed", "stream_url": stream.mjpeg_url})
+        assert camera.status_code == 201, camera.json
+        ids = {}
+        for callsign, (lon, lat) in UNITS.items():
+            unit = client.post("/api/v1/units", headers=headers, json={
+                "callsign": callsign, "kind": "patrol_car", "status": "available"})
+            assert unit.status_code == 201, unit.json
+            ids[callsign] = unit.json["id"]
+            moved = client.post(f"/api/v1/units/{unit.json['id']}/position", headers=headers,
+                                json={"lon": lon, "lat": lat})
+            assert moved.status_code == 200, moved.json
+        yield {"camera": camera.json, "units": ids}
+
+
+def click_map_at(page: Page, lon: float, lat: float) -> None:
+    point = page.evaluate(f"(() => {{ const p = gridpatrol.map.latLngToContainerPoint("
+                          f"[{lat}, {lon}]); const r = gridpatrol.map.getContainer()"
+                          f".getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }})()")
+    page.mouse.click(point[0], point[1])
+
+
+def test_dispatcher_raises_a_red_alert_and_dispatches(page: Page, live_server: dict[str, Any],
+                                                      scene: dict[str, Any],
+                                                      artifacts: Path) -> None:
+    open_console(page, live_server, "demo-dispatcher")
+    page.wait_for_function("gridpatrol.dispatchReady === true && gridpatrol.live === true")
+    page.evaluate(f"gridpatrol.map.setView([{PLACE[1]}, {PLACE[0]}], 17, "
+                  "{animate: false}) && null")
+    near = scene["units"]["BT-NEAR"]
+    page.wait_for_function(f"gridpatrol.dispatch.units[{near}] && "
+                           f"gridpatrol.dispatch.units[{near}].data.status === 'available'")
+
+    page.keyboard.press("a")  # shortcut: raise an alert at the next click
+    click_map_at(page, *PLACE)
+    form = page.locator(".gp-alert-form")
+    expect(form).to_be_visible()
+    form.locator("input[name=kind]").fill("robbery")
+    form.locator("button").click()
+
+    panel = page.locator("#gp-alert")
+    expect(panel).to_contain_text("robbery")
+    seeing = page.locator("#gp-cameras li.gp-camera").first
+    expect(seeing).to_contain_text("St Paul's east")
+    expect(seeing).to_contain_text("off its axis")
+    snapshot = seeing.locator("img.gp-snapshot")
+    expect(snapshot).to_be_visible()
+    page.wait_for_function("(() => { const i = document.querySelector('#gp-cameras "
+                           "img.gp-snapshot'); return i && i.complete && i.naturalWidth > 0; })()")
+    ranked = page.locator("#gp-units li.gp-rec-unit")
+    expect(ranked.first).to_contain_text("BT-NEAR")  # nearer by road than BT-FAR
+    expect(page.locator("#gp-units")).to_contain_text("BT-FAR")
+    page.screenshot(path=str(artifacts / "dispatch-callup.png"))
+
+    ranked.first.locator("button.gp-dispatch").click()
+    # the unit's status changes on the map (pushed by the server), the order is logged
+    page.wait_for_function(f"gridpatrol.dispatch.units[{near}].data.status === 'dispatched'")
+    expect(page.locator(f".gp-unit-{near}")).to_have_attribute("data-status", "dispatched")
+    expect(page.locator("#gp-radio-list")).to_contain_text("DISPATCH BT-NEAR")
+    expect(page.locator("#gp-radio-list li[data-kind=dispatch_order]").last
+           ).to_contain_text("[delivered]")
+    expect(page.locator("#gp-timeline")).to_contain_text("dispatched")
+    page.screenshot(path=str(artifacts / "dispatch-sent.png"))
+
+
+def test_a_viewer_sees_no_dispatch_controls(page: Page, live_server: dict[str, Any],
+                                           scene: dict[str, Any]) -> None:
+    open_console(page, live_server, "demo-viewer")
+    page.wait_for_function("gridpatrol.dispatchReady === true")
+    expect(page.locator("#gp-raise")).to_be_hidden()
+    page.keyboard.press("a")
+    click_map_at(page, *PLACE)
+    expect(page.locator(".gp-alert-form")).to_have_count(0)

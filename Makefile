@@ -29,6 +29,7 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python routing_engines.py
 	cd benchmarks && ../.venv/bin/python tiles.py
 	cd benchmarks && ../.venv/bin/python map_page.py
+	cd benchmarks && ../.venv/bin/python alerts.py
 
 # Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).
 messages:

@@ -38,11 +38,11 @@ from common import HEIDELBERG, bench_database, percentile, table  # noqa: E402
 
 from app.auth import users  # noqa: E402
 from app.db import get_session  # noqa: E402
-from app.dispatching.coverage import refresh_coverage  # noqa: E402
+from app.dispatching.coverage import default_range_m, refresh_coverage  # noqa: E402
 from app.importers.bulk import raw_cursor  # noqa: E402
 from app.importers.osm import import_osm  # noqa: E402
 from app.routing import road_graph  # noqa: E402
-from gis.coverage import DEFAULT_RANGE_M, sees  # noqa: E402
+from gis.coverage import sees  # noqa: E402
 
 
 def road_points(edges: gpd.GeoDataFrame, count: int, rng: np.random.Generator,
@@ -98,7 +98,8 @@ def brute_force(cameras: gpd.GeoDataFrame, buildings: list[Any], lon: float,
         view = sees(lon, lat, camera_lon=row.lon, camera_lat=row.lat,
                     azimuth_deg=None if np.isnan(row.azimuth_deg) else row.azimuth_deg,
                     fov_deg=None if np.isnan(row.fov_deg) else row.fov_deg,
-                    range_m=row.range_m if row.range_m == row.range_m else DEFAULT_RANGE_M,
+                    range_m=row.range_m if row.range_m == row.range_m
+                    else default_range_m(row.kind),
                     obstacles=buildings or None)
         if view.visible:
             seen.add(int(row.id))
@@ -169,7 +170,7 @@ def main() -> None:
 
         with app.app_context():
             cameras = gpd.read_postgis(
-                "SELECT id, azimuth_deg, fov_deg, range_m, ST_X(geom) AS lon, "
+                "SELECT id, kind, azimuth_deg, fov_deg, range_m, ST_X(geom) AS lon, "
                 "ST_Y(geom) AS lat, geom FROM cameras", get_session().connection(),
                 geom_col="geom")
             buildings = list(gpd.read_postgis("SELECT geom FROM buildings",

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyproj
 import shapely
 from flask_babel import gettext
@@ -63,6 +64,7 @@ ORDER BY c.id, r.reached_s
 """
 MAX_ESCAPE_CAMERAS = 50
 _GEOD = pyproj.Geod(ellps="WGS84")
+_NEAR_DEG = 1.0 / _EARTH_M_PER_DEG  # 1 m north-south; at least 0.5 m east-west below 60°
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,15 @@ def call_up(session: Session, lon: float, lat: float, *,
     maybe = (distance <= reach) & (all_round | (off <= np.nan_to_num(fov) / 2.0 + 1e-9))
     obstacles = buildings_around(session, lon, lat,
                                  [c for c, m in zip(found, maybe, strict=True) if m])
+    near_blocker = _near_a_building(lon, lat, cam_lon, cam_lat, obstacles)
     seeing: list[tuple[float, dict[str, Any]]] = []
     nearby: list[dict[str, Any]] = []
     for i, camera in enumerate(found):
         off_axis = None if np.isnan(azimuth[i]) else float(off[i])
-        visible = bool(maybe[i]) and sees(
+        visible = bool(maybe[i]) and (not near_blocker[i] or sees(
             lon, lat, camera_lon=camera.lon, camera_lat=camera.lat,
             azimuth_deg=camera.azimuth_deg, fov_deg=camera.fov_deg, range_m=camera.reach_m,
-            obstacles=obstacles).visible
+            obstacles=obstacles).visible)
         entry = camera_json(camera) | {
             "distance_m": round(float(distance[i]), 1),
             "off_axis_deg": None if off_axis is None else round(off_axis, 1)}
@@ -149,6 +152,25 @@ def call_up(session: Session, lon: float, lat: float, *,
     seeing.sort(key=lambda pair: (pair[0], pair[1]["id"]))
     nearby.sort(key=lambda entry: (entry["distance_m"], entry["id"]))
     return [entry for _, entry in seeing], nearby
+
+
+def _near_a_building(lon: float, lat: float, cam_lon: npt.NDArray[np.float64],
+                     cam_lat: npt.NDArray[np.float64], obstacles: list[Any]
+                     ) -> npt.NDArray[np.bool_]:
+    """Which sight lines (straight in lon/lat) pass within about a metre of a footprint:
+    only those need the exact test in the camera's own projection; over a few hundred
+    metres the two lines differ by millimetres, so the others are clear."""
+    flags = np.zeros(len(cam_lon), dtype=bool)
+    if not obstacles:
+        return flags
+    coords = np.stack([np.column_stack([cam_lon, cam_lat]),
+                       np.column_stack([np.full(len(cam_lon), lon),
+                                        np.full(len(cam_lat), lat)])], axis=1)
+    lines = shapely.linestrings(coords)
+    hits, _ = shapely.STRtree(obstacles).query(lines, predicate="dwithin",
+                                               distance=_NEAR_DEG)
+    flags[hits] = True
+    return flags
 
 
 def escape_cameras(session: Session, served: ServedGraph, lon: float, lat: float, *,

@@ -7,8 +7,9 @@
   the camera's range and the off-axis angle as a share of half its field of view (an
   all-round camera counts as half off axis): a near camera looking straight at the place
   first.
-* ``nearby_cameras`` — the other candidates within the radius, nearest first, each with
-  why it does not see the place (out of range, facing away, a building in the way).
+* ``nearby_cameras`` — the other candidates within the radius, nearest first (at most
+  ``MAX_NEARBY_CAMERAS``), each with why it does not see the place (out of range, facing
+  away, a building in the way).
 * ``escape_cameras`` — cameras whose ``coverage`` (the wedge cut by buildings) meets a road
   segment a car can enter within ``escape_s`` seconds of the point (``camera_roads``, kept
   with the coverage, so this is an index join), soonest road first,
@@ -63,6 +64,7 @@ WHERE NOT (c.id = ANY(%(seen)s::int[]))
 ORDER BY c.id, r.reached_s
 """
 MAX_ESCAPE_CAMERAS = 50
+MAX_NEARBY_CAMERAS = 30
 _GEOD = pyproj.Geod(ellps="WGS84")
 _NEAR_DEG = 1.0 / _EARTH_M_PER_DEG  # 1 m north-south; at least 0.5 m east-west below 60°
 
@@ -133,25 +135,34 @@ def call_up(session: Session, lon: float, lat: float, *,
                                  [c for c, m in zip(found, maybe, strict=True) if m])
     near_blocker = _near_a_building(lon, lat, cam_lon, cam_lat, obstacles)
     seeing: list[tuple[float, dict[str, Any]]] = []
-    nearby: list[dict[str, Any]] = []
+    blind: list[tuple[float, int, int]] = []
     for i, camera in enumerate(found):
         off_axis = None if np.isnan(azimuth[i]) else float(off[i])
         visible = bool(maybe[i]) and (not near_blocker[i] or sees(
             lon, lat, camera_lon=camera.lon, camera_lat=camera.lat,
             azimuth_deg=camera.azimuth_deg, fov_deg=camera.fov_deg, range_m=camera.reach_m,
             obstacles=obstacles).visible)
-        entry = camera_json(camera) | {
-            "distance_m": round(float(distance[i]), 1),
-            "off_axis_deg": None if off_axis is None else round(off_axis, 1)}
         if visible:
+            entry = _entry(camera, float(distance[i]), off_axis)
             entry["reason"] = _seeing_reason(float(distance[i]), off_axis)
             seeing.append((_score(camera, float(distance[i]), off_axis), entry))
         elif distance[i] <= radius_m:
-            entry["reason"] = _blind_reason(camera, float(distance[i]), off_axis)
-            nearby.append(entry)
+            blind.append((round(float(distance[i]), 1), camera.id, i))
     seeing.sort(key=lambda pair: (pair[0], pair[1]["id"]))
-    nearby.sort(key=lambda entry: (entry["distance_m"], entry["id"]))
+    blind.sort()
+    nearby = []
+    for _, _, i in blind[:MAX_NEARBY_CAMERAS]:  # the nearest; a dispatcher reads no more
+        off_axis = None if np.isnan(azimuth[i]) else float(off[i])
+        entry = _entry(found[i], float(distance[i]), off_axis)
+        entry["reason"] = _blind_reason(found[i], float(distance[i]), off_axis)
+        nearby.append(entry)
     return [entry for _, entry in seeing], nearby
+
+
+def _entry(camera: CameraRow, distance_m: float, off_axis: float | None) -> dict[str, Any]:
+    return camera_json(camera) | {
+        "distance_m": round(distance_m, 1),
+        "off_axis_deg": None if off_axis is None else round(off_axis, 1)}
 
 
 def _near_a_building(lon: float, lat: float, cam_lon: npt.NDArray[np.float64],

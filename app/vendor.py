@@ -6,10 +6,15 @@ into ``node_modules/`` at setup, and ``/vendor/<package>/<file>`` serves them.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import os
+from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, send_from_directory
+from flask import Blueprint, Flask, abort, current_app, send_file
+from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
 from app.auth.access import public
@@ -29,10 +34,21 @@ def asset(subpath: str) -> Response:
     """A file of an npm package named in package.json (scoped names included)."""
     for package in current_app.extensions["gridpatrol_vendor"]:
         if subpath.startswith(package + "/"):
-            filename = subpath[len(package) + 1:]
-            return send_from_directory(ROOT / "node_modules" / package, filename,
-                                       max_age=86400)
+            path = safe_join(str(ROOT / "node_modules" / package), subpath[len(package) + 1:])
+            if path is None or not os.path.isfile(path):
+                abort(404)
+            data, etag = _read(path)
+            # served from memory: no file handle is left open when a browser drops the
+            # connection half-way (assets are small and fixed until the next `npm ci`)
+            return send_file(io.BytesIO(data), download_name=os.path.basename(path),
+                             max_age=86400, etag=etag, conditional=True)
     abort(404)
+
+
+@lru_cache(maxsize=256)
+def _read(path: str) -> tuple[bytes, str]:
+    data = Path(path).read_bytes()
+    return data, hashlib.sha256(data).hexdigest()[:32]
 
 
 def init_app(app: Flask) -> None:

@@ -25,6 +25,8 @@ from typing import Any
 import psycopg
 from flask import Flask
 
+from app.db import app_database_url
+
 logger = logging.getLogger(__name__)
 
 CHANNEL = "gridpatrol_events"
@@ -107,19 +109,17 @@ def _drain(subscriber: queue.Queue[str]) -> None:
             return
 
 
+_create_lock = threading.Lock()
+
+
 def hub(app: Flask) -> EventHub:
     """This app's hub, created on first use."""
-    from app.db import app_database_url
-
     ext = app.extensions.setdefault("gridpatrol_events", {})
     with _create_lock:
         if "hub" not in ext:
             url = app.config.get("EVENTS_DATABASE_URL") or app_database_url(app)
             ext["hub"] = EventHub(_conninfo(url))
     return ext["hub"]  # type: ignore[no-any-return]
-
-
-_create_lock = threading.Lock()
 
 
 def _conninfo(url: str) -> str:

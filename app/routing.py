@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
 from app.queries.versions import data_version
-from gis.routing import Isochrone, RoadGraph, Snap, TooFarFromRoad
+from gis.routing import RoadGraph, Snap, TooFarFromRoad
 
 logger = logging.getLogger(__name__)
 EDGES_SQL = sa.text("SELECT id AS edge_id, u, v, length_m, travel_s, oneway, name, geom "
@@ -68,21 +68,3 @@ def snap_or_422(graph: RoadGraph, lon: float, lat: float, field: str,
     except TooFarFromRoad:
         raise Unprocessable(f"{field} is more than {max_distance_m:g} m from any drivable road.",
                             field=field) from None
-
-
-def isochrone_from_point(served: ServedGraph, snap: Snap, *, max_travel_s: float) -> tuple[
-        Isochrone, float]:
-    """Isochrone from a snapped point: leave the edge towards v (or u on a two-way edge,
-    whichever is nearer) and spend the rest of the budget from that node.
-
-    Returns the isochrone and the seconds spent reaching the start node, which callers
-    add to ``reached_s``.
-    """
-    edge = served.edges.loc[snap.edge_id]
-    to_v = (1.0 - snap.fraction) * float(edge["travel_s"])
-    to_u = snap.fraction * float(edge["travel_s"])
-    node, offset = (snap.v, to_v)
-    if not bool(edge["oneway"]) and to_u < to_v:
-        node, offset = (snap.u, to_u)
-    budget = max(0.0, max_travel_s - offset)
-    return served.graph.isochrone(node, max_travel_s=budget), offset

@@ -56,7 +56,7 @@ class CloseBody(StrictBody):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-def _graph_or_none() -> ServedGraph | None:
+def graph_or_none() -> ServedGraph | None:
     try:
         return road_graph(get_session())
     except ApiError:  # no roads imported: call-up still works, routing does not
@@ -79,7 +79,7 @@ def with_snapshot_urls(answer: dict[str, Any]) -> dict[str, Any]:
 def create_alert() -> tuple[dict[str, Any], int]:
     body = parse_body(AlertBody)
     session = get_session()
-    alert, answer = service.raise_alert(session, _graph_or_none(), service.AlertRequest(
+    alert, answer = service.raise_alert(session, graph_or_none(), service.AlertRequest(
         lon=body.lon, lat=body.lat, level=body.level, kind=body.kind,
         description=body.description, covert=body.covert, radius_m=body.radius_m,
         escape_s=body.escape_minutes * 60,

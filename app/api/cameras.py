@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, request
-from pydantic import ValidationError
 
 from app import audit
 from app.api import bp
@@ -19,7 +18,7 @@ from app.dispatching.snapshots import snapshot
 from app.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
 from app.models import Area, Camera
 from app.queries.cameras import camera_dict, cameras_geojson
-from app.queries.geo import BBox
+from app.queries.geo import BBox, area_id_at, area_id_named
 from dispatch.cameras import CameraInput, parse_camera_csv
 
 CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
@@ -37,14 +36,8 @@ def _body() -> dict[str, Any]:
 
 
 def _area_id(session: Any, name: str | None, lon: float, lat: float) -> int | None:
-    if name:
-        area = session.execute(sa.select(Area.id).where(Area.name == name)).scalar()
-        if area is None:
-            raise Unprocessable(f"No area named {name!r}.", field="area")
-        return int(area)
-    return session.execute(sa.text(
-        "SELECT id FROM areas WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) "
-        "ORDER BY ST_Area(geom) LIMIT 1"), {"x": lon, "y": lat}).scalar()  # type: ignore[no-any-return]
+    """The named area, else the one the camera stands in."""
+    return area_id_named(session, name, field="area") if name else area_id_at(session, lon, lat)
 
 
 def _values(camera: CameraInput) -> dict[str, Any]:
@@ -118,11 +111,7 @@ def change_camera(camera_id: int) -> dict[str, Any]:
     if current.get("area_id") is not None:
         merged["area"] = session.get(Area, current["area_id"]).name  # type: ignore[union-attr]
     merged = {k: v for k, v in merged.items() if v is not None} | changes
-    try:
-        camera = CameraInput.model_validate(merged)
-    except ValidationError:
-        CameraInput.model_validate(merged)  # the same error, raised for the 422 handler
-        raise
+    camera = CameraInput.model_validate(merged)
     _check_gb_id(session, camera.gb_id, camera_id)
     before = {k: getattr(row, k) for k in FIELDS}
     for key, value in _values(camera).items():

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from app import audit
 from app.api import bp
-from app.api.alerts import _graph_or_none, with_snapshot_urls
+from app.api.alerts import graph_or_none, with_snapshot_urls
 from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth.access import allow
 from app.db import get_session
@@ -110,7 +110,7 @@ def radio_in() -> tuple[dict[str, Any], int]:
     elif body.kind == "alert":
         if body.lon is None or body.lat is None:
             raise Unprocessable("An alert from the radio needs lon and lat.", field="lon")
-        new_alert, answer = service.raise_alert(session, _graph_or_none(), service.AlertRequest(
+        new_alert, answer = service.raise_alert(session, graph_or_none(), service.AlertRequest(
             lon=body.lon, lat=body.lat, level=body.level, kind=body.alert_kind,
             description=body.text), actor=actor, source="radio")
         entry = log_inbound(session, kind="alert", body=body.text, actor=actor,

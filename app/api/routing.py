@@ -13,7 +13,7 @@ from app.auth.access import any_role
 from app.db import get_session
 from app.errors import Unprocessable
 from app.queries.geo import parse_int, parse_point
-from app.routing import isochrone_from_point, road_graph, snap_or_422
+from app.routing import road_graph, snap_or_422
 from gis.routing import NoRoute
 
 MAX_ISOCHRONE_S = 3600
@@ -58,7 +58,7 @@ def isochrone() -> dict[str, Any]:
     seconds = parse_int(request.args, "seconds", default=None, low=1, high=MAX_ISOCHRONE_S)
     served = road_graph(get_session())
     snap = snap_or_422(served.graph, lon, lat, field="at")
-    reach, offset = isochrone_from_point(served, snap, max_travel_s=seconds)
+    reach = served.graph.isochrone_from_point(lon, lat, max_travel_s=seconds)
     features: list[dict[str, Any]] = [{
         "type": "Feature", "geometry": mapping(reach.polygon),
         "properties": {"kind": "isochrone", "seconds": seconds, "at": [lon, lat],
@@ -69,6 +69,6 @@ def isochrone() -> dict[str, Any]:
         edge = edges.loc[int(edge_id)]
         features.append({"type": "Feature", "geometry": mapping(edge.geometry), "properties": {
             "kind": "road", "edge_id": int(edge_id), "name": edge["name"],
-            "reached_s": round(float(reached_s) + offset, 1),
+            "reached_s": round(float(reached_s), 1),
             "fully_reachable": bool(full)}})
     return {"type": "FeatureCollection", "features": features}

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request
+from flask_login import current_user
 from pydantic import AwareDatetime, Field, field_validator
 
 from app import audit
@@ -17,7 +18,8 @@ from app.auth.access import allow, any_role
 from app.db import get_session
 from app.dispatching.units import PositionIn, change_status, get_unit, record_positions, unit_json
 from app.errors import Conflict, NotFound, Unprocessable
-from app.models import Area, PositionReject, Unit, UnitStatusChange
+from app.models import PositionReject, Unit, UnitStatusChange
+from app.queries.geo import area_id_named
 from dispatch.nmea import Rejected, parse_log
 from dispatch.recommend import UnitKind
 from dispatch.status import UnitStatus
@@ -25,6 +27,16 @@ from dispatch.status import UnitStatus
 MAX_NMEA_BYTES = 1_000_000
 FUTURE_TOLERANCE = timedelta(minutes=2)
 UNIT_ID = Param("unit_id", "unit id", location="path", type="integer")
+
+
+def _clean_list(values: list[str] | None) -> list[str] | None:
+    """Skills and radio ids: stripped, 1 to 32 characters, repeats dropped (order kept)."""
+    if values is None:
+        return None
+    cleaned = [v.strip() for v in values]
+    if any(not v or len(v) > 32 for v in cleaned):
+        raise ValueError("each entry must have 1 to 32 characters")
+    return sorted(set(cleaned), key=cleaned.index)
 
 
 class UnitBody(StrictBody):
@@ -36,13 +48,7 @@ class UnitBody(StrictBody):
     status: UnitStatus = UnitStatus.OUT_OF_SERVICE
     reason: str | None = Field(default=None, max_length=2000)
 
-    @field_validator("skills", "radio_ids")
-    @classmethod
-    def _clean(cls, values: list[str]) -> list[str]:
-        cleaned = [v.strip() for v in values]
-        if any(not v or len(v) > 32 for v in cleaned):
-            raise ValueError("each entry must have 1 to 32 characters")
-        return sorted(set(cleaned), key=cleaned.index)
+    _clean = field_validator("skills", "radio_ids")(_clean_list)
 
 
 class UnitChange(StrictBody):
@@ -53,7 +59,7 @@ class UnitChange(StrictBody):
     active: bool | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
-    _clean = field_validator("skills", "radio_ids")(UnitBody._clean.__func__)  # type: ignore[attr-defined]
+    _clean = field_validator("skills", "radio_ids")(_clean_list)
 
 
 class StatusBody(StrictBody):
@@ -70,12 +76,7 @@ class PositionBody(StrictBody):
 
 
 def _area_id(name: str | None) -> int | None:
-    if name is None:
-        return None
-    area = get_session().execute(sa.select(Area.id).where(Area.name == name)).scalar()
-    if area is None:
-        raise Unprocessable(f"No area named {name!r}.", field="home_area")
-    return int(area)
+    return None if name is None else area_id_named(get_session(), name, field="home_area")
 
 
 def _check_radio_ids(radio_ids: list[str], unit_id: int | None) -> None:
@@ -187,14 +188,10 @@ def set_status(unit_id: int) -> dict[str, Any]:
 
 
 def _actor() -> str:
-    from flask_login import current_user
-
     return str(current_user.username)
 
 
 def _source() -> str:
-    from flask_login import current_user
-
     return "radio" if current_user.role_name == "device" else "console"
 
 

@@ -22,6 +22,7 @@ from app.dispatching.units import (
 )
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Alert, AlertEvent, RadioLogEntry, Unit
+from app.queries.geo import area_id_at
 from app.routing import ServedGraph
 from dispatch.recommend import UnitKind
 from dispatch.status import UnitStatus
@@ -61,10 +62,7 @@ def raise_alert(session: Session, served: ServedGraph | None, request: AlertRequ
                   geom=f"SRID=4326;POINT({request.lon!r} {request.lat!r})")
     session.add(alert)
     session.flush()
-    area = session.execute(sa.text(
-        "SELECT id FROM areas WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) "
-        "ORDER BY ST_Area(geom) LIMIT 1"), {"x": request.lon, "y": request.lat}).scalar()
-    alert.area_id = area
+    alert.area_id = area_id_at(session, request.lon, request.lat)
     session.add(AlertEvent(alert_id=alert.id, at=now, event="raised", actor=actor,
                            details={"level": request.level, "source": source}))
 

@@ -134,6 +134,23 @@ def search_places(session: Session, text: str, *, limit: int = 20) -> list[dict[
              "lon": r[5], "lat": r[6], "bbox": [r[7], r[8], r[9], r[10]]} for r in rows]
 
 
+def area_id_named(session: Session, name: str, *, field: str) -> int:
+    """The id of the area called ``name`` (422 naming ``field`` when there is none)."""
+    found = session.execute(sa.text("SELECT id FROM areas WHERE name = :name"),
+                            {"name": name}).scalar()
+    if found is None:
+        raise Unprocessable(f"No area named {name!r}.", field=field)
+    return int(found)
+
+
+def area_id_at(session: Session, lon: float, lat: float) -> int | None:
+    """The smallest area holding the point, if any."""
+    found = session.execute(sa.text(
+        "SELECT id FROM areas WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) "
+        "ORDER BY ST_Area(geom) LIMIT 1"), {"x": lon, "y": lat}).scalar()
+    return None if found is None else int(found)
+
+
 def map_bounds(session: Session) -> tuple[float, float, float, float] | None:
     """West, south, east, north of the areas, else of the roads; None with no data."""
     row = session.execute(sa.text("""

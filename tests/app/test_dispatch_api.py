@@ -36,8 +36,6 @@ def offset(lon: float, lat: float, bearing_deg: float, metres: float) -> tuple[f
 
 @pytest.fixture
 def london(runner: FlaskCliRunner) -> None:
-    if not LONDON.exists():
-        pytest.skip("../shared/data is missing")
     result = runner.invoke(args=["import", "osm", str(LONDON)])
     assert result.exit_code == 0, result.output
 
@@ -248,10 +246,7 @@ def test_positions_json_and_real_nmea(client: FlaskClient, supervisor: dict[str,
                                       accounts: Accounts, connection: sa.Connection) -> None:
     device = bearer(accounts.create("device"))
     unit = add_unit(client, supervisor, "BD-1", "foot", radio_ids=["460001"])
-    log = NMEA / "beidou-bd.log"
-    if not log.exists():
-        pytest.skip("../shared/data is missing")
-    raw = log.read_bytes()
+    raw = (NMEA / "beidou-bd.log").read_bytes()
     fixes, _, _ = parse_log(raw.decode("ascii").splitlines())
     first_day = next(f.at for f in fixes if f.kind == "RMC" and f.at is not None).date()
     fixes, _, _ = parse_log(raw.decode("ascii").splitlines(), utc_date=first_day)
@@ -419,8 +414,7 @@ def test_failed_gateway_keeps_the_order_marked_failed(
 def test_trunk_recorder_call_is_logged_with_its_units(
         client: FlaskClient, supervisor: dict[str, str], accounts: Accounts) -> None:
     files = sorted(TRUNK.glob("*.json"))
-    if not files:
-        pytest.skip("../shared/data is missing")
+    assert files, f"no trunk-recorder call record in {TRUNK}"
     call = json.loads(files[0].read_text())
     speaker = str(call["srcList"][0]["src"])
     unit = add_unit(client, supervisor, "TR-1", "patrol_car", radio_ids=[speaker])

@@ -12,10 +12,12 @@
   away, a building in the way).
 * ``escape_cameras`` — cameras whose ``coverage`` (the wedge cut by buildings) meets a road
   segment a car can enter within ``escape_s`` seconds of the point (``camera_roads``, kept
-  with the coverage, so this is an index join), soonest road first,
-  cameras already seeing the place left out. A segment counts from the second it is
-  entered, so a camera at the far end of a long segment is listed with that segment's
-  entry time.
+  with the coverage, so this is an index join), soonest road first, at most
+  ``MAX_ESCAPE_CAMERAS``, cameras already seeing the place left out. The reached segments
+  are joined in order of entry time, in batches growing fourfold, until that many cameras
+  are found: a dense city answers from its first few dozen segments. A segment counts
+  from the second it is entered, so a camera at the far end of a long segment is listed
+  with that segment's entry time.
 """
 
 from __future__ import annotations
@@ -60,9 +62,10 @@ FROM unnest(%(edges)s::int[], %(reached)s::float8[]) AS r(edge_id, reached_s)
 JOIN camera_roads cr ON cr.edge_id = r.edge_id
 JOIN road_edges e ON e.id = r.edge_id
 JOIN cameras c ON c.id = cr.camera_id
-WHERE NOT (c.id = ANY(%(seen)s::int[]))
-ORDER BY c.id, r.reached_s
+WHERE NOT (c.id = ANY(%(skip)s::int[]))
+ORDER BY c.id, r.reached_s, e.id
 """
+_FIRST_ESCAPE_BATCH = 64  # edges; each further batch four times larger
 MAX_ESCAPE_CAMERAS = 50
 MAX_NEARBY_CAMERAS = 30
 _GEOD = pyproj.Geod(ellps="WGS84")
@@ -193,12 +196,21 @@ def escape_cameras(session: Session, served: ServedGraph, lon: float, lat: float
         return []  # off the road network: no road to flee along (the answer says so)
     if reach.empty:
         return []
+    ordered = reach.sort_values(["reached_s", "edge_id"], kind="stable")
+    edges = ordered["edge_id"].to_numpy(dtype=np.int64)
+    reached = ordered["reached_s"].to_numpy(dtype=np.float64)
+    found: dict[int, tuple[Any, ...]] = {}
+    start, size = 0, _FIRST_ESCAPE_BATCH
     with raw_cursor(session) as cur:
-        cur.execute(_ESCAPE_SQL, {
-            "edges": reach["edge_id"].to_numpy(dtype=np.int64).tolist(),
-            "reached": reach["reached_s"].to_numpy(dtype=np.float64).tolist(), "seen": seen})
-        rows = cur.fetchall()
-    rows.sort(key=lambda r: (r[8], r[0]))
+        while start < len(edges) and len(found) < MAX_ESCAPE_CAMERAS:
+            stop = _batch_end(reached, start + size)
+            cur.execute(_ESCAPE_SQL, {"edges": edges[start:stop].tolist(),
+                                      "reached": reached[start:stop].tolist(),
+                                      "skip": [*seen, *found]})
+            for row in cur.fetchall():
+                found[row[0]] = row
+            start, size = stop, size * 4
+    rows = sorted(found.values(), key=lambda r: (r[8], r[0]))
     result = []
     for (camera_id, name, kind, status, stream_url, gb_id, cam_lon, cam_lat, reached_s,
          edge_id, road, highway) in rows[:MAX_ESCAPE_CAMERAS]:
@@ -210,6 +222,14 @@ def escape_cameras(session: Session, served: ServedGraph, lon: float, lat: float
             "reason": gettext("watches %(road)s, %(minutes).1f min away", road=road_name,
                               minutes=float(reached_s) / 60.0)})
     return result
+
+
+def _batch_end(reached: npt.NDArray[np.float64], stop: int) -> int:
+    """``stop``, moved past edges entered at the same second as the last one taken, so
+    that no camera left for the next batch can tie with one already found."""
+    if stop >= len(reached):
+        return len(reached)
+    return int(np.searchsorted(reached, reached[stop - 1], side="right"))
 
 
 def camera_json(camera: CameraRow) -> dict[str, Any]:

@@ -17,6 +17,9 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from pyproj import Geod
 
 from app.db import get_session
+from app.dispatching.callup import MAX_ESCAPE_CAMERAS
+from app.dispatching.coverage import refresh_coverage
+from app.routing import road_graph
 from dispatch.nmea import parse_log
 from tests.conftest import SHARED_DATA, Accounts, bearer
 from tests.streams import dead_url, serve_mjpeg
@@ -343,6 +346,34 @@ def test_escape_cameras_watch_roads_out(client: FlaskClient, london: None,
     assert entry["reason"].startswith("watches ") and "min away" in entry["reason"]
     short = raise_alert(client, dispatcher, *PLACE, escape_minutes=0.05)
     assert camera["id"] not in {c["id"] for c in short["escape_cameras"]}
+
+
+def test_escape_cameras_are_the_soonest_reached(app: Flask, client: FlaskClient, london: None,
+                                               dispatcher: dict[str, str]) -> None:
+    # More cameras on the reachable roads than the answer lists: the batched walk over
+    # the reached segments must return exactly the soonest ones, as one full join would.
+    with app.test_request_context():
+        session = get_session()
+        reach = road_graph(session).graph.reachable_from_point(*PLACE, max_travel_s=180)
+        picks = reach.sample(n=min(len(reach), 160), random_state=3)["edge_id"].tolist()
+        ids = [row[0] for row in session.execute(sa.text(
+            "INSERT INTO cameras (source, name, kind, range_m, geom) "
+            "SELECT 'manual', 'cam-' || e.id, 'dome', 25, "
+            "       ST_LineInterpolatePoint(e.geom, 0.5) "
+            "FROM road_edges e WHERE e.id = ANY(:edges) RETURNING id"), {"edges": picks})]
+        refresh_coverage(session, camera_ids=ids)
+        session.commit()
+        full = session.execute(sa.text(
+            "SELECT cr.camera_id, min(r.reached_s) AS s "
+            "FROM unnest(CAST(:edges AS int[]), CAST(:reached AS float8[])) r(edge_id, reached_s) "
+            "JOIN camera_roads cr USING (edge_id) GROUP BY cr.camera_id ORDER BY s, camera_id"),
+            {"edges": reach["edge_id"].tolist(), "reached": reach["reached_s"].tolist()}).all()
+    answer = raise_alert(client, dispatcher, *PLACE)
+    seen = {c["id"] for c in answer["cameras"]}
+    expected = [(camera_id, round(s, 1)) for camera_id, s in full if camera_id not in seen]
+    assert len(expected) > MAX_ESCAPE_CAMERAS
+    got = [(c["id"], c["travel_s"]) for c in answer["escape_cameras"]]
+    assert got == expected[:MAX_ESCAPE_CAMERAS]
 
 
 def test_dispatch_acknowledge_and_timeline(

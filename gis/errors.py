@@ -65,3 +65,77 @@ class InvalidAzimuthError(CameraParameterError):
 
 class InvalidSamplingError(CameraParameterError):
     """An arc segment or ray count is not a whole number large enough to draw with."""
+
+
+class IncidentMappingError(ValueError):
+    """A column mapping for incident exports is malformed, incomplete or contradictory."""
+
+
+class UnknownIncidentLayoutError(IncidentMappingError):
+    """An incident file's headers match no preset and no complete mapping was given.
+
+    ``headers`` holds the headers seen; ``missing`` maps each preset name to the columns
+    it needs that the file lacks.
+    """
+
+    def __init__(self, message: str, *, headers: tuple[str, ...],
+                 missing: dict[str, tuple[str, ...]]) -> None:
+        super().__init__(message)
+        self.headers = headers
+        self.missing = missing
+
+
+class IncidentFileError(ValueError):
+    """An incident file cannot be read: missing, of an unsupported kind, or undecodable."""
+
+
+class TimezoneError(ValueError):
+    """Local times cannot be placed on the UTC time line."""
+
+
+class MissingTimezoneError(TimezoneError):
+    """Times carry no UTC offset and neither the mapping nor the caller names a time zone."""
+
+
+class UnknownTimezoneError(TimezoneError):
+    """A time zone name is not in the IANA database (e.g. ``Europe/London``)."""
+
+
+class CategoryTableError(ValueError):
+    """The incident category table (``data/incident_categories.json``) is malformed."""
+
+
+class NearRepeatParameterError(ValueError):
+    """Near-repeat bands, permutations, seed, metric or array lengths are unusable."""
+
+
+class TimeResolutionError(ValueError):
+    """Event times are missing, not datetimes, or of an unknown time resolution."""
+
+
+class InvalidDistanceError(ValueError):
+    """A distance (a distance band, a kernel bandwidth, a raster cell) is not a finite
+    number of metres > 0."""
+
+
+class InvalidBoundsError(ValueError):
+    """A bounding box is not finite numbers with min < max on both axes."""
+
+
+class InvalidWeightsError(ValueError):
+    """Spatial weights are not a square binary matrix with a zero diagonal that matches
+    the values analysed."""
+
+
+class InvalidValuesError(ValueError):
+    """Values to analyse (counts per cell, per time bin) are not finite, are negative where
+    counts are needed, or have the wrong shape."""
+
+
+class InvalidTestSettingError(ValueError):
+    """A statistical test setting (significance level, number of permutations) is out of
+    range."""
+
+
+class InvalidTimeResolutionError(ValueError):
+    """A time resolution is not one of the known ones ("month", "day", "minute")."""

@@ -1,9 +1,11 @@
-"""``gridpatrol import``: OSM extracts and area boundaries."""
+"""``gridpatrol import``: OSM extracts, area boundaries and crime incidents."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -11,7 +13,9 @@ from flask.cli import with_appcontext
 from app.db import get_session
 from app.errors import ApiError
 from app.importers.boundary import import_boundary
+from app.importers.incidents import import_incidents
 from app.importers.osm import import_osm
+from gis.incidents import mapping_from_dict, parse_mapping
 from gis.osm import OsmReadError
 
 group = click.Group("import", help="Import map data.")
@@ -68,3 +72,73 @@ def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) 
     click.echo(f"areas: {result.created} created, {result.updated} updated")
     for problem in result.rejected:
         click.echo(f"  rejected {problem}")
+
+
+@group.command("incidents")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--mapping", "mapping_text", default=None,
+              help="Source columns, e.g. 'id=Row ID,datetime=Incident Datetime,"
+                   "category=Incident Category,lon=Longitude,lat=Latitude,tz=America/"
+                   "Los_Angeles'; a JSON file path also works. Overrides a recognised preset "
+                   "field by field.")
+@click.option("--source", default=None,
+              help="Name of the data set (ids are unique within it; default: the preset, "
+                   "else the first file's name).")
+@click.option("--encoding", default=None, help="CSV encoding (default: UTF-8, else GB18030).")
+@click.option("--tz", "default_tz", default=None,
+              help="IANA time zone of naive times when the mapping names none.")
+@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Where to write rejected rows with their reason "
+                                 "(default: instance/rejects/…).")
+@click.option("--reason", default=None, help="Why (kept in the audit log).")
+@with_appcontext
+def incidents(files: tuple[Path, ...], mapping_text: str | None, source: str | None,
+              encoding: str | None, default_tz: str | None, rejects_path: Path | None,
+              reason: str | None) -> None:
+    """Import crime incidents from FILES (CSV in any layout — police.uk and SFPD exports
+    are recognised —, GeoJSON, GeoPackage, Shapefile, or folders of them). Bad rows are
+    reported and written to a rejects file; the rest is imported; re-importing updates."""
+    session = get_session()
+    try:
+        mapping = _mapping(mapping_text) if mapping_text else None
+        summary = import_incidents(session, list(files), mapping=mapping, source=source,
+                                   encoding=encoding, default_tz=default_tz,
+                                   rejects_path=rejects_path, reason=reason,
+                                   progress=_file_progress)
+    except (ValueError, OSError) as exc:
+        session.rollback()
+        raise click.ClickException(f"{exc}; the database was not changed") from None
+    session.commit()
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    click.echo(f"incidents from {len(files)} path(s) as source {summary.source!r}: "
+               f"{summary.read:,} read, {summary.accepted:,} accepted, "
+               f"{summary.rejected:,} rejected")
+    click.echo(f"  written: {summary.inserted:,} new, {summary.updated:,} updated, "
+               f"{summary.unchanged:,} unchanged")
+    for why, count in sorted(summary.rejects_by_reason.items()):
+        click.echo(f"  rejected {count:,}: {why}")
+        for example in summary.examples.get(why, []):
+            click.echo(f"    e.g. {example}")
+    if not summary.areas_checked:
+        click.echo("  no areas yet: rows were not checked against the jurisdiction")
+    for category, count in sorted(summary.categories.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {category:<20} {count:>8,}")
+    if summary.unknown_categories:
+        click.echo("  source categories mapped to 'other': "
+                   + ", ".join(f"{k} ({v})" for k, v in summary.unknown_categories.items()))
+    if summary.rejects_path:
+        click.echo(f"  rejects with their reasons: {summary.rejects_path}")
+
+
+def _mapping(text: str) -> Any:
+    path = Path(text)
+    if text.endswith(".json") and path.is_file():
+        return mapping_from_dict(json.loads(path.read_text()))
+    return parse_mapping(text)
+
+
+def _file_progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        click.echo(f"\rfiles read: {done}/{total}\033[K", nl=False, err=True)

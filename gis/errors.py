@@ -109,10 +109,6 @@ class NearRepeatParameterError(ValueError):
     """Near-repeat bands, permutations, seed, metric or array lengths are unusable."""
 
 
-class TimeResolutionError(ValueError):
-    """Event times are missing, not datetimes, or of an unknown time resolution."""
-
-
 class InvalidDistanceError(ValueError):
     """A distance (a distance band, a kernel bandwidth, a raster cell) is not a finite
     number of metres > 0."""

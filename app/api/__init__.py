@@ -10,6 +10,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def init_app(app: Flask) -> None:
     from app.api import (  # noqa: F401
         alerts,
+        analysis,
         audit,
         cameras,
         geo,

@@ -1,0 +1,126 @@
+"""What an analyst asks for: the data (period, category, area) and the method with its
+parameters, parsed from query strings or forms with the field named on every error."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+METHODS = ("gi_star", "lisa", "kde", "emerging")
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+
+
+def period_start(value: str, *, end: bool = False) -> datetime:
+    """``YYYY-MM`` or ``YYYY-MM-DD`` as a UTC instant: the first moment of that month or
+    day, or (``end``) the first moment after it, so ``to=2024-12`` includes December."""
+    match = _PERIOD.match(value.strip())
+    if not match:
+        raise ValueError("use YYYY-MM or YYYY-MM-DD")
+    year, month, day = int(match[1]), int(match[2]), match[3]
+    if not 1 <= month <= 12:
+        raise ValueError("month must be 01–12")
+    if day is None:
+        if end:
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return datetime(year, month, 1, tzinfo=UTC)
+    if not 1 <= int(day) <= calendar.monthrange(year, month)[1]:
+        raise ValueError(f"{value} is not a date")
+    start = date(year, month, int(day))
+    if end:
+        return datetime.fromordinal(start.toordinal() + 1).replace(tzinfo=UTC)
+    return datetime(start.year, start.month, start.day, tzinfo=UTC)
+
+
+class DataFilter(BaseModel):
+    """Which incidents: ``from``/``to`` (inclusive months or days), categories, area."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    start: str | None = Field(default=None, alias="from")
+    end: str | None = Field(default=None, alias="to")
+    category: tuple[str, ...] = ()
+    area: str | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _period(cls, value: str | None) -> str | None:
+        if value:
+            period_start(value)
+        return value or None
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _categories(cls, value: Any) -> tuple[str, ...]:
+        if value in (None, ""):
+            return ()
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(sorted({str(v).strip() for v in items if str(v).strip()}))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DataFilter:
+        if self.start and self.end and period_start(self.start) >= period_start(
+                self.end, end=True):
+            raise ValueError("'from' must come before 'to'")
+        return self
+
+    @property
+    def since(self) -> datetime | None:
+        return period_start(self.start) if self.start else None
+
+    @property
+    def until(self) -> datetime | None:
+        return period_start(self.end, end=True) if self.end else None
+
+
+class HotspotParams(DataFilter):
+    """A hot-spot run. Defaults: 250 m squares, queen contiguity, 999 permutations,
+    FDR-corrected classes, a fixed seed (the same request gives the same answer)."""
+
+    method: Literal["gi_star", "lisa", "kde", "emerging"] = "gi_star"
+    cell_m: float = Field(default=250.0, ge=50.0, le=5000.0)
+    shape: Literal["square", "hex"] = "square"
+    weights: Literal["queen", "distance"] = "queen"
+    distance_m: float | None = Field(default=None, gt=0, le=20000.0)
+    permutations: int = Field(default=999, ge=0, le=9999)
+    seed: int = Field(default=0, ge=0)
+    fdr: bool = True
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    bandwidth_m: float | None = Field(default=None, gt=0, le=20000.0)
+    kde_cell_m: float | None = Field(default=None, ge=5.0, le=2000.0)
+    time_bin: Literal["month", "quarter", "week", "day"] = "month"
+
+    @model_validator(mode="after")
+    def _distance(self) -> HotspotParams:
+        if self.weights == "distance" and self.distance_m is not None \
+                and self.distance_m < self.cell_m:
+            raise ValueError(f"distance_m must be at least the cell size ({self.cell_m:g} m) "
+                             "or every cell is its own only neighbour")
+        return self
+
+
+class NearRepeatParams(DataFilter):
+    """A Knox near-repeat test: equal bands of ``distance_band_m`` × ``time_band_days``."""
+
+    distance_bands: int = Field(default=10, ge=1, le=30)
+    distance_band_m: float = Field(default=100.0, gt=0, le=5000.0)
+    time_bands: int = Field(default=10, ge=1, le=30)
+    time_band_days: float = Field(default=1.0, gt=0, le=365.0)
+    permutations: int = Field(default=999, ge=19, le=9999)
+    seed: int = Field(default=0, ge=0)
+    metric: Literal["euclidean", "manhattan"] = "euclidean"
+
+
+def from_query(model: type[DataFilter], args: Any) -> Any:
+    """Build ``model`` from request args (a MultiDict): repeated ``category`` joined, empty
+    values dropped, unknown names refused by the model."""
+    values: dict[str, Any] = {}
+    for key in args:
+        items = [v for v in args.getlist(key) if v != ""]
+        if not items:
+            continue
+        values[key] = ",".join(items) if key == "category" else items[-1]
+    return model.model_validate(values)

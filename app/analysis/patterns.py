@@ -1,0 +1,73 @@
+"""When crime happens: hour × weekday and monthly counts, and near repeats (Knox test).
+
+Each record counts only where its time is good enough: a police.uk record (month only)
+adds to its month but never to an hour of a weekday, nor to a near-repeat pair.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.analysis.data import load_incidents, require_incidents
+from app.analysis.params import DataFilter, NearRepeatParams
+from app.errors import Unprocessable
+from gis.hotspots import hour_weekday_counts, monthly_counts
+from gis.near_repeat import equal_bands, knox_test, near_repeat_events
+
+MAX_NEAR_REPEAT_EVENTS = 60_000
+
+
+def time_tables(session: Session, data: DataFilter) -> dict[str, Any]:
+    incidents = load_incidents(session, data)
+    require_incidents(incidents)
+    times, resolution = incidents["local_time"], incidents["time_resolution"]
+    hours = hour_weekday_counts(times, resolution)
+    months = monthly_counts(times, resolution)
+    return {
+        "incidents": len(incidents),
+        "hour_weekday": {"weekdays": [str(d) for d in hours.table.index],
+                         "hours": [int(h) for h in hours.table.columns],
+                         "counts": hours.table.to_numpy().tolist(),
+                         "counted": hours.counted, "too_coarse": hours.too_coarse},
+        "monthly": {"months": [str(m) for m in months.counts.index],
+                    "counts": [int(c) for c in months.counts.to_numpy()],
+                    "counted": months.counted},
+    }
+
+
+def near_repeat(session: Session, params: NearRepeatParams) -> dict[str, Any]:
+    started = time.perf_counter()
+    incidents = load_incidents(session, params)
+    require_incidents(incidents)
+    try:
+        events = near_repeat_events(incidents, time_column="local_time")
+    except ValueError as exc:  # gis.errors: nothing with a day-exact time is left
+        raise Unprocessable(f"Near-repeat analysis needs times to the day at least: {exc}",
+                            field="from", code="no_dated_incidents") from None
+    if len(events.x_m) > MAX_NEAR_REPEAT_EVENTS:
+        raise Unprocessable(f"{len(events.x_m):,} incidents: narrow the period, category or "
+                            f"area to at most {MAX_NEAR_REPEAT_EVENTS:,}.", field="from",
+                            code="too_many_incidents")
+    result = knox_test(events.x_m, events.y_m, events.t_days,
+                       distance_bands_m=equal_bands(n=params.distance_bands,
+                                                    width=params.distance_band_m),
+                       time_bands_days=equal_bands(n=params.time_bands,
+                                                   width=params.time_band_days),
+                       permutations=params.permutations, seed=params.seed,
+                       metric=params.metric)
+    bands = result.band_table()
+    for band in bands:
+        for key in ("expected", "ratio"):
+            band[key] = None if math.isnan(band[key]) else round(band[key], 4)
+        band["p_value"] = round(band["p_value"], 4)
+    return {"params": params.model_dump(by_alias=True, mode="json"),
+            "events": len(events.x_m), "excluded_coarse_time": events.too_coarse,
+            "excluded_no_time": events.missing,
+            "pairs": result.total_pairs, "near_pairs": result.near_pairs,
+            "distance_bands": result.distance_labels(), "time_bands": result.time_labels(),
+            "bands": bands,
+            "timings_ms": {"total": round(1000 * (time.perf_counter() - started), 1)}}

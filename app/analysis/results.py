@@ -1,0 +1,169 @@
+"""Saved hot-spot results, and promoting their hot cells for patrol planning.
+
+Promotion turns cells of a saved result into
+
+* **patrol hot spots** — the cell polygon, to be dosed 10–16 minutes at least every two
+  hours (the Koper curve) by the route planner; or
+* **must-visit points** — one per cell, at the mean position of the cell's incidents
+  (where the crime is, not the cell's centre), any time of day, 10 minutes' dwell.
+
+Which cells: the listed codes, or every cell at or above ``min_bin`` (Gi*; default +2,
+95 % confidence), or with LISA quadrant HH, or any emerging hot-spot pattern.
+Re-promoting a cell updates it (one row per cell code). Audited.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.analysis.hotspots import HotspotAnswer
+from app.errors import NotFound, Unprocessable
+from app.models import HotspotResult
+
+HOT_PATTERNS = ("new", "consecutive", "intensifying", "persistent", "diminishing",
+                "sporadic", "oscillating", "historical")
+
+
+class Promotion(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    target: Literal["patrol_hotspots", "must_visit_points"] = "patrol_hotspots"
+    codes: list[str] | None = Field(default=None, max_length=5000)
+    min_bin: int = Field(default=2, ge=1, le=3)
+    dosage_min: float = Field(default=10.0, ge=1, le=120)
+    dosage_max: float = Field(default=16.0, ge=1, le=240)
+    revisit_min: float = Field(default=120.0, ge=10, le=1440)
+    dwell_min: float = Field(default=10.0, ge=1, le=240)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def save_result(session: Session, answer: HotspotAnswer, *, name: str,
+                actor: Any = None) -> HotspotResult:
+    collection = answer.geojson()
+    row = HotspotResult(name=name, method=answer.params.method,
+                        params=answer.params.model_dump(by_alias=True, mode="json"),
+                        summary=collection["properties"], result=collection,
+                        created_by=getattr(actor, "id", None))
+    session.add(row)
+    session.flush()
+    audit.record(session, "hotspots.save", object_type="hotspot_result", object_id=row.id,
+                 details={"name": name, "method": row.method, "params": row.params})
+    return row
+
+
+def result_or_404(session: Session, result_id: int) -> HotspotResult:
+    row = session.get(HotspotResult, result_id)
+    if row is None:
+        raise NotFound(f"No saved hot-spot result {result_id}.", field="result_id")
+    return row
+
+
+def result_list(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(sa.select(
+        HotspotResult.id, HotspotResult.name, HotspotResult.method, HotspotResult.params,
+        HotspotResult.created_at).order_by(HotspotResult.created_at.desc())).all()
+    return [{"id": r.id, "name": r.name, "method": r.method, "params": r.params,
+             "created_at": r.created_at.isoformat()} for r in rows]
+
+
+def chosen_features(result: HotspotResult, promotion: Promotion) -> list[dict[str, Any]]:
+    features = result.result.get("features", [])
+    if promotion.codes is not None:
+        wanted = set(promotion.codes)
+        chosen = [f for f in features if f["properties"].get("code") in wanted]
+        missing = wanted - {f["properties"]["code"] for f in chosen}
+        if missing:
+            raise Unprocessable(f"Not cells of this result: {', '.join(sorted(missing)[:10])}.",
+                                field="codes")
+        return chosen
+    if result.method == "gi_star":
+        return [f for f in features if (f["properties"].get("bin") or 0) >= promotion.min_bin]
+    if result.method == "lisa":
+        return [f for f in features if f["properties"].get("quadrant") == "HH"]
+    if result.method == "emerging":
+        return [f for f in features if f["properties"].get("pattern") in HOT_PATTERNS]
+    raise Unprocessable("A density surface has no classes: list the cells to promote in "
+                        "'codes'.", field="codes")
+
+
+def promote(session: Session, result: HotspotResult, promotion: Promotion, *,
+            actor: Any = None) -> dict[str, Any]:
+    if promotion.dosage_max < promotion.dosage_min:
+        raise Unprocessable("dosage_max must be at least dosage_min.", field="dosage_max")
+    features = chosen_features(result, promotion)
+    if not features:
+        raise Unprocessable("No cell of this result qualifies; lower min_bin or list codes.",
+                            field="min_bin", code="nothing_to_promote")
+    written = (_as_patrol_hotspots if promotion.target == "patrol_hotspots"
+               else _as_must_visit_points)(session, result, features, promotion, actor)
+    audit.record(session, f"hotspots.promote.{promotion.target}",
+                 object_type="hotspot_result", object_id=result.id, reason=promotion.reason,
+                 details={"codes": [f["properties"]["code"] for f in features],
+                          "written": written})
+    return {"target": promotion.target, "cells": len(features), "written": written,
+            "codes": [f["properties"]["code"] for f in features]}
+
+
+def _as_patrol_hotspots(session: Session, result: HotspotResult,
+                        features: list[dict[str, Any]], promotion: Promotion,
+                        actor: Any) -> int:
+    for feature in features:
+        props = feature["properties"]
+        session.execute(sa.text(
+            "INSERT INTO patrol_hotspots (code, name, result_id, incidents, z, gi_bin, "
+            "dosage_min, dosage_max, revisit_min, active, geom, created_by) VALUES (:code, "
+            ":name, :result, :count, :z, :bin, :dmin, :dmax, :revisit, true, "
+            "ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326)), :by) "
+            "ON CONFLICT (code) DO UPDATE SET result_id = EXCLUDED.result_id, "
+            "incidents = EXCLUDED.incidents, z = EXCLUDED.z, gi_bin = EXCLUDED.gi_bin, "
+            "dosage_min = EXCLUDED.dosage_min, dosage_max = EXCLUDED.dosage_max, "
+            "revisit_min = EXCLUDED.revisit_min, active = true, geom = EXCLUDED.geom"),
+            {"code": props["code"], "name": props.get("name"), "result": result.id,
+             "count": props.get("count"), "z": props.get("z"), "bin": props.get("bin"),
+             "dmin": promotion.dosage_min, "dmax": promotion.dosage_max,
+             "revisit": promotion.revisit_min, "geom": _json(feature["geometry"]),
+             "by": getattr(actor, "id", None)})
+    return len(features)
+
+
+def _as_must_visit_points(session: Session, result: HotspotResult,
+                          features: list[dict[str, Any]], promotion: Promotion,
+                          actor: Any) -> int:
+    """One point per cell at the mean of its incidents in the result's period and
+    categories (the cell's inner point when it has none)."""
+    params = result.params
+    for feature in features:
+        props = feature["properties"]
+        session.execute(sa.text(
+            "WITH cell AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326) AS g), "
+            "spot AS (SELECT coalesce(ST_Centroid(ST_Collect(i.geom)), "
+            "                         ST_PointOnSurface((SELECT g FROM cell))) AS p "
+            "  FROM incidents i, cell WHERE ST_Covers(cell.g, i.geom) "
+            "  AND (CAST(:cats AS text[]) IS NULL OR i.category = ANY(CAST(:cats AS text[])))) "
+            "INSERT INTO must_visit_points (name, dwell_min, priority, source, source_ref, "
+            "grid_cell_id, geom, created_by) "
+            "SELECT :name, :dwell, :priority, 'hotspot', :code, "
+            "(SELECT id FROM grid_cells WHERE code = :code), p, :by FROM spot "
+            "ON CONFLICT (source, source_ref) DO UPDATE SET dwell_min = EXCLUDED.dwell_min, "
+            "priority = EXCLUDED.priority, geom = EXCLUDED.geom, active = true"),
+            {"geom": _json(feature["geometry"]), "cats": params.get("category") or None,
+             "name": f"Hot spot {props.get('name') or props['code']}",
+             "dwell": promotion.dwell_min, "priority": _priority(props),
+             "code": props["code"], "by": getattr(actor, "id", None)})
+    return len(features)
+
+
+def _priority(props: dict[str, Any]) -> int:
+    """1 (highest) for 99 % hot spots, 2 for 95 %, 3 otherwise."""
+    bin_ = props.get("bin") or 0
+    return 1 if bin_ >= 3 else 2 if bin_ >= 2 else 3
+
+
+def _json(geometry: dict[str, Any]) -> str:
+    return json.dumps(geometry)

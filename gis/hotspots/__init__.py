@@ -1,0 +1,79 @@
+"""Hot-spot statistics for crime analysts: pure functions of counts, cells and points.
+
+* :mod:`~gis.hotspots.weights` - spatial weights between grid cells (distance band,
+  queen contiguity) and incident points counted into cells;
+* :mod:`~gis.hotspots.gi_star` - Getis-Ord Gi* hot and cold spots (Esri's Gi_Bin), with a
+  vectorised conditional permutation test (:mod:`~gis.hotspots.permutation`) and FDR
+  (:mod:`~gis.hotspots.significance`);
+* :mod:`~gis.hotspots.lisa` - local Moran's I clusters and outliers (esda);
+* :mod:`~gis.hotspots.kde` - kernel density rasters and Leaflet heat layers;
+* :mod:`~gis.hotspots.emerging` - emerging hot-spot patterns over time, with the
+  Mann-Kendall trend test (:mod:`~gis.hotspots.mann_kendall`);
+* :mod:`~gis.hotspots.temporal` - hour x weekday and monthly counts that respect each
+  record's time resolution.
+
+Coordinates are metres in a projected CRS; cells and values are aligned by position.
+``esda`` and ``libpysal`` are needed only by :func:`local_moran` and :func:`to_libpysal`.
+"""
+
+from gis.hotspots.emerging import (
+    EmergingHotSpots,
+    EmergingPattern,
+    classify_emerging,
+    emerging_hot_spots,
+)
+from gis.hotspots.gi_star import GiStarResult, gi_star
+from gis.hotspots.kde import (
+    DensityRaster,
+    heat_layer_points,
+    kernel_density,
+    kernel_density_of,
+    silverman_bandwidth_m,
+)
+from gis.hotspots.lisa import LocalMoranResult, local_moran
+from gis.hotspots.mann_kendall import MannKendallResult, mann_kendall
+from gis.hotspots.significance import benjamini_hochberg, confidence_bins
+from gis.hotspots.temporal import (
+    HourWeekdayCounts,
+    MonthlyCounts,
+    hour_weekday_counts,
+    monthly_counts,
+)
+from gis.hotspots.weights import (
+    count_points_in_cells,
+    distance_band_weights,
+    distance_band_weights_xy,
+    locate_points_in_cells,
+    queen_weights,
+    to_libpysal,
+)
+
+__all__ = [
+    "DensityRaster",
+    "EmergingHotSpots",
+    "EmergingPattern",
+    "GiStarResult",
+    "HourWeekdayCounts",
+    "LocalMoranResult",
+    "MannKendallResult",
+    "MonthlyCounts",
+    "benjamini_hochberg",
+    "classify_emerging",
+    "confidence_bins",
+    "count_points_in_cells",
+    "distance_band_weights",
+    "distance_band_weights_xy",
+    "emerging_hot_spots",
+    "gi_star",
+    "heat_layer_points",
+    "hour_weekday_counts",
+    "kernel_density",
+    "kernel_density_of",
+    "local_moran",
+    "locate_points_in_cells",
+    "mann_kendall",
+    "monthly_counts",
+    "queen_weights",
+    "silverman_bandwidth_m",
+    "to_libpysal",
+]

@@ -1,0 +1,174 @@
+"""Hot spots, near repeats and time tables through the API on real PostGIS and the real
+exports, cross-checked against esda/libpysal and SQL counts."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+import sqlalchemy as sa
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from tests.app.test_incidents import BURGLARY, LONDON_BOX, SF, write_box
+from tests.conftest import Accounts, bearer
+
+
+@pytest.fixture
+def burglary(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    box = write_box(tmp_path / "box.geojson", "London central", LONDON_BOX)
+    assert runner.invoke(args=["import", "boundary", str(box)]).exit_code == 0
+    result = runner.invoke(args=["import", "incidents", str(BURGLARY), "--rejects",
+                                 str(tmp_path / "rejects.csv")])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def analyst(accounts: Accounts) -> dict[str, str]:
+    return bearer(accounts.create("analyst"))
+
+
+def get(client: FlaskClient, headers: dict[str, str], path: str, status: int = 200) -> Any:
+    response = client.get(path, headers=headers)
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    return json.loads(response.get_data(as_text=True)) if status == 200 else response.json
+
+
+def test_gi_star_matches_esda_and_sql_counts(client: FlaskClient, burglary: None,
+                                            analyst: dict[str, str],
+                                            connection: sa.Connection) -> None:
+    answer = get(client, analyst, "/api/v1/hotspots?method=gi_star&cell_m=500&category="
+                                  "burglary&from=2023-01&to=2024-12&permutations=999")
+    features = answer["features"]
+    summary = answer["properties"]
+    assert summary["incidents"] == 31_413 and summary["counted"] == 31_413
+    assert summary["snapped_to_edge_cells"] > 0  # the box edge is a chord in UTM
+    counts = np.array([f["properties"]["count"] for f in features], dtype=float)
+    # counts: PostGIS point-in-polygon per cell agrees, but for the incidents just outside
+    # the outermost cells, which the analysis gives to the nearest cell
+    geoms = [json.dumps(f["geometry"]) for f in features]
+    sql_counts = connection.execute(sa.text(
+        "SELECT (SELECT count(*) FROM incidents i WHERE ST_Covers(ST_SetSRID("
+        "ST_GeomFromGeoJSON(g), 4326), i.geom)) FROM unnest(CAST(:g AS text[])) "
+        "WITH ORDINALITY AS t(g, n) ORDER BY n"), {"g": geoms}).scalars().all()
+    extra = counts - np.array(sql_counts, dtype=float)
+    assert (extra >= 0).all() and extra.sum() == summary["snapped_to_edge_cells"]
+    # z-scores: esda's G_Local (star, binary) with libpysal's queen weights built here
+    import geopandas as gpd
+    from esda.getisord import G_Local
+    from libpysal.weights import Queen
+
+    cells = gpd.GeoDataFrame(geometry=[shapely.geometry.shape(f["geometry"])
+                                       for f in features], crs=4326).to_crs(32630)
+    with warnings.catch_warnings():  # libpysal warns about islands/disconnected parts
+        warnings.simplefilter("ignore")
+        w = Queen.from_dataframe(cells, use_index=False)
+        reference = G_Local(counts, w, transform="B", star=True, permutations=0)
+    z = np.array([f["properties"]["z"] for f in features])
+    np.testing.assert_allclose(z, reference.Zs, atol=1e-5)  # the API rounds to 6 decimals
+    bins = np.array([f["properties"]["bin"] for f in features])
+    assert set(np.unique(bins)) <= {-3, -2, -1, 0, 1, 2, 3}
+    assert (bins[z > 0] >= 0).all() and (bins[z < 0] <= 0).all()
+    hottest = features[int(np.argmax(z))]["properties"]
+    assert hottest["bin"] >= 2 and hottest["p_fdr"] <= 0.05
+    assert {"code", "count", "z", "p", "p_fdr", "bin"} <= set(hottest)
+
+
+def test_other_methods_and_exports(client: FlaskClient, burglary: None,
+                                   analyst: dict[str, str]) -> None:
+    base = "/api/v1/hotspots?cell_m=500&permutations=99&"
+    lisa = get(client, analyst, base + "method=lisa")
+    quadrants = {f["properties"]["quadrant"] for f in lisa["features"]}
+    assert "HH" in quadrants and quadrants <= {"HH", "LL", "HL", "LH", "not significant"}
+    kde = get(client, analyst, base + "method=kde")
+    assert kde["properties"]["bandwidth_m"] > 0
+    total = sum(f["properties"]["density_per_km2"] for f in kde["features"]) * 0.25
+    assert total == pytest.approx(31_413, rel=0.25)  # density × cell area ≈ incidents
+    emerging = get(client, analyst, base + "method=emerging&time_bin=quarter")
+    assert emerging["properties"]["time_bins"][0] == "2023Q1"
+    assert len(emerging["properties"]["time_bins"]) == 8
+    weekly = client.get(base + "method=emerging&time_bin=week", headers=analyst)
+    assert weekly.status_code == 422  # police.uk months cannot be put in weeks
+    csv_text = client.get(base + "method=gi_star&format=csv",
+                          headers=analyst).get_data(as_text=True)
+    assert csv_text.splitlines()[0].startswith("code,")
+
+
+def test_periods_are_read_in_local_time(client: FlaskClient, burglary: None,
+                                        analyst: dict[str, str]) -> None:
+    # a June record (stored as 31 May 23:00 UTC, British Summer Time) is June's
+    june = get(client, analyst, "/api/v1/incident-times?from=2023-06&to=2023-06")
+    assert june["monthly"]["months"] == ["2023-06"]
+    assert june["hour_weekday"]["counted"] == 0  # months only: no hour of any weekday
+    assert june["hour_weekday"]["too_coarse"] == june["incidents"] > 0
+
+
+def test_bad_parameters_are_named(client: FlaskClient, analyst: dict[str, str]) -> None:
+    for query, field in (("method=magic", "method"), ("from=2023-13", "from"),
+                         ("cell_m=5", "cell_m"), ("from=2024-01&to=2023-01", "body"),
+                         ("colour=red", "colour")):
+        response = client.get(f"/api/v1/hotspots?{query}", headers=analyst)
+        assert response.status_code == 422, (query, response.json)
+        assert response.json["field"] == field, (query, response.json)
+    empty = client.get("/api/v1/hotspots", headers=analyst)
+    assert empty.status_code == 422 and empty.json["error"] == "no_incidents"
+
+
+def test_near_repeat_on_sf(client: FlaskClient, runner: FlaskCliRunner, tmp_path: Path,
+                           analyst: dict[str, str]) -> None:
+    result = runner.invoke(args=["import", "incidents", str(SF), "--rejects",
+                                 str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.output
+    answer = get(client, analyst, "/api/v1/near-repeat?category=burglary&permutations=99")
+    assert answer["events"] == 484 and answer["excluded_coarse_time"] == 0
+    assert len(answer["bands"]) == 11 * 11
+    assert answer["pairs"] == 484 * 483 // 2
+    assert sum(b["observed"] for b in answer["bands"]) == answer["pairs"]
+    first = answer["bands"][0]
+    assert first["distance"] == "[0, 100) m" and first["ratio"] is not None
+
+
+def test_save_and_promote_are_audited(client: FlaskClient, burglary: None,
+                                      analyst: dict[str, str], accounts: Accounts,
+                                      connection: sa.Connection) -> None:
+    params = {"method": "gi_star", "cell_m": 500, "permutations": 999, "category": "burglary"}
+    viewer = bearer(accounts.create("viewer"))
+    refused = client.post("/api/v1/hotspot-results", json={"name": "x", "params": params},
+                          headers=viewer)
+    assert refused.status_code == 403
+    saved = client.post("/api/v1/hotspot-results", json={"name": "Burglary 2023-24",
+                                                          "params": params}, headers=analyst)
+    assert saved.status_code == 201, saved.json
+    result_id = saved.json["id"]
+    stored = get(client, analyst, f"/api/v1/hotspot-results/{result_id}")
+    hot = [f["properties"]["code"] for f in stored["features"]
+           if f["properties"]["bin"] >= 2]
+    assert hot and stored["properties"]["params"]["cell_m"] == 500
+    promoted = client.post(f"/api/v1/hotspot-results/{result_id}/promote",
+                           json={"target": "patrol_hotspots", "reason": "weekly review"},
+                           headers=analyst)
+    assert promoted.status_code == 200, promoted.json
+    assert sorted(promoted.json["codes"]) == sorted(hot)
+    rows = connection.execute(sa.text(
+        "SELECT code, dosage_min, dosage_max, revisit_min FROM patrol_hotspots")).all()
+    assert sorted(r[0] for r in rows) == sorted(hot)
+    assert {(r[1], r[2], r[3]) for r in rows} == {(10, 16, 120)}
+    points = client.post(f"/api/v1/hotspot-results/{result_id}/promote",
+                         json={"target": "must_visit_points", "codes": hot[:2]},
+                         headers=analyst)
+    assert points.status_code == 200, points.json
+    inside = connection.execute(sa.text(
+        "SELECT bool_and(ST_Covers(h.geom, m.geom)) FROM must_visit_points m "
+        "JOIN patrol_hotspots h ON h.code = m.source_ref")).scalar_one()
+    assert inside is True
+    actions = connection.execute(sa.text(
+        "SELECT action FROM audit_log WHERE action LIKE 'hotspots.%' ORDER BY id")).scalars()
+    assert list(actions) == ["hotspots.save", "hotspots.promote.patrol_hotspots",
+                             "hotspots.promote.must_visit_points"]
+    unknown = client.post(f"/api/v1/hotspot-results/{result_id}/promote",
+                          json={"codes": ["nope"]}, headers=analyst)
+    assert unknown.status_code == 422 and unknown.json["field"] == "codes"

@@ -25,9 +25,9 @@ from app import audit
 from app.analysis.hotspots import HotspotAnswer
 from app.errors import NotFound, Unprocessable
 from app.models import HotspotResult
+from gis.hotspots import EmergingPattern
 
-HOT_PATTERNS = ("new", "consecutive", "intensifying", "persistent", "diminishing",
-                "sporadic", "oscillating", "historical")
+HOT_PATTERNS = frozenset(p.value for p in EmergingPattern if p.value.endswith("Hot Spot"))
 
 
 class Promotion(BaseModel):

@@ -19,17 +19,21 @@ bp = Blueprint("console", __name__)
 def home() -> str:
     """The map console."""
     bounds = map_bounds(get_session())
-    online = None
-    if current_app.config.get("ONLINE_TILES_URL"):
-        online = {"url": current_app.config["ONLINE_TILES_URL"],
-                  "attribution": current_app.config.get("ONLINE_TILES_ATTRIBUTION") or ""}
-    fmap = console_map(bounds, online_tiles=online, can_edit_grids=_may("api.change_grid"),
+    fmap = console_map(bounds, online_tiles=online_tiles(), can_edit_grids=_may("api.change_grid"),
                        csrf_token=generate_csrf(), dispatch={
                            "can_dispatch": _may("api.create_alert"),
                            "can_edit_cameras": _may("api.change_camera"),
                            "can_read_radio": _may("api.radio_log")})
     return render_template("console/home.html", map=fmap,
                            has_data=bounds is not None, body_class="map-page")
+
+
+def online_tiles() -> dict[str, str] | None:
+    """The online tile layer, only when configured (off by default: air-gapped)."""
+    if not current_app.config.get("ONLINE_TILES_URL"):
+        return None
+    return {"url": current_app.config["ONLINE_TILES_URL"],
+            "attribution": current_app.config.get("ONLINE_TILES_ATTRIBUTION") or ""}
 
 
 def _may(endpoint: str) -> bool:

@@ -17,7 +17,20 @@ def console_map(bounds: tuple[float, float, float, float] | None, *,
     """Parts of the console map page. ``bounds`` is (west, south, east, north) in WGS-84."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True,
                        prefer_canvas=True, max_zoom=19)
-    config: dict[str, Any] = {
+    config = map_config(bounds, online_tiles=online_tiles, can_edit_grids=can_edit_grids,
+                        csrf_token=csrf_token)
+    fmap.add_child(Script(f"GridPatrolMap.init({{map}}, {json.dumps(config)});"))
+    if dispatch is not None:
+        fmap.add_child(Script("GridPatrolDispatch.init("
+                              + json.dumps(dispatch_config(csrf_token, **dispatch)) + ");"))
+    return page_parts(fmap)
+
+
+def map_config(bounds: tuple[float, float, float, float] | None, *,
+               online_tiles: dict[str, str] | None = None, can_edit_grids: bool = False,
+               csrf_token: str = "") -> dict[str, Any]:
+    """What ``GridPatrolMap.init`` needs: the own basemap, layers, search, labels."""
+    return {
         "tiles": "/api/v1/tiles/{z}/{x}/{y}.pbf",
         # fitted without animation in GridPatrolMap.init, so no late zoom overrides a view
         "bounds": None if bounds is None else [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
@@ -37,11 +50,6 @@ def console_map(bounds: tuple[float, float, float, float] | None, *,
             "assignedTo": _("Assigned to"), "reason": _("Reason"), "save": _("Save"),
         },
     }
-    fmap.add_child(Script(f"GridPatrolMap.init({{map}}, {json.dumps(config)});"))
-    if dispatch is not None:
-        fmap.add_child(Script("GridPatrolDispatch.init("
-                              + json.dumps(dispatch_config(csrf_token, **dispatch)) + ");"))
-    return page_parts(fmap)
 
 
 def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bool,

@@ -30,6 +30,9 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python tiles.py
 	cd benchmarks && ../.venv/bin/python map_page.py
 	cd benchmarks && ../.venv/bin/python alerts.py
+	cd benchmarks && ../.venv/bin/python hotspots.py
+	cd benchmarks && ../.venv/bin/python gi_star.py
+	cd benchmarks && ../.venv/bin/python near_repeat.py
 
 # Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).
 messages:

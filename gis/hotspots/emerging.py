@@ -107,7 +107,7 @@ class EmergingHotSpots:
 
     def as_frame(self, index: Any = None) -> pd.DataFrame:
         """Columns ``pattern`` (str), ``trend_z``, ``trend_p``, ``hot_bins``, ``cold_bins``."""
-        return pd.DataFrame({"pattern": [str(p) for p in self.pattern],
+        return pd.DataFrame({"pattern": self.pattern.astype(str),
                              "trend_z": self.trend_z, "trend_p": self.trend_p,
                              "hot_bins": self.hot.sum(axis=0), "cold_bins": self.cold.sum(axis=0)},
                             index=index)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -114,7 +115,7 @@ class DensityRaster:
 # -- checks --------------------------------------------------------------------------------
 
 def _positive_m(value: object, *, name: str) -> float:
-    if (isinstance(value, bool) or not isinstance(value, int | float | np.floating)
+    if (isinstance(value, bool) or not isinstance(value, Real)
             or not math.isfinite(float(value)) or float(value) <= 0.0):
         raise InvalidDistanceError(f"{name} must be a finite number of metres > 0, "
                                    f"got {value!r}")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+from numbers import Real
 from typing import Any
 
 import geopandas as gpd
@@ -71,7 +72,7 @@ def _metric_geometries(cells: gpd.GeoDataFrame | gpd.GeoSeries, *,
 
 
 def _check_distance_m(value: object, *, name: str) -> float:
-    if (isinstance(value, bool) or not isinstance(value, int | float | np.floating)
+    if (isinstance(value, bool) or not isinstance(value, Real)
             or not math.isfinite(float(value)) or float(value) <= 0.0):
         raise InvalidDistanceError(f"{name} must be a finite number of metres > 0, "
                                    f"got {value!r}")

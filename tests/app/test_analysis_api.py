@@ -4,6 +4,7 @@ exports, cross-checked against esda/libpysal and SQL counts."""
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from tests.app.test_incidents import BURGLARY, LONDON_BOX, SF, write_box
-from tests.conftest import Accounts, bearer
+from tests.conftest import Accounts, bearer, login
 
 
 @pytest.fixture
@@ -172,3 +173,24 @@ def test_save_and_promote_are_audited(client: FlaskClient, burglary: None,
     unknown = client.post(f"/api/v1/hotspot-results/{result_id}/promote",
                           json={"codes": ["nope"]}, headers=analyst)
     assert unknown.status_code == 422 and unknown.json["field"] == "codes"
+
+
+def test_analyst_page_renders_every_method(client: FlaskClient, burglary: None,
+                                           accounts: Accounts) -> None:
+    login(client, accounts.create("analyst"))
+    base = "/analysis?run=1&cell_m=500&permutations=99&category=burglary&method="
+    kde = client.get(base + "kde").get_data(as_text=True)
+    assert "data:image/png;base64," in kde and "hotspot-legend" in kde
+    lisa = client.get(base + "lisa").get_data(as_text=True)
+    assert "High-high cluster" in lisa and "top-cells" in lisa
+    emerging = client.get(base + "emerging&time_bin=quarter").get_data(as_text=True)
+    assert "Emerging hot-spot patterns" in emerging
+    bad = client.get(base + "emerging&time_bin=week").get_data(as_text=True)
+    assert 'id="analysis-error"' in bad and "time_bin" in bad
+    # police.uk months cannot form near-repeat pairs: said, not a server error
+    near = client.get("/analysis?run=1&method=near_repeat&category=burglary")
+    assert near.status_code == 200 and 'id="analysis-error"' in near.get_data(as_text=True)
+    for html in (kde, lisa, emerging):  # every script and style sheet is served from here
+        assets = re.findall(r'<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"', html)
+        assert assets and all(a.startswith("/") or a.startswith("data:") for a in assets), \
+            assets

@@ -566,6 +566,66 @@ class RoadGraph:
         distance_m[snapped] = best_m
         return eta_s, distance_m
 
+    def travel_time_table_between_points(self, lons: npt.ArrayLike, lats: npt.ArrayLike, *,
+                                         max_snap_m: float = 500.0) -> _FloatArray:
+        """Travel times between every pair of points, each snapped to the road.
+
+        The same times as `route_between_points` for every (from, to) pair, from one table
+        over the snapped edges' end nodes: leaving a point towards either end of its edge
+        (only towards v on a oneway edge), arriving likewise, or driving along a shared
+        edge directly.
+
+        Parameters
+        ----------
+        lons, lats : array-like of float
+            EPSG:4326 degrees, one per point.
+        max_snap_m : float, optional
+            Largest accepted distance in metres from a point to the road.
+
+        Returns
+        -------
+        numpy.ndarray
+            Seconds, shape ``(n, n)``, C-ordered; row i, column j is from point i to point
+            j; 0 on the diagonal, ``inf`` where unreachable.
+
+        Raises
+        ------
+        TooFarFromRoad
+            When a point has no road within ``max_snap_m`` (the message says which).
+        """
+        lon_values = np.asarray(lons, dtype=np.float64)
+        lat_values = np.asarray(lats, dtype=np.float64)
+        snaps = []
+        for i, (lon, lat) in enumerate(zip(lon_values, lat_values, strict=True)):
+            try:
+                snaps.append(self.snap(float(lon), float(lat), max_distance_m=max_snap_m))
+            except TooFarFromRoad:
+                raise TooFarFromRoad(f"point {i} ({lon}, {lat}) is more than {max_snap_m} m "
+                                     "from any drivable road") from None
+        exits = [self._exits(snap) for snap in snaps]
+        entries = [self._entries(snap) for snap in snaps]
+        exit_nodes = np.array([n for found in exits for n, _, _ in found], dtype=np.int64)
+        entry_nodes = np.array([n for found in entries for n, _, _ in found], dtype=np.int64)
+        table = self._hierarchy.table(exit_nodes, entry_nodes)
+        exit_cost = np.array([c for found in exits for _, c, _ in found])
+        entry_cost = np.array([c for found in entries for _, c, _ in found])
+        total = exit_cost[:, None] + table + entry_cost[None, :]
+        exit_owner = np.repeat(np.arange(len(snaps)), [len(found) for found in exits])
+        entry_owner = np.repeat(np.arange(len(snaps)), [len(found) for found in entries])
+        # the best exit of each point, then the best entry of each point
+        by_source = np.full((len(snaps), total.shape[1]), np.inf)
+        np.minimum.at(by_source, exit_owner, total)
+        result = np.full((len(snaps), len(snaps)), np.inf)
+        np.minimum.at(result.T, entry_owner, by_source.T)
+        for i, start in enumerate(snaps):
+            for j, end in enumerate(snaps):
+                if start.edge_id == end.edge_id:
+                    direct = self._direct_on_edge(start, end)
+                    if direct is not None:
+                        result[i, j] = min(result[i, j], direct)
+        np.fill_diagonal(result, 0.0)
+        return np.ascontiguousarray(result)
+
     def route_between_points(self, from_lon: float, from_lat: float, to_lon: float,
                              to_lat: float, *, max_snap_m: float = 500.0) -> Route:
         """The fastest route between two points, each snapped to the road.

@@ -792,3 +792,28 @@ def test_reachable_from_a_point_agrees_with_times_from_the_point_in_heidelberg(
         by_id = pd.Series(entry, index=edges["edge_id"])
         np.testing.assert_allclose(table["reached_s"], by_id[table.index], rtol=1e-9)
         assert len(table) > 50
+
+
+def test_point_table_matches_point_to_point_routes(
+        heidelberg: tuple[RoadGraph, gpd.GeoDataFrame]) -> None:
+    graph, edges = heidelberg
+    lons, lats = points_near_roads(edges, np.random.default_rng(11), 14, jitter_deg=0.0001)
+    # two points on one edge: the direct drive along it must be found
+    line = edges.geometry.iloc[int(np.argmax(edges["length_m"]))]
+    for fraction in (0.2, 0.7):
+        point = line.interpolate(fraction, normalized=True)
+        lons, lats = np.append(lons, point.x), np.append(lats, point.y)
+    table = graph.travel_time_table_between_points(lons, lats)
+    assert table.flags.c_contiguous and table.shape == (16, 16)
+    for i in range(16):
+        for j in range(16):
+            if i == j:
+                assert table[i, j] == 0
+                continue
+            try:
+                expected = graph.route_between_points(lons[i], lats[i], lons[j], lats[j]).eta_s
+            except NoRoute:
+                expected = np.inf
+            assert table[i, j] == pytest.approx(expected, rel=1e-9, abs=1e-6), (i, j)
+    with pytest.raises(TooFarFromRoad, match="point 1 "):
+        graph.travel_time_table_between_points([lons[0], 20.0], [lats[0], 10.0])

@@ -8,7 +8,20 @@ from typing import Any
 
 from flask import Flask
 
-from app import admin, analyst, api, auth, cli, console, db, errors, i18n, tracing, vendor
+from app import (
+    admin,
+    analyst,
+    api,
+    auth,
+    cli,
+    console,
+    db,
+    errors,
+    i18n,
+    supervisor,
+    tracing,
+    vendor,
+)
 from app.auth import access
 from app.config import load_secret_key, read_environment
 
@@ -40,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     console.init_app(app)
     analyst.init_app(app)
+    supervisor.init_app(app)
     admin.init_app(app)
     api.init_app(app)
     cli.init_app(app)

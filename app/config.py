@@ -75,6 +75,29 @@ def _parse_tile_url(raw: str) -> str:
     return raw
 
 
+def _parse_timezone(raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"not an IANA time zone: {raw!r}") from None
+    return raw
+
+
+def _parse_shifts(raw: str) -> str:
+    from dispatch.planning.shifts import parse_shifts
+
+    parse_shifts(raw)
+    return raw
+
+
+def _parse_engine(raw: str) -> str:
+    if raw not in ("vroom", "ortools"):
+        raise ValueError("expected vroom or ortools")
+    return raw
+
+
 SUPPORTED_LOCALES = ("en", "zh_CN")
 
 
@@ -127,6 +150,20 @@ SETTINGS: tuple[Setting, ...] = (
             "time is shown offline."),
     Setting("STALE_POSITION_S", _parse_positive_float, 300.0,
             "A unit position older than this many seconds is flagged stale."),
+    Setting("TIMEZONE", _parse_timezone, "UTC",
+            "The jurisdiction's IANA time zone: shifts, windows and plans are in its local "
+            "time."),
+    Setting("SHIFTS", _parse_shifts, None,
+            "The shift pattern, e.g. `day=08:00-16:00,evening=16:00-24:00,night=00:00-08:00` "
+            "(the default, 三班倒)."),
+    Setting("PLAN_ENGINE", _parse_engine, "vroom",
+            "Route solver for patrol plans: vroom or ortools."),
+    Setting("PLAN_TIME_LIMIT_S", _parse_positive_float, 30.0,
+            "Longest a patrol-plan solve may take per shift, in seconds."),
+    Setting("VISIT_RADIUS_M", _parse_positive_float, 50.0,
+            "A unit within this many metres of a must-visit point is visiting it."),
+    Setting("OVERDUE_WARN_MIN", _parse_positive_float, 15.0,
+            "Minutes before a must-visit window closes unvisited that the scheduler warns."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

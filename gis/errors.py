@@ -135,3 +135,19 @@ class InvalidTestSettingError(ValueError):
 
 class InvalidTimeResolutionError(ValueError):
     """A time resolution is not one of the known ones ("month", "day", "minute")."""
+
+
+class TrackTimeError(ValueError):
+    """Fix times of a track are missing, not datetimes, or not timezone-aware."""
+
+
+class DuplicateFixTimeError(TrackTimeError):
+    """Two fixes of one track carry the same time, so their order is unknown."""
+
+
+class InvalidDurationError(ValueError):
+    """A duration (a dwell, a gap limit) is not a number of seconds in the allowed range."""
+
+
+class DuplicateIdError(ValueError):
+    """A column that must identify rows (point ids, cell codes) repeats a value."""

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         cameras,
         geo,
         openapi,
+        planning,
         radio,
         routing,
         tiles,

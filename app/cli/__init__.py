@@ -7,10 +7,11 @@ from flask.cli import FlaskGroup
 
 
 def init_app(app: Flask) -> None:
-    from app.cli import db, demo, grids, imports, serve, users
+    from app.cli import db, demo, grids, imports, planning, serve, users
 
     for command in (db.group, users.group, imports.group, grids.group, demo.group,
-                    serve.serve):
+                    serve.serve, planning.roster_group, planning.points_group,
+                    planning.stations_group, planning.plan):
         app.cli.add_command(command)
 
 

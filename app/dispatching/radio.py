@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.models import RadioLogEntry
-from dispatch.radio import AlertRef, RadioGateway, RadioMessage, dispatch_order, gateway_from_config
+from dispatch.radio import (
+    AlertRef,
+    RadioGateway,
+    RadioMessage,
+    dispatch_order,
+    gateway_from_config,
+    text_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +32,17 @@ def gateway() -> RadioGateway:
     if not value:
         value = "file:" + str(Path(current_app.instance_path) / "radio-outbox.jsonl")
     return gateway_from_config(value, token=current_app.config.get("RADIO_GATEWAY_TOKEN"))
+
+
+def outbound_message(entry: RadioLogEntry) -> RadioMessage:
+    """The message of an outbound row: a dispatch order from its payload, else its text."""
+    if entry.kind == "dispatch_order":
+        return order_message(entry)
+    return text_message(str(entry.id), callsign=entry.payload["callsign"], text=entry.body,
+                        created_at=entry.at if entry.at.tzinfo else entry.at.replace(
+                            tzinfo=UTC),
+                        radio_ids=tuple(entry.payload.get("radio_ids") or ()),
+                        talkgroup=entry.talkgroup)
 
 
 def order_message(entry: RadioLogEntry) -> RadioMessage:
@@ -48,7 +66,7 @@ def deliver_orders(session: Session, entry_ids: list[int]) -> list[dict[str, Any
     entries = list(session.execute(sa.select(RadioLogEntry).where(
         RadioLogEntry.id.in_(entry_ids)).order_by(RadioLogEntry.id)).scalars())
     for entry in entries:
-        result = out.send(order_message(entry))
+        result = out.send(outbound_message(entry))
         entry.delivery = "delivered" if result.delivered else "failed"
         entry.delivery_detail = result.detail[:1000]
         audit.record(session, "radio.delivery", object_type="radio_log", object_id=entry.id,

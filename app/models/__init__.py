@@ -31,9 +31,18 @@ from app.models.geo import (
     Road,
     RoadEdge,
 )
+from app.models.planning import (
+    APSCHEDULER_JOBS,
+    OverdueNotice,
+    PatrolPlan,
+    PlanRoute,
+    RosterEntry,
+    Station,
+)
 
-__all__ = ["ROLE_NAMES", "Alert", "AlertEvent", "ApiToken", "Area", "AuditEntry", "Base",
+__all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area", "AuditEntry", "Base",
            "Building", "Camera", "CameraRoad", "DataVersion", "GridCell", "HotspotResult",
-           "Incident", "IncidentImport", "Landcover", "MustVisitPoint", "PatrolHotspot", "Poi",
-           "PositionReject", "RadioLogEntry", "Road", "RoadEdge", "Role", "Unit",
+           "Incident", "IncidentImport", "Landcover", "MustVisitPoint", "OverdueNotice",
+           "PatrolHotspot", "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",
+           "RadioLogEntry", "Road", "RoadEdge", "Role", "RosterEntry", "Station", "Unit",
            "UnitPosition", "UnitStatusChange", "User"]

@@ -33,6 +33,8 @@ class Unit(Base):
                                               server_default="{}")
     radio_ids: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), nullable=False,
                                                  server_default="{}")
+    station_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stations.id", ondelete="SET NULL"))
     home_area_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("areas.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(sa.String(24), nullable=False,

@@ -1,0 +1,221 @@
+"""Must-visit points (必巡点): create, list, import from CSV/GeoJSON, propose from POIs.
+
+Windows are weekday time windows (``[{"weekdays": "mon-fri", "start": "07:30", "end":
+"08:15"}]``; none = any time). Points proposed from POIs get the windows of their kind
+(:data:`POI_DEFAULTS`): a school gate at the morning and afternoon bell, a bank in opening
+hours, nightlife late in the evening.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.errors import Unprocessable
+from app.models import MustVisitPoint
+from dispatch.planning.windows import parse_windows
+
+POI_DEFAULTS: dict[str, dict[str, Any]] = {
+    "school": {"windows": [{"weekdays": "mon-fri", "start": "07:30", "end": "08:15"},
+                           {"weekdays": "mon-fri", "start": "16:30", "end": "17:15"}],
+               "dwell_min": 10, "priority": 1},
+    "kindergarten": {"windows": [{"weekdays": "mon-fri", "start": "07:30", "end": "08:30"},
+                                 {"weekdays": "mon-fri", "start": "16:00", "end": "17:30"}],
+                     "dwell_min": 10, "priority": 1},
+    "bank": {"windows": [{"weekdays": "mon-fri", "start": "09:00", "end": "17:00"}],
+             "dwell_min": 5, "priority": 2},
+    "atm": {"windows": [{"weekdays": "daily", "start": "20:00", "end": "02:00"}],
+            "dwell_min": 3, "priority": 3},
+    "hospital": {"windows": [], "dwell_min": 5, "priority": 3},
+    "market": {"windows": [{"weekdays": "daily", "start": "09:00", "end": "19:00"}],
+               "dwell_min": 10, "priority": 2},
+    "mall": {"windows": [{"weekdays": "daily", "start": "10:00", "end": "21:00"}],
+             "dwell_min": 10, "priority": 2},
+    "nightlife": {"windows": [{"weekdays": "daily", "start": "21:00", "end": "03:00"}],
+                  "dwell_min": 10, "priority": 2},
+    "rail_station": {"windows": [{"weekdays": "mon-fri", "start": "07:00", "end": "09:30"},
+                                 {"weekdays": "mon-fri", "start": "16:30", "end": "19:00"}],
+                     "dwell_min": 10, "priority": 2},
+    "bus_station": {"windows": [], "dwell_min": 5, "priority": 3},
+    "fuel": {"windows": [{"weekdays": "daily", "start": "22:00", "end": "04:00"}],
+             "dwell_min": 3, "priority": 3},
+    "government": {"windows": [{"weekdays": "mon-fri", "start": "08:30", "end": "17:30"}],
+                   "dwell_min": 5, "priority": 3},
+    "place_of_worship": {"windows": [], "dwell_min": 5, "priority": 3},
+}
+_GRID_SQL = """
+SELECT g.id FROM grid_cells g
+WHERE ST_Covers(g.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+ORDER BY g.cell_m DESC, g.id LIMIT 1
+"""
+
+
+class PointInput(BaseModel):
+    """A must-visit point as the API and the importers take it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    windows: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+    dwell_min: float = Field(default=5, gt=0, le=240)
+    visits_per_shift: int = Field(default=1, ge=1, le=12)
+    priority: int = Field(default=3, ge=1, le=5)
+    covert: bool = False
+    reason: str | None = Field(default=None, max_length=500)
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        parse_windows(value)  # raises naming windows[i].field
+        return value
+
+
+def point_values(point: PointInput) -> dict[str, Any]:
+    return {"name": point.name, "windows": point.windows, "dwell_min": point.dwell_min,
+            "visits_per_shift": point.visits_per_shift, "priority": point.priority,
+            "covert": point.covert}
+
+
+def create_point(session: Session, point: PointInput, *, source: str = "manual",
+                 source_ref: str | None = None, actor: Any = None) -> MustVisitPoint:
+    row = MustVisitPoint(**point_values(point), source=source, source_ref=source_ref,
+                         grid_cell_id=grid_cell_at(session, point.lon, point.lat),
+                         geom=f"SRID=4326;POINT({point.lon!r} {point.lat!r})",
+                         created_by=getattr(actor, "id", None))
+    session.add(row)
+    session.flush()
+    audit.record(session, "must_visit_point.create", object_type="must_visit_point",
+                 object_id=row.id, reason=point.reason, actor=actor,
+                 details=point.model_dump(exclude={"reason"}) | {"source": source})
+    return row
+
+
+def grid_cell_at(session: Session, lon: float, lat: float) -> int | None:
+    found = session.execute(sa.text(_GRID_SQL), {"lon": lon, "lat": lat}).scalar()
+    return int(found) if found is not None else None
+
+
+def points_geojson(session: Session, *, active_only: bool = True) -> dict[str, Any]:
+    rows = session.execute(sa.text(
+        "SELECT p.id, p.name, p.windows, p.dwell_min, p.visits_per_shift, p.priority, "
+        "p.covert, p.source, p.source_ref, p.active, g.code, ST_X(p.geom), ST_Y(p.geom) "
+        "FROM must_visit_points p LEFT JOIN grid_cells g ON g.id = p.grid_cell_id "
+        "WHERE NOT CAST(:active AS boolean) OR p.active ORDER BY p.id"),
+        {"active": active_only}).all()
+    return {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [r[11], r[12]]},
+        "properties": {"id": r[0], "name": r[1], "windows": r[2], "dwell_min": r[3],
+                       "visits_per_shift": r[4], "priority": r[5], "covert": r[6],
+                       "source": r[7], "source_ref": r[8], "active": r[9], "grid": r[10]}}
+        for r in rows]}
+
+
+@dataclass
+class PointImport:
+    created: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def import_points(session: Session, path: Path, *, reason: str | None = None) -> PointImport:
+    """CSV (name, lon, lat, windows, dwell_min, visits_per_shift, priority, covert; windows
+    as ``mon-fri 07:30-08:15; sat 10:00-12:00``) or GeoJSON points with those properties.
+    Bad rows are listed by line or feature and skipped; good ones are written."""
+    result = PointImport()
+    for where, values in _records(path):
+        try:
+            point = PointInput.model_validate(values | {"reason": reason})
+        except (ValidationError, ValueError) as exc:
+            result.errors.append(f"{where}: {_first_error(exc)}")
+            continue
+        create_point(session, point, source="import", source_ref=f"{path.name}:{where}")
+        result.created += 1
+    return result
+
+
+def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    text = _decode(path.read_bytes())
+    if path.suffix.lower() in (".geojson", ".json"):
+        try:
+            features = json.loads(text).get("features", [])
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise Unprocessable(f"{path.name} is not GeoJSON: {exc}", field="file") from None
+        records = []
+        for number, feature in enumerate(features, start=1):
+            props = dict(feature.get("properties") or {})
+            coords = (feature.get("geometry") or {}).get("coordinates") or [None, None]
+            records.append((f"feature {number}", props | {"lon": coords[0], "lat": coords[1]}))
+        return records
+    reader = csv.DictReader(io.StringIO(text))
+    records = []
+    for row in reader:
+        values: dict[str, Any] = {k.strip().lower(): v for k, v in row.items() if k and v}
+        if "windows" in values:
+            values["windows"] = windows_from_text(values["windows"])
+        if "covert" in values:
+            values["covert"] = values["covert"].strip().lower() in ("1", "true", "yes", "是")
+        records.append((f"line {reader.line_num}", values))
+    return records
+
+
+def windows_from_text(text: str) -> list[dict[str, str]]:
+    """``mon-fri 07:30-08:15; sat 10:00-12:00`` → window dicts (validated later)."""
+    windows = []
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        days, _, span = part.rpartition(" ")
+        start, _, end = span.partition("-")
+        windows.append({"weekdays": days.strip() or "daily", "start": start, "end": end})
+    return windows
+
+
+def propose_from_pois(session: Session, *, kinds: list[str] | None = None,
+                      area: str | None = None, reason: str | None = None) -> int:
+    """A point per POI of the kinds (default: all of :data:`POI_DEFAULTS`), with the
+    kind's windows; POIs already proposed are left alone (source ``poi``, ref the POI id)."""
+    wanted = kinds or list(POI_DEFAULTS)
+    unknown = sorted(set(wanted) - set(POI_DEFAULTS))
+    if unknown:
+        raise Unprocessable(f"Unknown POI kinds: {', '.join(unknown)}; known: "
+                            f"{', '.join(POI_DEFAULTS)}.", field="kinds")
+    rows = session.execute(sa.text(
+        "SELECT p.id, p.kind, coalesce(p.name, p.name_en, p.name_zh), ST_X(p.geom), "
+        "ST_Y(p.geom) FROM pois p WHERE p.kind = ANY(:kinds) AND (CAST(:area AS text) IS NULL "
+        "OR EXISTS (SELECT 1 FROM areas a WHERE a.name = :area AND ST_Covers(a.geom, p.geom))) "
+        "AND NOT EXISTS (SELECT 1 FROM must_visit_points m WHERE m.source = 'poi' "
+        "AND m.source_ref = CAST(p.id AS text)) ORDER BY p.id"),
+        {"kinds": wanted, "area": area}).all()
+    for poi_id, kind, name, lon, lat in rows:
+        defaults = POI_DEFAULTS[kind]
+        point = PointInput(name=(name or kind.replace("_", " "))[:200], lon=lon, lat=lat,
+                           windows=defaults["windows"], dwell_min=defaults["dwell_min"],
+                           priority=defaults["priority"], reason=reason)
+        create_point(session, point, source="poi", source_ref=str(poi_id))
+    return len(rows)
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise Unprocessable("The file is neither UTF-8 nor GB18030 text.", field="file")
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(exc)

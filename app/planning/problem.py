@@ -1,0 +1,223 @@
+"""From the database to the solver: who works the shift, where they start, what they must
+visit and when, and the travel times between all of those places.
+
+* **Units**: the roster entries of the day and shift; each starts and ends at the entry's
+  station, else the unit's station (a unit with neither is left out and reported). A shift
+  of 6 hours or more gets a 30-minute break in its middle two hours.
+* **Must-visit points**: the active points inside the rostered units' grids; a point may
+  go to any unit whose grids hold it (covert points only to plainclothes units). Its
+  weekday windows are cut to the shift; ``visits_per_shift`` = k gives k stops, the i-th
+  inside the i-th k-th of the shift (so two visits are not made back to back).
+* **Hot spots**: active patrol hot-spot cells inside the grids get one dose stop in each
+  ``revisit_min`` period (the Koper curve), at the cell's inner point, of ``dosage_min``.
+* **Times**: seconds since the local midnight of the plan's day; the whole dwell must lie
+  inside a window (the solver's rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from dispatch.planning.shifts import ShiftDef, custom_interval, shift_interval
+from dispatch.planning.solver import Break, Stop, Vehicle
+from dispatch.planning.windows import dose_windows, parse_windows, to_seconds, windows_in_interval
+from gis.routing import RoadGraph
+
+PRIORITY_TO_SOLVER = {1: 100, 2: 75, 3: 50, 4: 30, 5: 10}
+HOTSPOT_PRIORITY = 60
+BREAK_MIN = 30
+_UNIT_SQL = """
+SELECT r.id, r.unit_id, u.callsign, u.kind, u.skills, r.grids, r.start_at, r.end_at,
+       coalesce(rs.id, us.id), coalesce(rs.name, us.name),
+       ST_X(coalesce(rs.geom, us.geom)), ST_Y(coalesce(rs.geom, us.geom))
+FROM roster_entries r JOIN units u ON u.id = r.unit_id
+LEFT JOIN stations rs ON rs.id = r.station_id
+LEFT JOIN stations us ON us.id = u.station_id
+WHERE r.day = :day AND r.shift = :shift AND u.active
+ORDER BY u.callsign
+"""
+_POINTS_SQL = """
+SELECT p.id, p.name, p.windows, p.dwell_min, p.visits_per_shift, p.priority, p.covert,
+       ST_X(p.geom), ST_Y(p.geom), array_agg(DISTINCT g.code)
+FROM must_visit_points p JOIN grid_cells g ON ST_Covers(g.geom, p.geom)
+WHERE p.active AND g.code = ANY(:codes)
+GROUP BY p.id ORDER BY p.id
+"""
+_HOTSPOTS_SQL = """
+SELECT h.code, coalesce(h.name, h.code), h.dosage_min, h.revisit_min,
+       ST_X(ST_PointOnSurface(h.geom)), ST_Y(ST_PointOnSurface(h.geom)),
+       array_agg(DISTINCT g.code)
+FROM patrol_hotspots h JOIN grid_cells g ON ST_Covers(g.geom, ST_PointOnSurface(h.geom))
+WHERE h.active AND g.code = ANY(:codes)
+GROUP BY h.id ORDER BY h.code
+"""
+
+
+@dataclass
+class Place:
+    """A location in the matrix: a station, a point or a hot-spot cell."""
+
+    kind: str  # station | point | hotspot
+    ref: str
+    name: str
+    lon: float
+    lat: float
+
+
+@dataclass
+class Problem:
+    day: date
+    shift: ShiftDef
+    epoch: datetime
+    shift_start: datetime
+    shift_end: datetime
+    places: list[Place]
+    vehicles: list[Vehicle]
+    stops: list[Stop]
+    units: dict[str, dict[str, Any]]
+    stop_info: dict[str, dict[str, Any]]
+    left_out: list[dict[str, Any]] = field(default_factory=list)
+    not_due: list[dict[str, Any]] = field(default_factory=list)
+    matrix_s: np.ndarray | None = None
+
+    def at(self, seconds: float) -> datetime:
+        return self.epoch + timedelta(seconds=float(seconds))
+
+
+def build_problem(session: Session, graph: RoadGraph, day: date, shift: ShiftDef, *,
+                  tz: ZoneInfo, skip_units: set[int] | None = None,
+                  skip_stops: set[str] | None = None) -> Problem:
+    epoch = datetime(day.year, day.month, day.day, tzinfo=tz)
+    shift_start, shift_end = shift_interval(shift, day, tz)
+    problem = Problem(day, shift, epoch, shift_start, shift_end, [], [], [], {}, {})
+    station_index: dict[int, int] = {}
+    unit_cells: dict[str, set[str]] = {}
+    for (entry_id, unit_id, callsign, kind, skills, grids, start_at, end_at, station_id,
+         station_name, lon, lat) in session.execute(sa.text(_UNIT_SQL),
+                                                     {"day": day, "shift": shift.code}):
+        if skip_units and unit_id in skip_units:
+            continue
+        if station_id is None:
+            problem.left_out.append({"unit_id": unit_id, "callsign": callsign,
+                                     "reason": "no_station",
+                                     "message": f"{callsign} has no station to start from"})
+            continue
+        if station_id not in station_index:
+            station_index[station_id] = len(problem.places)
+            problem.places.append(Place("station", str(station_id), station_name, lon, lat))
+        start_s = int((start_at - epoch).total_seconds())
+        end_s = int((end_at - epoch).total_seconds())
+        index = station_index[station_id]
+        vid = str(unit_id)
+        problem.vehicles.append(Vehicle(
+            id=vid, start_index=index, end_index=index, shift_start_s=start_s,
+            shift_end_s=end_s, kind=kind, skills=frozenset(skills or []),
+            breaks=_breaks(start_s, end_s)))
+        problem.units[vid] = {"unit_id": unit_id, "callsign": callsign, "kind": kind,
+                              "station": station_name, "entry_id": entry_id,
+                              "grids": list(grids or [])}
+        unit_cells[vid] = set(grids or [])
+    codes = sorted(set().union(*unit_cells.values())) if unit_cells else []
+    if codes:
+        _add_points(session, problem, codes, unit_cells, skip_stops or set())
+        _add_hotspots(session, problem, codes, unit_cells, skip_stops or set())
+    if problem.places:
+        problem.matrix_s = graph.travel_time_table_between_points(
+            [p.lon for p in problem.places], [p.lat for p in problem.places])
+    return problem
+
+
+def _breaks(start_s: int, end_s: int) -> tuple[Break, ...]:
+    if end_s - start_s < 6 * 3600:
+        return ()
+    middle = (start_s + end_s) // 2
+    return (Break(windows=((middle - 3600, middle + 3600 - BREAK_MIN * 60),),
+                  duration_s=BREAK_MIN * 60),)
+
+
+def _eligible(cells: list[str], unit_cells: dict[str, set[str]], problem: Problem, *,
+              covert: bool) -> frozenset[str]:
+    allowed = {vid for vid, owned in unit_cells.items() if owned & set(cells)}
+    if covert:
+        allowed = {vid for vid in allowed if problem.units[vid]["kind"] == "plainclothes"}
+    return frozenset(allowed)
+
+
+def _add_points(session: Session, problem: Problem, codes: list[str],
+                unit_cells: dict[str, set[str]], skip: set[str]) -> None:
+    for (point_id, name, windows, dwell_min, visits, priority, covert, lon, lat,
+         cells) in session.execute(sa.text(_POINTS_SQL), {"codes": codes}):
+        index = len(problem.places)
+        problem.places.append(Place("point", str(point_id), name, lon, lat))
+        concrete = windows_in_interval(parse_windows(windows), problem.shift_start,
+                                       problem.shift_end)
+        dwell_s = int(round(dwell_min * 60))
+        allowed = _eligible(cells, unit_cells, problem, covert=covert)
+        for visit in range(visits):
+            stop_id = f"point:{point_id}:{visit + 1}"
+            if stop_id in skip:
+                continue
+            pieces = _clip(concrete, _nth_part(problem, visit, visits))
+            if not pieces:  # no window in this shift (a school gate on a Sunday night)
+                problem.not_due.append({"point_id": point_id, "name": name,
+                                        "visit": visit + 1})
+                continue
+            problem.stops.append(Stop(
+                id=stop_id, index=index, service_s=dwell_s,
+                windows=to_seconds(pieces, epoch=problem.epoch),
+                priority=PRIORITY_TO_SOLVER.get(priority, 50), vehicles=allowed))
+            problem.stop_info[stop_id] = {
+                "kind": "point", "point_id": point_id, "name": name, "lon": lon, "lat": lat,
+                "visit": visit + 1, "visits": visits, "dwell_min": dwell_min,
+                "windows": [[a.isoformat(), b.isoformat()] for a, b in pieces],
+                "covert": covert, "grids": cells}
+
+
+def _add_hotspots(session: Session, problem: Problem, codes: list[str],
+                  unit_cells: dict[str, set[str]], skip: set[str]) -> None:
+    for code, name, dosage_min, revisit_min, lon, lat, cells in session.execute(
+            sa.text(_HOTSPOTS_SQL), {"codes": codes}):
+        index = len(problem.places)
+        problem.places.append(Place("hotspot", code, name, lon, lat))
+        allowed = _eligible(cells, unit_cells, problem, covert=False)
+        dose_s = int(round(dosage_min * 60))
+        periods = dose_windows(problem.shift_start, problem.shift_end,
+                               revisit_min=revisit_min, dose_min=dosage_min)
+        for number, period in enumerate(periods, start=1):
+            stop_id = f"hotspot:{code}:{number}"
+            if stop_id in skip:
+                continue
+            problem.stops.append(Stop(
+                id=stop_id, index=index, service_s=dose_s,
+                windows=to_seconds([period], epoch=problem.epoch),
+                priority=HOTSPOT_PRIORITY, vehicles=allowed))
+            problem.stop_info[stop_id] = {
+                "kind": "hotspot", "code": code, "name": name, "lon": lon, "lat": lat,
+                "dose": number, "dosage_min": dosage_min,
+                "windows": [[period[0].isoformat(), period[1].isoformat()]]}
+
+
+def _nth_part(problem: Problem, i: int, k: int) -> tuple[datetime, datetime]:
+    length = (problem.shift_end - problem.shift_start) / k
+    return problem.shift_start + i * length, problem.shift_start + (i + 1) * length
+
+
+def _clip(pieces: list[tuple[datetime, datetime]],
+          part: tuple[datetime, datetime]) -> list[tuple[datetime, datetime]]:
+    clipped = [(max(a, part[0]), min(b, part[1])) for a, b in pieces]
+    return [(a, b) for a, b in clipped if b > a]
+
+
+def resolve_interval(day: date, shift: ShiftDef, tz: ZoneInfo,
+                     start: Any = None, end: Any = None) -> tuple[datetime, datetime]:
+    """The roster entry's interval: the shift's, or an elastic one (弹性错时)."""
+    if start is not None and end is not None:
+        return custom_interval(day, start, end, tz)
+    return shift_interval(shift, day, tz)

@@ -1,0 +1,159 @@
+"""Patrol planning through the API on London: stations, units, must-visit points with
+windows, a roster, a plan whose every stop is inside its window for its dwell, an
+impossible window reported by name, exports, locking and publishing."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from tests.conftest import SHARED_DATA, Accounts, bearer
+
+LONDON = SHARED_DATA / "osm" / "london-central.osm.pbf"
+DAY = date(2026, 11, 25)  # a Wednesday
+STATION = (-0.0985, 51.5155)  # near Wood Street, City of London
+POINTS = {  # name: lon, lat, windows, dwell
+    "St Paul's school gate": (-0.0990, 51.5138,
+                              [{"weekdays": "mon-fri", "start": "08:00", "end": "09:00"}], 10),
+    "Cheapside": (-0.0935, 51.5140, [], 5),
+    "Smithfield market": (-0.1010, 51.5190,
+                          [{"weekdays": "daily", "start": "10:00", "end": "12:00"}], 15),
+    "Guildhall": (-0.0919, 51.5156,
+                  [{"weekdays": "mon-fri", "start": "13:00", "end": "15:00"}], 10),
+    "Too short": (-0.0950, 51.5125,
+                  [{"weekdays": "wed", "start": "09:00", "end": "09:05"}], 10),
+}
+
+
+@pytest.fixture
+def scene(client: FlaskClient, runner: FlaskCliRunner, accounts: Accounts) -> dict[str, Any]:
+    assert runner.invoke(args=["import", "osm", str(LONDON)]).exit_code == 0
+    assert runner.invoke(args=["grids", "build", "--cell-m", "2000"]).exit_code == 0
+    supervisor = bearer(accounts.create("supervisor"))
+    for callsign, kind in (("P-1", "patrol_car"), ("P-2", "patrol_car"), ("B-1", "plainclothes")):
+        response = client.post("/api/v1/units", json={"callsign": callsign, "kind": kind},
+                               headers=supervisor)
+        assert response.status_code == 201, response.json
+    station = client.post("/api/v1/stations", json={
+        "name": "Wood Street", "lon": STATION[0], "lat": STATION[1],
+        "units": ["P-1", "P-2", "B-1"]}, headers=supervisor)
+    assert station.status_code == 201, station.json
+    ids = {}
+    for name, (lon, lat, windows, dwell) in POINTS.items():
+        response = client.post("/api/v1/must-visit-points", json={
+            "name": name, "lon": lon, "lat": lat, "windows": windows, "dwell_min": dwell},
+            headers=supervisor)
+        assert response.status_code == 201, response.json
+        ids[name] = response.json["id"]
+    grids = client.get("/api/v1/grids", headers=supervisor).json["features"]
+    codes = [g["properties"]["code"] for g in grids]
+    roster = client.post("/api/v1/roster", json=[
+        {"date": DAY.isoformat(), "shift": "day", "unit": unit, "grids": codes}
+        for unit in ("P-1", "P-2")], headers=supervisor)
+    assert roster.status_code == 200 and roster.json == {"written": 2, "errors": []}
+    return {"supervisor": supervisor, "ids": ids, "codes": codes}
+
+
+def test_plan_honours_every_window_and_dwell(client: FlaskClient, scene: dict[str, Any],
+                                             connection: sa.Connection) -> None:
+    response = client.post("/api/v1/patrol-plans", json={"date": DAY.isoformat(),
+                                                         "shift": "day"},
+                           headers=scene["supervisor"])
+    assert response.status_code == 200, response.json
+    answer = response.json
+    routes = answer["routes"]["features"]
+    assert {r["properties"]["unit"] for r in routes} <= {"P-1", "P-2"}
+    visited = {}
+    for route in routes:
+        props = route["properties"]
+        assert props["shift"] == "day" and props["stops"][0]["kind"] == "station"
+        assert route["geometry"]["type"] == "MultiLineString"
+        for stop in props["stops"]:
+            if stop["kind"] != "point":
+                continue
+            start, depart = (datetime.fromisoformat(stop[k]) for k in ("start", "depart"))
+            name = stop["name"]
+            lon, lat, windows, dwell = POINTS[name]
+            assert depart - start == timedelta(minutes=dwell), name
+            assert datetime.fromisoformat(stop["arrive"]) <= start
+            for window in windows:  # every dwell lies inside its window
+                assert start.strftime("%H:%M") >= window["start"], name
+                assert depart.strftime("%H:%M") <= window["end"], name
+            visited[name] = stop["point_id"]
+    assert set(visited) == set(POINTS) - {"Too short"}
+    unserved = {u["name"]: u for u in answer["unserved"]}
+    assert set(unserved) == {"Too short"}
+    assert unserved["Too short"]["reason"] == "window_too_short"
+    assert "09:00" in unserved["Too short"]["message"]
+    again = client.get(f"/api/v1/patrol-plans?date={DAY.isoformat()}&shift=day",
+                       headers=scene["supervisor"]).json
+    assert again["routes"] == answer["routes"]  # stored as planned
+    assert connection.execute(sa.text(
+        "SELECT count(*) FROM audit_log WHERE action = 'patrol_plan.plan'")).scalar_one() == 1
+
+
+def test_exports_lock_and_publish(client: FlaskClient, scene: dict[str, Any], app: Flask,
+                                  tmp_path: Path, connection: sa.Connection) -> None:
+    app.config["RADIO_GATEWAY"] = f"file:{tmp_path / 'outbox.jsonl'}"
+    answer = client.post("/api/v1/patrol-plans", json={"date": DAY.isoformat(),
+                                                       "shift": "day"},
+                         headers=scene["supervisor"]).json
+    route = answer["routes"]["features"][0]
+    gpx = client.get(f"/api/v1/patrol-plans/routes/{route['id']}.gpx",
+                     headers=scene["supervisor"])
+    assert gpx.status_code == 200
+    tree = ElementTree.fromstring(gpx.data)  # noqa: S314 - our own GPX, in a test
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    assert len(tree.findall("g:wpt", ns)) == sum(1 for s in route["properties"]["stops"]
+                                                 if "lon" in s)
+    assert len(tree.findall("g:trk/g:trkseg/g:trkpt", ns)) > 10
+    # a locked route survives re-planning untouched
+    lock = client.post(f"/api/v1/patrol-plans/routes/{route['id']}/lock",
+                       json={"locked": True}, headers=scene["supervisor"])
+    assert lock.status_code == 200
+    replanned = client.post("/api/v1/patrol-plans", json={
+        "date": DAY.isoformat(), "shift": "day", "seed": 99}, headers=scene["supervisor"]).json
+    kept = next(f for f in replanned["routes"]["features"] if f["id"] == route["id"])
+    assert kept["properties"]["stops"] == route["properties"]["stops"]
+    locked_points = {s["point_id"] for s in route["properties"]["stops"] if "point_id" in s}
+    others = {s["point_id"] for f in replanned["routes"]["features"] if f["id"] != route["id"]
+              for s in f["properties"]["stops"] if "point_id" in s}
+    assert not locked_points & others  # nobody else is sent to the locked route's points
+    plan_id = replanned["plans"][0]["id"]
+    published = client.post(f"/api/v1/patrol-plans/{plan_id}/publish",
+                            headers=scene["supervisor"])
+    assert published.status_code == 200, published.json
+    messages = published.json["messages"]
+    assert len(messages) == len(replanned["routes"]["features"])
+    assert all(m["delivery"] == "delivered" for m in messages)
+    lines = [json.loads(x) for x in (tmp_path / "outbox.jsonl").read_text().splitlines()]
+    assert {line["callsign"] for line in lines} == {
+        f["properties"]["unit"] for f in replanned["routes"]["features"]}
+    assert all(line["kind"] == "text" and "patrol route" in line["text"] for line in lines)
+
+
+def test_bad_requests_are_named(client: FlaskClient, scene: dict[str, Any]) -> None:
+    sup = scene["supervisor"]
+    bad_window = client.post("/api/v1/must-visit-points", json={
+        "name": "x", "lon": 0, "lat": 0, "windows": [{"weekdays": "mon", "start": "7:75",
+                                                      "end": "08:00"}]}, headers=sup)
+    assert bad_window.status_code == 422 and "windows" in bad_window.json["field"]
+    unknown_shift = client.post("/api/v1/patrol-plans", json={"date": DAY.isoformat(),
+                                                               "shift": "brunch"}, headers=sup)
+    assert unknown_shift.status_code == 422 and unknown_shift.json["field"] == "shift"
+    roster = client.post("/api/v1/roster", json=[
+        {"date": DAY.isoformat(), "shift": "night", "unit": "NOPE", "grids": scene["codes"]},
+        {"date": DAY.isoformat(), "shift": "night", "unit": "B-1", "grids": ["no-such-cell"]},
+        {"date": DAY.isoformat(), "shift": "night", "unit": "P-1", "grids": scene["codes"]}],
+        headers=sup)
+    assert roster.json["written"] == 1
+    assert len(roster.json["errors"]) == 2
+    assert "NOPE" in roster.json["errors"][0] and "no-such-cell" in roster.json["errors"][1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from app.auth.access import allow
 from app.db import get_session
 from app.errors import BadRequest, NotFound, Unprocessable
 from app.models import MustVisitPoint, PatrolPlan, PlanRoute
+from app.planning.actual import plan_compliance
 from app.planning.plans import (
     configured_shifts,
     plan_or_404,
@@ -274,3 +275,26 @@ def publish(plan_id: int) -> dict[str, Any]:
     if plan is None:
         raise NotFound(f"No plan {plan_id}.", field="plan_id")
     return publish_plan(session, plan, actor=current_user)
+
+
+@bp.get("/patrol-plans/<int:plan_id>/compliance")
+@allow(*READERS)
+@documented("Plan versus actual from the units' positions: each must-visit point done, "
+            "late, short, missed or pending; minutes in each hot-spot cell per period; "
+            "compliance per unit, grid and shift", tag="planning",
+            params=(Param("plan_id", "plan id", location="path", type="integer"),
+                    Param("now", "judge as of this instant (ISO 8601; default: now)")))
+def plan_compliance_view(plan_id: int) -> dict[str, Any]:
+    session = get_session()
+    plan = session.get(PatrolPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"No plan {plan_id}.", field="plan_id")
+    raw = request.args.get("now")
+    try:
+        now = datetime.fromisoformat(raw) if raw else datetime.now(UTC)
+    except ValueError:
+        raise Unprocessable(f"now {raw!r} is not ISO 8601.", field="now") from None
+    if now.tzinfo is None:
+        raise Unprocessable("now needs a UTC offset (e.g. 2026-11-25T18:00:00+00:00).",
+                            field="now")
+    return plan_compliance(session, plan, now=now)

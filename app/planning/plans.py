@@ -157,8 +157,8 @@ def _store_routes(session: Session, graph: RoadGraph, plan: PatrolPlan, problem:
                 continue
             info = problem.stop_info[visit.stop_id]
             stops.append({"stop_id": visit.stop_id, **{k: info[k] for k in (
-                "kind", "point_id", "code", "name", "lon", "lat", "visit", "dose")
-                if k in info},
+                "kind", "point_id", "code", "name", "lon", "lat", "visit", "dose", "windows",
+                "dwell_min", "dosage_min", "grids") if k in info},
                 "arrive": problem.at(visit.arrive_s).isoformat(),
                 "start": problem.at(visit.start_s).isoformat(),
                 "depart": problem.at(visit.depart_s).isoformat()})

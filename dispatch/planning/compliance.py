@@ -329,7 +329,10 @@ def _aware_times(table: pd.DataFrame, column: str, what: str) -> list[datetime]:
                                      f"timezone-aware datetimes, not {values.dtype}")
     if values.isna().any():
         raise InvalidComplianceInput(f"column {column!r} of the {what} table has missing times")
-    return [stamp.to_pydatetime() for stamp in values]
+    if not len(values):
+        return []
+    # interpolated instants carry nanoseconds; datetime holds microseconds
+    return [stamp.to_pydatetime() for stamp in values.dt.round("us")]
 
 
 def _visits_by_key(visits: pd.DataFrame) -> tuple[dict[Any, list[_Visit]], bool]:

@@ -5,20 +5,27 @@ impossible window reported by name, exports, locking and publishing."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import geopandas as gpd
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from pyproj import Geod
 
+from dispatch.nmea import parse_log
+from gis.tracks import shift_track
 from tests.conftest import SHARED_DATA, Accounts, bearer
 
+GEOD = Geod(ellps="WGS84")
+
 LONDON = SHARED_DATA / "osm" / "london-central.osm.pbf"
-DAY = date(2026, 11, 25)  # a Wednesday
+DAY = date(2026, 11, 18)  # a Wednesday, in the past (positions cannot be in the future)
 STATION = (-0.0985, 51.5155)  # near Wood Street, City of London
 POINTS = {  # name: lon, lat, windows, dwell
     "St Paul's school gate": (-0.0990, 51.5138,
@@ -157,3 +164,93 @@ def test_bad_requests_are_named(client: FlaskClient, scene: dict[str, Any]) -> N
     assert roster.json["written"] == 1
     assert len(roster.json["errors"]) == 2
     assert "NOPE" in roster.json["errors"][0] and "no-such-cell" in roster.json["errors"][1]
+
+
+NMEA = SHARED_DATA / "radio" / "nmea"
+WALK_START = (-0.0960, 51.5150)  # the walk is moved so that it starts here
+
+
+def walk_track() -> gpd.GeoDataFrame:
+    """gpsd's haicom-305N capture (a walk), one fix per instant, moved into the City."""
+    fixes, _, _ = parse_log((NMEA / "haicom-305N.log").read_text(
+        encoding="utf-8", errors="replace").splitlines())
+    first: dict[datetime, Any] = {}
+    for fix in fixes:
+        if fix.at is not None and fix.at not in first:
+            first[fix.at] = fix
+    track = gpd.GeoDataFrame({"at": list(first)}, geometry=gpd.points_from_xy(
+        [f.lon for f in first.values()], [f.lat for f in first.values()]), crs=4326)
+    return shift_track(track.sort_values("at").reset_index(drop=True),
+                       to_lon=WALK_START[0], to_lat=WALK_START[1])
+
+
+def runs_within(track: gpd.GeoDataFrame, lon: float, lat: float,
+                radius_m: float) -> list[tuple[float, float]]:
+    """Brute force: for each run of consecutive fixes within the radius, the shortest and
+    longest possible stay (first to last fix inside; last fix before to first fix after)."""
+    inside = [GEOD.inv(lon, lat, p.x, p.y)[2] <= radius_m for p in track.geometry]
+    seconds = [(t - track["at"].iloc[0]).total_seconds() for t in track["at"]]
+    runs, start = [], None
+    for i, flag in enumerate([*inside, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            before = seconds[max(start - 1, 0)]
+            after = seconds[min(i, len(seconds) - 1)]
+            runs.append((seconds[i - 1] - seconds[start], after - before))
+            start = None
+    return runs
+
+
+def test_a_replayed_gnss_track_gives_visits_and_dosage(
+        client: FlaskClient, scene: dict[str, Any], app: Flask, accounts: Accounts,
+        connection: sa.Connection) -> None:
+    sup = scene["supervisor"]
+    track = walk_track()
+    # the must-visit point sits where the walk lingers longest (most fixes within 10 m)
+    xy = track.to_crs(32630).geometry
+    crowd = [int((xy.distance(p) <= 10).sum()) for p in xy]
+    spot = track.geometry.iloc[int(np.argmax(crowd))]
+    point = client.post("/api/v1/must-visit-points", json={
+        "name": "Walk spot", "lon": spot.x, "lat": spot.y, "dwell_min": 0.1,
+        "windows": [{"weekdays": "daily", "start": "09:00", "end": "12:00"}]}, headers=sup)
+    assert point.status_code == 201, point.json
+    # a patrol hot-spot cell around the whole walk
+    west, south, east, north = track.total_bounds
+    connection.execute(sa.text(
+        "INSERT INTO patrol_hotspots (code, geom) VALUES ('HS-WALK', ST_Multi(ST_Expand("
+        "ST_MakeEnvelope(:w, :s, :e, :n, 4326), 0.001)))"),
+        {"w": west, "s": south, "e": east, "n": north})
+    plan = client.post("/api/v1/patrol-plans", json={"date": DAY.isoformat(),
+                                                     "shift": "day"}, headers=sup).json
+    owner = next(f["properties"] for f in plan["routes"]["features"]
+                 if any(s.get("name") == "Walk spot" for s in f["properties"]["stops"]))
+    # replayed through the positions API at 10:00 on the plan's day
+    device = bearer(accounts.create("device"))
+    offset = datetime(DAY.year, DAY.month, DAY.day, 10, 0, tzinfo=UTC) - track["at"].iloc[0]
+    for at, geom in zip(track["at"], track.geometry, strict=True):
+        sent = client.post(f"/api/v1/units/{owner['unit_id']}/position", json={
+            "lon": geom.x, "lat": geom.y, "at": (at + offset).isoformat()}, headers=device)
+        assert sent.status_code in (200, 201), sent.json
+    app.config["VISIT_RADIUS_M"] = 10.0
+    plan_id = plan["plans"][0]["id"]
+    report = client.get(f"/api/v1/patrol-plans/{plan_id}/compliance"
+                        f"?now={DAY.isoformat()}T17:00:00%2B00:00", headers=sup)
+    assert report.status_code == 200, report.json
+    stops = {(s["name"], s["unit"]): s for s in report.json["stops"]}
+    walk = stops[("Walk spot", owner["unit"])]
+    assert walk["status"] == "done" and walk["on_time"]
+    runs = runs_within(track, spot.x, spot.y, 10.0)  # the walk passes the spot 3 times
+    assert len(runs) >= 2 and walk["dwell_s"] >= 6
+    assert any(shortest <= walk["dwell_s"] <= longest for shortest, longest in runs)
+    others = [s for key, s in stops.items() if key[0] != "Walk spot"]
+    assert others and all(s["status"] == "missed" for s in others)  # nobody went there
+    ten = datetime(DAY.year, DAY.month, DAY.day, 10, 0, 30, tzinfo=UTC)
+    dose = next(d for d in report.json["dosage"] if d["code"] == "HS-WALK"
+                and datetime.fromisoformat(d["period"][0]) <= ten
+                < datetime.fromisoformat(d["period"][1]))
+    duration_min = (track["at"].iloc[-1] - track["at"].iloc[0]).total_seconds() / 60
+    assert dose["minutes"] == pytest.approx(duration_min, abs=0.01)
+    assert not dose["dosed"]  # a one-minute walk is no ten-minute dose
+    by_unit = {row["unit"]: row for row in report.json["by_unit"]}
+    assert by_unit[owner["unit"]]["compliant"] == 1

@@ -7,11 +7,11 @@ from flask.cli import FlaskGroup
 
 
 def init_app(app: Flask) -> None:
-    from app.cli import db, demo, grids, imports, planning, serve, users
+    from app.cli import db, demo, grids, imports, planning, scheduler, serve, users
 
     for command in (db.group, users.group, imports.group, grids.group, demo.group,
                     serve.serve, planning.roster_group, planning.points_group,
-                    planning.stations_group, planning.plan):
+                    planning.stations_group, planning.plan, scheduler.scheduler):
         app.cli.add_command(command)
 
 

@@ -254,3 +254,56 @@ def test_a_replayed_gnss_track_gives_visits_and_dosage(
     assert not dose["dosed"]  # a one-minute walk is no ten-minute dose
     by_unit = {row["unit"]: row for row in report.json["by_unit"]}
     assert by_unit[owner["unit"]]["compliant"] == 1
+
+
+def test_overdue_points_are_warned_once(client: FlaskClient, scene: dict[str, Any],
+                                        runner: FlaskCliRunner, app: Flask, tmp_path: Path,
+                                        connection: sa.Connection) -> None:
+    app.config["RADIO_GATEWAY"] = f"file:{tmp_path / 'outbox.jsonl'}"
+    plan = client.post("/api/v1/patrol-plans", json={"date": DAY.isoformat(),
+                                                     "shift": "day"},
+                       headers=scene["supervisor"]).json
+    gate = next(s for f in plan["routes"]["features"] for s in f["properties"]["stops"]
+                if s.get("name") == "St Paul's school gate")
+    # 08:50: the school gate's window (08:00-09:00) closes in 10 minutes, nobody went
+    at = f"{DAY.isoformat()}T08:50:00+00:00"
+    first = runner.invoke(args=["scheduler", "--once", "--now", at])
+    assert first.exit_code == 0, first.output
+    assert "overdue notices: 1" in first.output and "St Paul's school gate" in first.output
+    again = runner.invoke(args=["scheduler", "--once", "--now", at])
+    assert "overdue notices: 0" in again.output  # once per point and window
+    row = connection.execute(sa.text(
+        "SELECT n.point_id, r.kind, r.delivery FROM overdue_notices n JOIN radio_log r "
+        "ON (r.payload->>'point_id')::int = n.point_id")).one()
+    assert row == (gate["point_id"], "overdue", "delivered")
+    sent = json.loads((tmp_path / "outbox.jsonl").read_text().splitlines()[-1])
+    assert "overdue" in sent["text"] and sent["kind"] == "text"
+    # an hour earlier nothing is due yet
+    early = runner.invoke(args=["scheduler", "--once", "--now",
+                                f"{DAY.isoformat()}T07:50:00+00:00"])
+    assert "overdue notices: 0" in early.output
+
+
+def test_the_schedule_lives_in_postgresql(database: Any) -> None:
+    from app.cli.scheduler import JOB_ID, make_scheduler
+    from app.db import engine
+    from tests.conftest import make_app
+
+    app = make_app(database)
+    scheduler = make_scheduler(app, interval_s=60, blocking=False)
+    scheduler.start(paused=True)
+    try:
+        with engine(app).connect() as conn:
+            stored = conn.execute(sa.text(
+                "SELECT id, next_run_time IS NOT NULL FROM apscheduler_jobs")).all()
+        assert stored == [(JOB_ID, True)]
+        again = make_scheduler(app, interval_s=60, blocking=False)  # a second process
+        again.start(paused=True)
+        with engine(app).connect() as conn:  # still one job: replace_existing
+            assert conn.execute(sa.text("SELECT count(*) FROM apscheduler_jobs")
+                                ).scalar_one() == 1
+        again.shutdown(wait=False)
+    finally:
+        scheduler.remove_all_jobs()
+        scheduler.shutdown(wait=False)
+        engine(app).dispose()

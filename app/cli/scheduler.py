@@ -1,0 +1,76 @@
+"""``gridpatrol scheduler``: the process that runs timed jobs (the overdue-point check).
+
+Jobs are kept in PostgreSQL (APScheduler's SQLAlchemy job store, table
+``apscheduler_jobs``), so any number of scheduler processes share one schedule; each run
+takes a transaction-scoped advisory lock and notices are unique per point and window, so
+a job's work is done once even when two processes fire it at the same moment.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from app.db import engine, get_session
+from app.planning.overdue import check_overdue
+
+logger = logging.getLogger(__name__)
+JOB_ID = "overdue-check"
+_APP: Flask | None = None
+
+
+def overdue_job() -> None:
+    """The stored job (by reference ``app.cli.scheduler:overdue_job``)."""
+    app = _APP
+    if app is None:
+        from app import create_app
+
+        app = create_app()
+    with app.app_context():
+        notices = check_overdue(get_session(), datetime.now(UTC))
+        if notices:
+            logger.info("overdue check: %d notices", len(notices))
+
+
+def make_scheduler(app: Flask, *, interval_s: int, blocking: bool = True) -> Any:
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    store = SQLAlchemyJobStore(engine=engine(app), tablename="apscheduler_jobs")
+    kind = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = kind(jobstores={"default": store}, timezone=UTC,
+                     job_defaults={"coalesce": True, "max_instances": 1,
+                                   "misfire_grace_time": interval_s})
+    scheduler.add_job("app.cli.scheduler:overdue_job", "interval", seconds=interval_s,
+                      id=JOB_ID, replace_existing=True)
+    return scheduler
+
+
+@click.command("scheduler")
+@click.option("--interval-s", type=click.IntRange(10, 3600), default=60, show_default=True,
+              help="How often the overdue check runs.")
+@click.option("--once", is_flag=True, help="Run the overdue check once now and exit.")
+@click.option("--now", "now_text", default=None,
+              help="With --once: judge as of this ISO instant (testing, replays).")
+@with_appcontext
+def scheduler(interval_s: int, once: bool, now_text: str | None) -> None:
+    """Run timed jobs: warn units about must-visit points whose window is closing."""
+    global _APP
+    if once:
+        now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
+        if now.tzinfo is None:
+            raise click.BadParameter("--now needs a UTC offset", param_hint="--now")
+        notices = check_overdue(get_session(), now)
+        click.echo(f"overdue notices: {len(notices)}")
+        for notice in notices:
+            click.echo(f"  {notice['message']}")
+        return
+    _APP = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"scheduler: overdue check every {interval_s} s (Ctrl+C stops)")
+    make_scheduler(_APP, interval_s=interval_s).start()

@@ -1,0 +1,91 @@
+"""A supervisor plans tomorrow's day shift for a few grid cells in chromium, sees the routes
+on the map and opens a route sheet."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from app.auth import users
+from app.db import get_session
+from app.planning.points import PointInput, create_point
+from app.planning.roster import StationInput, save_station, write_roster
+from dispatch.planning.roster import parse_roster_json
+from tests.browser.test_login_language import sign_in
+
+SPOTS = {"Bread Street": (-0.0945, 51.5128), "Cheapside": (-0.0935, 51.5140),
+         "Foster Lane": (-0.0968, 51.5152), "Gresham Street": (-0.0935, 51.5158)}
+
+
+def prepare_tomorrow(live_server: dict[str, Any]) -> list[str]:
+    """Two units at a station, four must-visit points and a roster for tomorrow's day
+    shift over the 250 m cells around them; returns the cell codes."""
+    tomorrow = date.today() + timedelta(days=1)
+    with live_server["app"].test_request_context():
+        session = get_session()
+        codes = list(session.execute(sa.text(
+            "SELECT DISTINCT code FROM grid_cells, unnest(CAST(:xs AS float8[]), "
+            "CAST(:ys AS float8[])) AS s(x, y) WHERE cell_m = 250 AND "
+            "ST_Covers(geom, ST_SetSRID(ST_MakePoint(s.x, s.y), 4326)) ORDER BY code"),
+            {"xs": [x for x, _ in SPOTS.values()], "ys": [y for _, y in SPOTS.values()]}
+        ).scalars())
+        exists = session.execute(sa.text("SELECT count(*) FROM units WHERE callsign = 'PL-1'")
+                                 ).scalar_one()
+        if not exists:
+            admin = users.find_user(session, "demo-admin")
+            for callsign in ("PL-1", "PL-2"):
+                session.execute(sa.text(
+                    "INSERT INTO units (callsign, kind) VALUES (:c, 'patrol_car')"),
+                    {"c": callsign})
+            save_station(session, StationInput(name="Wood Street (test)", lon=-0.0975,
+                                               lat=51.5160, units=["PL-1", "PL-2"]),
+                         actor=admin)
+            for name, (lon, lat) in SPOTS.items():
+                create_point(session, PointInput(name=name, lon=lon, lat=lat, dwell_min=10,
+                                                 windows=[{"weekdays": "daily",
+                                                           "start": "09:00",
+                                                           "end": "15:00"}]), actor=admin)
+        parsed = parse_roster_json([{"date": tomorrow.isoformat(), "shift": "day",
+                                     "unit": u, "grids": codes} for u in ("PL-1", "PL-2")])
+        result = write_roster(session, parsed)
+        assert result.errors == [], result.errors
+        session.commit()
+    return codes
+
+
+def test_a_supervisor_plans_tomorrow_and_opens_a_route_sheet(
+        page: Page, live_server: dict[str, Any], artifacts: Path) -> None:
+    codes = prepare_tomorrow(live_server)
+    assert len(codes) >= 2
+    sign_in(page, live_server, "demo-supervisor")
+    page.click("#nav-planning")
+    expect(page.locator("h1")).to_have_text("Patrol planning")
+    expect(page.locator("#roster")).to_contain_text("PL-1")
+    page.select_option("#plan-form select[name=shift]", "day")
+    page.fill("#plan-form input[name=reason]", "browser test")
+    page.click("#plan-button")
+    expect(page.locator(".flash")).to_contain_text("stops served")
+    rows = page.locator("#routes tr.route-row")
+    expect(rows.first).to_be_visible()
+    routes = rows.count()
+    assert routes >= 1
+    page.wait_for_function("window.gridpatrol && gridpatrol.planLayers "
+                           f"&& gridpatrol.planLayers.length === {routes}")
+    # every route is drawn: a road path and one marker per stop
+    drawn = page.evaluate("gridpatrol.planLayers.map(g => g.getLayers().length)")
+    assert all(count >= 3 for count in drawn), drawn
+    stops_on_map = page.evaluate("gridpatrol.planLayers.flatMap(g => g.getLayers())"
+                                 ".filter(l => l.options.gpStop).length")
+    assert stops_on_map == len(SPOTS), page.locator("#unserved").inner_text()
+    expect(page.locator(".leaflet-control-layers")).to_contain_text("PL-")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(artifacts / "planning-routes.png"))
+    page.locator("a.sheet-link").first.click()
+    expect(page.locator("#sheet-title")).to_contain_text("Route sheet")
+    expect(page.locator("#sheet-stops tr.kind-point").first).to_be_visible()
+    expect(page.locator("#sheet-map path").first).to_be_attached()
+    page.screenshot(path=str(artifacts / "planning-route-sheet.png"))

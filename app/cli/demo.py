@@ -116,7 +116,11 @@ def run(ctx: click.Context, area: str) -> None:
 
 
 def load_demo(area: str) -> None:
+    from app.planning.demo import ensure_demo_planning
+
     ensure_demo_geography(get_session(), area)
+    planning = ensure_demo_planning(get_session())
+    click.echo(f"demo planning: {planning}")
     logins_file = Path(current_app.instance_path) / "demo-logins.json"
     logins = ensure_demo_users(get_session(), logins_file)
     click.echo("demo logins (also in instance/demo-logins.json):")

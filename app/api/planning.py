@@ -19,6 +19,7 @@ from app.db import get_session
 from app.errors import BadRequest, NotFound, Unprocessable
 from app.models import MustVisitPoint, PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
+from app.planning.adjust import move_stop
 from app.planning.plans import (
     configured_shifts,
     plan_or_404,
@@ -298,3 +299,30 @@ def plan_compliance_view(plan_id: int) -> dict[str, Any]:
         raise Unprocessable("now needs a UTC offset (e.g. 2026-11-25T18:00:00+00:00).",
                             field="now")
     return plan_compliance(session, plan, now=now)
+
+
+class MoveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    stop_id: str = Field(min_length=1, max_length=100)
+    position: int = Field(ge=1, le=1000)
+    to_route_id: int | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@bp.post("/patrol-plans/routes/<int:route_id>/move")
+@allow(*PLANNERS)
+@documented("Move a stop within a route or to another unit's route of the same plan; the "
+            "times are recomputed (a stop that misses its window is marked late)",
+            tag="planning", params=(ROUTE_ID,), body=MoveBody,
+            responses={200: "the changed routes (GeoJSON features)"})
+def move_stop_view(route_id: int) -> dict[str, Any]:
+    body = MoveBody.model_validate(_body())
+    session = get_session()
+    changed = move_stop(session, route_id, body.stop_id, position=body.position,
+                        to_route_id=body.to_route_id, actor=current_user, reason=body.reason)
+    session.commit()
+    plan = session.get(PatrolPlan, changed[0].plan_id)
+    ids = {route.id for route in changed}
+    return {"routes": [f for f in routes_geojson(session, [plan])["features"]
+                       if f["id"] in ids]}

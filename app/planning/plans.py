@@ -164,7 +164,7 @@ def _store_routes(session: Session, graph: RoadGraph, plan: PatrolPlan, problem:
                 "depart": problem.at(visit.depart_s).isoformat()})
         stops.append({"kind": "station", "name": station.name, "lon": station.lon,
                       "lat": station.lat, "arrive": problem.at(route.end_s).isoformat()})
-        lines, distance = _legs(graph, stops)
+        lines, distance = road_legs(graph, stops)
         session.add(PlanRoute(
             plan_id=plan.id, unit_id=unit["unit_id"], start_at=problem.at(route.start_s),
             end_at=problem.at(route.end_s), travel_s=float(route.travel_s),
@@ -173,7 +173,7 @@ def _store_routes(session: Session, graph: RoadGraph, plan: PatrolPlan, problem:
     session.flush()
 
 
-def _legs(graph: RoadGraph, stops: list[dict[str, Any]]) -> tuple[list[Any], float]:
+def road_legs(graph: RoadGraph, stops: list[dict[str, Any]]) -> tuple[list[Any], float]:
     """The road geometry between consecutive places (breaks are taken where the unit is)."""
     places = [s for s in stops if "lon" in s]
     lines, distance = [], 0.0

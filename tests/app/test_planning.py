@@ -307,3 +307,40 @@ def test_the_schedule_lives_in_postgresql(database: Any) -> None:
         scheduler.remove_all_jobs()
         scheduler.shutdown(wait=False)
         engine(app).dispose()
+
+
+def test_a_stop_moved_to_another_unit_is_rescheduled(client: FlaskClient,
+                                                    scene: dict[str, Any]) -> None:
+    sup = scene["supervisor"]
+    plan = client.post("/api/v1/patrol-plans", json={"date": DAY.isoformat(),
+                                                     "shift": "day"}, headers=sup).json
+    routes = plan["routes"]["features"]
+    assert len(routes) == 2
+    source, target = sorted(routes, key=lambda f: -sum(
+        s["kind"] == "point" for s in f["properties"]["stops"]))
+    stop = next(s for s in source["properties"]["stops"] if s["kind"] == "point")
+    moved = client.post(f"/api/v1/patrol-plans/routes/{source['id']}/move", json={
+        "stop_id": stop["stop_id"], "to_route_id": target["id"], "position": 1,
+        "reason": "P-2 is nearer"}, headers=sup)
+    assert moved.status_code == 200, moved.json
+    after = {f["id"]: f["properties"] for f in moved.json["routes"]}
+    assert stop["stop_id"] not in {s.get("stop_id") for s in after[source["id"]]["stops"]}
+    first = next(s for s in after[target["id"]]["stops"] if s["kind"] in ("point", "hotspot"))
+    assert first["stop_id"] == stop["stop_id"]
+    home = after[target["id"]]["stops"][0]
+    assert datetime.fromisoformat(first["arrive"]) > datetime.fromisoformat(home["depart"])
+    assert datetime.fromisoformat(first["start"]) >= datetime.fromisoformat(first["arrive"])
+    lon, lat, windows, dwell = POINTS[first["name"]]
+    assert (datetime.fromisoformat(first["depart"]) - datetime.fromisoformat(first["start"])
+            == timedelta(minutes=dwell))
+    assert first["late"] is False or windows  # only a windowed stop can be late
+    previous = None
+    for item in after[target["id"]]["stops"][1:]:  # times never run backwards
+        moment = datetime.fromisoformat(item.get("start") or item["arrive"])
+        assert previous is None or moment >= previous
+        previous = datetime.fromisoformat(item.get("depart") or item["arrive"])
+    client.post(f"/api/v1/patrol-plans/routes/{target['id']}/lock", json={"locked": True},
+                headers=sup)
+    refused = client.post(f"/api/v1/patrol-plans/routes/{target['id']}/move", json={
+        "stop_id": stop["stop_id"], "position": 1}, headers=sup)
+    assert refused.status_code == 422 and refused.json["error"] == "route_locked"

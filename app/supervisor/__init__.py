@@ -4,7 +4,7 @@ route sheet, lock a route, re-plan, publish."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from app.db import get_session
 from app.errors import ApiError
 from app.maps.planning import plan_map
 from app.models import PatrolPlan, PlanRoute
+from app.planning.actual import plan_compliance
 from app.planning.plans import configured_shifts, plan_shift, routes_geojson, shift_or_422
 from app.planning.publish import publish_plan
 from app.planning.roster import roster_for
@@ -38,10 +39,11 @@ def page() -> str:
     shown = request.args.get("shift") or (plans[0].shift if plans else None)
     chosen = [p for p in plans if p.shift == shown]
     routes = routes_geojson(session, chosen)
+    actual = plan_compliance(session, chosen[0], now=datetime.now(UTC)) if chosen else None
     return render_template(
         "planning/page.html", day=day, shifts=configured_shifts(), plans=plans,
         shown=shown, plan=chosen[0] if chosen else None, routes=routes["features"],
-        roster=roster_for(session, day),
+        roster=roster_for(session, day), actual=actual,
         map=plan_map(routes, online_tiles=online_tiles()) if routes["features"] else None,
         can_plan=current_user.role_name in ("admin", "supervisor"))
 

@@ -82,6 +82,8 @@ def test_a_supervisor_plans_tomorrow_and_opens_a_route_sheet(
                                  ".filter(l => l.options.gpStop).length")
     assert stops_on_map == len(SPOTS), page.locator("#unserved").inner_text()
     expect(page.locator(".leaflet-control-layers")).to_contain_text("PL-")
+    # plan versus actual: tomorrow nothing is decided yet, every point is pending
+    expect(page.locator("#compliance-stops td.status-pending")).to_have_count(len(SPOTS))
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(artifacts / "planning-routes.png"))
     page.locator("a.sheet-link").first.click()

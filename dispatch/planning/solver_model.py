@@ -348,6 +348,31 @@ def _break_windows(v: Vehicle, b: Break) -> tuple[tuple[int, int], ...]:
     return _start_windows(tuple(w for w in windows if w[0] <= w[1]), b.duration_s)
 
 
+def estimated_work(problem: Problem) -> _IntArray:
+    """Per stop, the work it adds to a route: its dwell plus half of its nearest arrival
+    and departure drives (what the engines balance before the true drives are known)."""
+    if not problem.stops:
+        return np.zeros(0, dtype=np.int64)
+    travel = problem.travel.astype(np.float64)
+    np.fill_diagonal(travel, np.inf)
+    locs = list(problem.stop_loc)
+    near = (np.min(travel[:, locs], axis=0) + np.min(travel[locs, :], axis=1)) / 2
+    near = np.where(near < UNREACHABLE_S, near, 0.0)
+    dwell = np.array([s.service_s for s in problem.stops], dtype=np.float64)
+    return np.ceil(dwell + near).astype(np.int64)
+
+
+def work_targets(problem: Problem, load: _IntArray, candidates: Sequence[int]) -> list[float]:
+    """Each unit's fair share of the candidates' estimated work, in proportion to the time
+    it has (its shift, or its ``max_work_s`` if less)."""
+    have = [float(v.shift_end_s - v.shift_start_s) if v.max_work_s is None
+            else float(min(v.max_work_s, v.shift_end_s - v.shift_start_s))
+            for v in problem.vehicles]
+    wanted = float(sum(int(load[i]) for i in candidates))
+    total = sum(have) or 1.0
+    return [wanted * h / total for h in have]
+
+
 def earliest_start(windows: tuple[tuple[int, int], ...], ready_s: int) -> int | None:
     """The first start at or after ``ready_s`` in the start windows; () means any time."""
     if not windows:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -17,16 +20,21 @@ from dispatch.planning.solver import (
     diagnose_unserved,
     solve_plan,
 )
+from dispatch.planning.solver_model import build_problem
+from dispatch.planning.solver_vroom import order_with_vroom
 
-ENGINES = ["vroom", "ortools"]
+Engine = Literal["vroom", "ortools"]
+ENGINES: list[Engine] = ["vroom", "ortools"]
 H = 3600
 QUICK = {"vroom": 10.0, "ortools": 1.0}  # OR-Tools searches until its limit
 
 
-def plane(points: list[tuple[float, float]], *, speed_m_s: float = 10.0) -> np.ndarray:
+def plane(points: Sequence[tuple[float, float]], *, speed_m_s: float = 10.0) -> np.ndarray:
     """Travel seconds between points (metres) in a straight line, rounded."""
     xy = np.asarray(points, dtype=float)
-    return np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / speed_m_s)
+    gaps = xy[:, None, :] - xy[None, :, :]
+    seconds: np.ndarray = np.rint(np.hypot(gaps[..., 0], gaps[..., 1]) / speed_m_s)
+    return seconds
 
 
 def check_plan(solution: PlanSolution, matrix: np.ndarray, vehicles: list[Vehicle],
@@ -77,19 +85,39 @@ def reasons(solution: PlanSolution) -> dict[str, str]:
 # -- the matrix is read the right way round --------------------------------------------------
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_asymmetric_two_by_two_is_not_read_transposed(engine: str) -> None:
+def test_asymmetric_two_by_two_is_not_read_transposed(engine: Engine) -> None:
     # Out 100 s, back 300 s; read transposed (pyvroom does that to a Fortran-ordered array)
     # the unit would arrive at 300 s, past the window, and the stop would be unserved.
     matrix = np.asfortranarray(np.array([[0.0, 100.0], [300.0, 0.0]]))
     vehicles = [Vehicle("P1", 0, 0, 0, 1000)]
     stops = [Stop("A", 1, 50, windows=((0, 200),))]
-    solution = solve_plan(matrix, vehicles, stops, engine=engine,  # type: ignore[arg-type]
+    solution = solve_plan(matrix, vehicles, stops, engine=engine,
                           time_limit_s=QUICK[engine])
     (route,) = solution.routes
     assert solution.unserved == ()
     assert [(v.arrive_s, v.start_s, v.depart_s) for v in route.visits] == [(100, 100, 150)]
     assert (route.start_s, route.end_s, route.travel_s) == (0, 450, 400)
     check_plan(solution, matrix, vehicles, stops)
+
+
+def test_the_vroom_adapter_reads_a_fortran_ordered_matrix_the_right_way_round() -> None:
+    problem = build_problem(np.array([[0.0, 100.0], [300.0, 0.0]]),
+                            [Vehicle("P1", 0, 0, 0, 1000)],
+                            [Stop("A", 1, 50, windows=((0, 200),))])
+    travel = np.asfortranarray(problem.travel)
+    plan = order_with_vroom(replace(problem, travel=travel), travel, [0], time_limit_s=10,
+                            balance=False)
+    assert plan == [[("stop", 0)]]
+
+
+def test_nothing_to_plan_gives_idle_routes_and_no_units_leave_every_stop_unserved() -> None:
+    matrix, vehicles, stops = town()
+    idle = solve_plan(matrix, vehicles, [])
+    assert [(r.start_s, r.end_s, r.visits) for r in idle.routes] == [(6 * H, 6 * H, ())] * 2
+    assert (idle.unserved, idle.travel_s, idle.cost) == ((), 0, 0)
+    alone = solve_plan(matrix, [], stops)
+    assert alone.routes == () and {u.reason for u in alone.unserved} == {"no_suitable_unit"}
+    assert alone.unserved[0].message == "there is no unit on this plan"
 
 
 # -- windows and dwells ------------------------------------------------------------------
@@ -117,20 +145,20 @@ def town() -> tuple[np.ndarray, list[Vehicle], list[Stop]]:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_every_window_and_dwell_is_honoured(engine: str) -> None:
+def test_every_window_and_dwell_is_honoured(engine: Engine) -> None:
     matrix, vehicles, stops = town()
-    solution = solve_plan(matrix, vehicles, stops, engine=engine,  # type: ignore[arg-type]
+    solution = solve_plan(matrix, vehicles, stops, engine=engine,
                           time_limit_s=QUICK[engine])
     assert check_plan(solution, matrix, vehicles, stops) == {s.id for s in stops}
     assert solution.engine == engine
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_a_later_window_is_used_when_the_first_cannot_be_reached(engine: str) -> None:
+def test_a_later_window_is_used_when_the_first_cannot_be_reached(engine: Engine) -> None:
     matrix = np.array([[0.0, 1800.0], [1800.0, 0.0]])
     vehicles = [Vehicle("P1", 0, 0, 6 * H, 14 * H)]
     stops = [Stop("far-gate", 1, 600, windows=((6 * H, 6 * H + 1200), (9 * H, 9 * H + 900)))]
-    solution = solve_plan(matrix, vehicles, stops, engine=engine,  # type: ignore[arg-type]
+    solution = solve_plan(matrix, vehicles, stops, engine=engine,
                           time_limit_s=QUICK[engine])
     check_plan(solution, matrix, vehicles, stops)
     (visit,) = solution.routes[0].visits
@@ -198,13 +226,13 @@ def test_a_covert_stop_without_a_plainclothes_unit_has_no_suitable_unit() -> Non
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_two_stops_in_one_narrow_window_leave_the_lower_priority_one_out(engine: str) -> None:
+def test_two_stops_in_one_narrow_window_leave_the_lower_priority_one_out(engine: Engine) -> None:
     matrix = plane([(0, 0), (3000, 0), (0, 3000)])
     vehicles = [Vehicle("P1", 0, 0, 6 * H, 14 * H)]
     window = ((8 * H, 8 * H + 600),)
     stops = [Stop("low", 1, 600, windows=window, priority=20),
              Stop("high", 2, 600, windows=window, priority=80)]
-    solution = solve_plan(matrix, vehicles, stops, engine=engine,  # type: ignore[arg-type]
+    solution = solve_plan(matrix, vehicles, stops, engine=engine,
                           time_limit_s=QUICK[engine])
     assert check_plan(solution, matrix, vehicles, stops) == {"high"}
     (unserved,) = solution.unserved
@@ -214,11 +242,11 @@ def test_two_stops_in_one_narrow_window_leave_the_lower_priority_one_out(engine:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_work_caps_are_kept(engine: str) -> None:
+def test_work_caps_are_kept(engine: Engine) -> None:
     matrix, vehicles, stops = town()
     vehicles[1] = Vehicle("P2", 1, 1, 6 * H, 14 * H, max_work_s=H)
     vehicles[0] = Vehicle("P1", 0, 0, 6 * H, 14 * H, max_work_s=2 * H)
-    solution = solve_plan(matrix, vehicles, stops, engine=engine,  # type: ignore[arg-type]
+    solution = solve_plan(matrix, vehicles, stops, engine=engine,
                           time_limit_s=QUICK[engine])
     served = check_plan(solution, matrix, vehicles, stops)
     for vehicle, route in zip(vehicles, solution.routes, strict=True):
@@ -230,13 +258,13 @@ def test_work_caps_are_kept(engine: str) -> None:
 # -- breaks -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_breaks_are_taken_inside_their_windows(engine: str) -> None:
+def test_breaks_are_taken_inside_their_windows(engine: Engine) -> None:
     matrix, vehicles, stops = town()
     lunch = Break(((11 * H, 12 * H + 1800),), 1800, id="lunch")
     tea = Break(((8 * H, 9 * H), (13 * H, 14 * H)), 900, id="tea")
     vehicles = [Vehicle(v.id, v.start_index, v.end_index, v.shift_start_s, v.shift_end_s,
                         breaks=(lunch, tea)) for v in vehicles]
-    solution = solve_plan(matrix, vehicles, stops, engine=engine,  # type: ignore[arg-type]
+    solution = solve_plan(matrix, vehicles, stops, engine=engine,
                           time_limit_s=QUICK[engine])
     check_plan(solution, matrix, vehicles, stops)
     for vehicle, route in zip(vehicles, solution.routes, strict=True):
@@ -293,9 +321,9 @@ def ring() -> tuple[np.ndarray, list[Vehicle], list[Stop]]:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_balanced_workloads_are_within_a_ratio_of_1_5(engine: str) -> None:
+def test_balanced_workloads_are_within_a_ratio_of_1_5(engine: Engine) -> None:
     matrix, vehicles, stops = ring()
-    solution = solve_plan(matrix, vehicles, stops, engine=engine,  # type: ignore[arg-type]
+    solution = solve_plan(matrix, vehicles, stops, engine=engine,
                           time_limit_s=QUICK[engine] * 2)
     assert check_plan(solution, matrix, vehicles, stops) == {s.id for s in stops}
     work = [r.work_s for r in solution.routes]
@@ -338,13 +366,13 @@ def test_both_engines_serve_the_same_stops_feasibly() -> None:
     {"options": {"engine": "osrm"}},
     {"options": {"seed": -1}},
 ])
-def test_bad_requests_are_refused(change: dict[str, object]) -> None:
+def test_bad_requests_are_refused(change: dict[str, Any]) -> None:
     matrix = change.get("matrix", np.array([[0.0, 60.0], [60.0, 0.0]]))
     vehicles = change.get("vehicles", [Vehicle("P1", 0, 0, 0, 1000)])
     stops = change.get("stops", [Stop("A", 1, 60)])
     options = change.get("options", {})
     with pytest.raises(InvalidPlanInput):
-        solve_plan(matrix, vehicles, stops, **options)  # type: ignore[arg-type]
+        solve_plan(matrix, vehicles, stops, **options)
 
 
 def test_diagnosing_an_unknown_stop_is_refused() -> None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from app.auth.access import allow
@@ -23,6 +24,7 @@ from app.planning.actual import plan_compliance
 from app.planning.plans import configured_shifts, plan_shift, routes_geojson, shift_or_422
 from app.planning.publish import publish_plan
 from app.planning.roster import roster_for
+from app.queries.geo import map_bounds
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 VIEWERS = ("supervisor", "dispatcher", "viewer")
@@ -40,12 +42,14 @@ def page() -> str:
     chosen = [p for p in plans if p.shift == shown]
     routes = routes_geojson(session, chosen)
     actual = plan_compliance(session, chosen[0], now=datetime.now(UTC)) if chosen else None
+    can_plan = current_user.role_name in ("admin", "supervisor")
     return render_template(
         "planning/page.html", day=day, shifts=configured_shifts(), plans=plans,
         shown=shown, plan=chosen[0] if chosen else None, routes=routes["features"],
         roster=roster_for(session, day), actual=actual,
-        map=plan_map(routes, online_tiles=online_tiles()) if routes["features"] else None,
-        can_plan=current_user.role_name in ("admin", "supervisor"))
+        map=plan_map(routes, bounds=map_bounds(session), online_tiles=online_tiles(),
+                     can_edit=can_plan, csrf_token=generate_csrf(), labels=_labels()),
+        can_plan=can_plan)
 
 
 @bp.post("")
@@ -140,6 +144,15 @@ def route_svg(feature: dict[str, Any], *, width: int = 520, height: int = 360) -
     station = next((s for s in stops if s["kind"] == "station"), None)
     home = xy(station["lon"], station["lat"]) if station else None
     return {"paths": paths, "stops": marks, "home": home, "width": width, "height": height}
+
+
+def _labels() -> dict[str, str]:
+    return {"points": _("Must-visit points"), "addPoint": _("Add must-visit point"),
+            "pickPoint": _("Click the place on the map (Esc cancels)."),
+            "name": _("Name"), "windows": _("Windows (e.g. mon-fri 07:30-08:15)"),
+            "dwell": _("Dwell (min)"), "priority": _("Priority (1 highest)"),
+            "covert": _("Covert (plainclothes only)"), "save": _("Save"),
+            "cancel": _("Cancel"), "saved": _("Saved.")}
 
 
 def _day(value: str | None) -> date:

@@ -40,6 +40,93 @@
         layers.push(group);
       });
       window.gridpatrol.planLayers = layers;
+      pointsLayer(map, config);
+      if (config.canEdit) { addPointTool(map, config); }
     }
   };
+
+  /* The must-visit points (toggle in the layer control). */
+  function pointsLayer(map, config) {
+    var layer = L.geoJSON(null, {
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, { radius: 5, color: "#000", weight: 1,
+                                        fillColor: f.properties.covert ? "#555" : "#ffd54f",
+                                        fillOpacity: 1 });
+      },
+      onEachFeature: function (f, l) {
+        var p = f.properties;
+        var windows = (p.windows || []).map(function (w) {
+          return (w.weekdays || "daily") + " " + w.start + "-" + w.end; }).join("; ");
+        l.bindTooltip(p.name + " · " + p.dwell_min + " min" + (windows ? " · " + windows : ""));
+      }
+    }).addTo(map);
+    function load() {
+      return fetch(config.points, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) { layer.clearLayers(); layer.addData(data); });
+    }
+    window.gridpatrol.pointsLayer = layer;
+    window.gridpatrol.reloadPoints = load;
+    window.gridpatrol.layerControl.addOverlay(layer, config.labels.points || "points");
+    load();
+  }
+
+  /* Add a must-visit point: the button, a click on the map, a small form, POST. */
+  function addPointTool(map, config) {
+    var button = document.getElementById("add-point");
+    var hint = document.getElementById("add-point-hint");
+    if (!button) { return; }
+    var picking = false;
+    function stop() { picking = false; hint.textContent = ""; map.getContainer().style.cursor = ""; }
+    button.addEventListener("click", function () {
+      picking = true; hint.textContent = config.labels.pickPoint;
+      map.getContainer().style.cursor = "crosshair";
+    });
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape") { stop(); } });
+    map.on("click", function (e) {
+      if (!picking) { return; }
+      stop();
+      var form = L.DomUtil.create("form", "gp-grid-form");
+      form.id = "point-form";
+      var L_ = config.labels;
+      form.innerHTML = "<label><span></span><input name='name' required maxlength='200'></label>" +
+        "<label><span></span><input name='windows'></label>" +
+        "<label><span></span><input name='dwell_min' type='number' min='1' value='10'></label>" +
+        "<label><span></span><input name='priority' type='number' min='1' max='5' value='3'></label>" +
+        "<label><input name='covert' type='checkbox'> <span></span></label>" +
+        "<button type='submit'></button><p class='gp-error' role='alert'></p>";
+      var spans = form.querySelectorAll("label span");
+      [L_.name, L_.windows, L_.dwell, L_.priority, L_.covert].forEach(function (t, i) {
+        spans[i].textContent = t; });
+      form.querySelector("button").textContent = L_.save;
+      var popup = L.popup().setLatLng(e.latlng).setContent(form).openOn(map);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var windows = form.windows.value.split(";").map(function (part) {
+          part = part.trim(); if (!part) { return null; }
+          var at = part.lastIndexOf(" ");
+          var span = part.slice(at + 1).split("-");
+          return { weekdays: at > 0 ? part.slice(0, at) : "daily", start: span[0], end: span[1] };
+        }).filter(Boolean);
+        fetch(config.points, {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": config.csrf },
+          body: JSON.stringify({ name: form.name.value, lon: e.latlng.lng, lat: e.latlng.lat,
+                                 windows: windows, dwell_min: Number(form.dwell_min.value),
+                                 priority: Number(form.priority.value),
+                                 covert: form.covert.checked })
+        }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
+          .then(function (res) {
+            if (!res[0]) {
+              form.querySelector(".gp-error").textContent =
+                (res[1].field ? res[1].field + ": " : "") + res[1].message;
+              return;
+            }
+            map.closePopup(popup);
+            hint.textContent = config.labels.saved;
+            window.gridpatrol.reloadPoints();
+          });
+      });
+    });
+  }
 }());

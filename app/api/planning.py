@@ -106,7 +106,8 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
     current = points_geojson(session, active_only=False)
     feature = next(f for f in current["features"] if f["properties"]["id"] == point_id)
     merged = {k: feature["properties"][k] for k in ("name", "windows", "dwell_min",
-                                                    "visits_per_shift", "priority", "covert")}
+                                                    "visits_per_shift", "priority", "covert",
+                                                    "unit_kinds", "skills")}
     lon, lat = feature["geometry"]["coordinates"]
     point = PointInput.model_validate(merged | {"lon": lon, "lat": lat} | changes)
     for key, value in point_values(point).items():

@@ -126,6 +126,12 @@ class MustVisitPoint(Base):
                                                   server_default="1")
     priority: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, server_default="3")
     covert: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())
+    unit_kinds: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), nullable=False,
+                                                  server_default="{}")
+    """Only units of these kinds may visit it (empty: any)."""
+    skills: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), nullable=False,
+                                              server_default="{}")
+    """Only units with all these skills may visit it."""
     grid_cell_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("grid_cells.id", ondelete="SET NULL"))
     source: Mapped[str] = mapped_column(sa.String(16), nullable=False, server_default="manual")

@@ -23,6 +23,7 @@ from app import audit
 from app.errors import Unprocessable
 from app.models import MustVisitPoint
 from dispatch.planning.windows import parse_windows
+from dispatch.recommend import UnitKind
 
 POI_DEFAULTS: dict[str, dict[str, Any]] = {
     "school": {"windows": [{"weekdays": "mon-fri", "start": "07:30", "end": "08:15"},
@@ -72,7 +73,18 @@ class PointInput(BaseModel):
     visits_per_shift: int = Field(default=1, ge=1, le=12)
     priority: int = Field(default=3, ge=1, le=5)
     covert: bool = False
+    unit_kinds: list[str] = Field(default_factory=list, max_length=10)
+    skills: list[str] = Field(default_factory=list, max_length=20)
     reason: str | None = Field(default=None, max_length=500)
+
+    @field_validator("unit_kinds")
+    @classmethod
+    def _kinds(cls, value: list[str]) -> list[str]:
+        known = {kind.value for kind in UnitKind}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown unit kinds {unknown}; known: {sorted(known)}")
+        return value
 
     @field_validator("windows")
     @classmethod
@@ -84,7 +96,7 @@ class PointInput(BaseModel):
 def point_values(point: PointInput) -> dict[str, Any]:
     return {"name": point.name, "windows": point.windows, "dwell_min": point.dwell_min,
             "visits_per_shift": point.visits_per_shift, "priority": point.priority,
-            "covert": point.covert}
+            "covert": point.covert, "unit_kinds": point.unit_kinds, "skills": point.skills}
 
 
 def create_point(session: Session, point: PointInput, *, source: str = "manual",
@@ -109,7 +121,8 @@ def grid_cell_at(session: Session, lon: float, lat: float) -> int | None:
 def points_geojson(session: Session, *, active_only: bool = True) -> dict[str, Any]:
     rows = session.execute(sa.text(
         "SELECT p.id, p.name, p.windows, p.dwell_min, p.visits_per_shift, p.priority, "
-        "p.covert, p.source, p.source_ref, p.active, g.code, ST_X(p.geom), ST_Y(p.geom) "
+        "p.covert, p.source, p.source_ref, p.active, g.code, ST_X(p.geom), ST_Y(p.geom), "
+        "p.unit_kinds, p.skills "
         "FROM must_visit_points p LEFT JOIN grid_cells g ON g.id = p.grid_cell_id "
         "WHERE NOT CAST(:active AS boolean) OR p.active ORDER BY p.id"),
         {"active": active_only}).all()
@@ -117,7 +130,8 @@ def points_geojson(session: Session, *, active_only: bool = True) -> dict[str, A
         "type": "Feature", "geometry": {"type": "Point", "coordinates": [r[11], r[12]]},
         "properties": {"id": r[0], "name": r[1], "windows": r[2], "dwell_min": r[3],
                        "visits_per_shift": r[4], "priority": r[5], "covert": r[6],
-                       "source": r[7], "source_ref": r[8], "active": r[9], "grid": r[10]}}
+                       "source": r[7], "source_ref": r[8], "active": r[9], "grid": r[10],
+                       "unit_kinds": list(r[13]), "skills": list(r[14])}}
         for r in rows]}
 
 

@@ -45,7 +45,7 @@ ORDER BY u.callsign
 """
 _POINTS_SQL = """
 SELECT p.id, p.name, p.windows, p.dwell_min, p.visits_per_shift, p.priority, p.covert,
-       ST_X(p.geom), ST_Y(p.geom), array_agg(DISTINCT g.code)
+       ST_X(p.geom), ST_Y(p.geom), array_agg(DISTINCT g.code), p.unit_kinds, p.skills
 FROM must_visit_points p JOIN grid_cells g ON ST_Covers(g.geom, p.geom)
 WHERE p.active AND g.code = ANY(:codes)
 GROUP BY p.id ORDER BY p.id
@@ -122,7 +122,7 @@ def build_problem(session: Session, graph: RoadGraph, day: date, shift: ShiftDef
             breaks=_breaks(start_s, end_s)))
         problem.units[vid] = {"unit_id": unit_id, "callsign": callsign, "kind": kind,
                               "station": station_name, "entry_id": entry_id,
-                              "grids": list(grids or [])}
+                              "grids": list(grids or []), "skills": set(skills or [])}
         unit_cells[vid] = set(grids or [])
     codes = sorted(set().union(*unit_cells.values())) if unit_cells else []
     if codes:
@@ -143,23 +143,31 @@ def _breaks(start_s: int, end_s: int) -> tuple[Break, ...]:
 
 
 def _eligible(cells: list[str], unit_cells: dict[str, set[str]], problem: Problem, *,
-              covert: bool) -> frozenset[str]:
+              covert: bool, kinds: list[str] | None = None,
+              skills: list[str] | None = None) -> frozenset[str]:
+    """Units whose grids hold the place, of a required kind, with every required skill;
+    covert places go to plainclothes units only."""
     allowed = {vid for vid, owned in unit_cells.items() if owned & set(cells)}
     if covert:
         allowed = {vid for vid in allowed if problem.units[vid]["kind"] == "plainclothes"}
+    if kinds:
+        allowed = {vid for vid in allowed if problem.units[vid]["kind"] in kinds}
+    if skills:
+        allowed = {vid for vid in allowed if set(skills) <= problem.units[vid]["skills"]}
     return frozenset(allowed)
 
 
 def _add_points(session: Session, problem: Problem, codes: list[str],
                 unit_cells: dict[str, set[str]], skip: set[str]) -> None:
     for (point_id, name, windows, dwell_min, visits, priority, covert, lon, lat,
-         cells) in session.execute(sa.text(_POINTS_SQL), {"codes": codes}):
+         cells, kinds, skills) in session.execute(sa.text(_POINTS_SQL), {"codes": codes}):
         index = len(problem.places)
         problem.places.append(Place("point", str(point_id), name, lon, lat))
         concrete = windows_in_interval(parse_windows(windows), problem.shift_start,
                                        problem.shift_end)
         dwell_s = int(round(dwell_min * 60))
-        allowed = _eligible(cells, unit_cells, problem, covert=covert)
+        allowed = _eligible(cells, unit_cells, problem, covert=covert, kinds=list(kinds),
+                            skills=list(skills))
         for visit in range(visits):
             stop_id = f"point:{point_id}:{visit + 1}"
             if stop_id in skip:

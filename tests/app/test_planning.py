@@ -344,3 +344,24 @@ def test_a_stop_moved_to_another_unit_is_rescheduled(client: FlaskClient,
     refused = client.post(f"/api/v1/patrol-plans/routes/{target['id']}/move", json={
         "stop_id": stop["stop_id"], "position": 1}, headers=sup)
     assert refused.status_code == 422 and refused.json["error"] == "route_locked"
+
+
+def test_kinds_skills_and_covert_restrict_who_may_go(client: FlaskClient,
+                                                     scene: dict[str, Any]) -> None:
+    sup = scene["supervisor"]
+    for body in ({"name": "Foot zone", "unit_kinds": ["foot"]},
+                 {"name": "Covert watch", "covert": True},
+                 {"name": "Youth desk", "skills": ["youth"]}):
+        made = client.post("/api/v1/must-visit-points", json={
+            "lon": -0.0955, "lat": 51.5142, "dwell_min": 5} | body, headers=sup)
+        assert made.status_code == 201, made.json
+    bad = client.post("/api/v1/must-visit-points", json={
+        "name": "x", "lon": -0.0955, "lat": 51.5142, "unit_kinds": ["tank"]}, headers=sup)
+    assert bad.status_code == 422 and bad.json["field"] == "unit_kinds"
+    answer = client.post("/api/v1/patrol-plans", json={"date": DAY.isoformat(),
+                                                       "shift": "day"}, headers=sup).json
+    unserved = {u["name"]: u["reason"] for u in answer["unserved"]}
+    # only patrol cars without skills are rostered: none of the three can be served
+    assert {k: unserved.get(k) for k in ("Foot zone", "Covert watch", "Youth desk")} == {
+        "Foot zone": "no_suitable_unit", "Covert watch": "no_suitable_unit",
+        "Youth desk": "no_suitable_unit"}

@@ -80,6 +80,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dispatch.tabular import RowError, heading_key, sniff_delimiter
+
 # --- camera kinds and statuses ------------------------------------------------------------
 
 
@@ -581,27 +583,6 @@ _DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]+")
 
 
 @dataclass(frozen=True)
-class RowError:
-    """A problem in a CSV file.
-
-    Attributes
-    ----------
-    row : int
-        1-based line of the file where the record starts; the heading is line 1 (or the
-        line it is on, after blank lines).
-    field : str or None
-        The camera field (``"lat"``, ``"gb_id"``), or the column heading for an unknown
-        column; None when the problem is not one field's.
-    message : str
-        What is wrong, in English.
-    """
-
-    row: int
-    field: str | None
-    message: str
-
-
-@dataclass(frozen=True)
 class CsvResult:
     """What :func:`parse_camera_csv` read.
 
@@ -624,16 +605,6 @@ class CsvResult:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     delimiter: str = ","
-
-
-def _heading_key(heading: str) -> str:
-    return re.sub(r"[\s\-]+", "_", heading.strip().casefold())
-
-
-def _sniff_delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > counts[","] else ","
 
 
 def parse_camera_csv(text: str) -> CsvResult:
@@ -670,7 +641,7 @@ def parse_camera_csv(text: str) -> CsvResult:
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     if not first_line:
         return CsvResult(errors=[RowError(1, None, "the file is empty")])
-    delimiter = _sniff_delimiter(first_line)
+    delimiter = sniff_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     result = CsvResult(delimiter=delimiter)
 
@@ -709,7 +680,7 @@ def _map_columns(header: list[str], line: int, result: CsvResult) -> dict[int, s
     columns: dict[int, str] = {}
     headings_of: dict[str, list[str]] = {}
     for index, heading in enumerate(header):
-        name = COLUMN_ALIASES.get(_heading_key(heading))
+        name = COLUMN_ALIASES.get(heading_key(heading))
         if name is None:
             if heading.strip():
                 result.warnings.append(RowError(

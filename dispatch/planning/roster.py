@@ -6,7 +6,7 @@ stores the good rows and shows the errors; nothing here touches a database.
 A roster row is one unit (a callsign, 呼号/警号) on one shift of one date, with its patrol
 grids, home station and an optional elastic start and end (弹性错时) overriding the
 shift's. The same validation serves CSV import (:func:`parse_roster_csv`) and the API
-(:func:`parse_roster_json`); errors reuse :class:`dispatch.cameras.RowError`, whose ``row``
+(:func:`parse_roster_json`); errors are :class:`dispatch.tabular.RowError`, whose ``row``
 is the CSV line (or the JSON list index) and whose ``field`` names the roster field.
 """
 
@@ -21,7 +21,6 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from types import MappingProxyType
 from typing import TypeVar
 
-from dispatch.cameras import RowError, _heading_key, _sniff_delimiter
 from dispatch.planning.shifts import (
     DEFAULT_SHIFTS,
     InvalidShiftSpec,
@@ -32,6 +31,7 @@ from dispatch.planning.shifts import (
     parse_clock,
     shift_named,
 )
+from dispatch.tabular import RowError, heading_key, sniff_delimiter
 
 __all__ = ["COLUMN_ALIASES", "RosterResult", "RosterRow", "RowError", "parse_roster_csv",
            "parse_roster_json", "roster_interval"]
@@ -176,7 +176,7 @@ def parse_roster_csv(data: bytes | str, *,
     if not first_line:
         result.errors.append(RowError(1, None, "the file is empty"))
         return result
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
 
     line = 1
     header: list[str] = []
@@ -218,7 +218,7 @@ def _map_columns(header: list[str], line: int, result: RosterResult) -> dict[int
     columns: dict[int, str] = {}
     headings_of: dict[str, list[str]] = {}
     for index, heading in enumerate(header):
-        name = COLUMN_ALIASES.get(_heading_key(heading))
+        name = COLUMN_ALIASES.get(heading_key(heading))
         if name is None:
             shown = heading.strip()
             result.warnings.append(RowError(line, shown or None, (
@@ -273,7 +273,7 @@ def parse_roster_json(items: object, *,
         errors: list[RowError] = []
         seen: set[str] = set()
         for key, value in item.items():
-            name = COLUMN_ALIASES.get(_heading_key(str(key)))
+            name = COLUMN_ALIASES.get(heading_key(str(key)))
             if name is None:
                 errors.append(RowError(index, str(key), f"unknown field {str(key)!r}"))
             elif name in seen:

@@ -59,8 +59,7 @@ ALERT = AlertRef(41, "red", "burglary", lon=8.6934, lat=49.4101, description="Ha
 
 def shared(name: str) -> Path:
     path = TRUNK_RECORDER / name
-    if not path.is_file():
-        pytest.skip(f"{path} is missing (the shared data folder sits beside the checkout)")
+    assert path.is_file(), f"{path} is missing (the shared data folder sits beside the checkout)"
     return path
 
 

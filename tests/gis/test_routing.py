@@ -599,8 +599,7 @@ def test_times_to_point_equal_route_between_points_on_random_networks(seed: int)
 
 @pytest.fixture(scope="module")
 def heidelberg() -> tuple[RoadGraph, gpd.GeoDataFrame]:
-    if not SHARED_OSM.is_dir():
-        pytest.skip(f"no shared OSM data at {SHARED_OSM}")
+    assert SHARED_OSM.is_dir(), f"no shared OSM data at {SHARED_OSM}"
     edges = read_osm(SHARED_OSM / "heidelberg.osm.pbf").road_edges.reset_index(drop=True)
     edges = edges.assign(edge_id=np.arange(len(edges), dtype=np.int64))
     return RoadGraph.from_edges(edges), edges

@@ -62,7 +62,6 @@ CSV import (:func:`parse_camera_csv`): see its docstring.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -80,7 +79,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from dispatch.tabular import RowError, heading_key, sniff_delimiter
+from dispatch.tabular import RowError, heading_key, read_heading
 
 # --- camera kinds and statuses ------------------------------------------------------------
 
@@ -637,25 +636,11 @@ def parse_camera_csv(text: str) -> CsvResult:
       earlier row (valid there, whatever else was wrong with that row) is an error on the
       later row.
     """
-    text = text.removeprefix("\ufeff")
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    if not first_line:
-        return CsvResult(errors=[RowError(1, None, "the file is empty")])
-    delimiter = sniff_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    result = CsvResult(delimiter=delimiter)
-
-    line = 1
-    header: list[str] = []
-    try:
-        for record in reader:
-            if any(cell.strip() for cell in record):
-                header = record
-                break
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        result.errors.append(RowError(line, None, f"unreadable CSV heading: {exc}"))
-        return result
+    heading = read_heading(text)
+    if isinstance(heading, RowError):
+        return CsvResult(errors=[heading])
+    reader, header, line = heading.reader, heading.cells, heading.line
+    result = CsvResult(delimiter=heading.delimiter)
     columns = _map_columns(header, line, result)
     if columns is None:
         return result
@@ -672,7 +657,8 @@ def parse_camera_csv(text: str) -> CsvResult:
             break
         if not any(cell.strip() for cell in record):
             continue
-        _read_row(record, start, columns, len(header), delimiter, first_line_of, result)
+        _read_row(record, start, columns, len(header), heading.delimiter, first_line_of,
+                  result)
     return result
 
 

@@ -3,8 +3,11 @@ keys that ignore case, spaces and dashes, and the delimiter of a spreadsheet exp
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -38,3 +41,33 @@ def sniff_delimiter(header: str) -> str:
     counts = {d: header.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > counts[","] else ","
+
+
+@dataclass
+class Heading:
+    """An opened CSV text at its heading: the reader (positioned after it), the heading's
+    cells, the line it is on and the delimiter."""
+
+    reader: Any  # csv.reader: iterate for rows; ``line_num`` is the line read last
+    cells: list[str]
+    line: int
+    delimiter: str
+
+
+def read_heading(text: str) -> Heading | RowError:
+    """Open ``text`` (a BOM is dropped) at its first non-blank line, or say why not."""
+    text = text.removeprefix("\ufeff")
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    if not first_line:
+        return RowError(1, None, "the file is empty")
+    delimiter = sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line = 1
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                return Heading(reader, record, line, delimiter)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        return RowError(line, None, f"unreadable CSV heading: {exc}")
+    return RowError(1, None, "the file is empty")

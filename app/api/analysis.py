@@ -17,7 +17,7 @@ from app.analysis.hotspots import run_hotspots
 from app.analysis.params import DataFilter, HotspotParams, NearRepeatParams, from_query
 from app.analysis.patterns import near_repeat, time_tables
 from app.analysis.results import Promotion, promote, result_list, result_or_404, save_result
-from app.api import bp
+from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow
 from app.db import get_session
@@ -133,7 +133,7 @@ def hotspot_results() -> dict[str, Any]:
 @documented("Run a hot-spot analysis and save it with its parameters", tag="analysis",
             body=SaveBody, responses={201: "{id, name, method, summary}"})
 def save_hotspot_result() -> tuple[dict[str, Any], int]:
-    body = SaveBody.model_validate(_json_body())
+    body = SaveBody.model_validate(json_body())
     params = HotspotParams.model_validate(body.params)
     session = get_session()
     row = save_result(session, run_hotspots(session, params), name=body.name,
@@ -160,20 +160,12 @@ def hotspot_result(result_id: int) -> Response:
             tag="analysis", params=(RESULT_ID,), body=Promotion,
             responses={200: "{target, cells, written, codes}", 422: "nothing qualifies"})
 def promote_result(result_id: int) -> dict[str, Any]:
-    promotion = Promotion.model_validate(_json_body())
+    promotion = Promotion.model_validate(json_body())
     session = get_session()
     answer = promote(session, result_or_404(session, result_id), promotion,
                      actor=current_user)
     session.commit()
     return answer
-
-
-def _json_body() -> dict[str, Any]:
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise BadRequest("The request body must be a JSON object "
-                         "(Content-Type: application/json).", field="body")
-    return payload
 
 
 def _csv(frame: Any, filename: str) -> Response:

@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from flask import Response, request
 
 from app import audit
-from app.api import bp
+from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow, any_role
 from app.db import get_session
 from app.dispatching.coverage import refresh_coverage
 from app.dispatching.snapshots import snapshot
-from app.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
+from app.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
 from app.models import Area, Camera
 from app.queries.cameras import camera_dict, cameras_geojson
 from app.queries.geo import BBox, area_id_at, area_id_named
@@ -25,14 +25,6 @@ CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
 FIELDS = ("name", "kind", "azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url",
           "gb_id", "status")
 MAX_CSV_BYTES = 20_000_000
-
-
-def _body() -> dict[str, Any]:
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise BadRequest("The request body must be a JSON object "
-                         "(Content-Type: application/json).", field="body")
-    return payload
 
 
 def _area_id(session: Any, name: str | None, lon: float, lat: float) -> int | None:
@@ -78,7 +70,7 @@ def show_camera(camera_id: int) -> dict[str, Any]:
 @documented("Register a camera; its coverage is computed (cut by buildings)", tag="map",
             body=CameraInput, responses={201: "{id, …, coverage}", 409: "gb_id taken"})
 def create_camera() -> tuple[dict[str, Any], int]:
-    camera = CameraInput.model_validate(_body())
+    camera = CameraInput.model_validate(json_body())
     session = get_session()
     _check_gb_id(session, camera.gb_id, None)
     row = Camera(source="api", **_values(camera),
@@ -98,7 +90,7 @@ def create_camera() -> tuple[dict[str, Any], int]:
 @documented("Change a camera (direction, angle, range, stream, status…); coverage follows",
             tag="map", params=(CAMERA_ID,), responses={200: "The camera"})
 def change_camera(camera_id: int) -> dict[str, Any]:
-    changes = _body()
+    changes = json_body()
     reason = changes.pop("reason", None)
     session = get_session()
     row = session.execute(sa.select(Camera).where(Camera.id == camera_id).with_for_update()

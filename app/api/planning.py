@@ -12,14 +12,14 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import audit
-from app.api import bp
+from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow
 from app.db import get_session
 from app.errors import BadRequest, NotFound, Unprocessable
 from app.models import MustVisitPoint, PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
-from app.planning.adjust import move_stop
+from app.planning.adjust import move_stop, set_locked
 from app.planning.plans import (
     configured_shifts,
     plan_or_404,
@@ -50,14 +50,6 @@ class PlanRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-def _body() -> Any:
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise BadRequest("The request body must be JSON (Content-Type: application/json).",
-                         field="body")
-    return payload
-
-
 def _day(value: str | None) -> date:
     if not value:
         raise BadRequest("date is required (YYYY-MM-DD).", field="date")
@@ -74,7 +66,7 @@ def _day(value: str | None) -> date:
 @documented("Create a must-visit point (必巡点) with weekday windows", tag="planning",
             body=PointInput, responses={201: "{id, …}", 422: "a field, named"})
 def create_must_visit_point() -> tuple[dict[str, Any], int]:
-    point = PointInput.model_validate(_body())
+    point = PointInput.model_validate(json_body())
     session = get_session()
     row = create_point(session, point, actor=current_user)
     session.commit()
@@ -101,7 +93,7 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
     row = session.get(MustVisitPoint, point_id)
     if row is None:
         raise NotFound(f"No must-visit point {point_id}.", field="point_id")
-    changes = dict(_body())
+    changes = dict(json_body())
     active = changes.pop("active", None)
     current = points_geojson(session, active_only=False)
     feature = next(f for f in current["features"] if f["properties"]["id"] == point_id)
@@ -131,7 +123,7 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
 @documented("Create or move a station (by name) and make it home to units", tag="planning",
             body=StationInput, responses={201: "{id, name}"})
 def save_station_view() -> tuple[dict[str, Any], int]:
-    station = StationInput.model_validate(_body())
+    station = StationInput.model_validate(json_body())
     session = get_session()
     row = save_station(session, station, actor=current_user)
     session.commit()
@@ -155,7 +147,7 @@ def import_roster() -> dict[str, Any]:
     if request.mimetype == "text/csv":
         parsed = parse_roster_csv(request.get_data(), shifts=shifts)
     else:
-        parsed = parse_roster_json(_body(), shifts=shifts)
+        parsed = parse_roster_json(json_body(lists=True), shifts=shifts)
     session = get_session()
     result = write_roster(session, parsed, reason=request.headers.get("X-Audit-Reason"),
                           actor=current_user)
@@ -181,7 +173,7 @@ def roster() -> dict[str, Any]:
             responses={200: "{routes: GeoJSON FeatureCollection, unserved: [{point_id, "
                             "reason, message}], plans}"})
 def create_patrol_plan() -> dict[str, Any]:
-    wanted = PlanRequest.model_validate(_body())
+    wanted = PlanRequest.model_validate(json_body())
     shifts = [shift_or_422(wanted.shift)] if wanted.shift else list(configured_shifts())
     session = get_session()
     plans = [plan_shift(session, wanted.date, shift, engine=wanted.engine, seed=wanted.seed,
@@ -250,18 +242,12 @@ def route_gpx_view(route_id: int) -> Response:
 @documented("Lock (or unlock) a route: re-planning the shift keeps it as it is",
             tag="planning", params=(ROUTE_ID,), responses={200: "{route_id, locked}"})
 def lock_route(route_id: int) -> dict[str, Any]:
-    body = _body()
-    locked = body.get("locked", True) if isinstance(body, dict) else True
+    body = json_body()
+    locked = body.get("locked", True)
     if not isinstance(locked, bool):
         raise Unprocessable("locked must be true or false.", field="locked")
     session = get_session()
-    route = session.get(PlanRoute, route_id)
-    if route is None:
-        raise NotFound(f"No route {route_id}.", field="route_id")
-    route.locked = locked
-    audit.record(session, "patrol_plan.lock" if locked else "patrol_plan.unlock",
-                 object_type="plan_route", object_id=route_id,
-                 reason=body.get("reason") if isinstance(body, dict) else None)
+    set_locked(session, route_id, locked, actor=current_user, reason=body.get("reason"))
     session.commit()
     return {"route_id": route_id, "locked": locked}
 
@@ -318,7 +304,7 @@ class MoveBody(BaseModel):
             tag="planning", params=(ROUTE_ID,), body=MoveBody,
             responses={200: "the changed routes (GeoJSON features)"})
 def move_stop_view(route_id: int) -> dict[str, Any]:
-    body = MoveBody.model_validate(_body())
+    body = MoveBody.model_validate(json_body())
     session = get_session()
     changed = move_stop(session, route_id, body.stop_id, position=body.position,
                         to_route_id=body.to_route_id, actor=current_user, reason=body.reason)

@@ -78,7 +78,7 @@ def plan_compliance(session: Session, plan: PatrolPlan, *,
                            shift_end + TRACK_MARGIN)
         mine = [p for p in planned if p.unit == callsign]
         if mine:
-            visits = _visits(track, stops, radius) if len(track) else _no_visits()
+            visits = visits_at_stops(track, stops, radius)
             checks += stop_compliance(mine, visits, now=now)
         if len(track) and len(cells):
             all_stays.append(stays_in_cells(track, cells))
@@ -108,8 +108,11 @@ def plan_compliance(session: Session, plan: PatrolPlan, *,
     }
 
 
-def _visits(track: gpd.GeoDataFrame, stops: list[dict[str, Any]],
-            radius_m: float) -> pd.DataFrame:
+def visits_at_stops(track: gpd.GeoDataFrame, stops: list[dict[str, Any]],
+                    radius_m: float) -> pd.DataFrame:
+    """Visits of the track to the route's must-visit points (none without fixes)."""
+    if not len(track):
+        return no_visits()
     points = [(int(s["point_id"]), s["lon"], s["lat"]) for s in stops if s["kind"] == "point"]
     unique = {pid: (lon, lat) for pid, lon, lat in points}
     frame = gpd.GeoDataFrame(
@@ -118,7 +121,7 @@ def _visits(track: gpd.GeoDataFrame, stops: list[dict[str, Any]],
     return point_visits(track, frame, radius_m=radius_m)
 
 
-def _no_visits() -> pd.DataFrame:
+def no_visits() -> pd.DataFrame:
     return pd.DataFrame({"point_id": pd.Series(dtype="int64"),
                          "arrive": pd.Series(dtype="datetime64[ns, UTC]"),
                          "depart": pd.Series(dtype="datetime64[ns, UTC]"),

@@ -20,6 +20,18 @@ from app.routing import road_graph
 from gis.routing import RoadGraph
 
 
+def set_locked(session: Session, route_id: int, locked: bool, *, actor: Any = None,
+               reason: str | None = None) -> PlanRoute:
+    """Lock a route (re-planning keeps it, and its stops go to nobody else) or unlock it."""
+    route = session.get(PlanRoute, route_id)
+    if route is None:
+        raise NotFound(f"No route {route_id}.", field="route_id")
+    route.locked = locked
+    audit.record(session, "patrol_plan.lock" if locked else "patrol_plan.unlock",
+                 object_type="plan_route", object_id=route_id, actor=actor, reason=reason)
+    return route
+
+
 def move_stop(session: Session, route_id: int, stop_id: str, *, position: int,
               to_route_id: int | None = None, actor: Any = None,
               reason: str | None = None) -> list[PlanRoute]:

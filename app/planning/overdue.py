@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.dispatching.radio import deliver_orders
 from app.models import PatrolPlan, RadioLogEntry, Unit
-from app.planning.actual import _no_visits, _visits, planned_stops, unit_track
+from app.planning.actual import planned_stops, unit_track, visits_at_stops
 from dispatch.planning.compliance import overdue_points, stop_compliance
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def check_overdue(session: Session, now: datetime) -> list[dict[str, Any]]:
             if not mine:
                 continue
             track = unit_track(session, unit_id, start - timedelta(minutes=30), now)
-            visits = _visits(track, stops, radius) if len(track) else _no_visits()
+            visits = visits_at_stops(track, stops, radius)
             checks = stop_compliance(mine, visits, now=now)
             for due in overdue_points(now, checks, warn_before_min=warn, already=already):
                 notice = _notice(session, plan, unit_id, callsign, stops, due)

@@ -27,7 +27,7 @@ from app.models import PatrolPlan, PlanRoute
 from app.planning.problem import Problem, build_problem
 from app.routing import road_graph
 from dispatch.planning.shifts import DEFAULT_SHIFTS, ShiftDef, parse_shifts, shift_named
-from dispatch.planning.solver import PlanSolution, diagnose_unserved, solve_plan
+from dispatch.planning.solver import PlanSolution, solve_plan
 from gis.routing import GraphError, RoadGraph
 
 logger = logging.getLogger(__name__)
@@ -111,22 +111,15 @@ def _solve(problem: Problem, *, engine: str, seed: int) -> PlanSolution | None:
 
 
 def _unserved(problem: Problem, solution: PlanSolution | None) -> list[dict[str, Any]]:
-    if solution is None:
-        served: set[str] = set()
-        if problem.stops and problem.matrix_s is not None:
-            missing = diagnose_unserved(problem.matrix_s, problem.vehicles, problem.stops,
-                                        [s.id for s in problem.stops])
-        else:
-            missing = ()
-        found = [{"stop_id": u.stop_id, "reason": u.reason, "message": u.message}
-                 for u in missing]
-        if not problem.vehicles:
-            found = [{"stop_id": s.id, "reason": "no_suitable_unit",
-                      "message": "no unit with a station is rostered for this shift"}
-                     for s in problem.stops if s.id not in served]
-    else:
+    """The stops the solver could not serve, and the rostered units left out. Without a
+    solution there was no unit to plan for (or nothing to visit)."""
+    if solution is not None:
         found = [{"stop_id": u.stop_id, "reason": u.reason, "message": u.message}
                  for u in solution.unserved]
+    else:
+        found = [{"stop_id": s.id, "reason": "no_suitable_unit",
+                  "message": "no unit with a station is rostered for this shift"}
+                 for s in problem.stops]
     for item in found:
         info = problem.stop_info.get(item["stop_id"], {})
         item.update({k: info[k] for k in ("kind", "point_id", "code", "name") if k in info})

@@ -21,6 +21,7 @@ from app.errors import ApiError
 from app.maps.planning import plan_map
 from app.models import PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
+from app.planning.adjust import set_locked
 from app.planning.plans import configured_shifts, plan_shift, routes_geojson, shift_or_422
 from app.planning.publish import publish_plan
 from app.planning.roster import roster_for
@@ -89,13 +90,9 @@ def publish(plan_id: int) -> Response:
 @bp.post("/routes/<int:route_id>/lock")
 @allow("supervisor")
 def lock(route_id: int) -> Response:
-    from app import audit
-
     session = get_session()
     route = session.get(PlanRoute, route_id) or abort(404)
-    route.locked = not route.locked
-    audit.record(session, "patrol_plan.lock" if route.locked else "patrol_plan.unlock",
-                 object_type="plan_route", object_id=route_id)
+    set_locked(session, route_id, not route.locked, actor=current_user)
     plan = session.get(PatrolPlan, route.plan_id)
     session.commit()
     assert plan is not None

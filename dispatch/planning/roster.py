@@ -13,7 +13,6 @@ is the CSV line (or the JSON list index) and whose ``field`` names the roster fi
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from dispatch.planning.shifts import (
     parse_clock,
     shift_named,
 )
-from dispatch.tabular import RowError, heading_key, sniff_delimiter
+from dispatch.tabular import RowError, heading_key, read_heading
 
 __all__ = ["COLUMN_ALIASES", "RosterResult", "RosterRow", "RowError", "parse_roster_csv",
            "parse_roster_json", "roster_interval"]
@@ -172,23 +171,11 @@ def parse_roster_csv(data: bytes | str, *,
     else:
         text, encoding = data.removeprefix("\ufeff"), "utf-8"
     result = RosterResult(encoding=encoding)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    if not first_line:
-        result.errors.append(RowError(1, None, "the file is empty"))
+    heading = read_heading(text)
+    if isinstance(heading, RowError):
+        result.errors.append(heading)
         return result
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
-
-    line = 1
-    header: list[str] = []
-    try:
-        for record in reader:
-            if any(cell.strip() for cell in record):
-                header = record
-                break
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        result.errors.append(RowError(line, None, f"unreadable CSV heading: {exc}"))
-        return result
+    reader, header, line = heading.reader, heading.cells, heading.line
     columns = _map_columns(header, line, result)
     if columns is None:
         return result

@@ -23,6 +23,8 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import Point
 
+from gis.memory import collector_paused
+
 WGS84 = "EPSG:4326"
 _GEOD = Geod(ellps="WGS84")
 
@@ -208,8 +210,8 @@ def _names(tags: Tags) -> dict[str, str | None]:
 @dataclass
 class _Collector:
     roads: list[dict[str, Any]] = field(default_factory=list)
-    road_refs: list[np.ndarray | None] = field(default_factory=list)
-    road_coords: list[np.ndarray | None] = field(default_factory=list)
+    # per road: its (node id, lon, lat) run, or libosmium's hex WKB line (walk-only roads)
+    road_nodes: list[list[tuple[int, float, float]] | None] = field(default_factory=list)
     road_wkb: list[str | None] = field(default_factory=list)
     buildings: list[dict[str, Any]] = field(default_factory=list)
     pois: list[dict[str, Any]] = field(default_factory=list)
@@ -297,30 +299,26 @@ def _collect_road(way: osmium.osm.Way, tags: Tags, wkb: Any, out: _Collector) ->
             pass  # nodes outside the extract, or a degenerate way: the general path below
         else:
             out.roads.append(row)
-            out.road_refs.append(None)
-            out.road_coords.append(None)
+            out.road_nodes.append(None)
             out.road_wkb.append(line)
             return
-    refs, coords = _longest_located_run(way.nodes)
-    if len(refs) < len(way.nodes):
-        out.skipped["road cut at the edge of the extract (part kept)" if len(refs) >= 2
+    nodes = way.nodes
+    run = _longest_located_run(nodes)
+    if len(run) < len(nodes):
+        out.skipped["road cut at the edge of the extract (part kept)" if len(run) >= 2
                     else "road with fewer than 2 nodes inside the extract"] += 1
-    if len(refs) >= 2:
+    if len(run) >= 2:
         out.roads.append(row)
-        out.road_refs.append(refs)
-        out.road_coords.append(coords)
+        out.road_nodes.append(run)
         out.road_wkb.append(None)
 
 
-def _longest_located_run(nodes: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Node ids and lon/lat of the longest run of nodes whose location is known."""
+def _longest_located_run(nodes: Any) -> list[tuple[int, float, float]]:
+    """(node id, lon, lat) of the longest run of nodes whose location is known."""
     try:  # the common case: every node is inside the extract
-        located = [(n.ref, n.lon, n.lat) for n in nodes]
+        return [(n.ref, n.lon, n.lat) for n in nodes]
     except osmium.InvalidLocationError:
         pass
-    else:
-        array = np.array(located, dtype=float).reshape(-1, 3)
-        return array[:, 0].astype(np.int64), array[:, 1:]
     best: list[tuple[int, float, float]] = []
     run: list[tuple[int, float, float]] = []
     for node in nodes:
@@ -330,11 +328,7 @@ def _longest_located_run(nodes: Any) -> tuple[np.ndarray, np.ndarray]:
         if len(run) > len(best):
             best = run
         run = []
-    if len(run) > len(best):
-        best = run
-    refs = np.array([r[0] for r in best], dtype=np.int64)
-    coords = np.array([(r[1], r[2]) for r in best], dtype=float).reshape(-1, 2)
-    return refs, coords
+    return run if len(run) > len(best) else best
 
 
 def _collect_area(obj: Any, tags: Tags, wkb: Any, out: _Collector) -> None:
@@ -345,7 +339,7 @@ def _collect_area(obj: Any, tags: Tags, wkb: Any, out: _Collector) -> None:
         return
     key = ("w" if obj.from_way() else "r") + str(obj.orig_id())
     try:
-        geometry = shapely.from_wkb(wkb.create_multipolygon(obj))
+        geometry = shapely.from_wkb(bytes.fromhex(wkb.create_multipolygon(obj)))
     except RuntimeError:
         out.skipped["area that could not be assembled"] += 1
         return
@@ -376,16 +370,19 @@ def _collect_area(obj: Any, tags: Tags, wkb: Any, out: _Collector) -> None:
 
 
 def _road_row(way_id: int, tags: Tags) -> dict[str, Any]:
-    highway = tags["highway"]
-    drivable = highway in DRIVABLE and tags.get("access") not in ("no", "private")
-    maxspeed = parse_speed_kmh(tags.get("maxspeed"))
+    get = tags.get  # called a dozen times for each of tens of thousands of ways
+    highway = get("highway")
+    drivable = highway in DRIVABLE and get("access") not in ("no", "private")
+    raw_speed = get("maxspeed")
+    maxspeed = parse_speed_kmh(raw_speed) if raw_speed else None
     return {
-        "osm_id": way_id, "highway": highway, **_names(tags),
-        "ref": tags.get("ref"), "oneway": oneway_direction(tags) if drivable else 0,
+        "osm_id": way_id, "highway": highway, "name": get("name"),
+        "name_zh": get("name:zh") or get("name:zh-Hans"), "name_en": get("name:en"),
+        "ref": get("ref"), "oneway": oneway_direction(tags) if drivable else 0,
         "maxspeed_kmh": maxspeed,
         "speed_kmh": maxspeed or DEFAULT_SPEED_KMH.get(highway, 5.0),
         "drivable": drivable,
-        "walkable": highway not in NOT_WALKABLE and tags.get("foot") != "no",
+        "walkable": highway not in NOT_WALKABLE and get("foot") != "no",
     }
 
 
@@ -395,73 +392,106 @@ def geodesic_lengths_m(coords: np.ndarray) -> np.ndarray:
     return np.asarray(dist, dtype=float)
 
 
-def _linestrings(coords: list[np.ndarray]) -> np.ndarray:
-    """One shapely call for many polylines (much faster than one LineString each)."""
-    if not coords:
+def _linestrings(coords: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """One shapely call for many polylines stored end to end (``sizes`` points each)."""
+    if not len(sizes):
         return np.array([], dtype=object)
-    sizes = np.fromiter((len(c) for c in coords), dtype=np.int64, count=len(coords))
-    return np.asarray(shapely.linestrings(np.concatenate(coords),
-                                          indices=np.repeat(np.arange(len(coords)), sizes)))
+    return np.asarray(shapely.linestrings(coords, indices=np.repeat(np.arange(len(sizes)),
+                                                                     sizes)))
 
 
-def _road_geometries(collected: _Collector) -> np.ndarray:
+def _from_hex_wkb(lines: list[str]) -> np.ndarray:
+    """Shapely geometries from hex WKB (decoding the hex in Python is much faster)."""
+    return np.asarray(shapely.from_wkb([bytes.fromhex(line) for line in lines]))
+
+
+@dataclass
+class _Polylines:
+    """The node runs of many ways end to end: ``sizes[k]`` nodes for way ``k``."""
+
+    refs: np.ndarray  # int64 node ids
+    coords: np.ndarray  # (n, 2) lon, lat
+    sizes: np.ndarray
+
+    @classmethod
+    def of(cls, runs: list[list[tuple[int, float, float]]]) -> _Polylines:
+        sizes = np.fromiter((len(run) for run in runs), dtype=np.int64, count=len(runs))
+        flat = np.array([node for run in runs for node in run], dtype=np.float64)
+        if not len(flat):
+            return cls(np.empty(0, np.int64), np.empty((0, 2)), sizes)
+        # node ids are far below 2**53, so they pass through float64 exactly
+        return cls(flat[:, 0].astype(np.int64), flat[:, 1:], sizes)
+
+
+def _road_geometries(collected: _Collector, polylines: _Polylines) -> np.ndarray:
     """Lines for every road: from node coordinates (drivable) or libosmium's WKB."""
     geoms = np.empty(len(collected.roads), dtype=object)
-    with_coords = [i for i, c in enumerate(collected.road_coords) if c is not None]
+    with_nodes = [i for i, nodes in enumerate(collected.road_nodes) if nodes is not None]
     with_wkb = [i for i, w in enumerate(collected.road_wkb) if w is not None]
-    if with_coords:
-        geoms[with_coords] = _linestrings([c for c in collected.road_coords if c is not None])
+    if with_nodes:
+        geoms[with_nodes] = _linestrings(polylines.coords, polylines.sizes)
     if with_wkb:
-        geoms[with_wkb] = shapely.from_wkb([w for w in collected.road_wkb if w is not None])
+        geoms[with_wkb] = _from_hex_wkb([w for w in collected.road_wkb if w is not None])
     return geoms
 
 
-def split_into_edges(roads: list[dict[str, Any]], refs: list[np.ndarray | None],
-                     coords: list[np.ndarray | None]) -> gpd.GeoDataFrame:
+_EDGE_FIELDS = ["osm_way_id", "seq", "u", "v", "length_m", "travel_s", "oneway", "highway",
+                "name"]
+
+
+def split_into_edges(roads: list[dict[str, Any]], polylines: _Polylines) -> gpd.GeoDataFrame:
     """Split drivable ways at junctions (nodes shared by two or more ways) into edges.
 
-    Each edge runs from ``u`` to ``v`` in the way's allowed direction (``oneway=-1``
-    ways are reversed), with geodesic ``length_m`` and ``travel_s`` at the way's speed.
-    Lengths come from one vectorised geodesic call over every segment.
+    ``polylines`` holds one node run per road in ``roads`` (every drivable road has
+    one; walk-only roads read as lines by libosmium are not passed). Each edge runs
+    from ``u`` to ``v`` in the way's allowed direction (``oneway=-1`` ways are
+    reversed), with geodesic ``length_m`` and ``travel_s`` at the way's speed; ``seq``
+    numbers a way's pieces from 0. All of it is vectorised: one geodesic call over every
+    segment, one cut over every node.
     """
-    drivable = [i for i, road in enumerate(roads) if road["drivable"]]
-    if not drivable:
-        return _frame([], ["osm_way_id", "seq", "u", "v", "length_m", "travel_s"])
-    way_refs: list[np.ndarray] = []
-    way_coords: list[np.ndarray] = []
-    for i in drivable:
-        way_ref, way_coord = refs[i], coords[i]
-        assert way_ref is not None and way_coord is not None  # drivable roads keep node ids
-        backwards = roads[i]["oneway"] == -1
-        way_refs.append(way_ref[::-1] if backwards else way_ref)
-        way_coords.append(way_coord[::-1] if backwards else way_coord)
-    all_refs = np.concatenate(way_refs)
-    all_coords = np.concatenate(way_coords)
-    sizes = np.fromiter((len(r) for r in way_refs), dtype=np.int64, count=len(way_refs))
+    mask = np.fromiter((road["drivable"] for road in roads), dtype=bool, count=len(roads))
+    if not mask.any():
+        return _frame([], _EDGE_FIELDS)
+    drivable = [road for road, keep in zip(roads, mask, strict=True) if keep]
+    all_starts = np.concatenate([[0], np.cumsum(polylines.sizes)[:-1]])
+    sizes, first = polylines.sizes[mask], all_starts[mask]
+    # gather the drivable runs end to end, oneway=-1 ways back to front
+    backwards = np.fromiter((road["oneway"] == -1 for road in drivable), dtype=bool,
+                            count=len(drivable))
+    way_of = np.repeat(np.arange(len(drivable)), sizes)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    within = np.arange(int(sizes.sum())) - starts[way_of]
+    take = first[way_of] + np.where(backwards[way_of], sizes[way_of] - 1 - within, within)
+    refs, coords = polylines.refs[take], polylines.coords[take]
     # cumulative geodesic distance along the concatenation (cross-way jumps never used)
-    seg = geodesic_lengths_m(all_coords)
-    cumulative = np.concatenate([[0.0], np.cumsum(seg)])
-    unique, counts = np.unique(all_refs, return_counts=True)
-    shared = np.isin(all_refs, unique[counts > 1])
-    rows: list[dict[str, Any]] = []
-    pieces: list[np.ndarray] = []
-    for k, i in enumerate(drivable):
-        road, first, size = roads[i], int(starts[k]), int(sizes[k])
-        inner = np.flatnonzero(shared[first + 1:first + size - 1]) + 1
-        cut = np.concatenate([[0], inner, [size - 1]])
-        speed_ms = road["speed_kmh"] / 3.6
-        for seq in range(len(cut) - 1):
-            a, b = first + int(cut[seq]), first + int(cut[seq + 1])
-            length = float(cumulative[b] - cumulative[a])
-            if all_refs[a] == all_refs[b] and length == 0.0:
-                continue
-            rows.append({"osm_way_id": road["osm_id"], "seq": seq, "u": int(all_refs[a]),
-                         "v": int(all_refs[b]), "length_m": length,
-                         "travel_s": length / speed_ms, "oneway": road["oneway"] != 0,
-                         "highway": road["highway"], "name": road["name"]})
-            pieces.append(all_coords[a:b + 1])
-    return gpd.GeoDataFrame(rows, geometry=_linestrings(pieces), crs=WGS84)
+    cumulative = np.concatenate([[0.0], np.cumsum(geodesic_lengths_m(coords))])
+    _, inverse, counts = np.unique(refs, return_inverse=True, return_counts=True)
+    is_cut = counts[inverse] > 1
+    is_cut[starts] = True
+    is_cut[starts + sizes - 1] = True
+    cuts = np.flatnonzero(is_cut)
+    same_way = way_of[cuts[:-1]] == way_of[cuts[1:]]
+    a, b = cuts[:-1][same_way], cuts[1:][same_way]
+    edge_way = way_of[a]
+    seq = np.arange(len(a)) - np.searchsorted(edge_way, edge_way, side="left")
+    length = cumulative[b] - cumulative[a]
+    keep = ~((refs[a] == refs[b]) & (length == 0.0))  # a closed way with no junction
+    a, b, edge_way, seq, length = a[keep], b[keep], edge_way[keep], seq[keep], length[keep]
+    if not len(a):
+        return _frame([], _EDGE_FIELDS)
+    speed_ms = np.array([road["speed_kmh"] for road in drivable], dtype=float) / 3.6
+    points = b - a + 1  # consecutive edges share their cut node
+    offsets = np.concatenate([[0], np.cumsum(points)[:-1]])
+    piece = np.arange(int(points.sum())) + np.repeat(a - offsets, points)
+    columns = {
+        "osm_way_id": np.array([road["osm_id"] for road in drivable], dtype=np.int64)[edge_way],
+        "seq": seq, "u": refs[a], "v": refs[b], "length_m": length,
+        "travel_s": length / speed_ms[edge_way],
+        "oneway": np.array([road["oneway"] != 0 for road in drivable], dtype=bool)[edge_way],
+        "highway": np.array([road["highway"] for road in drivable], dtype=object)[edge_way],
+        "name": np.array([road["name"] for road in drivable], dtype=object)[edge_way],
+    }
+    return gpd.GeoDataFrame(columns, geometry=_linestrings(coords[piece], points), crs=WGS84)
 
 
 def _frame(rows: Iterable[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
@@ -472,6 +502,7 @@ def _frame(rows: Iterable[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFra
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
 
 
+@collector_paused()
 def read_osm(path: str | Path, *, progress: ProgressCallback | None = None) -> OsmExtract:
     """Read an ``.osm.pbf`` or ``.osm`` file.
 
@@ -507,8 +538,10 @@ def read_osm(path: str | Path, *, progress: ProgressCallback | None = None) -> O
         raise OsmReadError(f"{path}: no roads, buildings, points of interest or cameras found")
     if progress is not None:
         progress("splitting roads at junctions", len(collected.roads))
-    edges = split_into_edges(collected.roads, collected.road_refs, collected.road_coords)
-    road_geoms = _road_geometries(collected)
+    polylines = _Polylines.of([nodes for nodes in collected.road_nodes if nodes is not None])
+    edges = split_into_edges([road for road, nodes in zip(
+        collected.roads, collected.road_nodes, strict=True) if nodes is not None], polylines)
+    road_geoms = _road_geometries(collected, polylines)
     roads = gpd.GeoDataFrame(collected.roads, geometry=road_geoms, crs=WGS84) \
         if collected.roads else _frame([], ["osm_id"])
     return OsmExtract(

@@ -39,12 +39,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.ops import substring
 
 from gis.contraction import ArcTable, CoreHierarchy
+from gis.crs import metric_crs_for
+from gis.memory import collector_paused
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +158,7 @@ class RoadGraph:
     ids); an edge with ``oneway`` False can be driven both ways at the same cost.
     """
 
+    @collector_paused()
     def __init__(self, edges: gpd.GeoDataFrame) -> None:
         _check_edges(edges)
         geoms = np.asarray(edges.geometry.to_numpy(), dtype=object)
@@ -178,7 +181,7 @@ class RoadGraph:
         self._edge_geometry = geoms
         self._edge_row = pd.Index(self._edge_ids)
 
-        self._crs_m = CRS.from_user_input(edges.estimate_utm_crs())
+        self._crs_m = metric_crs_for(edges)  # estimate_utm_crs: 0.1 s in pyproj's db
         self._to_m = Transformer.from_crs("EPSG:4326", self._crs_m, always_xy=True)
         self._to_wgs84 = Transformer.from_crs(self._crs_m, "EPSG:4326", always_xy=True)
         self._edge_geometry_m = np.asarray(edges.geometry.to_crs(self._crs_m).to_numpy(),

@@ -8,7 +8,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from psycopg import Cursor, sql
 from sqlalchemy.orm import Session
@@ -21,41 +20,47 @@ def raw_cursor(session: Session) -> Cursor[Any]:
 
 
 def ewkb_hex(geometries: gpd.GeoSeries) -> np.ndarray:
-    """Hex EWKB with SRID 4326, the text form PostGIS accepts for a geometry column."""
+    """Hex EWKB with SRID 4326, the text form PostGIS accepts for a geometry column.
+
+    Shapely writes binary WKB and Python hexes it: shapely's own hex output is several
+    times slower. A missing geometry stays None.
+    """
     if geometries.crs is None or geometries.crs.to_epsg() != 4326:
         raise ValueError("geometries must be in EPSG:4326")
     with_srid = shapely.set_srid(geometries.values, 4326)
-    return np.asarray(shapely.to_wkb(with_srid, hex=True, include_srid=True))
+    wkb = shapely.to_wkb(with_srid, include_srid=True)
+    return np.array([None if b is None else b.hex() for b in wkb], dtype=object)
 
 
-def csv_block(frame: gpd.GeoDataFrame, columns: Sequence[str]) -> str:
-    """``columns`` of ``frame`` as PostgreSQL CSV (``geom`` from the geometry column).
+def column_values(frame: gpd.GeoDataFrame, column: str) -> list[Any]:
+    """One column as Python values for COPY (``geom`` from the geometry column).
 
-    Missing values become unquoted empty fields, which COPY reads as NULL (so does an
-    empty text value); dicts become JSON; booleans ``t``/``f``.
+    Missing values (None, NaN, NA, NaT) and empty strings become None (NULL); dicts
+    become JSON text.
     """
-    data = pd.DataFrame(index=range(len(frame)))
-    for column in columns:
-        if column == "geom":
-            data[column] = ewkb_hex(frame.geometry)
-            continue
-        values = frame[column].reset_index(drop=True)
-        first = values.first_valid_index()
-        if first is not None and isinstance(values[first], dict):
-            values = values.map(lambda v: None if v is None else json.dumps(
-                v, ensure_ascii=False))
-        elif values.dtype == bool:
-            values = values.map({True: "t", False: "f"})
-        data[column] = values
-    return data.to_csv(header=False, index=False, na_rep="", lineterminator="\n")
+    if column == "geom":
+        return ewkb_hex(frame.geometry).tolist()  # type: ignore[no-any-return]
+    values = frame[column].to_numpy(dtype=object, na_value=None)
+    first = next((v for v in values if v is not None), None)
+    if isinstance(first, dict):
+        return [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+    if isinstance(first, str):
+        values[values == ""] = None
+    return values.tolist()  # type: ignore[no-any-return]
 
 
 def copy_frame(cur: Cursor[Any], table: sql.Composable, frame: gpd.GeoDataFrame,
                columns: Sequence[str]) -> None:
+    """COPY ``columns`` of ``frame`` into ``table`` (text format, rows streamed).
+
+    Rows go to the server as they are formatted, so PostgreSQL parses and indexes one
+    block while the next is being written.
+    """
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(table, cols)) \
-            as copy:
-        copy.write(csv_block(frame, columns))
+    rows = zip(*(column_values(frame, c) for c in columns), strict=True)
+    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(table, cols)) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def upsert(cur: Cursor[Any], table: str, frame: gpd.GeoDataFrame, columns: Sequence[str], *,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from psycopg import Cursor, sql
+from psycopg import Copy, Cursor, sql
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
 
@@ -49,6 +51,11 @@ def column_values(frame: gpd.GeoDataFrame, column: str) -> list[Any]:
     return values.tolist()  # type: ignore[no-any-return]
 
 
+def _write_frame(copy: Copy, frame: gpd.GeoDataFrame, columns: Sequence[str]) -> None:
+    for row in zip(*(column_values(frame, c) for c in columns), strict=True):
+        copy.write_row(row)
+
+
 def copy_frame(cur: Cursor[Any], table: sql.Composable, frame: gpd.GeoDataFrame,
                columns: Sequence[str]) -> None:
     """COPY ``columns`` of ``frame`` into ``table`` (text format, rows streamed).
@@ -57,34 +64,55 @@ def copy_frame(cur: Cursor[Any], table: sql.Composable, frame: gpd.GeoDataFrame,
     block while the next is being written.
     """
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-    rows = zip(*(column_values(frame, c) for c in columns), strict=True)
     with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(table, cols)) as copy:
-        for row in rows:
-            copy.write_row(row)
+        _write_frame(copy, frame, columns)
 
 
-def upsert(cur: Cursor[Any], table: str, frame: gpd.GeoDataFrame, columns: Sequence[str], *,
-           key: str | Sequence[str]) -> int:
-    """Insert or update ``frame`` into ``table`` by its unique ``key`` column(s).
+class UpsertStream:
+    """Frames written with `write` while the COPY is open; ``written`` counts afterwards."""
 
+    def __init__(self, copy: Copy, columns: Sequence[str]) -> None:
+        self._copy = copy
+        self._columns = columns
+        self.rows = 0
+        self.written = 0
+
+    def write(self, frame: gpd.GeoDataFrame) -> None:
+        """Send ``frame``'s rows (formatted here, handed to the server by a thread)."""
+        _write_frame(self._copy, frame, self._columns)
+        self.rows += len(frame)
+
+
+@contextmanager
+def upsert_stream(cur: Cursor[Any], table: str, columns: Sequence[str], *,
+                  key: str | Sequence[str]) -> Iterator[UpsertStream]:
+    """Insert or update frames into ``table`` by its unique ``key`` column(s) as they come.
+
+    One COPY stays open for the block: into ``table`` itself when it is empty, else into
+    a temporary table merged at the end. A psycopg writer thread sends the formatted
+    rows, so the caller goes on computing the next frame while PostgreSQL parses and
+    indexes the last (measured: the roads of Heidelberg cost no wall time that way).
     Rows whose values did not change are left alone (no dead tuples, no index churn),
-    so re-importing the same file writes almost nothing. Returns the rows written.
+    so re-importing the same file writes almost nothing.
     """
-    if frame.empty:
-        return 0
     keys = [key] if isinstance(key, str) else list(key)
-    temp = sql.Identifier(f"_import_{table}")
     target = sql.Identifier(table)
-    cur.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(target))
-    if cur.fetchone()[0]:  # type: ignore[index]  # an empty table: straight in
-        copy_frame(cur, target, frame, columns)
-        return len(frame)
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    cur.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(target))
+    empty = bool(cur.fetchone()[0])  # type: ignore[index]
+    temp = sql.Identifier(f"_import_{table}")
+    if not empty:
+        cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(temp))
+        cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} "
+                            "WITH NO DATA").format(temp, cols, target))
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(target if empty else temp, cols)
+    with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
+        stream = UpsertStream(copy, columns)
+        yield stream
+    if empty:
+        stream.written = stream.rows
+        return
     others = [c for c in columns if c not in keys]
-    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(temp))
-    cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
-                .format(temp, cols, target))
-    copy_frame(cur, temp, frame, columns)
     updates = sql.SQL(", ").join(
         sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in others)
     changed = sql.SQL("({}) IS DISTINCT FROM ({})").format(
@@ -94,7 +122,17 @@ def upsert(cur: Cursor[Any], table: str, frame: gpd.GeoDataFrame, columns: Seque
                         "DO UPDATE SET {} WHERE {}").format(
         target, cols, cols, temp, sql.SQL(", ").join(sql.Identifier(k) for k in keys),
         updates, changed))
-    return cur.rowcount
+    stream.written = cur.rowcount
+
+
+def upsert(cur: Cursor[Any], table: str, frame: gpd.GeoDataFrame, columns: Sequence[str], *,
+           key: str | Sequence[str]) -> int:
+    """`upsert_stream` of one frame; returns the rows written (0 for an empty frame)."""
+    if frame.empty:
+        return 0
+    with upsert_stream(cur, table, columns, key=key) as stream:
+        stream.write(frame)
+    return stream.written
 
 
 def bump_version(cur: Cursor[Any], name: str) -> None:

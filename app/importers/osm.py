@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import shapely
-from psycopg import sql
 from scipy.spatial import ConvexHull, QhullError
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.dispatching.coverage import refresh_coverage
-from app.importers.bulk import bump_version, copy_frame, raw_cursor, upsert
-from gis.osm import OsmExtract, ProgressCallback, read_osm
+from app.importers.bulk import bump_version, raw_cursor, upsert, upsert_stream
+from gis.osm import OsmExtract, OsmReader, ProgressCallback
 
 ROAD_COLUMNS = ["osm_id", "highway", "name", "name_zh", "name_en", "ref", "oneway",
                 "maxspeed_kmh", "speed_kmh", "drivable", "walkable", "geom"]
@@ -26,6 +26,7 @@ POI_COLUMNS = ["osm_key", "kind", "name", "name_zh", "name_en", "tags", "geom"]
 LANDCOVER_COLUMNS = ["osm_key", "kind", "name", "geom"]
 CAMERA_COLUMNS = ["osm_key", "source", "name", "kind", "azimuth_deg", "fov_deg", "height_m",
                   "mount", "tags", "geom"]
+ROAD_BATCH = 4096  # roads per frame streamed to PostgreSQL during the first pass
 # OSM camera:type → our camera kinds
 CAMERA_KINDS = {"fixed": "fixed", "dome": "dome", "panning": "ptz", "ptz": "ptz"}
 
@@ -52,41 +53,33 @@ def camera_frame(extract: OsmExtract) -> Any:
     return cameras
 
 
-def write_extract(session: Session, extract: OsmExtract) -> dict[str, int]:
-    """Upsert everything in the session's transaction; the caller commits."""
-    written: dict[str, int] = {}
-    with raw_cursor(session) as cur:
-        written["roads"] = upsert(cur, "roads", extract.roads, ROAD_COLUMNS, key="osm_id")
-        edges = extract.road_edges
-        cur.execute("SELECT EXISTS (SELECT 1 FROM road_edges)")
-        had_edges = cur.fetchone()[0]  # type: ignore[index]
-        written["road_edges"] = upsert(cur, "road_edges", edges, EDGE_COLUMNS,
-                                       key=("osm_way_id", "seq"))
-        if had_edges and not edges.empty:  # a way re-drawn with fewer junctions leaves
-            # stale pieces behind
-            cur.execute("DELETE FROM road_edges e USING _import_road_edges t "
-                        "WHERE e.osm_way_id = t.osm_way_id AND t.seq = 0 AND NOT EXISTS ("
-                        "SELECT 1 FROM _import_road_edges n WHERE n.osm_way_id = e.osm_way_id "
-                        "AND n.seq = e.seq)")
-        buildings = extract.buildings
-        if not buildings.empty:
-            buildings = buildings.assign(levels=buildings["levels"].astype("Int64"))
-        written["buildings"] = upsert(cur, "buildings", buildings, BUILDING_COLUMNS,
-                                      key="osm_key")
-        written["pois"] = upsert(cur, "pois", extract.pois, POI_COLUMNS, key="osm_key")
-        written["landcover"] = upsert(cur, "landcover", extract.landcover, LANDCOVER_COLUMNS,
-                                      key="osm_key")
-        written["cameras"] = upsert(cur, "cameras", camera_frame(extract), CAMERA_COLUMNS,
-                                    key="osm_key")
-        bump_version(cur, "roads")
+def write_edges(cur: Any, edges: gpd.GeoDataFrame) -> int:
+    """Upsert road graph edges; pieces of re-drawn ways that no longer exist go."""
+    cur.execute("SELECT EXISTS (SELECT 1 FROM road_edges)")
+    had_edges = cur.fetchone()[0]
+    written = upsert(cur, "road_edges", edges, EDGE_COLUMNS, key=("osm_way_id", "seq"))
+    if had_edges and not edges.empty:  # a way re-drawn with fewer junctions leaves
+        # stale pieces behind
+        cur.execute("DELETE FROM road_edges e USING _import_road_edges t "
+                    "WHERE e.osm_way_id = t.osm_way_id AND t.seq = 0 AND NOT EXISTS ("
+                    "SELECT 1 FROM _import_road_edges n WHERE n.osm_way_id = e.osm_way_id "
+                    "AND n.seq = e.seq)")
     return written
 
 
-def _insert_edges(cur: Any, edges: Any) -> int:
-    if edges.empty:
-        return 0
-    copy_frame(cur, sql.Identifier("road_edges"), edges, EDGE_COLUMNS)
-    return len(edges)
+def write_features(cur: Any, extract: OsmExtract) -> dict[str, int]:
+    """Upsert buildings, POIs, land cover and cameras."""
+    written: dict[str, int] = {}
+    buildings = extract.buildings
+    if not buildings.empty:
+        buildings = buildings.assign(levels=buildings["levels"].astype("Int64"))
+    written["buildings"] = upsert(cur, "buildings", buildings, BUILDING_COLUMNS, key="osm_key")
+    written["pois"] = upsert(cur, "pois", extract.pois, POI_COLUMNS, key="osm_key")
+    written["landcover"] = upsert(cur, "landcover", extract.landcover, LANDCOVER_COLUMNS,
+                                  key="osm_key")
+    written["cameras"] = upsert(cur, "cameras", camera_frame(extract), CAMERA_COLUMNS,
+                                key="osm_key")
+    return written
 
 
 def ensure_default_area(session: Session, name: str, extract: OsmExtract) -> str | None:
@@ -119,21 +112,45 @@ def ensure_default_area(session: Session, name: str, extract: OsmExtract) -> str
     return str(row[0]) if row else None
 
 
-def import_osm(session: Session, path: Path, *, progress: ProgressCallback | None = None,
+def import_osm(session: Session, path: str | Path, *,
+               progress: ProgressCallback | None = None,
                reason: str | None = None) -> ImportSummary:
-    """Read ``path`` fully, then write it; a bad file raises before anything is written."""
-    extract = read_osm(path, progress=progress)
-    if progress is not None:
-        progress("writing to PostGIS", sum(extract.counts().values()))
-    written = write_extract(session, extract)
-    if written["cameras"] or written["buildings"] or written["road_edges"]:
-        written["camera_coverage"] = refresh_coverage(session, within_wkb=_extent(extract))
-    area = ensure_default_area(session, _area_name(path), extract)
-    digest = file_sha256(path)
-    summary = ImportSummary(str(path), written, extract.counts(), dict(extract.skipped), area)
-    audit.record(session, "import.osm", object_type="file", object_id=path.name, reason=reason,
-                 details={"sha256": digest, "found": summary.found, "written": written,
-                          "skipped": summary.skipped, "default_area": area})
+    """Read ``path`` and write it under one savepoint; the caller commits.
+
+    Three things run at once, like osm2pgsql's processes: pass 1 (nodes and ways)
+    here, whose roads stream into PostgreSQL by a writer thread as they are read, and
+    pass 2 (areas) in a forked process (see `gis.osm.PendingAreas`). A file found bad
+    in either pass, or a failed write, rolls back to the savepoint: nothing of the file
+    is kept.
+    """
+    path = Path(path)
+    reader = OsmReader(path, progress=progress)
+    pending = reader.start_areas()
+    try:
+        with session.begin_nested(), raw_cursor(session) as cur:
+            with upsert_stream(cur, "roads", ROAD_COLUMNS, key="osm_id") as roads:
+                ways = reader.ways(on_roads=roads.write, batch=ROAD_BATCH)
+            if progress is not None:
+                progress("writing road edges to PostGIS", len(ways.road_edges))
+            written = {"roads": roads.written, "road_edges": write_edges(cur, ways.road_edges)}
+            bump_version(cur, "roads")
+            extract = reader.extract(ways, pending.result())
+            if progress is not None:
+                progress("writing the rest to PostGIS", sum(extract.counts().values()))
+            written |= write_features(cur, extract)
+            if written["cameras"] or written["buildings"] or written["road_edges"]:
+                written["camera_coverage"] = refresh_coverage(session,
+                                                              within_wkb=_extent(extract))
+            area = ensure_default_area(session, _area_name(path), extract)
+            summary = ImportSummary(str(path), written, extract.counts(),
+                                    dict(extract.skipped), area)
+            audit.record(session, "import.osm", object_type="file", object_id=path.name,
+                         reason=reason, details={
+                             "sha256": file_sha256(path), "found": summary.found,
+                             "written": written, "skipped": summary.skipped,
+                             "default_area": area})
+    finally:
+        pending.cancel()
     return summary
 
 

@@ -9,7 +9,7 @@ import shapely
 import sqlalchemy as sa
 from psycopg import sql
 
-from app.importers.bulk import copy_frame, ewkb_hex, upsert
+from app.importers.bulk import copy_frame, ewkb_hex, upsert, upsert_stream
 
 COLUMNS = ["k", "label", "speed", "levels", "flag", "tags", "seen_at", "geom"]
 
@@ -74,3 +74,21 @@ def test_ewkb_hex_is_what_postgis_reads() -> None:
     assert encoded[1] is None
     assert shapely.from_wkb(bytes.fromhex(encoded[0])).equals(shapely.Point(1.5, 2.5))
     assert shapely.get_srid(shapely.from_wkb(bytes.fromhex(encoded[0]))) == 4326
+
+
+def test_an_upsert_stream_takes_frames_as_they_come(connection: sa.Connection) -> None:
+    scratch_table(connection)
+    cur = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    whole = frame()
+    with upsert_stream(cur, "bulk_probe", COLUMNS, key="k") as stream:
+        stream.write(whole.iloc[:2])
+        stream.write(whole.iloc[2:])
+    assert (stream.rows, stream.written) == (3, 3)
+    assert [r[0] for r in rows(connection)] == [1, 2, 3]
+    changed = frame()
+    changed["label"] = ["tab\there, new\nline, back\\slash", "", "new"]
+    with upsert_stream(cur, "bulk_probe", COLUMNS, key="k") as stream:
+        stream.write(changed.iloc[:1])
+        stream.write(changed.iloc[1:])
+    assert (stream.rows, stream.written) == (3, 1)
+    assert rows(connection)[2][1] == "new"

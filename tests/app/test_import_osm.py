@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -74,6 +75,71 @@ def test_a_failure_while_writing_rolls_everything_back(app: Flask, connection: s
         finally:
             session.rollback()
     assert counts(connection) == before
+
+
+def test_a_bad_file_found_after_the_roads_were_streamed_keeps_nothing(
+        runner: FlaskCliRunner, connection: sa.Connection,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from gis.osm import OsmReadError, PendingAreas
+
+    def unreadable_areas(self: PendingAreas) -> None:
+        self.cancel()
+        raise OsmReadError("london-central.osm.pbf: not a readable OSM file (test)")
+
+    before = counts(connection)
+    monkeypatch.setattr(PendingAreas, "result", unreadable_areas)  # asked for after pass 1
+    result = runner.invoke(args=["import", "osm", str(LONDON)])
+    assert result.exit_code != 0
+    assert "not a readable OSM file (test); the database was not changed" in result.output
+    assert counts(connection) == before
+    assert connection.execute(sa.text("SELECT count(*) FROM audit_log WHERE action = "
+                                      "'import.osm'")).scalar_one() == 0
+
+
+def test_roads_streamed_in_small_batches_import_the_same(
+        runner: FlaskCliRunner, connection: sa.Connection,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.importers.osm as importer
+
+    monkeypatch.setattr(importer, "ROAD_BATCH", 500)
+    first = runner.invoke(args=["import", "osm", str(LONDON)])
+    assert "roads          3,129 found     3,129 written" in first.output
+    assert counts(connection)["roads"] == 3129
+    assert connection.execute(sa.text("SELECT count(DISTINCT osm_id) FROM roads")
+                              ).scalar_one() == 3129
+    again = runner.invoke(args=["import", "osm", str(LONDON)])
+    assert "roads          3,129 found         0 written" in again.output
+
+
+def test_an_import_in_a_process_of_its_own_forks_the_area_pass_and_streams_roads() -> None:
+    """Like `gridpatrol import osm` (one thread, so pass 2 forks), on a scratch database."""
+    from tests.conftest import scratch_database
+    from tests.gis.test_osm import run_fresh
+
+    with scratch_database("forked_import") as info:
+        out = run_fresh(f"""
+            import gis.osm
+            from app import create_app
+            from app.db import get_session
+            from app.importers.osm import import_osm
+            forked = []
+            start = gis.osm.PendingAreas.start
+            def watched(reader):
+                pending = start(reader)
+                forked.append(pending.forked)
+                return pending
+            gis.osm.PendingAreas.start = watched
+            app = create_app({{"SECRET_KEY": "t" * 40, "DATABASE_URL": {info.app_url!r}}})
+            with app.app_context():
+                session = get_session()
+                summary = import_osm(session, {str(LONDON)!r})
+                session.commit()
+            print(forked, summary.written["roads"], summary.written["buildings"])
+        """)
+        assert out.split() == ["[True]", "3129", "2155"]
+        with psycopg.connect(info.admin_conninfo.replace("dbname=postgres",
+                                                         f"dbname={info.name}")) as conn:
+            assert conn.execute("SELECT count(*) FROM roads").fetchone() == (3129,)
 
 
 def test_boundary_import_keeps_good_rows_and_names_bad_ones(runner: FlaskCliRunner,

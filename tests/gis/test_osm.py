@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+import threading
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 
-from gis.osm import (
-    OsmReadError,
-    oneway_direction,
-    parse_direction_deg,
-    parse_metres,
-    parse_speed_kmh,
-    read_osm,
-)
+from gis.osm import OsmReader, OsmReadError, read_osm
+from gis.osm_tags import oneway_direction, parse_direction_deg, parse_metres, parse_speed_kmh
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "osm"
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "data" / "osm"
 
 # A tiny hand-made extract: a two-way street A-B-C crossed at B by a one-way street
 # D-B-E drawn against its direction (oneway=-1), a camera facing NE, a school, a building.
@@ -118,3 +119,91 @@ def test_real_extracts_have_what_the_data_readme_says() -> None:
     assert (london.cameras["osm_key"].str[0] == "n").sum() == 22  # README: 22 cameras
     porto = read_osm(SHARED / "porto.osm.pbf")
     assert porto.cameras["direction_deg"].notna().sum() == 3  # README: 3 with a direction
+
+
+def _same_frames(first: gpd.GeoDataFrame, second: gpd.GeoDataFrame) -> None:
+    assert list(first.columns) == list(second.columns)
+    pd.testing.assert_frame_equal(first.to_wkb().reset_index(drop=True),
+                                  second.to_wkb().reset_index(drop=True), check_dtype=False)
+
+
+def test_roads_handed_on_in_batches_are_the_roads_read() -> None:
+    reader = OsmReader(SHARED / "london-central.osm.pbf")
+    batches: list[gpd.GeoDataFrame] = []
+    streamed = reader.ways(on_roads=batches.append, batch=700)
+    assert [len(b) for b in batches] == [700, 700, 700, 700, 329]
+    plain = reader.ways()
+    _same_frames(pd.concat(batches), plain.roads)
+    _same_frames(streamed.roads, plain.roads)
+    _same_frames(streamed.road_edges, plain.road_edges)
+
+
+def run_fresh(code: str) -> str:
+    """Run ``code`` in a new interpreter: one thread, so the areas pass may fork (this
+    test process has threads left by other tests, and then the reader does not fork)."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_areas_read_in_a_forked_process_equal_those_read_here() -> None:
+    out = run_fresh(f"""
+        import multiprocessing
+        from tests.gis.test_osm import _same_frames
+        from gis.osm import OsmReader
+        reader = OsmReader({str(SHARED / "london-central.osm.pbf")!r})
+        pending = reader.start_areas()
+        assert pending.forked
+        forked = pending.result()
+        assert not pending.forked and not multiprocessing.active_children()
+        here = reader.areas()
+        for name in ("buildings", "pois", "landcover"):
+            _same_frames(getattr(forked, name), getattr(here, name))
+        assert forked.skipped == here.skipped
+        print(len(forked.buildings), len(forked.landcover))
+    """)
+    assert out.split() == ["2155", "235"]
+
+
+def test_no_fork_while_another_thread_runs() -> None:
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        pending = OsmReader(SHARED / "london-central.osm.pbf").start_areas()
+        assert not pending.forked
+        assert len(pending.result().buildings) == 2155
+    finally:
+        release.set()
+        other.join()
+
+
+def test_a_child_that_dies_is_replaced_by_reading_here() -> None:
+    out = run_fresh(f"""
+        import multiprocessing, signal
+        from gis.osm import OsmReader
+        pending = OsmReader({str(SHARED / "london-central.osm.pbf")!r}).start_areas()
+        (child,) = multiprocessing.active_children()
+        assert child.name == "gridpatrol-osm-areas"
+        child.kill()  # long before it is done (~0.1 s of work)
+        child.join()
+        assert child.exitcode == -signal.SIGKILL
+        print(len(pending.result().buildings))
+    """)
+    assert out.split() == ["2155"]
+
+
+def test_the_forked_pass_reports_a_bad_file(tmp_path: Path) -> None:
+    truncated = tmp_path / "porto-truncated.osm.pbf"
+    truncated.write_bytes((SHARED / "porto.osm.pbf").read_bytes()[:400_000])
+    out = run_fresh(f"""
+        from gis.osm import OsmReader, OsmReadError
+        pending = OsmReader({str(truncated)!r}).start_areas()
+        assert pending.forked
+        try:
+            pending.result()
+        except OsmReadError as exc:
+            print(exc)
+    """)
+    assert "not a readable OSM file" in out

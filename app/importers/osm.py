@@ -119,7 +119,7 @@ def import_osm(session: Session, path: str | Path, *,
 
     Three things run at once, like osm2pgsql's processes: pass 1 (nodes and ways)
     here, whose roads stream into PostgreSQL by a writer thread as they are read, and
-    pass 2 (areas) in a forked process (see `gis.osm.PendingAreas`). A file found bad
+    pass 2 (areas) in a forked process (see `gis.osm.OsmReader.start_areas`). A file found bad
     in either pass, or a failed write, rolls back to the savepoint: nothing of the file
     is kept.
     """

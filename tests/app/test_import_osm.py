@@ -80,14 +80,15 @@ def test_a_failure_while_writing_rolls_everything_back(app: Flask, connection: s
 def test_a_bad_file_found_after_the_roads_were_streamed_keeps_nothing(
         runner: FlaskCliRunner, connection: sa.Connection,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from gis.osm import OsmReadError, PendingAreas
+    from gis.forked import ForkedCall
+    from gis.osm import OsmReadError
 
-    def unreadable_areas(self: PendingAreas) -> None:
+    def unreadable_areas(self: ForkedCall[object]) -> None:
         self.cancel()
         raise OsmReadError("london-central.osm.pbf: not a readable OSM file (test)")
 
     before = counts(connection)
-    monkeypatch.setattr(PendingAreas, "result", unreadable_areas)  # asked for after pass 1
+    monkeypatch.setattr(ForkedCall, "result", unreadable_areas)  # asked for after pass 1
     result = runner.invoke(args=["import", "osm", str(LONDON)])
     assert result.exit_code != 0
     assert "not a readable OSM file (test); the database was not changed" in result.output
@@ -123,12 +124,12 @@ def test_an_import_in_a_process_of_its_own_forks_the_area_pass_and_streams_roads
             from app.db import get_session
             from app.importers.osm import import_osm
             forked = []
-            start = gis.osm.PendingAreas.start
+            start = gis.osm.OsmReader.start_areas
             def watched(reader):
                 pending = start(reader)
                 forked.append(pending.forked)
                 return pending
-            gis.osm.PendingAreas.start = watched
+            gis.osm.OsmReader.start_areas = watched
             app = create_app({{"SECRET_KEY": "t" * 40, "DATABASE_URL": {info.app_url!r}}})
             with app.app_context():
                 session = get_session()

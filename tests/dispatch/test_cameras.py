@@ -420,13 +420,17 @@ def test_an_empty_file_is_one_error(text: str) -> None:
     assert parse_camera_csv(text).errors == [RowError(1, None, "the file is empty")]
 
 
-def test_the_module_imports_only_the_standard_library_and_pydantic() -> None:
-    source = Path(__file__).resolve().parents[2] / "dispatch" / "cameras.py"
-    tree = ast.parse(source.read_text(encoding="utf-8"))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
-                if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+def test_the_package_imports_only_the_standard_library_and_pydantic() -> None:
+    package = Path(__file__).resolve().parents[2] / "dispatch" / "cameras"
+    sources = sorted(package.glob("*.py"))
+    assert sources
+    imported: set[str] = set()
+    for source in sources:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        imported |= {alias.name.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
     # besides the standard library and pydantic, only the dispatch package's own pure
     # modules (dispatch.tabular: the CSV helpers every importer shares)
     assert imported - {"__future__", "pydantic", "pydantic_core", "dispatch"} \

@@ -82,6 +82,10 @@ class _Collector:
     skipped: Counter[str] = field(default_factory=Counter)
 
 
+class _ConsumerError(Exception):
+    """Carries an exception of the ``on_roads`` callback through the pass unchanged."""
+
+
 class _RoadBatches:
     """Roads handed on in frames while pass 1 goes on (an importer streams them)."""
 
@@ -103,7 +107,10 @@ class _RoadBatches:
         runs = [nodes for nodes in part.road_nodes if nodes is not None]
         frame = gpd.GeoDataFrame(part.roads, geometry=_road_geometries(
             part, Polylines.of(runs)), crs=WGS84)
-        self.on_roads(frame)
+        try:
+            self.on_roads(frame)
+        except Exception as exc:
+            raise _ConsumerError from exc
         self.frames.append(frame)
         self.sent = end
 
@@ -365,9 +372,11 @@ class OsmReader:
 
         libosmium keeps Python's lock while it assembles areas, so a thread would not run
         alongside. Saved: Heidelberg 0.07 s of 0.87 s; Porto (11,000 buildings) 0.2 s of
-        0.83 s.
+        0.83 s. Call it before pass 1: libosmium's reader threads, which Python does not
+        see, must not exist when the process forks. The pass reports no progress (the
+        callback could write to a terminal or a connection the child must not touch).
         """
-        return ForkedCall.start(self.areas, name="gridpatrol-osm-areas")
+        return ForkedCall.start(OsmReader(self.path).areas, name="gridpatrol-osm-areas")
 
     def extract(self, ways: OsmWays, areas: OsmAreas) -> OsmExtract:
         """Both passes together.
@@ -390,6 +399,8 @@ class OsmReader:
     def _pass(self, read: Callable[[Path, ProgressCallback | None], _Collector]) -> _Collector:
         try:
             return read(self.path, self._progress)
+        except _ConsumerError as wrapped:  # the caller's own error, not the file's
+            raise wrapped.__cause__ from None  # type: ignore[misc]
         except RuntimeError as exc:  # libosmium's io/pbf/xml errors
             raise OsmReadError(f"{self.path}: not a readable OSM file ({exc})") from None
 

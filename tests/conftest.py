@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,6 +82,23 @@ def scratch_database(purpose: str) -> Iterator[DatabaseInfo]:
                 sql.Identifier(name)))
         if started_here:
             Cluster.for_instance(ROOT / "instance").stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_fork_in_the_test_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work that may run in a forked child (`gis.forked`) runs in-process here, so a test
+    takes the same path whatever threads earlier tests left behind; the forked path is
+    tested in fresh interpreters (`run_fresh`)."""
+    monkeypatch.setattr("gis.forked.can_fork", lambda: False)
+
+
+def run_fresh(code: str) -> str:
+    """Run ``code`` (dedented) in a new interpreter from the checkout and return its
+    stdout: one thread and no test fixtures, so `gis.forked` may fork there."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 @pytest.fixture(scope="session")

@@ -59,11 +59,10 @@ def write_edges(cur: Any, edges: gpd.GeoDataFrame) -> int:
     had_edges = cur.fetchone()[0]
     written = upsert(cur, "road_edges", edges, EDGE_COLUMNS, key=("osm_way_id", "seq"))
     if had_edges and not edges.empty:  # a way re-drawn with fewer junctions leaves
-        # stale pieces behind
-        cur.execute("DELETE FROM road_edges e USING _import_road_edges t "
-                    "WHERE e.osm_way_id = t.osm_way_id AND t.seq = 0 AND NOT EXISTS ("
-                    "SELECT 1 FROM _import_road_edges n WHERE n.osm_way_id = e.osm_way_id "
-                    "AND n.seq = e.seq)")
+        # stale pieces behind (every way in the file, whichever of its pieces it kept)
+        cur.execute("DELETE FROM road_edges e WHERE EXISTS (SELECT 1 FROM _import_road_edges t "
+                    "WHERE t.osm_way_id = e.osm_way_id) AND NOT EXISTS (SELECT 1 FROM "
+                    "_import_road_edges n WHERE n.osm_way_id = e.osm_way_id AND n.seq = e.seq)")
     return written
 
 

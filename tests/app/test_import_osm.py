@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -97,6 +98,59 @@ def test_a_bad_file_found_after_the_roads_were_streamed_keeps_nothing(
                                       "'import.osm'")).scalar_one() == 0
 
 
+MARKER = ("INSERT INTO areas (name, kind, geom) VALUES ('marker', 'area', ST_Multi("
+          "ST_Buffer(ST_SetSRID(ST_MakePoint(0, 0), 4326)::geography, 10)::geometry))")
+
+
+def imported_and_marked(session: Any) -> tuple[int, int, int]:
+    return tuple(session.execute(sa.text(  # type: ignore[return-value]
+        "SELECT (SELECT count(*) FROM roads), (SELECT count(*) FROM road_edges), "
+        "(SELECT count(*) FROM areas WHERE name = 'marker')")).one())
+
+
+def test_the_savepoint_alone_undoes_roads_streamed_before_a_bad_area_pass(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gis.forked import ForkedCall
+    from gis.osm import OsmReadError
+
+    def unreadable_areas(self: ForkedCall[object]) -> None:
+        raise OsmReadError("london-central.osm.pbf: not a readable OSM file (test)")
+
+    monkeypatch.setattr(ForkedCall, "result", unreadable_areas)  # asked for after pass 1
+    with app.app_context():
+        session = get_session()
+        session.execute(sa.text(MARKER))
+        with pytest.raises(OsmReadError):
+            import_osm(session, LONDON)
+        # no rollback here: what the import wrote is gone, what came before is kept
+        assert imported_and_marked(session) == (0, 0, 1)
+
+
+def test_a_failure_while_roads_stream_keeps_the_error_and_the_connection_usable(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.importers.osm as importer
+    from app.importers.bulk import UpsertStream
+
+    write = UpsertStream.write
+    calls: list[int] = []
+
+    def failing_write(self: UpsertStream, frame: Any) -> None:
+        calls.append(len(frame))
+        if len(calls) == 3:
+            raise RuntimeError("can't start new thread for the third batch")
+        write(self, frame)
+
+    monkeypatch.setattr(importer, "ROAD_BATCH", 500)
+    monkeypatch.setattr(UpsertStream, "write", failing_write)
+    with app.app_context():
+        session = get_session()
+        session.execute(sa.text(MARKER))
+        with pytest.raises(RuntimeError, match="third batch"):  # not "unreadable file"
+            import_osm(session, LONDON)
+        assert calls == [500, 500, 500]
+        assert imported_and_marked(session) == (0, 0, 1)
+
+
 def test_roads_streamed_in_small_batches_import_the_same(
         runner: FlaskCliRunner, connection: sa.Connection,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,7 +181,7 @@ def test_an_import_in_a_process_of_its_own_forks_the_area_pass_and_streams_roads
             start = gis.osm.OsmReader.start_areas
             def watched(reader):
                 pending = start(reader)
-                forked.append(pending.forked)
+                forked.append(pending)
                 return pending
             gis.osm.OsmReader.start_areas = watched
             app = create_app({{"SECRET_KEY": "t" * 40, "DATABASE_URL": {info.app_url!r}}})
@@ -135,9 +189,9 @@ def test_an_import_in_a_process_of_its_own_forks_the_area_pass_and_streams_roads
                 session = get_session()
                 summary = import_osm(session, {str(LONDON)!r})
                 session.commit()
-            print(forked, summary.written["roads"], summary.written["buildings"])
+            print(forked[0].source, summary.written["roads"], summary.written["buildings"])
         """)
-        assert out.split() == ["[True]", "3129", "2155"]
+        assert out.split() == ["child", "3129", "2155"]
         with psycopg.connect(info.admin_conninfo.replace("dbname=postgres",
                                                          f"dbname={info.name}")) as conn:
             assert conn.execute("SELECT count(*) FROM roads").fetchone() == (3129,)
@@ -223,3 +277,28 @@ def test_a_way_that_lost_a_junction_keeps_no_stale_edges(app: Flask, connection:
         session.commit()
         assert pieces(100) == [(0, 1, 3)]  # no junction any more: one edge, none stale
         assert len(pieces(101)) == 2  # not in the newer file: kept (imports never delete)
+
+
+def test_a_way_whose_first_piece_is_dropped_keeps_no_stale_edges(
+        app: Flask, connection: sa.Connection, tmp_path: Path) -> None:
+    from tests.gis.test_osm import SMALL_OSM
+
+    # way 100 drawn 1-1-2-3: its zero-length first piece (1 to 1, seq 0) is dropped
+    doubled = SMALL_OSM.replace('<way id="100"><nd ref="1"/>', '<way id="100"><nd ref="1"/>'
+                                '<nd ref="1"/>')
+    with_junction, without = tmp_path / "v1.osm", tmp_path / "v2.osm"
+    with_junction.write_text(doubled)
+    without.write_text(doubled[:doubled.index('  <way id="101">')] +
+                       doubled[doubled.index('  <way id="102">'):])
+    with app.app_context():
+        session = get_session()
+
+        def pieces() -> list[tuple[int, int, int]]:
+            return [tuple(r) for r in connection.execute(sa.text(
+                "SELECT seq, u, v FROM road_edges WHERE osm_way_id = 100 ORDER BY seq"))]
+        import_osm(session, with_junction)
+        session.commit()
+        assert pieces() == [(1, 1, 2), (2, 2, 3)]
+        import_osm(session, without)
+        session.commit()
+        assert pieces() == [(1, 1, 3)]  # (2, 2, 3) is gone although seq 0 never existed

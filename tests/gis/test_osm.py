@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-import threading
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,8 +10,8 @@ import pytest
 
 from gis.osm import OsmReader, OsmReadError, read_osm
 from gis.osm_tags import oneway_direction, parse_direction_deg, parse_metres, parse_speed_kmh
+from tests.conftest import ROOT, run_fresh
 
-ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data" / "osm"
 
 # A tiny hand-made extract: a two-way street A-B-C crossed at B by a one-way street
@@ -138,15 +134,6 @@ def test_roads_handed_on_in_batches_are_the_roads_read() -> None:
     _same_frames(streamed.road_edges, plain.road_edges)
 
 
-def run_fresh(code: str) -> str:
-    """Run ``code`` in a new interpreter: one thread, so the areas pass may fork (this
-    test process has threads left by other tests, and then the reader does not fork)."""
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def test_areas_read_in_a_forked_process_equal_those_read_here() -> None:
     out = run_fresh(f"""
         import multiprocessing
@@ -156,6 +143,7 @@ def test_areas_read_in_a_forked_process_equal_those_read_here() -> None:
         pending = reader.start_areas()
         assert pending.forked
         forked = pending.result()
+        assert pending.source == "child"
         assert not pending.forked and not multiprocessing.active_children()
         here = reader.areas()
         for name in ("buildings", "pois", "landcover"):
@@ -164,34 +152,6 @@ def test_areas_read_in_a_forked_process_equal_those_read_here() -> None:
         print(len(forked.buildings), len(forked.landcover))
     """)
     assert out.split() == ["2155", "235"]
-
-
-def test_no_fork_while_another_thread_runs() -> None:
-    release = threading.Event()
-    other = threading.Thread(target=release.wait)
-    other.start()
-    try:
-        pending = OsmReader(SHARED / "london-central.osm.pbf").start_areas()
-        assert not pending.forked
-        assert len(pending.result().buildings) == 2155
-    finally:
-        release.set()
-        other.join()
-
-
-def test_a_child_that_dies_is_replaced_by_reading_here() -> None:
-    out = run_fresh(f"""
-        import multiprocessing, signal
-        from gis.osm import OsmReader
-        pending = OsmReader({str(SHARED / "london-central.osm.pbf")!r}).start_areas()
-        (child,) = multiprocessing.active_children()
-        assert child.name == "gridpatrol-osm-areas"
-        child.kill()  # long before it is done (~0.1 s of work)
-        child.join()
-        assert child.exitcode == -signal.SIGKILL
-        print(len(pending.result().buildings))
-    """)
-    assert out.split() == ["2155"]
 
 
 def test_the_forked_pass_reports_a_bad_file(tmp_path: Path) -> None:
@@ -204,6 +164,6 @@ def test_the_forked_pass_reports_a_bad_file(tmp_path: Path) -> None:
         try:
             pending.result()
         except OsmReadError as exc:
-            print(exc)
+            print(pending.source, exc)
     """)
-    assert "not a readable OSM file" in out
+    assert out.startswith("child ") and "not a readable OSM file" in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,21 @@ class Heading:
     cells: list[str]
     line: int
     delimiter: str
+
+    def rows(self, errors: list[RowError]) -> Iterator[tuple[int, list[str]]]:
+        """The non-blank rows after the heading with the line each starts on; a CSV
+        error ends them, reported in ``errors`` with its line."""
+        while True:
+            start = self.reader.line_num + 1
+            try:
+                record = next(self.reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                errors.append(RowError(start, None, f"unreadable CSV: {exc}"))
+                return
+            if any(cell.strip() for cell in record):
+                yield start, record
 
 
 def read_heading(text: str) -> Heading | RowError:

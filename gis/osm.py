@@ -104,9 +104,8 @@ class _RoadBatches:
         part = _Collector(roads=self.out.roads[self.sent:end],
                           road_nodes=self.out.road_nodes[self.sent:end],
                           road_wkb=self.out.road_wkb[self.sent:end])
-        runs = [nodes for nodes in part.road_nodes if nodes is not None]
-        frame = gpd.GeoDataFrame(part.roads, geometry=_road_geometries(
-            part, Polylines.of(runs)), crs=WGS84)
+        frame = _roads_frame(part, Polylines.of(
+            [nodes for nodes in part.road_nodes if nodes is not None]))
         try:
             self.on_roads(frame)
         except Exception as exc:
@@ -265,6 +264,12 @@ def _collect_area(obj: Any, tags: Tags, wkb: Any, out: _Collector) -> None:
                               "geometry": geometry})
 
 
+def _roads_frame(collected: _Collector, polylines: Polylines) -> gpd.GeoDataFrame:
+    """The collected roads with their lines (``polylines``: their node runs, in order)."""
+    return gpd.GeoDataFrame(collected.roads, geometry=_road_geometries(collected, polylines),
+                            crs=WGS84)
+
+
 def _road_geometries(collected: _Collector, polylines: Polylines) -> np.ndarray:
     """Lines for every road: from node coordinates (drivable) or libosmium's WKB."""
     geoms = np.empty(len(collected.roads), dtype=object)
@@ -348,8 +353,7 @@ class OsmReader:
         if batches is not None and batches.frames:
             roads = gpd.GeoDataFrame(pd.concat(batches.frames, ignore_index=True), crs=WGS84)
         elif collected.roads:
-            roads = gpd.GeoDataFrame(collected.roads, geometry=_road_geometries(
-                collected, polylines), crs=WGS84)
+            roads = _roads_frame(collected, polylines)
         else:
             roads = _frame([], ["osm_id"])
         return OsmWays(roads=roads, road_edges=edges,

@@ -6,7 +6,6 @@ docstring says; each row is validated as a :class:`~dispatch.cameras.records.Cam
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,24 +97,14 @@ def parse_camera_csv(text: str) -> CsvResult:
     heading = read_heading(text)
     if isinstance(heading, RowError):
         return CsvResult(errors=[heading])
-    reader, header, line = heading.reader, heading.cells, heading.line
+    header, line = heading.cells, heading.line
     result = CsvResult(delimiter=heading.delimiter)
     columns = _map_columns(header, line, result)
     if columns is None:
         return result
 
     first_line_of: dict[str, int] = {}
-    while True:
-        start = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.errors.append(RowError(start, None, f"unreadable CSV: {exc}"))
-            break
-        if not any(cell.strip() for cell in record):
-            continue
+    for start, record in heading.rows(result.errors):
         _read_row(record, start, columns, len(header), heading.delimiter, first_line_of,
                   result)
     return result

@@ -12,7 +12,6 @@ is the CSV line (or the JSON list index) and whose ``field`` names the roster fi
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -175,22 +174,12 @@ def parse_roster_csv(data: bytes | str, *,
     if isinstance(heading, RowError):
         result.errors.append(heading)
         return result
-    reader, header, line = heading.reader, heading.cells, heading.line
+    header, line = heading.cells, heading.line
     columns = _map_columns(header, line, result)
     if columns is None:
         return result
     booked: _Booked = {}
-    while True:
-        start = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.errors.append(RowError(start, None, f"unreadable CSV: {exc}"))
-            break
-        if not any(cell.strip() for cell in record):
-            continue
+    for start, record in heading.rows(result.errors):
         if any(cell.strip() for cell in record[len(header):]):
             result.errors.append(RowError(
                 start, None, f"row has {len(record)} cells but the heading has {len(header)}"))

@@ -8,22 +8,13 @@ from typing import Any
 
 from flask import Flask
 
-from app import (
-    admin,
-    analyst,
-    api,
-    auth,
-    cli,
-    console,
-    db,
-    errors,
-    i18n,
-    supervisor,
-    tracing,
-    vendor,
-)
+from app import api, auth, cli, db, errors, i18n, tracing, vendor
+from app.admin import pages as admin_pages
+from app.analysis import pages as analysis_pages
 from app.auth import access
 from app.config import load_secret_key, read_environment
+from app.console import pages as console_pages
+from app.planning import pages as planning_pages
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -51,10 +42,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register_error_handlers(app)
     vendor.init_app(app)
     auth.init_app(app)
-    console.init_app(app)
-    analyst.init_app(app)
-    supervisor.init_app(app)
-    admin.init_app(app)
+    console_pages.init_app(app)
+    analysis_pages.init_app(app)
+    planning_pages.init_app(app)
+    admin_pages.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -86,7 +86,7 @@ def _parse_timezone(raw: str) -> str:
 
 
 def _parse_shifts(raw: str) -> str:
-    from dispatch.planning.shifts import parse_shifts
+    from patrol.shifts import parse_shifts
 
     parse_shifts(raw)
     return raw

@@ -37,11 +37,11 @@ sys.path.insert(0, str(ROOT))
 from common import HEIDELBERG, bench_database, percentile, table  # noqa: E402
 
 from app.auth import users  # noqa: E402
+from app.cameras.coverage import default_range_m, refresh_coverage  # noqa: E402
 from app.db import get_session  # noqa: E402
-from app.dispatching.coverage import default_range_m, refresh_coverage  # noqa: E402
-from app.importers.bulk import raw_cursor  # noqa: E402
-from app.importers.osm import import_osm  # noqa: E402
-from app.routing import road_graph  # noqa: E402
+from app.db.bulk import raw_cursor  # noqa: E402
+from app.geography.graph import road_graph  # noqa: E402
+from app.geography.import_osm import import_osm  # noqa: E402
 from gis.coverage import sees  # noqa: E402
 
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app, db  # noqa: E402
-from app.pgcluster import ADMIN_ROLE, APP_ROLE, OWNER_ROLE, Cluster  # noqa: E402
+from app.db.cluster import ADMIN_ROLE, APP_ROLE, OWNER_ROLE, Cluster  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 HEIDELBERG = SHARED / "osm" / "heidelberg.osm.pbf"

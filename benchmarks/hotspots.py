@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 from common import SHARED, bench_database, table  # noqa: E402
 
 from app.analysis.hotspots import run_hotspots  # noqa: E402
+from app.analysis.import_incidents import import_incidents  # noqa: E402
 from app.analysis.params import HotspotParams  # noqa: E402
 from app.db import get_session  # noqa: E402
-from app.importers.boundary import import_boundary  # noqa: E402
-from app.importers.incidents import import_incidents  # noqa: E402
+from app.geography.import_boundary import import_boundary  # noqa: E402
 from gis.crs import metric_crs_for  # noqa: E402
 from gis.hotspots import queen_weights, to_libpysal  # noqa: E402
 

@@ -21,8 +21,8 @@ from werkzeug.serving import make_server
 
 from app.cli.demo import ensure_demo_users
 from app.db import get_session
-from app.importers.grids import build_grids
-from app.importers.osm import import_osm
+from app.geography.import_grids import build_grids
+from app.geography.import_osm import import_osm
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from common import HEIDELBERG, table  # noqa: E402
 
-from dispatch.planning.solver import Break, PlanSolution, Stop, Vehicle, solve_plan  # noqa: E402
 from gis.osm import read_osm  # noqa: E402
 from gis.routing import RoadGraph  # noqa: E402
+from patrol.solver import Break, PlanSolution, Stop, Vehicle, solve_plan  # noqa: E402
 
 BBOX = (8.65, 49.39, 8.72, 49.42)
 H = 3600

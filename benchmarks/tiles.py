@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from common import HEIDELBERG, bench_database, median, percentile, table, timed
 
 from app.db import get_session
-from app.importers.osm import import_osm
-from app.queries.tiles import render_tile
+from app.geography.import_osm import import_osm
+from app.geography.tiles import render_tile
 
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:

@@ -5,7 +5,7 @@ per way), the drivable road graph's edges (ways split at junctions, see
 `gis.osm_lines`), points of interest and surveillance cameras; areas (multipolygons
 assembled by libosmium) give building footprints, land cover for the basemap and POIs
 drawn as areas. The second pass runs in a forked process beside the first where that
-is safe (`gis.forked`). What each tag means is in `gis.osm_tags`. Everything is in
+is safe (`runtime.forked`). What each tag means is in `gis.osm_tags`. Everything is in
 EPSG:4326; lengths are geodesic metres.
 """
 
@@ -22,10 +22,10 @@ import numpy as np
 import osmium
 import pandas as pd
 import shapely
+from runtime.forked import ForkedCall
+from runtime.memory import collector_paused
 from shapely.geometry import Point
 
-from gis.forked import ForkedCall
-from gis.memory import collector_paused
 from gis.osm_lines import WGS84, Polylines, from_hex_wkb, linestrings, split_into_edges
 from gis.osm_tags import (
     DRIVABLE,
@@ -372,7 +372,7 @@ class OsmReader:
 
     def start_areas(self) -> ForkedCall[OsmAreas]:
         """Start pass 2 beside pass 1: in a forked process, on the other core, where that
-        is safe (see `gis.forked`), else in this one when its result is asked for.
+        is safe (see `runtime.forked`), else in this one when its result is asked for.
 
         libosmium keeps Python's lock while it assembles areas, so a thread would not run
         alongside. Saved: Heidelberg 0.07 s of 0.87 s; Porto (11,000 buildings) 0.2 s of

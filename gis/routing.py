@@ -40,13 +40,13 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 from pyproj import Transformer
+from runtime.memory import collector_paused
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.ops import substring
 
 from gis.contraction import ArcTable, CoreHierarchy
 from gis.crs import metric_crs_for
-from gis.memory import collector_paused
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app, db
 from app.auth import users
-from app.pgcluster import ADMIN_ROLE, APP_ROLE, OWNER_ROLE, Cluster
+from app.db.cluster import ADMIN_ROLE, APP_ROLE, OWNER_ROLE, Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -86,15 +86,15 @@ def scratch_database(purpose: str) -> Iterator[DatabaseInfo]:
 
 @pytest.fixture(autouse=True)
 def _no_fork_in_the_test_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Work that may run in a forked child (`gis.forked`) runs in-process here, so a test
+    """Work that may run in a forked child (`runtime.forked`) runs in-process here, so a test
     takes the same path whatever threads earlier tests left behind; the forked path is
     tested in fresh interpreters (`run_fresh`)."""
-    monkeypatch.setattr("gis.forked.can_fork", lambda: False)
+    monkeypatch.setattr("runtime.forked.can_fork", lambda: False)
 
 
 def run_fresh(code: str) -> str:
     """Run ``code`` (dedented) in a new interpreter from the checkout and return its
-    stdout: one thread and no test fixtures, so `gis.forked` may fork there."""
+    stdout: one thread and no test fixtures, so `runtime.forked` may fork there."""
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.analysis.params import DataFilter
 from app.errors import NotFound, Unprocessable
-from app.importers.grids import load_areas
+from app.geography.import_grids import load_areas
 from gis.grids import build_grid
 
 _LOCAL = "(i.occurred_at AT TIME ZONE coalesce(i.timezone, 'UTC'))"

@@ -22,19 +22,14 @@ def json_body(*, lists: bool = False) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from app.api import (  # noqa: F401
-        alerts,
-        analysis,
-        audit,
-        cameras,
-        geo,
-        openapi,
-        planning,
-        radio,
-        routing,
-        tiles,
-        units,
-        users,
-    )
+    # each area's API module adds its routes to ``bp`` when imported
+    from app.analysis import api as analysis_api  # noqa: F401
+    from app.api import openapi  # noqa: F401
+    from app.audit import api as audit_api  # noqa: F401
+    from app.auth import api as users_api  # noqa: F401
+    from app.cameras import api as cameras_api  # noqa: F401
+    from app.dispatch.api import alerts, radio, units  # noqa: F401
+    from app.geography.api import geo, routing, tiles  # noqa: F401
+    from app.planning import api as planning_api  # noqa: F401
 
     app.register_blueprint(bp)

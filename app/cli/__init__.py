@@ -7,7 +7,11 @@ from flask.cli import FlaskGroup
 
 
 def init_app(app: Flask) -> None:
-    from app.cli import db, demo, grids, imports, planning, scheduler, serve, users
+    from app.auth import cli as users
+    from app.cli import demo, imports, scheduler, serve
+    from app.db import cli as db
+    from app.geography import cli as grids
+    from app.planning import cli as planning
 
     for command in (db.group, users.group, imports.group, grids.group, demo.group,
                     serve.serve, planning.roster_group, planning.points_group,

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.auth import users
 from app.db import get_session, uses_embedded_cluster
-from app.importers.grids import build_grids
-from app.importers.osm import file_sha256, import_osm
+from app.geography.import_grids import build_grids
+from app.geography.import_osm import file_sha256, import_osm
 from app.models import ROLE_NAMES
 
 group = click.Group("demo", help="Load the demo data and users.")
@@ -105,8 +105,8 @@ def load(area: str) -> None:
 def run(ctx: click.Context, area: str) -> None:
     """Everything `make demo` does in one process: start the embedded database, migrate,
     load the demo, then serve (a second run reuses all of it)."""
-    from app.cli import db as db_commands
     from app.cli.serve import serve
+    from app.db import cli as db_commands
 
     if uses_embedded_cluster(current_app):
         ctx.invoke(db_commands.start)

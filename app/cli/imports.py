@@ -10,11 +10,11 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from app.analysis.import_incidents import import_incidents
 from app.db import get_session
 from app.errors import ApiError
-from app.importers.boundary import import_boundary
-from app.importers.incidents import import_incidents
-from app.importers.osm import import_osm
+from app.geography.import_boundary import import_boundary
+from app.geography.import_osm import import_osm
 from gis.incidents import mapping_from_dict, parse_mapping
 from gis.osm import OsmReadError
 

@@ -15,14 +15,14 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.models import PatrolPlan
-from dispatch.planning.compliance import (
+from gis.tracks import point_visits, stays_in_cells
+from patrol.compliance import (
     PlannedStop,
     StopCheck,
     dosage_compliance,
     stop_compliance,
     summarise,
 )
-from gis.tracks import point_visits, stays_in_cells
 
 TRACK_MARGIN = timedelta(minutes=30)
 

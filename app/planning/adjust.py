@@ -14,9 +14,9 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app import audit
 from app.errors import NotFound, Unprocessable
+from app.geography.graph import road_graph
 from app.models import PlanRoute
 from app.planning.plans import road_legs
-from app.routing import road_graph
 from gis.routing import RoadGraph
 
 

@@ -10,11 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.geography.graph import road_graph
 from app.planning.plans import configured_shifts, plan_shift
 from app.planning.points import propose_from_pois
 from app.planning.roster import StationInput, save_station, write_roster
-from app.routing import road_graph
-from dispatch.planning.roster import parse_roster_json
+from patrol.roster import parse_roster_json
 
 DEMO_UNITS = (("D-11", "patrol_car"), ("D-12", "patrol_car"), ("D-13", "motorcycle"),
               ("D-21", "foot"), ("D-31", "plainclothes"))

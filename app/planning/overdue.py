@@ -15,10 +15,10 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.dispatching.radio import deliver_orders
+from app.dispatch.radio import deliver_orders
 from app.models import PatrolPlan, RadioLogEntry, Unit
 from app.planning.actual import planned_stops, unit_track, visits_at_stops
-from dispatch.planning.compliance import overdue_points, stop_compliance
+from patrol.compliance import overdue_points, stop_compliance
 
 logger = logging.getLogger(__name__)
 LOCK_KEY = 0x67705F6F76  # pg advisory lock: one overdue check at a time, any process

@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.errors import NotFound, Unprocessable
+from app.geography.graph import road_graph
 from app.models import PatrolPlan, PlanRoute
 from app.planning.problem import Problem, build_problem
-from app.routing import road_graph
-from dispatch.planning.shifts import DEFAULT_SHIFTS, ShiftDef, parse_shifts, shift_named
-from dispatch.planning.solver import PlanSolution, solve_plan
 from gis.routing import GraphError, RoadGraph
+from patrol.shifts import DEFAULT_SHIFTS, ShiftDef, parse_shifts, shift_named
+from patrol.solver import PlanSolution, solve_plan
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.errors import Unprocessable
 from app.models import MustVisitPoint
-from dispatch.planning.windows import parse_windows
 from dispatch.recommend import UnitKind
+from patrol.windows import parse_windows
 
 POI_DEFAULTS: dict[str, dict[str, Any]] = {
     "school": {"windows": [{"weekdays": "mon-fri", "start": "07:30", "end": "08:15"},

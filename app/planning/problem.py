@@ -25,10 +25,10 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from dispatch.planning.shifts import ShiftDef, custom_interval, shift_interval
-from dispatch.planning.solver import Break, Stop, Vehicle
-from dispatch.planning.windows import dose_windows, parse_windows, to_seconds, windows_in_interval
 from gis.routing import RoadGraph
+from patrol.shifts import ShiftDef, custom_interval, shift_interval
+from patrol.solver import Break, Stop, Vehicle
+from patrol.windows import dose_windows, parse_windows, to_seconds, windows_in_interval
 
 PRIORITY_TO_SOLVER = {1: 100, 2: 75, 3: 50, 4: 30, 5: 10}
 HOTSPOT_PRIORITY = 60

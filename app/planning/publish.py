@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.dispatching.radio import deliver_orders
+from app.dispatch.radio import deliver_orders
 from app.models import PatrolPlan, RadioLogEntry, Unit
 
 MAX_STOPS_IN_MESSAGE = 12

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.errors import Conflict
+from app.geography.repository import area_id_at
 from app.models import RosterEntry, Station, Unit
 from app.planning.plans import configured_shifts, local_zone
 from app.planning.problem import resolve_interval
-from app.queries.geo import area_id_at
-from dispatch.planning.roster import RosterResult, RosterRow
-from dispatch.planning.shifts import shift_named
+from patrol.roster import RosterResult, RosterRow
+from patrol.shifts import shift_named
 
 
 class StationInput(BaseModel):

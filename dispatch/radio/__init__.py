@@ -2,10 +2,7 @@
 
 Outbound, the service writes an order into ``radio_log``, builds a :class:`RadioMessage`
 (:func:`dispatch_order`, :func:`cancel_order`, :func:`text_message`) and hands it to a
-:class:`RadioGateway`. Gateways are small edge adapters: :class:`FileGateway` (JSON lines
-for a bridge process), :class:`WebhookGateway` (HTTP POST) and :class:`NullGateway`.
-``send`` never raises for a transport failure: it returns ``DeliveryResult(False, reason)``
-for the radio log and logs the failure.
+gateway: the transports live at the edge, in :mod:`app.dispatch.gateways`.
 
 Inbound, the parsers are pure and raise :class:`RadioFormatError` naming the field:
 :func:`parse_trunk_recorder_call` (trunk-recorder's per-call JSON), :func:`parse_mqtt_status`
@@ -14,7 +11,6 @@ Inbound, the parsers are pure and raise :class:`RadioFormatError` naming the fie
 Modules
 -------
 - :mod:`dispatch.radio.messages`: outbound messages and their JSON line;
-- :mod:`dispatch.radio.gateways`: the gateway adapters and the setting that picks one;
 - :mod:`dispatch.radio.calls`: trunk-recorder per-call JSON and MQTT status messages;
 - :mod:`dispatch.radio.acks`: the acknowledgement text protocol;
 - :mod:`dispatch.radio.fields`: :class:`RadioFormatError` and the inbound field readers.
@@ -37,15 +33,6 @@ from dispatch.radio.calls import (
     parse_trunk_recorder_call,
 )
 from dispatch.radio.fields import RadioFormatError
-from dispatch.radio.gateways import (
-    DeliveryResult,
-    FileGateway,
-    GatewayConfigError,
-    NullGateway,
-    RadioGateway,
-    WebhookGateway,
-    gateway_from_config,
-)
 from dispatch.radio.messages import (
     FORMAT,
     LEVELS_ZH,
@@ -70,25 +57,18 @@ __all__ = [
     "UNIT_MESSAGE_KINDS",
     "Ack",
     "AlertRef",
-    "DeliveryResult",
-    "FileGateway",
-    "GatewayConfigError",
     "InvalidRadioMessage",
     "MessageKind",
-    "NullGateway",
     "RadioCall",
     "RadioEvent",
     "RadioFormatError",
-    "RadioGateway",
     "RadioMessage",
     "RadioSource",
     "UnsupportedMessageType",
-    "WebhookGateway",
     "cancel_order",
     "dispatch_order",
     "encode_message",
     "format_ack",
-    "gateway_from_config",
     "parse_ack",
     "parse_mqtt_status",
     "parse_trunk_recorder_call",

@@ -9,7 +9,7 @@ import shapely
 import sqlalchemy as sa
 from psycopg import sql
 
-from app.importers.bulk import copy_frame, ewkb_hex, upsert, upsert_stream
+from app.db.bulk import copy_frame, ewkb_hex, upsert, upsert_stream
 
 COLUMNS = ["k", "label", "speed", "levels", "flag", "tags", "seen_at", "geom"]
 

@@ -16,10 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from pyproj import Geod
 
+from app.cameras.coverage import refresh_coverage
 from app.db import get_session
-from app.dispatching.callup import MAX_ESCAPE_CAMERAS
-from app.dispatching.coverage import refresh_coverage
-from app.routing import road_graph
+from app.dispatch.callup import MAX_ESCAPE_CAMERAS
+from app.geography.graph import road_graph
 from dispatch.nmea import parse_log
 from tests.conftest import SHARED_DATA, Accounts, bearer
 from tests.streams import dead_url, serve_mjpeg

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from app.db import get_session
-from app.routing import road_graph
+from app.geography.graph import road_graph
 from tests.conftest import SHARED_DATA, Accounts, bearer
 
 LONDON = SHARED_DATA / "osm" / "london-central.osm.pbf"

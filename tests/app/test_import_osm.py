@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from app.db import get_session
-from app.importers.osm import import_osm
+from app.geography.import_osm import import_osm
 from tests.conftest import SHARED_DATA
 
 LONDON = SHARED_DATA / "osm" / "london-central.osm.pbf"
@@ -62,7 +62,7 @@ def test_a_truncated_file_changes_nothing(app: Flask, runner: FlaskCliRunner,
 
 def test_a_failure_while_writing_rolls_everything_back(app: Flask, connection: sa.Connection,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.importers.osm as importer
+    import app.geography.import_osm as importer
 
     def broken_cameras(extract: object) -> object:
         raise RuntimeError("disk full while writing cameras")
@@ -81,8 +81,8 @@ def test_a_failure_while_writing_rolls_everything_back(app: Flask, connection: s
 def test_a_bad_file_found_after_the_roads_were_streamed_keeps_nothing(
         runner: FlaskCliRunner, connection: sa.Connection,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from gis.forked import ForkedCall
     from gis.osm import OsmReadError
+    from runtime.forked import ForkedCall
 
     def unreadable_areas(self: ForkedCall[object]) -> None:
         self.cancel()
@@ -110,8 +110,8 @@ def imported_and_marked(session: Any) -> tuple[int, int, int]:
 
 def test_the_savepoint_alone_undoes_roads_streamed_before_a_bad_area_pass(
         app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gis.forked import ForkedCall
     from gis.osm import OsmReadError
+    from runtime.forked import ForkedCall
 
     def unreadable_areas(self: ForkedCall[object]) -> None:
         raise OsmReadError("london-central.osm.pbf: not a readable OSM file (test)")
@@ -128,8 +128,8 @@ def test_the_savepoint_alone_undoes_roads_streamed_before_a_bad_area_pass(
 
 def test_a_failure_while_roads_stream_keeps_the_error_and_the_connection_usable(
         app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.importers.osm as importer
-    from app.importers.bulk import UpsertStream
+    import app.geography.import_osm as importer
+    from app.db.bulk import UpsertStream
 
     write = UpsertStream.write
     calls: list[int] = []
@@ -154,7 +154,7 @@ def test_a_failure_while_roads_stream_keeps_the_error_and_the_connection_usable(
 def test_roads_streamed_in_small_batches_import_the_same(
         runner: FlaskCliRunner, connection: sa.Connection,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.importers.osm as importer
+    import app.geography.import_osm as importer
 
     monkeypatch.setattr(importer, "ROAD_BATCH", 500)
     first = runner.invoke(args=["import", "osm", str(LONDON)])
@@ -176,7 +176,7 @@ def test_an_import_in_a_process_of_its_own_forks_the_area_pass_and_streams_roads
             import gis.osm
             from app import create_app
             from app.db import get_session
-            from app.importers.osm import import_osm
+            from app.geography.import_osm import import_osm
             forked = []
             start = gis.osm.OsmReader.start_areas
             def watched(reader):

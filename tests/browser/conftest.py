@@ -19,8 +19,8 @@ from werkzeug.serving import make_server
 
 from app.cli.demo import demo_osm_file, ensure_demo_users
 from app.db import engine, get_session
-from app.importers.grids import build_grids
-from app.importers.osm import import_osm
+from app.geography.import_grids import build_grids
+from app.geography.import_osm import import_osm
 from tests.conftest import SHARED_DATA, DatabaseInfo, make_app, scratch_database
 
 CHROMIUM = "/usr/bin/chromium"

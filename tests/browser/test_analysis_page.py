@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from app.analysis.import_incidents import import_incidents
 from app.db import get_session
-from app.importers.incidents import import_incidents
 from tests.app.test_incidents import BURGLARY
 from tests.browser.test_login_language import sign_in
 

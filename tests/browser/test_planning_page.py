@@ -14,7 +14,7 @@ from app.auth import users
 from app.db import get_session
 from app.planning.points import PointInput, create_point
 from app.planning.roster import StationInput, save_station, write_roster
-from dispatch.planning.roster import parse_roster_json
+from patrol.roster import parse_roster_json
 from tests.browser.test_login_language import sign_in
 
 SPOTS = {"Bread Street": (-0.0945, 51.5128), "Cheapside": (-0.0935, 51.5140),

@@ -1,0 +1,193 @@
+"""The analyst's map: the own basemap with one hot-spot layer (Gi* or LISA choropleth,
+emerging patterns, or the KDE surface as an image) and its legend."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import cv2
+import numpy as np
+import pyproj
+from branca.element import MacroElement
+from flask_babel import gettext as _
+from jinja2 import Template
+
+from app.console.map import map_config
+from app.maps.offline import Script, offline_map, page_parts
+from gis.hotspots import DensityRaster, EmergingPattern
+
+GI_COLOURS = {-3: "#4575b5", -2: "#849eba", -1: "#c0ccbe", 0: "#ffffbf", 1: "#fab984",
+              2: "#ed7551", 3: "#d62f27"}
+LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6",
+                "not significant": "#eeeeee"}
+PATTERN_COLOURS = {
+    EmergingPattern.NEW_HOT: "#ffb3b3", EmergingPattern.CONSECUTIVE_HOT: "#ff8080",
+    EmergingPattern.INTENSIFYING_HOT: "#b30000", EmergingPattern.PERSISTENT_HOT: "#e60000",
+    EmergingPattern.DIMINISHING_HOT: "#ff4d4d", EmergingPattern.SPORADIC_HOT: "#ffcccc",
+    EmergingPattern.OSCILLATING_HOT: "#cc6666", EmergingPattern.HISTORICAL_HOT: "#d9a3a3",
+    EmergingPattern.NEW_COLD: "#b3c6ff", EmergingPattern.CONSECUTIVE_COLD: "#809fff",
+    EmergingPattern.INTENSIFYING_COLD: "#001a80", EmergingPattern.PERSISTENT_COLD: "#0033cc",
+    EmergingPattern.DIMINISHING_COLD: "#4d79ff", EmergingPattern.SPORADIC_COLD: "#ccd9ff",
+    EmergingPattern.OSCILLATING_COLD: "#6680cc", EmergingPattern.HISTORICAL_COLD: "#a3b3d9",
+    EmergingPattern.NONE: "#eeeeee"}
+# transparent → yellow → orange → red → dark red (the KDE surface)
+_HEAT = np.array([[255, 255, 178], [254, 204, 92], [253, 141, 60], [240, 59, 32],
+                  [189, 0, 38]], dtype=np.float64)
+
+
+class Legend(MacroElement):
+    """A Leaflet control in the bottom-right corner listing colour → meaning."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "gp-legend");
+    div.id = "hotspot-legend";
+    div.innerHTML = {{ this.html|tojson }};
+    return div;
+  };
+  legend.addTo({{ this._parent.get_name() }});
+}());
+{% endmacro %}
+""")
+
+    def __init__(self, title: str, entries: list[tuple[str, str]]) -> None:
+        super().__init__()
+        rows = "".join(f"<li><span class='swatch' style='background:{colour}'></span>"
+                       f"{_escape(label)}</li>" for colour, label in entries)
+        self.html = f"<strong>{_escape(title)}</strong><ul>{rows}</ul>"
+
+
+def analysis_map(answer: Any, collection: dict[str, Any], *,
+                 online_tiles: dict[str, str] | None = None) -> dict[str, str]:
+    """Page parts of the map of one hot-spot answer (or a saved result's collection)."""
+    import folium
+
+    method = collection["properties"]["method"]
+    bounds = _bounds(collection)
+    fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True, max_zoom=19)
+    fmap.add_child(Script("GridPatrolMap.init({map}, "
+                          + json.dumps(map_config(bounds, online_tiles=online_tiles)) + ");"))
+    if method == "kde" and answer is not None and answer.raster is not None:
+        image, (south, west, north, east) = density_image(answer.raster)
+        layer = folium.raster_layers.ImageOverlay(
+            image=image, bounds=[[south, west], [north, east]], opacity=0.75,
+            name=_("Kernel density"), interactive=False)
+        legend = Legend(_("Incidents per km² (kernel density)"), _heat_legend(answer.raster))
+    else:
+        style, tooltip_fields, legend = _choropleth(method)
+        layer = folium.GeoJson(
+            collection, name=_layer_name(method), style_function=style,
+            tooltip=folium.GeoJsonTooltip(fields=tooltip_fields, sticky=False),
+            highlight_function=lambda _f: {"weight": 2.5, "color": "#000"})
+    fmap.add_child(layer)
+    fmap.add_child(legend)
+    fmap.add_child(Script(
+        "window.gridpatrol.layerControl.addOverlay(" + layer.get_name() + ", "
+        + json.dumps(_layer_name(method)) + "); window.gridpatrol.hotspotLayer = "
+        + layer.get_name() + ";"))
+    return page_parts(fmap)
+
+
+def _layer_name(method: str) -> str:
+    return {"gi_star": _("Gi* hot spots"), "lisa": _("Local Moran's I clusters"),
+            "kde": _("Kernel density"), "emerging": _("Emerging hot spots")}[method]
+
+
+def _choropleth(method: str) -> tuple[Any, list[str], Legend]:
+    if method == "gi_star":
+        labels = {3: _("Hot spot, confidence 99%"), 2: _("Hot spot, confidence 95%"),
+                  1: _("Hot spot, confidence 90%"), 0: _("Not significant"),
+                  -1: _("Cold spot, confidence 90%"), -2: _("Cold spot, confidence 95%"),
+                  -3: _("Cold spot, confidence 99%")}
+        legend = Legend(_("Getis-Ord Gi* (FDR-corrected)"),
+                        [(GI_COLOURS[b], labels[b]) for b in (3, 2, 1, 0, -1, -2, -3)])
+        return (lambda f: _fill(GI_COLOURS.get(f["properties"]["bin"] or 0, "#fff"),
+                                f["properties"]["bin"] == 0),
+                ["code", "count", "z", "p_fdr", "bin"], legend)
+    if method == "lisa":
+        names = {"HH": _("High-high cluster"), "LL": _("Low-low cluster"),
+                 "HL": _("High-low outlier"), "LH": _("Low-high outlier"),
+                 "not significant": _("Not significant")}
+        legend = Legend(_("Local Moran's I"),
+                        [(LISA_COLOURS[k], names[k]) for k in LISA_COLOURS])
+        return (lambda f: _fill(LISA_COLOURS.get(f["properties"]["quadrant"], "#fff"),
+                                f["properties"]["quadrant"] == "not significant"),
+                ["code", "count", "i", "p", "quadrant"], legend)
+    legend = Legend(_("Emerging hot-spot patterns"),
+                    [(c, p) for p, c in PATTERN_COLOURS.items()])
+    return (lambda f: _fill(PATTERN_COLOURS.get(f["properties"]["pattern"], "#fff"),
+                            f["properties"]["pattern"] == EmergingPattern.NONE),
+            ["code", "count", "pattern", "trend_z", "trend_p"], legend)
+
+
+def _fill(colour: str, faint: bool) -> dict[str, Any]:
+    return {"fillColor": colour, "fillOpacity": 0.15 if faint else 0.7, "color": "#666",
+            "weight": 0.4}
+
+
+def density_image(raster: DensityRaster) -> tuple[str, tuple[float, float, float, float]]:
+    """The density surface resampled onto a lon/lat grid (nearest cell) as a PNG data URL,
+    and its (south, west, north, east) bounds: Leaflet stretches an image between bounds,
+    so the picture must be in degrees, not in the raster's UTM metres."""
+    density = raster.density_per_km2
+    rows, cols = density.shape
+    to_wgs84 = pyproj.Transformer.from_crs(raster.crs, 4326, always_xy=True)
+    east_m = raster.west_m + cols * raster.cell_m
+    south_m = raster.north_m - rows * raster.cell_m
+    xs = np.array([raster.west_m, east_m, raster.west_m, east_m])
+    ys = np.array([raster.north_m, raster.north_m, south_m, south_m])
+    lons, lats = to_wgs84.transform(xs, ys)
+    west, east, south, north = lons.min(), lons.max(), lats.min(), lats.max()
+    lon_grid, lat_grid = np.meshgrid(np.linspace(west, east, cols),
+                                     np.linspace(north, south, rows))
+    x, y = to_wgs84.transform(lon_grid, lat_grid, direction="INVERSE")
+    col = ((x - raster.west_m) // raster.cell_m).astype(int)
+    row = ((raster.north_m - y) // raster.cell_m).astype(int)
+    inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+    values = np.zeros((rows, cols))
+    values[inside] = density[row[inside], col[inside]]
+    top = float(values.max()) or 1.0
+    share = values / top
+    position = share * (len(_HEAT) - 1)
+    low = np.clip(np.floor(position).astype(int), 0, len(_HEAT) - 2)
+    frac = (position - low)[..., None]
+    rgb = _HEAT[low] * (1 - frac) + _HEAT[low + 1] * frac
+    alpha = np.where(share < 0.02, 0, np.clip(80 + 175 * share, 0, 255))
+    bgra = np.dstack([rgb[..., ::-1], alpha]).astype(np.uint8)
+    ok, png = cv2.imencode(".png", bgra)
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return ("data:image/png;base64," + base64.b64encode(png.tobytes()).decode("ascii"),
+            (float(south), float(west), float(north), float(east)))
+
+
+def _heat_legend(raster: DensityRaster) -> list[tuple[str, str]]:
+    top = float(raster.density_per_km2.max())
+    colours = ["#" + "".join(f"{int(v):02x}" for v in c) for c in _HEAT[::-1]]
+    steps = np.linspace(1.0, 0.2, len(colours))
+    return [(c, f"≥ {top * s:,.0f}") for c, s in zip(colours, steps, strict=True)]
+
+
+def _bounds(collection: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    coords = [pt for f in collection.get("features", []) for pt in _points(f["geometry"])]
+    if not coords:
+        return None
+    xs, ys = zip(*coords, strict=True)
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _points(geometry: dict[str, Any]) -> list[tuple[float, float]]:
+    def walk(node: Any) -> list[tuple[float, float]]:
+        if node and isinstance(node[0], (int, float)):
+            return [(float(node[0]), float(node[1]))]
+        return [p for child in node for p in walk(child)]
+    return walk(geometry.get("coordinates", []))
+
+
+def _escape(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))

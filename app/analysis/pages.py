@@ -1,0 +1,174 @@
+"""The analyst's pages: choose data, method and parameters; see the map, charts and tables;
+export; save a result and promote its hot cells for patrol planning."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from pydantic import ValidationError
+from werkzeug.wrappers import Response
+
+from app.analysis.hotspots import HotspotAnswer, run_hotspots
+from app.analysis.map import analysis_map
+from app.analysis.params import HotspotParams, NearRepeatParams, from_query
+from app.analysis.patterns import near_repeat, time_tables
+from app.analysis.results import Promotion, promote, result_list, result_or_404, save_result
+from app.auth.access import allow
+from app.console.pages import online_tiles
+from app.db import get_session
+from app.errors import ApiError
+from gis.incidents import load_category_table
+
+bp = Blueprint("analysis", __name__, url_prefix="/analysis")
+VIEWERS = ("analyst", "supervisor", "viewer")
+METHOD_NAMES = {"gi_star": "Getis-Ord Gi*", "lisa": "Local Moran's I (LISA)",
+                "kde": "Kernel density (KDE)", "emerging": "Emerging hot spots",
+                "near_repeat": "Near repeat (Knox)"}
+
+
+@bp.get("")
+@allow(*VIEWERS)
+def page() -> str:
+    """Choose data and method; with ``run`` in the query, show the result."""
+    args = request.args.copy()
+    method = args.get("method", "gi_star")
+    context: dict[str, Any] = {"args": args, "method": method, "error": None}
+    if args.pop("run", None) is not None:
+        try:
+            context |= _run(method, args)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            context["error"] = (".".join(str(p) for p in first["loc"]) or "body",
+                                first["msg"])
+        except ApiError as exc:
+            context["error"] = (exc.field or "", exc.message)
+    return render_template("analysis/page.html", **context, **_choices())
+
+
+def _run(method: str, args: Any) -> dict[str, Any]:
+    session = get_session()
+    query = urlencode([(k, v) for k in args for v in args.getlist(k) if v])
+    if method == "near_repeat":
+        nr_args = args.copy()
+        nr_args.pop("method", None)
+        for unused in ("cell_m", "shape", "weights", "distance_m", "fdr", "bandwidth_m",
+                       "time_bin"):
+            nr_args.pop(unused, None)
+        table = near_repeat(session, from_query(NearRepeatParams, nr_args))
+        return {"near_repeat": table, "export": {
+            "csv": url_for("api.near_repeat_table") + "?" + urlencode(
+                [(k, v) for k in nr_args for v in nr_args.getlist(k) if v] + [("format", "csv")])}}
+    hs_args = args.copy()
+    for unused in ("distance_bands", "distance_band_m", "time_bands", "time_band_days",
+                   "metric"):
+        hs_args.pop(unused, None)
+    params = from_query(HotspotParams, hs_args)
+    answer = run_hotspots(session, params)
+    collection = answer.geojson()
+    return {
+        "answer": answer, "summary": collection["properties"],
+        "map": analysis_map(answer, collection, online_tiles=online_tiles()),
+        "top": _top_cells(answer), "times": _times(session, params),
+        "params_json": params.model_dump(by_alias=True, mode="json"),
+        "export": {"geojson": url_for("api.hotspots") + "?" + query,
+                   "csv": url_for("api.hotspots") + "?" + query + "&format=csv"}}
+
+
+def _times(session: Any, params: HotspotParams) -> dict[str, Any] | None:
+    try:
+        return time_tables(session, params)
+    except ApiError:
+        return None
+
+
+def _top_cells(answer: HotspotAnswer, limit: int = 10) -> list[dict[str, Any]]:
+    key = {"gi_star": "z", "lisa": "i", "kde": "density_per_km2", "emerging": "trend_z"}[
+        answer.params.method]
+    frame = answer.cells.drop(columns=answer.cells.geometry.name)
+    frame = frame.sort_values([key, "count"], ascending=False).head(limit)
+    return [dict(row) for row in frame.to_dict(orient="records")]
+
+
+@bp.post("/save")
+@allow("analyst")
+def save() -> Response:
+    """Run the analysis in the form again and keep it with its parameters."""
+    form = request.form.copy()
+    name = (form.pop("name", "") or "").strip()
+    form.pop("csrf_token", None)
+    if not name:
+        flash(_("Give the result a name."), "error")
+        return redirect(url_for("analysis.page", **form.to_dict(), run=1))
+    session = get_session()
+    try:
+        row = save_result(session, run_hotspots(session, from_query(HotspotParams, form)),
+                          name=name[:200], actor=current_user)
+    except (ValidationError, ApiError) as exc:
+        flash(str(getattr(exc, "message", exc)), "error")
+        return redirect(url_for("analysis.page", **form.to_dict(), run=1))
+    session.commit()
+    flash(_("Saved as “%(name)s”.", name=row.name), "success")
+    return redirect(url_for("analysis.result", result_id=row.id))
+
+
+@bp.get("/results/<int:result_id>")
+@allow(*VIEWERS)
+def result(result_id: int) -> str:
+    """A saved result: its map, parameters and the promotion form."""
+    row = result_or_404(get_session(), result_id)
+    collection = dict(row.result)
+    return render_template(
+        "analysis/result.html", row=row, summary=collection["properties"],
+        map=analysis_map(None, collection, online_tiles=online_tiles())
+        if row.method != "kde" else None,
+        can_promote=current_user.role_name in ("admin", "analyst", "supervisor"))
+
+
+@bp.post("/results/<int:result_id>/promote")
+@allow("analyst", "supervisor")
+def promote_result(result_id: int) -> Response:
+    """Turn the result's hot cells into patrol hot spots or must-visit points."""
+    session = get_session()
+    row = result_or_404(session, result_id)
+    values: dict[str, Any] = {k: v for k, v in request.form.items()
+                              if k not in ("csrf_token", "codes_text") and v != ""}
+    codes = [c.strip() for c in request.form.get("codes_text", "").split(",") if c.strip()]
+    if codes:
+        values["codes"] = codes
+    try:
+        done = promote(session, row, Promotion.model_validate(values), actor=current_user)
+    except (ValidationError, ApiError) as exc:
+        flash(str(getattr(exc, "message", exc)), "error")
+        return redirect(url_for("analysis.result", result_id=result_id))
+    session.commit()
+    flash(_("%(count)d cells promoted.", count=done["written"]), "success")
+    return redirect(url_for("analysis.result", result_id=result_id))
+
+
+def _choices() -> dict[str, Any]:
+    session = get_session()
+    areas = session.execute(sa.text("SELECT name FROM areas ORDER BY name")).scalars().all()
+    present = dict(session.execute(sa.text(
+        "SELECT category, count(*) FROM incidents GROUP BY 1")).all())
+    table = load_category_table()
+    zh = _is_zh()
+    categories = [(code, (c.label_zh if zh else c.label_en), present.get(code, 0))
+                  for code, c in table.categories.items()]
+    return {"areas": areas, "categories": categories, "methods": METHOD_NAMES,
+            "saved": result_list(session)[:20], "incidents_total": sum(present.values())}
+
+
+def _is_zh() -> bool:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale is not None and locale.language == "zh"
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

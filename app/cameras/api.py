@@ -1,0 +1,213 @@
+"""Cameras: the registry (create, edit on the map, CSV import), coverage, snapshots."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, request
+
+from app import audit
+from app.api import bp, json_body
+from app.api.docs import Param, documented
+from app.auth.access import allow, any_role
+from app.cameras.coverage import refresh_coverage
+from app.cameras.repository import camera_dict, cameras_geojson
+from app.cameras.snapshots import snapshot
+from app.db import get_session
+from app.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from app.geography.repository import BBox, area_id_at, area_id_named
+from app.models import Area, Camera
+from dispatch.cameras import CameraInput, parse_camera_csv
+
+CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
+FIELDS = ("name", "kind", "azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url",
+          "gb_id", "status")
+MAX_CSV_BYTES = 20_000_000
+
+
+def _area_id(session: Any, name: str | None, lon: float, lat: float) -> int | None:
+    """The named area, else the one the camera stands in."""
+    return area_id_named(session, name, field="area") if name else area_id_at(session, lon, lat)
+
+
+def _values(camera: CameraInput) -> dict[str, Any]:
+    data = camera.model_dump(mode="json")
+    return {k: data.get(k) for k in FIELDS}
+
+
+def _check_gb_id(session: Any, gb_id: str | None, camera_id: int | None) -> None:
+    if gb_id and session.execute(sa.select(Camera.id).where(
+            Camera.gb_id == gb_id, Camera.id != (camera_id or -1))).scalar():
+        raise Conflict(f"GB/T 28181 id {gb_id} belongs to another camera.", field="gb_id",
+                       code="gb_id_taken")
+
+
+@bp.get("/cameras")
+@any_role
+@documented("Cameras with their coverage (the wedge cut by buildings)", tag="map",
+            params=(Param("bbox", "west,south,east,north in degrees (WGS-84)"),),
+            responses={200: "GeoJSON FeatureCollection; properties.coverage is a GeoJSON "
+                            "geometry"})
+def cameras() -> Response:
+    return Response(cameras_geojson(get_session(), BBox.parse(request.args.get("bbox"))),
+                    mimetype="application/geo+json")
+
+
+@bp.get("/cameras/<int:camera_id>")
+@any_role
+@documented("One camera", tag="map", params=(CAMERA_ID,))
+def show_camera(camera_id: int) -> dict[str, Any]:
+    found = camera_dict(get_session(), camera_id)
+    if found is None:
+        raise NotFound(f"No camera {camera_id}.", field="camera_id")
+    return found
+
+
+@bp.post("/cameras")
+@allow("supervisor")
+@documented("Register a camera; its coverage is computed (cut by buildings)", tag="map",
+            body=CameraInput, responses={201: "{id, …, coverage}", 409: "gb_id taken"})
+def create_camera() -> tuple[dict[str, Any], int]:
+    camera = CameraInput.model_validate(json_body())
+    session = get_session()
+    _check_gb_id(session, camera.gb_id, None)
+    row = Camera(source="api", **_values(camera),
+                 area_id=_area_id(session, camera.area, camera.lon, camera.lat),
+                 geom=f"SRID=4326;POINT({camera.lon!r} {camera.lat!r})")
+    session.add(row)
+    session.flush()
+    refresh_coverage(session, camera_ids=[row.id])
+    audit.record(session, "camera.create", object_type="camera", object_id=row.id,
+                 details=camera.model_dump(mode="json", exclude={"stream_url"}))
+    session.commit()
+    return camera_dict(session, row.id) or {}, 201
+
+
+@bp.patch("/cameras/<int:camera_id>")
+@allow("supervisor")
+@documented("Change a camera (direction, angle, range, stream, status…); coverage follows",
+            tag="map", params=(CAMERA_ID,), responses={200: "The camera"})
+def change_camera(camera_id: int) -> dict[str, Any]:
+    changes = json_body()
+    reason = changes.pop("reason", None)
+    session = get_session()
+    row = session.execute(sa.select(Camera).where(Camera.id == camera_id).with_for_update()
+                          ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"No camera {camera_id}.", field="camera_id")
+    current = camera_dict(session, camera_id) or {}
+    merged = {k: current.get(k) for k in (*FIELDS, "lon", "lat")}
+    merged["stream_url"] = row.stream_url
+    if current.get("area_id") is not None:
+        merged["area"] = session.get(Area, current["area_id"]).name  # type: ignore[union-attr]
+    merged = {k: v for k, v in merged.items() if v is not None} | changes
+    camera = CameraInput.model_validate(merged)
+    _check_gb_id(session, camera.gb_id, camera_id)
+    before = {k: getattr(row, k) for k in FIELDS}
+    for key, value in _values(camera).items():
+        setattr(row, key, value)
+    moved = "lon" in changes or "lat" in changes
+    if moved:
+        row.geom = f"SRID=4326;POINT({camera.lon!r} {camera.lat!r})"  # type: ignore[assignment]
+    if "area" in changes or moved:
+        row.area_id = _area_id(session, camera.area, camera.lon, camera.lat)
+    row.updated_at = datetime.now(UTC)
+    session.flush()
+    refresh_coverage(session, camera_ids=[camera_id])
+    changed = {k: [before[k], getattr(row, k)] for k in FIELDS
+               if before[k] != getattr(row, k) and k != "stream_url"}
+    if before["stream_url"] != row.stream_url:
+        changed["stream_url"] = ["(changed)", "(changed)"]  # URLs may carry credentials
+    audit.record(session, "camera.update", object_type="camera", object_id=camera_id,
+                 reason=reason if isinstance(reason, str) else None,
+                 details=changed | ({"moved_to": [camera.lon, camera.lat]} if moved else {}))
+    session.commit()
+    return camera_dict(session, camera_id) or {}
+
+
+@bp.post("/cameras/import")
+@allow("supervisor")
+@documented("Import cameras from CSV (text/csv body or a multipart `file`): good rows are "
+            "written, bad rows reported by line and field; rows with a known gb_id update "
+            "that camera", tag="map",
+            responses={200: "{created, updated, errors, warnings}"})
+def import_cameras() -> dict[str, Any]:
+    upload = request.files.get("file")
+    raw = upload.read(MAX_CSV_BYTES + 1) if upload else request.get_data(cache=False)
+    if len(raw) > MAX_CSV_BYTES:
+        raise Unprocessable(f"At most {MAX_CSV_BYTES} bytes per import.", field="body")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")  # exports from Chinese desktop software
+        except UnicodeDecodeError:
+            raise Unprocessable("The file is neither UTF-8 nor GB18030 text.",
+                                field="body") from None
+    result = parse_camera_csv(text)
+    session = get_session()
+    created = updated = 0
+    errors = [{"line": e.row, "field": e.field, "message": e.message} for e in result.errors]
+    ids = []
+    by_gb = {}
+    gb_ids = [c.gb_id for c in result.rows if c.gb_id]
+    if gb_ids:
+        by_gb = {g: i for g, i in session.execute(
+            sa.select(Camera.gb_id, Camera.id).where(Camera.gb_id.in_(gb_ids))).all()}
+    for camera, line in zip(result.rows, result.lines, strict=True):
+        values = _values(camera)
+        area_id = _area_id_or_error(session, camera, line, errors)
+        if area_id is False:
+            continue
+        existing = by_gb.get(camera.gb_id) if camera.gb_id else None
+        geom = f"SRID=4326;POINT({camera.lon!r} {camera.lat!r})"
+        if existing is not None:
+            session.execute(sa.update(Camera).where(Camera.id == existing).values(
+                **values, area_id=area_id, geom=geom, updated_at=datetime.now(UTC)))
+            ids.append(existing)
+            updated += 1
+        else:
+            row = Camera(source="csv", **values, area_id=area_id, geom=geom)
+            session.add(row)
+            session.flush()
+            ids.append(row.id)
+            created += 1
+    if ids:
+        refresh_coverage(session, camera_ids=ids)
+    audit.record(session, "camera.import", object_type="cameras", object_id=upload.filename
+                 if upload else None, details={"created": created, "updated": updated,
+                                               "errors": len(errors)})
+    session.commit()
+    return {"created": created, "updated": updated, "errors": errors,
+            "warnings": list(getattr(result, "warnings", []))}
+
+
+def _area_id_or_error(session: Any, camera: CameraInput, line: int,
+                      errors: list[dict[str, Any]]) -> int | None | bool:
+    try:
+        return _area_id(session, camera.area, camera.lon, camera.lat)
+    except Unprocessable as exc:
+        errors.append({"line": line, "field": "area", "message": exc.message})
+        return False
+
+
+@bp.get("/cameras/<int:camera_id>/snapshot")
+@any_role
+@documented("A recent still frame from the camera's stream (JPEG); 503 when the camera "
+            "does not answer within the timeout", tag="map", params=(CAMERA_ID,),
+            responses={200: "image/jpeg", 404: "No camera or no stream", 503: "Offline"})
+def camera_snapshot(camera_id: int) -> Response:
+    session = get_session()
+    camera = session.get(Camera, camera_id)
+    if camera is None or not camera.stream_url:
+        raise NotFound(f"Camera {camera_id} has no stream.", field="camera_id")
+    shot = snapshot(session, camera)
+    if not shot.online or shot.jpeg is None:
+        raise ServiceUnavailable(f"Camera {camera_id} did not answer ({shot.error}).",
+                      code="camera_offline")
+    response = Response(shot.jpeg, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=5"
+    response.headers["X-Snapshot-Taken-At"] = shot.taken_at.isoformat()
+    return response

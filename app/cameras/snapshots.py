@@ -1,0 +1,52 @@
+"""Camera snapshots for the console: one cache per app (frames reused briefly, a dead
+camera answered from its cached failure), prefetched when an alert is raised, and the
+camera's status set online/offline from what the grab found."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.cameras.snapshot_cache import Snapshot, SnapshotCache
+from app.models import Camera
+
+logger = logging.getLogger(__name__)
+
+
+def cache() -> SnapshotCache:
+    ext = current_app.extensions.setdefault("gridpatrol_snapshots", {})
+    if "cache" not in ext:
+        ext["cache"] = SnapshotCache(timeout_s=float(current_app.config["SNAPSHOT_TIMEOUT_S"]))
+    return ext["cache"]  # type: ignore[no-any-return]
+
+
+def prefetch_snapshots(session: Session, camera_ids: list[int]) -> int:
+    """Start grabbing frames in the background (the answer does not wait)."""
+    if not camera_ids:
+        return 0
+    rows = session.execute(sa.select(Camera.id, Camera.stream_url).where(
+        Camera.id.in_(camera_ids), Camera.stream_url.is_not(None))).all()
+    return cache().prefetch([(str(r[0]), str(r[1])) for r in rows])
+
+
+def snapshot(session: Session, camera: Camera) -> Snapshot:
+    """A frame (or the failure) for ``camera``; records a change of its online status."""
+    assert camera.stream_url  # noqa: S101 (callers check)
+    shot = cache().get(str(camera.id), camera.stream_url)
+    status = "online" if shot.online else "offline"
+    if shot.error == "busy":  # our own grab pool was full: says nothing about the camera
+        return shot
+    if camera.status != status and camera.status != "maintenance":
+        previous = camera.status
+        camera.status = status
+        camera.status_at = datetime.now(UTC)
+        audit.record(session, "camera.status", object_type="camera", object_id=camera.id,
+                     actor_name="system:snapshot",
+                     details={"from": previous, "to": status, "error": shot.error})
+        session.commit()
+    return shot

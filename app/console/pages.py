@@ -1,0 +1,54 @@
+"""The map console: the first screen after sign-in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, render_template
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from app.auth.access import access_rule, any_role, public, roles_allowed
+from app.console.map import console_map
+from app.db import get_session
+from app.geography.repository import map_bounds
+
+bp = Blueprint("console", __name__)
+
+
+@bp.get("/")
+@any_role
+def home() -> str:
+    """The map console."""
+    bounds = map_bounds(get_session())
+    fmap = console_map(bounds, online_tiles=online_tiles(), can_edit_grids=_may("api.change_grid"),
+                       csrf_token=generate_csrf(), dispatch={
+                           "can_dispatch": _may("api.create_alert"),
+                           "can_edit_cameras": _may("api.change_camera"),
+                           "can_read_radio": _may("api.radio_log")})
+    return render_template("console/home.html", map=fmap,
+                           has_data=bounds is not None, body_class="map-page")
+
+
+def online_tiles() -> dict[str, str] | None:
+    """The online tile layer, only when configured (off by default: air-gapped)."""
+    if not current_app.config.get("ONLINE_TILES_URL"):
+        return None
+    return {"url": current_app.config["ONLINE_TILES_URL"],
+            "attribution": current_app.config.get("ONLINE_TILES_ATTRIBUTION") or ""}
+
+
+def _may(endpoint: str) -> bool:
+    return bool(current_user.role_name in roles_allowed(access_rule(current_app, endpoint)))
+
+
+@bp.get("/healthz")
+@public
+def health() -> dict[str, str]:
+    """Liveness and database reachability for load balancers."""
+    from sqlalchemy import text
+
+    get_session().execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

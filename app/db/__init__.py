@@ -1,0 +1,137 @@
+"""The one place that talks to PostGIS: engines, the per-request session, migrations.
+
+A request (or CLI command) gets one SQLAlchemy session from :func:`get_session`; it
+is closed, and anything uncommitted rolled back, when the app context ends. A state
+change and its audit row are committed together by the caller's single ``commit``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from app.db.cluster import APP_ROLE, OWNER_ROLE, Cluster
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The configured database cannot be reached."""
+
+
+def cluster_of(app: Flask) -> Cluster:
+    """The embedded cluster of this app's instance folder."""
+    return Cluster.for_instance(Path(app.instance_path), port=app.config["PG_PORT"])
+
+
+def uses_embedded_cluster(app: Flask) -> bool:
+    return not app.config.get("DATABASE_URL")
+
+
+def app_database_url(app: Flask) -> str:
+    """URL of the role the app runs as."""
+    url = app.config.get("DATABASE_URL")
+    return url if url else cluster_of(app).url(APP_ROLE)
+
+
+def migration_database_url(app: Flask) -> str:
+    """URL of the schema owner (migrations, grants)."""
+    url = app.config.get("MIGRATION_DATABASE_URL") or app.config.get("DATABASE_URL")
+    return url if url else cluster_of(app).url(OWNER_ROLE)
+
+
+def _sqlalchemy_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    return sa.create_engine(_sqlalchemy_url(url), pool_pre_ping=True, **kwargs)
+
+
+def engine(app: Flask | None = None) -> Engine:
+    """The app role's engine, created on first use (no connection at start-up)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    ext = app.extensions["gridpatrol_db"]
+    if ext.get("engine") is None:
+        ext["engine"] = make_engine(app_database_url(app), pool_size=5, max_overflow=10)
+    return ext["engine"]  # type: ignore[no-any-return]
+
+
+def get_session() -> Session:
+    """The session of the current app context."""
+    if "db_session" not in g:
+        bind: Engine | Connection = current_app.config.get("DB_CONNECTION") or engine()
+        g.db_session = Session(bind=bind, expire_on_commit=False,
+                               join_transaction_mode="create_savepoint")
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["gridpatrol_db"] = {"engine": None}
+    app.teardown_appcontext(close_session)
+
+
+# -- migrations and grants -------------------------------------------------------------
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", _sqlalchemy_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(owner_url: str, app_role: str | None, revision: str = "head") -> None:
+    """Apply migrations as the owner, then grant the app role what it may do."""
+    from alembic import command
+
+    command.upgrade(alembic_config(owner_url), revision)
+    if app_role:
+        grant_app_privileges(owner_url, app_role)
+
+
+def current_revision(url: str) -> str | None:
+    with make_engine(url, poolclass=sa.pool.NullPool).connect() as conn:
+        try:
+            row = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
+        except sa.exc.ProgrammingError:
+            return None
+    return row[0] if row else None
+
+
+def grant_app_privileges(owner_url: str, app_role: str) -> None:
+    """Data rights for the app role: everything but UPDATE/DELETE/TRUNCATE of audit rows."""
+    owner_engine = make_engine(owner_url, poolclass=sa.pool.NullPool)
+    with owner_engine.begin() as conn:
+        current_user = conn.execute(sa.text("SELECT current_user")).scalar_one()
+        if current_user == app_role:
+            logger.info("app and owner are the same role; the audit trigger alone "
+                        "keeps the audit log append-only")
+            return
+        role = sa.sql.quoted_name(app_role, quote=True)
+        quoted = conn.dialect.identifier_preparer.quote(role)
+        conn.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
+        conn.execute(sa.text(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"))
+        conn.execute(sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+        conn.execute(sa.text(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {quoted}"))
+        conn.execute(sa.text(f"REVOKE ALL ON alembic_version FROM {quoted}"))
+        conn.execute(sa.text(f"GRANT SELECT ON alembic_version TO {quoted}"))
+    owner_engine.dispose()

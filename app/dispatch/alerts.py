@@ -1,0 +1,212 @@
+"""Alerts: raise (with camera call-up and unit recommendation), dispatch, acknowledge,
+close; each step a timeline event and an audit row in the caller's transaction."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.dispatch import callup
+from app.dispatch.radio import order_message
+from app.dispatch.units import (
+    change_status,
+    get_unit,
+    recommend,
+    recommendation_json,
+)
+from app.errors import Conflict, NotFound, Unprocessable
+from app.geography.graph import ServedGraph
+from app.geography.repository import area_id_at
+from app.models import Alert, AlertEvent, RadioLogEntry, Unit
+from dispatch.recommend import UnitKind
+from dispatch.status import UnitStatus
+
+LEVELS = ("red", "orange", "yellow")
+DEFAULT_RADIUS_M = 300.0
+DEFAULT_ESCAPE_S = 180.0
+
+
+@dataclass(frozen=True)
+class AlertRequest:
+    lon: float
+    lat: float
+    level: str
+    kind: str | None = None
+    description: str | None = None
+    covert: bool = False
+    radius_m: float = DEFAULT_RADIUS_M
+    escape_s: float = DEFAULT_ESCAPE_S
+    unit_kinds: frozenset[UnitKind] | None = None
+    skills: frozenset[str] | None = None
+
+
+def alert_of(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"No alert {alert_id}.", field="alert_id")
+    return alert
+
+
+def raise_alert(session: Session, served: ServedGraph | None, request: AlertRequest, *,
+                actor: str, source: str) -> tuple[Alert, dict[str, Any]]:
+    """Insert the alert and work out its call-up and ranked units (not committed)."""
+    now = datetime.now(UTC)
+    alert = Alert(level=request.level, kind=request.kind, description=request.description,
+                  covert=request.covert, source=source, raised_at=now, raised_by=actor,
+                  geom=f"SRID=4326;POINT({request.lon!r} {request.lat!r})")
+    session.add(alert)
+    session.flush()
+    alert.area_id = area_id_at(session, request.lon, request.lat)
+    session.add(AlertEvent(alert_id=alert.id, at=now, event="raised", actor=actor,
+                           details={"level": request.level, "source": source}))
+
+    started = time.perf_counter()
+    cameras, nearby = callup.call_up(session, request.lon, request.lat,
+                                     radius_m=request.radius_m)
+    seen_at = time.perf_counter()
+    escape: list[dict[str, Any]] = []
+    notes: list[str] = []
+    if served is None:
+        notes.append("no road graph: escape cameras and travel times unavailable")
+    else:
+        escape = callup.escape_cameras(session, served, request.lon, request.lat,
+                                       escape_s=request.escape_s,
+                                       seen=[c["id"] for c in cameras])
+    escape_at = time.perf_counter()
+    units: dict[str, list[dict[str, Any]]] = {"units": [], "excluded_units": []}
+    if served is not None:
+        ranking, _ = recommend(session, served, request.lon, request.lat,
+                               covert=request.covert, kinds=request.unit_kinds,
+                               skills=request.skills, now=now)
+        units = recommendation_json(ranking)
+    done = time.perf_counter()
+
+    session.add(AlertEvent(alert_id=alert.id, at=datetime.now(UTC), event="cameras_called_up",
+                           actor="system", details={
+                               "cameras": [c["id"] for c in cameras],
+                               "nearby": [c["id"] for c in nearby],
+                               "escape": [c["id"] for c in escape]}))
+    session.add(AlertEvent(alert_id=alert.id, at=datetime.now(UTC), event="units_recommended",
+                           actor="system", details={
+                               "units": [[u["id"], u["eta_s"]] for u in units["units"]]}))
+    answer: dict[str, Any] = {
+        "cameras": cameras, "nearby_cameras": nearby, "escape_cameras": escape, **units,
+        "radius_m": request.radius_m, "escape_s": request.escape_s, "notes": notes,
+        "timings_ms": {"cameras": round(1000 * (seen_at - started), 2),
+                       "escape": round(1000 * (escape_at - seen_at), 2),
+                       "units": round(1000 * (done - escape_at), 2)}}
+    alert.callup = answer
+    audit.record(session, "alert.raise", object_type="alert", object_id=alert.id,
+                 details={"level": request.level, "kind": request.kind, "covert": request.covert,
+                          "lon": request.lon, "lat": request.lat, "source": source,
+                          "cameras": len(cameras), "units": len(units["units"])})
+    return alert, answer
+
+
+def dispatch_units(session: Session, alert: Alert, unit_ids: list[int], *, actor: str,
+                   note: str | None = None, reassign: bool = False) -> list[RadioLogEntry]:
+    """Assign units to the alert: statuses, timeline, one radio order per unit. All or
+    nothing: one unit that may not be dispatched refuses the whole request (409). A unit
+    working another alert is only diverted when ``reassign`` says so."""
+    if alert.status == "closed":
+        raise Conflict(f"Alert {alert.id} is closed.", field="alert_id", code="alert_closed")
+    if not unit_ids:
+        raise Unprocessable("unit_ids must name at least one unit.", field="unit_ids")
+    now = datetime.now(UTC)
+    orders = []
+    lon, lat = session.execute(sa.select(sa.func.ST_X(Alert.geom), sa.func.ST_Y(Alert.geom))
+                               .where(Alert.id == alert.id)).one()
+    for unit_id in sorted(set(unit_ids)):  # a fixed lock order: no deadlocks
+        unit = get_unit(session, unit_id, lock=True)
+        if not unit.active:
+            raise Conflict(f"Unit {unit.callsign} is not active.", field="unit_ids",
+                           code="unit_inactive")
+        if unit.alert_id == alert.id and unit.status in (
+                UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
+            continue  # already on it: a double click must not send a second order
+        if unit.alert_id not in (None, alert.id) and not reassign:
+            raise Conflict(f"Unit {unit.callsign} is working alert {unit.alert_id}; send "
+                           "reassign: true to divert it.", field="unit_ids",
+                           code="unit_assigned_elsewhere")
+        change_status(session, unit, UnitStatus.DISPATCHED, actor=actor, source="console",
+                      alert_id=alert.id, now=now)
+        session.add(AlertEvent(alert_id=alert.id, at=now, event="dispatched", actor=actor,
+                               unit_id=unit.id, details={"callsign": unit.callsign}))
+        orders.append(_order(alert, unit, float(lon), float(lat), actor=actor, note=note,
+                             now=now))
+    session.add_all(orders)
+    if alert.status == "open" and orders:
+        alert.status = "dispatched"
+    session.flush()
+    for order in orders:
+        order.body = order_message(order).text
+    audit.record(session, "alert.dispatch", object_type="alert", object_id=alert.id,
+                 details={"units": [o.unit_id for o in orders],
+                          "radio_log": [o.id for o in orders]})
+    return orders
+
+
+def _order(alert: Alert, unit: Unit, lon: float, lat: float, *, actor: str,
+           note: str | None, now: datetime) -> RadioLogEntry:
+    """The radio log row of an order; its text is set once the row has its id."""
+    return RadioLogEntry(at=now, direction="out", kind="dispatch_order", unit_id=unit.id,
+                         alert_id=alert.id, radio_id=unit.radio_ids[0] if unit.radio_ids else None,
+                         body="", delivery="queued", actor=actor, payload={
+                             "callsign": unit.callsign, "radio_ids": list(unit.radio_ids),
+                             "alert": {"id": alert.id, "level": alert.level,
+                                       "kind": alert.kind or "alert", "lon": lon, "lat": lat,
+                                       "description": alert.description or "",
+                                       "covert": alert.covert}, "note": note})
+
+
+
+
+def acknowledge(session: Session, alert: Alert, unit: Unit, *, actor: str,
+                source: str) -> bool:
+    """The unit confirms its order: dispatched -> en route (a repeat is a no-op)."""
+    if unit.alert_id != alert.id:
+        raise Conflict(f"Unit {unit.callsign} is not assigned to alert {alert.id}.",
+                       field="unit_id", code="not_assigned")
+    if unit.status != UnitStatus.DISPATCHED:
+        return False
+    return change_status(session, unit, UnitStatus.EN_ROUTE, actor=actor, source=source)
+
+
+def close_alert(session: Session, alert: Alert, *, actor: str, reason: str | None) -> None:
+    if alert.status == "closed":
+        return
+    now = datetime.now(UTC)
+    alert.status = "closed"
+    alert.closed_at = now
+    session.add(AlertEvent(alert_id=alert.id, at=now, event="closed", actor=actor,
+                           details={"reason": reason} if reason else {}))
+    audit.record(session, "alert.close", object_type="alert", object_id=alert.id,
+                 reason=reason)
+
+
+def alert_json(session: Session, alert: Alert, *, timeline: bool = True) -> dict[str, Any]:
+    lon, lat = session.execute(sa.select(sa.func.ST_X(Alert.geom), sa.func.ST_Y(Alert.geom))
+                               .where(Alert.id == alert.id)).one()
+    data: dict[str, Any] = {
+        "id": alert.id, "level": alert.level, "kind": alert.kind,
+        "description": alert.description, "covert": alert.covert, "status": alert.status,
+        "source": alert.source, "raised_at": alert.raised_at.isoformat(),
+        "raised_by": alert.raised_by, "area_id": alert.area_id,
+        "closed_at": alert.closed_at.isoformat() if alert.closed_at else None,
+        "lon": lon, "lat": lat}
+    if timeline:
+        events = session.execute(sa.select(AlertEvent).where(AlertEvent.alert_id == alert.id)
+                                 .order_by(AlertEvent.at, AlertEvent.id)).scalars()
+        data["timeline"] = [{"at": e.at.isoformat(), "event": e.event, "actor": e.actor,
+                             "unit_id": e.unit_id, "details": e.details} for e in events]
+        data["assigned_units"] = [
+            {"id": u.id, "callsign": u.callsign, "status": u.status}
+            for u in session.execute(sa.select(Unit).where(Unit.alert_id == alert.id)
+                                     .order_by(Unit.callsign)).scalars()]
+    return data

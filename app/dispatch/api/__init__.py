@@ -1,0 +1,1 @@
+"""Dispatch API routes: alerts, units and positions, the radio log."""

@@ -1,0 +1,183 @@
+"""Alerts: raise one (camera call-up and ranked units in the answer), dispatch units,
+acknowledge, close; the timeline; the live event stream."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from flask import Response, current_app, request, url_for
+from flask_login import current_user
+from pydantic import Field
+
+from app.api import bp
+from app.api.docs import Param, StrictBody, documented, parse_body
+from app.auth.access import allow, any_role
+from app.cameras.snapshots import prefetch_snapshots
+from app.db import get_session
+from app.dispatch import alerts as service
+from app.dispatch.radio import deliver_orders
+from app.dispatch.units import get_unit
+from app.errors import ApiError, Unprocessable
+from app.events import stream
+from app.geography.graph import ServedGraph, road_graph
+from app.models import Alert
+from dispatch.recommend import UnitKind
+
+logger = logging.getLogger(__name__)
+ALERT_ID = Param("alert_id", "alert id", location="path", type="integer")
+
+
+class AlertBody(StrictBody):
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    level: Literal["red", "orange", "yellow"]
+    kind: str | None = Field(default=None, max_length=64)
+    description: str | None = Field(default=None, max_length=4000)
+    covert: bool = False
+    radius_m: float = Field(default=service.DEFAULT_RADIUS_M, gt=0, le=2000)
+    escape_minutes: float = Field(default=service.DEFAULT_ESCAPE_S / 60, gt=0, le=30)
+    unit_kinds: list[UnitKind] | None = Field(default=None, max_length=6)
+    skills: list[str] | None = Field(default=None, max_length=10)
+
+
+class DispatchBody(StrictBody):
+    unit_ids: list[int] = Field(min_length=1, max_length=50)
+    note: str | None = Field(default=None, max_length=500)
+    reassign: bool = False
+
+
+class AckBody(StrictBody):
+    unit_id: int
+
+
+class CloseBody(StrictBody):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+def graph_or_none() -> ServedGraph | None:
+    try:
+        return road_graph(get_session())
+    except ApiError:  # no roads imported: call-up still works, routing does not
+        return None
+
+
+def with_snapshot_urls(answer: dict[str, Any]) -> dict[str, Any]:
+    for key in ("cameras", "nearby_cameras", "escape_cameras"):
+        for camera in answer.get(key, []):
+            camera["snapshot_url"] = (url_for("api.camera_snapshot", camera_id=camera["id"])
+                                      if camera.get("has_stream") else None)
+    return answer
+
+
+@bp.post("/alerts")
+@allow("dispatcher")
+@documented("Raise an alert: the answer calls up cameras and ranks units", tag="dispatch",
+            body=AlertBody, responses={201: "{id, cameras, nearby_cameras, escape_cameras, "
+                                            "units, excluded_units, timeline}"})
+def create_alert() -> tuple[dict[str, Any], int]:
+    body = parse_body(AlertBody)
+    session = get_session()
+    alert, answer = service.raise_alert(session, graph_or_none(), service.AlertRequest(
+        lon=body.lon, lat=body.lat, level=body.level, kind=body.kind,
+        description=body.description, covert=body.covert, radius_m=body.radius_m,
+        escape_s=body.escape_minutes * 60,
+        unit_kinds=frozenset(body.unit_kinds) if body.unit_kinds else None,
+        skills=frozenset(body.skills) if body.skills else None),
+        actor=current_user.username, source="console")
+    session.commit()
+    answer = with_snapshot_urls(answer)
+    prefetch_snapshots(session, [c["id"] for c in answer["cameras"] if c["has_stream"]])
+    return service.alert_json(session, alert) | answer, 201
+
+
+@bp.get("/alerts")
+@any_role
+@documented("Alerts, newest first", tag="dispatch", params=(
+    Param("status", "open (not closed, default), closed or all"),))
+def list_alerts() -> dict[str, Any]:
+    status = request.args.get("status", "open")
+    query = sa.select(Alert).order_by(Alert.raised_at.desc()).limit(200)
+    if status == "open":
+        query = query.where(Alert.status != "closed")
+    elif status == "closed":
+        query = query.where(Alert.status == "closed")
+    elif status != "all":
+        raise Unprocessable("status must be open, closed or all.", field="status")
+    session = get_session()
+    return {"alerts": [service.alert_json(session, a, timeline=False)
+                       for a in session.execute(query).scalars()]}
+
+
+@bp.get("/alerts/<int:alert_id>")
+@any_role
+@documented("An alert with its timeline and its call-up as raised", tag="dispatch",
+            params=(ALERT_ID,))
+def show_alert(alert_id: int) -> dict[str, Any]:
+    session = get_session()
+    alert = service.alert_of(session, alert_id)
+    return service.alert_json(session, alert) | with_snapshot_urls(dict(alert.callup))
+
+
+@bp.post("/alerts/<int:alert_id>/dispatch")
+@allow("dispatcher")
+@documented("Dispatch units to the alert: statuses change, orders go out by radio",
+            tag="dispatch", body=DispatchBody, params=(ALERT_ID,),
+            responses={200: "{alert, orders}", 409: "A unit cannot be dispatched"})
+def dispatch_alert(alert_id: int) -> dict[str, Any]:
+    body = parse_body(DispatchBody)
+    session = get_session()
+    alert = session.execute(sa.select(Alert).where(Alert.id == alert_id).with_for_update()
+                            ).scalar_one_or_none()
+    if alert is None:
+        service.alert_of(session, alert_id)  # raises 404
+    assert alert is not None  # noqa: S101
+    orders = service.dispatch_units(session, alert, body.unit_ids,
+                                    actor=current_user.username, note=body.note,
+                                    reassign=body.reassign)
+    session.commit()
+    delivered = deliver_orders(session, [o.id for o in orders])
+    return {"alert": service.alert_json(session, alert), "orders": delivered}
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@allow("dispatcher", "device")
+@documented("A unit acknowledges its order (dispatched → en route)", tag="dispatch",
+            body=AckBody, params=(ALERT_ID,))
+def acknowledge_alert(alert_id: int) -> dict[str, Any]:
+    body = parse_body(AckBody)
+    session = get_session()
+    alert = service.alert_of(session, alert_id)
+    unit = get_unit(session, body.unit_id, lock=True)
+    service.acknowledge(session, alert, unit, actor=current_user.username, source="console")
+    session.commit()
+    return service.alert_json(session, alert)
+
+
+@bp.post("/alerts/<int:alert_id>/close")
+@allow("dispatcher")
+@documented("Close the alert", tag="dispatch", body=CloseBody, params=(ALERT_ID,))
+def close_alert(alert_id: int) -> dict[str, Any]:
+    body = parse_body(CloseBody)
+    session = get_session()
+    alert = service.alert_of(session, alert_id)
+    service.close_alert(session, alert, actor=current_user.username, reason=body.reason)
+    session.commit()
+    return service.alert_json(session, alert)
+
+
+@bp.get("/events")
+@any_role
+@documented("Live changes as Server-Sent Events (unit, alert, alert_event, radio, cameras, "
+            "resync)", tag="dispatch", responses={200: "text/event-stream"})
+def events() -> Response:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # No stream_with_context: the request (and its database session) ends here, so an open
+    # stream holds a thread but no pooled connection.
+    response = Response(stream(app, heartbeat_s=float(app.config.get("EVENTS_HEARTBEAT_S", 15))),
+                        mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+

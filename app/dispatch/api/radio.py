@@ -1,0 +1,159 @@
+"""The radio log: read it; radio gateways post acknowledgements, texts, alerts and
+trunk-recorder call records into it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from flask import request
+from flask_login import current_user
+from pydantic import Field
+
+from app import audit
+from app.api import bp
+from app.api.docs import Param, StrictBody, documented, parse_body
+from app.auth.access import allow
+from app.db import get_session
+from app.dispatch import alerts as service
+from app.dispatch.api.alerts import graph_or_none, with_snapshot_urls
+from app.dispatch.radio import entry_json, log_inbound
+from app.errors import BadRequest, NotFound, Unprocessable
+from app.models import RadioLogEntry, Unit
+from dispatch.radio import RadioFormatError, parse_ack, parse_trunk_recorder_call
+
+MAX_ROWS = 500
+
+
+class RadioIn(StrictBody):
+    kind: Literal["ack", "text", "alert"]
+    text: str = Field(min_length=1, max_length=2000)
+    radio_id: str | None = Field(default=None, max_length=32)
+    talkgroup: str | None = Field(default=None, max_length=32)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    level: Literal["red", "orange", "yellow"] = "red"
+    alert_kind: str | None = Field(default=None, max_length=64)
+
+
+@bp.get("/radio-log")
+@allow("dispatcher", "supervisor")
+@documented("Radio log, oldest first", tag="dispatch", params=(
+    Param("since", "ISO 8601 time; only entries after it"),
+    Param("alert_id", "only this alert's entries", type="integer"),
+    Param("limit", f"at most this many (default and maximum {MAX_ROWS})", type="integer")))
+def radio_log() -> dict[str, Any]:
+    query = sa.select(RadioLogEntry)
+    since = request.args.get("since")
+    if since:
+        try:
+            moment = datetime.fromisoformat(since)
+        except ValueError:
+            raise Unprocessable(f"since must be an ISO 8601 time; got {since!r}.",
+                                field="since") from None
+        if moment.tzinfo is None:
+            raise Unprocessable("since needs a time zone (e.g. Z or +08:00).", field="since")
+        query = query.where(RadioLogEntry.at > moment)
+    alert_id = request.args.get("alert_id")
+    if alert_id:
+        if not alert_id.isdigit():
+            raise Unprocessable("alert_id must be a whole number.", field="alert_id")
+        query = query.where(RadioLogEntry.alert_id == int(alert_id))
+    limit = request.args.get("limit", str(MAX_ROWS))
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_ROWS:
+        raise Unprocessable(f"limit must be 1 to {MAX_ROWS}.", field="limit")
+    # the newest `limit` rows, returned oldest first
+    rows = list(get_session().execute(query.order_by(RadioLogEntry.at.desc(),
+                                                     RadioLogEntry.id.desc())
+                                      .limit(int(limit))).scalars())
+    return {"entries": [entry_json(e) for e in reversed(rows)]}
+
+
+def _unit_by(callsign: str | None, radio_id: str | None) -> Unit | None:
+    session = get_session()
+    if callsign:
+        unit = session.execute(sa.select(Unit).where(
+            sa.func.upper(Unit.callsign) == callsign.upper())).scalar_one_or_none()
+        if unit is not None:
+            return unit
+    if radio_id:
+        return session.execute(sa.select(Unit).where(
+            sa.literal(radio_id) == sa.any_(Unit.radio_ids))).scalar_one_or_none()
+    return None
+
+
+@bp.post("/radio-log")
+@allow("dispatcher", "device")
+@documented("A message from the radio network: an acknowledgement (\"ACK 41 P-12\" / "
+            "\"确认 41 P-12\"), a text, or an alert with a position", tag="dispatch",
+            body=RadioIn, responses={201: "The log entry (and the alert it raised)"})
+def radio_in() -> tuple[dict[str, Any], int]:
+    body = parse_body(RadioIn)
+    session = get_session()
+    actor = current_user.username
+    sender = _unit_by(None, body.radio_id)
+    result: dict[str, Any] = {}
+    if body.kind == "ack":
+        try:
+            ack = parse_ack(body.text)
+        except RadioFormatError as exc:
+            raise Unprocessable(f"Not an acknowledgement: {exc}", field="text") from None
+        unit = _unit_by(ack.callsign, None) or sender
+        if unit is None:
+            raise NotFound(f"No unit with callsign {ack.callsign!r}.", field="text")
+        alert = service.alert_of(session, ack.reference)
+        entry = log_inbound(session, kind="ack", body=body.text, actor=actor, unit_id=unit.id,
+                            alert_id=alert.id, radio_id=body.radio_id,
+                            talkgroup=body.talkgroup, payload={"note": ack.note})
+        service.acknowledge(session, alert, unit, actor=actor, source="radio")
+    elif body.kind == "alert":
+        if body.lon is None or body.lat is None:
+            raise Unprocessable("An alert from the radio needs lon and lat.", field="lon")
+        new_alert, answer = service.raise_alert(session, graph_or_none(), service.AlertRequest(
+            lon=body.lon, lat=body.lat, level=body.level, kind=body.alert_kind,
+            description=body.text), actor=actor, source="radio")
+        entry = log_inbound(session, kind="alert", body=body.text, actor=actor,
+                            unit_id=sender.id if sender else None, alert_id=new_alert.id,
+                            radio_id=body.radio_id, talkgroup=body.talkgroup)
+        result["alert"] = service.alert_json(session, new_alert) | with_snapshot_urls(answer)
+    else:
+        entry = log_inbound(session, kind="text", body=body.text, actor=actor,
+                            unit_id=sender.id if sender else None, radio_id=body.radio_id,
+                            talkgroup=body.talkgroup)
+    audit.record(session, "radio.in", object_type="radio_log", object_id=entry.id,
+                 details={"kind": body.kind, "radio_id": body.radio_id})
+    session.commit()
+    return {"entry": entry_json(entry)} | result, 201
+
+
+@bp.post("/radio-log/trunk-recorder")
+@allow("dispatcher", "device")
+@documented("A trunk-recorder per-call JSON record: logged with the units whose radios "
+            "spoke", tag="dispatch", responses={201: "The log entry"})
+def trunk_recorder_call() -> tuple[dict[str, Any], int]:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise BadRequest("The body must be trunk-recorder's call JSON object.", field="body")
+    try:
+        call = parse_trunk_recorder_call(payload)
+    except RadioFormatError as exc:
+        raise Unprocessable(str(exc), field=getattr(exc, "field", None)) from None
+    session = get_session()
+    radio_ids = sorted({s.radio_id for s in call.sources})
+    units = session.execute(sa.select(Unit.id, Unit.callsign, Unit.radio_ids).where(
+        Unit.radio_ids.overlap(radio_ids))).all() if radio_ids else []
+    speakers = [{"unit_id": u.id, "callsign": u.callsign} for u in units]
+    body = (f"call on talkgroup {call.talkgroup}{' EMERGENCY' if call.emergency else ''}, "
+            f"{(call.stop - call.start).total_seconds():.0f} s, radios {', '.join(radio_ids)}")
+    entry = log_inbound(session, kind="call", body=body, actor=current_user.username,
+                        unit_id=units[0].id if len(units) == 1 else None,
+                        radio_id=radio_ids[0] if len(radio_ids) == 1 else None,
+                        talkgroup=call.talkgroup, at=call.start, payload={
+                            "emergency": call.emergency, "frequency_hz": call.frequency_hz,
+                            "stop": call.stop.isoformat(), "radio_ids": radio_ids,
+                            "units": speakers, "system": call.system})
+    audit.record(session, "radio.in", object_type="radio_log", object_id=entry.id,
+                 details={"kind": "call", "talkgroup": call.talkgroup})
+    session.commit()
+    return {"entry": entry_json(entry)}, 201

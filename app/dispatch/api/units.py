@@ -1,0 +1,294 @@
+"""Units: the roster, status changes (APCO-style model, 409 on an illegal change) and
+positions, as JSON or as NMEA 0183 sentences from a receiver or radio gateway."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import request
+from flask_login import current_user
+from pydantic import AwareDatetime, Field, field_validator
+
+from app import audit
+from app.api import bp
+from app.api.docs import Param, StrictBody, documented, parse_body
+from app.auth.access import allow, any_role
+from app.db import get_session
+from app.dispatch.units import PositionIn, change_status, get_unit, record_positions, unit_json
+from app.errors import Conflict, NotFound, Unprocessable
+from app.geography.repository import area_id_named
+from app.models import PositionReject, Unit, UnitStatusChange
+from dispatch.nmea import Rejected, parse_log
+from dispatch.recommend import UnitKind
+from dispatch.status import UnitStatus
+
+MAX_NMEA_BYTES = 1_000_000
+FUTURE_TOLERANCE = timedelta(minutes=2)
+UNIT_ID = Param("unit_id", "unit id", location="path", type="integer")
+
+
+def _clean_list(values: list[str] | None) -> list[str] | None:
+    """Skills and radio ids: stripped, 1 to 32 characters, repeats dropped (order kept)."""
+    if values is None:
+        return None
+    cleaned = [v.strip() for v in values]
+    if any(not v or len(v) > 32 for v in cleaned):
+        raise ValueError("each entry must have 1 to 32 characters")
+    return sorted(set(cleaned), key=cleaned.index)
+
+
+class UnitBody(StrictBody):
+    callsign: str = Field(min_length=1, max_length=32, pattern=r"^[\w\-./ ]+$")
+    kind: UnitKind
+    skills: list[str] = Field(default_factory=list, max_length=20)
+    radio_ids: list[str] = Field(default_factory=list, max_length=10)
+    home_area: str | None = Field(default=None, max_length=200)
+    status: UnitStatus = UnitStatus.OUT_OF_SERVICE
+    reason: str | None = Field(default=None, max_length=2000)
+
+    _clean = field_validator("skills", "radio_ids")(_clean_list)
+
+
+class UnitChange(StrictBody):
+    kind: UnitKind | None = None
+    skills: list[str] | None = Field(default=None, max_length=20)
+    radio_ids: list[str] | None = Field(default=None, max_length=10)
+    home_area: str | None = Field(default=None, max_length=200)
+    active: bool | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+    _clean = field_validator("skills", "radio_ids")(_clean_list)
+
+
+class StatusBody(StrictBody):
+    status: UnitStatus
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class PositionBody(StrictBody):
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    at: AwareDatetime | None = None
+    speed_mps: float | None = Field(default=None, ge=0, le=150)
+    course_deg: float | None = Field(default=None, ge=0, lt=360)
+
+
+def _area_id(name: str | None) -> int | None:
+    return None if name is None else area_id_named(get_session(), name, field="home_area")
+
+
+def _check_radio_ids(radio_ids: list[str], unit_id: int | None) -> None:
+    if not radio_ids:
+        return
+    taken = get_session().execute(
+        sa.select(Unit.callsign).where(Unit.radio_ids.overlap(radio_ids),
+                                       Unit.id != (unit_id or -1))).scalars().first()
+    if taken:
+        raise Conflict(f"A radio id in {radio_ids} already belongs to unit {taken}.",
+                       field="radio_ids", code="radio_id_taken")
+
+
+@bp.get("/units")
+@any_role
+@documented("Units with status, timer and last position", tag="dispatch", params=(
+    Param("active", "false: include inactive units", type="boolean"),))
+def list_units() -> dict[str, Any]:
+    query = sa.select(Unit).order_by(Unit.callsign)
+    if request.args.get("active") not in ("0", "false"):
+        query = query.where(Unit.active)
+    now = datetime.now(UTC)
+    return {"units": [unit_json(u, now=now) for u in get_session().execute(query).scalars()]}
+
+
+@bp.post("/units")
+@allow("supervisor")
+@documented("Add a unit", tag="dispatch", body=UnitBody,
+            responses={201: "The unit", 409: "Callsign or radio id taken"})
+def create_unit() -> tuple[dict[str, Any], int]:
+    body = parse_body(UnitBody)
+    session = get_session()
+    if session.execute(sa.select(Unit.id).where(Unit.callsign == body.callsign)).scalar():
+        raise Conflict(f"Callsign {body.callsign!r} is taken.", field="callsign",
+                       code="callsign_taken")
+    _check_radio_ids(body.radio_ids, None)
+    unit = Unit(callsign=body.callsign, kind=body.kind.value, skills=body.skills,
+                radio_ids=body.radio_ids, home_area_id=_area_id(body.home_area),
+                status=body.status.value, status_since=datetime.now(UTC))
+    session.add(unit)
+    session.flush()
+    audit.record(session, "unit.create", object_type="unit", object_id=unit.id,
+                 reason=body.reason, details=body.model_dump(mode="json", exclude={"reason"}))
+    session.commit()
+    return unit_json(unit), 201
+
+
+@bp.get("/units/<int:unit_id>")
+@any_role
+@documented("One unit, with its recent status history", tag="dispatch", params=(UNIT_ID,))
+def show_unit(unit_id: int) -> dict[str, Any]:
+    session = get_session()
+    unit = get_unit(session, unit_id)
+    history = session.execute(
+        sa.select(UnitStatusChange).where(UnitStatusChange.unit_id == unit_id)
+        .order_by(UnitStatusChange.at.desc()).limit(50)).scalars()
+    return unit_json(unit) | {"status_history": [
+        {"at": h.at.isoformat(), "from": h.previous, "to": h.status, "alert_id": h.alert_id,
+         "actor": h.actor, "source": h.source} for h in history]}
+
+
+@bp.patch("/units/<int:unit_id>")
+@allow("supervisor")
+@documented("Change a unit's kind, skills, radio ids, home area or active flag",
+            tag="dispatch", body=UnitChange, params=(UNIT_ID,))
+def change_unit(unit_id: int) -> dict[str, Any]:
+    body = parse_body(UnitChange)
+    session = get_session()
+    unit = get_unit(session, unit_id, lock=True)
+    values = body.model_dump(exclude_unset=True, exclude={"reason"})
+    if "radio_ids" in values:
+        _check_radio_ids(values["radio_ids"] or [], unit_id)
+    changed: dict[str, Any] = {}
+    for field, value in values.items():
+        column = "home_area_id" if field == "home_area" else field
+        new = _area_id(value) if field == "home_area" else (
+            value.value if isinstance(value, UnitKind) else value)
+        if field in ("skills", "radio_ids") and new is None:
+            new = []
+        if getattr(unit, column) != new:
+            changed[column] = [getattr(unit, column), new]
+            setattr(unit, column, new)
+    if changed:
+        unit.updated_at = datetime.now(UTC)
+        audit.record(session, "unit.update", object_type="unit", object_id=unit_id,
+                     reason=body.reason, details={k: [_jsonable(a), _jsonable(b)]
+                                                  for k, (a, b) in changed.items()})
+    session.commit()
+    return unit_json(unit)
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, list | tuple) else value
+
+
+@bp.post("/units/<int:unit_id>/status")
+@allow("dispatcher", "supervisor", "device")
+@documented("Change a unit's status (409 when the status model forbids it)", tag="dispatch",
+            body=StatusBody, params=(UNIT_ID,),
+            responses={200: "The unit", 409: "Illegal status change"})
+def set_status(unit_id: int) -> dict[str, Any]:
+    body = parse_body(StatusBody)
+    session = get_session()
+    unit = get_unit(session, unit_id, lock=True)
+    change_status(session, unit, body.status, actor=_actor(), source=_source(),
+                  reason=body.reason)
+    session.commit()
+    return unit_json(unit)
+
+
+def _actor() -> str:
+    return str(current_user.username)
+
+
+def _source() -> str:
+    return "radio" if current_user.role_name == "device" else "console"
+
+
+@bp.post("/units/<int:unit_id>/position")
+@allow("dispatcher", "supervisor", "device")
+@documented("Report a unit's position (WGS-84); `at` defaults to now", tag="dispatch",
+            body=PositionBody, params=(UNIT_ID,))
+def post_position(unit_id: int) -> dict[str, Any]:
+    body = parse_body(PositionBody)
+    now = datetime.now(UTC)
+    at = body.at or now
+    if at > now + FUTURE_TOLERANCE:
+        raise Unprocessable("at is in the future (more than 2 minutes ahead of the server).",
+                            field="at")
+    session = get_session()
+    unit = get_unit(session, unit_id, lock=True)
+    record_positions(session, unit, [PositionIn(body.lon, body.lat, at, body.speed_mps,
+                                                body.course_deg)], source="api")
+    audit.record(session, "unit.position", object_type="unit", object_id=unit_id,
+                 details={"count": 1, "source": "api"})
+    session.commit()
+    return unit_json(unit)
+
+
+@bp.post("/positions/nmea")
+@allow("dispatcher", "supervisor", "device")
+@documented("NMEA 0183 sentences (GGA/RMC; talkers GP, GN, GL, GA, BD, GB) for one radio or "
+            "unit, as text/plain; bad lines are kept aside and counted", tag="dispatch",
+            params=(Param("radio_id", "the sending radio's id"),
+                    Param("unit_id", "or the unit id", type="integer"),
+                    Param("date", "UTC date YYYY-MM-DD for GGA-only logs (default: today)")),
+            responses={200: "{accepted, rejected, reasons, unit}"})
+def post_nmea() -> dict[str, Any]:
+    session = get_session()
+    unit = _unit_for_device(session)
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_NMEA_BYTES:
+        raise Unprocessable(f"At most {MAX_NMEA_BYTES} bytes per request.", field="body")
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise Unprocessable("NMEA 0183 is ASCII; the body holds other bytes.",
+                            field="body") from None
+    lines = text.splitlines()
+    fixes, rejected, reasons = parse_log(lines)
+    if any(f.at is None for f in fixes):  # GGA before any RMC: date them with the batch's
+        # first RMC date, else the date asked for, else today (UTC)
+        first_rmc = next((f.at for f in fixes if f.kind == "RMC" and f.at), None)
+        day = first_rmc.date() if first_rmc and not request.args.get("date") else _nmea_date()
+        fixes, rejected, reasons = parse_log(lines, utc_date=day)
+    now = datetime.now(UTC)
+    positions, kept_aside = [], list(rejected)
+    for fix in fixes:
+        problem = ("no time" if fix.at is None else
+                   "time in the future" if fix.at > now + FUTURE_TOLERANCE else None)
+        if problem:
+            kept_aside.append(Rejected(line=f"{fix.talker}{fix.kind} {fix.lon},{fix.lat} "
+                                            f"at {fix.at}", reason=problem))
+            reasons[problem] += 1
+            continue
+        assert fix.at is not None  # noqa: S101 (narrowed just above)
+        positions.append(PositionIn(fix.lon, fix.lat, fix.at, fix.speed_ms, fix.course_deg))
+    session.add_all(PositionReject(unit_id=unit.id, radio_id=request.args.get("radio_id"),
+                                   line=r.line[:1000], reason=r.reason + (
+                                       f": {r.detail}" if r.detail else ""), actor=_actor())
+                    for r in kept_aside)
+    accepted = record_positions(session, unit, positions, source="nmea")
+    audit.record(session, "unit.position", object_type="unit", object_id=unit.id,
+                 details={"source": "nmea", "accepted": accepted, "rejected": len(kept_aside),
+                          "reasons": dict(reasons)})
+    session.commit()
+    return {"unit": unit_json(unit), "accepted": accepted, "rejected": len(kept_aside),
+            "reasons": dict(reasons)}
+
+
+def _nmea_date() -> date:
+    raw = request.args.get("date")
+    if not raw:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Unprocessable(f"date must be YYYY-MM-DD; got {raw!r}.", field="date") from None
+
+
+def _unit_for_device(session: Any) -> Unit:
+    radio_id, unit_id = request.args.get("radio_id"), request.args.get("unit_id")
+    if bool(radio_id) == bool(unit_id):
+        raise Unprocessable("Give exactly one of radio_id and unit_id.", field="radio_id")
+    if unit_id:
+        if not unit_id.isdigit():
+            raise Unprocessable("unit_id must be a whole number.", field="unit_id")
+        return get_unit(session, int(unit_id), lock=True)
+    unit = session.execute(sa.select(Unit).where(sa.literal(radio_id) == sa.any_(Unit.radio_ids))
+                           .with_for_update()).scalar_one_or_none()
+    if unit is None:
+        raise NotFound(f"No unit has radio id {radio_id!r}; add it to a unit first.",
+                       field="radio_id")
+    return unit  # type: ignore[no-any-return]
+

@@ -1,0 +1,180 @@
+"""Units in the database: status changes with their history, positions, ranking for an
+alert. Every change adds an audit row to the caller's transaction; the caller commits."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import get_locale
+from geoalchemy2.shape import to_shape
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.errors import Conflict, NotFound
+from app.geography.graph import ServedGraph
+from app.models import AlertEvent, Unit, UnitPosition, UnitStatusChange
+from dispatch.recommend import Candidate, Ranking, UnitKind, rank_units
+from dispatch.status import IllegalStatusChange, UnitStatus, check_change
+
+# Which timeline event a unit's own status change adds to its alert.
+STATUS_EVENTS = {UnitStatus.EN_ROUTE: "acknowledged", UnitStatus.ON_SCENE: "arrived",
+                 UnitStatus.AVAILABLE: "cleared"}
+
+
+def get_unit(session: Session, unit_id: int, *, lock: bool = False) -> Unit:
+    query = sa.select(Unit).where(Unit.id == unit_id)
+    if lock:
+        query = query.with_for_update()
+    unit = session.execute(query).scalar_one_or_none()
+    if unit is None:
+        raise NotFound(f"No unit {unit_id}.", field="unit_id")
+    return unit
+
+
+def unit_json(unit: Unit, *, now: datetime | None = None) -> dict[str, Any]:
+    lon = lat = None
+    if unit.geom is not None:
+        point = _point(unit.geom)
+        lon, lat = point.x, point.y
+    status = UnitStatus(unit.status)
+    now = now or datetime.now(UTC)
+    return {
+        "id": unit.id, "callsign": unit.callsign, "kind": unit.kind,
+        "skills": list(unit.skills), "radio_ids": list(unit.radio_ids),
+        "home_area_id": unit.home_area_id, "status": unit.status,
+        "status_label": status.label_zh if _chinese() else status.label_en,
+        "status_since": unit.status_since.isoformat(),
+        "status_s": round((now - unit.status_since).total_seconds()),
+        "alert_id": unit.alert_id, "active": unit.active, "lon": lon, "lat": lat,
+        "fix_at": unit.fix_at.isoformat() if unit.fix_at else None,
+        "speed_mps": unit.speed_mps, "course_deg": unit.course_deg}
+
+
+def _point(geom: Any) -> Any:
+    """A shapely point from a loaded geometry or one just assigned as EWKT."""
+    if isinstance(geom, str):
+        return shapely.from_wkt(geom.split(";", 1)[-1])
+    return to_shape(geom)
+
+
+def _chinese() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "zh"
+
+
+def change_status(session: Session, unit: Unit, new: UnitStatus, *, actor: str,
+                  source: str, alert_id: int | None = None, reason: str | None = None,
+                  now: datetime | None = None) -> bool:
+    """Move ``unit`` to ``new`` (409 if the model forbids it). Repeating the current status
+    is a no-op that keeps the timer. Returns whether anything changed."""
+    current = UnitStatus(unit.status)
+    try:
+        check_change(current, new)
+    except IllegalStatusChange:
+        raise Conflict(f"Unit {unit.callsign} is {current.value}; it cannot go to "
+                       f"{new.value} from there.", field="status",
+                       code="illegal_status_change") from None
+    if current == new and (alert_id is None or alert_id == unit.alert_id):
+        return False
+    now = now or datetime.now(UTC)
+    previous_alert = unit.alert_id
+    unit.status = new.value
+    unit.status_since = now
+    unit.updated_at = now
+    if new == UnitStatus.DISPATCHED:
+        unit.alert_id = alert_id
+    elif new in (UnitStatus.AVAILABLE, UnitStatus.OUT_OF_SERVICE):
+        unit.alert_id = None
+    session.add(UnitStatusChange(unit_id=unit.id, at=now, previous=current.value,
+                                 status=new.value, alert_id=alert_id or previous_alert,
+                                 actor=actor, source=source))
+    event = STATUS_EVENTS.get(new)
+    if event and previous_alert is not None and new != UnitStatus.DISPATCHED:
+        session.add(AlertEvent(alert_id=previous_alert, at=now, event=event, actor=actor,
+                               unit_id=unit.id, details={"status": new.value,
+                                                         "source": source}))
+    audit.record(session, "unit.status", object_type="unit", object_id=unit.id, reason=reason,
+                 details={"from": current.value, "to": new.value, "source": source,
+                          "alert_id": alert_id or previous_alert})
+    return True
+
+
+@dataclass(frozen=True)
+class PositionIn:
+    lon: float
+    lat: float
+    at: datetime
+    speed_mps: float | None = None
+    course_deg: float | None = None
+
+
+def record_positions(session: Session, unit: Unit, positions: Sequence[PositionIn], *,
+                     source: str) -> int:
+    """Append positions to the history; the unit moves to the newest one if it is newer
+    than what it has (late, out-of-order fixes go to the history only)."""
+    if not positions:
+        return 0
+    session.execute(sa.insert(UnitPosition), [
+        {"unit_id": unit.id, "at": p.at, "source": source, "speed_mps": p.speed_mps,
+         "course_deg": p.course_deg, "geom": f"SRID=4326;POINT({p.lon!r} {p.lat!r})"}
+        for p in positions])
+    newest = max(reversed(positions), key=lambda p: p.at)  # ties: the last one sent
+    if unit.fix_at is None or newest.at > unit.fix_at:
+        unit.geom = f"SRID=4326;POINT({newest.lon!r} {newest.lat!r})"  # type: ignore[assignment]
+        unit.fix_at = newest.at
+        unit.speed_mps = newest.speed_mps
+        unit.course_deg = newest.course_deg
+        unit.updated_at = datetime.now(UTC)
+    return len(positions)
+
+
+def recommend(session: Session, served: ServedGraph, lon: float, lat: float, *,
+              covert: bool, kinds: frozenset[UnitKind] | None,
+              skills: frozenset[str] | None, now: datetime, alert_id: int | None = None,
+              limit: int = 10) -> tuple[Ranking, dict[int, Unit]]:
+    """Rank the active units for a place by road travel time from their last fix."""
+    units = list(session.execute(sa.select(Unit).where(Unit.active)).scalars())
+    by_id = {u.id: u for u in units}
+    placed = [u for u in units if u.geom is not None]
+    eta = np.full(len(placed), np.inf)
+    dist = np.full(len(placed), np.inf)
+    if placed:
+        rows = session.execute(
+            sa.select(Unit.id, sa.func.ST_X(Unit.geom), sa.func.ST_Y(Unit.geom))
+            .where(Unit.id.in_([u.id for u in placed]))).all()
+        where = {r[0]: (float(r[1]), float(r[2])) for r in rows}
+        lons = np.array([where[u.id][0] for u in placed])
+        lats = np.array([where[u.id][1] for u in placed])
+        eta, dist = served.graph.travel_times_to_point(lon, lat, lons, lats)
+    times = {u.id: (float(e), float(d)) for u, e, d in zip(placed, eta, dist, strict=True)}
+    candidates = [
+        Candidate(unit_id=u.id, callsign=u.callsign, kind=UnitKind(u.kind),
+                  skills=frozenset(u.skills), status=UnitStatus(u.status),
+                  eta_s=times.get(u.id, (math.inf, math.inf))[0],
+                  distance_m=times.get(u.id, (math.inf, math.inf))[1],
+                  fix_at=u.fix_at, assigned=alert_id is not None and u.alert_id == alert_id)
+        for u in units]
+    ranking = rank_units(candidates, now=now, covert=covert, kinds=kinds, skills=skills,
+                         stale_after_s=float(current_app.config["STALE_POSITION_S"]),
+                         limit=limit)
+    return ranking, by_id
+
+
+def recommendation_json(ranking: Ranking) -> dict[str, list[dict[str, Any]]]:
+    zh = _chinese()
+    units = [{
+        "id": r.unit_id, "callsign": r.callsign, "kind": r.kind.value, "status": r.status.value,
+        "eta_s": round(r.eta_s, 1), "distance_m": round(r.distance_m, 1), "stale": r.stale,
+        "fix_age_s": None if r.fix_age_s is None else round(r.fix_age_s),
+        "reason": r.reason_zh if zh else r.reason_en} for r in ranking.units]
+    excluded = [{"id": e.unit_id, "callsign": e.callsign,
+                 "reason": e.reason_zh if zh else e.reason_en} for e in ranking.excluded]
+    return {"units": units, "excluded_units": excluded}

@@ -1,0 +1,1 @@
+"""Geography API routes: roads, areas, grids, POIs (`geo`), routing, basemap tiles."""

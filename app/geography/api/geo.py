@@ -1,0 +1,123 @@
+"""Map data as GeoJSON: roads, buildings, POIs, cameras, areas, grids; place search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, request
+from pydantic import Field
+
+from app import audit
+from app.api import bp
+from app.api.docs import Param, StrictBody, documented, parse_body
+from app.auth.access import allow, any_role
+from app.db import get_session
+from app.errors import NotFound, Unprocessable
+from app.geography.repository import POI_KINDS, BBox, feature_collection, search_places
+from app.models import GridCell
+
+BBOX = Param("bbox", "west,south,east,north in degrees (WGS-84)")
+BBOX_REQUIRED = Param("bbox", "west,south,east,north in degrees (WGS-84)", required=True)
+GEOJSON = {200: "GeoJSON FeatureCollection (truncated: true when the limit was hit)"}
+
+
+def geojson(text: str) -> Response:
+    return Response(text, mimetype="application/geo+json")
+
+
+@bp.get("/roads")
+@any_role
+@documented("Roads in a box", tag="map", responses=GEOJSON, params=(
+    BBOX_REQUIRED, Param("drivable", "true: only roads cars may use", type="boolean")))
+def roads() -> Response:
+    where = "drivable" if request.args.get("drivable") in ("1", "true") else "TRUE"
+    return geojson(feature_collection(
+        get_session(), "roads",
+        ["osm_id", "highway", "name", "name_zh", "name_en", "oneway", "speed_kmh", "drivable",
+         "walkable"], bbox=BBox.parse(request.args.get("bbox"), required=True), where=where))
+
+
+@bp.get("/buildings")
+@any_role
+@documented("Building footprints in a box", tag="map", responses=GEOJSON,
+            params=(BBOX_REQUIRED,))
+def buildings() -> Response:
+    return geojson(feature_collection(
+        get_session(), "buildings", ["osm_key", "building", "name", "height_m", "levels"],
+        bbox=BBox.parse(request.args.get("bbox"), required=True)))
+
+
+@bp.get("/pois")
+@any_role
+@documented("Points of interest", tag="map", responses=GEOJSON, params=(
+    BBOX, Param("kind", "one of: " + ", ".join(POI_KINDS))))
+def pois() -> Response:
+    kind = request.args.get("kind")
+    if kind and kind not in POI_KINDS:
+        raise Unprocessable(f"Unknown kind {kind!r}; kinds are {', '.join(POI_KINDS)}.",
+                            field="kind")
+    return geojson(feature_collection(
+        get_session(), "pois", ["osm_key", "kind", "name", "name_zh", "name_en"],
+        bbox=BBox.parse(request.args.get("bbox")),
+        where="kind = :kind" if kind else "TRUE", params={"kind": kind}))
+
+
+@bp.get("/areas")
+@any_role
+@documented("Areas (jurisdictions, station districts)", tag="map", responses=GEOJSON)
+def areas() -> Response:
+    return geojson(feature_collection(get_session(), "areas", ["name", "kind"]))
+
+
+@bp.get("/grids")
+@any_role
+@documented("Patrol grid cells", tag="map", responses=GEOJSON, params=(
+    BBOX, Param("area", "area name")))
+def grids() -> Response:
+    area = request.args.get("area")
+    return geojson(feature_collection(
+        get_session(), "grid_cells",
+        ["code", "name", "shape", "cell_m", "area_id", "assigned_to", "road_length_m",
+         "area_m2"], bbox=BBox.parse(request.args.get("bbox")),
+        where="area_id = (SELECT id FROM areas WHERE name = :area)" if area else "TRUE",
+        params={"area": area}, limit=20000))
+
+
+@bp.get("/search")
+@any_role
+@documented("Find streets and POIs by name (Chinese or English)", tag="map", params=(
+    Param("q", "part of a name", required=True),))
+def search() -> dict[str, Any]:
+    text = (request.args.get("q") or "").strip()
+    if len(text) < 1 or len(text) > 100:
+        raise Unprocessable("q must have 1 to 100 characters.", field="q")
+    return {"results": search_places(get_session(), text)}
+
+
+class GridChange(StrictBody):
+    name: str | None = Field(default=None, max_length=200)
+    assigned_to: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@bp.patch("/grids/<code>")
+@allow("supervisor")
+@documented("Rename a grid cell or assign it (to a station, team or unit)", tag="map",
+            body=GridChange, params=(Param("code", "cell code", location="path"),),
+            responses={200: "The cell", 404: "No such cell"})
+def change_grid(code: str) -> dict[str, Any]:
+    change = parse_body(GridChange)
+    session = get_session()
+    cell = session.execute(sa.select(GridCell).where(GridCell.code == code)).scalar_one_or_none()
+    if cell is None:
+        raise NotFound(f"No grid cell {code!r}.", field="code")
+    changed = {}
+    for field, value in change.model_dump(exclude_unset=True, exclude={"reason"}).items():
+        if getattr(cell, field) != value:
+            changed[field] = [getattr(cell, field), value]
+            setattr(cell, field, value)
+    audit.record(session, "grid.update", object_type="grid_cell", object_id=code,
+                 reason=change.reason, details=changed)
+    session.commit()
+    return {"code": code, "name": cell.name, "assigned_to": cell.assigned_to}

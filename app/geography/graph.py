@@ -1,0 +1,79 @@
+"""The road graph of the serving process: built from ``road_edges`` on first use and
+rebuilt when the ``roads`` data version changes (an import in any process bumps it)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app.db.versions import data_version
+from app.errors import Unprocessable
+from gis.routing import RoadGraph, Snap, TooFarFromRoad
+
+logger = logging.getLogger(__name__)
+EDGES_SQL = sa.text("SELECT id AS edge_id, u, v, length_m, travel_s, oneway, name, "
+                    "ST_AsBinary(geom) AS geometry FROM road_edges")
+
+
+@dataclass
+class ServedGraph:
+    """The graph and its edges (indexed by ``edge_id``) as of one data version."""
+
+    version: int
+    graph: RoadGraph
+    edges: gpd.GeoDataFrame
+
+
+_lock = threading.Lock()
+
+
+def load_edges(session: Session) -> gpd.GeoDataFrame:
+    """Every road edge, geometries parsed in one vectorised call (EPSG:4326)."""
+    result = session.execute(EDGES_SQL)
+    names = list(result.keys())
+    rows = result.all()
+    columns = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {
+        name: () for name in names}
+    geometry = shapely.from_wkb(np.array(columns.pop("geometry"), dtype=object))
+    return gpd.GeoDataFrame(pd.DataFrame(columns), geometry=geometry, crs="EPSG:4326")
+
+
+def road_graph(session: Session) -> ServedGraph:
+    """This process's graph, rebuilt if the roads changed since it was built."""
+    cache: dict[str, ServedGraph] = current_app.extensions.setdefault("gridpatrol_graph", {})
+    version = data_version(session, "roads")
+    cached = cache.get("graph")
+    if cached is not None and cached.version == version:
+        return cached
+    with _lock:
+        cached = cache.get("graph")
+        if cached is not None and cached.version == version:
+            return cached
+        edges = load_edges(session)
+        if edges.empty:
+            raise Unprocessable("There is no road graph yet: import an OSM extract first.",
+                                field="roads")
+        graph = RoadGraph.from_edges(edges)
+        logger.info("road graph v%s built: %d nodes, %d edges", version, graph.node_count,
+                    graph.edge_count)
+        served = ServedGraph(version, graph, edges.set_index("edge_id", drop=False))
+        cache["graph"] = served
+        return served
+
+
+def snap_or_422(graph: RoadGraph, lon: float, lat: float, field: str,
+                max_distance_m: float = 500.0) -> Snap:
+    try:
+        return graph.snap(lon, lat, max_distance_m=max_distance_m)
+    except TooFarFromRoad:
+        raise Unprocessable(f"{field} is more than {max_distance_m:g} m from any drivable road.",
+                            field=field) from None

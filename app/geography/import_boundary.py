@@ -1,0 +1,100 @@
+"""``gridpatrol import boundary``: area polygons (counties, police-station districts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.db.bulk import bump_version, ewkb_hex, raw_cursor
+from app.errors import Unprocessable
+
+NAME_CANDIDATES = ("name", "NAME", "Name", "name_zh", "名称")
+
+
+@dataclass
+class BoundaryResult:
+    created: int = 0
+    updated: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+
+def read_areas(path: Path, *, name_field: str | None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Valid polygon rows in EPSG:4326 with a ``name``; and the rejected rows with reasons."""
+    if not path.is_file():
+        raise Unprocessable(f"{path}: no such file", field="file")
+    try:
+        frame = gpd.read_file(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+        raise Unprocessable(f"{path}: not a readable GeoJSON, GeoPackage or Shapefile ({exc})",
+                            field="file") from None
+    if frame.crs is None:
+        raise Unprocessable(f"{path}: the file has no coordinate reference system",
+                            field="crs")
+    field_name = name_field or next((c for c in NAME_CANDIDATES if c in frame.columns), None)
+    if field_name is None or field_name not in frame.columns:
+        text_columns = [c for c in frame.columns
+                        if c != "geometry" and pd.api.types.is_string_dtype(frame[c])]
+        wanted = repr(name_field) if name_field else "(looked for " + ", ".join(
+            NAME_CANDIDATES) + ")"
+        raise Unprocessable(f"{path}: no name field {wanted}; text columns are "
+                            f"{', '.join(text_columns) or 'none'} (use --name-field)",
+                            field="name_field")
+    frame = frame.to_crs(4326)
+    rejected: list[str] = []
+    keep = []
+    seen: set[str] = set()
+    for index, row in frame.iterrows():
+        label = f"row {index + 1}"
+        name = str(row[field_name]).strip() if row[field_name] is not None else ""
+        geometry = row.geometry
+        if not name or name == "nan":
+            rejected.append(f"{label}: empty {field_name}")
+        elif name in seen:
+            rejected.append(f"{label}: duplicate name {name!r}")
+        elif geometry is None or geometry.is_empty:
+            rejected.append(f"{label} ({name}): no geometry")
+        elif geometry.geom_type not in ("Polygon", "MultiPolygon"):
+            rejected.append(f"{label} ({name}): a {geometry.geom_type}, not a polygon")
+        else:
+            if not geometry.is_valid:
+                geometry = shapely.make_valid(geometry)
+                polygons = [g for g in getattr(geometry, "geoms", [geometry])
+                            if g.geom_type in ("Polygon", "MultiPolygon")]
+                geometry = shapely.union_all(polygons) if polygons else None
+            if geometry is None or geometry.is_empty:
+                rejected.append(f"{label} ({name}): invalid polygon")
+                continue
+            seen.add(name)
+            keep.append({"name": name, "geometry": shapely.MultiPolygon(
+                [geometry] if geometry.geom_type == "Polygon" else list(geometry.geoms))})
+    if not keep:
+        raise Unprocessable(f"{path}: no usable polygon ({'; '.join(rejected[:5])})",
+                            field="file")
+    return gpd.GeoDataFrame(keep, geometry="geometry", crs=4326), rejected
+
+
+def import_boundary(session: Session, path: Path, *, name_field: str | None = None,
+                    kind: str = "area", reason: str | None = None) -> BoundaryResult:
+    areas, rejected = read_areas(path, name_field=name_field)
+    result = BoundaryResult(rejected=rejected)
+    with raw_cursor(session) as cur:
+        cur.execute("DELETE FROM areas WHERE kind = 'extent'")  # the placeholder extent
+        for name, geom in zip(areas["name"], ewkb_hex(areas.geometry), strict=True):
+            cur.execute("INSERT INTO areas (name, kind, geom) VALUES (%s, %s, %s) "
+                        "ON CONFLICT (name) DO UPDATE SET geom = EXCLUDED.geom, "
+                        "kind = EXCLUDED.kind RETURNING (xmax = 0)", (name, kind, geom))
+            created = cur.fetchone()[0]  # type: ignore[index]
+            result.created += int(created)
+            result.updated += int(not created)
+        bump_version(cur, "areas")
+    audit.record(session, "import.boundary", object_type="file", object_id=path.name,
+                 reason=reason, details={"created": result.created, "updated": result.updated,
+                                         "rejected": rejected[:50]})
+    return result

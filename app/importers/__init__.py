@@ -1,1 +1,0 @@
-"""Importers: read a file with gis/, validate, write everything in one transaction."""

@@ -1,0 +1,315 @@
+"""Patrol planning: must-visit points, stations, the roster, plans and their exports."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, request
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from app import audit
+from app.api import bp, json_body
+from app.api.docs import Param, documented
+from app.auth.access import allow
+from app.db import get_session
+from app.errors import BadRequest, NotFound, Unprocessable
+from app.models import MustVisitPoint, PatrolPlan, PlanRoute
+from app.planning.actual import plan_compliance
+from app.planning.adjust import move_stop, set_locked
+from app.planning.plans import (
+    configured_shifts,
+    plan_or_404,
+    plan_shift,
+    route_gpx,
+    routes_geojson,
+    shift_or_422,
+)
+from app.planning.points import PointInput, create_point, point_values, points_geojson
+from app.planning.publish import publish_plan
+from app.planning.roster import StationInput, roster_for, save_station, stations_json, write_roster
+from patrol.roster import parse_roster_csv, parse_roster_json
+
+PLANNERS = ("supervisor",)
+READERS = ("supervisor", "dispatcher", "analyst", "viewer")
+DATE = Param("date", "the day, YYYY-MM-DD (local)", required=True, format="date")
+SHIFT = Param("shift", "shift code (default: every shift of the day)")
+ROUTE_ID = Param("route_id", "route id", location="path", type="integer")
+
+
+class PlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    date: date
+    shift: str | None = None
+    engine: str | None = Field(default=None, pattern="^(vroom|ortools)$")
+    seed: int | None = Field(default=None, ge=0, le=2**31)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def _day(value: str | None) -> date:
+    if not value:
+        raise BadRequest("date is required (YYYY-MM-DD).", field="date")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Unprocessable(f"date {value!r} is not YYYY-MM-DD.", field="date") from None
+
+
+# -- must-visit points ------------------------------------------------------------------
+
+@bp.post("/must-visit-points")
+@allow(*PLANNERS)
+@documented("Create a must-visit point (必巡点) with weekday windows", tag="planning",
+            body=PointInput, responses={201: "{id, …}", 422: "a field, named"})
+def create_must_visit_point() -> tuple[dict[str, Any], int]:
+    point = PointInput.model_validate(json_body())
+    session = get_session()
+    row = create_point(session, point, actor=current_user)
+    session.commit()
+    return {"id": row.id, **point_values(point), "lon": point.lon, "lat": point.lat,
+            "grid_cell_id": row.grid_cell_id}, 201
+
+
+@bp.get("/must-visit-points")
+@allow(*READERS)
+@documented("Must-visit points (GeoJSON)", tag="planning",
+            params=(Param("all", "include inactive points", type="boolean"),))
+def must_visit_points() -> Response:
+    return Response(json.dumps(points_geojson(get_session(), active_only=request.args.get(
+        "all") not in ("1", "true"))), mimetype="application/geo+json")
+
+
+@bp.patch("/must-visit-points/<int:point_id>")
+@allow(*PLANNERS)
+@documented("Change a must-visit point (any field; active: false retires it)",
+            tag="planning", params=(Param("point_id", "point id", location="path",
+                                          type="integer"),))
+def change_must_visit_point(point_id: int) -> dict[str, Any]:
+    session = get_session()
+    row = session.get(MustVisitPoint, point_id)
+    if row is None:
+        raise NotFound(f"No must-visit point {point_id}.", field="point_id")
+    changes = dict(json_body())
+    active = changes.pop("active", None)
+    current = points_geojson(session, active_only=False)
+    feature = next(f for f in current["features"] if f["properties"]["id"] == point_id)
+    merged = {k: feature["properties"][k] for k in ("name", "windows", "dwell_min",
+                                                    "visits_per_shift", "priority", "covert",
+                                                    "unit_kinds", "skills")}
+    lon, lat = feature["geometry"]["coordinates"]
+    point = PointInput.model_validate(merged | {"lon": lon, "lat": lat} | changes)
+    for key, value in point_values(point).items():
+        setattr(row, key, value)
+    if "lon" in changes or "lat" in changes:
+        row.geom = f"SRID=4326;POINT({point.lon!r} {point.lat!r})"  # type: ignore[assignment]
+    if isinstance(active, bool):
+        row.active = active
+    audit.record(session, "must_visit_point.update", object_type="must_visit_point",
+                 object_id=point_id, reason=point.reason,
+                 details={k: v for k, v in changes.items() if k != "reason"}
+                 | ({"active": active} if active is not None else {}))
+    session.commit()
+    return {"id": point_id, **point_values(point), "active": row.active}
+
+
+# -- stations and roster ----------------------------------------------------------------
+
+@bp.post("/stations")
+@allow(*PLANNERS)
+@documented("Create or move a station (by name) and make it home to units", tag="planning",
+            body=StationInput, responses={201: "{id, name}"})
+def save_station_view() -> tuple[dict[str, Any], int]:
+    station = StationInput.model_validate(json_body())
+    session = get_session()
+    row = save_station(session, station, actor=current_user)
+    session.commit()
+    return {"id": row.id, "name": row.name}, 201
+
+
+@bp.get("/stations")
+@allow(*READERS)
+@documented("Stations and their units", tag="planning")
+def stations() -> dict[str, Any]:
+    return {"stations": stations_json(get_session())}
+
+
+@bp.post("/roster")
+@allow(*PLANNERS)
+@documented("Add roster rows: a JSON list of {date, shift, unit, grids, station?, start?, "
+            "end?, note?} or a CSV body (text/csv); bad rows named by line, good ones kept",
+            tag="planning", responses={200: "{written, errors}"})
+def import_roster() -> dict[str, Any]:
+    shifts = configured_shifts()
+    if request.mimetype == "text/csv":
+        parsed = parse_roster_csv(request.get_data(), shifts=shifts)
+    else:
+        parsed = parse_roster_json(json_body(lists=True), shifts=shifts)
+    session = get_session()
+    result = write_roster(session, parsed, reason=request.headers.get("X-Audit-Reason"),
+                          actor=current_user)
+    session.commit()
+    return {"written": result.written, "errors": result.errors}
+
+
+@bp.get("/roster")
+@allow(*READERS)
+@documented("Who works which shift in which grids on a day", tag="planning", params=(DATE,))
+def roster() -> dict[str, Any]:
+    day = _day(request.args.get("date"))
+    return {"date": day.isoformat(), "entries": roster_for(get_session(), day)}
+
+
+# -- plans ------------------------------------------------------------------------------
+
+@bp.post("/patrol-plans")
+@allow(*PLANNERS)
+@documented("Plan a day (every shift) or one shift: routes from each unit's station and "
+            "back, visiting the must-visit points in their windows and dosing hot spots",
+            tag="planning", body=PlanRequest,
+            responses={200: "{routes: GeoJSON FeatureCollection, unserved: [{point_id, "
+                            "reason, message}], plans}"})
+def create_patrol_plan() -> dict[str, Any]:
+    wanted = PlanRequest.model_validate(json_body())
+    shifts = [shift_or_422(wanted.shift)] if wanted.shift else list(configured_shifts())
+    session = get_session()
+    plans = [plan_shift(session, wanted.date, shift, engine=wanted.engine, seed=wanted.seed,
+                        actor=current_user, reason=wanted.reason) for shift in shifts]
+    session.commit()
+    return _plans_answer(session, plans)
+
+
+@bp.get("/patrol-plans")
+@allow(*READERS)
+@documented("The routes of a day (or one shift)", tag="planning", params=(DATE, SHIFT))
+def patrol_plans() -> dict[str, Any]:
+    day = _day(request.args.get("date"))
+    session = get_session()
+    shift = request.args.get("shift")
+    if shift:
+        plans = [plan_or_404(session, day, shift_or_422(shift).code)]
+    else:
+        plans = list(session.execute(sa.select(PatrolPlan).where(PatrolPlan.day == day)
+                                     .order_by(PatrolPlan.id)).scalars())
+    return _plans_answer(session, plans)
+
+
+def _plans_answer(session: Any, plans: list[PatrolPlan]) -> dict[str, Any]:
+    return {"routes": routes_geojson(session, plans),
+            "unserved": [dict(u, shift=p.shift) for p in plans for u in p.unserved],
+            "plans": [{"id": p.id, "date": p.day.isoformat(), "shift": p.shift,
+                       "status": p.status, "engine": p.engine, "seed": p.seed,
+                       "summary": p.summary} for p in plans]}
+
+
+def _route_feature(session: Any, route_id: int) -> dict[str, Any]:
+    route = session.get(PlanRoute, route_id)
+    if route is None:
+        raise NotFound(f"No route {route_id}.", field="route_id")
+    plan = session.get(PatrolPlan, route.plan_id)
+    feature = next(f for f in routes_geojson(session, [plan])["features"]
+                   if f["id"] == route_id)
+    return feature
+
+
+@bp.get("/patrol-plans/routes/<int:route_id>.geojson")
+@allow(*READERS)
+@documented("One unit's route as GeoJSON", tag="planning", params=(ROUTE_ID,))
+def route_geojson(route_id: int) -> Response:
+    feature = _route_feature(get_session(), route_id)
+    name = f"route-{feature['properties']['unit']}-{feature['properties']['date']}.geojson"
+    return Response(json.dumps({"type": "FeatureCollection", "features": [feature]}),
+                    mimetype="application/geo+json",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.get("/patrol-plans/routes/<int:route_id>.gpx")
+@allow(*READERS)
+@documented("One unit's route as GPX 1.1 (stops as waypoints, the road path as a track)",
+            tag="planning", params=(ROUTE_ID,))
+def route_gpx_view(route_id: int) -> Response:
+    feature = _route_feature(get_session(), route_id)
+    name = f"route-{feature['properties']['unit']}-{feature['properties']['date']}.gpx"
+    return Response(route_gpx(feature), mimetype="application/gpx+xml",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.post("/patrol-plans/routes/<int:route_id>/lock")
+@allow(*PLANNERS)
+@documented("Lock (or unlock) a route: re-planning the shift keeps it as it is",
+            tag="planning", params=(ROUTE_ID,), responses={200: "{route_id, locked}"})
+def lock_route(route_id: int) -> dict[str, Any]:
+    body = json_body()
+    locked = body.get("locked", True)
+    if not isinstance(locked, bool):
+        raise Unprocessable("locked must be true or false.", field="locked")
+    session = get_session()
+    set_locked(session, route_id, locked, actor=current_user, reason=body.get("reason"))
+    session.commit()
+    return {"route_id": route_id, "locked": locked}
+
+
+@bp.post("/patrol-plans/<int:plan_id>/publish")
+@allow(*PLANNERS)
+@documented("Publish a plan: one message per unit through the radio gateway", tag="planning",
+            params=(Param("plan_id", "plan id", location="path", type="integer"),),
+            responses={200: "{plan_id, messages}"})
+def publish(plan_id: int) -> dict[str, Any]:
+    session = get_session()
+    plan = session.get(PatrolPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"No plan {plan_id}.", field="plan_id")
+    return publish_plan(session, plan, actor=current_user)
+
+
+@bp.get("/patrol-plans/<int:plan_id>/compliance")
+@allow(*READERS)
+@documented("Plan versus actual from the units' positions: each must-visit point done, "
+            "late, short, missed or pending; minutes in each hot-spot cell per period; "
+            "compliance per unit, grid and shift", tag="planning",
+            params=(Param("plan_id", "plan id", location="path", type="integer"),
+                    Param("now", "judge as of this instant (ISO 8601; default: now)")))
+def plan_compliance_view(plan_id: int) -> dict[str, Any]:
+    session = get_session()
+    plan = session.get(PatrolPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"No plan {plan_id}.", field="plan_id")
+    raw = request.args.get("now")
+    try:
+        now = datetime.fromisoformat(raw) if raw else datetime.now(UTC)
+    except ValueError:
+        raise Unprocessable(f"now {raw!r} is not ISO 8601.", field="now") from None
+    if now.tzinfo is None:
+        raise Unprocessable("now needs a UTC offset (e.g. 2026-11-25T18:00:00+00:00).",
+                            field="now")
+    return plan_compliance(session, plan, now=now)
+
+
+class MoveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    stop_id: str = Field(min_length=1, max_length=100)
+    position: int = Field(ge=1, le=1000)
+    to_route_id: int | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@bp.post("/patrol-plans/routes/<int:route_id>/move")
+@allow(*PLANNERS)
+@documented("Move a stop within a route or to another unit's route of the same plan; the "
+            "times are recomputed (a stop that misses its window is marked late)",
+            tag="planning", params=(ROUTE_ID,), body=MoveBody,
+            responses={200: "the changed routes (GeoJSON features)"})
+def move_stop_view(route_id: int) -> dict[str, Any]:
+    body = MoveBody.model_validate(json_body())
+    session = get_session()
+    changed = move_stop(session, route_id, body.stop_id, position=body.position,
+                        to_route_id=body.to_route_id, actor=current_user, reason=body.reason)
+    session.commit()
+    plan = session.get(PatrolPlan, changed[0].plan_id)
+    ids = {route.id for route in changed}
+    return {"routes": [f for f in routes_geojson(session, [plan])["features"]
+                       if f["id"] in ids]}

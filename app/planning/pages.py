@@ -1,0 +1,166 @@
+"""The supervisor's planning page: plan a day's shifts, see the routes on the map, open a
+route sheet, lock a route, re-plan, publish."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from app.auth.access import allow
+from app.console.pages import online_tiles
+from app.db import get_session
+from app.errors import ApiError
+from app.geography.repository import map_bounds
+from app.models import PatrolPlan, PlanRoute
+from app.planning.actual import plan_compliance
+from app.planning.adjust import set_locked
+from app.planning.map import plan_map
+from app.planning.plans import configured_shifts, plan_shift, routes_geojson, shift_or_422
+from app.planning.publish import publish_plan
+from app.planning.roster import roster_for
+
+bp = Blueprint("planning", __name__, url_prefix="/planning")
+VIEWERS = ("supervisor", "dispatcher", "viewer")
+
+
+@bp.get("")
+@allow(*VIEWERS)
+def page() -> str:
+    """A day's plans on the map (default: tomorrow)."""
+    day = _day(request.args.get("date"))
+    session = get_session()
+    plans = list(session.execute(sa.select(PatrolPlan).where(PatrolPlan.day == day)
+                                 .order_by(PatrolPlan.id)).scalars())
+    shown = request.args.get("shift") or (plans[0].shift if plans else None)
+    chosen = [p for p in plans if p.shift == shown]
+    routes = routes_geojson(session, chosen)
+    actual = plan_compliance(session, chosen[0], now=datetime.now(UTC)) if chosen else None
+    can_plan = current_user.role_name in ("admin", "supervisor")
+    return render_template(
+        "planning/page.html", day=day, shifts=configured_shifts(), plans=plans,
+        shown=shown, plan=chosen[0] if chosen else None, routes=routes["features"],
+        roster=roster_for(session, day), actual=actual,
+        map=plan_map(routes, bounds=map_bounds(session), online_tiles=online_tiles(),
+                     can_edit=can_plan, csrf_token=generate_csrf(), labels=_labels()),
+        can_plan=can_plan)
+
+
+@bp.post("")
+@allow("supervisor")
+def make_plan() -> Response:
+    """Plan one shift (or all) of a day from the form."""
+    day = _day(request.form.get("date"))
+    code = request.form.get("shift") or ""
+    session = get_session()
+    try:
+        shifts = [shift_or_422(code)] if code else list(configured_shifts())
+        plans = [plan_shift(session, day, s, actor=current_user,
+                            reason=request.form.get("reason") or None) for s in shifts]
+    except ApiError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("planning.page", date=day.isoformat()))
+    session.commit()
+    for p in plans:
+        flash(_("%(shift)s: %(routes)d routes, %(served)d of %(stops)d stops served.",
+                shift=p.shift, routes=p.summary["routes"], served=p.summary["served"],
+                stops=p.summary["stops"]), "success")
+    return redirect(url_for("planning.page", date=day.isoformat(), shift=plans[0].shift))
+
+
+@bp.post("/<int:plan_id>/publish")
+@allow("supervisor")
+def publish(plan_id: int) -> Response:
+    session = get_session()
+    plan = session.get(PatrolPlan, plan_id) or abort(404)
+    answer = publish_plan(session, plan, actor=current_user)
+    flash(_("Published: %(count)d messages to units.", count=len(answer["messages"])),
+          "success")
+    return redirect(url_for("planning.page", date=plan.day.isoformat(), shift=plan.shift))
+
+
+@bp.post("/routes/<int:route_id>/lock")
+@allow("supervisor")
+def lock(route_id: int) -> Response:
+    session = get_session()
+    route = session.get(PlanRoute, route_id) or abort(404)
+    set_locked(session, route_id, not route.locked, actor=current_user)
+    plan = session.get(PatrolPlan, route.plan_id)
+    session.commit()
+    assert plan is not None
+    return redirect(url_for("planning.page", date=plan.day.isoformat(), shift=plan.shift))
+
+
+@bp.get("/routes/<int:route_id>/sheet")
+@allow(*VIEWERS)
+def sheet(route_id: int) -> str:
+    """A printable route sheet: the stops with their times and a small map."""
+    session = get_session()
+    route = session.get(PlanRoute, route_id) or abort(404)
+    plan = session.get(PatrolPlan, route.plan_id)
+    assert plan is not None
+    feature = next(f for f in routes_geojson(session, [plan])["features"]
+                   if f["id"] == route_id)
+    return render_template("planning/sheet.html", feature=feature, props=feature["properties"],
+                           svg=route_svg(feature))
+
+
+def route_svg(feature: dict[str, Any], *, width: int = 520, height: int = 360) -> dict[str, Any]:
+    """The route and its numbered stops, fitted into a small equirectangular drawing."""
+    lines = (feature.get("geometry") or {}).get("coordinates", [])
+    stops = [s for s in feature["properties"]["stops"] if "lon" in s]
+    xs = [x for line in lines for x, _ in line] + [s["lon"] for s in stops]
+    ys = [y for line in lines for _, y in line] + [s["lat"] for s in stops]
+    if not xs:
+        return {"paths": [], "stops": [], "width": width, "height": height}
+    import math
+
+    west, east, south, north = min(xs), max(xs), min(ys), max(ys)
+    squash = math.cos(math.radians((south + north) / 2))
+    span = max((east - west) * squash, north - south, 1e-6)
+    scale = (min(width, height) - 30) / span
+
+    def xy(lon: float, lat: float) -> tuple[float, float]:
+        return (15 + (lon - west) * squash * scale, height - 15 - (lat - south) * scale)
+
+    paths = [" ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}"
+                      for i, (x, y) in enumerate(xy(lon, lat) for lon, lat in line))
+             for line in lines]
+    marks = []
+    for number, stop in enumerate((s for s in stops if s["kind"] != "station"), start=1):
+        x, y = xy(stop["lon"], stop["lat"])
+        marks.append({"x": round(x, 1), "y": round(y, 1), "n": number, "kind": stop["kind"]})
+    station = next((s for s in stops if s["kind"] == "station"), None)
+    home = xy(station["lon"], station["lat"]) if station else None
+    return {"paths": paths, "stops": marks, "home": home, "width": width, "height": height}
+
+
+def _labels() -> dict[str, str]:
+    return {"points": _("Must-visit points"), "addPoint": _("Add must-visit point"),
+            "pickPoint": _("Click the place on the map (Esc cancels)."),
+            "name": _("Name"), "windows": _("Windows (e.g. mon-fri 07:30-08:15)"),
+            "dwell": _("Dwell (min)"), "priority": _("Priority (1 highest)"),
+            "covert": _("Covert (plainclothes only)"), "save": _("Save"),
+            "cancel": _("Cancel"), "saved": _("Saved.")}
+
+
+def _day(value: str | None) -> date:
+    if not value:
+        return date.today() + timedelta(days=1)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(400)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.filters.setdefault("tojson_pretty", lambda v: json.dumps(v, indent=1))

@@ -1,1 +1,0 @@
-"""Repository modules: the read queries behind pages and API endpoints."""

@@ -1,0 +1,2 @@
+"""Three-shift patrol planning, pure: shifts and windows, the roster, the route solver
+(vroom / OR-Tools), plan versus actual (compliance)."""

@@ -1,0 +1,1 @@
+"""The dispatcher's map console: the page (`pages`) and its folium map (`map`)."""

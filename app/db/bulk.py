@@ -8,30 +8,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
-import shapely
 from psycopg import Copy, Cursor, sql
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
+
+from app.db.geometry import to_ewkb_hex_many
 
 
 def raw_cursor(session: Session) -> Cursor[Any]:
     """A psycopg cursor on the session's own connection and transaction."""
     driver = session.connection().connection.driver_connection
     return driver.cursor()  # type: ignore[no-any-return, union-attr]
-
-
-def ewkb_hex(geometries: gpd.GeoSeries) -> np.ndarray:
-    """Hex EWKB with SRID 4326, the text form PostGIS accepts for a geometry column.
-
-    Shapely writes binary WKB and Python hexes it: shapely's own hex output is several
-    times slower. A missing geometry stays None.
-    """
-    if geometries.crs is None or geometries.crs.to_epsg() != 4326:
-        raise ValueError("geometries must be in EPSG:4326")
-    with_srid = shapely.set_srid(geometries.values, 4326)
-    wkb = shapely.to_wkb(with_srid, include_srid=True)
-    return np.array([None if b is None else b.hex() for b in wkb], dtype=object)
 
 
 def column_values(frame: gpd.GeoDataFrame, column: str) -> list[Any]:
@@ -41,7 +28,7 @@ def column_values(frame: gpd.GeoDataFrame, column: str) -> list[Any]:
     become JSON text.
     """
     if column == "geom":
-        return ewkb_hex(frame.geometry).tolist()  # type: ignore[no-any-return]
+        return to_ewkb_hex_many(frame.geometry).tolist()  # type: ignore[no-any-return]
     values = frame[column].to_numpy(dtype=object, na_value=None)
     first = next((v for v in values if v is not None), None)
     if isinstance(first, dict):

@@ -12,7 +12,8 @@ import shapely
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db.bulk import bump_version, ewkb_hex, raw_cursor
+from app.db.bulk import bump_version, raw_cursor
+from app.db.geometry import to_ewkb_hex_many
 from app.errors import Unprocessable
 
 NAME_CANDIDATES = ("name", "NAME", "Name", "name_zh", "名称")
@@ -86,7 +87,7 @@ def import_boundary(session: Session, path: Path, *, name_field: str | None = No
     result = BoundaryResult(rejected=rejected)
     with raw_cursor(session) as cur:
         cur.execute("DELETE FROM areas WHERE kind = 'extent'")  # the placeholder extent
-        for name, geom in zip(areas["name"], ewkb_hex(areas.geometry), strict=True):
+        for name, geom in zip(areas["name"], to_ewkb_hex_many(areas.geometry), strict=True):
             cur.execute("INSERT INTO areas (name, kind, geom) VALUES (%s, %s, %s) "
                         "ON CONFLICT (name) DO UPDATE SET geom = EXCLUDED.geom, "
                         "kind = EXCLUDED.kind RETURNING (xmax = 0)", (name, kind, geom))

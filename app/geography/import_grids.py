@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db.bulk import bump_version, ewkb_hex, raw_cursor
+from app.db.bulk import bump_version, raw_cursor
+from app.db.geometry import to_ewkb_hex_many
 from app.errors import Unprocessable
 from app.geography.import_boundary import read_areas
 from gis.grids import build_grid, road_length_per_cell
@@ -50,7 +51,7 @@ def store_cells(session: Session, cells: gpd.GeoDataFrame, area_ids: dict[str, i
     """Upsert cells by code (names and assignments survive a rebuild)."""
     created = removed = 0
     with raw_cursor(session) as cur:
-        for row, geom in zip(cells.itertuples(), ewkb_hex(cells.geometry), strict=True):
+        for row, geom in zip(cells.itertuples(), to_ewkb_hex_many(cells.geometry), strict=True):
             cur.execute(
                 "INSERT INTO grid_cells (code, name, shape, cell_m, area_id, road_length_m, "
                 "area_m2, geom) VALUES (%s, %s, %s, %s, %s, %s, %s, ST_Multi(%s::geometry)) "

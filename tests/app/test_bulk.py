@@ -9,7 +9,8 @@ import shapely
 import sqlalchemy as sa
 from psycopg import sql
 
-from app.db.bulk import copy_frame, ewkb_hex, upsert, upsert_stream
+from app.db.bulk import copy_frame, upsert, upsert_stream
+from app.db.geometry import to_ewkb_hex_many
 
 COLUMNS = ["k", "label", "speed", "levels", "flag", "tags", "seen_at", "geom"]
 
@@ -70,7 +71,7 @@ def test_an_upsert_of_the_same_frame_writes_nothing(connection: sa.Connection) -
 
 def test_ewkb_hex_is_what_postgis_reads() -> None:
     geoms = gpd.GeoSeries([shapely.Point(1.5, 2.5), None], crs="EPSG:4326")
-    encoded = ewkb_hex(geoms)
+    encoded = to_ewkb_hex_many(geoms)
     assert encoded[1] is None
     assert shapely.from_wkb(bytes.fromhex(encoded[0])).equals(shapely.Point(1.5, 2.5))
     assert shapely.get_srid(shapely.from_wkb(bytes.fromhex(encoded[0]))) == 4326

@@ -17,13 +17,19 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from dispatch.status import IllegalStatusChange
+from gis.routing import NoRoute, TooFarFromRoad
+
 logger = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """An error with an HTTP status, a stable code and the offending field."""
+class Failure(Exception):
+    """A failure named after what went wrong, with a stable code and the offending field.
 
-    status = 400
+    Services and views raise these; only :data:`HTTP_STATUS` below says which HTTP status
+    each becomes, so no service knows about HTTP.
+    """
+
     code = "bad_request"
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
@@ -36,36 +42,82 @@ class ApiError(Exception):
         self.extra = extra or {}
 
 
-class BadRequest(ApiError):
-    status, code = 400, "bad_request"
+class MalformedRequest(Failure):
+    """The request cannot be read at all (not JSON, not a form, a bad encoding)."""
+
+    code = "bad_request"
 
 
-class Unauthorized(ApiError):
-    status, code = 401, "unauthorized"
+class NotSignedIn(Failure):
+    """No valid session or token."""
+
+    code = "unauthorized"
 
 
-class Forbidden(ApiError):
-    status, code = 403, "forbidden"
+class NotPermitted(Failure):
+    """The signed-in user's role may not do this."""
+
+    code = "forbidden"
 
 
-class NotFound(ApiError):
-    status, code = 404, "not_found"
+class RecordNotFound(Failure):
+    """The thing named does not exist (or is not visible to this user)."""
+
+    code = "not_found"
 
 
-class Conflict(ApiError):
-    status, code = 409, "conflict"
+class StateConflict(Failure):
+    """The change clashes with the current state (a duplicate, an illegal transition)."""
+
+    code = "conflict"
 
 
-class Unprocessable(ApiError):
-    status, code = 422, "invalid"
+class InvalidValue(Failure):
+    """A field's value is readable but not acceptable."""
+
+    code = "invalid"
 
 
-class TooManyRequests(ApiError):
-    status, code = 429, "rate_limited"
+class TooManyAttempts(Failure):
+    """Too many tries in the window (sign-in)."""
+
+    code = "rate_limited"
 
 
-class ServiceUnavailable(ApiError):
-    status, code = 503, "unavailable"
+class Unavailable(Failure):
+    """A part the answer needs does not answer now (a camera, the database)."""
+
+    code = "unavailable"
+
+
+#: The one table from failure to HTTP status (a subclass takes its nearest base's).
+HTTP_STATUS: dict[type[Failure], int] = {
+    MalformedRequest: 400, NotSignedIn: 401, NotPermitted: 403, RecordNotFound: 404,
+    StateConflict: 409, InvalidValue: 422, TooManyAttempts: 429, Unavailable: 503,
+}
+
+#: Errors of the pure packages (``gis``, ``dispatch``, ``patrol``): every ``ValueError``
+#: they raise is a failure of the input and answers 422 ``invalid`` with its message and
+#: its ``field`` when it names one; these few answer otherwise.
+DOMAIN_STATUS: dict[type[ValueError], tuple[int, str]] = {
+    IllegalStatusChange: (409, "illegal_status_change"),
+    NoRoute: (422, "no_route"),
+    TooFarFromRoad: (422, "too_far_from_road"),
+}
+DOMAIN_PACKAGES = ("gis", "dispatch", "patrol")
+
+
+def status_of(failure: Failure) -> int:
+    """The HTTP status of a failure: its class's entry, else its nearest base's."""
+    for cls in type(failure).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 400
+
+
+def _is_domain_error(exc: BaseException) -> bool:
+    return (isinstance(exc, ValueError)
+            and type(exc).__module__.split(".")[0] in DOMAIN_PACKAGES)
 
 
 def wants_json() -> bool:
@@ -98,9 +150,18 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def handle_api_error(exc: ApiError) -> Any:
-        return error_response(exc.status, exc.code, exc.message, exc.field, **exc.extra)
+    @app.errorhandler(Failure)
+    def handle_failure(exc: Failure) -> Any:
+        return error_response(status_of(exc), exc.code, exc.message, exc.field, **exc.extra)
+
+    @app.errorhandler(ValueError)
+    def handle_domain_error(exc: ValueError) -> Any:
+        if not _is_domain_error(exc):
+            return handle_unexpected(exc)
+        status, code = next((answer for cls, answer in DOMAIN_STATUS.items()
+                             if isinstance(exc, cls)), (422, "invalid"))
+        field = getattr(exc, "field", None)
+        return error_response(status, code, str(exc), field if isinstance(field, str) else None)
 
     @app.errorhandler(ValidationError)
     def handle_validation_error(exc: ValidationError) -> Any:

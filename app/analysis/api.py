@@ -21,7 +21,7 @@ from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow
 from app.db import get_session
-from app.errors import BadRequest, Unprocessable
+from app.errors import InvalidValue, MalformedRequest
 
 READERS = ("analyst", "supervisor", "dispatcher", "viewer")
 DATA_PARAMS = (
@@ -63,7 +63,7 @@ def _args(model: type[DataFilter]) -> Any:
 def _format() -> str:
     fmt = request.args.get("format", "geojson")
     if fmt not in ("geojson", "csv"):
-        raise BadRequest("format must be geojson or csv.", field="format")
+        raise MalformedRequest("format must be geojson or csv.", field="format")
     return fmt
 
 
@@ -170,7 +170,7 @@ def promote_result(result_id: int) -> dict[str, Any]:
 
 def _csv(frame: Any, filename: str) -> Response:
     if frame.empty:
-        raise Unprocessable("Nothing to export.", field="format")
+        raise InvalidValue("Nothing to export.", field="format")
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
     return Response(buffer.getvalue(), mimetype="text/csv",

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.analysis.params import DataFilter
-from app.errors import NotFound, Unprocessable
+from app.errors import InvalidValue, RecordNotFound
 from app.geography.import_grids import load_areas
 from gis.grids import build_grid
 
@@ -82,7 +82,7 @@ def incident_summary(session: Session) -> dict[str, Any]:
 def _require_area(session: Session, name: str) -> None:
     if session.execute(sa.text("SELECT 1 FROM areas WHERE name = :n"), {"n": name}).first() \
             is None:
-        raise NotFound(f"No area named {name!r}.", field="area")
+        raise RecordNotFound(f"No area named {name!r}.", field="area")
 
 
 def _naive(moment: Any) -> Any:
@@ -91,6 +91,6 @@ def _naive(moment: Any) -> Any:
 
 def require_incidents(frame: gpd.GeoDataFrame) -> None:
     if frame.empty:
-        raise Unprocessable("No incidents match: widen the period, category or area, or "
+        raise InvalidValue("No incidents match: widen the period, category or area, or "
                             "import incidents first (gridpatrol import incidents FILE).",
                             field="from", code="no_incidents")

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.analysis.data import analysis_cells, load_incidents, require_incidents
 from app.analysis.params import HotspotParams, period_start
-from app.errors import Unprocessable
+from app.errors import InvalidValue
 from gis.crs import metric_crs_for
 from gis.hotspots import (
     DensityRaster,
@@ -186,11 +186,11 @@ def _time_bins(incidents: gpd.GeoDataFrame, where: np.ndarray, n_cells: int,
     last = (pd.Timestamp(period_start(params.end, end=True)).tz_localize(None)
             - pd.Timedelta(seconds=1)).to_period(code) if params.end else periods[keep].max()
     if pd.isna(first) or pd.isna(last):
-        raise Unprocessable(f"No incident has a time fine enough for {params.time_bin}ly "
+        raise InvalidValue(f"No incident has a time fine enough for {params.time_bin}ly "
                             "bins.", field="time_bin")
     bins = pd.period_range(first, last, freq=code)
     if len(bins) < 3 or len(bins) > MAX_TIME_BINS:
-        raise Unprocessable(f"Emerging hot spots need 3 to {MAX_TIME_BINS} time bins; "
+        raise InvalidValue(f"Emerging hot spots need 3 to {MAX_TIME_BINS} time bins; "
                             f"this period has {len(bins)} {params.time_bin}s.",
                             field="time_bin")
     position = (periods - first).map(lambda offset: offset.n).to_numpy()

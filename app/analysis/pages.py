@@ -21,7 +21,7 @@ from app.analysis.results import Promotion, promote, result_list, result_or_404,
 from app.auth.access import allow
 from app.console.pages import online_tiles
 from app.db import get_session
-from app.errors import ApiError
+from app.errors import Failure
 from gis.incidents import load_category_table
 
 bp = Blueprint("analysis", __name__, url_prefix="/analysis")
@@ -45,7 +45,7 @@ def page() -> str:
             first = exc.errors()[0]
             context["error"] = (".".join(str(p) for p in first["loc"]) or "body",
                                 first["msg"])
-        except ApiError as exc:
+        except Failure as exc:
             context["error"] = (exc.field or "", exc.message)
     return render_template("analysis/page.html", **context, **_choices())
 
@@ -82,7 +82,7 @@ def _run(method: str, args: Any) -> dict[str, Any]:
 def _times(session: Any, params: HotspotParams) -> dict[str, Any] | None:
     try:
         return time_tables(session, params)
-    except ApiError:
+    except Failure:
         return None
 
 
@@ -108,7 +108,7 @@ def save() -> Response:
     try:
         row = save_result(session, run_hotspots(session, from_query(HotspotParams, form)),
                           name=name[:200], actor=current_user)
-    except (ValidationError, ApiError) as exc:
+    except (ValidationError, Failure) as exc:
         flash(str(getattr(exc, "message", exc)), "error")
         return redirect(url_for("analysis.page", **form.to_dict(), run=1))
     session.commit()
@@ -142,7 +142,7 @@ def promote_result(result_id: int) -> Response:
         values["codes"] = codes
     try:
         done = promote(session, row, Promotion.model_validate(values), actor=current_user)
-    except (ValidationError, ApiError) as exc:
+    except (ValidationError, Failure) as exc:
         flash(str(getattr(exc, "message", exc)), "error")
         return redirect(url_for("analysis.result", result_id=result_id))
     session.commit()

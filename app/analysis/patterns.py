@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.analysis.data import load_incidents, require_incidents
 from app.analysis.params import DataFilter, NearRepeatParams
-from app.errors import Unprocessable
+from app.errors import InvalidValue
 from gis.hotspots import hour_weekday_counts, monthly_counts
 from gis.near_repeat import equal_bands, knox_test, near_repeat_events
 
@@ -46,10 +46,10 @@ def near_repeat(session: Session, params: NearRepeatParams) -> dict[str, Any]:
     try:
         events = near_repeat_events(incidents, time_column="local_time")
     except ValueError as exc:  # gis.errors: nothing with a day-exact time is left
-        raise Unprocessable(f"Near-repeat analysis needs times to the day at least: {exc}",
+        raise InvalidValue(f"Near-repeat analysis needs times to the day at least: {exc}",
                             field="from", code="no_dated_incidents") from None
     if len(events.x_m) > MAX_NEAR_REPEAT_EVENTS:
-        raise Unprocessable(f"{len(events.x_m):,} incidents: narrow the period, category or "
+        raise InvalidValue(f"{len(events.x_m):,} incidents: narrow the period, category or "
                             f"area to at most {MAX_NEAR_REPEAT_EVENTS:,}.", field="from",
                             code="too_many_incidents")
     result = knox_test(events.x_m, events.y_m, events.t_days,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.analysis.hotspots import HotspotAnswer
-from app.errors import NotFound, Unprocessable
+from app.errors import InvalidValue, RecordNotFound
 from app.models import HotspotResult
 from gis.hotspots import EmergingPattern
 
@@ -60,7 +60,7 @@ def save_result(session: Session, answer: HotspotAnswer, *, name: str,
 def result_or_404(session: Session, result_id: int) -> HotspotResult:
     row = session.get(HotspotResult, result_id)
     if row is None:
-        raise NotFound(f"No saved hot-spot result {result_id}.", field="result_id")
+        raise RecordNotFound(f"No saved hot-spot result {result_id}.", field="result_id")
     return row
 
 
@@ -79,7 +79,7 @@ def chosen_features(result: HotspotResult, promotion: Promotion) -> list[dict[st
         chosen = [f for f in features if f["properties"].get("code") in wanted]
         missing = wanted - {f["properties"]["code"] for f in chosen}
         if missing:
-            raise Unprocessable(f"Not cells of this result: {', '.join(sorted(missing)[:10])}.",
+            raise InvalidValue(f"Not cells of this result: {', '.join(sorted(missing)[:10])}.",
                                 field="codes")
         return chosen
     if result.method == "gi_star":
@@ -88,17 +88,17 @@ def chosen_features(result: HotspotResult, promotion: Promotion) -> list[dict[st
         return [f for f in features if f["properties"].get("quadrant") == "HH"]
     if result.method == "emerging":
         return [f for f in features if f["properties"].get("pattern") in HOT_PATTERNS]
-    raise Unprocessable("A density surface has no classes: list the cells to promote in "
+    raise InvalidValue("A density surface has no classes: list the cells to promote in "
                         "'codes'.", field="codes")
 
 
 def promote(session: Session, result: HotspotResult, promotion: Promotion, *,
             actor: Any = None) -> dict[str, Any]:
     if promotion.dosage_max < promotion.dosage_min:
-        raise Unprocessable("dosage_max must be at least dosage_min.", field="dosage_max")
+        raise InvalidValue("dosage_max must be at least dosage_min.", field="dosage_max")
     features = chosen_features(result, promotion)
     if not features:
-        raise Unprocessable("No cell of this result qualifies; lower min_bin or list codes.",
+        raise InvalidValue("No cell of this result qualifies; lower min_bin or list codes.",
                             field="min_bin", code="nothing_to_promote")
     written = (_as_patrol_hotspots if promotion.target == "patrol_hotspots"
                else _as_must_visit_points)(session, result, features, promotion, actor)

@@ -11,12 +11,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def json_body(*, lists: bool = False) -> Any:
     """The request's JSON object (or, with ``lists``, also a JSON list); 400 otherwise."""
-    from app.errors import BadRequest
+    from app.errors import MalformedRequest
 
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) and not (lists and isinstance(payload, list)):
         kind = "a JSON object or list" if lists else "a JSON object"
-        raise BadRequest(f"The request body must be {kind} (Content-Type: "
+        raise MalformedRequest(f"The request body must be {kind} (Content-Type: "
                          "application/json).", field="body")
     return payload
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import request
 from pydantic import BaseModel, ConfigDict
 
-from app.errors import BadRequest
+from app.errors import MalformedRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=BaseModel)
@@ -56,6 +56,6 @@ def parse_body(model: type[M]) -> M:
     """The JSON body validated by ``model``; 400 when it is not a JSON object."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise BadRequest("The request body must be a JSON object "
+        raise MalformedRequest("The request body must be a JSON object "
                          "(Content-Type: application/json).", field="body")
     return model.model_validate(payload)

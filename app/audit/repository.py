@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.errors import Unprocessable
+from app.errors import InvalidValue
 from app.models import AuditEntry
 
 MAX_LIMIT = 1000
@@ -21,10 +21,10 @@ def _parse_time(field: str, raw: str | None) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise Unprocessable(f"{field} must be an ISO 8601 time, got {raw!r}.",
+        raise InvalidValue(f"{field} must be an ISO 8601 time, got {raw!r}.",
                             field=field) from None
     if value.tzinfo is None:
-        raise Unprocessable(f"{field} needs a time zone (e.g. 2026-11-23T08:00:00+08:00).",
+        raise InvalidValue(f"{field} needs a time zone (e.g. 2026-11-23T08:00:00+08:00).",
                             field=field)
     return value
 
@@ -33,7 +33,7 @@ def _parse_int(field: str, raw: str | None, default: int, maximum: int) -> int:
     if raw in (None, ""):
         return default
     if not raw.isdigit():
-        raise Unprocessable(f"{field} must be a whole number, got {raw!r}.", field=field)
+        raise InvalidValue(f"{field} must be a whole number, got {raw!r}.", field=field)
     return min(int(raw), maximum)
 
 

@@ -18,7 +18,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from app.db import get_session
-from app.errors import Forbidden, Unauthorized, wants_json
+from app.errors import NotPermitted, NotSignedIn, wants_json
 from app.models import ROLE_NAMES, ApiToken, User
 
 from .security import hash_token
@@ -103,7 +103,7 @@ def load_user_from_token(req: Any) -> User | None:
 
 @login_manager.unauthorized_handler
 def unauthorized() -> Any:
-    raise Unauthorized("Sign in, or send Authorization: Bearer <token>.")
+    raise NotSignedIn("Sign in, or send Authorization: Bearer <token>.")
 
 
 def enforce_access() -> Any:
@@ -114,19 +114,19 @@ def enforce_access() -> Any:
     rule = access_rule(current_app, endpoint)
     if rule is None:
         logger.error("endpoint %s has no access rule; refused", endpoint)
-        raise Forbidden("This endpoint has no access rule.")
+        raise NotPermitted("This endpoint has no access rule.")
     # A bearer header must be valid even on public endpoints.
     has_bearer = request.headers.get("Authorization", "").startswith("Bearer ")
     authenticated = current_user.is_authenticated
     if has_bearer and not authenticated:
-        raise Unauthorized("The API token is unknown, revoked or its user is inactive.")
+        raise NotSignedIn("The API token is unknown, revoked or its user is inactive.")
     if rule != PUBLIC:
         if not authenticated:
             if wants_json():
-                raise Unauthorized("Sign in, or send Authorization: Bearer <token>.")
+                raise NotSignedIn("Sign in, or send Authorization: Bearer <token>.")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if rule != ANY_ROLE and current_user.role_name not in rule:
-            raise Forbidden(f"Role {current_user.role_name!r} may not do this.")
+            raise NotPermitted(f"Role {current_user.role_name!r} may not do this.")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("bearer_auth"):
         csrf.protect()
     return None

@@ -9,14 +9,14 @@ from flask.cli import with_appcontext
 
 from app.auth import users
 from app.db import get_session
-from app.errors import ApiError
+from app.errors import Failure
 from app.models import ROLE_NAMES, User
 
 group = click.Group("users", help="Manage users, roles and API tokens.")
 reason_option = click.option("--reason", default=None, help="Why (kept in the audit log).")
 
 
-def _fail(exc: ApiError) -> click.ClickException:
+def _fail(exc: Failure) -> click.ClickException:
     return click.ClickException(exc.message)
 
 
@@ -37,7 +37,7 @@ def create(name: str, role: str, password_stdin: bool, locale: str | None,
     session = get_session()
     try:
         users.create_user(session, name, password, role, locale=locale, reason=reason)
-    except ApiError as exc:
+    except Failure as exc:
         raise _fail(exc) from None
     session.commit()
     click.echo(f"created {name} ({role})")
@@ -62,7 +62,7 @@ def set_role(name: str, role: str, reason: str | None) -> None:
     session = get_session()
     try:
         users.update_user(session, users.get_user(session, name), role=role, reason=reason)
-    except ApiError as exc:
+    except Failure as exc:
         raise _fail(exc) from None
     session.commit()
     click.echo(f"{name} is now {role}")
@@ -77,7 +77,7 @@ def deactivate(name: str, reason: str | None) -> None:
     session = get_session()
     try:
         users.update_user(session, users.get_user(session, name), active=False, reason=reason)
-    except ApiError as exc:
+    except Failure as exc:
         raise _fail(exc) from None
     session.commit()
     click.echo(f"{name} deactivated")
@@ -94,7 +94,7 @@ def token(name: str, label: str, reason: str | None) -> None:
     try:
         secret = users.issue_token(session, users.get_user(session, name), label=label,
                                    reason=reason)
-    except ApiError as exc:
+    except Failure as exc:
         raise _fail(exc) from None
     session.commit()
     click.echo(secret)

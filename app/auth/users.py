@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.config import SUPPORTED_LOCALES
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import InvalidValue, RecordNotFound, StateConflict
 from app.models import ROLE_NAMES, ApiToken, AuditEntry, User
 
 from .security import MIN_PASSWORD_LENGTH, hash_password, new_token
@@ -23,27 +23,27 @@ def find_user(session: Session, username: str) -> User | None:
 def get_user(session: Session, username: str) -> User:
     user = find_user(session, username)
     if user is None:
-        raise NotFound(f"No user named {username!r}.", field="username")
+        raise RecordNotFound(f"No user named {username!r}.", field="username")
     return user
 
 
 def check_role(role: str) -> str:
     if role not in ROLE_NAMES:
-        raise Unprocessable(f"Unknown role {role!r}; roles are {', '.join(ROLE_NAMES)}.",
+        raise InvalidValue(f"Unknown role {role!r}; roles are {', '.join(ROLE_NAMES)}.",
                             field="role")
     return role
 
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Unprocessable(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
+        raise InvalidValue(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
                             field="password")
     return password
 
 
 def check_locale(locale: str | None) -> str | None:
     if locale is not None and locale not in SUPPORTED_LOCALES:
-        raise Unprocessable(f"Unknown language {locale!r}; choose {', '.join(SUPPORTED_LOCALES)}.",
+        raise InvalidValue(f"Unknown language {locale!r}; choose {', '.join(SUPPORTED_LOCALES)}.",
                             field="locale")
     return locale
 
@@ -54,7 +54,7 @@ def create_user(session: Session, username: str, password: str, role: str, *,
     check_password(password)
     check_locale(locale)
     if find_user(session, username) is not None:
-        raise Conflict(f"A user named {username!r} exists already.", field="username")
+        raise StateConflict(f"A user named {username!r} exists already.", field="username")
     user = User(username=username, password_hash=hash_password(password), role_name=role,
                 locale=locale)
     session.add(user)

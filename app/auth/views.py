@@ -24,7 +24,7 @@ from app.auth.access import any_role, public
 from app.auth.security import verify_password
 from app.config import SUPPORTED_LOCALES
 from app.db import get_session
-from app.errors import BadRequest, TooManyRequests
+from app.errors import MalformedRequest, TooManyAttempts
 
 bp = Blueprint("auth", __name__)
 
@@ -55,7 +55,7 @@ def login() -> Response | str:
     if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
         audit.record(db, "auth.login_blocked", object_type="user", object_id=username)
         db.commit()
-        raise TooManyRequests(_("Too many failed sign-ins; wait %(minutes)d minutes and try "
+        raise TooManyAttempts(_("Too many failed sign-ins; wait %(minutes)d minutes and try "
                                 "again.", minutes=current_app.config["LOGIN_WINDOW_S"] // 60))
     user = users.find_user(db, username) if username else None
     if user is None or not verify_password(user.password_hash, password) or not user.active:
@@ -89,7 +89,7 @@ def set_language() -> Response:
     """Choose the interface language (saved on the user when signed in)."""
     locale = request.form.get("locale", "")
     if locale not in SUPPORTED_LOCALES:
-        raise BadRequest(_("Unknown language."), field="locale")
+        raise MalformedRequest(_("Unknown language."), field="locale")
     if current_user.is_authenticated:
         db = get_session()
         users.update_user(db, current_user, locale=locale)

@@ -16,7 +16,7 @@ from app.cameras.coverage import refresh_coverage
 from app.cameras.repository import camera_dict, cameras_geojson
 from app.cameras.snapshots import snapshot
 from app.db import get_session
-from app.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from app.errors import InvalidValue, RecordNotFound, StateConflict, Unavailable
 from app.geography.repository import BBox, area_id_at, area_id_named
 from app.models import Area, Camera
 from dispatch.cameras import CameraInput, parse_camera_csv
@@ -40,7 +40,7 @@ def _values(camera: CameraInput) -> dict[str, Any]:
 def _check_gb_id(session: Any, gb_id: str | None, camera_id: int | None) -> None:
     if gb_id and session.execute(sa.select(Camera.id).where(
             Camera.gb_id == gb_id, Camera.id != (camera_id or -1))).scalar():
-        raise Conflict(f"GB/T 28181 id {gb_id} belongs to another camera.", field="gb_id",
+        raise StateConflict(f"GB/T 28181 id {gb_id} belongs to another camera.", field="gb_id",
                        code="gb_id_taken")
 
 
@@ -61,7 +61,7 @@ def cameras() -> Response:
 def show_camera(camera_id: int) -> dict[str, Any]:
     found = camera_dict(get_session(), camera_id)
     if found is None:
-        raise NotFound(f"No camera {camera_id}.", field="camera_id")
+        raise RecordNotFound(f"No camera {camera_id}.", field="camera_id")
     return found
 
 
@@ -96,7 +96,7 @@ def change_camera(camera_id: int) -> dict[str, Any]:
     row = session.execute(sa.select(Camera).where(Camera.id == camera_id).with_for_update()
                           ).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"No camera {camera_id}.", field="camera_id")
+        raise RecordNotFound(f"No camera {camera_id}.", field="camera_id")
     current = camera_dict(session, camera_id) or {}
     merged = {k: current.get(k) for k in (*FIELDS, "lon", "lat")}
     merged["stream_url"] = row.stream_url
@@ -137,14 +137,14 @@ def import_cameras() -> dict[str, Any]:
     upload = request.files.get("file")
     raw = upload.read(MAX_CSV_BYTES + 1) if upload else request.get_data(cache=False)
     if len(raw) > MAX_CSV_BYTES:
-        raise Unprocessable(f"At most {MAX_CSV_BYTES} bytes per import.", field="body")
+        raise InvalidValue(f"At most {MAX_CSV_BYTES} bytes per import.", field="body")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = raw.decode("gb18030")  # exports from Chinese desktop software
         except UnicodeDecodeError:
-            raise Unprocessable("The file is neither UTF-8 nor GB18030 text.",
+            raise InvalidValue("The file is neither UTF-8 nor GB18030 text.",
                                 field="body") from None
     result = parse_camera_csv(text)
     session = get_session()
@@ -188,7 +188,7 @@ def _area_id_or_error(session: Any, camera: CameraInput, line: int,
                       errors: list[dict[str, Any]]) -> int | None | bool:
     try:
         return _area_id(session, camera.area, camera.lon, camera.lat)
-    except Unprocessable as exc:
+    except InvalidValue as exc:
         errors.append({"line": line, "field": "area", "message": exc.message})
         return False
 
@@ -202,10 +202,10 @@ def camera_snapshot(camera_id: int) -> Response:
     session = get_session()
     camera = session.get(Camera, camera_id)
     if camera is None or not camera.stream_url:
-        raise NotFound(f"Camera {camera_id} has no stream.", field="camera_id")
+        raise RecordNotFound(f"Camera {camera_id} has no stream.", field="camera_id")
     shot = snapshot(session, camera)
     if not shot.online or shot.jpeg is None:
-        raise ServiceUnavailable(f"Camera {camera_id} did not answer ({shot.error}).",
+        raise Unavailable(f"Camera {camera_id} did not answer ({shot.error}).",
                       code="camera_offline")
     response = Response(shot.jpeg, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=5"

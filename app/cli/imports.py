@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from app.analysis.import_incidents import import_incidents
 from app.db import get_session
-from app.errors import ApiError
+from app.errors import Failure
 from app.geography.import_boundary import import_boundary
 from app.geography.import_osm import import_osm
 from gis.incidents import mapping_from_dict, parse_mapping
@@ -65,7 +65,7 @@ def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) 
     session = get_session()
     try:
         result = import_boundary(session, file, name_field=name_field, kind=kind, reason=reason)
-    except ApiError as exc:
+    except Failure as exc:
         session.rollback()
         raise click.ClickException(f"{exc.message}; the database was not changed") from None
     session.commit()

@@ -20,7 +20,7 @@ from app.dispatch.units import (
     recommend,
     recommendation_json,
 )
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import InvalidValue, RecordNotFound, StateConflict
 from app.geography.graph import ServedGraph
 from app.geography.repository import area_id_at
 from app.models import Alert, AlertEvent, RadioLogEntry, Unit
@@ -49,7 +49,7 @@ class AlertRequest:
 def alert_of(session: Session, alert_id: int) -> Alert:
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"No alert {alert_id}.", field="alert_id")
+        raise RecordNotFound(f"No alert {alert_id}.", field="alert_id")
     return alert
 
 
@@ -115,9 +115,9 @@ def dispatch_units(session: Session, alert: Alert, unit_ids: list[int], *, actor
     nothing: one unit that may not be dispatched refuses the whole request (409). A unit
     working another alert is only diverted when ``reassign`` says so."""
     if alert.status == "closed":
-        raise Conflict(f"Alert {alert.id} is closed.", field="alert_id", code="alert_closed")
+        raise StateConflict(f"Alert {alert.id} is closed.", field="alert_id", code="alert_closed")
     if not unit_ids:
-        raise Unprocessable("unit_ids must name at least one unit.", field="unit_ids")
+        raise InvalidValue("unit_ids must name at least one unit.", field="unit_ids")
     now = datetime.now(UTC)
     orders = []
     lon, lat = session.execute(sa.select(sa.func.ST_X(Alert.geom), sa.func.ST_Y(Alert.geom))
@@ -125,13 +125,13 @@ def dispatch_units(session: Session, alert: Alert, unit_ids: list[int], *, actor
     for unit_id in sorted(set(unit_ids)):  # a fixed lock order: no deadlocks
         unit = get_unit(session, unit_id, lock=True)
         if not unit.active:
-            raise Conflict(f"Unit {unit.callsign} is not active.", field="unit_ids",
+            raise StateConflict(f"Unit {unit.callsign} is not active.", field="unit_ids",
                            code="unit_inactive")
         if unit.alert_id == alert.id and unit.status in (
                 UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
             continue  # already on it: a double click must not send a second order
         if unit.alert_id not in (None, alert.id) and not reassign:
-            raise Conflict(f"Unit {unit.callsign} is working alert {unit.alert_id}; send "
+            raise StateConflict(f"Unit {unit.callsign} is working alert {unit.alert_id}; send "
                            "reassign: true to divert it.", field="unit_ids",
                            code="unit_assigned_elsewhere")
         change_status(session, unit, UnitStatus.DISPATCHED, actor=actor, source="console",
@@ -171,7 +171,7 @@ def acknowledge(session: Session, alert: Alert, unit: Unit, *, actor: str,
                 source: str) -> bool:
     """The unit confirms its order: dispatched -> en route (a repeat is a no-op)."""
     if unit.alert_id != alert.id:
-        raise Conflict(f"Unit {unit.callsign} is not assigned to alert {alert.id}.",
+        raise StateConflict(f"Unit {unit.callsign} is not assigned to alert {alert.id}.",
                        field="unit_id", code="not_assigned")
     if unit.status != UnitStatus.DISPATCHED:
         return False

@@ -18,7 +18,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.errors import Conflict, NotFound
+from app.errors import RecordNotFound, StateConflict
 from app.geography.graph import ServedGraph
 from app.models import AlertEvent, Unit, UnitPosition, UnitStatusChange
 from dispatch.recommend import Candidate, Ranking, UnitKind, rank_units
@@ -35,7 +35,7 @@ def get_unit(session: Session, unit_id: int, *, lock: bool = False) -> Unit:
         query = query.with_for_update()
     unit = session.execute(query).scalar_one_or_none()
     if unit is None:
-        raise NotFound(f"No unit {unit_id}.", field="unit_id")
+        raise RecordNotFound(f"No unit {unit_id}.", field="unit_id")
     return unit
 
 
@@ -79,7 +79,7 @@ def change_status(session: Session, unit: Unit, new: UnitStatus, *, actor: str,
     try:
         check_change(current, new)
     except IllegalStatusChange:
-        raise Conflict(f"Unit {unit.callsign} is {current.value}; it cannot go to "
+        raise StateConflict(f"Unit {unit.callsign} is {current.value}; it cannot go to "
                        f"{new.value} from there.", field="status",
                        code="illegal_status_change") from None
     if current == new and (alert_id is None or alert_id == unit.alert_id):

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.db import get_session
-from app.errors import ApiError
+from app.errors import Failure
 from app.geography.import_grids import build_grids, import_grids
 
 group = click.Group("grids", help="Build or import patrol grids.")
@@ -27,7 +27,7 @@ def build(shape: str, cell_m: float, area: str | None, reason: str | None) -> No
     session = get_session()
     try:
         result = build_grids(session, shape=shape, cell_m=cell_m, area=area, reason=reason)
-    except ApiError as exc:
+    except Failure as exc:
         session.rollback()
         raise click.ClickException(exc.message) from None
     session.commit()
@@ -45,7 +45,7 @@ def import_file(file: Path, name_field: str | None, reason: str | None) -> None:
     session = get_session()
     try:
         result = import_grids(session, file, name_field=name_field, reason=reason)
-    except ApiError as exc:
+    except Failure as exc:
         session.rollback()
         raise click.ClickException(exc.message) from None
     session.commit()

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.db.versions import data_version
-from app.errors import Unprocessable
+from app.errors import InvalidValue
 from gis.routing import RoadGraph, Snap, TooFarFromRoad
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def road_graph(session: Session) -> ServedGraph:
             return cached
         edges = load_edges(session)
         if edges.empty:
-            raise Unprocessable("There is no road graph yet: import an OSM extract first.",
+            raise InvalidValue("There is no road graph yet: import an OSM extract first.",
                                 field="roads")
         graph = RoadGraph.from_edges(edges)
         logger.info("road graph v%s built: %d nodes, %d edges", version, graph.node_count,
@@ -75,5 +75,5 @@ def snap_or_422(graph: RoadGraph, lon: float, lat: float, field: str,
     try:
         return graph.snap(lon, lat, max_distance_m=max_distance_m)
     except TooFarFromRoad:
-        raise Unprocessable(f"{field} is more than {max_distance_m:g} m from any drivable road.",
+        raise InvalidValue(f"{field} is more than {max_distance_m:g} m from any drivable road.",
                             field=field) from None

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.db.bulk import bump_version, raw_cursor
 from app.db.geometry import to_ewkb_hex_many
-from app.errors import Unprocessable
+from app.errors import InvalidValue
 
 NAME_CANDIDATES = ("name", "NAME", "Name", "name_zh", "名称")
 
@@ -29,14 +29,14 @@ class BoundaryResult:
 def read_areas(path: Path, *, name_field: str | None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Valid polygon rows in EPSG:4326 with a ``name``; and the rejected rows with reasons."""
     if not path.is_file():
-        raise Unprocessable(f"{path}: no such file", field="file")
+        raise InvalidValue(f"{path}: no such file", field="file")
     try:
         frame = gpd.read_file(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
-        raise Unprocessable(f"{path}: not a readable GeoJSON, GeoPackage or Shapefile ({exc})",
+        raise InvalidValue(f"{path}: not a readable GeoJSON, GeoPackage or Shapefile ({exc})",
                             field="file") from None
     if frame.crs is None:
-        raise Unprocessable(f"{path}: the file has no coordinate reference system",
+        raise InvalidValue(f"{path}: the file has no coordinate reference system",
                             field="crs")
     field_name = name_field or next((c for c in NAME_CANDIDATES if c in frame.columns), None)
     if field_name is None or field_name not in frame.columns:
@@ -44,7 +44,7 @@ def read_areas(path: Path, *, name_field: str | None) -> tuple[gpd.GeoDataFrame,
                         if c != "geometry" and pd.api.types.is_string_dtype(frame[c])]
         wanted = repr(name_field) if name_field else "(looked for " + ", ".join(
             NAME_CANDIDATES) + ")"
-        raise Unprocessable(f"{path}: no name field {wanted}; text columns are "
+        raise InvalidValue(f"{path}: no name field {wanted}; text columns are "
                             f"{', '.join(text_columns) or 'none'} (use --name-field)",
                             field="name_field")
     frame = frame.to_crs(4326)
@@ -76,7 +76,7 @@ def read_areas(path: Path, *, name_field: str | None) -> tuple[gpd.GeoDataFrame,
             keep.append({"name": name, "geometry": shapely.MultiPolygon(
                 [geometry] if geometry.geom_type == "Polygon" else list(geometry.geoms))})
     if not keep:
-        raise Unprocessable(f"{path}: no usable polygon ({'; '.join(rejected[:5])})",
+        raise InvalidValue(f"{path}: no usable polygon ({'; '.join(rejected[:5])})",
                             field="file")
     return gpd.GeoDataFrame(keep, geometry="geometry", crs=4326), rejected
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.db.bulk import bump_version, raw_cursor
 from app.db.geometry import to_ewkb_hex_many
-from app.errors import Unprocessable
+from app.errors import InvalidValue
 from app.geography.import_boundary import read_areas
 from gis.grids import build_grid, road_length_per_cell
 
@@ -32,7 +32,7 @@ def load_areas(session: Session, name: str | None) -> gpd.GeoDataFrame:
                 "WHERE CAST(:name AS text) IS NULL OR name = :name"),
         session.connection(), geom_col="geom", params={"name": name})
     if areas.empty:
-        raise Unprocessable(f"No area named {name!r}." if name else
+        raise InvalidValue(f"No area named {name!r}." if name else
                             "No areas yet: import OSM data or a boundary first.", field="area")
     return areas.rename_geometry("geometry")
 
@@ -79,7 +79,7 @@ def build_grids(session: Session, *, shape: str, cell_m: float, area: str | None
         cells = build_grid(areas[["name", "geometry"]], shape=shape,  # type: ignore[arg-type]
                            cell_size_m=cell_m)
     except ValueError as exc:
-        raise Unprocessable(str(exc), field="cell_m") from None
+        raise InvalidValue(str(exc), field="cell_m") from None
     cells["road_length_m"] = road_length_per_cell(cells, load_roads(session, areas)).to_numpy()
     area_ids = dict(zip(areas["name"], areas["id"], strict=True))
     created, removed = store_cells(session, cells, area_ids, shape=shape, cell_m=cell_m,

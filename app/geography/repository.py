@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.errors import Unprocessable
+from app.errors import InvalidValue
 
 MAX_FEATURES = 5000
 POI_KINDS = ("school", "kindergarten", "bank", "atm", "hospital", "market", "mall",
@@ -28,17 +28,17 @@ class BBox:
     def parse(cls, raw: str | None, *, required: bool = False) -> BBox | None:
         if not raw:
             if required:
-                raise Unprocessable("bbox is required: west,south,east,north in degrees.",
+                raise InvalidValue("bbox is required: west,south,east,north in degrees.",
                                     field="bbox")
             return None
         parts = raw.split(",")
         try:
             west, south, east, north = (float(p) for p in parts)
         except ValueError:
-            raise Unprocessable(f"bbox must be four numbers west,south,east,north; got {raw!r}.",
+            raise InvalidValue(f"bbox must be four numbers west,south,east,north; got {raw!r}.",
                                 field="bbox") from None
         if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-            raise Unprocessable("bbox must have west < east within ±180 and south < north "
+            raise InvalidValue("bbox must have west < east within ±180 and south < north "
                                 "within ±90.", field="bbox")
         return cls(west, south, east, north)
 
@@ -46,13 +46,13 @@ class BBox:
 def parse_point(raw: str | None, field: str) -> tuple[float, float]:
     """``LON,LAT`` in degrees."""
     if not raw:
-        raise Unprocessable(f"{field} is required as LON,LAT.", field=field)
+        raise InvalidValue(f"{field} is required as LON,LAT.", field=field)
     try:
         lon, lat = (float(p) for p in raw.split(","))
     except ValueError:
-        raise Unprocessable(f"{field} must be LON,LAT; got {raw!r}.", field=field) from None
+        raise InvalidValue(f"{field} must be LON,LAT; got {raw!r}.", field=field) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise Unprocessable(f"{field} is outside ±180/±90 degrees.", field=field)
+        raise InvalidValue(f"{field} is outside ±180/±90 degrees.", field=field)
     return lon, lat
 
 
@@ -61,14 +61,14 @@ def parse_int(args: Mapping[str, str], name: str, *, default: int | None, low: i
     raw = args.get(name)
     if raw in (None, ""):
         if default is None:
-            raise Unprocessable(f"{name} is required.", field=name)
+            raise InvalidValue(f"{name} is required.", field=name)
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise Unprocessable(f"{name} must be a whole number; got {raw!r}.", field=name) from None
+        raise InvalidValue(f"{name} must be a whole number; got {raw!r}.", field=name) from None
     if not low <= value <= high:
-        raise Unprocessable(f"{name} must be between {low} and {high}.", field=name)
+        raise InvalidValue(f"{name} must be between {low} and {high}.", field=name)
     return value
 
 
@@ -139,7 +139,7 @@ def area_id_named(session: Session, name: str, *, field: str) -> int:
     found = session.execute(sa.text("SELECT id FROM areas WHERE name = :name"),
                             {"name": name}).scalar()
     if found is None:
-        raise Unprocessable(f"No area named {name!r}.", field=field)
+        raise InvalidValue(f"No area named {name!r}.", field=field)
     return int(found)
 
 

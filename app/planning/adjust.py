@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from app import audit
-from app.errors import NotFound, Unprocessable
+from app.errors import InvalidValue, RecordNotFound
 from app.geography.graph import road_graph
 from app.models import PlanRoute
 from app.planning.plans import road_legs
@@ -25,7 +25,7 @@ def set_locked(session: Session, route_id: int, locked: bool, *, actor: Any = No
     """Lock a route (re-planning keeps it, and its stops go to nobody else) or unlock it."""
     route = session.get(PlanRoute, route_id)
     if route is None:
-        raise NotFound(f"No route {route_id}.", field="route_id")
+        raise RecordNotFound(f"No route {route_id}.", field="route_id")
     route.locked = locked
     audit.record(session, "patrol_plan.lock" if locked else "patrol_plan.unlock",
                  object_type="plan_route", object_id=route_id, actor=actor, reason=reason)
@@ -37,18 +37,18 @@ def move_stop(session: Session, route_id: int, stop_id: str, *, position: int,
               reason: str | None = None) -> list[PlanRoute]:
     source = session.get(PlanRoute, route_id)
     if source is None:
-        raise NotFound(f"No route {route_id}.", field="route_id")
+        raise RecordNotFound(f"No route {route_id}.", field="route_id")
     target = source if to_route_id in (None, route_id) else session.get(PlanRoute, to_route_id)
     if target is None or target.plan_id != source.plan_id:
-        raise Unprocessable("to_route_id must be a route of the same plan.",
+        raise InvalidValue("to_route_id must be a route of the same plan.",
                             field="to_route_id")
     if source.locked or target.locked:
-        raise Unprocessable("A locked route cannot be changed: unlock it first.",
+        raise InvalidValue("A locked route cannot be changed: unlock it first.",
                             field="route_id", code="route_locked")
     stops = list(source.stops)
     index = next((i for i, s in enumerate(stops) if s.get("stop_id") == stop_id), None)
     if index is None:
-        raise NotFound(f"Route {route_id} has no stop {stop_id!r}.", field="stop_id")
+        raise RecordNotFound(f"Route {route_id} has no stop {stop_id!r}.", field="stop_id")
     moved = stops.pop(index)
     graph = road_graph(session).graph
     if target is source:
@@ -72,7 +72,7 @@ def _insert(stops: list[dict[str, Any]], stop: dict[str, Any],
     both ends; breaks are dropped here and put back by time in :func:`_reschedule`."""
     visits = [s for s in stops if s["kind"] in ("point", "hotspot")]
     if not 1 <= position <= len(visits) + 1:
-        raise Unprocessable(f"position must be 1 to {len(visits) + 1}.", field="position")
+        raise InvalidValue(f"position must be 1 to {len(visits) + 1}.", field="position")
     visits.insert(position - 1, stop)
     others = [s for s in stops if s["kind"] not in ("point", "hotspot")]
     return [others[0], *visits, *others[1:]]

@@ -16,7 +16,7 @@ from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow
 from app.db import get_session
-from app.errors import BadRequest, NotFound, Unprocessable
+from app.errors import InvalidValue, MalformedRequest, RecordNotFound
 from app.models import MustVisitPoint, PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
 from app.planning.adjust import move_stop, set_locked
@@ -52,11 +52,11 @@ class PlanRequest(BaseModel):
 
 def _day(value: str | None) -> date:
     if not value:
-        raise BadRequest("date is required (YYYY-MM-DD).", field="date")
+        raise MalformedRequest("date is required (YYYY-MM-DD).", field="date")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Unprocessable(f"date {value!r} is not YYYY-MM-DD.", field="date") from None
+        raise InvalidValue(f"date {value!r} is not YYYY-MM-DD.", field="date") from None
 
 
 # -- must-visit points ------------------------------------------------------------------
@@ -92,7 +92,7 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
     session = get_session()
     row = session.get(MustVisitPoint, point_id)
     if row is None:
-        raise NotFound(f"No must-visit point {point_id}.", field="point_id")
+        raise RecordNotFound(f"No must-visit point {point_id}.", field="point_id")
     changes = dict(json_body())
     active = changes.pop("active", None)
     current = points_geojson(session, active_only=False)
@@ -208,7 +208,7 @@ def _plans_answer(session: Any, plans: list[PatrolPlan]) -> dict[str, Any]:
 def _route_feature(session: Any, route_id: int) -> dict[str, Any]:
     route = session.get(PlanRoute, route_id)
     if route is None:
-        raise NotFound(f"No route {route_id}.", field="route_id")
+        raise RecordNotFound(f"No route {route_id}.", field="route_id")
     plan = session.get(PatrolPlan, route.plan_id)
     feature = next(f for f in routes_geojson(session, [plan])["features"]
                    if f["id"] == route_id)
@@ -245,7 +245,7 @@ def lock_route(route_id: int) -> dict[str, Any]:
     body = json_body()
     locked = body.get("locked", True)
     if not isinstance(locked, bool):
-        raise Unprocessable("locked must be true or false.", field="locked")
+        raise InvalidValue("locked must be true or false.", field="locked")
     session = get_session()
     set_locked(session, route_id, locked, actor=current_user, reason=body.get("reason"))
     session.commit()
@@ -261,7 +261,7 @@ def publish(plan_id: int) -> dict[str, Any]:
     session = get_session()
     plan = session.get(PatrolPlan, plan_id)
     if plan is None:
-        raise NotFound(f"No plan {plan_id}.", field="plan_id")
+        raise RecordNotFound(f"No plan {plan_id}.", field="plan_id")
     return publish_plan(session, plan, actor=current_user)
 
 
@@ -276,14 +276,14 @@ def plan_compliance_view(plan_id: int) -> dict[str, Any]:
     session = get_session()
     plan = session.get(PatrolPlan, plan_id)
     if plan is None:
-        raise NotFound(f"No plan {plan_id}.", field="plan_id")
+        raise RecordNotFound(f"No plan {plan_id}.", field="plan_id")
     raw = request.args.get("now")
     try:
         now = datetime.fromisoformat(raw) if raw else datetime.now(UTC)
     except ValueError:
-        raise Unprocessable(f"now {raw!r} is not ISO 8601.", field="now") from None
+        raise InvalidValue(f"now {raw!r} is not ISO 8601.", field="now") from None
     if now.tzinfo is None:
-        raise Unprocessable("now needs a UTC offset (e.g. 2026-11-25T18:00:00+00:00).",
+        raise InvalidValue("now needs a UTC offset (e.g. 2026-11-25T18:00:00+00:00).",
                             field="now")
     return plan_compliance(session, plan, now=now)
 

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from pydantic import ValidationError
 
 from app.db import get_session
-from app.errors import ApiError
+from app.errors import Failure
 from app.planning.plans import configured_shifts, plan_shift, shift_or_422
 from app.planning.points import import_points, propose_from_pois
 from app.planning.roster import StationInput, roster_for, save_station, write_roster
@@ -87,7 +87,7 @@ def plan(day: str, shift: str | None, engine: str | None, seed: int | None,
         shifts = [shift_or_422(shift)] if shift else list(configured_shifts())
         plans = [plan_shift(session, when, s, engine=engine, seed=seed, reason=reason)
                  for s in shifts]
-    except ApiError as exc:
+    except Failure as exc:
         session.rollback()
         raise click.ClickException(exc.message) from None
     session.commit()
@@ -112,7 +112,7 @@ def points_import(file: Path, reason: str | None) -> None:
     session = get_session()
     try:
         result = import_points(session, file, reason=reason)
-    except ApiError as exc:
+    except Failure as exc:
         session.rollback()
         raise click.ClickException(exc.message) from None
     session.commit()
@@ -133,7 +133,7 @@ def points_propose(kinds: str | None, area: str | None, reason: str | None) -> N
     try:
         count = propose_from_pois(session, kinds=kinds.split(",") if kinds else None,
                                   area=area, reason=reason)
-    except ApiError as exc:
+    except Failure as exc:
         session.rollback()
         raise click.ClickException(exc.message) from None
     session.commit()
@@ -154,7 +154,7 @@ def stations_add(name: str, lon: float, lat: float, units: str, reason: str | No
         station = StationInput(name=name, lon=lon, lat=lat, reason=reason,
                                units=[u.strip() for u in units.split(",") if u.strip()])
         save_station(session, station)
-    except (ValidationError, ApiError) as exc:
+    except (ValidationError, Failure) as exc:
         session.rollback()
         raise click.ClickException(str(getattr(exc, "message", exc))) from None
     session.commit()

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from app.auth.access import allow
 from app.console.pages import online_tiles
 from app.db import get_session
-from app.errors import ApiError
+from app.errors import Failure
 from app.geography.repository import map_bounds
 from app.models import PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
@@ -64,7 +64,7 @@ def make_plan() -> Response:
         shifts = [shift_or_422(code)] if code else list(configured_shifts())
         plans = [plan_shift(session, day, s, actor=current_user,
                             reason=request.form.get("reason") or None) for s in shifts]
-    except ApiError as exc:
+    except Failure as exc:
         session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("planning.page", date=day.isoformat()))

@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.errors import NotFound, Unprocessable
+from app.errors import InvalidValue, RecordNotFound
 from app.geography.graph import road_graph
 from app.models import PatrolPlan, PlanRoute
 from app.planning.problem import Problem, build_problem
@@ -46,7 +46,7 @@ def shift_or_422(code: str) -> ShiftDef:
     found = shift_named(code, configured_shifts())
     if found is None:
         names = ", ".join(s.code for s in configured_shifts())
-        raise Unprocessable(f"No shift {code!r}; the shifts are {names}.", field="shift")
+        raise InvalidValue(f"No shift {code!r}; the shifts are {names}.", field="shift")
     return found
 
 
@@ -205,7 +205,7 @@ def plan_or_404(session: Session, day: date, shift: str) -> PatrolPlan:
     plan = session.execute(sa.select(PatrolPlan).where(
         PatrolPlan.day == day, PatrolPlan.shift == shift)).scalar_one_or_none()
     if plan is None:
-        raise NotFound(f"No plan for {day.isoformat()} {shift}.", field="date")
+        raise RecordNotFound(f"No plan for {day.isoformat()} {shift}.", field="date")
     return plan
 
 

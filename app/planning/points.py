@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.errors import Unprocessable
+from app.errors import InvalidValue
 from app.models import MustVisitPoint
 from dispatch.recommend import UnitKind
 from patrol.windows import parse_windows
@@ -163,7 +163,7 @@ def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:
         try:
             features = json.loads(text).get("features", [])
         except (json.JSONDecodeError, AttributeError) as exc:
-            raise Unprocessable(f"{path.name} is not GeoJSON: {exc}", field="file") from None
+            raise InvalidValue(f"{path.name} is not GeoJSON: {exc}", field="file") from None
         records = []
         for number, feature in enumerate(features, start=1):
             props = dict(feature.get("properties") or {})
@@ -201,7 +201,7 @@ def propose_from_pois(session: Session, *, kinds: list[str] | None = None,
     wanted = kinds or list(POI_DEFAULTS)
     unknown = sorted(set(wanted) - set(POI_DEFAULTS))
     if unknown:
-        raise Unprocessable(f"Unknown POI kinds: {', '.join(unknown)}; known: "
+        raise InvalidValue(f"Unknown POI kinds: {', '.join(unknown)}; known: "
                             f"{', '.join(POI_DEFAULTS)}.", field="kinds")
     rows = session.execute(sa.text(
         "SELECT p.id, p.kind, coalesce(p.name, p.name_en, p.name_zh), ST_X(p.geom), "
@@ -225,7 +225,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise Unprocessable("The file is neither UTF-8 nor GB18030 text.", field="file")
+    raise InvalidValue("The file is neither UTF-8 nor GB18030 text.", field="file")
 
 
 def _first_error(exc: Exception) -> str:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.errors import Conflict
+from app.errors import StateConflict
 from app.geography.repository import area_id_at
 from app.models import RosterEntry, Station, Unit
 from app.planning.plans import configured_shifts, local_zone
@@ -50,7 +50,7 @@ def save_station(session: Session, station: StationInput, *, actor: Any = None) 
             Unit.callsign.in_(station.units))).all())
         missing = sorted(set(station.units) - set(found))
         if missing:
-            raise Conflict(f"No units {', '.join(missing)}.", field="units",
+            raise StateConflict(f"No units {', '.join(missing)}.", field="units",
                            code="unknown_unit")
         session.execute(sa.update(Unit).where(Unit.id.in_(found.values()))
                         .values(station_id=row.id))

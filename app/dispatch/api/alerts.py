@@ -19,7 +19,7 @@ from app.db import get_session
 from app.dispatch import alerts as service
 from app.dispatch.radio import deliver_orders
 from app.dispatch.units import get_unit
-from app.errors import ApiError, Unprocessable
+from app.errors import Failure, InvalidValue
 from app.events import stream
 from app.geography.graph import ServedGraph, road_graph
 from app.models import Alert
@@ -59,7 +59,7 @@ class CloseBody(StrictBody):
 def graph_or_none() -> ServedGraph | None:
     try:
         return road_graph(get_session())
-    except ApiError:  # no roads imported: call-up still works, routing does not
+    except Failure:  # no roads imported: call-up still works, routing does not
         return None
 
 
@@ -104,7 +104,7 @@ def list_alerts() -> dict[str, Any]:
     elif status == "closed":
         query = query.where(Alert.status == "closed")
     elif status != "all":
-        raise Unprocessable("status must be open, closed or all.", field="status")
+        raise InvalidValue("status must be open, closed or all.", field="status")
     session = get_session()
     return {"alerts": [service.alert_json(session, a, timeline=False)
                        for a in session.execute(query).scalars()]}

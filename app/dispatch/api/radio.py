@@ -19,7 +19,7 @@ from app.db import get_session
 from app.dispatch import alerts as service
 from app.dispatch.api.alerts import graph_or_none, with_snapshot_urls
 from app.dispatch.radio import entry_json, log_inbound
-from app.errors import BadRequest, NotFound, Unprocessable
+from app.errors import InvalidValue, MalformedRequest, RecordNotFound
 from app.models import RadioLogEntry, Unit
 from dispatch.radio import RadioFormatError, parse_ack, parse_trunk_recorder_call
 
@@ -50,19 +50,19 @@ def radio_log() -> dict[str, Any]:
         try:
             moment = datetime.fromisoformat(since)
         except ValueError:
-            raise Unprocessable(f"since must be an ISO 8601 time; got {since!r}.",
+            raise InvalidValue(f"since must be an ISO 8601 time; got {since!r}.",
                                 field="since") from None
         if moment.tzinfo is None:
-            raise Unprocessable("since needs a time zone (e.g. Z or +08:00).", field="since")
+            raise InvalidValue("since needs a time zone (e.g. Z or +08:00).", field="since")
         query = query.where(RadioLogEntry.at > moment)
     alert_id = request.args.get("alert_id")
     if alert_id:
         if not alert_id.isdigit():
-            raise Unprocessable("alert_id must be a whole number.", field="alert_id")
+            raise InvalidValue("alert_id must be a whole number.", field="alert_id")
         query = query.where(RadioLogEntry.alert_id == int(alert_id))
     limit = request.args.get("limit", str(MAX_ROWS))
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_ROWS:
-        raise Unprocessable(f"limit must be 1 to {MAX_ROWS}.", field="limit")
+        raise InvalidValue(f"limit must be 1 to {MAX_ROWS}.", field="limit")
     # the newest `limit` rows, returned oldest first
     rows = list(get_session().execute(query.order_by(RadioLogEntry.at.desc(),
                                                      RadioLogEntry.id.desc())
@@ -98,10 +98,10 @@ def radio_in() -> tuple[dict[str, Any], int]:
         try:
             ack = parse_ack(body.text)
         except RadioFormatError as exc:
-            raise Unprocessable(f"Not an acknowledgement: {exc}", field="text") from None
+            raise InvalidValue(f"Not an acknowledgement: {exc}", field="text") from None
         unit = _unit_by(ack.callsign, None) or sender
         if unit is None:
-            raise NotFound(f"No unit with callsign {ack.callsign!r}.", field="text")
+            raise RecordNotFound(f"No unit with callsign {ack.callsign!r}.", field="text")
         alert = service.alert_of(session, ack.reference)
         entry = log_inbound(session, kind="ack", body=body.text, actor=actor, unit_id=unit.id,
                             alert_id=alert.id, radio_id=body.radio_id,
@@ -109,7 +109,7 @@ def radio_in() -> tuple[dict[str, Any], int]:
         service.acknowledge(session, alert, unit, actor=actor, source="radio")
     elif body.kind == "alert":
         if body.lon is None or body.lat is None:
-            raise Unprocessable("An alert from the radio needs lon and lat.", field="lon")
+            raise InvalidValue("An alert from the radio needs lon and lat.", field="lon")
         new_alert, answer = service.raise_alert(session, graph_or_none(), service.AlertRequest(
             lon=body.lon, lat=body.lat, level=body.level, kind=body.alert_kind,
             description=body.text), actor=actor, source="radio")
@@ -134,11 +134,11 @@ def radio_in() -> tuple[dict[str, Any], int]:
 def trunk_recorder_call() -> tuple[dict[str, Any], int]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise BadRequest("The body must be trunk-recorder's call JSON object.", field="body")
+        raise MalformedRequest("The body must be trunk-recorder's call JSON object.", field="body")
     try:
         call = parse_trunk_recorder_call(payload)
     except RadioFormatError as exc:
-        raise Unprocessable(str(exc), field=getattr(exc, "field", None)) from None
+        raise InvalidValue(str(exc), field=getattr(exc, "field", None)) from None
     session = get_session()
     radio_ids = sorted({s.radio_id for s in call.sources})
     units = session.execute(sa.select(Unit.id, Unit.callsign, Unit.radio_ids).where(

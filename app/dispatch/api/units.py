@@ -17,7 +17,7 @@ from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth.access import allow, any_role
 from app.db import get_session
 from app.dispatch.units import PositionIn, change_status, get_unit, record_positions, unit_json
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import InvalidValue, RecordNotFound, StateConflict
 from app.geography.repository import area_id_named
 from app.models import PositionReject, Unit, UnitStatusChange
 from dispatch.nmea import Rejected, parse_log
@@ -86,7 +86,7 @@ def _check_radio_ids(radio_ids: list[str], unit_id: int | None) -> None:
         sa.select(Unit.callsign).where(Unit.radio_ids.overlap(radio_ids),
                                        Unit.id != (unit_id or -1))).scalars().first()
     if taken:
-        raise Conflict(f"A radio id in {radio_ids} already belongs to unit {taken}.",
+        raise StateConflict(f"A radio id in {radio_ids} already belongs to unit {taken}.",
                        field="radio_ids", code="radio_id_taken")
 
 
@@ -110,7 +110,7 @@ def create_unit() -> tuple[dict[str, Any], int]:
     body = parse_body(UnitBody)
     session = get_session()
     if session.execute(sa.select(Unit.id).where(Unit.callsign == body.callsign)).scalar():
-        raise Conflict(f"Callsign {body.callsign!r} is taken.", field="callsign",
+        raise StateConflict(f"Callsign {body.callsign!r} is taken.", field="callsign",
                        code="callsign_taken")
     _check_radio_ids(body.radio_ids, None)
     unit = Unit(callsign=body.callsign, kind=body.kind.value, skills=body.skills,
@@ -204,7 +204,7 @@ def post_position(unit_id: int) -> dict[str, Any]:
     now = datetime.now(UTC)
     at = body.at or now
     if at > now + FUTURE_TOLERANCE:
-        raise Unprocessable("at is in the future (more than 2 minutes ahead of the server).",
+        raise InvalidValue("at is in the future (more than 2 minutes ahead of the server).",
                             field="at")
     session = get_session()
     unit = get_unit(session, unit_id, lock=True)
@@ -229,11 +229,11 @@ def post_nmea() -> dict[str, Any]:
     unit = _unit_for_device(session)
     raw = request.get_data(cache=False)
     if len(raw) > MAX_NMEA_BYTES:
-        raise Unprocessable(f"At most {MAX_NMEA_BYTES} bytes per request.", field="body")
+        raise InvalidValue(f"At most {MAX_NMEA_BYTES} bytes per request.", field="body")
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
-        raise Unprocessable("NMEA 0183 is ASCII; the body holds other bytes.",
+        raise InvalidValue("NMEA 0183 is ASCII; the body holds other bytes.",
                             field="body") from None
     lines = text.splitlines()
     fixes, rejected, reasons = parse_log(lines)
@@ -274,21 +274,21 @@ def _nmea_date() -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise Unprocessable(f"date must be YYYY-MM-DD; got {raw!r}.", field="date") from None
+        raise InvalidValue(f"date must be YYYY-MM-DD; got {raw!r}.", field="date") from None
 
 
 def _unit_for_device(session: Any) -> Unit:
     radio_id, unit_id = request.args.get("radio_id"), request.args.get("unit_id")
     if bool(radio_id) == bool(unit_id):
-        raise Unprocessable("Give exactly one of radio_id and unit_id.", field="radio_id")
+        raise InvalidValue("Give exactly one of radio_id and unit_id.", field="radio_id")
     if unit_id:
         if not unit_id.isdigit():
-            raise Unprocessable("unit_id must be a whole number.", field="unit_id")
+            raise InvalidValue("unit_id must be a whole number.", field="unit_id")
         return get_unit(session, int(unit_id), lock=True)
     unit = session.execute(sa.select(Unit).where(sa.literal(radio_id) == sa.any_(Unit.radio_ids))
                            .with_for_update()).scalar_one_or_none()
     if unit is None:
-        raise NotFound(f"No unit has radio id {radio_id!r}; add it to a unit first.",
+        raise RecordNotFound(f"No unit has radio id {radio_id!r}; add it to a unit first.",
                        field="radio_id")
     return unit  # type: ignore[no-any-return]
 

@@ -13,7 +13,7 @@ from app.api import bp
 from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth.access import allow, any_role
 from app.db import get_session
-from app.errors import NotFound, Unprocessable
+from app.errors import InvalidValue, RecordNotFound
 from app.geography.repository import POI_KINDS, BBox, feature_collection, search_places
 from app.models import GridCell
 
@@ -55,7 +55,7 @@ def buildings() -> Response:
 def pois() -> Response:
     kind = request.args.get("kind")
     if kind and kind not in POI_KINDS:
-        raise Unprocessable(f"Unknown kind {kind!r}; kinds are {', '.join(POI_KINDS)}.",
+        raise InvalidValue(f"Unknown kind {kind!r}; kinds are {', '.join(POI_KINDS)}.",
                             field="kind")
     return geojson(feature_collection(
         get_session(), "pois", ["osm_key", "kind", "name", "name_zh", "name_en"],
@@ -91,7 +91,7 @@ def grids() -> Response:
 def search() -> dict[str, Any]:
     text = (request.args.get("q") or "").strip()
     if len(text) < 1 or len(text) > 100:
-        raise Unprocessable("q must have 1 to 100 characters.", field="q")
+        raise InvalidValue("q must have 1 to 100 characters.", field="q")
     return {"results": search_places(get_session(), text)}
 
 
@@ -111,7 +111,7 @@ def change_grid(code: str) -> dict[str, Any]:
     session = get_session()
     cell = session.execute(sa.select(GridCell).where(GridCell.code == code)).scalar_one_or_none()
     if cell is None:
-        raise NotFound(f"No grid cell {code!r}.", field="code")
+        raise RecordNotFound(f"No grid cell {code!r}.", field="code")
     changed = {}
     for field, value in change.model_dump(exclude_unset=True, exclude={"reason"}).items():
         if getattr(cell, field) != value:

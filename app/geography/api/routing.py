@@ -11,7 +11,7 @@ from app.api import bp
 from app.api.docs import Param, documented
 from app.auth.access import any_role
 from app.db import get_session
-from app.errors import Unprocessable
+from app.errors import InvalidValue
 from app.geography.graph import road_graph, snap_or_422
 from app.geography.repository import parse_int, parse_point
 from gis.routing import NoRoute
@@ -38,7 +38,7 @@ def route() -> dict[str, Any]:
     try:
         found = served.graph.route_between_points(*start, *end)
     except NoRoute:
-        raise Unprocessable("No drivable route joins these points (one-way streets or a "
+        raise InvalidValue("No drivable route joins these points (one-way streets or a "
                             "disconnected part of the network).", field="to",
                             code="no_route") from None
     return {"eta_s": round(found.eta_s, 1), "distance_m": round(found.distance_m, 1),

@@ -9,7 +9,7 @@ from app.api.docs import Param, documented
 from app.auth.access import any_role
 from app.db import get_session
 from app.db.versions import data_version
-from app.errors import NotFound
+from app.errors import RecordNotFound
 from app.geography.tiles import TileCache, render_tile
 
 MAX_ZOOM = 20
@@ -24,7 +24,7 @@ MAX_ZOOM = 20
             responses={200: "application/vnd.mapbox-vector-tile", 404: "No such tile"})
 def tile(z: int, x: int, y: int) -> Response:
     if z > MAX_ZOOM or x >= 2 ** z or y >= 2 ** z:
-        raise NotFound(f"No tile {z}/{x}/{y}: zoom 0–{MAX_ZOOM}, x and y below 2^zoom.")
+        raise RecordNotFound(f"No tile {z}/{x}/{y}: zoom 0–{MAX_ZOOM}, x and y below 2^zoom.")
     session = get_session()
     version = data_version(session, "roads")
     etag = f'"{version}-{z}-{x}-{y}"'

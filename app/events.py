@@ -26,10 +26,10 @@ import psycopg
 from flask import Flask
 
 from app.db import app_database_url
+from app.db.notify import listening
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "gridpatrol_events"
 QUEUE_SIZE = 500
 HEARTBEAT_S = 15.0
 RECONNECT_S = 2.0
@@ -86,8 +86,7 @@ class EventHub:
         first = True
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                with listening(self._conninfo) as conn:
                     self._ready.set()
                     if not first:
                         self._publish(RESYNC)

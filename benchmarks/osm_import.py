@@ -16,7 +16,7 @@ import subprocess
 from common import HEIDELBERG, bench_database, median, table, timed
 
 from app.db import get_session
-from app.geography.graph import load_edges
+from app.geography.repository.edges import load_edges
 from app.geography.import_osm import import_osm
 from gis.routing import RoadGraph
 

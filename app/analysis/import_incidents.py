@@ -12,14 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-import sqlalchemy as sa
 from flask import current_app
-from psycopg import sql
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db.bulk import bump_version, copy_frame, raw_cursor
+from app.analysis import repository
+from app.geography.repository.areas import area_polygons
 from app.models import IncidentImport
 from gis.incidents import ColumnMapping, read_incidents, write_rejects_csv
 
@@ -29,28 +27,6 @@ COLUMNS = ("source", "source_id", "occurred_at", "time_resolution", "timezone", 
            "source_category", "source_subcategory", "description", "address", "import_id",
            "geom")
 EXAMPLES_PER_REASON = 3
-_MERGE_SQL = """
-INSERT INTO incidents AS i ({cols})
-SELECT {cols} FROM _import_incidents
-ON CONFLICT (source, source_id) DO UPDATE SET
-    occurred_at = EXCLUDED.occurred_at, time_resolution = EXCLUDED.time_resolution,
-    timezone = EXCLUDED.timezone, category = EXCLUDED.category,
-    source_category = EXCLUDED.source_category,
-    source_subcategory = EXCLUDED.source_subcategory, description = EXCLUDED.description,
-    address = EXCLUDED.address, import_id = EXCLUDED.import_id, geom = EXCLUDED.geom
-WHERE (i.occurred_at, i.time_resolution, i.timezone, i.category, i.source_category,
-       i.source_subcategory, i.description, i.address, i.geom)
-      IS DISTINCT FROM
-      (EXCLUDED.occurred_at, EXCLUDED.time_resolution, EXCLUDED.timezone, EXCLUDED.category,
-       EXCLUDED.source_category, EXCLUDED.source_subcategory, EXCLUDED.description,
-       EXCLUDED.address, EXCLUDED.geom)
-RETURNING (xmax = 0)
-"""
-_AREA_SQL = """
-UPDATE incidents i SET area_id = a.id FROM areas a
-WHERE i.import_id = %s AND ST_Covers(a.geom, i.geom)
-  AND i.area_id IS DISTINCT FROM a.id
-"""
 
 
 @dataclass
@@ -78,12 +54,6 @@ class IncidentImportSummary:
         return dict(self.__dict__)
 
 
-def load_area_polygons(session: Session) -> gpd.GeoDataFrame | None:
-    areas = gpd.read_postgis("SELECT name, geom FROM areas", session.connection(),
-                             geom_col="geom")
-    return None if areas.empty else areas
-
-
 def default_rejects_path(source: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     folder = Path(current_app.instance_path) / "rejects"
@@ -101,7 +71,7 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
 
     Raises the :mod:`gis.errors` of :func:`gis.incidents.read_incidents` (unknown layout,
     missing column, unreadable file, missing time zone) before anything is written."""
-    areas = load_area_polygons(session)
+    areas = area_polygons(session)
     result = read_incidents(list(paths), mapping=mapping, encoding=encoding, areas=areas,
                             default_tz=default_tz, on_progress=progress)
     presets = dict(result.layouts)
@@ -116,20 +86,7 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
     frame = result.incidents.copy()
     frame["source"] = source
     frame["import_id"] = record.id
-    inserted = updated = 0
-    with raw_cursor(session) as cur:
-        if len(frame):
-            cols = sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
-            cur.execute(sql.SQL("CREATE TEMP TABLE _import_incidents ON COMMIT DROP AS "
-                                "SELECT {} FROM incidents WITH NO DATA").format(cols))
-            copy_frame(cur, sql.Identifier("_import_incidents"), frame, COLUMNS)
-            cur.execute(sql.SQL(_MERGE_SQL).format(cols=cols))
-            flags = [row[0] for row in cur.fetchall()]
-            inserted = sum(flags)
-            updated = len(flags) - inserted
-            cur.execute("DROP TABLE _import_incidents")
-            cur.execute(_AREA_SQL, (record.id,))
-            bump_version(cur, "incidents")
+    inserted, updated = repository.merge_incidents(session, frame, COLUMNS, import_id=record.id)
     path = None
     if result.rejected:
         target = rejects_path or default_rejects_path(source)
@@ -178,7 +135,3 @@ def _examples(rejects: Any) -> dict[str, list[str]]:
             f"{row.source_file} line {row.line}: {row.message}"
             for row in group.head(EXAMPLES_PER_REASON).itertuples()]
     return examples
-
-
-def incident_count(session: Session) -> int:
-    return int(session.execute(sa.text("SELECT count(*) FROM incidents")).scalar_one())

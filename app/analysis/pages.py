@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,11 +16,13 @@ from app.analysis.hotspots import HotspotAnswer, run_hotspots
 from app.analysis.map import analysis_map
 from app.analysis.params import HotspotParams, NearRepeatParams, from_query
 from app.analysis.patterns import near_repeat, time_tables
+from app.analysis.repository import category_counts
 from app.analysis.results import Promotion, promote, result_list, result_or_404, save_result
 from app.auth.access import allow
 from app.console.pages import online_tiles
 from app.db import get_session
 from app.errors import Failure
+from app.geography.repository.areas import area_names
 from gis.incidents import load_category_table
 
 bp = Blueprint("analysis", __name__, url_prefix="/analysis")
@@ -152,9 +153,8 @@ def promote_result(result_id: int) -> Response:
 
 def _choices() -> dict[str, Any]:
     session = get_session()
-    areas = session.execute(sa.text("SELECT name FROM areas ORDER BY name")).scalars().all()
-    present = dict(session.execute(sa.text(
-        "SELECT category, count(*) FROM incidents GROUP BY 1")).all())
+    areas = area_names(session)
+    present = category_counts(session)
     table = load_category_table()
     zh = _is_zh()
     categories = [(code, (c.label_zh if zh else c.label_en), present.get(code, 0))

@@ -14,14 +14,13 @@ Re-promoting a cell updates it (one row per cell code). Audited.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.analysis import repository
 from app.analysis.hotspots import HotspotAnswer
 from app.errors import InvalidValue, RecordNotFound
 from app.models import HotspotResult
@@ -65,9 +64,7 @@ def result_or_404(session: Session, result_id: int) -> HotspotResult:
 
 
 def result_list(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(sa.select(
-        HotspotResult.id, HotspotResult.name, HotspotResult.method, HotspotResult.params,
-        HotspotResult.created_at).order_by(HotspotResult.created_at.desc())).all()
+    rows = repository.result_rows(session)
     return [{"id": r.id, "name": r.name, "method": r.method, "params": r.params,
              "created_at": r.created_at.isoformat()} for r in rows]
 
@@ -115,20 +112,12 @@ def _as_patrol_hotspots(session: Session, result: HotspotResult,
                         actor: Any) -> int:
     for feature in features:
         props = feature["properties"]
-        session.execute(sa.text(
-            "INSERT INTO patrol_hotspots (code, name, result_id, incidents, z, gi_bin, "
-            "dosage_min, dosage_max, revisit_min, active, geom, created_by) VALUES (:code, "
-            ":name, :result, :count, :z, :bin, :dmin, :dmax, :revisit, true, "
-            "ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326)), :by) "
-            "ON CONFLICT (code) DO UPDATE SET result_id = EXCLUDED.result_id, "
-            "incidents = EXCLUDED.incidents, z = EXCLUDED.z, gi_bin = EXCLUDED.gi_bin, "
-            "dosage_min = EXCLUDED.dosage_min, dosage_max = EXCLUDED.dosage_max, "
-            "revisit_min = EXCLUDED.revisit_min, active = true, geom = EXCLUDED.geom"),
-            {"code": props["code"], "name": props.get("name"), "result": result.id,
-             "count": props.get("count"), "z": props.get("z"), "bin": props.get("bin"),
-             "dmin": promotion.dosage_min, "dmax": promotion.dosage_max,
-             "revisit": promotion.revisit_min, "geom": _json(feature["geometry"]),
-             "by": getattr(actor, "id", None)})
+        repository.upsert_patrol_hotspot(
+            session, code=props["code"], name=props.get("name"), result_id=result.id,
+            incidents=props.get("count"), z=props.get("z"), gi_bin=props.get("bin"),
+            dosage_min=promotion.dosage_min, dosage_max=promotion.dosage_max,
+            revisit_min=promotion.revisit_min, geometry=feature["geometry"],
+            created_by=getattr(actor, "id", None))
     return len(features)
 
 
@@ -140,22 +129,11 @@ def _as_must_visit_points(session: Session, result: HotspotResult,
     params = result.params
     for feature in features:
         props = feature["properties"]
-        session.execute(sa.text(
-            "WITH cell AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326) AS g), "
-            "spot AS (SELECT coalesce(ST_Centroid(ST_Collect(i.geom)), "
-            "                         ST_PointOnSurface((SELECT g FROM cell))) AS p "
-            "  FROM incidents i, cell WHERE ST_Covers(cell.g, i.geom) "
-            "  AND (CAST(:cats AS text[]) IS NULL OR i.category = ANY(CAST(:cats AS text[])))) "
-            "INSERT INTO must_visit_points (name, dwell_min, priority, source, source_ref, "
-            "grid_cell_id, geom, created_by) "
-            "SELECT :name, :dwell, :priority, 'hotspot', :code, "
-            "(SELECT id FROM grid_cells WHERE code = :code), p, :by FROM spot "
-            "ON CONFLICT (source, source_ref) DO UPDATE SET dwell_min = EXCLUDED.dwell_min, "
-            "priority = EXCLUDED.priority, geom = EXCLUDED.geom, active = true"),
-            {"geom": _json(feature["geometry"]), "cats": params.get("category") or None,
-             "name": f"Hot spot {props.get('name') or props['code']}",
-             "dwell": promotion.dwell_min, "priority": _priority(props),
-             "code": props["code"], "by": getattr(actor, "id", None)})
+        repository.upsert_hotspot_point(
+            session, code=props["code"], name=f"Hot spot {props.get('name') or props['code']}",
+            geometry=feature["geometry"], categories=params.get("category") or None,
+            dwell_min=promotion.dwell_min, priority=_priority(props),
+            created_by=getattr(actor, "id", None))
     return len(features)
 
 
@@ -164,6 +142,3 @@ def _priority(props: dict[str, Any]) -> int:
     bin_ = props.get("bin") or 0
     return 1 if bin_ >= 3 else 2 if bin_ >= 2 else 3
 
-
-def _json(geometry: dict[str, Any]) -> str:
-    return json.dumps(geometry)

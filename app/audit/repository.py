@@ -86,3 +86,10 @@ def list_audit(session: Session, f: AuditFilter) -> tuple[list[AuditEntry], int]
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(f.limit).offset(f.offset)).scalars().all()
     return list(rows), total
+
+
+def file_was_imported(session: Session, action: str, sha256: str) -> bool:
+    """Whether an audited ``action`` (``import.osm``) recorded a file with this digest."""
+    return session.execute(sa.text(
+        "SELECT 1 FROM audit_log WHERE action = :a AND details->>'sha256' = :d LIMIT 1"),
+        {"a": action, "d": sha256}).first() is not None

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from app.auth.repository import live_token
 from app.db import get_session
 from app.errors import NotPermitted, NotSignedIn, wants_json
-from app.models import ROLE_NAMES, ApiToken, User
+from app.models import ROLE_NAMES, User
 
 from .security import hash_token
 
@@ -88,10 +88,7 @@ def load_user_from_token(req: Any) -> User | None:
     g.bearer_auth = True
     token = header[len("Bearer "):].strip()
     session = get_session()
-    row = session.execute(
-        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token),
-                                  ApiToken.revoked_at.is_(None))
-    ).scalar_one_or_none()
+    row = live_token(session, hash_token(token))
     if row is None or not row.user.active:
         return None
     now = datetime.now(UTC)

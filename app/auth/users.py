@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.auth.repository import login_failures_since, user_named
 from app.config import SUPPORTED_LOCALES
 from app.errors import InvalidValue, RecordNotFound, StateConflict
-from app.models import ROLE_NAMES, ApiToken, AuditEntry, User
+from app.models import ROLE_NAMES, ApiToken, User
 
 from .security import MIN_PASSWORD_LENGTH, hash_password, new_token
 
 
 def find_user(session: Session, username: str) -> User | None:
-    return session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    return user_named(session, username)
 
 
 def get_user(session: Session, username: str) -> User:
@@ -101,10 +101,4 @@ def recent_login_failures(session: Session, *, username: str, client_addr: str |
                           window_s: int) -> int:
     """Failed sign-ins for this name or from this address within the window."""
     since = datetime.now(UTC) - timedelta(seconds=window_s)
-    who = AuditEntry.object_id == username
-    if client_addr:
-        who = sa.or_(who, AuditEntry.client_addr == client_addr)
-    return session.execute(
-        sa.select(sa.func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "auth.login_failed", AuditEntry.at >= since, who)
-    ).scalar_one()
+    return login_failures_since(session, since, username=username, client_addr=client_addr)

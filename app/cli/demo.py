@@ -8,15 +8,16 @@ import secrets
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
+from app.audit.repository import file_was_imported
 from app.auth import users
 from app.db import get_session, uses_embedded_cluster
 from app.geography.import_grids import build_grids
 from app.geography.import_osm import file_sha256, import_osm
+from app.geography.repository.cells import cell_count
 from app.models import ROLE_NAMES
 
 group = click.Group("demo", help="Load the demo data and users.")
@@ -64,9 +65,7 @@ def demo_osm_file(area: str) -> Path:
 
 def already_imported(session: Session, path: Path) -> bool:
     digest = file_sha256(path)
-    return session.execute(sa.text(
-        "SELECT 1 FROM audit_log WHERE action = 'import.osm' AND details->>'sha256' = :d "
-        "LIMIT 1"), {"d": digest}).first() is not None
+    return file_was_imported(session, "import.osm", digest)
 
 
 def ensure_demo_geography(session: Session, area: str) -> None:
@@ -79,7 +78,7 @@ def ensure_demo_geography(session: Session, area: str) -> None:
         session.commit()
         click.echo(f"demo map: imported {path.name} ({summary.found['roads']:,} roads, "
                    f"{summary.found['cameras']:,} cameras)")
-    if session.execute(sa.text("SELECT count(*) FROM grid_cells")).scalar_one() == 0:
+    if cell_count(session) == 0:
         result = build_grids(session, shape="square", cell_m=500, reason="demo grid")
         session.commit()
         click.echo(f"demo map: {result.cells} square grid cells of 500 m")

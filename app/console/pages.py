@@ -8,7 +8,7 @@ from flask_wtf.csrf import generate_csrf
 
 from app.auth.access import access_rule, any_role, public, roles_allowed
 from app.console.map import console_map
-from app.db import get_session
+from app.db import get_session, ping
 from app.geography.repository import map_bounds
 
 bp = Blueprint("console", __name__)
@@ -44,9 +44,7 @@ def _may(endpoint: str) -> bool:
 @public
 def health() -> dict[str, str]:
     """Liveness and database reachability for load balancers."""
-    from sqlalchemy import text
-
-    get_session().execute(text("SELECT 1"))
+    ping(get_session())
     return {"status": "ok"}
 
 

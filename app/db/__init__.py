@@ -76,6 +76,11 @@ def get_session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
+def ping(session: Session) -> None:
+    """Raise if the database does not answer a trivial query on ``session``."""
+    session.execute(sa.text("SELECT 1"))
+
+
 def close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

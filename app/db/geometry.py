@@ -69,26 +69,26 @@ def from_ewkb(value: Any) -> BaseGeometry | None:
     """A geometry from PostGIS (``WKBElement``, bytes, memoryview or hex text) as shapely."""
     if value is None:
         return None
+    return shapely.from_wkb(_unwrapped(value))  # type: ignore[no-any-return]
+
+
+def from_ewkb_many(values: Iterable[Any]) -> np.ndarray:
+    """Many geometries from PostGIS at once (vectorised :func:`from_ewkb`).
+
+    Bytes and hex text (what psycopg hands back) go to shapely in one call; other forms
+    (``WKBElement``, ``memoryview``) are unwrapped first.
+    """
+    raw = np.array(list(values), dtype=object)
+    if not len(raw):
+        return np.array([], dtype=object)
+    if not all(v is None or isinstance(v, bytes | str) for v in raw):
+        raw = np.array([_unwrapped(v) for v in raw], dtype=object)
+    return shapely.from_wkb(raw)  # type: ignore[no-any-return]
+
+
+def _unwrapped(value: Any) -> Any:
     if isinstance(value, WKBElement):
         value = value.data
     if isinstance(value, memoryview):
         value = bytes(value)
-    if isinstance(value, str):
-        value = bytes.fromhex(value)
-    return shapely.from_wkb(value)  # type: ignore[no-any-return]
-
-
-def from_ewkb_many(values: Iterable[Any]) -> np.ndarray:
-    """Many geometries from PostGIS at once (vectorised :func:`from_ewkb`)."""
-    raw = []
-    for value in values:
-        if isinstance(value, WKBElement):
-            value = value.data
-        if isinstance(value, memoryview):
-            value = bytes(value)
-        if isinstance(value, str):
-            value = bytes.fromhex(value)
-        raw.append(value)
-    if not raw:
-        return np.array([], dtype=object)
-    return shapely.from_wkb(np.array(raw, dtype=object))  # type: ignore[no-any-return]
+    return value

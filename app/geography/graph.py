@@ -8,20 +8,15 @@ import threading
 from dataclasses import dataclass
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.db.versions import data_version
 from app.errors import InvalidValue
+from app.geography.repository.edges import load_edges
 from gis.routing import RoadGraph, Snap, TooFarFromRoad
 
 logger = logging.getLogger(__name__)
-EDGES_SQL = sa.text("SELECT id AS edge_id, u, v, length_m, travel_s, oneway, name, "
-                    "ST_AsBinary(geom) AS geometry FROM road_edges")
 
 
 @dataclass
@@ -34,17 +29,6 @@ class ServedGraph:
 
 
 _lock = threading.Lock()
-
-
-def load_edges(session: Session) -> gpd.GeoDataFrame:
-    """Every road edge, geometries parsed in one vectorised call (EPSG:4326)."""
-    result = session.execute(EDGES_SQL)
-    names = list(result.keys())
-    rows = result.all()
-    columns = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {
-        name: () for name in names}
-    geometry = shapely.from_wkb(np.array(columns.pop("geometry"), dtype=object))
-    return gpd.GeoDataFrame(pd.DataFrame(columns), geometry=geometry, crs="EPSG:4326")
 
 
 def road_graph(session: Session) -> ServedGraph:

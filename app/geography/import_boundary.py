@@ -12,9 +12,8 @@ import shapely
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db.bulk import bump_version, raw_cursor
-from app.db.geometry import to_ewkb_hex_many
 from app.errors import InvalidValue
+from app.geography.repository.areas import upsert_areas
 
 NAME_CANDIDATES = ("name", "NAME", "Name", "name_zh", "名称")
 
@@ -85,16 +84,7 @@ def import_boundary(session: Session, path: Path, *, name_field: str | None = No
                     kind: str = "area", reason: str | None = None) -> BoundaryResult:
     areas, rejected = read_areas(path, name_field=name_field)
     result = BoundaryResult(rejected=rejected)
-    with raw_cursor(session) as cur:
-        cur.execute("DELETE FROM areas WHERE kind = 'extent'")  # the placeholder extent
-        for name, geom in zip(areas["name"], to_ewkb_hex_many(areas.geometry), strict=True):
-            cur.execute("INSERT INTO areas (name, kind, geom) VALUES (%s, %s, %s) "
-                        "ON CONFLICT (name) DO UPDATE SET geom = EXCLUDED.geom, "
-                        "kind = EXCLUDED.kind RETURNING (xmax = 0)", (name, kind, geom))
-            created = cur.fetchone()[0]  # type: ignore[index]
-            result.created += int(created)
-            result.updated += int(not created)
-        bump_version(cur, "areas")
+    result.created, result.updated = upsert_areas(session, areas, kind=kind)
     audit.record(session, "import.boundary", object_type="file", object_id=path.name,
                  reason=reason, details={"created": result.created, "updated": result.updated,
                                          "rejected": rejected[:50]})

@@ -5,42 +5,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from app.geography.repository.tiles import tile_bytes
 
 MAJOR = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link")
 MEDIUM = MAJOR + ("secondary", "secondary_link", "tertiary", "tertiary_link")
 MINOR = MEDIUM + ("unclassified", "residential", "living_street", "road")
-
-TILE_SQL = sa.text("""
-WITH bounds AS (
-    SELECT ST_TileEnvelope(:z, :x, :y) AS env,
-           ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 0.02), 4326) AS env4326
-), land AS (
-    SELECT ST_AsMVTGeom(ST_Transform(ST_Simplify(l.geom, :tolerance), 3857), b.env, 4096, 32)
-               AS geom, l.kind
-    FROM landcover l, bounds b
-    WHERE l.geom && b.env4326
-      AND (:z >= 13 OR ST_Area(l.geom) > :min_area)
-), bld AS (
-    SELECT ST_AsMVTGeom(ST_Transform(g.geom, 3857), b.env, 4096, 32) AS geom, g.building
-    FROM buildings g, bounds b
-    WHERE :z >= 14 AND g.geom && b.env4326
-), rd AS (
-    SELECT ST_AsMVTGeom(ST_Transform(ST_Simplify(r.geom, :tolerance), 3857), b.env, 4096, 32)
-               AS geom, r.highway, r.name, r.oneway
-    FROM roads r, bounds b
-    WHERE r.geom && b.env4326
-      AND (:z >= 15 OR r.highway = ANY(:classes))
-)
-SELECT coalesce((SELECT ST_AsMVT(land, 'landcover', 4096, 'geom') FROM land
-                 WHERE geom IS NOT NULL), '')
-    || coalesce((SELECT ST_AsMVT(bld, 'buildings', 4096, 'geom') FROM bld
-                 WHERE geom IS NOT NULL), '')
-    || coalesce((SELECT ST_AsMVT(rd, 'roads', 4096, 'geom') FROM rd
-                 WHERE geom IS NOT NULL), '')
-""")
-
 
 def road_classes_at(z: int) -> list[str]:
     if z < 11:
@@ -53,11 +24,8 @@ def road_classes_at(z: int) -> list[str]:
 def render_tile(session: Session, z: int, x: int, y: int) -> bytes:
     """One tile; degrees of simplification and the classes shown depend on the zoom."""
     degrees_per_pixel = 360.0 / (256 * 2 ** z)
-    tile = session.execute(TILE_SQL, {
-        "z": z, "x": x, "y": y, "tolerance": degrees_per_pixel / 2,
-        "min_area": (degrees_per_pixel * 16) ** 2, "classes": road_classes_at(z),
-    }).scalar_one()
-    return bytes(tile)
+    return tile_bytes(session, z, x, y, tolerance_deg=degrees_per_pixel / 2,
+                      min_area_deg2=(degrees_per_pixel * 16) ** 2, classes=road_classes_at(z))
 
 
 class TileCache:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response, request
 from pydantic import Field
 
@@ -14,8 +13,9 @@ from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth.access import allow, any_role
 from app.db import get_session
 from app.errors import InvalidValue, RecordNotFound
-from app.geography.repository import POI_KINDS, BBox, feature_collection, search_places
-from app.models import GridCell
+from app.geography.params import POI_KINDS, BBox
+from app.geography.repository import feature_collection, search_places
+from app.geography.repository.cells import cell_by_code
 
 BBOX = Param("bbox", "west,south,east,north in degrees (WGS-84)")
 BBOX_REQUIRED = Param("bbox", "west,south,east,north in degrees (WGS-84)", required=True)
@@ -109,7 +109,7 @@ class GridChange(StrictBody):
 def change_grid(code: str) -> dict[str, Any]:
     change = parse_body(GridChange)
     session = get_session()
-    cell = session.execute(sa.select(GridCell).where(GridCell.code == code)).scalar_one_or_none()
+    cell = cell_by_code(session, code)
     if cell is None:
         raise RecordNotFound(f"No grid cell {code!r}.", field="code")
     changed = {}

@@ -13,7 +13,7 @@ from app.auth.access import any_role
 from app.db import get_session
 from app.errors import InvalidValue
 from app.geography.graph import road_graph, snap_or_422
-from app.geography.repository import parse_int, parse_point
+from app.geography.params import parse_int, parse_point
 from gis.routing import NoRoute
 
 MAX_ISOCHRONE_S = 3600

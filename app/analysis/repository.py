@@ -1,0 +1,181 @@
+"""Every SQL statement of crime analysis: incidents in and out, stored grid cells, saved
+results and what promotion writes (patrol hot spots, must-visit points at hot cells).
+
+Periods are compared in each incident's *local* time (the zone its source reported in):
+``from=2023-06`` means June as the police force counted it, so a police.uk June record,
+stored as 2023-05-31 23:00 UTC, is in June, not May.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import sqlalchemy as sa
+from psycopg import sql
+from sqlalchemy.orm import Session
+
+from app.db.bulk import bump_version, copy_frame, raw_cursor
+from app.models import HotspotResult
+
+_LOCAL = "(i.occurred_at AT TIME ZONE coalesce(i.timezone, 'UTC'))"
+_INCIDENTS_SQL = f"""
+SELECT i.id, i.category, i.time_resolution, {_LOCAL} AS local_time, i.geom
+FROM incidents i
+WHERE (CAST(:since AS timestamp) IS NULL OR {_LOCAL} >= CAST(:since AS timestamp))
+  AND (CAST(:until AS timestamp) IS NULL OR {_LOCAL} < CAST(:until AS timestamp))
+  AND (CAST(:categories AS text[]) IS NULL OR i.category = ANY(CAST(:categories AS text[])))
+  AND (CAST(:area AS text) IS NULL OR EXISTS (
+        SELECT 1 FROM areas a WHERE a.name = :area AND ST_Covers(a.geom, i.geom)))
+"""  # noqa: S608 - the only interpolation is the constant expression _LOCAL
+_STORED_CELLS_SQL = """
+SELECT g.code, g.name, a.name AS area_name, g.geom
+FROM grid_cells g LEFT JOIN areas a ON a.id = g.area_id
+WHERE g.shape = :shape AND abs(g.cell_m - :cell_m) < 0.01
+  AND (CAST(:area AS text) IS NULL OR a.name = :area)
+ORDER BY g.code
+"""
+_MERGE_SQL = """
+INSERT INTO incidents AS i ({cols})
+SELECT {cols} FROM _import_incidents
+ON CONFLICT (source, source_id) DO UPDATE SET
+    occurred_at = EXCLUDED.occurred_at, time_resolution = EXCLUDED.time_resolution,
+    timezone = EXCLUDED.timezone, category = EXCLUDED.category,
+    source_category = EXCLUDED.source_category,
+    source_subcategory = EXCLUDED.source_subcategory, description = EXCLUDED.description,
+    address = EXCLUDED.address, import_id = EXCLUDED.import_id, geom = EXCLUDED.geom
+WHERE (i.occurred_at, i.time_resolution, i.timezone, i.category, i.source_category,
+       i.source_subcategory, i.description, i.address, i.geom)
+      IS DISTINCT FROM
+      (EXCLUDED.occurred_at, EXCLUDED.time_resolution, EXCLUDED.timezone, EXCLUDED.category,
+       EXCLUDED.source_category, EXCLUDED.source_subcategory, EXCLUDED.description,
+       EXCLUDED.address, EXCLUDED.geom)
+RETURNING (xmax = 0)
+"""
+_AREA_SQL = """
+UPDATE incidents i SET area_id = a.id FROM areas a
+WHERE i.import_id = %s AND ST_Covers(a.geom, i.geom)
+  AND i.area_id IS DISTINCT FROM a.id
+"""
+_PATROL_HOTSPOT_SQL = sa.text(
+    "INSERT INTO patrol_hotspots (code, name, result_id, incidents, z, gi_bin, "
+    "dosage_min, dosage_max, revisit_min, active, geom, created_by) VALUES (:code, "
+    ":name, :result, :count, :z, :bin, :dmin, :dmax, :revisit, true, "
+    "ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326)), :by) "
+    "ON CONFLICT (code) DO UPDATE SET result_id = EXCLUDED.result_id, "
+    "incidents = EXCLUDED.incidents, z = EXCLUDED.z, gi_bin = EXCLUDED.gi_bin, "
+    "dosage_min = EXCLUDED.dosage_min, dosage_max = EXCLUDED.dosage_max, "
+    "revisit_min = EXCLUDED.revisit_min, active = true, geom = EXCLUDED.geom")
+_HOTSPOT_POINT_SQL = sa.text(
+    "WITH cell AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326) AS g), "
+    "spot AS (SELECT coalesce(ST_Centroid(ST_Collect(i.geom)), "
+    "                         ST_PointOnSurface((SELECT g FROM cell))) AS p "
+    "  FROM incidents i, cell WHERE ST_Covers(cell.g, i.geom) "
+    "  AND (CAST(:cats AS text[]) IS NULL OR i.category = ANY(CAST(:cats AS text[])))) "
+    "INSERT INTO must_visit_points (name, dwell_min, priority, source, source_ref, "
+    "grid_cell_id, geom, created_by) "
+    "SELECT :name, :dwell, :priority, 'hotspot', :code, "
+    "(SELECT id FROM grid_cells WHERE code = :code), p, :by FROM spot "
+    "ON CONFLICT (source, source_ref) DO UPDATE SET dwell_min = EXCLUDED.dwell_min, "
+    "priority = EXCLUDED.priority, geom = EXCLUDED.geom, active = true")
+
+
+# -- incidents --------------------------------------------------------------------------
+
+def incidents_frame(session: Session, *, since: datetime | None, until: datetime | None,
+                    categories: Sequence[str], area: str | None) -> gpd.GeoDataFrame:
+    """Incidents in the period (naive local times), categories and area, as EPSG:4326
+    points with ``local_time``, ``time_resolution`` and ``category``."""
+    params = {"since": since, "until": until, "categories": list(categories) or None,
+              "area": area}
+    frame = gpd.read_postgis(sa.text(_INCIDENTS_SQL), session.connection(), geom_col="geom",
+                             params=params)
+    frame["local_time"] = pd.to_datetime(frame["local_time"])
+    return frame.rename_geometry("geometry")
+
+
+def incident_groups(session: Session) -> list[Any]:
+    """Count, first and last time per source, category and time resolution."""
+    return list(session.execute(sa.text(
+        "SELECT source, category, time_resolution, count(*), min(occurred_at), "
+        "max(occurred_at) FROM incidents GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")).all())
+
+
+def category_counts(session: Session) -> dict[str, int]:
+    """How many incidents each category holds."""
+    return dict(session.execute(sa.text(  # type: ignore[arg-type]
+        "SELECT category, count(*) FROM incidents GROUP BY 1")).all())
+
+
+def incident_count(session: Session) -> int:
+    """All incidents stored."""
+    return int(session.execute(sa.text("SELECT count(*) FROM incidents")).scalar_one())
+
+
+def merge_incidents(session: Session, frame: gpd.GeoDataFrame, columns: Sequence[str], *,
+                    import_id: int) -> tuple[int, int]:
+    """Upsert ``frame`` by (source, source_id) through COPY, set each new or changed
+    incident's area, and tell other processes; returns (inserted, updated). Rows whose
+    values did not change are left alone."""
+    inserted = updated = 0
+    with raw_cursor(session) as cur:
+        if len(frame):
+            cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+            cur.execute(sql.SQL("CREATE TEMP TABLE _import_incidents ON COMMIT DROP AS "
+                                "SELECT {} FROM incidents WITH NO DATA").format(cols))
+            copy_frame(cur, sql.Identifier("_import_incidents"), frame, columns)
+            cur.execute(sql.SQL(_MERGE_SQL).format(cols=cols))
+            flags = [row[0] for row in cur.fetchall()]
+            inserted = sum(flags)
+            updated = len(flags) - inserted
+            cur.execute("DROP TABLE _import_incidents")
+            cur.execute(_AREA_SQL, (import_id,))
+            bump_version(cur, "incidents")
+    return inserted, updated
+
+
+# -- grid cells ---------------------------------------------------------------------------
+
+def stored_cells(session: Session, *, shape: str, cell_m: float,
+                 area: str | None) -> gpd.GeoDataFrame:
+    """Stored patrol grid cells of that shape and size (in one area or all), EPSG:4326,
+    with ``code``, ``name`` and ``area_name``."""
+    frame = gpd.read_postgis(sa.text(_STORED_CELLS_SQL), session.connection(),
+                             geom_col="geom",
+                             params={"shape": shape, "cell_m": cell_m, "area": area})
+    return frame.rename_geometry("geometry")
+
+
+# -- saved results and promotion ------------------------------------------------------------
+
+def result_rows(session: Session) -> list[Any]:
+    """Saved results without their features, newest first."""
+    return list(session.execute(sa.select(
+        HotspotResult.id, HotspotResult.name, HotspotResult.method, HotspotResult.params,
+        HotspotResult.created_at).order_by(HotspotResult.created_at.desc())).all())
+
+
+def upsert_patrol_hotspot(session: Session, *, code: str, name: str | None, result_id: int,
+                          incidents: int | None, z: float | None, gi_bin: int | None,
+                          dosage_min: float, dosage_max: float, revisit_min: float,
+                          geometry: dict[str, Any], created_by: int | None) -> None:
+    """Write or refresh the patrol hot spot of one cell (GeoJSON polygon, lon/lat)."""
+    session.execute(_PATROL_HOTSPOT_SQL, {
+        "code": code, "name": name, "result": result_id, "count": incidents, "z": z,
+        "bin": gi_bin, "dmin": dosage_min, "dmax": dosage_max, "revisit": revisit_min,
+        "geom": json.dumps(geometry), "by": created_by})
+
+
+def upsert_hotspot_point(session: Session, *, code: str, name: str,
+                         geometry: dict[str, Any], categories: Sequence[str] | None,
+                         dwell_min: float, priority: int, created_by: int | None) -> None:
+    """Write or refresh the must-visit point of one hot cell: at the mean position of the
+    cell's incidents of those categories (the cell's inner point when it has none)."""
+    session.execute(_HOTSPOT_POINT_SQL, {
+        "geom": json.dumps(geometry), "cats": list(categories) if categories else None,
+        "name": name, "dwell": dwell_min, "priority": priority, "code": code,
+        "by": created_by})

@@ -64,7 +64,9 @@ class LabelledEnum(StrEnum):
     # call type checkers should see. The three-argument builder is hidden from them, so
     # that they also take ``.value`` to be the ``str`` declared in ``_value_``.
     if TYPE_CHECKING:
-        def __new__(cls, value: str) -> Self: ...
+        def __new__(cls, value: str) -> Self:
+            """Look up the member whose value is ``value``."""
+            ...
     else:
         __new__ = _new_labelled_member
 

@@ -66,8 +66,11 @@ class UnitKind(LabelledEnum):
 
 
 class InvalidRankingInput(ValueError):
-    """A time is naive, a travel time or distance is negative, a unit is given twice, or an
-    option is out of range."""
+    """The candidates or options given to :func:`rank_units` are unusable.
+
+    A time is naive, a travel time or distance is negative, a unit is given twice, or an
+    option is out of range.
+    """
 
 
 class Exclusion(StrEnum):

@@ -42,52 +42,35 @@ alert; position 7 min old" / "车程2.3分钟（1.4公里）；便衣，适合�
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from types import MappingProxyType
 
+from dispatch.labels import LabelledEnum
 from dispatch.status import UnitStatus, is_recommendable
 
 COMMITTED_MARGIN_S = 30.0
 """Seconds by which a committed unit must beat an available one to be ranked ahead of it."""
 
 
-class UnitKind(StrEnum):
+class UnitKind(LabelledEnum):
     """What a unit is; the value is the stable code stored and sent over the API."""
 
-    PATROL_CAR = "patrol_car"
-    MOTORCYCLE = "motorcycle"
-    FOOT = "foot"
-    PLAINCLOTHES = "plainclothes"
-    TRAFFIC = "traffic"
-    SPECIAL = "special"
-
-    @property
-    def label_en(self) -> str:
-        """English label shown on the console."""
-        return _KIND_LABELS[self][0]
-
-    @property
-    def label_zh(self) -> str:
-        """Chinese (zh-CN) label shown on the console."""
-        return _KIND_LABELS[self][1]
-
-
-_KIND_LABELS: Mapping[UnitKind, tuple[str, str]] = MappingProxyType({
-    UnitKind.PATROL_CAR: ("Patrol car", "巡逻车"),
-    UnitKind.MOTORCYCLE: ("Motorcycle", "摩托车"),
-    UnitKind.FOOT: ("Foot patrol", "步巡"),
-    UnitKind.PLAINCLOTHES: ("Plainclothes", "便衣"),
-    UnitKind.TRAFFIC: ("Traffic police", "交警"),
-    UnitKind.SPECIAL: ("Special police", "特警"),
-})
+    PATROL_CAR = "patrol_car", "Patrol car", "巡逻车"
+    MOTORCYCLE = "motorcycle", "Motorcycle", "摩托车"
+    FOOT = "foot", "Foot patrol", "步巡"
+    PLAINCLOTHES = "plainclothes", "Plainclothes", "便衣"
+    TRAFFIC = "traffic", "Traffic police", "交警"
+    SPECIAL = "special", "Special police", "特警"
 
 
 class InvalidRankingInput(ValueError):
-    """A time is naive, a travel time or distance is negative, a unit is given twice, or an
-    option is out of range."""
+    """The candidates or options given to :func:`rank_units` are unusable.
+
+    A time is naive, a travel time or distance is negative, a unit is given twice, or an
+    option is out of range.
+    """
 
 
 class Exclusion(StrEnum):

@@ -30,39 +30,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from enum import StrEnum
 from types import MappingProxyType
 
+from dispatch.labels import LabelledEnum
 
-class UnitStatus(StrEnum):
+
+class UnitStatus(LabelledEnum):
     """A unit's status; the value is the stable code stored and sent over the API."""
 
-    AVAILABLE = "available"
-    DISPATCHED = "dispatched"
-    EN_ROUTE = "en_route"
-    ON_SCENE = "on_scene"
-    COMMITTED_AVAILABLE = "committed_available"
-    OUT_OF_SERVICE = "out_of_service"
+    AVAILABLE = "available", "Available", "空闲"
+    DISPATCHED = "dispatched", "Dispatched", "已派遣"
+    EN_ROUTE = "en_route", "En route", "途中"
+    ON_SCENE = "on_scene", "On scene", "到场"
+    COMMITTED_AVAILABLE = "committed_available", "Committed, available", "任务中可调派"
+    OUT_OF_SERVICE = "out_of_service", "Out of service", "不在岗"
 
-    @property
-    def label_en(self) -> str:
-        """English label shown on the console."""
-        return _LABELS[self][0]
-
-    @property
-    def label_zh(self) -> str:
-        """Chinese (zh-CN) label shown on the console."""
-        return _LABELS[self][1]
-
-
-_LABELS: Mapping[UnitStatus, tuple[str, str]] = MappingProxyType({
-    UnitStatus.AVAILABLE: ("Available", "空闲"),
-    UnitStatus.DISPATCHED: ("Dispatched", "已派遣"),
-    UnitStatus.EN_ROUTE: ("En route", "途中"),
-    UnitStatus.ON_SCENE: ("On scene", "到场"),
-    UnitStatus.COMMITTED_AVAILABLE: ("Committed, available", "任务中可调派"),
-    UnitStatus.OUT_OF_SERVICE: ("Out of service", "不在岗"),
-})
 
 _S = UnitStatus
 

@@ -1,5 +1,8 @@
-"""What every CSV importer of the dispatch domain shares: the error of one row, heading
-keys that ignore case, spaces and dashes, and the delimiter of a spreadsheet export."""
+"""Shared parts of the dispatch domain's CSV importers (cameras, roster).
+
+What every CSV importer of the dispatch domain shares: the error of one row, heading
+keys that ignore case, spaces and dashes, and the delimiter of a spreadsheet export.
+"""
 
 from __future__ import annotations
 
@@ -33,12 +36,34 @@ class RowError:
 
 
 def heading_key(heading: str) -> str:
-    """``" Grid-Codes "`` → ``"grid_codes"``: the key a column heading is looked up by."""
+    """``" Grid-Codes "`` → ``"grid_codes"``: the key a column heading is looked up by.
+
+    Parameters
+    ----------
+    heading : str
+        A column heading as written in the file.
+
+    Returns
+    -------
+    str
+        The heading trimmed and case-folded, each run of spaces and dashes made one ``_``.
+    """
     return re.sub(r"[\s\-]+", "_", heading.strip().casefold())
 
 
 def sniff_delimiter(header: str) -> str:
-    """The most frequent of ``;``, tab and ``,`` in the heading line (comma on a tie)."""
+    """The most frequent of ``;``, tab and ``,`` in the heading line (comma on a tie).
+
+    Parameters
+    ----------
+    header : str
+        The heading line of the file.
+
+    Returns
+    -------
+    str
+        ``";"``, a tab or ``","``.
+    """
     counts = {d: header.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > counts[","] else ","
@@ -46,8 +71,22 @@ def sniff_delimiter(header: str) -> str:
 
 @dataclass
 class Heading:
-    """An opened CSV text at its heading: the reader (positioned after it), the heading's
-    cells, the line it is on and the delimiter."""
+    """What :func:`read_heading` returns for a file with a readable heading.
+
+    An opened CSV text at its heading: the reader (positioned after it), the heading's
+    cells, the line it is on and the delimiter.
+
+    Attributes
+    ----------
+    reader : csv reader
+        Iterate for the rows after the heading; ``line_num`` is the line read last.
+    cells : list of str
+        The heading's cells, as written.
+    line : int
+        1-based line the heading is on.
+    delimiter : str
+        The delimiter found by :func:`sniff_delimiter`.
+    """
 
     reader: Any  # csv.reader: iterate for rows; ``line_num`` is the line read last
     cells: list[str]
@@ -55,8 +94,21 @@ class Heading:
     delimiter: str
 
     def rows(self, errors: list[RowError]) -> Iterator[tuple[int, list[str]]]:
-        """The non-blank rows after the heading with the line each starts on; a CSV
-        error ends them, reported in ``errors`` with its line."""
+        """Yield the rows after the heading.
+
+        The non-blank rows after the heading with the line each starts on; a CSV
+        error ends them, reported in ``errors`` with its line.
+
+        Parameters
+        ----------
+        errors : list of RowError
+            Receives the CSV error that ends the rows, if any.
+
+        Yields
+        ------
+        tuple of (int, list of str)
+            The 1-based line a record starts on, and its cells.
+        """
         while True:
             start = self.reader.line_num + 1
             try:
@@ -71,7 +123,19 @@ class Heading:
 
 
 def read_heading(text: str) -> Heading | RowError:
-    """Open ``text`` (a BOM is dropped) at its first non-blank line, or say why not."""
+    """Open ``text`` (a BOM is dropped) at its first non-blank line, or say why not.
+
+    Parameters
+    ----------
+    text : str
+        The whole CSV file, decoded.
+
+    Returns
+    -------
+    Heading or RowError
+        The file opened at its heading; a :class:`RowError` when the file is empty or its
+        heading cannot be read.
+    """
     text = text.removeprefix("\ufeff")
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     if not first_line:

@@ -25,8 +25,22 @@ _IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class ArcTable:
-    """Directed arcs (the cheapest per node pair, no self-loops) as a scipy CSR matrix,
-    with the edge row and direction each arc came from."""
+    """The directed arcs of a road graph, ready for scipy's shortest-path routines.
+
+    Directed arcs (the cheapest per node pair, no self-loops) as a scipy CSR matrix,
+    with the edge row and direction each arc came from.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix
+        ``node_count`` x ``node_count``; entry (tail, head) is the arc's cost in seconds.
+    tail, head : numpy.ndarray of int64
+        Node indices of each arc, in the matrix's storage order (sorted by tail, then head).
+    edge_row : numpy.ndarray of int64
+        Row of the edge each arc came from, in the edge arrays given to :meth:`from_edges`.
+    reversed_ : numpy.ndarray of bool
+        True where the arc drives its edge from ``v`` to ``u`` (a two-way edge's return).
+    """
 
     matrix: Any  # scipy.sparse.csr_matrix, costs in seconds
     tail: _IntArray
@@ -37,6 +51,26 @@ class ArcTable:
     @classmethod
     def from_edges(cls, node_count: int, u: _IntArray, v: _IntArray, cost: _FloatArray,
                    oneway: npt.NDArray[np.bool_]) -> ArcTable:
+        """Build the arcs of edges given as parallel arrays.
+
+        Parameters
+        ----------
+        node_count : int
+            Number of nodes; nodes are indices 0..node_count-1.
+        u, v : numpy.ndarray of int64
+            Node indices at each edge's start and end.
+        cost : numpy.ndarray of float64
+            Travel time along each edge, seconds, the same both ways.
+        oneway : numpy.ndarray of bool
+            True where the edge may only be driven from ``u`` to ``v``.
+
+        Returns
+        -------
+        ArcTable
+            One arc ``u -> v`` per edge and one ``v -> u`` per two-way edge, self-loops
+            dropped; where several arcs join the same pair of nodes, only the cheapest is
+            kept (on equal cost, the one from the lowest edge row).
+        """
         both = ~oneway
         rows = np.arange(len(u))
         tail = np.concatenate([u, v[both]])
@@ -77,6 +111,19 @@ class Arcs:
 
     @classmethod
     def from_records(cls, records: list[tuple[int, int, float, float]]) -> Arcs:
+        """Build arcs from ``(tail, head, seconds, metres)`` tuples.
+
+        Parameters
+        ----------
+        records : list of tuple of (int, int, float, float)
+            Tail and head node index, cost in seconds and length in metres per arc.
+
+        Returns
+        -------
+        Arcs
+            The same arcs as parallel arrays, in the order given; empty arrays for no
+            records.
+        """
         table = np.array(records, dtype=np.float64).reshape(-1, 4)
         return cls(tail=table[:, 0].astype(np.int64), head=table[:, 1].astype(np.int64),
                    cost=table[:, 2].copy(), length_m=table[:, 3].copy())
@@ -163,13 +210,40 @@ class CoreHierarchy:
     @classmethod
     def build(cls, node_count: int, tail: _IntArray, head: _IntArray, cost: _FloatArray,
               length_m: _FloatArray) -> CoreHierarchy:
-        """Contract the arcs (seconds ``cost``, metres ``length_m``; at most one per node
-        pair) and precompute the cones."""
+        """Build the hierarchy of a graph's arcs.
+
+        Contract the arcs (seconds ``cost``, metres ``length_m``; at most one per node
+        pair) and precompute the cones.
+
+        Parameters
+        ----------
+        node_count : int
+            Number of nodes; nodes are indices 0..node_count-1.
+        tail, head : numpy.ndarray of int64
+            Node indices of each arc.
+        cost : numpy.ndarray of float64
+            Travel time of each arc, seconds.
+        length_m : numpy.ndarray of float64
+            Length of each arc, metres.
+
+        Returns
+        -------
+        CoreHierarchy
+            Ready for :meth:`table` and :meth:`table_with_lengths`.
+        """
         return cls(node_count, contract(node_count, tail, head, cost, length_m))
 
     def reversed(self) -> CoreHierarchy:
-        """The hierarchy of the same arcs driven backwards: ``reversed().table(t, s)`` is
-        ``table(s, t)`` transposed, fast when ``t`` is short and ``s`` long."""
+        """The hierarchy of the reversed arcs, for many-to-one queries.
+
+        The hierarchy of the same arcs driven backwards: ``reversed().table(t, s)`` is
+        ``table(s, t)`` transposed, fast when ``t`` is short and ``s`` long.
+
+        Returns
+        -------
+        CoreHierarchy
+            Built from this one's contraction mirrored, without contracting again.
+        """
         return CoreHierarchy(self.node_count, self.contraction.reversed())
 
     def table(self, sources: _IntArray, targets: _IntArray) -> _FloatArray:
@@ -227,8 +301,11 @@ class CoreHierarchy:
 
     def _tree_lengths(self, source: int, upward: _FloatArray,
                       pred: npt.NDArray[np.int32]) -> _FloatArray:
-        """Metres from ``source`` to every node along the Dijkstra predecessor tree
-        (``inf`` where unreached), by pointer jumping over the reached nodes."""
+        """Metres along the Dijkstra predecessor tree from ``source``.
+
+        Metres from ``source`` to every node along the Dijkstra predecessor tree
+        (``inf`` where unreached), by pointer jumping over the reached nodes.
+        """
         reached = np.flatnonzero(np.isfinite(upward))
         parent_of = pred[reached].astype(np.int64)
         is_root = parent_of < 0  # the source itself
@@ -252,7 +329,9 @@ class CoreHierarchy:
 
 def _cones(node_count: int, down: Arcs) -> tuple[_IntArray, _IntArray, _FloatArray,
                                                  _FloatArray]:
-    """Each node's cone: itself and the nodes above it, with the seconds and metres of the
+    """Every node's cone of nodes above it, with their distances down to it.
+
+    Each node's cone: itself and the nodes above it, with the seconds and metres of the
     fastest way down to it. Laid end to end: (start per node + final end, node, seconds,
     metres).
 

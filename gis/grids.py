@@ -353,8 +353,11 @@ def build_grid(areas: gpd.GeoDataFrame, *, shape: GridShape, cell_size_m: float,
 def _merge_shared_cells(cols: IntArray, rows: IntArray, owner_rank: IntArray,
                         pieces: GeometryArray,
                         ) -> tuple[IntArray, IntArray, IntArray, GeometryArray]:
-    """One row per lattice cell, sorted by (row, col): the union of its pieces, owned by
-    the area with the largest piece (to the square millimetre; ties: lowest rank)."""
+    """Merge the pieces of a lattice cell that falls in more than one area.
+
+    One row per lattice cell, sorted by (row, col): the union of its pieces, owned by
+    the area with the largest piece (to the square millimetre; ties: lowest rank).
+    """
     if len(cols) == 0:
         return cols, rows, owner_rank, pieces
     piece_m2 = np.round(shapely.area(pieces), 6)

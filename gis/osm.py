@@ -62,6 +62,14 @@ class OsmExtract:
     skipped: Counter[str] = field(default_factory=Counter)
 
     def counts(self) -> dict[str, int]:
+        """Count the rows of each frame.
+
+        Returns
+        -------
+        dict of str to int
+            Rows per frame, by frame name: ``roads``, ``road_edges``, ``buildings``,
+            ``pois``, ``cameras`` and ``landcover`` (``skipped`` is not counted).
+        """
         return {"roads": len(self.roads), "road_edges": len(self.road_edges),
                 "buildings": len(self.buildings), "pois": len(self.pois),
                 "cameras": len(self.cameras), "landcover": len(self.landcover)}
@@ -371,7 +379,9 @@ class OsmReader:
                         skipped=collected.skipped)
 
     def start_areas(self) -> ForkedCall[OsmAreas]:
-        """Start pass 2 beside pass 1: in a forked process, on the other core, where that
+        """Start pass 2 (areas) so that it runs while pass 1 (ways) does.
+
+        Start pass 2 beside pass 1: in a forked process, on the other core, where that
         is safe (see `runtime.forked`), else in this one when its result is asked for.
 
         libosmium keeps Python's lock while it assembles areas, so a thread would not run
@@ -379,6 +389,12 @@ class OsmReader:
         0.83 s. Call it before pass 1: libosmium's reader threads, which Python does not
         see, must not exist when the process forks. The pass reports no progress (the
         callback could write to a terminal or a connection the child must not touch).
+
+        Returns
+        -------
+        ForkedCall of OsmAreas
+            Its ``result()`` gives what :meth:`areas` returns (frames in EPSG:4326), from
+            the child or computed then in this process; pass it to :meth:`extract`.
         """
         return ForkedCall.start(OsmReader(self.path).areas, name="gridpatrol-osm-areas")
 

@@ -1,4 +1,6 @@
-"""Many polylines at once: node runs laid end to end, lines built in one shapely call,
+"""OSM ways as polylines and road graph edges, built in bulk (EPSG:4326, metres).
+
+Many polylines at once: node runs laid end to end, lines built in one shapely call,
 and drivable ways split at junctions into road graph edges.
 """
 
@@ -47,6 +49,19 @@ class Polylines:
 
     @classmethod
     def of(cls, runs: list[list[tuple[int, float, float]]]) -> Polylines:
+        """Lay node runs end to end.
+
+        Parameters
+        ----------
+        runs : list of list of tuple of (int, float, float)
+            Per way, its nodes in order as ``(node id, lon, lat)``, in degrees (EPSG:4326).
+
+        Returns
+        -------
+        Polylines
+            ``refs`` and ``coords`` of every node, way after way, and each way's node count
+            in ``sizes``; empty arrays for no nodes.
+        """
         sizes = np.fromiter((len(run) for run in runs), dtype=np.int64, count=len(runs))
         flat = np.array([node for run in runs for node in run], dtype=np.float64)
         if not len(flat):

@@ -1,4 +1,6 @@
-"""What gridpatrol reads from OpenStreetMap tags: road speeds and directions, kinds of
+"""Readers of OpenStreetMap tags, from the values of one object to a database row.
+
+What gridpatrol reads from OpenStreetMap tags: road speeds and directions, kinds of
 points of interest and land cover, camera directions and heights.
 
 Pure functions of a tag list (a dict, or pyosmium's TagList); `gis.osm` applies them.
@@ -127,6 +129,19 @@ def oneway_direction(tags: Tags) -> int:
 
 
 def poi_kind(tags: Tags) -> str | None:
+    """Tell which kind of point of interest an object's tags make it, if any.
+
+    Parameters
+    ----------
+    tags : Tags
+        The object's tags.
+
+    Returns
+    -------
+    str or None
+        The first kind in :data:`POI_KINDS` one of whose ``(key, values)`` rules the tags
+        meet (e.g. ``amenity=clinic`` -> ``"hospital"``); None when no rule applies.
+    """
     for kind, rules in POI_KINDS.items():
         for key, values in rules:
             if tags.get(key) in values:
@@ -135,6 +150,19 @@ def poi_kind(tags: Tags) -> str | None:
 
 
 def landcover_kind(tags: Tags) -> str | None:
+    """Tell which kind of land cover an area's tags make it, if any.
+
+    Parameters
+    ----------
+    tags : Tags
+        The area's tags.
+
+    Returns
+    -------
+    str or None
+        The first kind in :data:`LANDCOVER_KINDS` one of whose ``(key, values)`` rules the
+        tags meet (values None: any value of the key); None when no rule applies.
+    """
     for kind, rules in LANDCOVER_KINDS.items():
         for key, values in rules:
             if key in tags and (values is None or tags[key] in values):
@@ -145,7 +173,9 @@ def landcover_kind(tags: Tags) -> str | None:
 class Tags(Protocol):
     """What gridpatrol needs of a tag list: a dict or pyosmium's TagList."""
 
-    def get(self, key: str, default: Any = None, /) -> Any: ...
+    def get(self, key: str, default: Any = None, /) -> Any:
+        """Return the value of tag ``key``, or ``default`` when the object has none."""
+        ...
 
     def __contains__(self, key: str, /) -> bool: ...
 

@@ -54,8 +54,11 @@ VISIT_COLUMNS = ("point_id", "arrive", "depart", "dwell_s")
 
 
 class InvalidComplianceInput(ValueError):
-    """A planned stop, a visits or stays table, or an option is unusable (a window that
-    ends before it starts, a negative dwell, a missing column, a naive time)."""
+    """The input of a compliance check is unusable.
+
+    A planned stop, a visits or stays table, or an option is unusable (a window that
+    ends before it starts, a negative dwell, a missing column, a naive time).
+    """
 
 
 class StopStatus(StrEnum):
@@ -185,8 +188,30 @@ def minutes_of(delta: timedelta) -> float:
 
 
 def check_minutes(value: float, name: str, *, positive: bool = True) -> float:
-    """``value`` as a float; raises InvalidComplianceInput (naming ``name``) unless it is a
-    finite number of minutes > 0 (>= 0 when not ``positive``)."""
+    """Check an option given in minutes.
+
+    ``value`` as a float; raises InvalidComplianceInput (naming ``name``) unless it is a
+    finite number of minutes > 0 (>= 0 when not ``positive``).
+
+    Parameters
+    ----------
+    value : float
+        The option, minutes; an ``int`` is accepted, a bool is not.
+    name : str
+        The option's name, for the error.
+    positive : bool, keyword-only
+        True to require > 0; False to accept 0 too.
+
+    Returns
+    -------
+    float
+        ``value`` in minutes.
+
+    Raises
+    ------
+    InvalidComplianceInput
+        When ``value`` is not a finite number in range.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
             or (value <= 0 if positive else value < 0):
         bound = "> 0" if positive else ">= 0"
@@ -212,8 +237,30 @@ def require_columns(table: pd.DataFrame, columns: Sequence[str], what: str) -> N
 
 
 def aware_times(table: pd.DataFrame, column: str, what: str) -> list[datetime]:
-    """``column`` of the ``what`` table as timezone-aware datetimes (to the microsecond);
-    naive or missing times raise InvalidComplianceInput."""
+    """Read a column of timezone-aware times.
+
+    ``column`` of the ``what`` table as timezone-aware datetimes (to the microsecond);
+    naive or missing times raise InvalidComplianceInput.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The visits or stays table.
+    column : str
+        A column of ``table`` holding timezone-aware timestamps.
+    what : str
+        The table's name, for the error (``"visits"``, ``"stays"``).
+
+    Returns
+    -------
+    list of datetime
+        One aware datetime per row, in the column's own zone, rounded to the microsecond.
+
+    Raises
+    ------
+    InvalidComplianceInput
+        When the column is not of a timezone-aware datetime type or has missing times.
+    """
     values = table[column]
     if len(values) and not isinstance(values.dtype, pd.DatetimeTZDtype):
         raise InvalidComplianceInput(f"column {column!r} of the {what} table must hold "

@@ -349,8 +349,23 @@ def _break_windows(v: Vehicle, b: Break) -> tuple[tuple[int, int], ...]:
 
 
 def estimated_work(problem: Problem) -> _IntArray:
-    """Per stop, the work it adds to a route: its dwell plus half of its nearest arrival
-    and departure drives (what the engines balance before the true drives are known)."""
+    """Estimate the work each stop adds to a route, in seconds.
+
+    Per stop, the work it adds to a route: its dwell plus half of its nearest arrival
+    and departure drives (what the engines balance before the true drives are known).
+
+    Parameters
+    ----------
+    problem : Problem
+        The validated request.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Per stop, in the order of ``problem.stops``: seconds, rounded up. When the mean of
+        its two nearest drives is ``UNREACHABLE_S`` or more (no road either way), a stop
+        counts its dwell only.
+    """
     if not problem.stops:
         return np.zeros(0, dtype=np.int64)
     travel = problem.travel.astype(np.float64)
@@ -363,8 +378,26 @@ def estimated_work(problem: Problem) -> _IntArray:
 
 
 def work_targets(problem: Problem, load: _IntArray, candidates: Sequence[int]) -> list[float]:
-    """Each unit's fair share of the candidates' estimated work, in proportion to the time
-    it has (its shift, or its ``max_work_s`` if less)."""
+    """Share the estimated work of the stops to serve among the units.
+
+    Each unit's fair share of the candidates' estimated work, in proportion to the time
+    it has (its shift, or its ``max_work_s`` if less).
+
+    Parameters
+    ----------
+    problem : Problem
+        The validated request.
+    load : numpy.ndarray of int64
+        Per stop, its estimated work in seconds (:func:`estimated_work`).
+    candidates : Sequence of int
+        Positions in ``problem.stops`` of the stops to share out.
+
+    Returns
+    -------
+    list of float
+        Per vehicle, in the order of ``problem.vehicles``: its target work, seconds. The
+        targets add up to the candidates' total load (all 0 when no unit has any time).
+    """
     have = [float(v.shift_end_s - v.shift_start_s) if v.max_work_s is None
             else float(min(v.max_work_s, v.shift_end_s - v.shift_start_s))
             for v in problem.vehicles]

@@ -45,8 +45,11 @@ from patrol.shifts import (
 
 
 class InvalidWindow(ValueError):
-    """Must-visit windows are malformed; ``problems`` lists each, starting with its path
-    (``"windows[1].start: '7:75' is not a time (use HH:MM, 00:00-23:59)"``)."""
+    """The must-visit windows given cannot be read.
+
+    Must-visit windows are malformed; ``problems`` lists each, starting with its path
+    (``"windows[1].start: '7:75' is not a time (use HH:MM, 00:00-23:59)"``).
+    """
 
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("; ".join(problems))
@@ -410,10 +413,24 @@ def describe_weekdays(weekdays: Iterable[int], *, lang: Literal["en", "zh"] = "e
 
 
 def format_window(start: time | datetime, end: time | datetime) -> str:
-    """Write an interval for messages: ``format_window(time(7, 30), time(8, 15))`` is
+    """Write an interval as ``HH:MM–HH:MM`` for messages.
+
+    Write an interval for messages: ``format_window(time(7, 30), time(8, 15))`` is
     ``"07:30–08:15"``; an end at midnight is ``24:00``. Datetimes are written in the start's
     zone, with ``(+1)`` when the end falls on a later date (other than at its midnight).
     ``str(window)`` adds the weekdays: ``"mon-fri 07:30–08:15"``.
+
+    Parameters
+    ----------
+    start, end : datetime.time or datetime.datetime
+        The interval's ends. When both are datetimes, the end is written in the start's
+        zone and the days it lies after the start are counted; otherwise only their
+        clock times are written.
+
+    Returns
+    -------
+    str
+        The interval, with an en dash between its ends.
     """
     if isinstance(start, datetime) and isinstance(end, datetime):
         local_end = end.astimezone(start.tzinfo) if start.tzinfo else end

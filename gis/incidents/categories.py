@@ -54,7 +54,7 @@ class Category:
 
 @dataclass(frozen=True)
 class CategoryTable:
-    """The common categories and the source tables, keys already normalised.
+    r"""The common categories and the source tables, keys already normalised.
 
     Attributes
     ----------
@@ -63,7 +63,7 @@ class CategoryTable:
     tables : Mapping of str to Mapping of str to str
         Per table name: normalised source value → code.
     subcategories : Mapping of str to Mapping of str to str
-        Per table name: normalised ``category + "\\x1f" + subcategory`` → code.
+        Per table name: normalised ``category + "\x1f" + subcategory`` → code.
     """
 
     categories: Mapping[str, Category]

@@ -373,10 +373,10 @@ def detect_mapping(headers: Iterable[str], *, override: ColumnMapping | None = N
 
 
 def parse_mapping(text: str) -> ColumnMapping:
-    """Parse a mapping written as ``key=Column,key=Column`` (a command-line option).
+    r"""Parse a mapping written as ``key=Column,key=Column`` (a command-line option).
 
     Keys are the :class:`ColumnMapping` fields or their aliases (:data:`KEY_ALIASES`),
-    case-insensitive; values are taken verbatim after trimming; ``\\,`` is a literal comma.
+    case-insensitive; values are taken verbatim after trimming; ``\,`` is a literal comma.
     ``preset=NAME`` starts from a preset and the other keys override it.
 
     Raises

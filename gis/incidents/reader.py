@@ -289,8 +289,11 @@ def _reject(rows: pd.DataFrame, mask: np.ndarray, reason: RejectReason,
 
 
 def _cell_hashes(table: SourceTable, wanted: pd.Series) -> pd.Series:
-    """SHA-256 of the cells (columns by name, then the geometry as WKT) of the rows in
-    ``wanted``; NA elsewhere."""
+    """Fingerprint the cells of the rows in ``wanted``.
+
+    SHA-256 of the cells (columns by name, then the geometry as WKT) of the rows in
+    ``wanted``; NA elsewhere.
+    """
     values = table.values
     hashes = pd.Series(np.nan, index=values.index, dtype=str)
     if not wanted.any():

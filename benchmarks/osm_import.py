@@ -16,8 +16,8 @@ import subprocess
 from common import HEIDELBERG, bench_database, median, table, timed
 
 from app.db import get_session
-from app.geography.repository.edges import load_edges
 from app.geography.import_osm import import_osm
+from app.geography.repository.edges import load_edges
 from gis.routing import RoadGraph
 
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from dispatch.status import IllegalStatusChange
+from dispatch.errors import IllegalStatusChange
 from gis.routing import NoRoute, TooFarFromRoad
 
 logger = logging.getLogger(__name__)

@@ -47,6 +47,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from dispatch.errors import InvalidRankingInput as InvalidRankingInput  # re-exported
 from dispatch.labels import LabelledEnum
 from dispatch.status import UnitStatus, is_recommendable
 
@@ -63,14 +64,6 @@ class UnitKind(LabelledEnum):
     PLAINCLOTHES = "plainclothes", "Plainclothes", "便衣"
     TRAFFIC = "traffic", "Traffic police", "交警"
     SPECIAL = "special", "Special police", "特警"
-
-
-class InvalidRankingInput(ValueError):
-    """The candidates or options given to :func:`rank_units` are unusable.
-
-    A time is naive, a travel time or distance is negative, a unit is given twice, or an
-    option is out of range.
-    """
 
 
 class Exclusion(StrEnum):

@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from dispatch.errors import IllegalStatusChange as IllegalStatusChange  # re-exported
+from dispatch.errors import InvalidStatusTime as InvalidStatusTime
 from dispatch.labels import LabelledEnum
 
 
@@ -94,14 +96,6 @@ Decided the way CAD systems (Hexagon OnCall, Motorola PremierOne, Resgrid) run a
 console must never offer a unit that cannot move. Leaving an incident that way is the
 service layer's cue to reassign the incident.
 """
-
-
-class IllegalStatusChange(ValueError):
-    """A unit was asked to change to a status not allowed from its current one."""
-
-
-class InvalidStatusTime(ValueError):
-    """A status time is naive (no timezone) or lies after the time it is compared with."""
 
 
 def can_change(current: UnitStatus, new: UnitStatus) -> bool:

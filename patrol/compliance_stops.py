@@ -44,6 +44,7 @@ from typing import Any, TypeAlias
 
 import pandas as pd
 
+from patrol.errors import InvalidComplianceInput as InvalidComplianceInput  # re-exported
 from patrol.shifts import to_utc
 
 PointId: TypeAlias = str | int
@@ -51,14 +52,6 @@ PointId: TypeAlias = str | int
 
 VISIT_COLUMNS = ("point_id", "arrive", "depart", "dwell_s")
 """Columns a visits table must have (``unit`` is optional)."""
-
-
-class InvalidComplianceInput(ValueError):
-    """The input of a compliance check is unusable.
-
-    A planned stop, a visits or stays table, or an option is unusable (a window that
-    ends before it starts, a negative dwell, a missing column, a naive time).
-    """
 
 
 class StopStatus(StrEnum):

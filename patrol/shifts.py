@@ -41,18 +41,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
-
-class InvalidClockTime(ValueError):
-    """A time of day is not ``HH:MM`` between 00:00 and 23:59 (or 24:00 as an end)."""
-
-
-class InvalidShiftSpec(ValueError):
-    """A shift definition or a set of them is malformed, ambiguous or overlapping."""
-
-
-class NaiveDatetime(ValueError):
-    """A datetime that must be an instant has no timezone."""
-
+from patrol.errors import InvalidClockTime as InvalidClockTime  # re-exported
+from patrol.errors import InvalidShiftSpec as InvalidShiftSpec
+from patrol.errors import NaiveDatetime as NaiveDatetime
 
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
 _CLOCK = re.compile(r"([0-9]{1,2})[:：]([0-9]{2})")

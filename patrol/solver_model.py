@@ -29,14 +29,12 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from patrol.errors import InvalidPlanInput as InvalidPlanInput  # re-exported
+
 UNREACHABLE_S = 1_000_000
 """Travel times at or above this (or infinite) mean "no road": about 11.6 days."""
 
 _IntArray = npt.NDArray[np.int64]
-
-
-class InvalidPlanInput(ValueError):
-    """The matrix, a vehicle, a stop or an option of a planning request is unusable."""
 
 
 class UnservedReason(StrEnum):

@@ -35,6 +35,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
+from patrol.errors import InvalidDoseSpec as InvalidDoseSpec  # re-exported
+from patrol.errors import InvalidInterval as InvalidInterval
+from patrol.errors import InvalidWindow as InvalidWindow
 from patrol.shifts import (
     InvalidClockTime,
     custom_interval,
@@ -42,27 +45,6 @@ from patrol.shifts import (
     parse_clock,
     to_utc,
 )
-
-
-class InvalidWindow(ValueError):
-    """The must-visit windows given cannot be read.
-
-    Must-visit windows are malformed; ``problems`` lists each, starting with its path
-    (``"windows[1].start: '7:75' is not a time (use HH:MM, 00:00-23:59)"``).
-    """
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = tuple(problems)
-
-
-class InvalidInterval(ValueError):
-    """An interval is empty or reversed, or lies before the solver's epoch."""
-
-
-class InvalidDoseSpec(ValueError):
-    """A dosage period or dose length is not a positive number of minutes, or does not fit."""
-
 
 DAY_NAMES_EN = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")

@@ -42,10 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-
-class InvalidGbId(ValueError):
-    """A GB/T 28181 device ID is malformed or not a camera or video device's ID."""
-
+from dispatch.errors import InvalidGbId as InvalidGbId  # re-exported
 
 PROVINCES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "11": ("Beijing", "北京市"), "12": ("Tianjin", "天津市"), "13": ("Hebei", "河北省"),

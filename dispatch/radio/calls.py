@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
+from dispatch.errors import UnsupportedMessageType as UnsupportedMessageType  # re-exported
 from dispatch.radio.fields import (
     RadioFormatError,
     epoch,
@@ -58,10 +59,6 @@ _STATUS_BODIES: Final[Mapping[str, tuple[str, type[object]]]] = MappingProxyType
 })
 MQTT_KINDS: Final = frozenset(UNIT_MESSAGE_KINDS | CALL_MESSAGE_KINDS | set(_STATUS_BODIES))
 """Every kind :func:`parse_mqtt_status` reads."""
-
-
-class UnsupportedMessageType(RadioFormatError):
-    """An MQTT message of a kind not in :data:`MQTT_KINDS`."""
 
 
 # -- inbound: trunk-recorder per-call JSON ----------------------------------------------

@@ -13,19 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
-
-class RadioFormatError(ValueError):
-    """Inbound radio data with a missing or unreadable field.
-
-    Attributes
-    ----------
-    field : str
-        Path of the field, e.g. ``"talkgroup"``, ``"srcList[1].src"``, ``"on.unit"``.
-    """
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
+from dispatch.errors import RadioFormatError as RadioFormatError  # re-exported
 
 
 def is_number(value: object) -> TypeGuard[int | float]:

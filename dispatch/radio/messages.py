@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from dispatch.errors import InvalidRadioMessage as InvalidRadioMessage  # re-exported
 from dispatch.radio.fields import is_number
 
 MessageKind = Literal["dispatch_order", "cancel", "text"]
@@ -25,14 +26,6 @@ LEVELS_ZH: Final[Mapping[str, str]] = MappingProxyType(
     {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
 )
 """Chinese names of the alert levels; another level is written as it is."""
-
-
-class InvalidRadioMessage(ValueError):
-    """An outbound message built with a missing or wrong field (``.field`` names it)."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,18 @@
-"""gis/ is pure: no web framework, no database layer, no network library."""
+"""The pure packages (gis/, dispatch/, patrol/, runtime/) import no web framework, no
+database layer, no network library and nothing of app/: they stay testable on plain data."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-GIS = Path(__file__).resolve().parents[2] / "gis"
-FORBIDDEN = {"flask", "sqlalchemy", "geoalchemy2", "psycopg", "psycopg2", "requests",
-             "urllib", "urllib3", "http", "socket", "httpx", "aiohttp", "app"}
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PURE_PACKAGES = ("gis", "dispatch", "patrol", "runtime")
+FORBIDDEN = {"flask", "flask_babel", "flask_login", "flask_wtf", "werkzeug", "babel",
+             "sqlalchemy", "geoalchemy2", "psycopg", "psycopg2", "requests", "urllib",
+             "urllib3", "http", "socket", "httpx", "aiohttp", "paho", "app"}
 
 
 def imported_top_modules(source: str) -> set[str]:
@@ -29,10 +34,11 @@ def test_the_checker_sees_forbidden_imports() -> None:
                                 "x = __import__('socket')") == {"flask", "sqlalchemy", "socket"}
 
 
-def test_no_module_under_gis_imports_frameworks_databases_or_network() -> None:
-    modules = sorted(GIS.rglob("*.py"))
-    assert modules, "gis/ has no modules"
-    offenders = {str(path.relative_to(GIS)): sorted(imported_top_modules(path.read_text())
-                                                    & FORBIDDEN)
+@pytest.mark.parametrize("package", PURE_PACKAGES)
+def test_no_pure_module_imports_frameworks_databases_or_network(package: str) -> None:
+    modules = sorted((ROOT / package).rglob("*.py"))
+    assert modules, f"{package}/ has no modules"
+    offenders = {str(path.relative_to(ROOT)): sorted(imported_top_modules(path.read_text())
+                                                     & FORBIDDEN)
                  for path in modules}
     assert {k: v for k, v in offenders.items() if v} == {}

@@ -1,0 +1,54 @@
+"""Errors raised by dispatch/, each a ``ValueError`` subclass named after the failure.
+
+``app/errors.py`` maps them to HTTP answers once (422 with ``field`` when the error names
+one; :class:`IllegalStatusChange` 409). The modules that raise them re-export them, so
+``from dispatch.status import IllegalStatusChange`` keeps working.
+"""
+
+from __future__ import annotations
+
+
+class IllegalStatusChange(ValueError):
+    """A unit was asked to change to a status not allowed from its current one."""
+
+
+class InvalidStatusTime(ValueError):
+    """A status time is naive (no timezone) or lies after the time it is compared with."""
+
+
+class InvalidGbId(ValueError):
+    """A GB/T 28181 device ID is malformed or not a camera or video device's ID."""
+
+
+class RadioFormatError(ValueError):
+    """Inbound radio data with a missing or unreadable field.
+
+    Attributes
+    ----------
+    field : str
+        Path of the field, e.g. ``"talkgroup"``, ``"srcList[1].src"``, ``"on.unit"``.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class UnsupportedMessageType(RadioFormatError):
+    """An MQTT message of a kind not in :data:`MQTT_KINDS`."""
+
+
+class InvalidRadioMessage(ValueError):
+    """An outbound message built with a missing or wrong field (``.field`` names it)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class InvalidRankingInput(ValueError):
+    """The candidates or options given to :func:`rank_units` are unusable.
+
+    A time is naive, a travel time or distance is negative, a unit is given twice, or an
+    option is out of range.
+    """

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import click
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -118,6 +121,28 @@ def status_of(failure: Failure) -> int:
 def _is_domain_error(exc: BaseException) -> bool:
     return (isinstance(exc, ValueError)
             and type(exc).__module__.split(".")[0] in DOMAIN_PACKAGES)
+
+
+@contextmanager
+def reported_on_the_command_line(*, unchanged: bool = False,
+                                 also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Turn a failure (or a pure package's ValueError, or one of ``also``) raised inside the
+    block into a one-line ``click`` error, after rolling the session back; with
+    ``unchanged`` the line says the database was not changed. The CLI's one mapping."""
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, Failure):
+            message = exc.message
+        elif _is_domain_error(exc) or isinstance(exc, also):
+            message = str(exc)
+        else:
+            raise
+        from app.db import get_session
+
+        get_session().rollback()
+        suffix = "; the database was not changed" if unchanged else ""
+        raise click.ClickException(message + suffix) from None
 
 
 def wants_json() -> bool:

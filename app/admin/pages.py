@@ -8,8 +8,9 @@ from werkzeug.wrappers import Response
 from app.audit.repository import AuditFilter, list_audit
 from app.auth import users
 from app.auth.access import allow
+from app.auth.repository import all_users
 from app.db import get_session
-from app.models import ROLE_NAMES, User
+from app.models import ROLE_NAMES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -27,7 +28,7 @@ def audit_page() -> str:
 @allow("admin")
 def users_page() -> str:
     """Users and their roles."""
-    rows = get_session().query(User).order_by(User.username).all()
+    rows = all_users(get_session())
     return render_template("admin/users.html", users=rows, roles=ROLE_NAMES)
 
 

@@ -11,6 +11,7 @@ from app.api import bp
 from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth import users
 from app.auth.access import allow, any_role
+from app.auth.repository import all_users
 from app.db import get_session
 from app.models import User
 
@@ -71,7 +72,7 @@ def change_me() -> dict[str, Any]:
 @allow("admin")
 @documented("List users", tag="users")
 def list_users() -> dict[str, Any]:
-    rows = get_session().query(User).order_by(User.username).all()
+    rows = all_users(get_session())
     return {"users": [user_json(u) for u in rows]}
 
 

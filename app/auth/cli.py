@@ -8,16 +8,13 @@ import click
 from flask.cli import with_appcontext
 
 from app.auth import users
+from app.auth.repository import all_users
 from app.db import get_session
-from app.errors import Failure
-from app.models import ROLE_NAMES, User
+from app.errors import reported_on_the_command_line
+from app.models import ROLE_NAMES
 
 group = click.Group("users", help="Manage users, roles and API tokens.")
 reason_option = click.option("--reason", default=None, help="Why (kept in the audit log).")
-
-
-def _fail(exc: Failure) -> click.ClickException:
-    return click.ClickException(exc.message)
 
 
 @group.command("create")
@@ -35,10 +32,8 @@ def create(name: str, role: str, password_stdin: bool, locale: str | None,
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     session = get_session()
-    try:
+    with reported_on_the_command_line():
         users.create_user(session, name, password, role, locale=locale, reason=reason)
-    except Failure as exc:
-        raise _fail(exc) from None
     session.commit()
     click.echo(f"created {name} ({role})")
 
@@ -47,7 +42,7 @@ def create(name: str, role: str, password_stdin: bool, locale: str | None,
 @with_appcontext
 def list_users() -> None:
     """List users with their roles."""
-    for user in get_session().query(User).order_by(User.username):
+    for user in all_users(get_session()):
         state = "active" if user.active else "inactive"
         click.echo(f"{user.username:<24} {user.role_name:<11} {state:<8} {user.locale or '-'}")
 
@@ -60,10 +55,8 @@ def list_users() -> None:
 def set_role(name: str, role: str, reason: str | None) -> None:
     """Give user NAME the role ROLE."""
     session = get_session()
-    try:
+    with reported_on_the_command_line():
         users.update_user(session, users.get_user(session, name), role=role, reason=reason)
-    except Failure as exc:
-        raise _fail(exc) from None
     session.commit()
     click.echo(f"{name} is now {role}")
 
@@ -75,10 +68,8 @@ def set_role(name: str, role: str, reason: str | None) -> None:
 def deactivate(name: str, reason: str | None) -> None:
     """Stop user NAME from signing in (users are never deleted)."""
     session = get_session()
-    try:
+    with reported_on_the_command_line():
         users.update_user(session, users.get_user(session, name), active=False, reason=reason)
-    except Failure as exc:
-        raise _fail(exc) from None
     session.commit()
     click.echo(f"{name} deactivated")
 
@@ -91,10 +82,8 @@ def deactivate(name: str, reason: str | None) -> None:
 def token(name: str, label: str, reason: str | None) -> None:
     """Print a new API token for user NAME (shown once; stored hashed)."""
     session = get_session()
-    try:
+    with reported_on_the_command_line():
         secret = users.issue_token(session, users.get_user(session, name), label=label,
                                    reason=reason)
-    except Failure as exc:
-        raise _fail(exc) from None
     session.commit()
     click.echo(secret)

@@ -33,3 +33,8 @@ def login_failures_since(session: Session, since: datetime, *, username: str,
         sa.select(sa.func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "auth.login_failed", AuditEntry.at >= since, who)
     ).scalar_one())
+
+
+def all_users(session: Session) -> list[User]:
+    """Every user, active or not, by name."""
+    return list(session.execute(sa.select(User).order_by(User.username)).scalars())

@@ -12,11 +12,10 @@ from flask.cli import with_appcontext
 
 from app.analysis.import_incidents import import_incidents
 from app.db import get_session
-from app.errors import Failure
+from app.errors import reported_on_the_command_line
 from app.geography.import_boundary import import_boundary
 from app.geography.import_osm import import_osm
 from gis.incidents import mapping_from_dict, parse_mapping
-from gis.osm import OsmReadError
 
 group = click.Group("import", help="Import map data.")
 
@@ -34,11 +33,8 @@ def osm(file: Path, reason: str | None) -> None:
     """Import roads, the road graph, buildings, POIs, cameras and land cover from FILE
     (.osm.pbf or .osm). Re-importing updates by OSM id; a bad file changes nothing."""
     session = get_session()
-    try:
+    with reported_on_the_command_line(unchanged=True):
         summary = import_osm(session, file, progress=_progress, reason=reason)
-    except OsmReadError as exc:
-        session.rollback()
-        raise click.ClickException(f"{exc}; the database was not changed") from None
     session.commit()
     if sys.stderr.isatty():
         click.echo("", err=True)
@@ -63,11 +59,8 @@ def osm(file: Path, reason: str | None) -> None:
 def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) -> None:
     """Import area polygons from FILE (GeoJSON, GeoPackage or Shapefile)."""
     session = get_session()
-    try:
+    with reported_on_the_command_line(unchanged=True):
         result = import_boundary(session, file, name_field=name_field, kind=kind, reason=reason)
-    except Failure as exc:
-        session.rollback()
-        raise click.ClickException(f"{exc.message}; the database was not changed") from None
     session.commit()
     click.echo(f"areas: {result.created} created, {result.updated} updated")
     for problem in result.rejected:
@@ -100,15 +93,12 @@ def incidents(files: tuple[Path, ...], mapping_text: str | None, source: str | N
     are recognised —, GeoJSON, GeoPackage, Shapefile, or folders of them). Bad rows are
     reported and written to a rejects file; the rest is imported; re-importing updates."""
     session = get_session()
-    try:
+    with reported_on_the_command_line(unchanged=True, also=(ValueError, OSError)):
         mapping = _mapping(mapping_text) if mapping_text else None
         summary = import_incidents(session, list(files), mapping=mapping, source=source,
                                    encoding=encoding, default_tz=default_tz,
                                    rejects_path=rejects_path, reason=reason,
                                    progress=_file_progress)
-    except (ValueError, OSError) as exc:
-        session.rollback()
-        raise click.ClickException(f"{exc}; the database was not changed") from None
     session.commit()
     if sys.stderr.isatty():
         click.echo("", err=True)

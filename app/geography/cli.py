@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.db import get_session
-from app.errors import Failure
+from app.errors import reported_on_the_command_line
 from app.geography.import_grids import build_grids, import_grids
 
 group = click.Group("grids", help="Build or import patrol grids.")
@@ -25,11 +25,8 @@ group = click.Group("grids", help="Build or import patrol grids.")
 def build(shape: str, cell_m: float, area: str | None, reason: str | None) -> None:
     """Cover the areas with cells; codes are stable, so a rebuild keeps names."""
     session = get_session()
-    try:
+    with reported_on_the_command_line():
         result = build_grids(session, shape=shape, cell_m=cell_m, area=area, reason=reason)
-    except Failure as exc:
-        session.rollback()
-        raise click.ClickException(exc.message) from None
     session.commit()
     click.echo(f"{result.cells} {shape} cells of {cell_m:g} m over "
                f"{', '.join(result.areas)}: {result.created} new, {result.removed} removed")
@@ -43,11 +40,8 @@ def build(shape: str, cell_m: float, area: str | None, reason: str | None) -> No
 def import_file(file: Path, name_field: str | None, reason: str | None) -> None:
     """Import grid cells drawn elsewhere (GeoJSON, GeoPackage, Shapefile polygons)."""
     session = get_session()
-    try:
+    with reported_on_the_command_line():
         result = import_grids(session, file, name_field=name_field, reason=reason)
-    except Failure as exc:
-        session.rollback()
-        raise click.ClickException(exc.message) from None
     session.commit()
     click.echo(f"{result.cells} cells imported ({result.created} new)")
     for problem in result.rejected:

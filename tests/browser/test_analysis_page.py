@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from app.analysis.import_incidents import import_incidents
 from app.db import get_session
-from tests.app.test_incidents import BURGLARY
+from tests.app.analysis.test_import_incidents import BURGLARY
 from tests.browser.test_login_language import sign_in
 
 

@@ -15,7 +15,7 @@ import shapely
 import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from tests.app.test_incidents import BURGLARY, LONDON_BOX, SF, write_box
+from tests.app.analysis.test_import_incidents import BURGLARY, LONDON_BOX, SF, write_box
 from tests.conftest import Accounts, bearer, login
 
 

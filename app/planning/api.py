@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+import shapely
 import sqlalchemy as sa
 from flask import Response, request
 from flask_login import current_user
@@ -16,6 +17,7 @@ from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow
 from app.db import get_session
+from app.db.geometry import to_ewkb
 from app.errors import InvalidValue, MalformedRequest, RecordNotFound
 from app.models import MustVisitPoint, PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
@@ -105,7 +107,7 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
     for key, value in point_values(point).items():
         setattr(row, key, value)
     if "lon" in changes or "lat" in changes:
-        row.geom = f"SRID=4326;POINT({point.lon!r} {point.lat!r})"  # type: ignore[assignment]
+        row.geom = to_ewkb(shapely.Point(point.lon, point.lat))
     if isinstance(active, bool):
         row.active = active
     audit.record(session, "must_visit_point.update", object_type="must_visit_point",

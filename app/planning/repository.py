@@ -9,10 +9,14 @@ and coordinates are written by PostGIS (``ST_AsGeoJSON``, ``ST_X``/``ST_Y``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from app.models import RosterEntry, Station, Unit
 
 # -- must-visit points ---------------------------------------------------------------------
 
@@ -51,3 +55,62 @@ def unproposed_pois(session: Session, kinds: list[str], *,
         "AND NOT EXISTS (SELECT 1 FROM must_visit_points m WHERE m.source = 'poi' "
         "AND m.source_ref = CAST(p.id AS text)) ORDER BY p.id"),
         {"kinds": kinds, "area": area}).all())
+
+
+# -- stations --------------------------------------------------------------------------------
+
+
+def station_named(session: Session, name: str) -> Station | None:
+    return session.execute(sa.select(Station).where(Station.name == name)).scalar_one_or_none()
+
+
+def station_ids(session: Session) -> dict[str, int]:
+    """Every station's id by name."""
+    return dict(session.execute(sa.select(Station.name, Station.id)).all())
+
+
+def station_rows(session: Session) -> list[sa.Row[Any]]:
+    """Every station by name with the callsigns based there: ``id, name, lon, lat, units``."""
+    return list(session.execute(sa.text(
+        "SELECT s.id, s.name, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat, "
+        "array_remove(array_agg(u.callsign ORDER BY u.callsign), NULL) AS units "
+        "FROM stations s LEFT JOIN units u ON u.station_id = s.id GROUP BY s.id "
+        "ORDER BY s.name")).all())
+
+
+def unit_ids(session: Session, callsigns: Collection[str] | None = None) -> dict[str, int]:
+    """Unit ids by callsign: of the callsigns given (those that exist), else of every unit."""
+    query = sa.select(Unit.callsign, Unit.id)
+    if callsigns is not None:
+        query = query.where(Unit.callsign.in_(callsigns))
+    return dict(session.execute(query).all())
+
+
+def base_units_at(session: Session, station_id: int, units: Collection[int]) -> None:
+    """Make the station home to the units (by id)."""
+    session.execute(sa.update(Unit).where(Unit.id.in_(units)).values(station_id=station_id))
+
+
+# -- the roster ------------------------------------------------------------------------------
+
+
+def grid_codes(session: Session) -> list[str]:
+    """Every grid cell's code, in order."""
+    return list(session.execute(sa.text("SELECT code FROM grid_cells ORDER BY code")).scalars())
+
+
+def roster_entry(session: Session, day: date, shift: str, unit_id: int) -> RosterEntry | None:
+    return session.execute(sa.select(RosterEntry).where(
+        RosterEntry.day == day, RosterEntry.shift == shift,
+        RosterEntry.unit_id == unit_id)).scalar_one_or_none()
+
+
+def roster_rows(session: Session, day: date) -> list[sa.Row[Any]]:
+    """The day's entries by start and callsign: ``shift, callsign, kind, grids, station``
+    (the entry's, else the unit's), ``start_at, end_at, note``."""
+    return list(session.execute(sa.text(
+        "SELECT r.shift, u.callsign, u.kind, r.grids, coalesce(s.name, us.name) AS station, "
+        "r.start_at, r.end_at, r.note FROM roster_entries r JOIN units u ON u.id = r.unit_id "
+        "LEFT JOIN stations s ON s.id = r.station_id "
+        "LEFT JOIN stations us ON us.id = u.station_id "
+        "WHERE r.day = :day ORDER BY r.start_at, u.callsign"), {"day": day}).all())

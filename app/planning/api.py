@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import shapely
-import sqlalchemy as sa
 from flask import Response, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +31,7 @@ from app.planning.plans import (
 )
 from app.planning.points import PointInput, create_point, point_values, points_geojson
 from app.planning.publish import publish_plan
+from app.planning.repository import plans_on
 from app.planning.roster import StationInput, roster_for, save_station, stations_json, write_roster
 from patrol.roster import parse_roster_csv, parse_roster_json
 
@@ -194,8 +194,7 @@ def patrol_plans() -> dict[str, Any]:
     if shift:
         plans = [plan_or_404(session, day, shift_or_422(shift).code)]
     else:
-        plans = list(session.execute(sa.select(PatrolPlan).where(PatrolPlan.day == day)
-                                     .order_by(PatrolPlan.id)).scalars())
+        plans = plans_on(session, day)
     return _plans_answer(session, plans)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import RosterEntry, Station, Unit
+from app.models import PatrolPlan, PlanRoute, RosterEntry, Station, Unit
 
 # -- must-visit points ---------------------------------------------------------------------
 
@@ -114,3 +114,92 @@ def roster_rows(session: Session, day: date) -> list[sa.Row[Any]]:
         "LEFT JOIN stations s ON s.id = r.station_id "
         "LEFT JOIN stations us ON us.id = u.station_id "
         "WHERE r.day = :day ORDER BY r.start_at, u.callsign"), {"day": day}).all())
+
+
+# -- the routing problem's inputs ------------------------------------------------------------
+
+
+def rostered_units(session: Session, day: date, shift: str) -> list[sa.Row[Any]]:
+    """The active units rostered for the day and shift, by callsign: ``entry_id, unit_id,
+    callsign, kind, skills, grids, start_at, end_at`` and the station they start from (the
+    entry's, else the unit's; all NULL with neither): ``station_id, station_name, lon,
+    lat``."""
+    return list(session.execute(sa.text("""
+        SELECT r.id AS entry_id, r.unit_id, u.callsign, u.kind, u.skills, r.grids,
+               r.start_at, r.end_at,
+               coalesce(rs.id, us.id) AS station_id, coalesce(rs.name, us.name) AS station_name,
+               ST_X(coalesce(rs.geom, us.geom)) AS lon, ST_Y(coalesce(rs.geom, us.geom)) AS lat
+        FROM roster_entries r JOIN units u ON u.id = r.unit_id
+        LEFT JOIN stations rs ON rs.id = r.station_id
+        LEFT JOIN stations us ON us.id = u.station_id
+        WHERE r.day = :day AND r.shift = :shift AND u.active
+        ORDER BY u.callsign"""), {"day": day, "shift": shift}).all())
+
+
+def points_in_cells(session: Session, codes: list[str]) -> list[sa.Row[Any]]:
+    """The active must-visit points inside the cells, by id: ``id, name, windows,
+    dwell_min, visits_per_shift, priority, covert, lon, lat, cells`` (the codes of the cells
+    holding it), ``unit_kinds, skills``."""
+    return list(session.execute(sa.text("""
+        SELECT p.id, p.name, p.windows, p.dwell_min, p.visits_per_shift, p.priority, p.covert,
+               ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, array_agg(DISTINCT g.code) AS cells,
+               p.unit_kinds, p.skills
+        FROM must_visit_points p JOIN grid_cells g ON ST_Covers(g.geom, p.geom)
+        WHERE p.active AND g.code = ANY(:codes)
+        GROUP BY p.id ORDER BY p.id"""), {"codes": codes}).all())
+
+
+def hotspots_in_cells(session: Session, codes: list[str]) -> list[sa.Row[Any]]:
+    """The active patrol hot-spot cells whose inner point lies in the cells, by code:
+    ``code, name, dosage_min, revisit_min, lon, lat`` (the inner point), ``cells``."""
+    return list(session.execute(sa.text("""
+        SELECT h.code, coalesce(h.name, h.code) AS name, h.dosage_min, h.revisit_min,
+               ST_X(ST_PointOnSurface(h.geom)) AS lon, ST_Y(ST_PointOnSurface(h.geom)) AS lat,
+               array_agg(DISTINCT g.code) AS cells
+        FROM patrol_hotspots h
+        JOIN grid_cells g ON ST_Covers(g.geom, ST_PointOnSurface(h.geom))
+        WHERE h.active AND g.code = ANY(:codes)
+        GROUP BY h.id ORDER BY h.code"""), {"codes": codes}).all())
+
+
+# -- plans and their routes ------------------------------------------------------------------
+
+
+def find_plan(session: Session, day: date, shift: str, *,
+              for_update: bool = False) -> PatrolPlan | None:
+    """The plan of the day and shift, if any (row-locked with ``for_update``)."""
+    query = sa.select(PatrolPlan).where(PatrolPlan.day == day, PatrolPlan.shift == shift)
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def plans_on(session: Session, day: date) -> list[PatrolPlan]:
+    """The day's plans in the order they were first made."""
+    return list(session.execute(sa.select(PatrolPlan).where(PatrolPlan.day == day)
+                                .order_by(PatrolPlan.id)).scalars())
+
+
+def routes_of(session: Session, plan_id: int, *,
+              locked: bool | None = None) -> list[PlanRoute]:
+    """The plan's routes by id (only the locked, or the unlocked, ones with ``locked``)."""
+    query = sa.select(PlanRoute).where(PlanRoute.plan_id == plan_id)
+    if locked is not None:
+        query = query.where(PlanRoute.locked.is_(locked))
+    return list(session.execute(query.order_by(PlanRoute.id)).scalars())
+
+
+def delete_unlocked_routes(session: Session, plan_id: int) -> None:
+    session.execute(sa.delete(PlanRoute).where(PlanRoute.plan_id == plan_id,
+                                               PlanRoute.locked.is_(False)))
+
+
+def route_rows(session: Session, plan_id: int) -> list[sa.Row[Any]]:
+    """The plan's routes by callsign for the map and the exports: ``id, unit_id, callsign,
+    kind, locked, start_at, end_at, travel_s, distance_m, stops, geometry`` (GeoJSON text
+    written by PostGIS, 7 decimals; NULL without a road path)."""
+    return list(session.execute(sa.text(
+        "SELECT r.id, r.unit_id, u.callsign, u.kind, r.locked, r.start_at, r.end_at, "
+        "r.travel_s, r.distance_m, r.stops, ST_AsGeoJSON(r.geom, 7) AS geometry "
+        "FROM plan_routes r JOIN units u ON u.id = r.unit_id WHERE r.plan_id = :p "
+        "ORDER BY u.callsign"), {"p": plan_id}).all())

@@ -10,9 +10,11 @@ and coordinates are written by PostGIS (``ST_AsGeoJSON``, ``ST_X``/``ST_Y``).
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+import geopandas as gpd
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -180,6 +182,12 @@ def plans_on(session: Session, day: date) -> list[PatrolPlan]:
                                 .order_by(PatrolPlan.id)).scalars())
 
 
+def plans_between(session: Session, first: date, last: date) -> list[PatrolPlan]:
+    """The plans of the days from ``first`` to ``last``, both included."""
+    return list(session.execute(sa.select(PatrolPlan).where(
+        PatrolPlan.day.between(first, last))).scalars())
+
+
 def routes_of(session: Session, plan_id: int, *,
               locked: bool | None = None) -> list[PlanRoute]:
     """The plan's routes by id (only the locked, or the unlocked, ones with ``locked``)."""
@@ -194,6 +202,13 @@ def delete_unlocked_routes(session: Session, plan_id: int) -> None:
                                                PlanRoute.locked.is_(False)))
 
 
+def unit_routes(session: Session, plan_id: int) -> list[sa.Row[Any]]:
+    """The plan's routes by callsign: ``unit_id, callsign, stops``."""
+    return list(session.execute(sa.text(
+        "SELECT r.unit_id, u.callsign, r.stops FROM plan_routes r JOIN units u "
+        "ON u.id = r.unit_id WHERE r.plan_id = :p ORDER BY u.callsign"), {"p": plan_id}).all())
+
+
 def route_rows(session: Session, plan_id: int) -> list[sa.Row[Any]]:
     """The plan's routes by callsign for the map and the exports: ``id, unit_id, callsign,
     kind, locked, start_at, end_at, travel_s, distance_m, stops, geometry`` (GeoJSON text
@@ -203,3 +218,55 @@ def route_rows(session: Session, plan_id: int) -> list[sa.Row[Any]]:
         "r.travel_s, r.distance_m, r.stops, ST_AsGeoJSON(r.geom, 7) AS geometry "
         "FROM plan_routes r JOIN units u ON u.id = r.unit_id WHERE r.plan_id = :p "
         "ORDER BY u.callsign"), {"p": plan_id}).all())
+
+
+# -- what the units did ----------------------------------------------------------------------
+
+
+def unit_track(session: Session, unit_id: int, start: datetime,
+               end: datetime) -> gpd.GeoDataFrame:
+    """The unit's fixes in [start, end], one per instant (the first received): ``at``
+    (UTC) and ``geometry`` (EPSG:4326)."""
+    track = gpd.read_postgis(sa.text(
+        "SELECT DISTINCT ON (at) at, geom FROM unit_positions WHERE unit_id = :u "
+        "AND at BETWEEN :a AND :b ORDER BY at, id"), session.connection(), geom_col="geom",
+        params={"u": unit_id, "a": start, "b": end})
+    track["at"] = pd.to_datetime(track["at"], utc=True)
+    return track.rename_geometry("geometry")
+
+
+def hotspot_cells(session: Session, codes: list[str]) -> gpd.GeoDataFrame:
+    """The patrol hot-spot cells with the codes: ``code, dosage_min, dosage_max,
+    revisit_min, geometry`` (EPSG:4326)."""
+    return gpd.read_postgis(sa.text(
+        "SELECT code, dosage_min, dosage_max, revisit_min, geom FROM patrol_hotspots "
+        "WHERE code = ANY(:c)"), session.connection(), geom_col="geom",
+        params={"c": codes}).rename_geometry("geometry")
+
+
+# -- overdue notices -------------------------------------------------------------------------
+
+
+def try_check_lock(session: Session, key: int) -> bool:
+    """Take the transaction's advisory lock ``key``; False when another holds it."""
+    return bool(session.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                {"k": key}).scalar())
+
+
+def notices_sent(session: Session, plan_id: int) -> set[tuple[int, datetime]]:
+    """The plan's notices so far: ``(point_id, window_end)``."""
+    return {(pid, at) for pid, at in session.execute(sa.text(
+        "SELECT point_id, window_end FROM overdue_notices WHERE plan_id = :p"),
+        {"p": plan_id}).all()}
+
+
+def insert_notice(session: Session, *, point_id: int, window_end: datetime, unit_id: int,
+                  plan_id: int, message: str) -> int | None:
+    """Write the notice and return its id; None when the point and window have one already
+    (written by another check: the unique key decides, not a read before the write)."""
+    found = session.execute(sa.text(
+        "INSERT INTO overdue_notices (point_id, window_end, unit_id, plan_id, message) "
+        "VALUES (:p, :w, :u, :plan, :m) ON CONFLICT (point_id, window_end) DO NOTHING "
+        "RETURNING id"), {"p": point_id, "w": window_end, "u": unit_id, "plan": plan_id,
+                          "m": message}).scalar()
+    return None if found is None else int(found)

@@ -18,7 +18,15 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import PatrolPlan, PlanRoute, RosterEntry, Station, Unit
+from app.models import (
+    MustVisitPoint,
+    PatrolHotspot,
+    PatrolPlan,
+    PlanRoute,
+    RosterEntry,
+    Station,
+    Unit,
+)
 
 # -- must-visit points ---------------------------------------------------------------------
 
@@ -270,3 +278,37 @@ def insert_notice(session: Session, *, point_id: int, window_end: datetime, unit
         "RETURNING id"), {"p": point_id, "w": window_end, "u": unit_id, "plan": plan_id,
                           "m": message}).scalar()
     return None if found is None else int(found)
+
+
+# -- demo data -------------------------------------------------------------------------------
+
+
+def has_rows(session: Session, model: type[Station | MustVisitPoint | PatrolHotspot]) -> bool:
+    """Whether the model's table holds anything."""
+    return session.execute(sa.select(sa.literal(1)).select_from(model).limit(1)
+                           ).first() is not None
+
+
+def grid_extent(session: Session) -> tuple[float, float, float, float]:
+    """West, south, east, north of the grid cells."""
+    west, south, east, north = session.execute(sa.text(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+        "(SELECT ST_Extent(geom) AS e FROM grid_cells) x")).one()
+    return west, south, east, north
+
+
+def add_unit(session: Session, callsign: str, kind: str, radio_id: str) -> None:
+    """A unit with one radio id, unless the callsign is taken."""
+    session.execute(sa.text(
+        "INSERT INTO units (callsign, kind, radio_ids) VALUES (:c, :k, ARRAY[:r]) "
+        "ON CONFLICT (callsign) DO NOTHING"), {"c": callsign, "k": kind, "r": radio_id})
+
+
+def mark_demo_hotspots(session: Session, *, count: int) -> None:
+    """Patrol hot spots ('demo hot spot <code>') in the ``count`` grid cells holding the
+    most must-visit points (ties by code)."""
+    session.execute(sa.text(
+        "INSERT INTO patrol_hotspots (code, name, geom) SELECT g.code, "
+        "'demo hot spot ' || g.code, g.geom FROM grid_cells g "
+        "JOIN must_visit_points m ON ST_Covers(g.geom, m.geom) "
+        "GROUP BY g.id ORDER BY count(*) DESC, g.code LIMIT :n"), {"n": count})

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import pandas as pd
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.models import PatrolPlan
+from app.planning.repository import hotspot_cells, unit_routes, unit_track
 from gis.tracks import point_visits, stays_in_cells
 from patrol.compliance import (
     PlannedStop,
@@ -25,17 +25,6 @@ from patrol.compliance import (
 )
 
 TRACK_MARGIN = timedelta(minutes=30)
-
-
-def unit_track(session: Session, unit_id: int, start: datetime,
-               end: datetime) -> gpd.GeoDataFrame:
-    """The unit's fixes in [start, end], one per instant (the first received)."""
-    track = gpd.read_postgis(sa.text(
-        "SELECT DISTINCT ON (at) at, geom FROM unit_positions WHERE unit_id = :u "
-        "AND at BETWEEN :a AND :b ORDER BY at, id"), session.connection(), geom_col="geom",
-        params={"u": unit_id, "a": start, "b": end})
-    track["at"] = pd.to_datetime(track["at"], utc=True)
-    return track.rename_geometry("geometry")
 
 
 def planned_stops(plan: PatrolPlan, routes: list[Any]) -> list[PlannedStop]:
@@ -61,17 +50,12 @@ def plan_compliance(session: Session, plan: PatrolPlan, *,
     shift_start = datetime.fromisoformat(plan.params["shift_start"])
     shift_end = datetime.fromisoformat(plan.params["shift_end"])
     radius = float(current_app.config.get("VISIT_RADIUS_M") or 50.0)
-    routes = session.execute(sa.text(
-        "SELECT r.unit_id, u.callsign, r.stops FROM plan_routes r JOIN units u ON "
-        "u.id = r.unit_id WHERE r.plan_id = :p ORDER BY u.callsign"), {"p": plan.id}).all()
+    routes = unit_routes(session, plan.id)
     checks: list[StopCheck] = []
     planned = planned_stops(plan, routes)
     codes = sorted({s["code"] for _, _, stops in routes for s in stops
                     if s["kind"] == "hotspot"})
-    cells = gpd.read_postgis(sa.text(
-        "SELECT code, dosage_min, dosage_max, revisit_min, geom FROM patrol_hotspots "
-        "WHERE code = ANY(:c)"), session.connection(), geom_col="geom",
-        params={"c": codes}).rename_geometry("geometry")
+    cells = hotspot_cells(session, codes)
     all_stays = []
     for unit_id, callsign, stops in routes:
         track = unit_track(session, unit_id, shift_start - TRACK_MARGIN,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from app import audit
+from app.db.geometry import to_ewkb
 from app.errors import InvalidValue, RecordNotFound
 from app.geography.graph import road_graph
 from app.models import PlanRoute
@@ -108,8 +109,7 @@ def _reschedule(graph: RoadGraph, route: PlanRoute) -> None:
     route.end_at = datetime.fromisoformat(stops[-1]["arrive"])
     lines, distance = road_legs(graph, route.stops)
     route.distance_m = distance
-    route.geom = (f"SRID=4326;{shapely.multilinestrings(lines).wkt}"  # type: ignore[assignment]
-                  if lines else None)
+    route.geom = to_ewkb(shapely.multilinestrings(lines)) if lines else None
 
 
 def _start(arrive: datetime, dwell: timedelta,

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-import sqlalchemy as sa
+import shapely
 from flask import Response, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +16,7 @@ from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow
 from app.db import get_session
+from app.db.geometry import to_ewkb
 from app.errors import InvalidValue, MalformedRequest, RecordNotFound
 from app.models import MustVisitPoint, PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
@@ -30,6 +31,7 @@ from app.planning.plans import (
 )
 from app.planning.points import PointInput, create_point, point_values, points_geojson
 from app.planning.publish import publish_plan
+from app.planning.repository import plans_on
 from app.planning.roster import StationInput, roster_for, save_station, stations_json, write_roster
 from patrol.roster import parse_roster_csv, parse_roster_json
 
@@ -105,7 +107,7 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
     for key, value in point_values(point).items():
         setattr(row, key, value)
     if "lon" in changes or "lat" in changes:
-        row.geom = f"SRID=4326;POINT({point.lon!r} {point.lat!r})"  # type: ignore[assignment]
+        row.geom = to_ewkb(shapely.Point(point.lon, point.lat))
     if isinstance(active, bool):
         row.active = active
     audit.record(session, "must_visit_point.update", object_type="must_visit_point",
@@ -192,8 +194,7 @@ def patrol_plans() -> dict[str, Any]:
     if shift:
         plans = [plan_or_404(session, day, shift_or_422(shift).code)]
     else:
-        plans = list(session.execute(sa.select(PatrolPlan).where(PatrolPlan.day == day)
-                                     .order_by(PatrolPlan.id)).scalars())
+        plans = plans_on(session, day)
     return _plans_answer(session, plans)
 
 

@@ -7,12 +7,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.geography.graph import road_graph
+from app.models import MustVisitPoint, PatrolHotspot, Station
 from app.planning.plans import configured_shifts, plan_shift
 from app.planning.points import propose_from_pois
+from app.planning.repository import (
+    add_unit,
+    find_plan,
+    grid_codes,
+    grid_extent,
+    has_rows,
+    mark_demo_hotspots,
+)
 from app.planning.roster import StationInput, save_station, write_roster
 from patrol.roster import parse_roster_json
 
@@ -24,30 +32,21 @@ DEMO_POI_KINDS = ["school", "kindergarten", "bank", "market", "mall", "nightlife
 
 def ensure_demo_planning(session: Session) -> dict[str, Any]:
     done: dict[str, Any] = {}
-    if not session.execute(sa.text("SELECT count(*) FROM stations")).scalar_one():
+    if not has_rows(session, Station):
         graph = road_graph(session).graph
-        west, south, east, north = session.execute(sa.text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-            "(SELECT ST_Extent(geom) AS e FROM grid_cells) x")).one()
+        west, south, east, north = grid_extent(session)
         snap = graph.snap((west + east) / 2, (south + north) / 2, max_distance_m=5000)
         for callsign, kind in DEMO_UNITS:
-            session.execute(sa.text(
-                "INSERT INTO units (callsign, kind, radio_ids) VALUES (:c, :k, ARRAY[:r]) "
-                "ON CONFLICT (callsign) DO NOTHING"),
-                {"c": callsign, "k": kind, "r": f"9{callsign[2:]}0"})
+            add_unit(session, callsign, kind, f"9{callsign[2:]}0")
         save_station(session, StationInput(name="Demo station", lon=snap.lon, lat=snap.lat,
                                            units=[c for c, _ in DEMO_UNITS],
                                            reason="demo data"))
         done["station"] = "Demo station"
-    if not session.execute(sa.text("SELECT count(*) FROM must_visit_points")).scalar_one():
+    if not has_rows(session, MustVisitPoint):
         done["points"] = propose_from_pois(session, kinds=DEMO_POI_KINDS, reason="demo data")
-    if not session.execute(sa.text("SELECT count(*) FROM patrol_hotspots")).scalar_one():
-        session.execute(sa.text(
-            "INSERT INTO patrol_hotspots (code, name, geom) SELECT g.code, "
-            "'demo hot spot ' || g.code, g.geom FROM grid_cells g "
-            "JOIN must_visit_points m ON ST_Covers(g.geom, m.geom) "
-            "GROUP BY g.id ORDER BY count(*) DESC, g.code LIMIT 2"))
-    codes = list(session.execute(sa.text("SELECT code FROM grid_cells ORDER BY code")).scalars())
+    if not has_rows(session, PatrolHotspot):
+        mark_demo_hotspots(session, count=2)
+    codes = grid_codes(session)
     today = date.today()
     rows = []
     for day in (today, today + timedelta(days=1)):
@@ -60,9 +59,7 @@ def ensure_demo_planning(session: Session) -> dict[str, Any]:
     planned = 0
     for day in (today, today + timedelta(days=1)):
         for shift in configured_shifts():
-            if not session.execute(sa.text(
-                    "SELECT 1 FROM patrol_plans WHERE day = :d AND shift = :s"),
-                    {"d": day, "s": shift.code}).first():
+            if find_plan(session, day, shift.code) is None:
                 plan_shift(session, day, shift, reason="demo data")
                 planned += 1
     session.commit()

@@ -10,14 +10,21 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.dispatch.radio import deliver_orders
 from app.models import PatrolPlan, RadioLogEntry, Unit
-from app.planning.actual import planned_stops, unit_track, visits_at_stops
+from app.planning.actual import planned_stops, visits_at_stops
+from app.planning.repository import (
+    insert_notice,
+    notices_sent,
+    plans_between,
+    try_check_lock,
+    unit_routes,
+    unit_track,
+)
 from patrol.compliance import overdue_points, stop_compliance
 
 logger = logging.getLogger(__name__)
@@ -27,13 +34,11 @@ LOCK_KEY = 0x67705F6F76  # pg advisory lock: one overdue check at a time, any pr
 def check_overdue(session: Session, now: datetime) -> list[dict[str, Any]]:
     """Warn about every point whose window closes within ``OVERDUE_WARN_MIN`` unvisited.
     Returns the notices written (none when another process holds the check)."""
-    if not session.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
-                           {"k": LOCK_KEY}).scalar():
+    if not try_check_lock(session, LOCK_KEY):
         return []
     warn = float(current_app.config.get("OVERDUE_WARN_MIN") or 15.0)
     radius = float(current_app.config.get("VISIT_RADIUS_M") or 50.0)
-    plans = session.execute(sa.select(PatrolPlan).where(
-        PatrolPlan.day.between((now - timedelta(days=1)).date(), now.date()))).scalars()
+    plans = plans_between(session, (now - timedelta(days=1)).date(), now.date())
     written: list[dict[str, Any]] = []
     entries: list[int] = []
     for plan in plans:
@@ -41,12 +46,8 @@ def check_overdue(session: Session, now: datetime) -> list[dict[str, Any]]:
         end = datetime.fromisoformat(plan.params["shift_end"])
         if not start <= now <= end:
             continue
-        already = {(pid, at) for pid, at in session.execute(sa.text(
-            "SELECT point_id, window_end FROM overdue_notices WHERE plan_id = :p"),
-            {"p": plan.id}).all()}
-        routes = session.execute(sa.text(
-            "SELECT r.unit_id, u.callsign, r.stops FROM plan_routes r JOIN units u "
-            "ON u.id = r.unit_id WHERE r.plan_id = :p"), {"p": plan.id}).all()
+        already = notices_sent(session, plan.id)
+        routes = unit_routes(session, plan.id)
         planned = planned_stops(plan, routes)
         for unit_id, callsign, stops in routes:
             mine = [p for p in planned if p.unit == callsign]
@@ -73,11 +74,8 @@ def _notice(session: Session, plan: PatrolPlan, unit_id: int, callsign: str,
     text = (f"{callsign} 必巡点即将超时/must-visit point overdue: {name} — window closes "
             f"{closes} ({due.minutes_left:.0f} min), "
             f"{'not visited' if str(due.reason) == 'not_visited' else 'stay too short'}")
-    notice_id = session.execute(sa.text(
-        "INSERT INTO overdue_notices (point_id, window_end, unit_id, plan_id, message) "
-        "VALUES (:p, :w, :u, :plan, :m) ON CONFLICT (point_id, window_end) DO NOTHING "
-        "RETURNING id"), {"p": int(due.point_id), "w": due.window_end, "u": unit_id,
-                          "plan": plan.id, "m": text}).scalar()
+    notice_id = insert_notice(session, point_id=int(due.point_id), window_end=due.window_end,
+                              unit_id=unit_id, plan_id=plan.id, message=text)
     if notice_id is None:
         return None  # another check already warned about this window
     unit = session.get(Unit, unit_id)

@@ -7,7 +7,6 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,6 +24,7 @@ from app.planning.adjust import set_locked
 from app.planning.map import plan_map
 from app.planning.plans import configured_shifts, plan_shift, routes_geojson, shift_or_422
 from app.planning.publish import publish_plan
+from app.planning.repository import plans_on
 from app.planning.roster import roster_for
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
@@ -37,8 +37,7 @@ def page() -> str:
     """A day's plans on the map (default: tomorrow)."""
     day = _day(request.args.get("date"))
     session = get_session()
-    plans = list(session.execute(sa.select(PatrolPlan).where(PatrolPlan.day == day)
-                                 .order_by(PatrolPlan.id)).scalars())
+    plans = plans_on(session, day)
     shown = request.args.get("shift") or (plans[0].shift if plans else None)
     chosen = [p for p in plans if p.shift == shown]
     routes = routes_geojson(session, chosen)

@@ -17,15 +17,16 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import shapely
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.db.geometry import to_ewkb
 from app.errors import InvalidValue, RecordNotFound
 from app.geography.graph import road_graph
 from app.models import PatrolPlan, PlanRoute
 from app.planning.problem import Problem, build_problem
+from app.planning.repository import delete_unlocked_routes, find_plan, route_rows, routes_of
 from gis.routing import GraphError, RoadGraph
 from patrol.shifts import DEFAULT_SHIFTS, ShiftDef, parse_shifts, shift_named
 from patrol.solver import PlanSolution, solve_plan
@@ -60,9 +61,7 @@ def plan_shift(session: Session, day: date, shift: ShiftDef, *, engine: str | No
                reason: str | None = None) -> PatrolPlan:
     """Plan (or re-plan) one shift; routes that are locked stay as they are."""
     graph = road_graph(session).graph
-    existing = session.execute(sa.select(PatrolPlan).where(
-        PatrolPlan.day == day, PatrolPlan.shift == shift.code).with_for_update()
-    ).scalar_one_or_none()
+    existing = find_plan(session, day, shift.code, for_update=True)
     locked = _locked_routes(session, existing)
     skip_stops = {stop["stop_id"] for route in locked for stop in route.stops
                   if stop.get("stop_id")}
@@ -83,8 +82,7 @@ def plan_shift(session: Session, day: date, shift: ShiftDef, *, engine: str | No
     if existing is None:
         session.add(plan)
     session.flush()
-    session.execute(sa.delete(PlanRoute).where(PlanRoute.plan_id == plan.id,
-                                               PlanRoute.locked.is_(False)))
+    delete_unlocked_routes(session, plan.id)
     _store_routes(session, graph, plan, problem, solution)
     plan.summary = _summary(session, plan, problem, solution, locked=len(locked))
     audit.record(session, "patrol_plan.plan", object_type="patrol_plan", object_id=plan.id,
@@ -98,8 +96,7 @@ def plan_shift(session: Session, day: date, shift: ShiftDef, *, engine: str | No
 def _locked_routes(session: Session, plan: PatrolPlan | None) -> list[PlanRoute]:
     if plan is None:
         return []
-    return list(session.execute(sa.select(PlanRoute).where(
-        PlanRoute.plan_id == plan.id, PlanRoute.locked.is_(True))).scalars())
+    return routes_of(session, plan.id, locked=True)
 
 
 def _solve(problem: Problem, *, engine: str, seed: int) -> PlanSolution | None:
@@ -162,7 +159,7 @@ def _store_routes(session: Session, graph: RoadGraph, plan: PatrolPlan, problem:
             plan_id=plan.id, unit_id=unit["unit_id"], start_at=problem.at(route.start_s),
             end_at=problem.at(route.end_s), travel_s=float(route.travel_s),
             distance_m=distance, stops=stops,
-            geom=f"SRID=4326;{shapely.multilinestrings(lines).wkt}" if lines else None))
+            geom=to_ewkb(shapely.multilinestrings(lines)) if lines else None))
     session.flush()
 
 
@@ -186,8 +183,7 @@ def road_legs(graph: RoadGraph, stops: list[dict[str, Any]]) -> tuple[list[Any],
 
 def _summary(session: Session, plan: PatrolPlan, problem: Problem,
              solution: PlanSolution | None, *, locked: int) -> dict[str, Any]:
-    routes = session.execute(sa.select(PlanRoute).where(PlanRoute.plan_id == plan.id)
-                             ).scalars().all()
+    routes = routes_of(session, plan.id)
     work = [(r.end_at - r.start_at).total_seconds() for r in routes]
     return {"routes": len(routes), "locked": locked, "stops": len(problem.stops),
             "served": len(problem.stops) - sum(1 for u in plan.unserved if "stop_id" in u),
@@ -202,8 +198,7 @@ def _summary(session: Session, plan: PatrolPlan, problem: Problem,
 # -- reading and handing out ---------------------------------------------------------------
 
 def plan_or_404(session: Session, day: date, shift: str) -> PatrolPlan:
-    plan = session.execute(sa.select(PatrolPlan).where(
-        PatrolPlan.day == day, PatrolPlan.shift == shift)).scalar_one_or_none()
+    plan = find_plan(session, day, shift)
     if plan is None:
         raise RecordNotFound(f"No plan for {day.isoformat()} {shift}.", field="date")
     return plan
@@ -214,14 +209,9 @@ def routes_geojson(session: Session, plans: list[PatrolPlan]) -> dict[str, Any]:
     arrive, depart}, …]`` (ISO local times) and more; geometry the road path."""
     features = []
     for plan in plans:
-        rows = session.execute(sa.text(
-            "SELECT r.id, r.unit_id, u.callsign, u.kind, r.locked, r.start_at, r.end_at, "
-            "r.travel_s, r.distance_m, r.stops, ST_AsGeoJSON(r.geom, 7) "
-            "FROM plan_routes r JOIN units u ON u.id = r.unit_id WHERE r.plan_id = :p "
-            "ORDER BY u.callsign"), {"p": plan.id}).all()
         tz = ZoneInfo(plan.params.get("timezone", "UTC"))
         for (route_id, unit_id, callsign, kind, locked, start_at, end_at, travel_s,
-             distance_m, stops, geometry) in rows:
+             distance_m, stops, geometry) in route_rows(session, plan.id):
             features.append({"type": "Feature", "id": route_id,
                              "geometry": json.loads(geometry) if geometry else None,
                              "properties": {

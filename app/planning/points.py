@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
+import shapely
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.db.geometry import to_ewkb
 from app.errors import InvalidValue
 from app.models import MustVisitPoint
+from app.planning.repository import grid_cell_at, point_rows, unproposed_pois
 from dispatch.recommend import UnitKind
 from patrol.windows import parse_windows
 
@@ -53,11 +55,6 @@ POI_DEFAULTS: dict[str, dict[str, Any]] = {
                    "dwell_min": 5, "priority": 3},
     "place_of_worship": {"windows": [], "dwell_min": 5, "priority": 3},
 }
-_GRID_SQL = """
-SELECT g.id FROM grid_cells g
-WHERE ST_Covers(g.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-ORDER BY g.cell_m DESC, g.id LIMIT 1
-"""
 
 
 class PointInput(BaseModel):
@@ -103,7 +100,7 @@ def create_point(session: Session, point: PointInput, *, source: str = "manual",
                  source_ref: str | None = None, actor: Any = None) -> MustVisitPoint:
     row = MustVisitPoint(**point_values(point), source=source, source_ref=source_ref,
                          grid_cell_id=grid_cell_at(session, point.lon, point.lat),
-                         geom=f"SRID=4326;POINT({point.lon!r} {point.lat!r})",
+                         geom=to_ewkb(shapely.Point(point.lon, point.lat)),
                          created_by=getattr(actor, "id", None))
     session.add(row)
     session.flush()
@@ -113,26 +110,15 @@ def create_point(session: Session, point: PointInput, *, source: str = "manual",
     return row
 
 
-def grid_cell_at(session: Session, lon: float, lat: float) -> int | None:
-    found = session.execute(sa.text(_GRID_SQL), {"lon": lon, "lat": lat}).scalar()
-    return int(found) if found is not None else None
-
-
 def points_geojson(session: Session, *, active_only: bool = True) -> dict[str, Any]:
-    rows = session.execute(sa.text(
-        "SELECT p.id, p.name, p.windows, p.dwell_min, p.visits_per_shift, p.priority, "
-        "p.covert, p.source, p.source_ref, p.active, g.code, ST_X(p.geom), ST_Y(p.geom), "
-        "p.unit_kinds, p.skills "
-        "FROM must_visit_points p LEFT JOIN grid_cells g ON g.id = p.grid_cell_id "
-        "WHERE NOT CAST(:active AS boolean) OR p.active ORDER BY p.id"),
-        {"active": active_only}).all()
     return {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "geometry": {"type": "Point", "coordinates": [r[11], r[12]]},
-        "properties": {"id": r[0], "name": r[1], "windows": r[2], "dwell_min": r[3],
-                       "visits_per_shift": r[4], "priority": r[5], "covert": r[6],
-                       "source": r[7], "source_ref": r[8], "active": r[9], "grid": r[10],
-                       "unit_kinds": list(r[13]), "skills": list(r[14])}}
-        for r in rows]}
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+        "properties": {"id": r.id, "name": r.name, "windows": r.windows,
+                       "dwell_min": r.dwell_min, "visits_per_shift": r.visits_per_shift,
+                       "priority": r.priority, "covert": r.covert, "source": r.source,
+                       "source_ref": r.source_ref, "active": r.active, "grid": r.grid,
+                       "unit_kinds": list(r.unit_kinds), "skills": list(r.skills)}}
+        for r in point_rows(session, active_only=active_only)]}
 
 
 @dataclass
@@ -203,13 +189,7 @@ def propose_from_pois(session: Session, *, kinds: list[str] | None = None,
     if unknown:
         raise InvalidValue(f"Unknown POI kinds: {', '.join(unknown)}; known: "
                             f"{', '.join(POI_DEFAULTS)}.", field="kinds")
-    rows = session.execute(sa.text(
-        "SELECT p.id, p.kind, coalesce(p.name, p.name_en, p.name_zh), ST_X(p.geom), "
-        "ST_Y(p.geom) FROM pois p WHERE p.kind = ANY(:kinds) AND (CAST(:area AS text) IS NULL "
-        "OR EXISTS (SELECT 1 FROM areas a WHERE a.name = :area AND ST_Covers(a.geom, p.geom))) "
-        "AND NOT EXISTS (SELECT 1 FROM must_visit_points m WHERE m.source = 'poi' "
-        "AND m.source_ref = CAST(p.id AS text)) ORDER BY p.id"),
-        {"kinds": wanted, "area": area}).all()
+    rows = unproposed_pois(session, wanted, area=area)
     for poi_id, kind, name, lon, lat in rows:
         defaults = POI_DEFAULTS[kind]
         point = PointInput(name=(name or kind.replace("_", " "))[:200], lon=lon, lat=lat,

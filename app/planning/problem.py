@@ -22,9 +22,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.planning.repository import hotspots_in_cells, points_in_cells, rostered_units
 from gis.routing import RoadGraph
 from patrol.shifts import ShiftDef, custom_interval, shift_interval
 from patrol.solver import Break, Stop, Vehicle
@@ -33,31 +33,7 @@ from patrol.windows import dose_windows, parse_windows, to_seconds, windows_in_i
 PRIORITY_TO_SOLVER = {1: 100, 2: 75, 3: 50, 4: 30, 5: 10}
 HOTSPOT_PRIORITY = 60
 BREAK_MIN = 30
-_UNIT_SQL = """
-SELECT r.id, r.unit_id, u.callsign, u.kind, u.skills, r.grids, r.start_at, r.end_at,
-       coalesce(rs.id, us.id), coalesce(rs.name, us.name),
-       ST_X(coalesce(rs.geom, us.geom)), ST_Y(coalesce(rs.geom, us.geom))
-FROM roster_entries r JOIN units u ON u.id = r.unit_id
-LEFT JOIN stations rs ON rs.id = r.station_id
-LEFT JOIN stations us ON us.id = u.station_id
-WHERE r.day = :day AND r.shift = :shift AND u.active
-ORDER BY u.callsign
-"""
-_POINTS_SQL = """
-SELECT p.id, p.name, p.windows, p.dwell_min, p.visits_per_shift, p.priority, p.covert,
-       ST_X(p.geom), ST_Y(p.geom), array_agg(DISTINCT g.code), p.unit_kinds, p.skills
-FROM must_visit_points p JOIN grid_cells g ON ST_Covers(g.geom, p.geom)
-WHERE p.active AND g.code = ANY(:codes)
-GROUP BY p.id ORDER BY p.id
-"""
-_HOTSPOTS_SQL = """
-SELECT h.code, coalesce(h.name, h.code), h.dosage_min, h.revisit_min,
-       ST_X(ST_PointOnSurface(h.geom)), ST_Y(ST_PointOnSurface(h.geom)),
-       array_agg(DISTINCT g.code)
-FROM patrol_hotspots h JOIN grid_cells g ON ST_Covers(g.geom, ST_PointOnSurface(h.geom))
-WHERE h.active AND g.code = ANY(:codes)
-GROUP BY h.id ORDER BY h.code
-"""
+
 
 
 @dataclass
@@ -100,8 +76,7 @@ def build_problem(session: Session, graph: RoadGraph, day: date, shift: ShiftDef
     station_index: dict[int, int] = {}
     unit_cells: dict[str, set[str]] = {}
     for (entry_id, unit_id, callsign, kind, skills, grids, start_at, end_at, station_id,
-         station_name, lon, lat) in session.execute(sa.text(_UNIT_SQL),
-                                                     {"day": day, "shift": shift.code}):
+         station_name, lon, lat) in rostered_units(session, day, shift.code):
         if skip_units and unit_id in skip_units:
             continue
         if station_id is None:
@@ -160,7 +135,7 @@ def _eligible(cells: list[str], unit_cells: dict[str, set[str]], problem: Proble
 def _add_points(session: Session, problem: Problem, codes: list[str],
                 unit_cells: dict[str, set[str]], skip: set[str]) -> None:
     for (point_id, name, windows, dwell_min, visits, priority, covert, lon, lat,
-         cells, kinds, skills) in session.execute(sa.text(_POINTS_SQL), {"codes": codes}):
+         cells, kinds, skills) in points_in_cells(session, codes):
         index = len(problem.places)
         problem.places.append(Place("point", str(point_id), name, lon, lat))
         concrete = windows_in_interval(parse_windows(windows), problem.shift_start,
@@ -190,8 +165,8 @@ def _add_points(session: Session, problem: Problem, codes: list[str],
 
 def _add_hotspots(session: Session, problem: Problem, codes: list[str],
                   unit_cells: dict[str, set[str]], skip: set[str]) -> None:
-    for code, name, dosage_min, revisit_min, lon, lat, cells in session.execute(
-            sa.text(_HOTSPOTS_SQL), {"codes": codes}):
+    for code, name, dosage_min, revisit_min, lon, lat, cells in hotspots_in_cells(
+            session, codes):
         index = len(problem.places)
         problem.places.append(Place("hotspot", code, name, lon, lat))
         allowed = _eligible(cells, unit_cells, problem, covert=False)

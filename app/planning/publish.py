@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.dispatch.radio import deliver_orders
 from app.models import PatrolPlan, RadioLogEntry, Unit
+from app.planning.repository import routes_of
 
 MAX_STOPS_IN_MESSAGE = 12
 
@@ -34,18 +34,16 @@ def route_text(callsign: str, plan: PatrolPlan, stops: list[dict[str, Any]]) -> 
 
 
 def publish_plan(session: Session, plan: PatrolPlan, *, actor: Any = None) -> dict[str, Any]:
-    rows = session.execute(sa.text(
-        "SELECT r.unit_id, r.stops FROM plan_routes r WHERE r.plan_id = :p ORDER BY r.id"),
-        {"p": plan.id}).all()
+    routes = routes_of(session, plan.id)
     now = datetime.now(UTC)
     entries = []
-    for unit_id, stops in rows:
-        unit = session.get(Unit, unit_id)
+    for route in routes:
+        unit = session.get(Unit, route.unit_id)
         assert unit is not None
         entry = RadioLogEntry(
             at=now, direction="out", kind="patrol_plan", unit_id=unit.id,
             radio_id=unit.radio_ids[0] if unit.radio_ids else None,
-            body=route_text(unit.callsign, plan, stops), delivery="queued",
+            body=route_text(unit.callsign, plan, route.stops), delivery="queued",
             actor=getattr(actor, "username", None) or "system",
             payload={"callsign": unit.callsign, "radio_ids": list(unit.radio_ids),
                      "plan_id": plan.id})

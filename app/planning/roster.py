@@ -11,16 +11,27 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
+import shapely
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.db.geometry import to_ewkb
 from app.errors import StateConflict
 from app.geography.repository import area_id_at
-from app.models import RosterEntry, Station, Unit
+from app.models import RosterEntry, Station
 from app.planning.plans import configured_shifts, local_zone
 from app.planning.problem import resolve_interval
+from app.planning.repository import (
+    base_units_at,
+    grid_codes,
+    roster_entry,
+    roster_rows,
+    station_ids,
+    station_named,
+    station_rows,
+    unit_ids,
+)
 from patrol.roster import RosterResult, RosterRow
 from patrol.shifts import shift_named
 
@@ -37,23 +48,20 @@ class StationInput(BaseModel):
 
 def save_station(session: Session, station: StationInput, *, actor: Any = None) -> Station:
     """Create or move a station (by name) and make it home to the named units."""
-    row = session.execute(sa.select(Station).where(Station.name == station.name)
-                          ).scalar_one_or_none()
+    row = station_named(session, station.name)
     if row is None:
         row = Station(name=station.name)
         session.add(row)
-    row.geom = f"SRID=4326;POINT({station.lon!r} {station.lat!r})"  # type: ignore[assignment]
+    row.geom = to_ewkb(shapely.Point(station.lon, station.lat))
     row.area_id = area_id_at(session, station.lon, station.lat)
     session.flush()
     if station.units:
-        found = dict(session.execute(sa.select(Unit.callsign, Unit.id).where(
-            Unit.callsign.in_(station.units))).all())
+        found = unit_ids(session, station.units)
         missing = sorted(set(station.units) - set(found))
         if missing:
             raise StateConflict(f"No units {', '.join(missing)}.", field="units",
                            code="unknown_unit")
-        session.execute(sa.update(Unit).where(Unit.id.in_(found.values()))
-                        .values(station_id=row.id))
+        base_units_at(session, row.id, found.values())
     audit.record(session, "station.save", object_type="station", object_id=row.id,
                  reason=station.reason, actor=actor,
                  details=station.model_dump(exclude={"reason"}))
@@ -61,13 +69,8 @@ def save_station(session: Session, station: StationInput, *, actor: Any = None) 
 
 
 def stations_json(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(sa.text(
-        "SELECT s.id, s.name, ST_X(s.geom), ST_Y(s.geom), "
-        "array_remove(array_agg(u.callsign ORDER BY u.callsign), NULL) "
-        "FROM stations s LEFT JOIN units u ON u.station_id = s.id GROUP BY s.id "
-        "ORDER BY s.name")).all()
-    return [{"id": r[0], "name": r[1], "lon": r[2], "lat": r[3], "units": list(r[4])}
-            for r in rows]
+    return [{"id": r.id, "name": r.name, "lon": r.lon, "lat": r.lat, "units": list(r.units)}
+            for r in station_rows(session)]
 
 
 @dataclass
@@ -81,9 +84,9 @@ def write_roster(session: Session, parsed: RosterResult, *, reason: str | None =
     """Write the parsed rows that name known units, cells and stations."""
     result = RosterWrite(errors=[f"line {e.row}: {e.field or ''} {e.message}".replace(
         "  ", " ") for e in parsed.errors])
-    units = dict(session.execute(sa.select(Unit.callsign, Unit.id)).all())
-    stations = dict(session.execute(sa.select(Station.name, Station.id)).all())
-    codes = set(session.execute(sa.text("SELECT code FROM grid_cells")).scalars())
+    units = unit_ids(session)
+    stations = station_ids(session)
+    codes = set(grid_codes(session))
     shifts, tz = configured_shifts(), local_zone()
     for line, row in zip(parsed.lines, parsed.rows, strict=True):
         problem = _check(row, units, stations, codes)
@@ -96,9 +99,7 @@ def write_roster(session: Session, parsed: RosterResult, *, reason: str | None =
         values = {"grids": list(row.grids), "station_id": stations.get(row.station or ""),
                   "start_at": start_at, "end_at": end_at, "note": row.note,
                   "created_by": getattr(actor, "id", None)}
-        existing = session.execute(sa.select(RosterEntry).where(
-            RosterEntry.day == row.day, RosterEntry.shift == shift.code,
-            RosterEntry.unit_id == units[row.unit])).scalar_one_or_none()
+        existing = roster_entry(session, row.day, shift.code, units[row.unit])
         if existing is None:
             session.add(RosterEntry(day=row.day, shift=shift.code, unit_id=units[row.unit],
                                     **values))
@@ -126,13 +127,8 @@ def _check(row: RosterRow, units: dict[str, int], stations: dict[str, int],
 
 
 def roster_for(session: Session, day: date) -> list[dict[str, Any]]:
-    rows = session.execute(sa.text(
-        "SELECT r.shift, u.callsign, u.kind, r.grids, coalesce(s.name, us.name), "
-        "r.start_at, r.end_at, r.note FROM roster_entries r JOIN units u ON u.id = r.unit_id "
-        "LEFT JOIN stations s ON s.id = r.station_id "
-        "LEFT JOIN stations us ON us.id = u.station_id "
-        "WHERE r.day = :day ORDER BY r.start_at, u.callsign"), {"day": day}).all()
     tz = local_zone()
-    return [{"shift": r[0], "unit": r[1], "kind": r[2], "grids": list(r[3]),
-             "station": r[4], "start": r[5].astimezone(tz).isoformat(),
-             "end": r[6].astimezone(tz).isoformat(), "note": r[7]} for r in rows]
+    return [{"shift": r.shift, "unit": r.callsign, "kind": r.kind, "grids": list(r.grids),
+             "station": r.station, "start": r.start_at.astimezone(tz).isoformat(),
+             "end": r.end_at.astimezone(tz).isoformat(), "note": r.note}
+            for r in roster_rows(session, day)]

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from pydantic import ValidationError
 
 from app.db import get_session
-from app.errors import Failure
+from app.errors import reported_on_the_command_line
 from app.planning.plans import configured_shifts, plan_shift, shift_or_422
 from app.planning.points import import_points, propose_from_pois
 from app.planning.roster import StationInput, roster_for, save_station, write_roster
@@ -83,13 +83,10 @@ def plan(day: str, shift: str | None, engine: str | None, seed: int | None,
     the must-visit points of its grids in their windows and dosing the hot spots."""
     session = get_session()
     when = parse_day(day)
-    try:
+    with reported_on_the_command_line():
         shifts = [shift_or_422(shift)] if shift else list(configured_shifts())
         plans = [plan_shift(session, when, s, engine=engine, seed=seed, reason=reason)
                  for s in shifts]
-    except Failure as exc:
-        session.rollback()
-        raise click.ClickException(exc.message) from None
     session.commit()
     for p in plans:
         s = p.summary
@@ -110,11 +107,8 @@ def points_import(file: Path, reason: str | None) -> None:
     'mon-fri 07:30-08:15; sat 10:00-12:00', dwell_min, visits_per_shift, priority, covert)
     or GeoJSON points with those properties. Bad rows are listed; good ones written."""
     session = get_session()
-    try:
+    with reported_on_the_command_line():
         result = import_points(session, file, reason=reason)
-    except Failure as exc:
-        session.rollback()
-        raise click.ClickException(exc.message) from None
     session.commit()
     click.echo(f"must-visit points: {result.created} created, {len(result.errors)} refused")
     for error in result.errors:
@@ -130,12 +124,9 @@ def points_import(file: Path, reason: str | None) -> None:
 def points_propose(kinds: str | None, area: str | None, reason: str | None) -> None:
     """Propose must-visit points from the imported POIs, with windows by kind."""
     session = get_session()
-    try:
+    with reported_on_the_command_line():
         count = propose_from_pois(session, kinds=kinds.split(",") if kinds else None,
                                   area=area, reason=reason)
-    except Failure as exc:
-        session.rollback()
-        raise click.ClickException(exc.message) from None
     session.commit()
     click.echo(f"must-visit points proposed from POIs: {count}")
 
@@ -150,12 +141,9 @@ def points_propose(kinds: str | None, area: str | None, reason: str | None) -> N
 def stations_add(name: str, lon: float, lat: float, units: str, reason: str | None) -> None:
     """Create (or move) a station and base units there."""
     session = get_session()
-    try:
+    with reported_on_the_command_line(also=(ValidationError,)):
         station = StationInput(name=name, lon=lon, lat=lat, reason=reason,
                                units=[u.strip() for u in units.split(",") if u.strip()])
         save_station(session, station)
-    except (ValidationError, Failure) as exc:
-        session.rollback()
-        raise click.ClickException(str(getattr(exc, "message", exc))) from None
     session.commit()
     click.echo(f"station {name} at {lon}, {lat}")

@@ -16,7 +16,7 @@ from app.analysis.data import incident_summary
 from app.analysis.hotspots import run_hotspots
 from app.analysis.params import DataFilter, HotspotParams, NearRepeatParams, from_query
 from app.analysis.patterns import near_repeat, time_tables
-from app.analysis.results import Promotion, promote, result_list, result_or_404, save_result
+from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
 from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow
@@ -147,7 +147,7 @@ def save_hotspot_result() -> tuple[dict[str, Any], int]:
 @documented("A saved result: its GeoJSON with parameters", tag="analysis",
             params=(RESULT_ID,))
 def hotspot_result(result_id: int) -> Response:
-    row = result_or_404(get_session(), result_id)
+    row = saved_result(get_session(), result_id)
     body = dict(row.result)
     body["properties"] = dict(body.get("properties", {})) | {
         "id": row.id, "name": row.name, "created_at": row.created_at.isoformat()}
@@ -162,7 +162,7 @@ def hotspot_result(result_id: int) -> Response:
 def promote_result(result_id: int) -> dict[str, Any]:
     promotion = Promotion.model_validate(json_body())
     session = get_session()
-    answer = promote(session, result_or_404(session, result_id), promotion,
+    answer = promote(session, saved_result(session, result_id), promotion,
                      actor=current_user)
     session.commit()
     return answer

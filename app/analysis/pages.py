@@ -17,7 +17,7 @@ from app.analysis.map import analysis_map
 from app.analysis.params import HotspotParams, NearRepeatParams, from_query
 from app.analysis.patterns import near_repeat, time_tables
 from app.analysis.repository import category_counts
-from app.analysis.results import Promotion, promote, result_list, result_or_404, save_result
+from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
 from app.auth.access import allow
 from app.console.pages import online_tiles
 from app.db import get_session
@@ -121,7 +121,7 @@ def save() -> Response:
 @allow(*VIEWERS)
 def result(result_id: int) -> str:
     """A saved result: its map, parameters and the promotion form."""
-    row = result_or_404(get_session(), result_id)
+    row = saved_result(get_session(), result_id)
     collection = dict(row.result)
     return render_template(
         "analysis/result.html", row=row, summary=collection["properties"],
@@ -135,7 +135,7 @@ def result(result_id: int) -> str:
 def promote_result(result_id: int) -> Response:
     """Turn the result's hot cells into patrol hot spots or must-visit points."""
     session = get_session()
-    row = result_or_404(session, result_id)
+    row = saved_result(session, result_id)
     values: dict[str, Any] = {k: v for k, v in request.form.items()
                               if k not in ("csrf_token", "codes_text") and v != ""}
     codes = [c.strip() for c in request.form.get("codes_text", "").split(",") if c.strip()]

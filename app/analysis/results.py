@@ -56,7 +56,7 @@ def save_result(session: Session, answer: HotspotAnswer, *, name: str,
     return row
 
 
-def result_or_404(session: Session, result_id: int) -> HotspotResult:
+def saved_result(session: Session, result_id: int) -> HotspotResult:
     row = session.get(HotspotResult, result_id)
     if row is None:
         raise RecordNotFound(f"No saved hot-spot result {result_id}.", field="result_id")

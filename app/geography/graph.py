@@ -54,8 +54,8 @@ def road_graph(session: Session) -> ServedGraph:
         return served
 
 
-def snap_or_422(graph: RoadGraph, lon: float, lat: float, field: str,
-                max_distance_m: float = 500.0) -> Snap:
+def snap_near_road(graph: RoadGraph, lon: float, lat: float, field: str,
+                   max_distance_m: float = 500.0) -> Snap:
     try:
         return graph.snap(lon, lat, max_distance_m=max_distance_m)
     except TooFarFromRoad:

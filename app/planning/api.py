@@ -23,11 +23,11 @@ from app.planning.actual import plan_compliance
 from app.planning.adjust import move_stop, set_locked
 from app.planning.plans import (
     configured_shifts,
-    plan_or_404,
+    existing_plan,
+    known_shift,
     plan_shift,
     route_gpx,
     routes_geojson,
-    shift_or_422,
 )
 from app.planning.points import PointInput, create_point, point_values, points_geojson
 from app.planning.publish import publish_plan
@@ -176,7 +176,7 @@ def roster() -> dict[str, Any]:
                             "reason, message}], plans}"})
 def create_patrol_plan() -> dict[str, Any]:
     wanted = PlanRequest.model_validate(json_body())
-    shifts = [shift_or_422(wanted.shift)] if wanted.shift else list(configured_shifts())
+    shifts = [known_shift(wanted.shift)] if wanted.shift else list(configured_shifts())
     session = get_session()
     plans = [plan_shift(session, wanted.date, shift, engine=wanted.engine, seed=wanted.seed,
                         actor=current_user, reason=wanted.reason) for shift in shifts]
@@ -192,7 +192,7 @@ def patrol_plans() -> dict[str, Any]:
     session = get_session()
     shift = request.args.get("shift")
     if shift:
-        plans = [plan_or_404(session, day, shift_or_422(shift).code)]
+        plans = [existing_plan(session, day, known_shift(shift).code)]
     else:
         plans = plans_on(session, day)
     return _plans_answer(session, plans)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from app.db import get_session
 from app.errors import reported_on_the_command_line
-from app.planning.plans import configured_shifts, plan_shift, shift_or_422
+from app.planning.plans import configured_shifts, known_shift, plan_shift
 from app.planning.points import import_points, propose_from_pois
 from app.planning.roster import StationInput, roster_for, save_station, write_roster
 from patrol.roster import parse_roster_csv, parse_roster_json
@@ -84,7 +84,7 @@ def plan(day: str, shift: str | None, engine: str | None, seed: int | None,
     session = get_session()
     when = parse_day(day)
     with reported_on_the_command_line():
-        shifts = [shift_or_422(shift)] if shift else list(configured_shifts())
+        shifts = [known_shift(shift)] if shift else list(configured_shifts())
         plans = [plan_shift(session, when, s, engine=engine, seed=seed, reason=reason)
                  for s in shifts]
     session.commit()

@@ -22,7 +22,7 @@ from app.models import PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
 from app.planning.adjust import set_locked
 from app.planning.map import plan_map
-from app.planning.plans import configured_shifts, plan_shift, routes_geojson, shift_or_422
+from app.planning.plans import configured_shifts, known_shift, plan_shift, routes_geojson
 from app.planning.publish import publish_plan
 from app.planning.repository import plans_on
 from app.planning.roster import roster_for
@@ -60,7 +60,7 @@ def make_plan() -> Response:
     code = request.form.get("shift") or ""
     session = get_session()
     try:
-        shifts = [shift_or_422(code)] if code else list(configured_shifts())
+        shifts = [known_shift(code)] if code else list(configured_shifts())
         plans = [plan_shift(session, day, s, actor=current_user,
                             reason=request.form.get("reason") or None) for s in shifts]
     except Failure as exc:

@@ -43,7 +43,7 @@ def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("TIMEZONE") or "UTC")
 
 
-def shift_or_422(code: str) -> ShiftDef:
+def known_shift(code: str) -> ShiftDef:
     found = shift_named(code, configured_shifts())
     if found is None:
         names = ", ".join(s.code for s in configured_shifts())
@@ -197,7 +197,7 @@ def _summary(session: Session, plan: PatrolPlan, problem: Problem,
 
 # -- reading and handing out ---------------------------------------------------------------
 
-def plan_or_404(session: Session, day: date, shift: str) -> PatrolPlan:
+def existing_plan(session: Session, day: date, shift: str) -> PatrolPlan:
     plan = find_plan(session, day, shift)
     if plan is None:
         raise RecordNotFound(f"No plan for {day.isoformat()} {shift}.", field="date")

@@ -12,7 +12,7 @@ from app.api.docs import Param, documented
 from app.auth.access import any_role
 from app.db import get_session
 from app.errors import InvalidValue
-from app.geography.graph import road_graph, snap_or_422
+from app.geography.graph import road_graph, snap_near_road
 from app.geography.params import parse_int, parse_point
 from gis.routing import NoRoute
 
@@ -33,8 +33,8 @@ def route() -> dict[str, Any]:
     start = parse_point(request.args.get("from"), "from")
     end = parse_point(request.args.get("to"), "to")
     served = road_graph(get_session())
-    start_snap = snap_or_422(served.graph, *start, field="from")
-    end_snap = snap_or_422(served.graph, *end, field="to")
+    start_snap = snap_near_road(served.graph, *start, field="from")
+    end_snap = snap_near_road(served.graph, *end, field="to")
     try:
         found = served.graph.route_between_points(*start, *end)
     except NoRoute:
@@ -57,7 +57,7 @@ def isochrone() -> dict[str, Any]:
     lon, lat = parse_point(request.args.get("at"), "at")
     seconds = parse_int(request.args, "seconds", default=None, low=1, high=MAX_ISOCHRONE_S)
     served = road_graph(get_session())
-    snap = snap_or_422(served.graph, lon, lat, field="at")
+    snap = snap_near_road(served.graph, lon, lat, field="at")
     reach = served.graph.isochrone_from_point(lon, lat, max_travel_s=seconds)
     features: list[dict[str, Any]] = [{
         "type": "Feature", "geometry": mapping(reach.polygon),

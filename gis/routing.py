@@ -47,6 +47,10 @@ from shapely.ops import substring
 
 from gis.contraction import ArcTable, CoreHierarchy
 from gis.crs import metric_crs_for
+from gis.errors import GraphError as GraphError  # re-exported: importable from here
+from gis.errors import NoRoute as NoRoute
+from gis.errors import TooFarFromRoad as TooFarFromRoad
+from gis.errors import UnknownNode as UnknownNode
 
 logger = logging.getLogger(__name__)
 
@@ -56,22 +60,6 @@ _SOURCE_CHUNK = 64  # sources per Dijkstra batch: bounds the dense (chunk x node
 _PROBE_M = 30.0  # half-width of the box searched first when snapping many points
 _FloatArray = npt.NDArray[np.float64]
 _IntArray = npt.NDArray[np.int64]
-
-
-class GraphError(ValueError):
-    """The road edges or a query against them are not usable."""
-
-
-class UnknownNode(GraphError):
-    """A node id is not in the graph."""
-
-
-class NoRoute(GraphError):
-    """The target cannot be reached from the source (oneways, a disconnected part)."""
-
-
-class TooFarFromRoad(GraphError):
-    """No road edge lies within the allowed snapping distance of a point."""
 
 
 @dataclass(frozen=True)

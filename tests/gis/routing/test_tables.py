@@ -429,7 +429,7 @@ def test_bad_edges_are_refused(change: Callable[[gpd.GeoDataFrame], gpd.GeoDataF
 
 # -- many-to-one: travel_times_to_point ---------------------------------------------------
 
-SHARED_OSM = Path(__file__).resolve().parents[3] / "shared" / "data" / "osm"
+SHARED_OSM = Path(__file__).resolve().parents[4] / "shared" / "data" / "osm"
 
 
 def route_or_inf(graph: RoadGraph, source: tuple[float, float],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -11,58 +10,22 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pyproj import Geod
 from shapely.geometry import LineString, Point
 
 from gis.contraction import ArcTable, CoreHierarchy
-from gis.osm import read_osm
-from gis.routing import (
-    GraphError,
-    NoRoute,
-    RoadGraph,
-    TooFarFromRoad,
-    UnknownNode,
+from gis.routing import GraphError, NoRoute, RoadGraph, TooFarFromRoad, UnknownNode
+from tests.gis.routing.networks import (
+    GEOD,
+    LAT0,
+    LON0,
+    STEP,
+    frame,
+    grid,
+    grid_node,
+    point_on,
+    points_near_roads,
+    random_network,
 )
-
-LON0, LAT0, STEP = 8.69, 49.41, 0.001  # Heidelberg; 0.001 deg ~ 72 m east, ~111 m north
-GEOD = Geod(ellps="WGS84")
-Record = tuple[int, int, float, bool]  # u, v, travel_s, oneway
-
-
-def frame(records: list[Record], coords: dict[int, tuple[float, float]],
-          edge_ids: list[int] | None = None) -> gpd.GeoDataFrame:
-    """Road edges with straight geometries from u to v."""
-    geometry = [LineString([coords[u], coords[v]]) for u, v, _, _ in records]
-    return gpd.GeoDataFrame({
-        "edge_id": np.array(edge_ids or range(1, len(records) + 1), dtype=np.int64),
-        "u": np.array([r[0] for r in records], dtype=np.int64),
-        "v": np.array([r[1] for r in records], dtype=np.int64),
-        "length_m": [GEOD.geometry_length(g) for g in geometry],
-        "travel_s": np.array([r[2] for r in records], dtype=np.float64),
-        "oneway": np.array([r[3] for r in records], dtype=bool),
-        "name": [f"street {i}" for i in range(len(records))],
-    }, geometry=geometry, crs="EPSG:4326")
-
-
-def grid_node(row: int, col: int) -> int:
-    return 100 + 10 * row + col
-
-
-def grid(size: int = 5, *, east_s: float = 10.0, north_s: float = 20.0,
-         oneway: frozenset[tuple[int, int]] = frozenset()) -> gpd.GeoDataFrame:
-    """A size x size lattice: east-west blocks cost east_s, north-south blocks north_s."""
-    coords = {grid_node(r, c): (LON0 + c * STEP, LAT0 + r * STEP)
-              for r in range(size) for c in range(size)}
-    records: list[Record] = []
-    for r in range(size):
-        for c in range(size):
-            if c + 1 < size:
-                u, v = grid_node(r, c), grid_node(r, c + 1)
-                records.append((u, v, east_s, (u, v) in oneway))
-            if r + 1 < size:
-                u, v = grid_node(r, c), grid_node(r + 1, c)
-                records.append((u, v, north_s, (u, v) in oneway))
-    return frame(records, coords)
 
 
 def ring() -> tuple[gpd.GeoDataFrame, dict[str, int]]:
@@ -137,27 +100,6 @@ def test_unknown_nodes_are_named() -> None:
 
 
 # -- against networkx on random graphs --------------------------------------------------
-
-def random_network(seed: int, nodes: int = 150,
-                   edges: int = 260) -> tuple[gpd.GeoDataFrame, nx.MultiDiGraph]:
-    """Random roads with oneways, zero costs, parallel edges, loops and islands."""
-    rng = np.random.default_rng(seed)
-    ids = rng.choice(np.arange(10_000, 99_999), size=nodes, replace=False)
-    coords = {int(i): (LON0 + rng.uniform(0, 0.05), LAT0 + rng.uniform(0, 0.05)) for i in ids}
-    ends = rng.choice(ids, size=(edges, 2))
-    cost = np.round(rng.uniform(0, 120, edges), 3)
-    cost[rng.random(edges) < 0.05] = 0.0
-    oneway = rng.random(edges) < 0.3
-    records = [(int(u), int(v), float(c), bool(o))
-               for (u, v), c, o in zip(ends, cost, oneway, strict=True)]
-    reference = nx.MultiDiGraph()
-    reference.add_nodes_from(int(i) for i in np.unique(ends))
-    for u, v, c, o in records:
-        reference.add_edge(u, v, weight=c)
-        if not o:
-            reference.add_edge(v, u, weight=c)
-    return frame(records, coords), reference
-
 
 def reference_table(reference: nx.MultiDiGraph, sources: list[int],
                     targets: list[int]) -> np.ndarray:
@@ -329,12 +271,6 @@ def test_snap_picks_the_nearest_of_several_edges() -> None:
     assert snap.fraction == pytest.approx(0.5, abs=1e-3)
 
 
-def point_on(edge: tuple[tuple[float, float], tuple[float, float]],
-             fraction: float) -> tuple[float, float]:
-    (x0, y0), (x1, y1) = edge
-    return x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0)
-
-
 def test_times_from_a_point_pay_the_partial_first_edge() -> None:
     coords = {1: (LON0, LAT0), 2: (LON0 + STEP, LAT0), 3: (LON0 + 2 * STEP, LAT0)}
     graph = RoadGraph.from_edges(frame([(1, 2, 100.0, False), (2, 3, 50.0, False)], coords))
@@ -429,9 +365,6 @@ def test_bad_edges_are_refused(change: Callable[[gpd.GeoDataFrame], gpd.GeoDataF
 
 # -- many-to-one: travel_times_to_point ---------------------------------------------------
 
-SHARED_OSM = Path(__file__).resolve().parents[4] / "shared" / "data" / "osm"
-
-
 def route_or_inf(graph: RoadGraph, source: tuple[float, float],
                  target: tuple[float, float]) -> tuple[float, float]:
     """The reference: seconds and metres of `route_between_points`, inf without a route."""
@@ -440,15 +373,6 @@ def route_or_inf(graph: RoadGraph, source: tuple[float, float],
     except NoRoute:
         return np.inf, np.inf
     return route.eta_s, route.distance_m
-
-
-def points_near_roads(edges: gpd.GeoDataFrame, rng: np.random.Generator, count: int, *,
-                      jitter_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Random points along random edges, moved off the road by up to ~jitter_deg."""
-    geoms = edges.geometry.to_numpy()[rng.integers(0, len(edges), count)]
-    on_road = shapely.line_interpolate_point(geoms, rng.uniform(0, 1, count), normalized=True)
-    xy = shapely.get_coordinates(on_road) + rng.normal(0, jitter_deg, (count, 2))
-    return xy[:, 0], xy[:, 1]
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -595,14 +519,6 @@ def test_times_to_point_equal_route_between_points_on_random_networks(seed: int)
                 route_or_inf(tie_free, source, target), rel=1e-9)
             finite += bool(np.isfinite(eta_s[i]))
     assert 0.3 * 4 * len(lons) < finite < 4 * len(lons)
-
-
-@pytest.fixture(scope="module")
-def heidelberg() -> tuple[RoadGraph, gpd.GeoDataFrame]:
-    assert SHARED_OSM.is_dir(), f"no shared OSM data at {SHARED_OSM}"
-    edges = read_osm(SHARED_OSM / "heidelberg.osm.pbf").road_edges.reset_index(drop=True)
-    edges = edges.assign(edge_id=np.arange(len(edges), dtype=np.int64))
-    return RoadGraph.from_edges(edges), edges
 
 
 def test_times_to_point_equal_route_between_points_in_heidelberg(

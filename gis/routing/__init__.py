@@ -1,19 +1,12 @@
 """In-memory road graph: directed, oneway-aware, travel time from speed.
 
-A package, being split by concept; until then everything lives in `gis.routing.isochrones`.
+A package being split by concept, one module each; `RoadGraph` is assembled in
+`gis.routing.isochrones` until the split is done.
 """
 
-from gis.routing.isochrones import (
-    REQUIRED_COLUMNS,
-    GraphError,
-    Isochrone,
-    NoRoute,
-    RoadGraph,
-    Route,
-    Snap,
-    TooFarFromRoad,
-    UnknownNode,
-)
+from gis.errors import GraphError, NoRoute, TooFarFromRoad, UnknownNode
+from gis.routing.graph import REQUIRED_COLUMNS
+from gis.routing.isochrones import Isochrone, RoadGraph, Route, Snap
 
 __all__ = [
     "REQUIRED_COLUMNS",

@@ -6,7 +6,8 @@ A package being split by concept, one module each; `RoadGraph` is assembled in
 
 from gis.errors import GraphError, NoRoute, TooFarFromRoad, UnknownNode
 from gis.routing.graph import REQUIRED_COLUMNS
-from gis.routing.isochrones import Isochrone, RoadGraph, Route
+from gis.routing.isochrones import Isochrone, RoadGraph
+from gis.routing.routes import Route
 from gis.routing.snapping import Snap
 
 __all__ = [

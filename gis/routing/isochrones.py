@@ -1,32 +1,4 @@
-"""In-memory road graph: directed, oneway-aware, travel time from speed.
-
-`RoadGraph.from_edges` takes road edges in EPSG:4326 (one row per OSM way piece, cost in
-seconds) and answers the questions dispatch asks: how long from one incident to every unit
-(`travel_times_from`), from every unit's position to one incident
-(`travel_times_to_point`), a many-to-many table for planning (`travel_time_table`), a
-drivable route with its geometry (`route`), what is reachable within a time (`isochrone`,
-`reachable_from_point`, `isochrone_from_point`), and where a point meets the road (`snap`,
-plus the point-level helpers built on it).
-
-Engine, chosen by measurement (benchmarks/routing_engines.py, benchmarks/README.md):
-
-* one-to-many and tables run on a *core contraction hierarchy*: nodes whose contraction
-  adds no more shortcuts than it removes arcs (dead ends, chains, most simple crossings)
-  are contracted at build time; the rest, the core, is kept as a plain graph. A query is
-  one scipy Dijkstra per source over upward arcs plus the core, then a vectorised minimum
-  over each target's precomputed downward cone. Shortcuts are only omitted when an
-  existing direct arc is no longer, so answers are exact (equal to a plain Dijkstra up to
-  float summation order);
-* many-to-one runs on the mirror image of that hierarchy (the same contraction with every
-  arc reversed, built with the graph: about a tenth of its build time), so 300 units to
-  one incident cost one or two Dijkstras instead of 300. Its arcs and cones also carry
-  metres, which gives the driven distance of each fastest path;
-* routes and isochrones run a plain scipy Dijkstra on the original arcs, bounded by the
-  route's travel time (found first in the hierarchy) or by the isochrone's time limit.
-
-All coordinates handed in and out are lon/lat in EPSG:4326; distances, snapping and buffers
-are computed in the graph's local UTM zone; times are in seconds.
-"""
+"""Isochrones: the edges and area reachable from a node or a point within a travel time."""
 
 from __future__ import annotations
 
@@ -42,9 +14,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.ops import substring
 
 from gis.errors import GraphError
-from gis.routing.routes import Routing
-from gis.routing.snapping import Snap
-from gis.routing.tables import TravelTimeTables
+from gis.routing.snapping import Snap, Snapping
 
 _FloatArray = npt.NDArray[np.float64]
 _IntArray = npt.NDArray[np.int64]
@@ -76,11 +46,21 @@ class Isochrone:
     polygon: Polygon | MultiPolygon
 
 
-class RoadGraph(Routing, TravelTimeTables):
-    """A directed road graph with exact shortest travel times.
+class Reachability(Snapping):
+    """What is reachable within a travel time: the isochrone queries of `RoadGraph`.
 
-    Build it with `RoadGraph.from_edges`. Node ids are the edges' ``u``/``v`` (OSM node
-    ids); an edge with ``oneway`` False can be driven both ways at the same cost.
+    `isochrone`, `reachable_from_point` and `isochrone_from_point`: times in seconds,
+    polygons in EPSG:4326, buffered by metres in the graph's UTM zone.
+
+    Parameters
+    ----------
+    edges : geopandas.GeoDataFrame
+        Road edges in EPSG:4326, as described in `RoadGraphBase.from_edges`.
+
+    Raises
+    ------
+    GraphError
+        When the edges are not usable.
     """
 
     def isochrone(self, source_node: int, *, max_travel_s: float,
@@ -100,6 +80,14 @@ class RoadGraph(Routing, TravelTimeTables):
         -------
         Isochrone
             Edges with ``reached_s <= max_travel_s`` and their EPSG:4326 polygon.
+
+        Raises
+        ------
+        UnknownNode
+            When ``source_node`` is not in the graph.
+        GraphError
+            On a negative or non-finite ``max_travel_s``, or a ``buffer_m`` that is not a
+            finite number > 0.
         """
         _check_limits(max_travel_s, buffer_m=buffer_m)
         source = self._index(source_node)
@@ -176,6 +164,9 @@ class RoadGraph(Routing, TravelTimeTables):
         ------
         TooFarFromRoad
             When no edge lies within ``max_snap_m`` of the point.
+        GraphError
+            On a negative or non-finite ``max_travel_s``, or a ``buffer_m`` that is not a
+            finite number > 0.
         """
         _check_limits(max_travel_s, buffer_m=buffer_m)
         start = self.snap(lon, lat, max_distance_m=max_snap_m)
@@ -255,14 +246,6 @@ class RoadGraph(Routing, TravelTimeTables):
                                                  max_travel_s))
         return pieces
 
-    def _corridor(self, pieces: list[Any], buffer_m: float) -> Any:
-        """The EPSG:4326 area within ``buffer_m`` of the UTM ``pieces``."""
-        # Simplifying by buffer_m / 8 first moves the outline by at most that and makes the
-        # dissolve about twice as fast (it dominates: ~0.2 s for 3000 edges).
-        lines = shapely.simplify(np.asarray(pieces, dtype=object), buffer_m / 8)
-        area_m = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
-        return self._geometry_to_wgs84(area_m)
-
     def _reachable_pieces(self, row: int, at_u: float, at_v: float,
                           max_travel_s: float) -> list[Any]:
         """The parts (UTM) of edge ``row`` reachable within ``max_travel_s``."""
@@ -280,6 +263,14 @@ class RoadGraph(Routing, TravelTimeTables):
         if from_v >= 0:
             pieces.append(substring(line, 1.0 - from_v, 1.0, normalized=True))
         return pieces
+
+    def _corridor(self, pieces: list[Any], buffer_m: float) -> Any:
+        """The EPSG:4326 area within ``buffer_m`` of the UTM ``pieces``."""
+        # Simplifying by buffer_m / 8 first moves the outline by at most that and makes the
+        # dissolve about twice as fast (it dominates: ~0.2 s for 3000 edges).
+        lines = shapely.simplify(np.asarray(pieces, dtype=object), buffer_m / 8)
+        area_m = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
+        return self._geometry_to_wgs84(area_m)
 
     def _geometry_to_wgs84(self, geometry: Any) -> Any:
         def transform(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

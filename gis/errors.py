@@ -151,3 +151,23 @@ class InvalidDurationError(ValueError):
 
 class DuplicateIdError(ValueError):
     """A column that must identify rows (point ids, cell codes) repeats a value."""
+
+
+class GraphError(ValueError):
+    """The road edges or a query against them are not usable."""
+
+
+class UnknownNode(GraphError):
+    """A node id is not in the graph."""
+
+
+class NoRoute(GraphError):
+    """The target cannot be reached from the source (oneways, a disconnected part)."""
+
+
+class TooFarFromRoad(GraphError):
+    """No road edge lies within the allowed snapping distance of a point."""
+
+
+class OsmReadError(ValueError):
+    """The OSM file cannot be read (missing, corrupt or truncated)."""

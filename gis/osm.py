@@ -26,6 +26,7 @@ from runtime.forked import ForkedCall
 from runtime.memory import collector_paused
 from shapely.geometry import Point
 
+from gis.errors import OsmReadError as OsmReadError  # re-exported: importable from here
 from gis.osm_lines import WGS84, Polylines, from_hex_wkb, linestrings, split_into_edges
 from gis.osm_tags import (
     DRIVABLE,
@@ -43,10 +44,6 @@ from gis.osm_tags import (
 )
 
 ProgressCallback = Callable[[str, int], None]
-
-
-class OsmReadError(ValueError):
-    """The OSM file cannot be read (missing, corrupt or truncated)."""
 
 
 @dataclass

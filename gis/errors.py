@@ -110,8 +110,11 @@ class NearRepeatParameterError(ValueError):
 
 
 class InvalidDistanceError(ValueError):
-    """A distance (a distance band, a kernel bandwidth, a raster cell) is not a finite
-    number of metres > 0."""
+    """A distance is not a positive number of metres.
+
+    A distance band, a kernel bandwidth or a raster cell that is not a finite number of
+    metres > 0.
+    """
 
 
 class InvalidBoundsError(ValueError):
@@ -119,18 +122,26 @@ class InvalidBoundsError(ValueError):
 
 
 class InvalidWeightsError(ValueError):
-    """Spatial weights are not a square binary matrix with a zero diagonal that matches
-    the values analysed."""
+    """Spatial weights are unusable.
+
+    They are not a square binary matrix with a zero diagonal that matches the values
+    analysed.
+    """
 
 
 class InvalidValuesError(ValueError):
-    """Values to analyse (counts per cell, per time bin) are not finite, are negative where
-    counts are needed, or have the wrong shape."""
+    """Values to analyse are unusable.
+
+    Counts per cell or per time bin that are not finite, are negative where counts are
+    needed, or have the wrong shape.
+    """
 
 
 class InvalidTestSettingError(ValueError):
-    """A statistical test setting (significance level, number of permutations) is out of
-    range."""
+    """A statistical test setting is out of range.
+
+    The significance level or the number of permutations, for example.
+    """
 
 
 class InvalidTimeResolutionError(ValueError):

@@ -146,8 +146,11 @@ class RoadGraphBase:
         return int(self._indices([node_id])[0])
 
     def _indices(self, node_ids: npt.ArrayLike) -> _IntArray:
-        """The positions of ``node_ids``; raises `UnknownNode` for an id not in the graph
-        and `GraphError` for anything but a 1-D sequence of integers."""
+        """The positions of ``node_ids``.
+
+        Raises `UnknownNode` for an id not in the graph and `GraphError` for anything but
+        a 1-D sequence of integers.
+        """
         ids = np.asarray(node_ids)
         if ids.ndim != 1:
             raise GraphError(f"expected a 1-D sequence of node ids, got shape {ids.shape}")

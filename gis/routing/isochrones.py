@@ -187,8 +187,11 @@ class Reachability(Snapping):
 
     def _node_times_within(self, starts: list[tuple[int, float]],
                            max_travel_s: float) -> _FloatArray:
-        """Seconds to every node from the nearest of ``starts`` (node index, seconds to
-        it), ``inf`` beyond ``max_travel_s``: one bounded Dijkstra per start."""
+        """Seconds to every node from the nearest of ``starts``.
+
+        ``starts`` holds (node index, seconds to it); ``inf`` beyond ``max_travel_s``: one
+        bounded Dijkstra per start.
+        """
         usable = [(node, offset) for node, offset in starts if offset <= max_travel_s]
         if not usable:
             return np.full(self.node_count, np.inf)
@@ -203,8 +206,10 @@ class Reachability(Snapping):
 
     def _reached_edges(self, node_s: _FloatArray, max_travel_s: float,
                        start: Snap | None = None) -> tuple[_IntArray, pd.DataFrame]:
-        """Rows and table (see `Isochrone.edges`) of the edges entered within the limit,
-        given the seconds to every node; from a point, its snapped edge at 0 s."""
+        """Rows and table (see `Isochrone.edges`) of the edges entered within the limit.
+
+        Given the seconds to every node; from a point, its snapped edge at 0 s.
+        """
         at_u, at_v = node_s[self._edge_u], node_s[self._edge_v]
         cost = self._edge_travel_s
         oneway = self._edge_oneway

@@ -178,8 +178,10 @@ class Routing(Snapping):
 
     def _edge_part(self, row: int, snap: Snap, fraction: float,
                    to: Snap | None = None) -> npt.NDArray[np.float64]:
-        """Lon/lat coordinates along edge ``row`` from the snapped point to ``fraction``
-        (0 = u, 1 = v), or to the other snapped point ``to``."""
+        """Lon/lat coordinates along edge ``row`` from the snapped point.
+
+        Up to ``fraction`` (0 = u, 1 = v), or to the other snapped point ``to``.
+        """
         line = self._edge_geometry[row]
         if line.length == 0:
             return np.asarray(line.coords)[:1]

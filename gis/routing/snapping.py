@@ -100,8 +100,11 @@ class Snapping(RoadGraphBase):
 
     def _snap_rows(self, lon: npt.ArrayLike, lat: npt.ArrayLike, *,
                    max_distance_m: float) -> tuple[_IntArray, _FloatArray]:
-        """`snap` for many points at once: the edge row (-1 where no road lies within
-        ``max_distance_m`` or the coordinate is not finite) and the fraction along it."""
+        """`snap` for many points at once.
+
+        Returns the edge row (-1 where no road lies within ``max_distance_m`` or the
+        coordinate is not finite) and the fraction along it.
+        """
         lons = np.asarray(lon, dtype=np.float64)
         lats = np.asarray(lat, dtype=np.float64)
         if lons.ndim != 1 or lats.shape != lons.shape:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from dispatch.errors import IllegalStatusChange
-from gis.routing import NoRoute, TooFarFromRoad
+from gis.errors import NoRoute, TooFarFromRoad
 
 logger = logging.getLogger(__name__)
 

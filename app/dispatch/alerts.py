@@ -67,8 +67,8 @@ def raise_alert(session: Session, served: ServedGraph | None, request: AlertRequ
                            details={"level": request.level, "source": source}))
 
     started = time.perf_counter()
-    cameras, nearby = callup.call_up(session, request.lon, request.lat,
-                                     radius_m=request.radius_m)
+    cameras, nearby = callup.cameras_for(session, request.lon, request.lat,
+                                         radius_m=request.radius_m)
     seen_at = time.perf_counter()
     escape: list[dict[str, Any]] = []
     notes: list[str] = []

@@ -18,8 +18,8 @@ from pyproj import Geod
 
 from app.cameras.coverage import refresh_coverage
 from app.db import get_session
-from app.dispatch.callup import MAX_ESCAPE_CAMERAS
 from app.geography.graph import road_graph
+from dispatch.callup import MAX_ESCAPE_CAMERAS
 from dispatch.nmea import parse_log
 from tests.conftest import SHARED_DATA, Accounts, bearer
 from tests.streams import dead_url, serve_mjpeg

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
+import shapely
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.dispatch import callup
+from app.db.geometry import to_ewkb
+from app.dispatch import callup, repository
 from app.dispatch.radio import order_message
 from app.dispatch.units import (
     change_status,
@@ -46,8 +47,10 @@ class AlertRequest:
     skills: frozenset[str] | None = None
 
 
-def alert_of(session: Session, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)
+def alert_of(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
+    """The alert (its row locked with ``lock``); 404 when there is none."""
+    alert = (repository.alert_for_update(session, alert_id) if lock
+             else session.get(Alert, alert_id))
     if alert is None:
         raise RecordNotFound(f"No alert {alert_id}.", field="alert_id")
     return alert
@@ -59,7 +62,7 @@ def raise_alert(session: Session, served: ServedGraph | None, request: AlertRequ
     now = datetime.now(UTC)
     alert = Alert(level=request.level, kind=request.kind, description=request.description,
                   covert=request.covert, source=source, raised_at=now, raised_by=actor,
-                  geom=f"SRID=4326;POINT({request.lon!r} {request.lat!r})")
+                  geom=to_ewkb(shapely.Point(request.lon, request.lat)))
     session.add(alert)
     session.flush()
     alert.area_id = area_id_at(session, request.lon, request.lat)
@@ -120,8 +123,7 @@ def dispatch_units(session: Session, alert: Alert, unit_ids: list[int], *, actor
         raise InvalidValue("unit_ids must name at least one unit.", field="unit_ids")
     now = datetime.now(UTC)
     orders = []
-    lon, lat = session.execute(sa.select(sa.func.ST_X(Alert.geom), sa.func.ST_Y(Alert.geom))
-                               .where(Alert.id == alert.id)).one()
+    lon, lat = repository.alert_position(session, alert.id)
     for unit_id in sorted(set(unit_ids)):  # a fixed lock order: no deadlocks
         unit = get_unit(session, unit_id, lock=True)
         if not unit.active:
@@ -191,8 +193,7 @@ def close_alert(session: Session, alert: Alert, *, actor: str, reason: str | Non
 
 
 def alert_json(session: Session, alert: Alert, *, timeline: bool = True) -> dict[str, Any]:
-    lon, lat = session.execute(sa.select(sa.func.ST_X(Alert.geom), sa.func.ST_Y(Alert.geom))
-                               .where(Alert.id == alert.id)).one()
+    lon, lat = repository.alert_position(session, alert.id)
     data: dict[str, Any] = {
         "id": alert.id, "level": alert.level, "kind": alert.kind,
         "description": alert.description, "covert": alert.covert, "status": alert.status,
@@ -201,12 +202,9 @@ def alert_json(session: Session, alert: Alert, *, timeline: bool = True) -> dict
         "closed_at": alert.closed_at.isoformat() if alert.closed_at else None,
         "lon": lon, "lat": lat}
     if timeline:
-        events = session.execute(sa.select(AlertEvent).where(AlertEvent.alert_id == alert.id)
-                                 .order_by(AlertEvent.at, AlertEvent.id)).scalars()
         data["timeline"] = [{"at": e.at.isoformat(), "event": e.event, "actor": e.actor,
-                             "unit_id": e.unit_id, "details": e.details} for e in events]
-        data["assigned_units"] = [
-            {"id": u.id, "callsign": u.callsign, "status": u.status}
-            for u in session.execute(sa.select(Unit).where(Unit.alert_id == alert.id)
-                                     .order_by(Unit.callsign)).scalars()]
+                             "unit_id": e.unit_id, "details": e.details}
+                            for e in repository.alert_events(session, alert.id)]
+        data["assigned_units"] = [{"id": u.id, "callsign": u.callsign, "status": u.status}
+                                  for u in repository.units_on_alert(session, alert.id)]
     return data

@@ -138,8 +138,7 @@ def import_osm(session: Session, path: str | Path, *,
                 progress("writing the rest to PostGIS", sum(extract.counts().values()))
             written |= write_features(cur, extract)
             if written["cameras"] or written["buildings"] or written["road_edges"]:
-                written["camera_coverage"] = refresh_coverage(session,
-                                                              within_wkb=_extent(extract))
+                written["camera_coverage"] = refresh_coverage(session, within=_extent(extract))
             area = ensure_default_area(session, _area_name(path), extract)
             summary = ImportSummary(str(path), written, extract.counts(),
                                     dict(extract.skipped), area)
@@ -153,13 +152,13 @@ def import_osm(session: Session, path: str | Path, *,
     return summary
 
 
-def _extent(extract: OsmExtract) -> bytes:
-    """WKB of the box around everything in the extract (cameras whose view may change)."""
+def _extent(extract: OsmExtract) -> shapely.Polygon:
+    """The box around everything in the extract (cameras whose view may change)."""
     boxes = [frame.total_bounds for frame in (extract.roads, extract.buildings, extract.cameras)
              if not frame.empty]
     west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
     east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
-    return shapely.to_wkb(shapely.box(west, south, east, north))  # type: ignore[no-any-return]
+    return shapely.box(west, south, east, north)
 
 
 def file_sha256(path: Path) -> str:

@@ -67,12 +67,7 @@ def change_status(session: Session, unit: Unit, new: UnitStatus, *, actor: str,
     """Move ``unit`` to ``new`` (409 if the model forbids it). Repeating the current status
     is a no-op that keeps the timer. Returns whether anything changed."""
     current = UnitStatus(unit.status)
-    try:
-        check_change(current, new)
-    except IllegalStatusChange:
-        raise StateConflict(f"Unit {unit.callsign} is {current.value}; it cannot go to "
-                            f"{new.value} from there.", field="status",
-                            code="illegal_status_change") from None
+    check_status_change(unit, new)
     if current == new and (alert_id is None or alert_id == unit.alert_id):
         return False
     now = now or datetime.now(UTC)
@@ -96,6 +91,17 @@ def change_status(session: Session, unit: Unit, new: UnitStatus, *, actor: str,
                  details={"from": current.value, "to": new.value, "source": source,
                           "alert_id": alert_id or previous_alert})
     return True
+
+
+def check_status_change(unit: Unit, new: UnitStatus) -> None:
+    """Refuse (409, naming the unit) a change the status model forbids."""
+    current = UnitStatus(unit.status)
+    try:
+        check_change(current, new)
+    except IllegalStatusChange:
+        raise StateConflict(f"Unit {unit.callsign} is {current.value}; it cannot go to "
+                            f"{new.value} from there.", field="status",
+                            code="illegal_status_change") from None
 
 
 @dataclass(frozen=True)

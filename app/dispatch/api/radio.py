@@ -129,10 +129,7 @@ def trunk_recorder_call() -> tuple[dict[str, Any], int]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise MalformedRequest("The body must be trunk-recorder's call JSON object.", field="body")
-    try:
-        call = parse_trunk_recorder_call(payload)
-    except RadioFormatError as exc:
-        raise InvalidValue(str(exc), field=getattr(exc, "field", None)) from None
+    call = parse_trunk_recorder_call(payload)  # a RadioFormatError answers 422 with its field
     session = get_session()
     radio_ids = sorted({s.radio_id for s in call.sources})
     units = repository.units_speaking(session, radio_ids)

@@ -4,7 +4,7 @@ wedge cut by building footprints), recomputed when a camera or the buildings cha
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from app.cameras import repository
+from app.geography.hooks import OsmImported
 from dispatch.cameras import CameraKind
 from gis.coverage import coverage_sectors, visible_sector
 
@@ -54,6 +55,16 @@ def refresh_coverage(session: Session, *, camera_ids: Sequence[int] | None = Non
     logger.info("coverage of %d cameras refreshed (%d cut by buildings)", len(cameras),
                 len(blocking))
     return len(cameras)
+
+
+def refresh_after_osm_import(session: Session, imported: OsmImported) -> Mapping[str, int]:
+    """After an OSM import that wrote cameras, buildings or road segments, recompute the
+    coverage of the cameras in the extract's box (``camera_coverage``: how many)."""
+    written = imported.written
+    if imported.extent is None or not (written.get("cameras") or written.get("buildings")
+                                       or written.get("road_edges")):
+        return {}
+    return {"camera_coverage": refresh_coverage(session, within=imported.extent)}
 
 
 def default_range_m(kind: str) -> float:

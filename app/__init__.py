@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, cli, db, errors, i18n, tracing, vendor
+from app import api, auth, cameras, cli, db, errors, i18n, tracing, vendor
 from app.admin import pages as admin_pages
 from app.analysis import pages as analysis_pages
 from app.auth import access
@@ -47,5 +47,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     planning_pages.init_app(app)
     admin_pages.init_app(app)
     api.init_app(app)
+    cameras.init_app(app)
     cli.init_app(app)
     return app

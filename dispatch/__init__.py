@@ -1,4 +1,5 @@
-"""The dispatch domain: unit status model, alerts, recommendation and radio adapters.
+"""The dispatch domain: unit status model, alerts' camera call-up, recommendation and radio
+adapters.
 
 Decisions are pure functions; the service layer loads, decides, commits and only then
 talks to the outside through small adapters.

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
+import shapely
 from flask import Response, request
 
 from app import audit
 from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow, any_role
+from app.cameras import repository
 from app.cameras.coverage import refresh_coverage
-from app.cameras.repository import camera_dict, cameras_geojson
 from app.cameras.snapshots import snapshot
 from app.db import get_session
+from app.db.geometry import to_ewkb
 from app.errors import InvalidValue, RecordNotFound, StateConflict, Unavailable
 from app.geography.repository import BBox, area_id_at, area_id_named
 from app.models import Area, Camera
@@ -37,11 +38,14 @@ def _values(camera: CameraInput) -> dict[str, Any]:
     return {k: data.get(k) for k in FIELDS}
 
 
+def _point(camera: CameraInput) -> Any:
+    return to_ewkb(shapely.Point(camera.lon, camera.lat))
+
+
 def _check_gb_id(session: Any, gb_id: str | None, camera_id: int | None) -> None:
-    if gb_id and session.execute(sa.select(Camera.id).where(
-            Camera.gb_id == gb_id, Camera.id != (camera_id or -1))).scalar():
+    if gb_id and repository.gb_id_holder(session, gb_id, other_than=camera_id):
         raise StateConflict(f"GB/T 28181 id {gb_id} belongs to another camera.", field="gb_id",
-                       code="gb_id_taken")
+                            code="gb_id_taken")
 
 
 @bp.get("/cameras")
@@ -51,7 +55,8 @@ def _check_gb_id(session: Any, gb_id: str | None, camera_id: int | None) -> None
             responses={200: "GeoJSON FeatureCollection; properties.coverage is a GeoJSON "
                             "geometry"})
 def cameras() -> Response:
-    return Response(cameras_geojson(get_session(), BBox.parse(request.args.get("bbox"))),
+    bbox = BBox.parse(request.args.get("bbox"))
+    return Response(repository.cameras_geojson(get_session(), bbox),
                     mimetype="application/geo+json")
 
 
@@ -59,7 +64,7 @@ def cameras() -> Response:
 @any_role
 @documented("One camera", tag="map", params=(CAMERA_ID,))
 def show_camera(camera_id: int) -> dict[str, Any]:
-    found = camera_dict(get_session(), camera_id)
+    found = repository.camera_dict(get_session(), camera_id)
     if found is None:
         raise RecordNotFound(f"No camera {camera_id}.", field="camera_id")
     return found
@@ -75,14 +80,14 @@ def create_camera() -> tuple[dict[str, Any], int]:
     _check_gb_id(session, camera.gb_id, None)
     row = Camera(source="api", **_values(camera),
                  area_id=_area_id(session, camera.area, camera.lon, camera.lat),
-                 geom=f"SRID=4326;POINT({camera.lon!r} {camera.lat!r})")
+                 geom=_point(camera))
     session.add(row)
     session.flush()
     refresh_coverage(session, camera_ids=[row.id])
     audit.record(session, "camera.create", object_type="camera", object_id=row.id,
                  details=camera.model_dump(mode="json", exclude={"stream_url"}))
     session.commit()
-    return camera_dict(session, row.id) or {}, 201
+    return repository.camera_dict(session, row.id) or {}, 201
 
 
 @bp.patch("/cameras/<int:camera_id>")
@@ -93,11 +98,10 @@ def change_camera(camera_id: int) -> dict[str, Any]:
     changes = json_body()
     reason = changes.pop("reason", None)
     session = get_session()
-    row = session.execute(sa.select(Camera).where(Camera.id == camera_id).with_for_update()
-                          ).scalar_one_or_none()
+    row = repository.camera_for_update(session, camera_id)
     if row is None:
         raise RecordNotFound(f"No camera {camera_id}.", field="camera_id")
-    current = camera_dict(session, camera_id) or {}
+    current = repository.camera_dict(session, camera_id) or {}
     merged = {k: current.get(k) for k in (*FIELDS, "lon", "lat")}
     merged["stream_url"] = row.stream_url
     if current.get("area_id") is not None:
@@ -110,7 +114,7 @@ def change_camera(camera_id: int) -> dict[str, Any]:
         setattr(row, key, value)
     moved = "lon" in changes or "lat" in changes
     if moved:
-        row.geom = f"SRID=4326;POINT({camera.lon!r} {camera.lat!r})"  # type: ignore[assignment]
+        row.geom = _point(camera)
     if "area" in changes or moved:
         row.area_id = _area_id(session, camera.area, camera.lon, camera.lat)
     row.updated_at = datetime.now(UTC)
@@ -124,7 +128,7 @@ def change_camera(camera_id: int) -> dict[str, Any]:
                  reason=reason if isinstance(reason, str) else None,
                  details=changed | ({"moved_to": [camera.lon, camera.lat]} if moved else {}))
     session.commit()
-    return camera_dict(session, camera_id) or {}
+    return repository.camera_dict(session, camera_id) or {}
 
 
 @bp.post("/cameras/import")
@@ -151,21 +155,17 @@ def import_cameras() -> dict[str, Any]:
     created = updated = 0
     errors = [{"line": e.row, "field": e.field, "message": e.message} for e in result.errors]
     ids = []
-    by_gb = {}
-    gb_ids = [c.gb_id for c in result.rows if c.gb_id]
-    if gb_ids:
-        by_gb = {g: i for g, i in session.execute(
-            sa.select(Camera.gb_id, Camera.id).where(Camera.gb_id.in_(gb_ids))).all()}
+    by_gb = repository.camera_ids_by_gb_id(session, [c.gb_id for c in result.rows if c.gb_id])
     for camera, line in zip(result.rows, result.lines, strict=True):
         values = _values(camera)
         area_id = _area_id_or_error(session, camera, line, errors)
         if area_id is False:
             continue
         existing = by_gb.get(camera.gb_id) if camera.gb_id else None
-        geom = f"SRID=4326;POINT({camera.lon!r} {camera.lat!r})"
+        geom = _point(camera)
         if existing is not None:
-            session.execute(sa.update(Camera).where(Camera.id == existing).values(
-                **values, area_id=area_id, geom=geom, updated_at=datetime.now(UTC)))
+            repository.update_camera(session, existing, values | {
+                "area_id": area_id, "geom": geom, "updated_at": datetime.now(UTC)})
             ids.append(existing)
             updated += 1
         else:

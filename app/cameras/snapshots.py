@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.cameras import repository
 from app.cameras.snapshot_cache import Snapshot, SnapshotCache
 from app.models import Camera
 
@@ -29,9 +29,8 @@ def prefetch_snapshots(session: Session, camera_ids: list[int]) -> int:
     """Start grabbing frames in the background (the answer does not wait)."""
     if not camera_ids:
         return 0
-    rows = session.execute(sa.select(Camera.id, Camera.stream_url).where(
-        Camera.id.in_(camera_ids), Camera.stream_url.is_not(None))).all()
-    return cache().prefetch([(str(r[0]), str(r[1])) for r in rows])
+    return cache().prefetch([(str(camera_id), url) for camera_id, url
+                             in repository.stream_urls(session, camera_ids)])
 
 
 def snapshot(session: Session, camera: Camera) -> Snapshot:

@@ -1,2 +1,2 @@
 """Dispatch service: alerts and their call-up, units, the radio log and the radio gateways;
-the pure decisions live in the top-level `dispatch` package."""
+every query in `repository`, the pure decisions in the top-level `dispatch` package."""

@@ -1,5 +1,8 @@
 """Alerts: raise (with camera call-up and unit recommendation), dispatch, acknowledge,
-close; each step a timeline event and an audit row in the caller's transaction."""
+close. Each step loads (`repository`), decides (`dispatch.callup`, `dispatch.recommend`,
+`dispatch.status`), then writes its timeline events and audit row into the caller's
+transaction; the caller commits and only then talks to the outside (radio orders,
+camera snapshots)."""
 
 from __future__ import annotations
 
@@ -8,14 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
+import shapely
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.dispatch import callup
+from app.db.geometry import to_ewkb
+from app.dispatch import callup, repository
 from app.dispatch.radio import order_message
 from app.dispatch.units import (
     change_status,
+    check_status_change,
     get_unit,
     recommend,
     recommendation_json,
@@ -30,6 +35,7 @@ from dispatch.status import UnitStatus
 LEVELS = ("red", "orange", "yellow")
 DEFAULT_RADIUS_M = 300.0
 DEFAULT_ESCAPE_S = 180.0
+ON_THE_JOB = (UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE)
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,10 @@ class AlertRequest:
     skills: frozenset[str] | None = None
 
 
-def alert_of(session: Session, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)
+def alert_of(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
+    """The alert (its row locked with ``lock``); 404 when there is none."""
+    alert = (repository.alert_for_update(session, alert_id) if lock
+             else session.get(Alert, alert_id))
     if alert is None:
         raise RecordNotFound(f"No alert {alert_id}.", field="alert_id")
     return alert
@@ -55,20 +63,40 @@ def alert_of(session: Session, alert_id: int) -> Alert:
 
 def raise_alert(session: Session, served: ServedGraph | None, request: AlertRequest, *,
                 actor: str, source: str) -> tuple[Alert, dict[str, Any]]:
-    """Insert the alert and work out its call-up and ranked units (not committed)."""
+    """Work out the call-up and ranked units for the place, then add the alert with its
+    timeline and audit row (not committed)."""
     now = datetime.now(UTC)
+    answer = call_up(session, served, request, now=now)
     alert = Alert(level=request.level, kind=request.kind, description=request.description,
                   covert=request.covert, source=source, raised_at=now, raised_by=actor,
-                  geom=f"SRID=4326;POINT({request.lon!r} {request.lat!r})")
+                  geom=to_ewkb(shapely.Point(request.lon, request.lat)), callup=answer)
     session.add(alert)
     session.flush()
     alert.area_id = area_id_at(session, request.lon, request.lat)
     session.add(AlertEvent(alert_id=alert.id, at=now, event="raised", actor=actor,
                            details={"level": request.level, "source": source}))
+    session.add(AlertEvent(alert_id=alert.id, at=datetime.now(UTC), event="cameras_called_up",
+                           actor="system", details={
+                               "cameras": [c["id"] for c in answer["cameras"]],
+                               "nearby": [c["id"] for c in answer["nearby_cameras"]],
+                               "escape": [c["id"] for c in answer["escape_cameras"]]}))
+    session.add(AlertEvent(alert_id=alert.id, at=datetime.now(UTC), event="units_recommended",
+                           actor="system", details={
+                               "units": [[u["id"], u["eta_s"]] for u in answer["units"]]}))
+    audit.record(session, "alert.raise", object_type="alert", object_id=alert.id,
+                 details={"level": request.level, "kind": request.kind, "covert": request.covert,
+                          "lon": request.lon, "lat": request.lat, "source": source,
+                          "cameras": len(answer["cameras"]), "units": len(answer["units"])})
+    return alert, answer
 
+
+def call_up(session: Session, served: ServedGraph | None, request: AlertRequest, *,
+            now: datetime) -> dict[str, Any]:
+    """The answer to an alert at a place: cameras that see it, nearby and escape cameras,
+    ranked units, with notes and timings (reads only)."""
     started = time.perf_counter()
-    cameras, nearby = callup.call_up(session, request.lon, request.lat,
-                                     radius_m=request.radius_m)
+    cameras, nearby = callup.cameras_for(session, request.lon, request.lat,
+                                         radius_m=request.radius_m)
     seen_at = time.perf_counter()
     escape: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -86,54 +114,33 @@ def raise_alert(session: Session, served: ServedGraph | None, request: AlertRequ
                                skills=request.skills, now=now)
         units = recommendation_json(ranking)
     done = time.perf_counter()
-
-    session.add(AlertEvent(alert_id=alert.id, at=datetime.now(UTC), event="cameras_called_up",
-                           actor="system", details={
-                               "cameras": [c["id"] for c in cameras],
-                               "nearby": [c["id"] for c in nearby],
-                               "escape": [c["id"] for c in escape]}))
-    session.add(AlertEvent(alert_id=alert.id, at=datetime.now(UTC), event="units_recommended",
-                           actor="system", details={
-                               "units": [[u["id"], u["eta_s"]] for u in units["units"]]}))
-    answer: dict[str, Any] = {
+    return {
         "cameras": cameras, "nearby_cameras": nearby, "escape_cameras": escape, **units,
         "radius_m": request.radius_m, "escape_s": request.escape_s, "notes": notes,
         "timings_ms": {"cameras": round(1000 * (seen_at - started), 2),
                        "escape": round(1000 * (escape_at - seen_at), 2),
                        "units": round(1000 * (done - escape_at), 2)}}
-    alert.callup = answer
-    audit.record(session, "alert.raise", object_type="alert", object_id=alert.id,
-                 details={"level": request.level, "kind": request.kind, "covert": request.covert,
-                          "lon": request.lon, "lat": request.lat, "source": source,
-                          "cameras": len(cameras), "units": len(units["units"])})
-    return alert, answer
 
 
 def dispatch_units(session: Session, alert: Alert, unit_ids: list[int], *, actor: str,
                    note: str | None = None, reassign: bool = False) -> list[RadioLogEntry]:
-    """Assign units to the alert: statuses, timeline, one radio order per unit. All or
-    nothing: one unit that may not be dispatched refuses the whole request (409). A unit
-    working another alert is only diverted when ``reassign`` says so."""
+    """Assign units to the alert: statuses, timeline, one radio order per unit (queued; the
+    caller commits, then delivers). All or nothing: one unit that may not be dispatched
+    refuses the whole request (409). A unit working another alert is only diverted when
+    ``reassign`` says so."""
     if alert.status == "closed":
         raise StateConflict(f"Alert {alert.id} is closed.", field="alert_id", code="alert_closed")
     if not unit_ids:
         raise InvalidValue("unit_ids must name at least one unit.", field="unit_ids")
     now = datetime.now(UTC)
-    orders = []
-    lon, lat = session.execute(sa.select(sa.func.ST_X(Alert.geom), sa.func.ST_Y(Alert.geom))
-                               .where(Alert.id == alert.id)).one()
+    lon, lat = repository.alert_position(session, alert.id)
+    chosen = []
     for unit_id in sorted(set(unit_ids)):  # a fixed lock order: no deadlocks
         unit = get_unit(session, unit_id, lock=True)
-        if not unit.active:
-            raise StateConflict(f"Unit {unit.callsign} is not active.", field="unit_ids",
-                           code="unit_inactive")
-        if unit.alert_id == alert.id and unit.status in (
-                UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
-            continue  # already on it: a double click must not send a second order
-        if unit.alert_id not in (None, alert.id) and not reassign:
-            raise StateConflict(f"Unit {unit.callsign} is working alert {unit.alert_id}; send "
-                           "reassign: true to divert it.", field="unit_ids",
-                           code="unit_assigned_elsewhere")
+        if needs_order(alert, unit, reassign=reassign):
+            chosen.append(unit)
+    orders = []
+    for unit in chosen:
         change_status(session, unit, UnitStatus.DISPATCHED, actor=actor, source="console",
                       alert_id=alert.id, now=now)
         session.add(AlertEvent(alert_id=alert.id, at=now, event="dispatched", actor=actor,
@@ -152,6 +159,23 @@ def dispatch_units(session: Session, alert: Alert, unit_ids: list[int], *, actor
     return orders
 
 
+def needs_order(alert: Alert, unit: Unit, *, reassign: bool) -> bool:
+    """Whether ``unit`` gets an order for ``alert``: not when it is already on it (a double
+    click must not send a second one); refused (409) when it is inactive, working another
+    alert without ``reassign``, or the status model forbids dispatching it."""
+    if not unit.active:
+        raise StateConflict(f"Unit {unit.callsign} is not active.", field="unit_ids",
+                            code="unit_inactive")
+    if unit.alert_id == alert.id and unit.status in ON_THE_JOB:
+        return False
+    if unit.alert_id not in (None, alert.id) and not reassign:
+        raise StateConflict(f"Unit {unit.callsign} is working alert {unit.alert_id}; send "
+                            "reassign: true to divert it.", field="unit_ids",
+                            code="unit_assigned_elsewhere")
+    check_status_change(unit, UnitStatus.DISPATCHED)
+    return True
+
+
 def _order(alert: Alert, unit: Unit, lon: float, lat: float, *, actor: str,
            note: str | None, now: datetime) -> RadioLogEntry:
     """The radio log row of an order; its text is set once the row has its id."""
@@ -165,14 +189,12 @@ def _order(alert: Alert, unit: Unit, lon: float, lat: float, *, actor: str,
                                        "covert": alert.covert}, "note": note})
 
 
-
-
 def acknowledge(session: Session, alert: Alert, unit: Unit, *, actor: str,
                 source: str) -> bool:
     """The unit confirms its order: dispatched -> en route (a repeat is a no-op)."""
     if unit.alert_id != alert.id:
         raise StateConflict(f"Unit {unit.callsign} is not assigned to alert {alert.id}.",
-                       field="unit_id", code="not_assigned")
+                            field="unit_id", code="not_assigned")
     if unit.status != UnitStatus.DISPATCHED:
         return False
     return change_status(session, unit, UnitStatus.EN_ROUTE, actor=actor, source=source)
@@ -191,8 +213,7 @@ def close_alert(session: Session, alert: Alert, *, actor: str, reason: str | Non
 
 
 def alert_json(session: Session, alert: Alert, *, timeline: bool = True) -> dict[str, Any]:
-    lon, lat = session.execute(sa.select(sa.func.ST_X(Alert.geom), sa.func.ST_Y(Alert.geom))
-                               .where(Alert.id == alert.id)).one()
+    lon, lat = repository.alert_position(session, alert.id)
     data: dict[str, Any] = {
         "id": alert.id, "level": alert.level, "kind": alert.kind,
         "description": alert.description, "covert": alert.covert, "status": alert.status,
@@ -201,12 +222,9 @@ def alert_json(session: Session, alert: Alert, *, timeline: bool = True) -> dict
         "closed_at": alert.closed_at.isoformat() if alert.closed_at else None,
         "lon": lon, "lat": lat}
     if timeline:
-        events = session.execute(sa.select(AlertEvent).where(AlertEvent.alert_id == alert.id)
-                                 .order_by(AlertEvent.at, AlertEvent.id)).scalars()
         data["timeline"] = [{"at": e.at.isoformat(), "event": e.event, "actor": e.actor,
-                             "unit_id": e.unit_id, "details": e.details} for e in events]
-        data["assigned_units"] = [
-            {"id": u.id, "callsign": u.callsign, "status": u.status}
-            for u in session.execute(sa.select(Unit).where(Unit.alert_id == alert.id)
-                                     .order_by(Unit.callsign)).scalars()]
+                             "unit_id": e.unit_id, "details": e.details}
+                            for e in repository.alert_events(session, alert.id)]
+        data["assigned_units"] = [{"id": u.id, "callsign": u.callsign, "status": u.status}
+                                  for u in repository.units_on_alert(session, alert.id)]
     return data

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.dispatch import repository
 from app.dispatch.gateways import RadioGateway, gateway_from_config
 from app.models import RadioLogEntry
 from dispatch.radio import AlertRef, RadioMessage, dispatch_order, text_message
@@ -57,8 +57,7 @@ def deliver_orders(session: Session, entry_ids: list[int]) -> list[dict[str, Any
     if not entry_ids:
         return []
     out = gateway()
-    entries = list(session.execute(sa.select(RadioLogEntry).where(
-        RadioLogEntry.id.in_(entry_ids)).order_by(RadioLogEntry.id)).scalars())
+    entries = repository.radio_entries(session, entry_ids)
     for entry in entries:
         result = out.send(outbound_message(entry))
         entry.delivery = "delivered" if result.delivered else "failed"

@@ -1,5 +1,6 @@
-"""Units in the database: status changes with their history, positions, ranking for an
-alert. Every change adds an audit row to the caller's transaction; the caller commits."""
+"""Units: status changes with their history, positions, ranking for an alert (the
+queries in `repository`, the decisions in `dispatch.status` and `dispatch.recommend`).
+Every change adds an audit row to the caller's transaction; the caller commits."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ from typing import Any
 
 import numpy as np
 import shapely
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import get_locale
-from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.db.geometry import from_ewkb, to_ewkb
+from app.dispatch import repository
 from app.errors import RecordNotFound, StateConflict
 from app.geography.graph import ServedGraph
-from app.models import AlertEvent, Unit, UnitPosition, UnitStatusChange
+from app.models import AlertEvent, Unit, UnitStatusChange
 from dispatch.recommend import Candidate, Ranking, UnitKind, rank_units
 from dispatch.status import IllegalStatusChange, UnitStatus, check_change
 
@@ -30,10 +31,7 @@ STATUS_EVENTS = {UnitStatus.EN_ROUTE: "acknowledged", UnitStatus.ON_SCENE: "arri
 
 
 def get_unit(session: Session, unit_id: int, *, lock: bool = False) -> Unit:
-    query = sa.select(Unit).where(Unit.id == unit_id)
-    if lock:
-        query = query.with_for_update()
-    unit = session.execute(query).scalar_one_or_none()
+    unit = repository.unit_by_id(session, unit_id, lock=lock)
     if unit is None:
         raise RecordNotFound(f"No unit {unit_id}.", field="unit_id")
     return unit
@@ -41,8 +39,8 @@ def get_unit(session: Session, unit_id: int, *, lock: bool = False) -> Unit:
 
 def unit_json(unit: Unit, *, now: datetime | None = None) -> dict[str, Any]:
     lon = lat = None
-    if unit.geom is not None:
-        point = _point(unit.geom)
+    point = from_ewkb(unit.geom)
+    if point is not None:
         lon, lat = point.x, point.y
     status = UnitStatus(unit.status)
     now = now or datetime.now(UTC)
@@ -58,13 +56,6 @@ def unit_json(unit: Unit, *, now: datetime | None = None) -> dict[str, Any]:
         "speed_mps": unit.speed_mps, "course_deg": unit.course_deg}
 
 
-def _point(geom: Any) -> Any:
-    """A shapely point from a loaded geometry or one just assigned as EWKT."""
-    if isinstance(geom, str):
-        return shapely.from_wkt(geom.split(";", 1)[-1])
-    return to_shape(geom)
-
-
 def _chinese() -> bool:
     locale = get_locale()
     return locale is not None and locale.language == "zh"
@@ -76,12 +67,7 @@ def change_status(session: Session, unit: Unit, new: UnitStatus, *, actor: str,
     """Move ``unit`` to ``new`` (409 if the model forbids it). Repeating the current status
     is a no-op that keeps the timer. Returns whether anything changed."""
     current = UnitStatus(unit.status)
-    try:
-        check_change(current, new)
-    except IllegalStatusChange:
-        raise StateConflict(f"Unit {unit.callsign} is {current.value}; it cannot go to "
-                       f"{new.value} from there.", field="status",
-                       code="illegal_status_change") from None
+    check_status_change(unit, new)
     if current == new and (alert_id is None or alert_id == unit.alert_id):
         return False
     now = now or datetime.now(UTC)
@@ -107,6 +93,17 @@ def change_status(session: Session, unit: Unit, new: UnitStatus, *, actor: str,
     return True
 
 
+def check_status_change(unit: Unit, new: UnitStatus) -> None:
+    """Refuse (409, naming the unit) a change the status model forbids."""
+    current = UnitStatus(unit.status)
+    try:
+        check_change(current, new)
+    except IllegalStatusChange:
+        raise StateConflict(f"Unit {unit.callsign} is {current.value}; it cannot go to "
+                            f"{new.value} from there.", field="status",
+                            code="illegal_status_change") from None
+
+
 @dataclass(frozen=True)
 class PositionIn:
     lon: float
@@ -122,13 +119,10 @@ def record_positions(session: Session, unit: Unit, positions: Sequence[PositionI
     than what it has (late, out-of-order fixes go to the history only)."""
     if not positions:
         return 0
-    session.execute(sa.insert(UnitPosition), [
-        {"unit_id": unit.id, "at": p.at, "source": source, "speed_mps": p.speed_mps,
-         "course_deg": p.course_deg, "geom": f"SRID=4326;POINT({p.lon!r} {p.lat!r})"}
-        for p in positions])
+    repository.add_positions(session, unit.id, positions, source=source)
     newest = max(reversed(positions), key=lambda p: p.at)  # ties: the last one sent
     if unit.fix_at is None or newest.at > unit.fix_at:
-        unit.geom = f"SRID=4326;POINT({newest.lon!r} {newest.lat!r})"  # type: ignore[assignment]
+        unit.geom = to_ewkb(shapely.Point(newest.lon, newest.lat))
         unit.fix_at = newest.at
         unit.speed_mps = newest.speed_mps
         unit.course_deg = newest.course_deg
@@ -141,16 +135,13 @@ def recommend(session: Session, served: ServedGraph, lon: float, lat: float, *,
               skills: frozenset[str] | None, now: datetime, alert_id: int | None = None,
               limit: int = 10) -> tuple[Ranking, dict[int, Unit]]:
     """Rank the active units for a place by road travel time from their last fix."""
-    units = list(session.execute(sa.select(Unit).where(Unit.active)).scalars())
+    units = repository.active_units(session)
     by_id = {u.id: u for u in units}
     placed = [u for u in units if u.geom is not None]
     eta = np.full(len(placed), np.inf)
     dist = np.full(len(placed), np.inf)
     if placed:
-        rows = session.execute(
-            sa.select(Unit.id, sa.func.ST_X(Unit.geom), sa.func.ST_Y(Unit.geom))
-            .where(Unit.id.in_([u.id for u in placed]))).all()
-        where = {r[0]: (float(r[1]), float(r[2])) for r in rows}
+        where = repository.unit_positions(session, [u.id for u in placed])
         lons = np.array([where[u.id][0] for u in placed])
         lats = np.array([where[u.id][1] for u in placed])
         eta, dist = served.graph.travel_times_to_point(lon, lat, lons, lats)

@@ -13,8 +13,8 @@ from scipy.spatial import ConvexHull, QhullError
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.cameras.coverage import refresh_coverage
 from app.db.bulk import bump_version, raw_cursor, upsert, upsert_stream
+from app.geography.hooks import OsmImported, run_after_osm_import
 from gis.osm import OsmExtract, OsmReader, ProgressCallback
 
 ROAD_COLUMNS = ["osm_id", "highway", "name", "name_zh", "name_en", "ref", "oneway",
@@ -116,6 +116,9 @@ def import_osm(session: Session, path: str | Path, *,
                reason: str | None = None) -> ImportSummary:
     """Read ``path`` and write it under one savepoint; the caller commits.
 
+    The app's after-import hooks (`app.geography.hooks`; the cameras area recomputes the
+    coverage of cameras in the extract's box) run inside the savepoint too.
+
     Three things run at once, like osm2pgsql's processes: pass 1 (nodes and ways)
     here, whose roads stream into PostgreSQL by a writer thread as they are read, and
     pass 2 (areas) in a forked process (see `gis.osm.OsmReader.start_areas`). A file found bad
@@ -137,9 +140,8 @@ def import_osm(session: Session, path: str | Path, *,
             if progress is not None:
                 progress("writing the rest to PostGIS", sum(extract.counts().values()))
             written |= write_features(cur, extract)
-            if written["cameras"] or written["buildings"] or written["road_edges"]:
-                written["camera_coverage"] = refresh_coverage(session,
-                                                              within_wkb=_extent(extract))
+            written |= run_after_osm_import(session, OsmImported(dict(written),
+                                                                 _extent(extract)))
             area = ensure_default_area(session, _area_name(path), extract)
             summary = ImportSummary(str(path), written, extract.counts(),
                                     dict(extract.skipped), area)
@@ -153,13 +155,15 @@ def import_osm(session: Session, path: str | Path, *,
     return summary
 
 
-def _extent(extract: OsmExtract) -> bytes:
-    """WKB of the box around everything in the extract (cameras whose view may change)."""
+def _extent(extract: OsmExtract) -> shapely.Polygon | None:
+    """The box around the extract's roads, buildings and cameras (EPSG:4326), if any."""
     boxes = [frame.total_bounds for frame in (extract.roads, extract.buildings, extract.cameras)
              if not frame.empty]
+    if not boxes:
+        return None
     west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
     east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
-    return shapely.to_wkb(shapely.box(west, south, east, north))  # type: ignore[no-any-return]
+    return shapely.box(west, south, east, north)
 
 
 def file_sha256(path: Path) -> str:

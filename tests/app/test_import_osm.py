@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+import shapely
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -44,6 +46,9 @@ def test_import_then_reimport_updates_without_duplicates(runner: FlaskCliRunner,
     audit = connection.execute(sa.text(
         "SELECT reason, details FROM audit_log WHERE action = 'import.osm' ORDER BY id")).all()
     assert audit[0][0] == "initial load" and audit[0][1]["written"]["cameras"] == 23
+    # the cameras' after-import hook refreshed their coverage the first time only
+    assert audit[0][1]["written"]["camera_coverage"] == 23
+    assert "camera_coverage" not in audit[1][1]["written"]
 
 
 def test_a_truncated_file_changes_nothing(app: Flask, runner: FlaskCliRunner,
@@ -96,6 +101,50 @@ def test_a_bad_file_found_after_the_roads_were_streamed_keeps_nothing(
     assert counts(connection) == before
     assert connection.execute(sa.text("SELECT count(*) FROM audit_log WHERE action = "
                                       "'import.osm'")).scalar_one() == 0
+
+
+def test_a_failing_after_import_hook_rolls_everything_back(app: Flask,
+                                                          connection: sa.Connection) -> None:
+    from app.geography.hooks import OsmImported, register_after_osm_import
+
+    seen: list[OsmImported] = []
+
+    def broken_hook(session: Any, imported: OsmImported) -> dict[str, int]:
+        seen.append(imported)
+        raise RuntimeError("hook failed")
+
+    register_after_osm_import(app, broken_hook)
+    before = counts(connection)
+    with app.app_context(), pytest.raises(RuntimeError, match="hook failed"):
+        session = get_session()
+        try:
+            import_osm(session, LONDON)
+        finally:
+            session.rollback()
+    assert counts(connection) == before
+    [imported] = seen
+    assert imported.written["roads"] == 3129 and imported.written["cameras"] == 23
+    assert imported.extent is not None
+    assert imported.extent.contains(shapely.Point(-0.0950, 51.5150))  # the City of London
+
+
+def imported_modules(source: str) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.update([node.module, *(f"{node.module}.{a.name}" for a in node.names)])
+    return found
+
+
+def test_geography_does_not_import_the_cameras_area() -> None:
+    geography = Path(__file__).resolve().parents[2] / "app" / "geography"
+    importers = {str(path.relative_to(geography)) for path in sorted(geography.rglob("*.py"))
+                 if any(m.split(".")[:2] == ["app", "cameras"]
+                        for m in imported_modules(path.read_text()))}
+    assert importers == set()
+    assert imported_modules("from app import cameras") & {"app.cameras"}  # the check works
 
 
 MARKER = ("INSERT INTO areas (name, kind, geom) VALUES ('marker', 'area', ST_Multi("

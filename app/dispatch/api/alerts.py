@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from flask import Response, current_app, request, url_for
 from flask_login import current_user
 from pydantic import Field
@@ -17,12 +16,12 @@ from app.auth.access import allow, any_role
 from app.cameras.snapshots import prefetch_snapshots
 from app.db import get_session
 from app.dispatch import alerts as service
+from app.dispatch import repository
 from app.dispatch.radio import deliver_orders
 from app.dispatch.units import get_unit
 from app.errors import Failure, InvalidValue
 from app.events import stream
 from app.geography.graph import ServedGraph, road_graph
-from app.models import Alert
 from dispatch.recommend import UnitKind
 
 logger = logging.getLogger(__name__)
@@ -98,16 +97,11 @@ def create_alert() -> tuple[dict[str, Any], int]:
     Param("status", "open (not closed, default), closed or all"),))
 def list_alerts() -> dict[str, Any]:
     status = request.args.get("status", "open")
-    query = sa.select(Alert).order_by(Alert.raised_at.desc()).limit(200)
-    if status == "open":
-        query = query.where(Alert.status != "closed")
-    elif status == "closed":
-        query = query.where(Alert.status == "closed")
-    elif status != "all":
+    if status not in ("open", "closed", "all"):
         raise InvalidValue("status must be open, closed or all.", field="status")
     session = get_session()
     return {"alerts": [service.alert_json(session, a, timeline=False)
-                       for a in session.execute(query).scalars()]}
+                       for a in repository.alerts(session, status=status)]}
 
 
 @bp.get("/alerts/<int:alert_id>")
@@ -128,11 +122,7 @@ def show_alert(alert_id: int) -> dict[str, Any]:
 def dispatch_alert(alert_id: int) -> dict[str, Any]:
     body = parse_body(DispatchBody)
     session = get_session()
-    alert = session.execute(sa.select(Alert).where(Alert.id == alert_id).with_for_update()
-                            ).scalar_one_or_none()
-    if alert is None:
-        service.alert_of(session, alert_id)  # raises 404
-    assert alert is not None  # noqa: S101
+    alert = service.alert_of(session, alert_id, lock=True)
     orders = service.dispatch_units(session, alert, body.unit_ids,
                                     actor=current_user.username, note=body.note,
                                     reassign=body.reassign)

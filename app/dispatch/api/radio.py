@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from flask import request
 from flask_login import current_user
 from pydantic import Field
@@ -17,10 +16,11 @@ from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth.access import allow
 from app.db import get_session
 from app.dispatch import alerts as service
+from app.dispatch import repository
 from app.dispatch.api.alerts import graph_or_none, with_snapshot_urls
 from app.dispatch.radio import entry_json, log_inbound
 from app.errors import InvalidValue, MalformedRequest, RecordNotFound
-from app.models import RadioLogEntry, Unit
+from app.models import Unit
 from dispatch.radio import RadioFormatError, parse_ack, parse_trunk_recorder_call
 
 MAX_ROWS = 500
@@ -44,8 +44,8 @@ class RadioIn(StrictBody):
     Param("alert_id", "only this alert's entries", type="integer"),
     Param("limit", f"at most this many (default and maximum {MAX_ROWS})", type="integer")))
 def radio_log() -> dict[str, Any]:
-    query = sa.select(RadioLogEntry)
     since = request.args.get("since")
+    moment = None
     if since:
         try:
             moment = datetime.fromisoformat(since)
@@ -54,32 +54,26 @@ def radio_log() -> dict[str, Any]:
                                 field="since") from None
         if moment.tzinfo is None:
             raise InvalidValue("since needs a time zone (e.g. Z or +08:00).", field="since")
-        query = query.where(RadioLogEntry.at > moment)
     alert_id = request.args.get("alert_id")
-    if alert_id:
-        if not alert_id.isdigit():
-            raise InvalidValue("alert_id must be a whole number.", field="alert_id")
-        query = query.where(RadioLogEntry.alert_id == int(alert_id))
+    if alert_id and not alert_id.isdigit():
+        raise InvalidValue("alert_id must be a whole number.", field="alert_id")
     limit = request.args.get("limit", str(MAX_ROWS))
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_ROWS:
         raise InvalidValue(f"limit must be 1 to {MAX_ROWS}.", field="limit")
-    # the newest `limit` rows, returned oldest first
-    rows = list(get_session().execute(query.order_by(RadioLogEntry.at.desc(),
-                                                     RadioLogEntry.id.desc())
-                                      .limit(int(limit))).scalars())
-    return {"entries": [entry_json(e) for e in reversed(rows)]}
+    entries = repository.radio_log(get_session(), since=moment,
+                                   alert_id=int(alert_id) if alert_id else None,
+                                   limit=int(limit))
+    return {"entries": [entry_json(e) for e in entries]}
 
 
 def _unit_by(callsign: str | None, radio_id: str | None) -> Unit | None:
     session = get_session()
     if callsign:
-        unit = session.execute(sa.select(Unit).where(
-            sa.func.upper(Unit.callsign) == callsign.upper())).scalar_one_or_none()
+        unit = repository.unit_by_callsign(session, callsign)
         if unit is not None:
             return unit
     if radio_id:
-        return session.execute(sa.select(Unit).where(
-            sa.literal(radio_id) == sa.any_(Unit.radio_ids))).scalar_one_or_none()
+        return repository.unit_by_radio_id(session, radio_id)
     return None
 
 
@@ -135,14 +129,10 @@ def trunk_recorder_call() -> tuple[dict[str, Any], int]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise MalformedRequest("The body must be trunk-recorder's call JSON object.", field="body")
-    try:
-        call = parse_trunk_recorder_call(payload)
-    except RadioFormatError as exc:
-        raise InvalidValue(str(exc), field=getattr(exc, "field", None)) from None
+    call = parse_trunk_recorder_call(payload)  # a RadioFormatError answers 422 with its field
     session = get_session()
     radio_ids = sorted({s.radio_id for s in call.sources})
-    units = session.execute(sa.select(Unit.id, Unit.callsign, Unit.radio_ids).where(
-        Unit.radio_ids.overlap(radio_ids))).all() if radio_ids else []
+    units = repository.units_speaking(session, radio_ids)
     speakers = [{"unit_id": u.id, "callsign": u.callsign} for u in units]
     body = (f"call on talkgroup {call.talkgroup}{' EMERGENCY' if call.emergency else ''}, "
             f"{(call.stop - call.start).total_seconds():.0f} s, radios {', '.join(radio_ids)}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import request
 from flask_login import current_user
 from pydantic import AwareDatetime, Field, field_validator
@@ -16,10 +15,11 @@ from app.api import bp
 from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth.access import allow, any_role
 from app.db import get_session
+from app.dispatch import repository
 from app.dispatch.units import PositionIn, change_status, get_unit, record_positions, unit_json
 from app.errors import InvalidValue, RecordNotFound, StateConflict
 from app.geography.repository import area_id_named
-from app.models import PositionReject, Unit, UnitStatusChange
+from app.models import PositionReject, Unit
 from dispatch.nmea import Rejected, parse_log
 from dispatch.recommend import UnitKind
 from dispatch.status import UnitStatus
@@ -82,12 +82,10 @@ def _area_id(name: str | None) -> int | None:
 def _check_radio_ids(radio_ids: list[str], unit_id: int | None) -> None:
     if not radio_ids:
         return
-    taken = get_session().execute(
-        sa.select(Unit.callsign).where(Unit.radio_ids.overlap(radio_ids),
-                                       Unit.id != (unit_id or -1))).scalars().first()
+    taken = repository.radio_id_holder(get_session(), radio_ids, other_than=unit_id)
     if taken:
         raise StateConflict(f"A radio id in {radio_ids} already belongs to unit {taken}.",
-                       field="radio_ids", code="radio_id_taken")
+                            field="radio_ids", code="radio_id_taken")
 
 
 @bp.get("/units")
@@ -95,11 +93,10 @@ def _check_radio_ids(radio_ids: list[str], unit_id: int | None) -> None:
 @documented("Units with status, timer and last position", tag="dispatch", params=(
     Param("active", "false: include inactive units", type="boolean"),))
 def list_units() -> dict[str, Any]:
-    query = sa.select(Unit).order_by(Unit.callsign)
-    if request.args.get("active") not in ("0", "false"):
-        query = query.where(Unit.active)
+    active_only = request.args.get("active") not in ("0", "false")
     now = datetime.now(UTC)
-    return {"units": [unit_json(u, now=now) for u in get_session().execute(query).scalars()]}
+    return {"units": [unit_json(u, now=now)
+                      for u in repository.units(get_session(), active_only=active_only)]}
 
 
 @bp.post("/units")
@@ -109,9 +106,9 @@ def list_units() -> dict[str, Any]:
 def create_unit() -> tuple[dict[str, Any], int]:
     body = parse_body(UnitBody)
     session = get_session()
-    if session.execute(sa.select(Unit.id).where(Unit.callsign == body.callsign)).scalar():
+    if repository.callsign_taken(session, body.callsign):
         raise StateConflict(f"Callsign {body.callsign!r} is taken.", field="callsign",
-                       code="callsign_taken")
+                            code="callsign_taken")
     _check_radio_ids(body.radio_ids, None)
     unit = Unit(callsign=body.callsign, kind=body.kind.value, skills=body.skills,
                 radio_ids=body.radio_ids, home_area_id=_area_id(body.home_area),
@@ -130,9 +127,7 @@ def create_unit() -> tuple[dict[str, Any], int]:
 def show_unit(unit_id: int) -> dict[str, Any]:
     session = get_session()
     unit = get_unit(session, unit_id)
-    history = session.execute(
-        sa.select(UnitStatusChange).where(UnitStatusChange.unit_id == unit_id)
-        .order_by(UnitStatusChange.at.desc()).limit(50)).scalars()
+    history = repository.status_history(session, unit_id, limit=50)
     return unit_json(unit) | {"status_history": [
         {"at": h.at.isoformat(), "from": h.previous, "to": h.status, "alert_id": h.alert_id,
          "actor": h.actor, "source": h.source} for h in history]}
@@ -285,10 +280,10 @@ def _unit_for_device(session: Any) -> Unit:
         if not unit_id.isdigit():
             raise InvalidValue("unit_id must be a whole number.", field="unit_id")
         return get_unit(session, int(unit_id), lock=True)
-    unit = session.execute(sa.select(Unit).where(sa.literal(radio_id) == sa.any_(Unit.radio_ids))
-                           .with_for_update()).scalar_one_or_none()
+    assert radio_id is not None  # noqa: S101 (exactly one of the two is given)
+    unit = repository.unit_by_radio_id(session, radio_id, lock=True)
     if unit is None:
         raise RecordNotFound(f"No unit has radio id {radio_id!r}; add it to a unit first.",
-                       field="radio_id")
-    return unit  # type: ignore[no-any-return]
+                             field="radio_id")
+    return unit
 

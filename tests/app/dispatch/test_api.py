@@ -1,0 +1,207 @@
+"""Units, alerts, recommendation, dispatch and the radio log through the API, on real
+PostGIS.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from dispatch.nmea import parse_log
+from tests.app.dispatch.support import (
+    PLACE,
+    UNIT_SPOTS,
+    add_unit,
+    place_units,
+    raise_alert,
+)
+from tests.conftest import SHARED_DATA, Accounts, bearer
+from tests.streams import dead_url
+
+NMEA = SHARED_DATA / "radio" / "nmea"
+TRUNK = SHARED_DATA / "radio" / "trunk-recorder"
+
+
+# -- units -----------------------------------------------------------------------------
+
+def test_unit_status_model_over_the_api(client: FlaskClient, supervisor: dict[str, str],
+                                        dispatcher: dict[str, str]) -> None:
+    unit = add_unit(client, supervisor, "P-1", "patrol_car")
+    assert client.post("/api/v1/units", json={"callsign": "P-1", "kind": "foot"},
+                       headers=supervisor).status_code == 409
+    illegal = client.post(f"/api/v1/units/{unit['id']}/status", json={"status": "en_route"},
+                          headers=dispatcher)
+    assert illegal.status_code == 409 and illegal.json["error"] == "illegal_status_change"
+    for status in ("out_of_service", "available", "on_scene", "committed_available"):
+        ok = client.post(f"/api/v1/units/{unit['id']}/status", json={"status": status},
+                         headers=dispatcher)
+        assert ok.status_code == 200 and ok.json["status"] == status
+    history = client.get(f"/api/v1/units/{unit['id']}", headers=dispatcher).json
+    assert [h["to"] for h in history["status_history"]][:4] == [
+        "committed_available", "on_scene", "available", "out_of_service"]
+    assert client.post(f"/api/v1/units/{unit['id']}/status", json={"status": "flying"},
+                       headers=dispatcher).status_code == 422
+
+
+def test_positions_json_and_real_nmea(client: FlaskClient, supervisor: dict[str, str],
+                                      accounts: Accounts, connection: sa.Connection) -> None:
+    device = bearer(accounts.create("device"))
+    unit = add_unit(client, supervisor, "BD-1", "foot", radio_ids=["460001"])
+    raw = (NMEA / "beidou-bd.log").read_bytes()
+    fixes, _, _ = parse_log(raw.decode("ascii").splitlines())
+    first_day = next(f.at for f in fixes if f.kind == "RMC" and f.at is not None).date()
+    fixes, _, _ = parse_log(raw.decode("ascii").splitlines(), utc_date=first_day)
+    dated = [f for f in fixes if f.at is not None]
+    newest = max(reversed(dated), key=lambda f: f.at)  # type: ignore[arg-type, return-value]
+    response = client.post("/api/v1/positions/nmea?radio_id=460001", data=raw,
+                           headers=device | {"Content-Type": "text/plain"})
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["accepted"] > 0
+    assert (body["unit"]["lon"], body["unit"]["lat"]) == (newest.lon, newest.lat)
+    # a live fix moves the unit; replaying the old log afterwards only adds history
+    moved = client.post(f"/api/v1/units/{unit['id']}/position",
+                        json={"lon": 8.69, "lat": 49.41}, headers=device)
+    assert moved.status_code == 200 and (moved.json["lon"], moved.json["lat"]) == (8.69, 49.41)
+    replay = client.post("/api/v1/positions/nmea?radio_id=460001", data=raw,
+                         headers=device).json
+    assert (replay["unit"]["lon"], replay["unit"]["lat"]) == (8.69, 49.41)
+    kept = connection.execute(sa.text("SELECT count(*) FROM position_rejects WHERE unit_id = :u"),
+                              {"u": unit["id"]}).scalar_one()
+    assert kept == body["rejected"] + replay["rejected"]
+    assert body["rejected"] == sum(body["reasons"].values()) > 0
+    stored = connection.execute(sa.text(
+        "SELECT count(*) FROM unit_positions WHERE unit_id = :u AND source = 'nmea'"),
+        {"u": unit["id"]}).scalar_one()
+    assert stored == body["accepted"] + replay["accepted"]
+    unknown = client.post("/api/v1/positions/nmea?radio_id=999", data=raw, headers=device)
+    assert unknown.status_code == 404 and unknown.json["field"] == "radio_id"
+    assert client.post("/api/v1/alerts", json={"lon": 8.69, "lat": 49.41, "level": "red"},
+                       headers=device).status_code == 403  # a device only reports
+
+
+# -- alerts, recommendation, dispatch ---------------------------------------------------
+
+def test_unit_order_matches_route_travel_times(
+        client: FlaskClient, london: None, supervisor: dict[str, str],
+        dispatcher: dict[str, str], accounts: Accounts) -> None:
+    place_units(client, supervisor, bearer(accounts.create("device")))
+    answer = raise_alert(client, dispatcher, *PLACE)
+    ranked = answer["units"]
+    assert {u["callsign"] for u in ranked} == set(UNIT_SPOTS), answer["excluded_units"]
+    for unit in ranked:
+        lon, lat = UNIT_SPOTS[unit["callsign"]]
+        route = client.get(f"/api/v1/route?from={lon},{lat}&to={PLACE[0]},{PLACE[1]}",
+                           headers=dispatcher).json
+        assert unit["eta_s"] == pytest.approx(route["eta_s"], abs=0.11)
+        assert unit["distance_m"] == pytest.approx(route["distance_m"], abs=0.11)
+    assert [u["eta_s"] for u in ranked] == sorted(u["eta_s"] for u in ranked)
+    # a unit on a piece of road cut off from the place is listed apart, with why
+    island = add_unit(client, supervisor, "P-island", "patrol_car")
+    client.post(f"/api/v1/units/{island['id']}/position", json={"lon": -0.1180, "lat": 51.5125},
+                headers=dispatcher)
+    apart = raise_alert(client, dispatcher, *PLACE)["excluded_units"]
+    assert [(u["callsign"], u["reason"]) for u in apart] == [("P-island",
+                                                               "no road route to the alert")]
+    covert = raise_alert(client, dispatcher, *PLACE, covert=True)["units"]
+    assert covert[0]["callsign"] == "B-covert"
+    only_cars = raise_alert(client, dispatcher, *PLACE, unit_kinds=["patrol_car"])["units"]
+    assert "B-covert" not in {u["callsign"] for u in only_cars}
+    assert set(answer["timings_ms"]) == {"cameras", "escape", "units"}
+
+
+def test_dispatch_acknowledge_and_timeline(
+        client: FlaskClient, app: Flask, london: None, supervisor: dict[str, str],
+        dispatcher: dict[str, str], accounts: Accounts, tmp_path: Path,
+        connection: sa.Connection) -> None:
+    outbox = tmp_path / "outbox.jsonl"
+    app.config["RADIO_GATEWAY"] = f"file:{outbox}"
+    device = bearer(accounts.create("device"))
+    ids = place_units(client, supervisor, device)
+    alert = raise_alert(client, dispatcher, *PLACE, kind="burglary")
+    first = alert["units"][0]
+    response = client.post(f"/api/v1/alerts/{alert['id']}/dispatch",
+                           json={"unit_ids": [first["id"]]}, headers=dispatcher)
+    assert response.status_code == 200, response.json
+    order = response.json["orders"][0]
+    assert order["delivery"] == "delivered" and order["kind"] == "dispatch_order"
+    assert f"#{alert['id']}" in order["body"] and first["callsign"] in order["body"]
+    sent = [json.loads(line) for line in outbox.read_text().splitlines()]
+    assert [(m["message_id"], m["callsign"]) for m in sent] == [(str(order["id"]),
+                                                                  first["callsign"])]
+    unit = client.get(f"/api/v1/units/{first['id']}", headers=dispatcher).json
+    assert (unit["status"], unit["alert_id"]) == ("dispatched", alert["id"])
+    # a second click sends nothing new; a unit on another job cannot be taken
+    again = client.post(f"/api/v1/alerts/{alert['id']}/dispatch",
+                        json={"unit_ids": [first["id"]]}, headers=dispatcher).json
+    assert again["orders"] == []
+    other = raise_alert(client, dispatcher, *PLACE)
+    busy = client.post(f"/api/v1/alerts/{other['id']}/dispatch",
+                       json={"unit_ids": [first["id"]]}, headers=dispatcher)
+    assert (busy.status_code, busy.json["error"]) == (409, "unit_assigned_elsewhere")
+    # the acknowledgement comes back through the radio log
+    ack = client.post("/api/v1/radio-log", json={
+        "kind": "ack", "text": f"确认 #{alert['id']} {first['callsign'].lower()} 已出发"},
+        headers=device)
+    assert ack.status_code == 201, ack.json
+    assert client.get(f"/api/v1/units/{first['id']}", headers=dispatcher
+                      ).json["status"] == "en_route"
+    assert client.post(f"/api/v1/units/{first['id']}/status", json={"status": "on_scene"},
+                       headers=device).status_code == 200
+    assert client.post(f"/api/v1/alerts/{alert['id']}/close", json={"reason": "arrest"},
+                       headers=dispatcher).status_code == 200
+    shown = client.get(f"/api/v1/alerts/{alert['id']}", headers=dispatcher).json
+    assert [e["event"] for e in shown["timeline"]] == [
+        "raised", "cameras_called_up", "units_recommended", "dispatched", "acknowledged",
+        "arrived", "closed"]
+    assert shown["status"] == "closed" and shown["units"]  # the call-up as it was raised
+    log = client.get(f"/api/v1/radio-log?alert_id={alert['id']}", headers=dispatcher).json
+    assert [(e["direction"], e["kind"]) for e in log["entries"]] == [
+        ("out", "dispatch_order"), ("in", "ack")]
+    actions = set(connection.execute(sa.text("SELECT action FROM audit_log")).scalars())
+    assert {"alert.raise", "alert.dispatch", "radio.delivery", "radio.in", "unit.status",
+            "alert.close"} <= actions
+    assert ids  # every unit was placed
+
+
+def test_failed_gateway_keeps_the_order_marked_failed(
+        client: FlaskClient, app: Flask, london: None, supervisor: dict[str, str],
+        dispatcher: dict[str, str], accounts: Accounts) -> None:
+    app.config["RADIO_GATEWAY"] = dead_url().replace("rtsp://", "http://")
+    place_units(client, supervisor, bearer(accounts.create("device")))
+    alert = raise_alert(client, dispatcher, *PLACE)
+    orders = client.post(f"/api/v1/alerts/{alert['id']}/dispatch",
+                         json={"unit_ids": [alert["units"][0]["id"]]},
+                         headers=dispatcher).json["orders"]
+    assert orders[0]["delivery"] == "failed" and orders[0]["delivery_detail"]
+
+
+def test_trunk_recorder_call_is_logged_with_its_units(
+        client: FlaskClient, supervisor: dict[str, str], accounts: Accounts) -> None:
+    files = sorted(TRUNK.glob("*.json"))
+    assert files, f"no trunk-recorder call record in {TRUNK}"
+    call = json.loads(files[0].read_text())
+    speaker = str(call["srcList"][0]["src"])
+    unit = add_unit(client, supervisor, "TR-1", "patrol_car", radio_ids=[speaker])
+    device = bearer(accounts.create("device"))
+    response = client.post("/api/v1/radio-log/trunk-recorder", json=call, headers=device)
+    assert response.status_code == 201, response.json
+    entry = response.json["entry"]
+    assert entry["kind"] == "call" and entry["talkgroup"] == str(call["talkgroup"])
+    assert {"unit_id": unit["id"], "callsign": "TR-1"} in entry["payload"]["units"]
+    broken = client.post("/api/v1/radio-log/trunk-recorder", json={"srcList": []},
+                         headers=device)
+    assert broken.status_code == 422 and broken.json["field"]
+
+
+def test_alert_input_is_validated(client: FlaskClient, dispatcher: dict[str, str]) -> None:
+    for body, field in (({"lon": 1, "lat": 1, "level": "purple"}, "level"),
+                        ({"lon": 1, "lat": 91, "level": "red"}, "lat"),
+                        ({"lon": 1, "lat": 1, "level": "red", "extra": 1}, "extra")):
+        response = client.post("/api/v1/alerts", json=body, headers=dispatcher)
+        assert response.status_code == 422 and field in json.dumps(response.json)

@@ -1,5 +1,7 @@
-"""Camera call-up for a place, as pure decisions: which cameras see it (best first), which
-nearby ones do not and why, and how the roads out are searched for escape cameras.
+"""Camera call-up for a place, as pure decisions.
+
+Which cameras see it (best first), which nearby ones do not and why, and how the roads
+out are searched for escape cameras.
 
 Plain records in (cameras as :class:`CameraRecord`, building footprints as shapely
 geometries, reached road segments as arrays), plain answers out; no web framework,

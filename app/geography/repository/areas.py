@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.db.bulk import bump_version, raw_cursor
-from app.db.geometry import to_ewkb_hex_many
+from app.db.geometry import to_ewkb, to_ewkb_hex_many
 
 
 def areas_frame(session: Session, name: str | None = None) -> gpd.GeoDataFrame:
@@ -63,3 +65,26 @@ def upsert_areas(session: Session, areas: gpd.GeoDataFrame, *, kind: str) -> tup
             updated += int(not is_new)
         bump_version(cur, "areas")
     return created, updated
+
+
+def area_holds(session: Session, point: Any) -> bool:
+    """Whether some area contains ``point`` (shapely, lon/lat)."""
+    return session.execute(sa.text(
+        "SELECT 1 FROM areas WHERE ST_Contains(geom, CAST(:p AS geometry)) LIMIT 1"),
+        {"p": to_ewkb(point, hex=True)}).first() is not None
+
+
+def add_extent_area(session: Session, name: str, hull: Any) -> str:
+    """Add the placeholder area (kind ``extent``): ``hull`` (lon/lat) widened by 100 m,
+    named ``name`` (with a short suffix if that name is taken); returns its name."""
+    hull_hex = to_ewkb(hull, hex=True)
+    with raw_cursor(session) as cur:
+        cur.execute(
+            "INSERT INTO areas (name, kind, geom) VALUES (%s || CASE WHEN EXISTS ("
+            "SELECT 1 FROM areas WHERE name = %s) THEN ' (' || left(md5(%s), 6) || ')' "
+            "ELSE '' END, 'extent', ST_Multi(ST_Buffer(CAST(%s AS geometry)"
+            "::geography, 100)::geometry)) RETURNING name",
+            (name, name, hull.wkb_hex, hull_hex))  # the suffix: md5 of the plain WKB
+        row = cur.fetchone()
+        bump_version(cur, "areas")
+    return str(row[0])  # type: ignore[index]

@@ -139,7 +139,7 @@ def imported_modules(source: str) -> set[str]:
 
 
 def test_geography_does_not_import_the_cameras_area() -> None:
-    geography = Path(__file__).resolve().parents[2] / "app" / "geography"
+    geography = Path(__file__).resolve().parents[3] / "app" / "geography"
     importers = {str(path.relative_to(geography)) for path in sorted(geography.rglob("*.py"))
                  if any(m.split(".")[:2] == ["app", "cameras"]
                         for m in imported_modules(path.read_text()))}

@@ -31,7 +31,7 @@ from dispatch.callup import (
     look_at,
     score,
 )
-from tests.gis.test_purity import imported_top_modules
+from tests.test_purity import imported_top_modules
 
 A_M = 6_378_137.0
 M_PER_MILLIDEGREE = A_M * math.radians(0.001)  # 111.3194908 m along the equator

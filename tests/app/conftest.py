@@ -1,4 +1,4 @@
-"""Fixtures of the camera API tests: a supervisor's and a dispatcher's token headers."""
+"""Fixtures of the app tests: a supervisor's and a dispatcher's token headers."""
 
 from __future__ import annotations
 

@@ -116,6 +116,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MIGRATION_DATABASE_URL", _parse_url, None,
             "URL of the schema owner, for migrations and grants. Defaults to DATABASE_URL "
             "(or the embedded cluster's owner role)."),
+    Setting("READ_DATABASE_URL", _parse_url, None,
+            "URL of a streaming replica (hot standby) for heavy reads: hot spots, near "
+            "repeat, time tables, plan versus actual. Unset: those read the primary."),
+    Setting("READ_MAX_LAG_S", _parse_positive_float, 30.0,
+            "A replica further behind than this many seconds is not used; its reads go to "
+            "the primary until it catches up."),
     Setting("SECRET_KEY", _parse_text, None,
             "Signs sessions and CSRF tokens. Unset: read from instance/secret_key, which "
             "`make demo`/`make test` create once with random bytes."),

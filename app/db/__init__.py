@@ -3,6 +3,9 @@
 A request (or CLI command) gets one SQLAlchemy session from :func:`get_session`; it
 is closed, and anything uncommitted rolled back, when the app context ends. A state
 change and its audit row are committed together by the caller's single ``commit``.
+Heavy reads go through :func:`get_read_session` instead: a streaming replica's read-only
+session when one is configured and fresh enough, else the same primary session
+(``app.db.replica``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from flask import Flask, current_app, g
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from app.db import replica
 from app.db.cluster import APP_ROLE, OWNER_ROLE, Cluster
 
 logger = logging.getLogger(__name__)
@@ -76,19 +80,50 @@ def get_session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
+def read_engine(app: Flask | None = None) -> Engine | None:
+    """The replica's engine (read-only connections), or None without a read URL."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    url = app.config.get("READ_DATABASE_URL")
+    if not url:
+        return None
+    ext = app.extensions["gridpatrol_db"]
+    if ext.get("read_engine") is None:
+        ext["read_engine"] = make_engine(url, **replica.read_engine_options())
+    return ext["read_engine"]  # type: ignore[no-any-return]
+
+
+def get_read_session() -> Session:
+    """The session heavy reads of this app context go through: the replica's when one is
+    configured, answers and is fresh enough; else the primary session of
+    :func:`get_session`. Never write through it."""
+    if "db_read_session" not in g:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        reader = read_engine(app)
+        session, lag = (None, None) if reader is None else replica.open_replica_session(
+            app, reader)
+        replica.note_source("primary" if session is None else "replica",
+                            None if session is None else lag)
+        g.db_read_session = session if session is not None else get_session()
+    return g.db_read_session  # type: ignore[no-any-return]
+
+
 def ping(session: Session) -> None:
     """Raise if the database does not answer a trivial query on ``session``."""
     session.execute(sa.text("SELECT 1"))
 
 
 def close_session(_exc: BaseException | None = None) -> None:
+    reader = g.pop("db_read_session", None)
     session = g.pop("db_session", None)
+    if reader is not None and reader is not session:
+        reader.close()
     if session is not None:
         session.close()
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["gridpatrol_db"] = {"engine": None}
+    app.extensions["gridpatrol_db"] = {"engine": None, "read_engine": None}
+    app.after_request(replica.add_source_headers)
     app.teardown_appcontext(close_session)
 
 

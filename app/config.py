@@ -168,6 +168,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest a patrol-plan solve may take per shift, in seconds."),
     Setting("VISIT_RADIUS_M", _parse_positive_float, 50.0,
             "A unit within this many metres of a must-visit point is visiting it."),
+    Setting("POSITION_RETENTION_DAYS", _parse_positive_int, 400,
+            "Days of unit position history kept: monthly partitions wholly older than this "
+            "are dropped by `gridpatrol scheduler` and `gridpatrol db upgrade`."),
     Setting("OVERDUE_WARN_MIN", _parse_positive_float, 15.0,
             "Minutes before a must-visit window closes unvisited that the scheduler warns."),
 )

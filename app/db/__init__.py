@@ -11,6 +11,7 @@ session when one is configured and fresh enough, else the same primary session
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.db import replica
 from app.db.cluster import APP_ROLE, OWNER_ROLE, Cluster
+from app.db.partitions import PartitionRun, maintain_position_partitions
 
 logger = logging.getLogger(__name__)
 
@@ -138,13 +140,30 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def upgrade(owner_url: str, app_role: str | None, revision: str = "head") -> None:
-    """Apply migrations as the owner, then grant the app role what it may do."""
+def upgrade(owner_url: str, app_role: str | None, revision: str = "head", *,
+            position_retention_days: int | None = None) -> PartitionRun | None:
+    """Apply migrations as the owner, then grant the app role what it may do; with a
+    retention, also keep the position partitions (made ahead, expired ones dropped)."""
     from alembic import command
 
     command.upgrade(alembic_config(owner_url), revision)
     if app_role:
         grant_app_privileges(owner_url, app_role)
+    if position_retention_days is None:
+        return None
+    return maintain_partitions(owner_url, retention_days=position_retention_days)
+
+
+def maintain_partitions(owner_url: str, *, retention_days: int,
+                        now: datetime | None = None) -> PartitionRun:
+    """One partition maintenance run as the schema owner, committed."""
+    owner_engine = make_engine(owner_url, poolclass=sa.pool.NullPool)
+    try:
+        with owner_engine.begin() as conn:
+            return maintain_position_partitions(conn, now=now or datetime.now(UTC),
+                                                retention_days=retention_days)
+    finally:
+        owner_engine.dispose()
 
 
 def current_revision(url: str) -> str | None:

@@ -33,6 +33,7 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python hotspots.py
 	cd benchmarks && ../.venv/bin/python gi_star.py
 	cd benchmarks && ../.venv/bin/python near_repeat.py
+	cd benchmarks && ../.venv/bin/python scale_out.py
 	cd benchmarks && ../.venv/bin/python patrol_solvers.py
 
 # Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).

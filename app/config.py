@@ -116,6 +116,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MIGRATION_DATABASE_URL", _parse_url, None,
             "URL of the schema owner, for migrations and grants. Defaults to DATABASE_URL "
             "(or the embedded cluster's owner role)."),
+    Setting("READ_DATABASE_URL", _parse_url, None,
+            "URL of a streaming replica (hot standby) for heavy reads: hot spots, near "
+            "repeat, time tables, plan versus actual. Unset: those read the primary."),
+    Setting("READ_MAX_LAG_S", _parse_positive_float, 30.0,
+            "A replica further behind than this many seconds is not used; its reads go to "
+            "the primary until it catches up."),
     Setting("SECRET_KEY", _parse_text, None,
             "Signs sessions and CSRF tokens. Unset: read from instance/secret_key, which "
             "`make demo`/`make test` create once with random bytes."),
@@ -162,6 +168,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest a patrol-plan solve may take per shift, in seconds."),
     Setting("VISIT_RADIUS_M", _parse_positive_float, 50.0,
             "A unit within this many metres of a must-visit point is visiting it."),
+    Setting("POSITION_RETENTION_DAYS", _parse_positive_int, 400,
+            "Days of unit position history kept: monthly partitions wholly older than this "
+            "are dropped by `gridpatrol scheduler` and `gridpatrol db upgrade`."),
     Setting("OVERDUE_WARN_MIN", _parse_positive_float, 15.0,
             "Minutes before a must-visit window closes unvisited that the scheduler warns."),
 )

@@ -20,7 +20,7 @@ from app.analysis.results import Promotion, promote, result_list, save_result, s
 from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow
-from app.db import get_session
+from app.db import get_read_session, get_session
 from app.errors import InvalidValue, MalformedRequest
 
 READERS = ("analyst", "supervisor", "dispatcher", "viewer")
@@ -76,7 +76,7 @@ def _format() -> str:
                             "the collection's properties", 422: "bad parameter or no data"})
 def hotspots() -> Response:
     fmt = _format()
-    answer = run_hotspots(get_session(), _args(HotspotParams))
+    answer = run_hotspots(get_read_session(), _args(HotspotParams))
     if fmt == "csv":
         return _csv(answer.cells.drop(columns=answer.cells.geometry.name), "hotspots.csv")
     return Response(json.dumps(answer.geojson()), mimetype="application/geo+json")
@@ -97,7 +97,7 @@ def hotspots() -> Response:
                             "…}", 422: "bad parameter, no dated incidents"})
 def near_repeat_table() -> Any:
     fmt = _format()
-    answer = near_repeat(get_session(), _args(NearRepeatParams))
+    answer = near_repeat(get_read_session(), _args(NearRepeatParams))
     if fmt == "csv":
         import pandas as pd
 
@@ -110,7 +110,7 @@ def near_repeat_table() -> Any:
 @documented("Incidents per hour × weekday (exact times only) and per month", tag="analysis",
             params=DATA_PARAMS)
 def incident_times() -> dict[str, Any]:
-    return time_tables(get_session(), _args(DataFilter))
+    return time_tables(get_read_session(), _args(DataFilter))
 
 
 @bp.get("/incidents/summary")
@@ -118,7 +118,7 @@ def incident_times() -> dict[str, Any]:
 @documented("What incidents are loaded: counts per source, category and time resolution",
             tag="analysis")
 def incidents_summary() -> dict[str, Any]:
-    return incident_summary(get_session())
+    return incident_summary(get_read_session())
 
 
 @bp.get("/hotspot-results")
@@ -135,9 +135,9 @@ def hotspot_results() -> dict[str, Any]:
 def save_hotspot_result() -> tuple[dict[str, Any], int]:
     body = SaveBody.model_validate(json_body())
     params = HotspotParams.model_validate(body.params)
+    answer = run_hotspots(get_read_session(), params)  # read on the replica, saved on the primary
     session = get_session()
-    row = save_result(session, run_hotspots(session, params), name=body.name,
-                      actor=current_user)
+    row = save_result(session, answer, name=body.name, actor=current_user)
     session.commit()
     return {"id": row.id, "name": row.name, "method": row.method, "summary": row.summary}, 201
 

@@ -20,7 +20,7 @@ from app.analysis.repository import category_counts
 from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
 from app.auth.access import allow
 from app.console.pages import online_tiles
-from app.db import get_session
+from app.db import get_read_session, get_session
 from app.errors import Failure
 from app.geography.repository.areas import area_names
 from gis.incidents import load_category_table
@@ -52,7 +52,7 @@ def page() -> str:
 
 
 def _run(method: str, args: Any) -> dict[str, Any]:
-    session = get_session()
+    session = get_read_session()
     query = urlencode([(k, v) for k in args for v in args.getlist(k) if v])
     if method == "near_repeat":
         nr_args = args.copy()
@@ -107,8 +107,8 @@ def save() -> Response:
         return redirect(url_for("analysis.page", **form.to_dict(), run=1))
     session = get_session()
     try:
-        row = save_result(session, run_hotspots(session, from_query(HotspotParams, form)),
-                          name=name[:200], actor=current_user)
+        answer = run_hotspots(get_read_session(), from_query(HotspotParams, form))
+        row = save_result(session, answer, name=name[:200], actor=current_user)
     except (ValidationError, Failure) as exc:
         flash(str(getattr(exc, "message", exc)), "error")
         return redirect(url_for("analysis.page", **form.to_dict(), run=1))

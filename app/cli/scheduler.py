@@ -1,4 +1,6 @@
-"""``gridpatrol scheduler``: the process that runs timed jobs (the overdue-point check).
+"""``gridpatrol scheduler``: the process that runs timed jobs — the overdue-point check
+(every minute) and the position history's partition maintenance (at start, then every
+6 hours: months made ahead, months past the retention dropped; as the schema owner).
 
 Jobs are kept in PostgreSQL (APScheduler's SQLAlchemy job store, table
 ``apscheduler_jobs``), so any number of scheduler processes share one schedule; each run
@@ -16,25 +18,43 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from app.db import engine, get_session
+from app.db import engine, get_session, maintain_partitions, migration_database_url
+from app.db.partitions import PartitionRun
 from app.planning.overdue import check_overdue
 
 logger = logging.getLogger(__name__)
 JOB_ID = "overdue-check"
+PARTITIONS_JOB_ID = "position-partitions"
+PARTITIONS_EVERY_H = 6
 _APP: Flask | None = None
+
+
+def _job_app() -> Flask:
+    if _APP is not None:
+        return _APP
+    from app import create_app
+
+    return create_app()
 
 
 def overdue_job() -> None:
     """The stored job (by reference ``app.cli.scheduler:overdue_job``)."""
-    app = _APP
-    if app is None:
-        from app import create_app
-
-        app = create_app()
+    app = _job_app()
     with app.app_context():
         notices = check_overdue(get_session(), datetime.now(UTC))
         if notices:
             logger.info("overdue check: %d notices", len(notices))
+
+
+def partitions_job() -> None:
+    """The stored job (by reference ``app.cli.scheduler:partitions_job``)."""
+    maintain_position_history(_job_app(), datetime.now(UTC))
+
+
+def maintain_position_history(app: Flask, now: datetime) -> PartitionRun:
+    """Partition maintenance as the schema owner (DDL: the app role may not)."""
+    return maintain_partitions(migration_database_url(app), now=now,
+                               retention_days=app.config["POSITION_RETENTION_DAYS"])
 
 
 def make_scheduler(app: Flask, *, interval_s: int, blocking: bool = True) -> Any:
@@ -49,18 +69,23 @@ def make_scheduler(app: Flask, *, interval_s: int, blocking: bool = True) -> Any
                                    "misfire_grace_time": interval_s})
     scheduler.add_job("app.cli.scheduler:overdue_job", "interval", seconds=interval_s,
                       id=JOB_ID, replace_existing=True)
+    scheduler.add_job("app.cli.scheduler:partitions_job", "interval", hours=PARTITIONS_EVERY_H,
+                      id=PARTITIONS_JOB_ID, replace_existing=True,
+                      next_run_time=datetime.now(UTC), misfire_grace_time=None)
     return scheduler
 
 
 @click.command("scheduler")
 @click.option("--interval-s", type=click.IntRange(10, 3600), default=60, show_default=True,
               help="How often the overdue check runs.")
-@click.option("--once", is_flag=True, help="Run the overdue check once now and exit.")
+@click.option("--once", is_flag=True,
+              help="Run the overdue check and the partition maintenance once now and exit.")
 @click.option("--now", "now_text", default=None,
               help="With --once: judge as of this ISO instant (testing, replays).")
 @with_appcontext
 def scheduler(interval_s: int, once: bool, now_text: str | None) -> None:
-    """Run timed jobs: warn units about must-visit points whose window is closing."""
+    """Run timed jobs: warn units about must-visit points whose window is closing; keep
+    the position history's monthly partitions."""
     global _APP
     if once:
         now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
@@ -70,7 +95,9 @@ def scheduler(interval_s: int, once: bool, now_text: str | None) -> None:
         click.echo(f"overdue notices: {len(notices)}")
         for notice in notices:
             click.echo(f"  {notice['message']}")
+        click.echo(maintain_position_history(current_app, now).describe())
         return
     _APP = current_app._get_current_object()  # type: ignore[attr-defined]
-    click.echo(f"scheduler: overdue check every {interval_s} s (Ctrl+C stops)")
+    click.echo(f"scheduler: overdue check every {interval_s} s, position partitions every "
+               f"{PARTITIONS_EVERY_H} h (Ctrl+C stops)")
     make_scheduler(_APP, interval_s=interval_s).start()

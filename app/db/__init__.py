@@ -3,11 +3,15 @@
 A request (or CLI command) gets one SQLAlchemy session from :func:`get_session`; it
 is closed, and anything uncommitted rolled back, when the app context ends. A state
 change and its audit row are committed together by the caller's single ``commit``.
+Heavy reads go through :func:`get_read_session` instead: a streaming replica's read-only
+session when one is configured and fresh enough, else the same primary session
+(``app.db.replica``).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,9 @@ from flask import Flask, current_app, g
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from app.db import replica
 from app.db.cluster import APP_ROLE, OWNER_ROLE, Cluster
+from app.db.partitions import PartitionRun, maintain_position_partitions
 
 logger = logging.getLogger(__name__)
 
@@ -76,19 +82,50 @@ def get_session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
+def read_engine(app: Flask | None = None) -> Engine | None:
+    """The replica's engine (read-only connections), or None without a read URL."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    url = app.config.get("READ_DATABASE_URL")
+    if not url:
+        return None
+    ext = app.extensions["gridpatrol_db"]
+    if ext.get("read_engine") is None:
+        ext["read_engine"] = make_engine(url, **replica.read_engine_options())
+    return ext["read_engine"]  # type: ignore[no-any-return]
+
+
+def get_read_session() -> Session:
+    """The session heavy reads of this app context go through: the replica's when one is
+    configured, answers and is fresh enough; else the primary session of
+    :func:`get_session`. Never write through it."""
+    if "db_read_session" not in g:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        reader = read_engine(app)
+        session, lag = (None, None) if reader is None else replica.open_replica_session(
+            app, reader)
+        replica.note_source("primary" if session is None else "replica",
+                            None if session is None else lag)
+        g.db_read_session = session if session is not None else get_session()
+    return g.db_read_session  # type: ignore[no-any-return]
+
+
 def ping(session: Session) -> None:
     """Raise if the database does not answer a trivial query on ``session``."""
     session.execute(sa.text("SELECT 1"))
 
 
 def close_session(_exc: BaseException | None = None) -> None:
+    reader = g.pop("db_read_session", None)
     session = g.pop("db_session", None)
+    if reader is not None and reader is not session:
+        reader.close()
     if session is not None:
         session.close()
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["gridpatrol_db"] = {"engine": None}
+    app.extensions["gridpatrol_db"] = {"engine": None, "read_engine": None}
+    app.after_request(replica.add_source_headers)
     app.teardown_appcontext(close_session)
 
 
@@ -103,13 +140,30 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def upgrade(owner_url: str, app_role: str | None, revision: str = "head") -> None:
-    """Apply migrations as the owner, then grant the app role what it may do."""
+def upgrade(owner_url: str, app_role: str | None, revision: str = "head", *,
+            position_retention_days: int | None = None) -> PartitionRun | None:
+    """Apply migrations as the owner, then grant the app role what it may do; with a
+    retention, also keep the position partitions (made ahead, expired ones dropped)."""
     from alembic import command
 
     command.upgrade(alembic_config(owner_url), revision)
     if app_role:
         grant_app_privileges(owner_url, app_role)
+    if position_retention_days is None:
+        return None
+    return maintain_partitions(owner_url, retention_days=position_retention_days)
+
+
+def maintain_partitions(owner_url: str, *, retention_days: int,
+                        now: datetime | None = None) -> PartitionRun:
+    """One partition maintenance run as the schema owner, committed."""
+    owner_engine = make_engine(owner_url, poolclass=sa.pool.NullPool)
+    try:
+        with owner_engine.begin() as conn:
+            return maintain_position_partitions(conn, now=now or datetime.now(UTC),
+                                                retention_days=retention_days)
+    finally:
+        owner_engine.dispose()
 
 
 def current_revision(url: str) -> str | None:

@@ -64,9 +64,13 @@ def status() -> None:
 @click.option("--revision", default="head", show_default=True)
 @with_appcontext
 def upgrade(revision: str) -> None:
-    """Apply migrations (as the owner role) and grant the app role its rights."""
-    db.upgrade(db.migration_database_url(current_app), _app_role(), revision)
+    """Apply migrations (as the owner role), grant the app role its rights and keep the
+    position history's monthly partitions (ahead and within the retention)."""
+    run = db.upgrade(db.migration_database_url(current_app), _app_role(), revision,
+                     position_retention_days=current_app.config["POSITION_RETENTION_DAYS"])
     click.echo(f"schema at {db.current_revision(db.migration_database_url(current_app))}")
+    if run is not None:
+        click.echo(run.describe())
 
 
 @group.command("reset")
@@ -82,5 +86,6 @@ def reset(yes: bool) -> None:
     db.engine(current_app).dispose()
     cluster.drop_database(MAIN_DATABASE)
     cluster.ensure_database(MAIN_DATABASE)
-    db.upgrade(db.migration_database_url(current_app), APP_ROLE)
+    db.upgrade(db.migration_database_url(current_app), APP_ROLE,
+               position_retention_days=current_app.config["POSITION_RETENTION_DAYS"])
     click.echo("database reset and migrated")

@@ -153,6 +153,31 @@ class Cluster:
             return f"running (socket {self.socket_dir}, port {self.port}, data {self.data_dir})"
         return f"stopped ({self.data_dir})"
 
+    def start_standby(self, root: Path, *, port: int) -> Cluster:
+        """Copy this running cluster into ``root`` and start the copy as a streaming
+        replica (hot standby) on its own socket directory and ``port``.
+
+        ``pg_basebackup -R`` writes ``standby.signal`` and ``primary_conninfo`` (the
+        admin role over this cluster's socket); ``hot_standby_feedback`` keeps the
+        primary's vacuum from cancelling long analyses on the replica. Roles, databases
+        and schema all come from the primary; the copy refuses every write.
+        """
+        standby = Cluster(root, port)
+        standby.socket_dir.mkdir(parents=True, exist_ok=True)
+        self._hand_to_service_user(root)
+        os.chmod(root, 0o700)
+        os.chmod(standby.socket_dir, 0o700)
+        self._run([str(_pg_bindir() / "pg_basebackup"), "-D", str(standby.data_dir), "-R",
+                   "-X", "stream", "-c", "fast", "-h", str(self.socket_dir),
+                   "-p", str(self.port), "-U", ADMIN_ROLE])
+        settings = (f"unix_socket_directories = '{standby.socket_dir}'\n"
+                    f"port = {port}\n"
+                    "hot_standby_feedback = on\n")
+        self._run(["sh", "-c", f"cat >> '{standby.data_dir / 'postgresql.auto.conf'}'"],
+                  input_text=settings)
+        standby._pg_ctl("start", "-w", "-t", "60", "-l", str(standby.log_file))
+        return standby
+
     # -- databases and roles ------------------------------------------------------
     def ensure_database(self, name: str) -> None:
         """Create the roles, the database ``name`` owned by the owner role, and PostGIS."""

@@ -52,13 +52,19 @@ class Unit(Base):
 
 
 class UnitPosition(Base):
-    __tablename__ = "unit_positions"
-    __table_args__ = (sa.Index("ix_unit_positions_unit_at", "unit_id", "at"),)
+    """The position history, partitioned by month of the fix time (migration 0009,
+    ``app.db.partitions``): the primary key holds ``at``, the partition key."""
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    __tablename__ = "unit_positions"
+    __table_args__ = (sa.Index("ix_unit_positions_unit_at", "unit_id", "at"),
+                      {"postgresql_partition_by": "RANGE (at)"})
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger, primary_key=True, autoincrement=True,
+        server_default=sa.text("nextval('unit_positions_id_seq')"))
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id", ondelete="CASCADE"),
                                          nullable=False)
-    at: Mapped[datetime] = mapped_column(_tz(), nullable=False)
+    at: Mapped[datetime] = mapped_column(_tz(), primary_key=True)
     received_at: Mapped[datetime] = created_at_column()
     source: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     speed_mps: Mapped[float | None] = mapped_column(sa.Float)

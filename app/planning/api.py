@@ -15,7 +15,7 @@ from app import audit
 from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow
-from app.db import get_session
+from app.db import get_read_session, get_session
 from app.db.geometry import to_ewkb
 from app.errors import InvalidValue, MalformedRequest, RecordNotFound
 from app.models import MustVisitPoint, PatrolPlan, PlanRoute
@@ -286,7 +286,7 @@ def plan_compliance_view(plan_id: int) -> dict[str, Any]:
     if now.tzinfo is None:
         raise InvalidValue("now needs a UTC offset (e.g. 2026-11-25T18:00:00+00:00).",
                             field="now")
-    return plan_compliance(session, plan, now=now)
+    return plan_compliance(get_read_session(), plan, now=now)
 
 
 class MoveBody(BaseModel):

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.access import allow
 from app.console.pages import online_tiles
-from app.db import get_session
+from app.db import get_read_session, get_session
 from app.errors import Failure
 from app.geography.repository import map_bounds
 from app.models import PatrolPlan, PlanRoute
@@ -41,7 +41,8 @@ def page() -> str:
     shown = request.args.get("shift") or (plans[0].shift if plans else None)
     chosen = [p for p in plans if p.shift == shown]
     routes = routes_geojson(session, chosen)
-    actual = plan_compliance(session, chosen[0], now=datetime.now(UTC)) if chosen else None
+    actual = (plan_compliance(get_read_session(), chosen[0], now=datetime.now(UTC))
+              if chosen else None)
     can_plan = current_user.role_name in ("admin", "supervisor")
     return render_template(
         "planning/page.html", day=day, shifts=configured_shifts(), plans=plans,

@@ -6,6 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import engine_from_config, pool
 
+from app.db.partitions import include_in_schema_comparison
 from app.models import Base
 
 config = context.config
@@ -19,7 +20,7 @@ def run_migrations() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            include_object=alembic_helpers.include_object,
+            include_object=include_in_schema_comparison,
             process_revision_directives=alembic_helpers.writer,
             render_item=alembic_helpers.render_item,
             transaction_per_migration=True,

@@ -6,9 +6,9 @@ import psycopg
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from geoalchemy2 import alembic_helpers
 
 from app import db
+from app.db.partitions import include_in_schema_comparison
 from app.models import Base
 from tests.conftest import DatabaseInfo
 
@@ -20,7 +20,7 @@ SEARCH_INDEXES = {"ix_roads_names_trgm", "ix_pois_names_trgm"}
 def _include(obj: object, name: str | None, kind: str, reflected: bool, compare_to: object) -> bool:
     if kind == "index" and name in SEARCH_INDEXES:
         return False
-    return bool(alembic_helpers.include_object(obj, name, kind, reflected, compare_to))
+    return include_in_schema_comparison(obj, name, kind, reflected, compare_to)
 
 
 def test_migrations_match_the_models(database: DatabaseInfo) -> None:

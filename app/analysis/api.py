@@ -36,9 +36,15 @@ HOTSPOT_PARAMS = (
     Param("shape", "square | hex"),
     Param("weights", "queen (default) | distance"),
     Param("distance_m", "distance band in metres (default 1.5 × cell_m)", type="number"),
-    Param("permutations", "conditional permutations (default 999)", type="integer"),
-    Param("seed", "random seed (default 0)", type="integer"),
-    Param("fdr", "false-discovery-rate correction (default true)", type="boolean"),
+    Param("p_method", "analytical (p from z, as Esri; default for gi_star and emerging) | "
+                      "permutation (default and only choice for lisa)"),
+    Param("permutations", "conditional permutations when p_method=permutation (default "
+                          "999, at least 99)", type="integer"),
+    Param("seed", "random seed of the permutations (default 0)", type="integer"),
+    Param("fdr", "Esri's false-discovery-rate correction (default true for gi_star and "
+                 "emerging, false for lisa)", type="boolean"),
+    Param("alpha", "significance level of lisa and emerging (default 0.05 and 0.10)",
+          type="number"),
     Param("bandwidth_m", "KDE search radius (default: Silverman's rule)", type="number"),
     Param("time_bin", "emerging: day | week | month (default) | quarter"),
     Param("format", "geojson (default) | csv"),
@@ -70,10 +76,12 @@ def _format() -> str:
 @bp.get("/hotspots")
 @allow(*READERS)
 @documented("Hot spots per grid cell: Gi* (count, z, p, p_fdr, bin), LISA (i, z, p, "
-            "quadrant), KDE (density_per_km2) or emerging patterns", tag="analysis",
-            params=HOTSPOT_PARAMS,
+            "p_fdr, quadrant), KDE (density_per_km2) or emerging patterns; p-values are "
+            "two-sided", tag="analysis", params=HOTSPOT_PARAMS,
             responses={200: "GeoJSON FeatureCollection (or CSV); the run's summary is in "
-                            "the collection's properties", 422: "bad parameter or no data"})
+                            "the collection's properties, with `significance`: p_method, "
+                            "permutations, fdr, fdr_rule, critical_p per confidence level",
+                       422: "bad parameter or no data"})
 def hotspots() -> Response:
     fmt = _format()
     answer = run_hotspots(get_read_session(), _args(HotspotParams))

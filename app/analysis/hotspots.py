@@ -6,11 +6,17 @@ Choices (README "Crime analysis"):
   built for the run; incidents are counted where they fall (a point on a shared edge once);
 * weights: queen contiguity by default (a square's 8 neighbours), or a distance band
   between cell centroids (default 1.5 × the cell size, which also gives 8);
-* Gi*: binary weights with the cell itself (Getis-Ord star), 999 conditional permutations
-  with a fixed seed, Benjamini–Hochberg FDR, Esri's Gi_Bin classes;
+* Gi*: binary weights with the cell itself (Getis-Ord star); two-sided p-values from the
+  z-scores (Esri) or, when asked, from conditional permutations with a fixed seed; Esri's
+  FDR correction; Esri's Gi_Bin classes;
+* LISA: permutation pseudo p-values, two-sided, 95 %;
 * emerging: equal time bins (month by default) × cells, Gi* per bin, Mann–Kendall trend;
   records too coarse for the bin (a police.uk month for weekly bins) are left out and
   counted in the summary.
+
+Every answer says how significance was decided (``summary["significance"]``): where the
+p-values came from, the permutations, whether and how FDR was applied and the critical
+p-values it led to.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from gis.crs import metric_crs_for
 from gis.hotspots import (
     DensityRaster,
     emerging_hot_spots,
+    fdr_critical_p,
     gi_star,
     kernel_density_of,
     local_moran,
@@ -89,21 +96,30 @@ def run_hotspots(session: Session, params: HotspotParams) -> HotspotAnswer:
     out["count"] = counts.astype(np.int64)
     raster = None
     if params.method == "gi_star":
-        result = gi_star(counts, weights, permutations=params.permutations, seed=params.seed,
-                         fdr=params.fdr)
+        result = gi_star(counts, weights, p_method=params.p_method,
+                         permutations=params.permutations, seed=params.seed, fdr=params.fdr)
         out["z"] = result.z
-        out["p"] = result.p_sim if params.permutations else result.p_norm
+        out["p"] = result.p
         out["p_fdr"] = result.p_fdr
         out["bin"] = result.bin.astype(np.int64)
         summary["bins"] = {str(b): int((result.bin == b).sum()) for b in range(-3, 4)}
+        summary["significance"] = significance_summary(
+            params, permutations=result.permutations,
+            critical_p={str(k): v for k, v in result.critical_p.items()})
     elif params.method == "lisa":
         lisa = local_moran(counts, weights, alpha=params.alpha,
-                           permutations=max(params.permutations, 99), seed=params.seed)
+                           permutations=params.permutations, seed=params.seed,
+                           fdr=params.fdr)
         out["i"] = lisa.i
         out["z"] = lisa.z
-        out["p"] = lisa.p_sim
+        out["p"] = lisa.p
+        out["p_fdr"] = lisa.p_fdr
         out["quadrant"] = lisa.quadrant.astype(object)
         summary["quadrants"] = pd.Series(lisa.quadrant).value_counts().to_dict()
+        summary["significance"] = significance_summary(
+            params, permutations=lisa.permutations, critical_p={
+                _confidence(params.alpha): fdr_critical_p(lisa.p, alpha=params.alpha)
+                if params.fdr else params.alpha})
     elif params.method == "kde":
         raster = kernel_density_of(points_m.geometry, cell_m=_kde_cell_m(params, cells_m),
                                    bounds=tuple(cells_m.total_bounds),
@@ -118,18 +134,55 @@ def run_hotspots(session: Session, params: HotspotParams) -> HotspotAnswer:
     else:
         series, excluded, labels = _time_bins(incidents, where, len(cells), params)
         emerging = emerging_hot_spots(series, weights, alpha=params.alpha,
-                                      fdr=params.fdr, seed=params.seed)
+                                      fdr=params.fdr, p_method=params.p_method,
+                                      permutations=params.permutations, seed=params.seed)
         frame = emerging.as_frame()
         for column in frame.columns:
             out[column] = frame[column].to_numpy()
         summary["time_bins"] = labels
         summary["too_coarse_for_bins"] = excluded
         summary["patterns"] = frame["pattern"].value_counts().to_dict()
+        summary["significance"] = significance_summary(
+            params, permutations=params.permutations if params.p_method == "permutation"
+            else 0, critical_p={} if params.fdr else {_confidence(params.alpha): params.alpha})
+        summary["significance"]["fdr_scope"] = "each time bin" if params.fdr else None
+        summary["significance"]["trend"] = {"test": "Mann-Kendall", "p_values": "two-sided",
+                                            "alpha": 0.05}
     done = time.perf_counter()
     timings = {"load": round(1000 * (loaded - started), 1),
                "analysis": round(1000 * (done - loaded), 1)}
     summary["timings_ms"] = timings
     return HotspotAnswer(params, out, summary, raster, timings)
+
+
+REFERENCES = {
+    "gi_star": "Esri Hot Spot Analysis (Getis-Ord Gi*); FDR as Esri's Optimized Hot Spot "
+               "Analysis; z-scores equal to esda G_Local(star=True)",
+    "lisa": "esda Moran_Local (conditional permutation); two-sided pseudo p-values and "
+            "95 % as Esri's Cluster and Outlier Analysis",
+    "emerging": "Esri Emerging Hot Spot Analysis: Gi* per time bin with FDR, Mann-Kendall "
+                "trend",
+}
+
+
+def significance_summary(params: HotspotParams, *, permutations: int,
+                         critical_p: dict[str, float | None]) -> dict[str, Any]:
+    """How significance was decided, for the answer and the page: where the p-values came
+    from, the permutations drawn, the FDR rule and the critical p-value per confidence
+    level that resulted (None: nothing reached it; with FDR over time bins it is one per
+    bin, left out)."""
+    return {
+        "p_method": params.p_method, "p_values": "two-sided", "permutations": permutations,
+        "seed": params.seed if permutations else None, "fdr": params.fdr,
+        "fdr_rule": ("Benjamini-Hochberg step-up at each confidence level over all cells, "
+                     "as Esri's FDR correction") if params.fdr else None,
+        "alpha": params.alpha if params.method != "gi_star" else None,
+        "critical_p": critical_p, "reference": REFERENCES[params.method]}
+
+
+def _confidence(alpha: float) -> str:
+    """The confidence level ``1 - alpha`` in percent, as a key: 0.05 → "95"."""
+    return f"{100 * (1 - alpha):g}"
 
 
 def _snap_edge_points(xy: np.ndarray, where: np.ndarray, cells_m: gpd.GeoDataFrame, *,

@@ -55,11 +55,14 @@ class Legend(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, title: str, entries: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, entries: list[tuple[str, str]],
+                 note: str | None = None) -> None:
         super().__init__()
         rows = "".join(f"<li><span class='swatch' style='background:{colour}'></span>"
                        f"{_escape(label)}</li>" for colour, label in entries)
         self.html = f"<strong>{_escape(title)}</strong><ul>{rows}</ul>"
+        if note:
+            self.html += f"<p class='legend-note' id='legend-significance'>{_escape(note)}</p>"
 
 
 def analysis_map(answer: Any, collection: dict[str, Any], *,
@@ -79,7 +82,7 @@ def analysis_map(answer: Any, collection: dict[str, Any], *,
             name=_("Kernel density"), interactive=False)
         legend = Legend(_("Incidents per km² (kernel density)"), _heat_legend(answer.raster))
     else:
-        style, tooltip_fields, legend = _choropleth(method)
+        style, tooltip_fields, legend = _choropleth(method, collection["properties"])
         layer = folium.GeoJson(
             collection, name=_layer_name(method), style_function=style,
             tooltip=folium.GeoJsonTooltip(fields=tooltip_fields, sticky=False),
@@ -98,28 +101,51 @@ def _layer_name(method: str) -> str:
             "kde": _("Kernel density"), "emerging": _("Emerging hot spots")}[method]
 
 
-def _choropleth(method: str) -> tuple[Any, list[str], Legend]:
+def significance_note(summary: dict[str, Any]) -> str | None:
+    """How the run decided significance, in words for the legend and the summary: where
+    the p-values came from and whether they were FDR-corrected (None for KDE, and for
+    results saved before the summary said it)."""
+    significance = summary.get("significance")
+    if not significance:
+        return None
+    fdr = bool(significance.get("fdr"))
+    if significance.get("p_method") == "permutation":
+        n = significance.get("permutations", 0)
+        text = (_("Two-sided p-values from %(n)s permutations, FDR-corrected", n=n) if fdr
+                else _("Two-sided p-values from %(n)s permutations, no FDR correction", n=n))
+    else:
+        text = (_("Two-sided p-values from z-scores (analytical), FDR-corrected") if fdr
+                else _("Two-sided p-values from z-scores (analytical), no FDR correction"))
+    alpha = significance.get("alpha")
+    if alpha:
+        level = f"{100 * (1 - alpha):g}%"
+        text += " · " + _("confidence level %(level)s", level=level)
+    return text
+
+
+def _choropleth(method: str, summary: dict[str, Any]) -> tuple[Any, list[str], Legend]:
+    note = significance_note(summary)
     if method == "gi_star":
         labels = {3: _("Hot spot, confidence 99%"), 2: _("Hot spot, confidence 95%"),
                   1: _("Hot spot, confidence 90%"), 0: _("Not significant"),
                   -1: _("Cold spot, confidence 90%"), -2: _("Cold spot, confidence 95%"),
                   -3: _("Cold spot, confidence 99%")}
-        legend = Legend(_("Getis-Ord Gi* (FDR-corrected)"),
-                        [(GI_COLOURS[b], labels[b]) for b in (3, 2, 1, 0, -1, -2, -3)])
+        legend = Legend(_("Getis-Ord Gi*"),
+                        [(GI_COLOURS[b], labels[b]) for b in (3, 2, 1, 0, -1, -2, -3)], note)
         return (lambda f: _fill(GI_COLOURS.get(f["properties"]["bin"] or 0, "#fff"),
                                 f["properties"]["bin"] == 0),
-                ["code", "count", "z", "p_fdr", "bin"], legend)
+                ["code", "count", "z", "p", "p_fdr", "bin"], legend)
     if method == "lisa":
         names = {"HH": _("High-high cluster"), "LL": _("Low-low cluster"),
                  "HL": _("High-low outlier"), "LH": _("Low-high outlier"),
                  "not significant": _("Not significant")}
         legend = Legend(_("Local Moran's I"),
-                        [(LISA_COLOURS[k], names[k]) for k in LISA_COLOURS])
+                        [(LISA_COLOURS[k], names[k]) for k in LISA_COLOURS], note)
         return (lambda f: _fill(LISA_COLOURS.get(f["properties"]["quadrant"], "#fff"),
                                 f["properties"]["quadrant"] == "not significant"),
                 ["code", "count", "i", "p", "quadrant"], legend)
     legend = Legend(_("Emerging hot-spot patterns"),
-                    [(c, p) for p, c in PATTERN_COLOURS.items()])
+                    [(c, p) for p, c in PATTERN_COLOURS.items()], note)
     return (lambda f: _fill(PATTERN_COLOURS.get(f["properties"]["pattern"], "#fff"),
                             f["properties"]["pattern"] == EmergingPattern.NONE),
             ["code", "count", "pattern", "trend_z", "trend_p"], legend)

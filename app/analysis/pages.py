@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from app.analysis.hotspots import HotspotAnswer, run_hotspots
-from app.analysis.map import analysis_map
+from app.analysis.map import analysis_map, significance_note
 from app.analysis.params import HotspotParams, NearRepeatParams, from_query
 from app.analysis.patterns import near_repeat, time_tables
 from app.analysis.repository import category_counts
@@ -57,8 +57,8 @@ def _run(method: str, args: Any) -> dict[str, Any]:
     if method == "near_repeat":
         nr_args = args.copy()
         nr_args.pop("method", None)
-        for unused in ("cell_m", "shape", "weights", "distance_m", "fdr", "bandwidth_m",
-                       "time_bin"):
+        for unused in ("cell_m", "shape", "weights", "distance_m", "fdr", "p_method",
+                       "alpha", "bandwidth_m", "time_bin"):
             nr_args.pop(unused, None)
         table = near_repeat(session, from_query(NearRepeatParams, nr_args))
         return {"near_repeat": table, "export": {
@@ -73,6 +73,7 @@ def _run(method: str, args: Any) -> dict[str, Any]:
     collection = answer.geojson()
     return {
         "answer": answer, "summary": collection["properties"],
+        "significance": significance_note(collection["properties"]),
         "map": analysis_map(answer, collection, online_tiles=online_tiles()),
         "top": _top_cells(answer), "times": _times(session, params),
         "params_json": params.model_dump(by_alias=True, mode="json"),
@@ -125,6 +126,7 @@ def result(result_id: int) -> str:
     collection = dict(row.result)
     return render_template(
         "analysis/result.html", row=row, summary=collection["properties"],
+        significance=significance_note(collection["properties"]),
         map=analysis_map(None, collection, online_tiles=online_tiles())
         if row.method != "kde" else None,
         can_promote=current_user.role_name in ("admin", "analyst", "supervisor"))

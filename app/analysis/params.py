@@ -8,7 +8,14 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 METHODS = ("gi_star", "lisa", "kde", "emerging")
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
@@ -76,15 +83,33 @@ class DataFilter(BaseModel):
         return period_start(self.end, end=True) if self.end else None
 
 
+# Defaults per method, as the reference tools have them (README "Crime analysis"): Gi* and
+# emerging hot spots take the p-value from the z-score (Esri's Hot Spot Analysis and
+# Emerging Hot Spot Analysis); LISA from permutations (esda's Moran_Local, Esri's Cluster
+# and Outlier Analysis). FDR: on for Gi* (Esri's Optimized Hot Spot Analysis, the tool for
+# incidents counted into a fishnet, always applies it) and for emerging hot spots (Esri
+# corrects each bin); off for LISA (Esri's Cluster and Outlier Analysis default).
+DEFAULT_P_METHOD: dict[str, str] = {"gi_star": "analytical", "emerging": "analytical",
+                                    "lisa": "permutation", "kde": "analytical"}
+DEFAULT_FDR: dict[str, bool] = {"gi_star": True, "emerging": True, "lisa": False,
+                                "kde": False}
+DEFAULT_ALPHA: dict[str, float] = {"gi_star": 0.05, "emerging": 0.10, "lisa": 0.05,
+                                   "kde": 0.05}
+MIN_PERMUTATIONS = 99
+
+
 class HotspotParams(DataFilter):
-    """A hot-spot run. Defaults: 250 m squares, queen contiguity, 999 permutations,
-    FDR-corrected classes, a fixed seed (the same request gives the same answer)."""
+    """A hot-spot run. Defaults: 250 m squares, queen contiguity, and per method the
+    p-values, FDR correction and level of the reference tools (``DEFAULT_*`` above); 999
+    permutations with a fixed seed when p-values come from permutations (the same request
+    gives the same answer)."""
 
     method: Literal["gi_star", "lisa", "kde", "emerging"] = "gi_star"
     cell_m: float = Field(default=250.0, ge=50.0, le=5000.0)
     shape: Literal["square", "hex"] = "square"
     weights: Literal["queen", "distance"] = "queen"
     distance_m: float | None = Field(default=None, gt=0, le=20000.0)
+    p_method: Literal["analytical", "permutation"] = "analytical"
     permutations: int = Field(default=999, ge=0, le=9999)
     seed: int = Field(default=0, ge=0)
     fdr: bool = True
@@ -92,6 +117,38 @@ class HotspotParams(DataFilter):
     bandwidth_m: float | None = Field(default=None, gt=0, le=20000.0)
     kde_cell_m: float | None = Field(default=None, ge=5.0, le=2000.0)
     time_bin: Literal["month", "quarter", "week", "day"] = "month"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _method_defaults(cls, data: Any) -> Any:
+        """Fill ``p_method``, ``fdr`` and ``alpha`` left out (or null) from the method."""
+        if not isinstance(data, dict):
+            return data
+        method = data.get("method") or "gi_star"
+        if method not in DEFAULT_P_METHOD:
+            return data  # the method field names the error
+        filled = dict(data)
+        for name, defaults in (("p_method", DEFAULT_P_METHOD), ("fdr", DEFAULT_FDR),
+                               ("alpha", DEFAULT_ALPHA)):
+            if filled.get(name) is None:
+                filled[name] = defaults[method]
+        return filled
+
+    @field_validator("p_method")
+    @classmethod
+    def _p_method(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("method") == "lisa" and value != "permutation":
+            raise ValueError("local Moran's I takes its p-values from permutations "
+                             "(esda, Esri); use p_method=permutation")
+        return value
+
+    @field_validator("permutations")
+    @classmethod
+    def _permutations(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("p_method") == "permutation" and value < MIN_PERMUTATIONS:
+            raise ValueError(f"permutation p-values need at least {MIN_PERMUTATIONS} "
+                             "permutations")
+        return value
 
     @model_validator(mode="after")
     def _distance(self) -> HotspotParams:

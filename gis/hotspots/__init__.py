@@ -2,9 +2,10 @@
 
 * :mod:`~gis.hotspots.weights` - spatial weights between grid cells (distance band,
   queen contiguity) and incident points counted into cells;
-* :mod:`~gis.hotspots.gi_star` - Getis-Ord Gi* hot and cold spots (Esri's Gi_Bin), with a
-  vectorised conditional permutation test (:mod:`~gis.hotspots.permutation`) and FDR
-  (:mod:`~gis.hotspots.significance`);
+* :mod:`~gis.hotspots.gi_star` - Getis-Ord Gi* hot and cold spots (Esri's Gi_Bin) with
+  analytical p-values as Esri, or a vectorised conditional permutation test
+  (:mod:`~gis.hotspots.permutation`), and Esri's FDR correction
+  (:mod:`~gis.hotspots.significance`, which states the conventions);
 * :mod:`~gis.hotspots.lisa` - local Moran's I clusters and outliers (esda);
 * :mod:`~gis.hotspots.kde` - kernel density rasters and Leaflet heat layers;
 * :mod:`~gis.hotspots.emerging` - emerging hot-spot patterns over time, with the
@@ -32,7 +33,13 @@ from gis.hotspots.kde import (
 )
 from gis.hotspots.lisa import LocalMoranResult, local_moran
 from gis.hotspots.mann_kendall import MannKendallResult, mann_kendall
-from gis.hotspots.significance import benjamini_hochberg, confidence_bins
+from gis.hotspots.significance import (
+    benjamini_hochberg,
+    confidence_bins,
+    critical_p_values,
+    fdr_critical_p,
+    two_sided_from_z,
+)
 from gis.hotspots.temporal import (
     HourWeekdayCounts,
     MonthlyCounts,
@@ -61,9 +68,11 @@ __all__ = [
     "classify_emerging",
     "confidence_bins",
     "count_points_in_cells",
+    "critical_p_values",
     "distance_band_weights",
     "distance_band_weights_xy",
     "emerging_hot_spots",
+    "fdr_critical_p",
     "gi_star",
     "heat_layer_points",
     "hour_weekday_counts",
@@ -76,4 +85,5 @@ __all__ = [
     "queen_weights",
     "silverman_bandwidth_m",
     "to_libpysal",
+    "two_sided_from_z",
 ]

@@ -4,13 +4,15 @@ Following Esri's Emerging Hot Spot Analysis ("How Emerging Hot Spot Analysis wor
 with one difference: the Gi* of each time slice uses spatial neighbours only (Esri's
 space-time cube also adds the same cells in earlier time steps).
 
-1. **Gi* per time slice** (:func:`gis.hotspots.gi_star.gi_star_z`), by default with the
-   analytical p-value: permutations per slice cost ``T`` times more, and with counts
-   aggregated over whole time bins the normal approximation is what Esri uses too. Pass
-   ``permutations`` to use permutation pseudo p-values instead. A bin is a significant
-   **hot** (cold) spot when its z-score is positive (negative) and it passes a two-sided
-   test at ``alpha`` (default 0.10, i.e. any non-zero Esri Gi_Bin), FDR-corrected within
-   each slice by default, as Esri does.
+1. **Gi* per time slice** (:func:`gis.hotspots.gi_star.gi_star_z`), with Esri's
+   analytical two-sided p-value from the z-score by default, as its Hot Spot Analysis
+   (permutations per slice cost ``T`` times one Gi*; pass ``p_method="permutation"``
+   for them). A bin is a significant **hot** (cold) spot when its z-score is positive
+   (negative) and its p-value passes at ``alpha`` (default 0.10, i.e. any non-zero
+   Gi_Bin), with Esri's FDR correction by default ("the Getis-Ord Gi* statistic ... for
+   each bin using an FDR correction"). Esri does not say whether the family of tests is
+   one time slice or the whole cube; here it is each time slice, each being one Hot Spot
+   Analysis of the cells.
 2. **Trend**: the Mann-Kendall test (:mod:`gis.hotspots.mann_kendall`) on each cell's
    series of Gi* z-scores; significant at ``trend_alpha`` (default 0.05).
 3. **Pattern** per cell, with "90 %" meaning at least 90 % of the ``T`` bins:
@@ -50,12 +52,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.special import ndtr
 
 from gis.errors import InvalidValuesError
 from gis.hotspots.gi_star import check_binary_weights, check_values, gi_star, gi_star_z
 from gis.hotspots.mann_kendall import mann_kendall
-from gis.hotspots.significance import check_alpha, check_permutations, significant
+from gis.hotspots.significance import (
+    PMethod,
+    check_alpha,
+    check_p_method,
+    significant,
+    two_sided_from_z,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -178,7 +185,8 @@ _KINDS = ("NEW", "CONSECUTIVE", "INTENSIFYING", "PERSISTENT", "DIMINISHING", "SP
 
 
 def emerging_hot_spots(counts: npt.ArrayLike, weights: Any, *, alpha: float = 0.10,
-                       trend_alpha: float = 0.05, fdr: bool = True, permutations: int = 0,
+                       trend_alpha: float = 0.05, fdr: bool = True,
+                       p_method: PMethod = "analytical", permutations: int = 999,
                        seed: int | None = None) -> EmergingHotSpots:
     """Emerging hot-spot analysis of counts per time bin and cell.
 
@@ -195,9 +203,11 @@ def emerging_hot_spots(counts: npt.ArrayLike, weights: Any, *, alpha: float = 0.
         Two-sided significance level of the Mann-Kendall trend.
     fdr : bool, default True
         FDR-correct the hot / cold spot test within each time slice.
-    permutations : int, default 0
-        0: analytical Gi* p-values per slice; otherwise conditional permutations per
-        slice (``T`` times the cost of one Gi*).
+    p_method : {"analytical", "permutation"}, default "analytical"
+        Gi* p-values per slice from the z-scores (Esri), or from conditional
+        permutations (``T`` times the cost of one Gi*).
+    permutations : int, default 999
+        Permutations per slice for ``p_method="permutation"``; ignored otherwise.
     seed : int, optional
         Makes permutation p-values reproducible.
 
@@ -209,7 +219,7 @@ def emerging_hot_spots(counts: npt.ArrayLike, weights: Any, *, alpha: float = 0.
     ------
     InvalidValuesError, InvalidWeightsError, InvalidTestSettingError
         Counts not finite or not (T, n) with T >= 2 and n >= 3; bad weights; a level not
-        in (0, 1) or negative permutations.
+        in (0, 1), an unknown ``p_method`` or unusable permutations.
     """
     values = check_values(counts, ndim=2)
     steps, n = values.shape
@@ -218,15 +228,15 @@ def emerging_hot_spots(counts: npt.ArrayLike, weights: Any, *, alpha: float = 0.
     w = check_binary_weights(weights, n)
     level = check_alpha(alpha)
     trend_level = check_alpha(trend_alpha, name="trend_alpha")
-    n_perm = check_permutations(permutations)
+    method, n_perm = check_p_method(p_method, permutations)
 
     z = gi_star_z(values, w)
-    if n_perm == 0:
-        p = ndtr(-np.abs(z))
+    if method == "analytical":
+        p = two_sided_from_z(z)
     else:
         seeds = np.random.SeedSequence(seed).spawn(steps)
-        p = np.stack([gi_star(values[t], w, permutations=n_perm,
-                              seed=np.random.default_rng(seeds[t])).p_sim
+        p = np.stack([gi_star(values[t], w, p_method="permutation", permutations=n_perm,
+                              seed=np.random.default_rng(seeds[t])).p
                       for t in range(steps)])
     # FDR applies within each time slice, as in Esri's tool.
     passed = np.stack([significant(p[t], alpha=level, fdr=fdr) for t in range(steps)])

@@ -11,10 +11,15 @@ equals esda's ``G_Local(y, w, transform="B", star=True).Zs`` (to rounding). A ce
 z-score is undefined (all values equal, or the cell neighbours every other cell) gets
 ``z = 0`` (esda gives NaN).
 
-p-values are folded (one-sided in the direction of the deviation), as esda reports them;
-see :mod:`gis.hotspots.significance` for how they map to Esri's 99/95/90 % Gi_Bin and to
-the FDR correction. ``p_sim`` comes from conditional permutation
-(:mod:`gis.hotspots.permutation`).
+Significance is decided as Esri's Hot Spot Analysis decides it: by default the p-value
+comes from the z-score (**analytical**, two-sided ``2 P(Z >= |z|)``), and Gi_Bin is
++/-3, 2, 1 where that p-value is at most 0.01, 0.05, 0.10, optionally with Esri's FDR
+correction (:mod:`gis.hotspots.significance`). Conditional **permutation** pseudo
+p-values (:mod:`gis.hotspots.permutation`, esda's ``p_sim``) are an option; they are
+computed only when asked for. With ``P`` permutations no pseudo p-value is below
+``2 / (P + 1)``, so over thousands of cells the FDR threshold ``k a / m`` is out of reach
+of all but very large clusters: a 54-sigma cell is "not significant". The analytical
+p-value has no such floor.
 
 Nothing here knows about coordinates: values and weights are aligned by position.
 """
@@ -32,7 +37,15 @@ from scipy.special import ndtr
 
 from gis.errors import InvalidValuesError, InvalidWeightsError
 from gis.hotspots.permutation import folded_pseudo_p, permutation_tail_counts
-from gis.hotspots.significance import benjamini_hochberg, check_permutations, confidence_bins
+from gis.hotspots.significance import (
+    PMethod,
+    benjamini_hochberg,
+    check_p_method,
+    confidence_bins,
+    critical_p_values,
+    two_sided_from_folded,
+    two_sided_from_z,
+)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -50,36 +63,49 @@ class GiStarResult:
     ----------
     z : numpy.ndarray of float64
         Analytical z-score (> 0 hot, < 0 cold).
-    p_norm : numpy.ndarray of float64
-        Folded normal p-value ``P(Z >= |z|)`` (esda's ``p_norm``; Esri's two-sided
-        GiPValue is twice this).
-    p_sim : numpy.ndarray of float64
-        Folded conditional-permutation pseudo p-value; NaN when ``permutations == 0``.
+    p : numpy.ndarray of float64
+        Two-sided p-value the bins are decided on: ``2 P(Z >= |z|)`` (Esri's GiPValue)
+        when ``p_method`` is "analytical", ``min(1, 2 p_sim)`` when "permutation".
     p_fdr : numpy.ndarray of float64
-        Benjamini-Hochberg adjusted ``p_sim`` (``p_norm`` without permutations).
+        Benjamini-Hochberg adjusted ``p``: a cell is significant at confidence
+        ``1 - a`` with Esri's FDR correction exactly when ``p_fdr <= a``.
     bin : numpy.ndarray of int8
         Esri's Gi_Bin: +/-3, 2, 1 for a hot/cold spot at 99, 95, 90 % confidence, 0 when
-        not significant; from ``p_sim`` (``p_norm`` without permutations), FDR-corrected
-        when ``fdr`` is true.
+        not significant; from ``p``, FDR-corrected when ``fdr`` is true.
+    p_norm : numpy.ndarray of float64
+        Folded normal p-value ``P(Z >= |z|)``, esda's ``p_norm`` (half of the analytical
+        ``p``).
+    p_sim : numpy.ndarray of float64
+        Folded conditional-permutation pseudo p-value (esda's ``p_sim``, ties counted on
+        both sides); NaN unless ``p_method`` is "permutation".
+    p_method : {"analytical", "permutation"}
     permutations : int
+        Permutations drawn (0 for analytical p-values).
     fdr : bool
+    critical_p : dict of int to float or None
+        The critical p-value each confidence level (90, 95, 99) used: 0.10, 0.05, 0.01
+        without FDR, Esri's lowered ones with it (None: no cell reaches that level).
     """
 
     z: FloatArray
-    p_norm: FloatArray
-    p_sim: FloatArray
+    p: FloatArray
     p_fdr: FloatArray
     bin: Int8Array
+    p_norm: FloatArray
+    p_sim: FloatArray
+    p_method: PMethod
     permutations: int
     fdr: bool
+    critical_p: dict[int, float | None]
 
     def as_frame(self, index: Any = None) -> pd.DataFrame:
-        """The results as columns ``gi_z, gi_p_norm, gi_p_sim, gi_p_fdr, gi_bin``.
+        """The results as columns ``gi_z, gi_p, gi_p_fdr, gi_bin, gi_p_norm, gi_p_sim``.
 
         Pass ``index=cells.index`` to join them onto the cells.
         """
-        return pd.DataFrame({"gi_z": self.z, "gi_p_norm": self.p_norm, "gi_p_sim": self.p_sim,
-                             "gi_p_fdr": self.p_fdr, "gi_bin": self.bin}, index=index)
+        return pd.DataFrame({"gi_z": self.z, "gi_p": self.p, "gi_p_fdr": self.p_fdr,
+                             "gi_bin": self.bin, "gi_p_norm": self.p_norm,
+                             "gi_p_sim": self.p_sim}, index=index)
 
 
 def check_values(values: npt.ArrayLike, *, ndim: int = 1) -> FloatArray:
@@ -145,9 +171,10 @@ def gi_star_z(values: FloatArray, weights: sparse.csr_array) -> FloatArray:
     return np.asarray(z, dtype=np.float64).reshape(np.shape(values))
 
 
-def gi_star(values: npt.ArrayLike, weights: Any, *, permutations: int = DEFAULT_PERMUTATIONS,
+def gi_star(values: npt.ArrayLike, weights: Any, *, p_method: PMethod = "analytical",
+            permutations: int = DEFAULT_PERMUTATIONS,
             seed: int | np.random.Generator | None = None, fdr: bool = False) -> GiStarResult:
-    """Getis-Ord Gi* hot and cold spots.
+    """Getis-Ord Gi* hot and cold spots, decided as Esri's Hot Spot Analysis does.
 
     Parameters
     ----------
@@ -157,17 +184,20 @@ def gi_star(values: npt.ArrayLike, weights: Any, *, permutations: int = DEFAULT_
     weights : scipy.sparse matrix or array, shape (n, n)
         Binary weights with a zero diagonal, rows aligned with ``values``
         (:func:`gis.hotspots.weights.queen_weights` or ``distance_band_weights``).
+    p_method : {"analytical", "permutation"}, default "analytical"
+        Where the p-value comes from: the z-score (Esri), or conditional permutations
+        (esda's ``p_sim``). Permutations are drawn only for "permutation".
     permutations : int, default 999
-        Conditional permutations for ``p_sim``; 0 skips them (``p_sim`` is NaN and the
-        bins use ``p_norm``). With 999 the smallest ``p_sim`` is 0.001.
+        Conditional permutations for ``p_method="permutation"`` (at least 1); ignored
+        otherwise. With ``P`` of them the smallest two-sided pseudo p-value is
+        ``2 / (P + 1)``.
     seed : int or numpy.random.Generator, optional
-        Makes ``p_sim`` reproducible.
+        Makes permutation p-values reproducible.
     fdr : bool, default False
-        Use the false-discovery-rate correction for ``bin`` (Esri's "Apply False
-        Discovery Rate (FDR) Correction"). With permutations, the smallest ``p_sim`` is
-        ``1 / (permutations + 1)`` and a cell ranked ``k`` among ``n`` reaches 99 % only
-        if ``p_sim * n / k <= 0.005``: use 9999 permutations for FDR over hundreds of
-        cells.
+        Esri's "Apply False Discovery Rate (FDR) Correction" (off by default in Esri's
+        Hot Spot Analysis, always on in its Optimized Hot Spot Analysis): the critical
+        p-value of each confidence level is lowered by the Benjamini-Hochberg rule over
+        all cells (:mod:`gis.hotspots.significance`).
 
     Returns
     -------
@@ -180,28 +210,30 @@ def gi_star(values: npt.ArrayLike, weights: Any, *, permutations: int = DEFAULT_
     InvalidWeightsError
         Weights not binary, not square, not matching the values, or with a diagonal.
     InvalidTestSettingError
-        ``permutations`` negative or not a whole number.
+        Unknown ``p_method``; ``permutations`` negative, not a whole number, or 0 with
+        permutation p-values.
     """
     y = check_values(values)
     n = len(y)
     if n < 3:
         raise InvalidValuesError(f"Gi* needs at least 3 cells, got {n}")
     w = check_binary_weights(weights, n)
-    n_perm = check_permutations(permutations)
+    method, n_perm = check_p_method(p_method, permutations)
     z = gi_star_z(y, w)
     p_norm = ndtr(-np.abs(z)).astype(np.float64)
-    if n_perm:
+    if method == "permutation":
         above, below = permutation_tail_counts(
             y, np.asarray(w @ y, dtype=np.float64), np.diff(w.indptr).astype(np.int64),
             permutations=n_perm, rng=np.random.default_rng(seed))
         p_sim = folded_pseudo_p(above, below, permutations=n_perm)
         # The tail the observed sum lies in; equal tails (a fixed random sum) are neither.
         direction = np.sign(below - above).astype(np.float64)
-        p_used = p_sim
+        p = two_sided_from_folded(p_sim)
     else:
         p_sim = np.full(n, np.nan)
         direction = np.sign(z)
-        p_used = p_norm
-    return GiStarResult(z=z, p_norm=p_norm, p_sim=p_sim, p_fdr=benjamini_hochberg(p_used),
-                        bin=confidence_bins(direction, p_used, fdr=fdr),
-                        permutations=n_perm, fdr=bool(fdr))
+        p = two_sided_from_z(z)
+    return GiStarResult(z=z, p=p, p_fdr=benjamini_hochberg(p),
+                        bin=confidence_bins(direction, p, fdr=fdr), p_norm=p_norm,
+                        p_sim=p_sim, p_method=method, permutations=n_perm, fdr=bool(fdr),
+                        critical_p=critical_p_values(p, fdr=fdr))

@@ -1,32 +1,60 @@
-"""Significance helpers shared by the hot-spot statistics: FDR, Gi_Bin classes, checks.
+"""Significance shared by the hot-spot statistics: two-sided p-values, Esri's FDR, Gi_Bin.
 
 Conventions
 -----------
-p-values here are *folded* (one-sided in the direction the cell deviates), as esda
-reports them: ``p_norm = P(Z >= |z|)`` and the permutation ``p_sim``. A two-sided test
-at level ``a`` ("confidence 1 - a" in Esri's words) is passed when the folded p-value is
-at most ``a / 2``: Esri's Gi_Bin of +/-3, 2, 1 (99, 95, 90 % confidence) is |z| >= 2.576,
-1.960, 1.645, i.e. ``p_norm <= 0.005, 0.025, 0.05``.
+Every p-value this module decides on is **two-sided**, as Esri reports them (GiPValue,
+the pseudo p-value of Cluster and Outlier Analysis) and as esda recommends for its
+permutation tests:
 
-With the false discovery rate (FDR) correction, Esri applies the Benjamini-Hochberg
-step-up procedure at each confidence level separately. Doing that on the two-sided
-p-values ``2 p`` at level ``a`` rejects exactly the cells whose Benjamini-Hochberg
-adjusted folded p-value is at most ``a / 2``, which is how it is computed here.
+* analytical: ``p = 2 P(Z >= |z|)`` from the z-score (:func:`two_sided_from_z`); esda's
+  ``p_norm`` is the folded half of it, ``P(Z >= |z|)``;
+* permutation: ``p = min(1, 2 p_folded)`` with the folded pseudo p-value
+  ``(min(#{R >= L}, #{R <= L}) + 1) / (P + 1)`` (:func:`two_sided_from_folded`), which
+  is Esri's ``twoSidedPermPV`` in its Spatial Statistics scripts (``Stats.py``). esda's
+  ``p_sim`` is the folded value; esda announces that its default will move to a
+  two-sided alternative because the folded one "will be uniformly too small".
+
+A cell is significant at confidence ``1 - a`` when its p-value is at most ``a``: Esri's
+Gi_Bin of +/-3, 2, 1 (99, 95, 90 % confidence) is ``p <= 0.01, 0.05, 0.10``, i.e.
+``|z| >= 2.576, 1.960, 1.645``.
+
+False discovery rate (FDR)
+--------------------------
+Esri's "Apply False Discovery Rate (FDR) Correction" lowers the critical p-value of each
+confidence level separately: its ``fdrTransform`` multiplies the cut-offs 0.10, 0.05 and
+0.01 by ``k / m`` (``m`` the number of cells, ``k`` the rank of a p-value from the
+smallest) and walks the p-values from the largest down; the first one at or below its
+cut-off and every smaller one are significant at that level. That is the
+Benjamini-Hochberg (1995) step-up procedure at level ``a`` over all ``m`` cells::
+
+    k* = max { k : p_(k) <= k a / m };   significant: p <= p_(k*)   (none if no such k)
+
+applied to the two-sided p-values, once per level. It is computed here through the
+Benjamini-Hochberg adjusted p-values (:func:`benjamini_hochberg`): a cell passes at level
+``a`` exactly when its adjusted value is at most ``a``; :func:`fdr_critical_p` gives
+the lowered critical p-value ``k* a / m`` itself. References: Benjamini & Hochberg
+(1995), JRSS B 57, 289-300; Esri, "What is a z-score? What is a p-value?" and the Hot Spot
+Analysis (Getis-Ord Gi*) tool reference ("the critical p-values determining confidence
+levels are reduced to account for multiple testing and spatial dependence").
 """
 
 from __future__ import annotations
 
 import math
 from numbers import Integral, Real
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import ndtr
 
 from gis.errors import InvalidTestSettingError
 
 FloatArray = npt.NDArray[np.float64]
 Int8Array = npt.NDArray[np.int8]
+PMethod = Literal["analytical", "permutation"]
 
+P_METHODS: tuple[PMethod, ...] = ("analytical", "permutation")
 CONFIDENCE_LEVELS: tuple[tuple[int, float], ...] = ((3, 0.01), (2, 0.05), (1, 0.10))
 """Gi_Bin magnitude and the two-sided significance level it stands for."""
 
@@ -46,6 +74,35 @@ def check_permutations(permutations: object) -> int:
         raise InvalidTestSettingError(
             f"permutations must be a whole number >= 0, got {permutations!r}")
     return int(permutations)
+
+
+def check_p_method(p_method: object, permutations: object) -> tuple[PMethod, int]:
+    """Return the p-value method and the permutations it uses (0 for analytical).
+
+    Raises
+    ------
+    InvalidTestSettingError
+        An unknown method, or permutation p-values with fewer than 1 permutation.
+    """
+    if p_method not in P_METHODS:
+        raise InvalidTestSettingError(
+            f"p_method must be 'analytical' or 'permutation', got {p_method!r}")
+    n_perm = check_permutations(permutations)
+    if p_method == "analytical":
+        return "analytical", 0
+    if n_perm == 0:
+        raise InvalidTestSettingError("permutation p-values need permutations >= 1")
+    return "permutation", n_perm
+
+
+def two_sided_from_z(z: npt.ArrayLike) -> FloatArray:
+    """Two-sided normal p-values ``2 P(Z >= |z|)`` (Esri's GiPValue)."""
+    return np.asarray(2.0 * ndtr(-np.abs(np.asarray(z, dtype=np.float64))), dtype=np.float64)
+
+
+def two_sided_from_folded(p_folded: npt.ArrayLike) -> FloatArray:
+    """Two-sided pseudo p-values ``min(1, 2 p)`` from folded ones (Esri's twoSidedPermPV)."""
+    return np.minimum(1.0, 2.0 * np.asarray(p_folded, dtype=np.float64))
 
 
 def benjamini_hochberg(p_values: npt.ArrayLike) -> FloatArray:
@@ -75,45 +132,73 @@ def benjamini_hochberg(p_values: npt.ArrayLike) -> FloatArray:
     return out
 
 
-def significant(p_folded: npt.ArrayLike, *, alpha: float, fdr: bool) -> npt.NDArray[np.bool_]:
+def fdr_critical_p(p_values: npt.ArrayLike, *, alpha: float) -> float | None:
+    """Esri's FDR-lowered critical p-value at level ``alpha`` (see the module notes).
+
+    Returns
+    -------
+    float or None
+        ``k* alpha / m`` for the largest rank ``k*`` with ``p_(k*) <= k* alpha / m``: the
+        cells with a p-value at or below it are significant. None when no cell passes.
+    """
+    level = check_alpha(alpha)
+    p = np.sort(np.asarray(p_values, dtype=np.float64))
+    m = p.size
+    cutoffs = np.arange(1, m + 1) * level / m
+    passing = np.flatnonzero(p <= cutoffs)
+    return float(cutoffs[passing[-1]]) if passing.size else None
+
+
+def critical_p_values(p_values: npt.ArrayLike, *, fdr: bool) -> dict[int, float | None]:
+    """The critical p-value per confidence level (90, 95, 99 %) that the bins used.
+
+    Without FDR these are 0.10, 0.05 and 0.01; with it, :func:`fdr_critical_p` at each.
+    """
+    return {round(100 * (1 - level)): (fdr_critical_p(p_values, alpha=level) if fdr
+                                       else level)
+            for _, level in reversed(CONFIDENCE_LEVELS)}
+
+
+def significant(p_values: npt.ArrayLike, *, alpha: float,
+                fdr: bool) -> npt.NDArray[np.bool_]:
     """Cells significant in a two-sided test at level ``alpha`` (see the module notes).
 
     Parameters
     ----------
-    p_folded : array_like of float
-        Folded (one-sided, direction of the deviation) p-values.
+    p_values : array_like of float
+        Two-sided p-values.
     alpha : float
-        Two-sided significance level, e.g. 0.05 for 95 % confidence.
+        Significance level, e.g. 0.05 for 95 % confidence.
     fdr : bool
-        Apply the Benjamini-Hochberg correction (at this level) first.
+        Apply Esri's FDR correction (Benjamini-Hochberg at this level) first.
     """
     level = check_alpha(alpha)
-    p = np.asarray(p_folded, dtype=np.float64)
+    p = np.asarray(p_values, dtype=np.float64)
     q = benjamini_hochberg(p) if fdr else p
-    return np.asarray(q <= level / 2.0)
+    return np.asarray(q <= level)
 
 
-def confidence_bins(direction: npt.ArrayLike, p_folded: npt.ArrayLike, *,
+def confidence_bins(direction: npt.ArrayLike, p_values: npt.ArrayLike, *,
                     fdr: bool) -> Int8Array:
-    """Esri-style Gi_Bin: -3..3 for cold/hot at 99, 95, 90 % confidence, 0 otherwise.
+    """Esri's Gi_Bin: -3..3 for cold/hot at 99, 95, 90 % confidence, 0 otherwise.
 
     Parameters
     ----------
     direction : array_like
         Sign of the deviation per cell (> 0 hot, < 0 cold, 0 none), e.g. the z-score.
-    p_folded : array_like of float
-        Folded p-values (see the module notes).
+    p_values : array_like of float
+        Two-sided p-values.
     fdr : bool
-        Use the FDR-corrected significance at each confidence level.
+        Use the FDR-lowered critical p-value at each confidence level.
 
     Returns
     -------
     numpy.ndarray of int8
     """
-    p = np.asarray(p_folded, dtype=np.float64)
+    p = np.asarray(p_values, dtype=np.float64)
     q = benjamini_hochberg(p) if fdr else p
     magnitude = np.zeros(p.shape, dtype=np.int8)
     for value, level in reversed(CONFIDENCE_LEVELS):  # weakest first, strongest wins
-        magnitude[q <= level / 2.0] = value
+        magnitude[q <= level] = value
     sign = np.sign(np.asarray(direction, dtype=np.float64)).astype(np.int8)
     return (sign * magnitude).astype(np.int8)

@@ -1,5 +1,6 @@
-"""An analyst maps burglary hot spots in chromium: Gi* map with its legend, charts, image
-export, save, and promotion of a hot cell to patrol planning."""
+"""An analyst maps burglary hot spots in chromium: Gi* map with its legend (saying how
+significance was decided), charts, image export, save, and promotion of a hot cell to
+patrol planning."""
 
 from __future__ import annotations
 
@@ -43,13 +44,17 @@ def test_an_analyst_maps_gi_star_hot_spots(page: Page, live_server: dict[str, An
     form.locator("select[name=area]").select_option(label=_london_area(live_server))
     form.locator("select[name=method]").select_option("gi_star")
     form.locator("input[name=cell_m]").fill("250")
-    form.locator("input[name=permutations]").fill("199")
     page.click("#run-analysis")
     legend = page.locator("#hotspot-legend")
     expect(legend).to_be_visible()
     expect(legend).to_contain_text("Getis-Ord Gi*")
     expect(legend).to_contain_text("Hot spot, confidence 99%")
     expect(legend.locator(".swatch")).to_have_count(7)
+    # the legend and the summary say how significance was decided (Esri's defaults)
+    expect(legend.locator("#legend-significance")).to_have_text(
+        "Two-sided p-values from z-scores (analytical), FDR-corrected")
+    expect(page.locator("#run-significance")).to_contain_text("analytical")
+    expect(page.locator("#run-critical-p")).to_contain_text("95%")
     expect(page.locator("#run-summary")).to_contain_text(f"{in_london:,}")
     # one SVG path per grid cell, coloured by class; the layer is in the layer control
     cells = page.evaluate("gridpatrol.hotspotLayer.getLayers().length")

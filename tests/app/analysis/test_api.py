@@ -14,6 +14,7 @@ import pytest
 import shapely
 import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
+from scipy.stats import norm
 
 from tests.app.analysis.test_import_incidents import BURGLARY, LONDON_BOX, SF, write_box
 from tests.conftest import Accounts, bearer, login
@@ -42,8 +43,8 @@ def get(client: FlaskClient, headers: dict[str, str], path: str, status: int = 2
 def test_gi_star_matches_esda_and_sql_counts(client: FlaskClient, burglary: None,
                                             analyst: dict[str, str],
                                             connection: sa.Connection) -> None:
-    answer = get(client, analyst, "/api/v1/hotspots?method=gi_star&cell_m=500&category="
-                                  "burglary&from=2023-01&to=2024-12&permutations=999")
+    query = "/api/v1/hotspots?method=gi_star&cell_m=500&category=burglary&from=2023-01&to=2024-12"
+    answer = get(client, analyst, query)
     features = answer["features"]
     summary = answer["properties"]
     assert summary["incidents"] == 31_413 and summary["counted"] == 31_413
@@ -71,12 +72,42 @@ def test_gi_star_matches_esda_and_sql_counts(client: FlaskClient, burglary: None
         reference = G_Local(counts, w, transform="B", star=True, permutations=0)
     z = np.array([f["properties"]["z"] for f in features])
     np.testing.assert_allclose(z, reference.Zs, atol=1e-5)  # the API rounds to 6 decimals
+    # the defaults decide as Esri: two-sided p from z, FDR at each confidence level
+    significance = summary["significance"]
+    assert (significance["p_method"], significance["fdr"], significance["permutations"]) \
+        == ("analytical", True, 0)
+    p = np.array([f["properties"]["p"] for f in features])
+    np.testing.assert_allclose(p, 2 * norm.sf(np.abs(reference.Zs)), atol=1e-6)
+    unadjusted = get(client, analyst, query + "&fdr=false")
+    assert unadjusted["properties"]["significance"]["fdr"] is False
+    for fdr, collection in ((True, answer), (False, unadjusted)):
+        bins = np.array([f["properties"]["bin"] for f in collection["features"]])
+        expected = esri_bins(reference.Zs, fdr=fdr)
+        assert set(np.flatnonzero(bins >= 2)) == set(np.flatnonzero(expected >= 2))
+        np.testing.assert_array_equal(bins, expected)
     bins = np.array([f["properties"]["bin"] for f in features])
-    assert set(np.unique(bins)) <= {-3, -2, -1, 0, 1, 2, 3}
-    assert (bins[z > 0] >= 0).all() and (bins[z < 0] <= 0).all()
+    assert (bins >= 2).sum() > 10
     hottest = features[int(np.argmax(z))]["properties"]
-    assert hottest["bin"] >= 2 and hottest["p_fdr"] <= 0.05
+    assert hottest["bin"] == 3 and hottest["p_fdr"] <= 0.01
     assert {"code", "count", "z", "p", "p_fdr", "bin"} <= set(hottest)
+    critical = significance["critical_p"]
+    assert set(critical) == {"90", "95", "99"} and 0 < critical["95"] <= 0.05
+    assert (p[bins >= 2] <= critical["95"] + 1e-6).all()
+
+
+def esri_bins(z: np.ndarray, *, fdr: bool) -> np.ndarray:
+    """Gi_Bin written out: two-sided normal p, levels 0.10/0.05/0.01, with FDR the
+    Benjamini-Hochberg step-up at each level over all cells."""
+    p = 2 * norm.sf(np.abs(z))
+    ordered = np.sort(p)
+    bins = np.zeros(p.size, dtype=int)
+    for magnitude, level in ((1, 0.10), (2, 0.05), (3, 0.01)):
+        if fdr:
+            passing = np.flatnonzero(ordered <= np.arange(1, p.size + 1) * level / p.size)
+            bins[p <= (ordered[passing[-1]] if passing.size else -1.0)] = magnitude
+        else:
+            bins[p <= level] = magnitude
+    return np.sign(z).astype(int) * bins
 
 
 def test_other_methods_and_exports(client: FlaskClient, burglary: None,
@@ -85,12 +116,19 @@ def test_other_methods_and_exports(client: FlaskClient, burglary: None,
     lisa = get(client, analyst, base + "method=lisa")
     quadrants = {f["properties"]["quadrant"] for f in lisa["features"]}
     assert "HH" in quadrants and quadrants <= {"HH", "LL", "HL", "LH", "not significant"}
+    significance = lisa["properties"]["significance"]
+    assert (significance["p_method"], significance["permutations"], significance["fdr"],
+            significance["alpha"]) == ("permutation", 99, False, 0.05)
+    labelled = [f["properties"] for f in lisa["features"]
+                if f["properties"]["quadrant"] != "not significant"]
+    assert all(c["p"] <= 0.05 for c in labelled)  # two-sided pseudo p at 95 %
     kde = get(client, analyst, base + "method=kde")
     assert kde["properties"]["bandwidth_m"] > 0
     total = sum(f["properties"]["density_per_km2"] for f in kde["features"]) * 0.25
     assert total == pytest.approx(31_413, rel=0.25)  # density × cell area ≈ incidents
     emerging = get(client, analyst, base + "method=emerging&time_bin=quarter")
     assert emerging["properties"]["time_bins"][0] == "2023Q1"
+    assert emerging["properties"]["significance"]["fdr_scope"] == "each time bin"
     assert len(emerging["properties"]["time_bins"]) == 8
     weekly = client.get(base + "method=emerging&time_bin=week", headers=analyst)
     assert weekly.status_code == 422  # police.uk months cannot be put in weeks
@@ -111,7 +149,9 @@ def test_periods_are_read_in_local_time(client: FlaskClient, burglary: None,
 def test_bad_parameters_are_named(client: FlaskClient, analyst: dict[str, str]) -> None:
     for query, field in (("method=magic", "method"), ("from=2023-13", "from"),
                          ("cell_m=5", "cell_m"), ("from=2024-01&to=2023-01", "body"),
-                         ("colour=red", "colour")):
+                         ("colour=red", "colour"),
+                         ("method=lisa&p_method=analytical", "p_method"),
+                         ("p_method=permutation&permutations=10", "permutations")):
         response = client.get(f"/api/v1/hotspots?{query}", headers=analyst)
         assert response.status_code == 422, (query, response.json)
         assert response.json["field"] == field, (query, response.json)
@@ -183,6 +223,10 @@ def test_analyst_page_renders_every_method(client: FlaskClient, burglary: None,
     assert "data:image/png;base64," in kde and "hotspot-legend" in kde
     lisa = client.get(base + "lisa").get_data(as_text=True)
     assert "High-high cluster" in lisa and "top-cells" in lisa
+    assert "Two-sided p-values from 99 permutations, no FDR correction" in lisa
+    gi = client.get(base + "gi_star").get_data(as_text=True)
+    assert "Two-sided p-values from z-scores (analytical), FDR-corrected" in gi
+    assert 'id="run-critical-p"' in gi
     emerging = client.get(base + "emerging&time_bin=quarter").get_data(as_text=True)
     assert "Emerging hot-spot patterns" in emerging
     bad = client.get(base + "emerging&time_bin=week").get_data(as_text=True)

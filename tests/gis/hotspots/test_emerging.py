@@ -3,14 +3,17 @@ test against scipy's Kendall tau, and a synthetic space-time cube end to end."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pytest
 from scipy.special import ndtr
-from scipy.stats import kendalltau
+from scipy.stats import kendalltau, norm
 
 from gis.errors import InvalidValuesError
 from gis.hotspots.emerging import EmergingPattern as P
 from gis.hotspots.emerging import classify_emerging, emerging_hot_spots
+from gis.hotspots.gi_star import gi_star
 from gis.hotspots.mann_kendall import mann_kendall
 from tests.gis.hotspots.lattice import lattice_queen
 
@@ -143,11 +146,12 @@ def synthetic_cube(steps: int = 12, side: int = 15) -> tuple[np.ndarray, dict[st
     return counts, centres
 
 
-@pytest.mark.parametrize("permutations", [0, 999])
-def test_emerging_hot_spots_on_a_synthetic_cube(permutations: int) -> None:
+@pytest.mark.parametrize("p_method", ["analytical", "permutation"])
+def test_emerging_hot_spots_on_a_synthetic_cube(
+        p_method: Literal["analytical", "permutation"]) -> None:
     counts, centre = synthetic_cube()
-    result = emerging_hot_spots(counts, lattice_queen(15, 15), permutations=permutations,
-                                seed=1)
+    result = emerging_hot_spots(counts, lattice_queen(15, 15), p_method=p_method,
+                                permutations=999, seed=1)
     assert result.pattern[centre["new"]] == P.NEW_HOT
     assert result.pattern[centre["rising"]] == P.INTENSIFYING_HOT
     assert result.pattern[centre["falling"]] == P.DIMINISHING_HOT
@@ -158,6 +162,21 @@ def test_emerging_hot_spots_on_a_synthetic_cube(permutations: int) -> None:
     frame = result.as_frame()
     assert frame.loc[centre["new"], "pattern"] == "New Hot Spot"
     assert frame.loc[centre["new"], "hot_bins"] == 1
+
+
+def test_a_bin_is_hot_by_the_analytical_two_sided_p_value_fdr_corrected_per_bin() -> None:
+    counts, _ = synthetic_cube()
+    weights = lattice_queen(15, 15)
+    result = emerging_hot_spots(counts, weights)
+    for t in range(counts.shape[0]):
+        z = gi_star(counts[t], weights).z
+        np.testing.assert_allclose(result.z[t], z, rtol=0, atol=1e-12)
+        p = 2 * norm.sf(np.abs(z))
+        ordered = np.sort(p)  # Benjamini-Hochberg at 0.10 over this bin's cells
+        passing = np.flatnonzero(ordered <= np.arange(1, p.size + 1) * 0.10 / p.size)
+        cut = ordered[passing[-1]] if passing.size else -1.0
+        np.testing.assert_array_equal(result.hot[t], (p <= cut) & (z > 0))
+        np.testing.assert_array_equal(result.cold[t], (p <= cut) & (z < 0))
 
 
 def test_emerging_hot_spots_checks_its_input() -> None:

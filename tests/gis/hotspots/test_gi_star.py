@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -37,6 +38,9 @@ def test_z_scores_equal_esda_on_a_lattice_with_a_hot_block() -> None:
     theirs = esda_gi_star(values, weights)
     np.testing.assert_allclose(ours.z, theirs.Zs, rtol=0, atol=1e-9)
     np.testing.assert_allclose(ours.p_norm, theirs.p_norm, rtol=0, atol=1e-12)
+    # the p-value decided on is two-sided (Esri's GiPValue): twice esda's folded p_norm
+    np.testing.assert_allclose(ours.p, 2 * theirs.p_norm, rtol=0, atol=1e-12)
+    assert ours.p_method == "analytical" and ours.permutations == 0
     assert np.isnan(ours.p_sim).all()
 
 
@@ -56,14 +60,17 @@ def test_z_scores_equal_esda_on_random_counts_with_a_distance_band() -> None:
 
 # -- Gi_Bin on hand-made lattices ----------------------------------------------------------
 
-# With FDR over 100 cells and the 9 block cells at the smallest pseudo p-value 1/(P+1),
-# 99 % needs 100/(9 (P+1)) <= 0.005: 999 permutations cannot get there, 9999 can.
-@pytest.mark.parametrize(("permutations", "fdr"),
-                         [(0, False), (0, True), (999, False), (9999, True)])
+# With FDR over 100 cells and the 9 block cells at the smallest two-sided pseudo p-value
+# 2/(P+1), 99 % needs 2 * 100/(9 (P+1)) <= 0.01: 999 permutations cannot get there,
+# 9999 can; the analytical p-value has no such floor.
+@pytest.mark.parametrize(("p_method", "permutations", "fdr"),
+                         [("analytical", 0, False), ("analytical", 999, True),
+                          ("permutation", 999, False), ("permutation", 9999, True)])
 def test_a_block_of_high_counts_is_a_99_percent_hot_spot_at_its_centre(
-        permutations: int, fdr: bool) -> None:
+        p_method: Literal["analytical", "permutation"], permutations: int, fdr: bool) -> None:
     values = block_counts(block=(4, 4, 3), high=20.0)
-    result = gi_star(values, lattice_queen(10, 10), permutations=permutations, seed=1, fdr=fdr)
+    result = gi_star(values, lattice_queen(10, 10), p_method=p_method,
+                     permutations=permutations, seed=1, fdr=fdr)
     centre = 5 * 10 + 5
     assert result.bin[centre] == 3
     assert result.z[centre] > 5
@@ -71,13 +78,14 @@ def test_a_block_of_high_counts_is_a_99_percent_hot_spot_at_its_centre(
     assert result.bin[far_corner] <= 0
 
 
-@pytest.mark.parametrize("permutations", [0, 999])
-def test_a_block_of_zeros_in_busy_streets_is_a_99_percent_cold_spot(permutations: int) -> None:
+@pytest.mark.parametrize("p_method", ["analytical", "permutation"])
+def test_a_block_of_zeros_in_busy_streets_is_a_99_percent_cold_spot(
+        p_method: Literal["analytical", "permutation"]) -> None:
     values = block_counts(block=(2, 3, 3), high=0.0) + 10.0
     values[(4 * 10 + 3)] = 10.0  # the block's centre row/col: keep the block at 10
     block = [r * 10 + c for r in range(3, 6) for c in range(2, 5)]
     values[block] = 0.0
-    result = gi_star(values, lattice_queen(10, 10), permutations=permutations, seed=2)
+    result = gi_star(values, lattice_queen(10, 10), p_method=p_method, seed=2)
     assert result.bin[4 * 10 + 3] == -3
 
 
@@ -100,7 +108,7 @@ def test_p_sim_agrees_with_esda_on_continuous_values() -> None:
     values = rng.lognormal(size=400)
     values[[42, 43, 62, 63]] += 4.0
     weights = lattice_queen(20, 20)
-    ours = gi_star(values, weights, permutations=999, seed=5)
+    ours = gi_star(values, weights, p_method="permutation", permutations=999, seed=5)
     theirs = esda_gi_star(values, weights, permutations=999, seed=6)
     assert np.corrcoef(ours.p_sim, theirs.p_sim)[0, 1] > 0.95
     assert np.abs(ours.p_sim - theirs.p_sim).mean() < 0.02
@@ -115,7 +123,7 @@ def test_p_sim_finds_the_same_significant_cells_as_esda_on_a_strong_hot_spot() -
     grid[6:10, 6:10] = 50.0
     values = grid.ravel()
     weights = lattice_queen(20, 20)
-    ours = gi_star(values, weights, permutations=9999, seed=9)
+    ours = gi_star(values, weights, p_method="permutation", permutations=9999, seed=9)
     theirs = esda_gi_star(values, weights, permutations=9999, seed=10)
     ours_hot = set(np.flatnonzero((ours.p_sim <= 0.01) & (ours.z > 0)).tolist())
     esda_hot = set(np.flatnonzero((theirs.p_sim <= 0.01) & (theirs.Zs > 0)).tolist())
@@ -143,7 +151,8 @@ def test_p_sim_converges_to_the_exact_conditional_permutation_p_value() -> None:
     values = np.array([0, 3, 1, 0, 2, 7, 5, 0, 1, 6, 4, 0, 0, 2, 1, 0], dtype=float)  # ties
     weights = lattice_queen(4, 4)
     permutations = 20_000
-    result = gi_star(values, weights, permutations=permutations, seed=11)
+    result = gi_star(values, weights, p_method="permutation", permutations=permutations,
+                     seed=11)
     exact = exact_folded_p(values, weights)
     standard_error = np.sqrt(exact * (1 - exact) / permutations) + 1 / permutations
     assert (np.abs(result.p_sim - exact) <= 5 * standard_error).all()
@@ -157,7 +166,7 @@ def test_cells_with_all_zero_neighbourhoods_are_not_significant_cold_spots() -> 
     values = (rng.random(900) < 0.1).astype(float)
     weights = lattice_queen(30, 30)
     local = weights @ values + values
-    result = gi_star(values, weights, permutations=999, seed=13)
+    result = gi_star(values, weights, p_method="permutation", permutations=999, seed=13)
     empty = local == 0
     assert empty.sum() > 50
     assert (result.p_sim[empty] > 0.1).all()
@@ -167,10 +176,27 @@ def test_cells_with_all_zero_neighbourhoods_are_not_significant_cold_spots() -> 
 def test_p_sim_is_reproducible_with_a_seed() -> None:
     values = block_counts()
     weights = lattice_queen(10, 10)
-    first = gi_star(values, weights, seed=21)
-    np.testing.assert_array_equal(first.p_sim, gi_star(values, weights, seed=21).p_sim)
-    assert not np.array_equal(first.p_sim, gi_star(values, weights, seed=22).p_sim)
+    def run(seed: int) -> GiStarResult:
+        return gi_star(values, weights, p_method="permutation", seed=seed)
+
+    first = run(21)
+    np.testing.assert_array_equal(first.p_sim, run(21).p_sim)
+    assert not np.array_equal(first.p_sim, run(22).p_sim)
     assert first.p_sim.min() >= 1 / 1000 and first.p_sim.max() <= 1.0
+    # two-sided: twice the folded pseudo p-value, at most 1 (Esri's twoSidedPermPV)
+    np.testing.assert_array_equal(first.p, np.minimum(1.0, 2 * first.p_sim))
+    assert first.permutations == 999 and first.p_method == "permutation"
+
+
+def test_permutations_are_drawn_only_when_asked_for() -> None:
+    values = block_counts()
+    weights = lattice_queen(10, 10)
+    analytical = gi_star(values, weights, permutations=999, seed=21)
+    assert analytical.permutations == 0 and np.isnan(analytical.p_sim).all()
+    # the same answer whatever the seed: nothing random happened
+    again = gi_star(values, weights, permutations=999, seed=22)
+    np.testing.assert_array_equal(analytical.p, again.p)
+    np.testing.assert_array_equal(analytical.bin, again.bin)
 
 
 def test_a_cell_without_neighbours_or_neighbouring_all_is_not_significant() -> None:
@@ -179,7 +205,8 @@ def test_a_cell_without_neighbours_or_neighbouring_all_is_not_significant() -> N
     dense[0, 1:] = dense[1:, 0] = 1.0  # cell 0 neighbours everyone; nobody else connects
     dense[1, 2] = dense[2, 1] = 1.0
     # cell 3 and 4 only touch cell 0
-    result = gi_star(values, sp.csr_array(dense), permutations=199, seed=3)
+    result = gi_star(values, sp.csr_array(dense), p_method="permutation", permutations=199,
+                     seed=3)
     assert result.p_sim[0] == 1.0
     assert result.z[0] == 0.0
 
@@ -187,17 +214,24 @@ def test_a_cell_without_neighbours_or_neighbouring_all_is_not_significant() -> N
 def test_constant_values_give_zero_z_and_no_hot_spots() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = gi_star(np.full(25, 3.0), lattice_queen(5, 5), seed=1)
-    np.testing.assert_array_equal(result.z, 0.0)
-    np.testing.assert_array_equal(result.p_sim, 1.0)
-    np.testing.assert_array_equal(result.bin, 0)
+        analytical = gi_star(np.full(25, 3.0), lattice_queen(5, 5), fdr=True)
+        permuted = gi_star(np.full(25, 3.0), lattice_queen(5, 5), p_method="permutation",
+                           seed=1)
+    for result in (analytical, permuted):
+        np.testing.assert_array_equal(result.z, 0.0)
+        np.testing.assert_array_equal(result.p, 1.0)
+        np.testing.assert_array_equal(result.bin, 0)
+    np.testing.assert_array_equal(permuted.p_sim, 1.0)
+    assert analytical.critical_p == {90: None, 95: None, 99: None}
 
 
 def test_results_come_as_a_frame_aligned_with_the_cells() -> None:
-    result = gi_star(block_counts(), lattice_queen(10, 10), permutations=99, seed=1)
+    result = gi_star(block_counts(), lattice_queen(10, 10), p_method="permutation",
+                     permutations=99, seed=1)
     assert isinstance(result, GiStarResult)
     frame = result.as_frame(index=range(100, 200))
-    assert list(frame.columns) == ["gi_z", "gi_p_norm", "gi_p_sim", "gi_p_fdr", "gi_bin"]
+    assert list(frame.columns) == ["gi_z", "gi_p", "gi_p_fdr", "gi_bin", "gi_p_norm",
+                                   "gi_p_sim"]
     assert frame.index[0] == 100 and frame["gi_bin"].dtype == np.int8
 
 
@@ -228,3 +262,7 @@ def test_values_and_settings_are_checked() -> None:
         gi_star(np.arange(9.0), queen, permutations=-1)
     with pytest.raises(InvalidTestSettingError):
         gi_star(np.arange(9.0), queen, permutations=9.5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidTestSettingError, match="p_method"):
+        gi_star(np.arange(9.0), queen, p_method="bootstrap")  # type: ignore[arg-type]
+    with pytest.raises(InvalidTestSettingError, match="permutations >= 1"):
+        gi_star(np.arange(9.0), queen, p_method="permutation", permutations=0)

@@ -30,7 +30,10 @@ def test_local_moran_equals_esda_on_continuous_values() -> None:
     np.testing.assert_array_equal(ours.p_sim, theirs.p_sim)
     np.testing.assert_allclose(ours.z, theirs.z_sim, rtol=0, atol=1e-9)
     quadrant = np.array(["", "HH", "LH", "LL", "HL"])[theirs.q]
-    significant = theirs.p_sim <= 0.05
+    # decided on the two-sided pseudo p-value, twice esda's folded p_sim (Esri's rule)
+    np.testing.assert_array_equal(ours.p, np.minimum(1.0, 2 * theirs.p_sim))
+    significant = 2 * theirs.p_sim <= 0.05
+    assert 0 < significant.sum() < (theirs.p_sim <= 0.05).sum()  # stricter than folded
     np.testing.assert_array_equal(ours.quadrant[significant], quadrant[significant])
     assert (ours.quadrant[~significant] == NOT_SIGNIFICANT).all()
     assert {"HH", "LL"} <= set(ours.quadrant.tolist())
@@ -58,7 +61,25 @@ def test_seed_makes_results_reproducible_and_alpha_sets_the_cut() -> None:
     np.testing.assert_array_equal(first.p_sim, local_moran(values, weights, seed=5).p_sim)
     strict = local_moran(values, weights, seed=5, alpha=0.01)
     assert (strict.quadrant != NOT_SIGNIFICANT).sum() <= (first.quadrant != NOT_SIGNIFICANT).sum()
-    assert ((strict.quadrant != NOT_SIGNIFICANT) == (strict.p_sim <= 0.01)).all()
+    assert ((strict.quadrant != NOT_SIGNIFICANT) == (2 * strict.p_sim <= 0.01)).all()
+
+
+def test_fdr_labels_only_cells_passing_the_step_up_rule() -> None:
+    grid = np.random.default_rng(8).poisson(2.0, size=(20, 20)).astype(float)
+    grid[3:7, 3:7] = 12.0
+    grid[12:16, 12:16] = 0.0
+    weights = lattice_queen(20, 20)
+    plain = local_moran(grid.ravel(), weights, seed=9)
+    corrected = local_moran(grid.ravel(), weights, seed=9, fdr=True)
+    np.testing.assert_array_equal(plain.p, corrected.p)  # same draws
+    labelled = corrected.quadrant != NOT_SIGNIFICANT
+    # Benjamini-Hochberg written out: largest k with p_(k) <= k 0.05 / m
+    ordered = np.sort(corrected.p)
+    ranks = np.flatnonzero(ordered <= np.arange(1, 401) * 0.05 / 400)
+    assert ranks.size > 0
+    np.testing.assert_array_equal(labelled, corrected.p <= ordered[ranks[-1]])
+    assert labelled.sum() < (plain.quadrant != NOT_SIGNIFICANT).sum()
+    assert corrected.quadrant.reshape(20, 20)[4, 4] == "HH" and corrected.fdr
 
 
 def test_a_high_count_among_zeros_is_not_an_outlier_just_because_of_ties() -> None:
@@ -94,4 +115,5 @@ def test_settings_are_checked() -> None:
     with pytest.raises(InvalidValuesError):
         local_moran(np.arange(9.0), weights, permutations=0)
     frame = local_moran(np.arange(9.0), weights, permutations=9, seed=1).as_frame()
-    assert list(frame.columns) == ["lisa_i", "lisa_z", "lisa_p_sim", "lisa_quadrant"]
+    assert list(frame.columns) == ["lisa_i", "lisa_z", "lisa_p", "lisa_p_fdr", "lisa_p_sim",
+                                   "lisa_quadrant"]

@@ -67,9 +67,8 @@ def scratch_database(purpose: str) -> Iterator[DatabaseInfo]:
         info = DatabaseInfo(name, test_url, test_url, admin, str(base.username))
     else:
         cluster = Cluster.for_instance(ROOT / "instance")
-        if not cluster.is_running():
-            cluster.start()
-            started_here = True
+        started_here = not cluster.is_running()
+        cluster.start()  # also moves a cluster made before passwords to them
         cluster.ensure_database(name)
         info = DatabaseInfo(name, cluster.url(APP_ROLE, name), cluster.url(OWNER_ROLE, name),
                             cluster.conninfo(ADMIN_ROLE, "postgres"), APP_ROLE)

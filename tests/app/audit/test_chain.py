@@ -322,6 +322,20 @@ def test_audit_rows_are_inserted_last_in_their_transaction(
     assert writes == ["units", "audit_log"]
 
 
+def test_rows_written_together_get_the_ids_the_chain_gave_them(
+        app: Flask, connection: sa.Connection) -> None:
+    """Several audit rows in one flush: the ORM matches each object to its row although
+    the trigger, not the column default, numbers them."""
+    with app.app_context():
+        session = get_session()
+        entries = [audit.record(session, f"test.batch{n}", object_id=str(n)) for n in range(4)]
+        session.commit()
+    by_id = dict(connection.execute(sa.text(
+        "SELECT id, action FROM audit_log WHERE action LIKE 'test.batch%'")).all())
+    assert {e.id: e.action for e in entries} == by_id
+    assert [e.id for e in entries] == sorted(by_id)
+
+
 def test_a_rolled_back_change_leaves_no_audit_row(app: Flask,
                                                   connection: sa.Connection) -> None:
     with app.app_context():

@@ -224,7 +224,7 @@ class Cluster:
             loaded_at = conn.execute("SELECT pg_conf_load_time()").fetchone()
         if rewrite:
             logger.info("%s trusted local connections or was edited: every role now needs "
-                           "its password", self.data_dir / "pg_hba.conf")
+                        "its password", self.data_dir / "pg_hba.conf")
             self._write_as_service_user(self.data_dir / "pg_hba.conf", HBA_CONF)
             self._pg_ctl("reload")
             self._wait_for_reload(loaded_at[0] if loaded_at else None)
@@ -275,7 +275,7 @@ class Cluster:
             raise ClusterError(
                 f"cannot sign in to the embedded cluster as {ADMIN_ROLE} with "
                 f"{self.passfile(ADMIN_ROLE)}: {str(exc).strip()}. If that file was lost, "
-                "see the README (\"The database\", lost secrets)") from None
+                "see the README (\"The database\", \"A lost password file\")") from None
         with conn:
             yield conn
 

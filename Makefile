@@ -35,6 +35,7 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python near_repeat.py
 	cd benchmarks && ../.venv/bin/python scale_out.py
 	cd benchmarks && ../.venv/bin/python patrol_solvers.py
+	cd benchmarks && ../.venv/bin/python audit_chain.py
 
 # Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).
 messages:

@@ -11,6 +11,7 @@ tables into the same database. Target: gridpatrol ≤ 2× osm2pgsql.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 
 from common import HEIDELBERG, bench_database, median, table, timed
@@ -37,8 +38,9 @@ def osm2pgsql(cluster: object, name: str) -> float:
     argv = ["osm2pgsql", "--create", "--database", name, "--host", str(cluster.socket_dir),  # type: ignore[attr-defined]
             "--port", str(cluster.port), "--username", "gridpatrol_admin",  # type: ignore[attr-defined]
             "--number-processes", "2", "--cache", "512", str(HEIDELBERG)]
+    env = {**os.environ, "PGPASSFILE": str(cluster.passfile("gridpatrol_admin"))}  # type: ignore[attr-defined]
     seconds, result = timed(lambda: subprocess.run(argv, capture_output=True, text=True,
-                                                   check=False))
+                                                   check=False, env=env))
     if result.returncode != 0:
         raise SystemExit(f"osm2pgsql failed: {result.stderr[-2000:]}")
     return seconds

@@ -50,8 +50,8 @@ def _plain(url: str) -> str:
 
 
 @contextmanager
-def scratch_database(purpose: str) -> Iterator[DatabaseInfo]:
-    """Create, migrate, yield and finally drop a database of its own."""
+def scratch_database(purpose: str, revision: str = "head") -> Iterator[DatabaseInfo]:
+    """Create, migrate (to ``revision``), yield and finally drop a database of its own."""
     name = f"gridpatrol_test_{purpose}_{os.getpid()}_{secrets.token_hex(3)}"
     external = os.environ.get("GRIDPATROL_DATABASE_URL")
     started_here = False
@@ -67,14 +67,13 @@ def scratch_database(purpose: str) -> Iterator[DatabaseInfo]:
         info = DatabaseInfo(name, test_url, test_url, admin, str(base.username))
     else:
         cluster = Cluster.for_instance(ROOT / "instance")
-        if not cluster.is_running():
-            cluster.start()
-            started_here = True
+        started_here = not cluster.is_running()
+        cluster.start()  # also moves a cluster made before passwords to them
         cluster.ensure_database(name)
         info = DatabaseInfo(name, cluster.url(APP_ROLE, name), cluster.url(OWNER_ROLE, name),
                             cluster.conninfo(ADMIN_ROLE, "postgres"), APP_ROLE)
     try:
-        db.upgrade(info.owner_url, info.app_role if not external else None)
+        db.upgrade(info.owner_url, info.app_role if not external else None, revision)
         yield info
     finally:
         with psycopg.connect(info.admin_conninfo, autocommit=True) as conn:
@@ -82,6 +81,29 @@ def scratch_database(purpose: str) -> Iterator[DatabaseInfo]:
                 sql.Identifier(name)))
         if started_here:
             Cluster.for_instance(ROOT / "instance").stop()
+
+
+@contextmanager
+def copied_database(template: DatabaseInfo, purpose: str) -> Iterator[DatabaseInfo]:
+    """A database of its own copied from the migrated ``template`` (``CREATE DATABASE …
+    TEMPLATE``: much faster than migrating anew), dropped at the end. Nothing may be
+    connected to the template meanwhile."""
+    name = f"gridpatrol_test_{purpose}_{os.getpid()}_{secrets.token_hex(3)}"
+    owner = make_url(template.owner_url).username
+
+    def renamed(url: str) -> str:
+        return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+    with psycopg.connect(template.admin_conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+            sql.Identifier(name), sql.Identifier(template.name), sql.Identifier(str(owner))))
+    try:
+        yield DatabaseInfo(name, renamed(template.app_url), renamed(template.owner_url),
+                           template.admin_conninfo, template.app_role)
+    finally:
+        with psycopg.connect(template.admin_conninfo, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,11 @@
-"""Writing the audit log: one row per state change, in the same transaction.
+"""Writing the audit log: one row per state change, in the same transaction; and
+checking its hash chain.
 
-Callers add the audit row to the session that carries the change and commit once;
-PostgreSQL refuses UPDATE and DELETE on ``audit_log`` (trigger and grants).
+Callers record the audit row on the session that carries the change and commit once;
+PostgreSQL refuses UPDATE and DELETE on ``audit_log`` (trigger and grants) and chains
+each row to the one before by its hash (migration 0008). Chaining takes a lock held to
+commit, so the rows are inserted last, just before COMMIT (:func:`record` keeps them on
+the session until then): a transaction holding the chain never waits for another lock.
 """
 
 from __future__ import annotations
@@ -11,8 +15,11 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
+from app.audit import repository
+from app.audit.chain import Anchor, ChainBreak, ChainReport, walk
 from app.models import AuditEntry, User
 
 REASON_HEADER = "X-Audit-Reason"
@@ -55,5 +62,43 @@ def record(session: Session, action: str, *, object_type: str | None = None,
         client_addr=client_addr,
         details=details or {},
     )
-    session.add(entry)
+    if not session.in_transaction():
+        session.begin()  # so a rollback before any other statement still forgets the row
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+_PENDING = "gridpatrol.audit_pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_audit_rows_last(session: Session) -> None:
+    """Flush every other change first, then the audit rows: the chain's lock is the last
+    one the transaction takes."""
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.flush()
+        session.add_all(pending)
+        session.flush()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unwritten_audit_rows(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # rolled back or closed: the change did not happen
+        session.info.pop(_PENDING, None)
+
+
+def verify_chain(session: Session, *, start: Anchor | None = None) -> ChainReport:
+    """Walk the audit log's hash chain (from ``start``, an anchor written down earlier,
+    or from the first row)."""
+    if start is not None:
+        stored = repository.row_hash_of(session, start.row_id)
+        if stored != start.row_hash:
+            found = "is missing" if stored is None else f"carries {stored.hex()[:16]}…"
+            return ChainReport(0, None, None, ChainBreak(
+                start.row_id, "anchor",
+                f"row {start.row_id} {found}, but the anchor says "
+                f"{start.row_hash.hex()[:16]}…: the log was rewritten after the anchor was "
+                "taken"))
+    with repository.chain_rows(session, after_id=start.row_id if start else 0) as (head, rows):
+        return walk(rows, head=head, start=start)

@@ -1,14 +1,17 @@
-"""Reading the audit log with filters."""
+"""Reading the audit log: filters, and the rows of its hash chain."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.audit.chain import Anchor, ChainRow
 from app.errors import InvalidValue
 from app.models import AuditEntry
 
@@ -93,3 +96,44 @@ def file_was_imported(session: Session, action: str, sha256: str) -> bool:
     return session.execute(sa.text(
         "SELECT 1 FROM audit_log WHERE action = :a AND details->>'sha256' = :d LIMIT 1"),
         {"a": action, "d": sha256}).first() is not None
+
+
+# -- the hash chain (migration 0008) ----------------------------------------------------
+
+CHAIN_BATCH_ROWS = 5000
+
+
+@contextmanager
+def chain_rows(session: Session, *, after_id: int = 0
+               ) -> Iterator[tuple[Anchor | None, Iterator[ChainRow]]]:
+    """The chain head and the rows after ``after_id`` in id order, from one statement (one
+    snapshot: the head and the rows agree even while others write), streamed; the cursor
+    is closed when the block ends, read to the end or not."""
+    result = session.execute(sa.text(
+        "SELECT h.last_id, h.last_hash, a.id, a.prev_hash, a.row_hash, "
+        "       audit_log_canonical(a) "
+        "FROM (SELECT 1) AS one "
+        "LEFT JOIN audit_chain_head h ON true "
+        "LEFT JOIN audit_log a ON a.id > :after "
+        "ORDER BY a.id").execution_options(yield_per=CHAIN_BATCH_ROWS),
+        {"after": after_id})
+    try:
+        first = result.fetchone()
+        head = (Anchor(int(first[0]), bytes(first[1]))
+                if first is not None and first[0] is not None else None)
+        leading = [first] if first is not None and first[2] is not None else []
+        yield head, (ChainRow(int(row[2]), _bytes(row[3]), _bytes(row[4]), row[5])
+                     for row in itertools.chain(leading, result))
+    finally:
+        result.close()
+
+
+def row_hash_of(session: Session, row_id: int) -> bytes | None:
+    """The stored hash of one row (None: no such row)."""
+    value = session.execute(sa.text("SELECT row_hash FROM audit_log WHERE id = :id"),
+                            {"id": row_id}).scalar_one_or_none()
+    return _bytes(value)
+
+
+def _bytes(value: object) -> bytes | None:
+    return None if value is None else bytes(value)  # type: ignore[call-overload]

@@ -7,13 +7,14 @@ from flask.cli import FlaskGroup
 
 
 def init_app(app: Flask) -> None:
+    from app.audit import cli as audit
     from app.auth import cli as users
     from app.cli import demo, imports, scheduler, serve
     from app.db import cli as db
     from app.geography import cli as grids
     from app.planning import cli as planning
 
-    for command in (db.group, users.group, imports.group, grids.group, demo.group,
+    for command in (db.group, audit.group, users.group, imports.group, grids.group, demo.group,
                     serve.serve, planning.roster_group, planning.points_group,
                     planning.stations_group, planning.plan, scheduler.scheduler):
         app.cli.add_command(command)

@@ -43,13 +43,15 @@ def uses_embedded_cluster(app: Flask) -> bool:
 
 
 def app_database_url(app: Flask) -> str:
-    """URL of the role the app runs as."""
+    """URL of the role the app runs as. Embedded: it names the app role's password file
+    only, the one secret a web process can use."""
     url = app.config.get("DATABASE_URL")
     return url if url else cluster_of(app).url(APP_ROLE)
 
 
 def migration_database_url(app: Flask) -> str:
-    """URL of the schema owner (migrations, grants)."""
+    """URL of the schema owner (migrations, grants); only ``gridpatrol db upgrade`` and
+    ``db reset`` ask for it."""
     url = app.config.get("MIGRATION_DATABASE_URL") or app.config.get("DATABASE_URL")
     return url if url else cluster_of(app).url(OWNER_ROLE)
 
@@ -167,11 +169,21 @@ def maintain_partitions(owner_url: str, *, retention_days: int,
 
 
 def current_revision(url: str) -> str | None:
-    with make_engine(url, poolclass=sa.pool.NullPool).connect() as conn:
-        try:
-            row = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
-        except sa.exc.ProgrammingError:
-            return None
+    """The schema's Alembic revision at ``url`` (None before the first migration)."""
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return schema_revision(conn)
+    finally:
+        engine.dispose()
+
+
+def schema_revision(bind: Connection | Session) -> str | None:
+    """The schema's Alembic revision seen through ``bind`` (None before the first
+    migration)."""
+    if bind.execute(sa.text("SELECT to_regclass('alembic_version')")).scalar_one() is None:
+        return None
+    row = bind.execute(sa.text("SELECT version_num FROM alembic_version")).first()
     return row[0] if row else None
 
 
@@ -191,6 +203,9 @@ def grant_app_privileges(owner_url: str, app_role: str) -> None:
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"))
         conn.execute(sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
         conn.execute(sa.text(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {quoted}"))
+        if conn.execute(sa.text("SELECT to_regclass('audit_chain_head')")).scalar_one():
+            conn.execute(sa.text(
+                f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chain_head FROM {quoted}"))
         conn.execute(sa.text(f"REVOKE ALL ON alembic_version FROM {quoted}"))
         conn.execute(sa.text(f"GRANT SELECT ON alembic_version TO {quoted}"))
     owner_engine.dispose()

@@ -6,8 +6,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app import db
-from app.db.cluster import APP_ROLE, MAIN_DATABASE, ClusterError
+from app import audit, db
+from app.db.cluster import ADMIN_ROLE, APP_ROLE, MAIN_DATABASE, OWNER_ROLE, ClusterError
+from app.db.credentials import CredentialsError
+
+ROLE_CHOICES = {"app": APP_ROLE, "owner": OWNER_ROLE, "admin": ADMIN_ROLE}
 
 group = click.Group("db", help="Start, stop and migrate the database.")
 
@@ -28,10 +31,14 @@ def start() -> None:
     """Create (first time) and start the embedded PostGIS cluster."""
     _embedded_only()
     cluster = db.cluster_of(current_app)
+    was_trusting = cluster.is_initialised() and not cluster.hba_is_managed()
     try:
         cluster.start()
-    except ClusterError as exc:
+    except (ClusterError, CredentialsError) as exc:
         raise click.ClickException(str(exc)) from None
+    if was_trusting:
+        click.echo("the cluster trusted local connections: every role now signs in with its "
+                   f"password (files in {cluster.credentials.folder})")
     click.echo(cluster.status())
 
 
@@ -56,7 +63,7 @@ def status() -> None:
             return
     else:
         click.echo("external server (GRIDPATROL_DATABASE_URL)")
-    revision = db.current_revision(db.migration_database_url(current_app))
+    revision = db.current_revision(db.app_database_url(current_app))
     click.echo(f"schema revision: {revision or 'none (run `gridpatrol db upgrade`)'}")
 
 
@@ -89,3 +96,29 @@ def reset(yes: bool) -> None:
     db.upgrade(db.migration_database_url(current_app), APP_ROLE,
                position_retention_days=current_app.config["POSITION_RETENTION_DAYS"])
     click.echo("database reset and migrated")
+
+
+@group.command("rotate-passwords")
+@click.option("--role", "which", type=click.Choice(["all", *ROLE_CHOICES]), default="all",
+              show_default=True, help="Whose password to change.")
+@click.option("--reason", default=None, help="Why (written to the audit log).")
+@with_appcontext
+def rotate_passwords(which: str, reason: str | None) -> None:
+    """Give database roles new random passwords (files in instance/db-secrets)."""
+    _embedded_only()
+    session = db.get_session()
+    if db.schema_revision(session) is None:
+        raise click.ClickException("the schema (and its audit log) is not there yet: run "
+                                   "`gridpatrol db upgrade` first")
+    cluster = db.cluster_of(current_app)
+    roles = list(ROLE_CHOICES.values()) if which == "all" else [ROLE_CHOICES[which]]
+    try:
+        for role in roles:
+            cluster.rotate_password(role)
+            audit.record(session, "db.rotate_password", object_type="db_role", object_id=role,
+                         reason=reason)
+            click.echo(f"{role}: new password in {cluster.passfile(role)}")
+    except (ClusterError, CredentialsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        session.commit()  # audit what was rotated, even when a later role failed

@@ -7,7 +7,7 @@ from app.models.analysis import (
     MustVisitPoint,
     PatrolHotspot,
 )
-from app.models.audit import AuditEntry
+from app.models.audit import AuditChainHead, AuditEntry
 from app.models.auth import ROLE_NAMES, ApiToken, Role, User
 from app.models.base import Base
 from app.models.dispatch import (
@@ -40,9 +40,10 @@ from app.models.planning import (
     Station,
 )
 
-__all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area", "AuditEntry", "Base",
-           "Building", "Camera", "CameraRoad", "DataVersion", "GridCell", "HotspotResult",
-           "Incident", "IncidentImport", "Landcover", "MustVisitPoint", "OverdueNotice",
-           "PatrolHotspot", "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",
-           "RadioLogEntry", "Road", "RoadEdge", "Role", "RosterEntry", "Station", "Unit",
-           "UnitPosition", "UnitStatusChange", "User"]
+__all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area",
+           "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
+           "DataVersion", "GridCell", "HotspotResult", "Incident", "IncidentImport",
+           "Landcover", "MustVisitPoint", "OverdueNotice", "PatrolHotspot",
+           "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",
+           "RadioLogEntry", "Road", "RoadEdge", "Role", "RosterEntry", "Station",
+           "Unit", "UnitPosition", "UnitStatusChange", "User"]

@@ -1,4 +1,5 @@
-"""The append-only audit log (UPDATE and DELETE are refused by PostgreSQL)."""
+"""The append-only audit log (UPDATE and DELETE are refused by PostgreSQL), chained by
+hashes that PostgreSQL computes on insert (migration 0008, ``gridpatrol audit verify``)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,20 @@ class AuditEntry(Base):
     client_addr: Mapped[str | None] = mapped_column(sa.String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False,
                                                     server_default=sa.text("'{}'::jsonb"))
+    # Set by the audit_log_chain trigger (which also gives the id, in chain order).
+    prev_hash: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False,
+                                             server_default=sa.FetchedValue())
+    row_hash: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False,
+                                            server_default=sa.FetchedValue())
+
+
+class AuditChainHead(Base):
+    """The newest row of the chain, one row; locking it serialises audit inserts."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (sa.CheckConstraint("one_row", name="audit_chain_head_one_row"),)
+
+    one_row: Mapped[bool] = mapped_column(sa.Boolean, primary_key=True,
+                                          server_default=sa.true())
+    last_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    last_hash: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)

@@ -213,7 +213,7 @@ class Cluster:
         primary's vacuum from cancelling long analyses on the replica. Roles, databases
         and schema all come from the primary; the copy refuses every write.
         """
-        standby = Cluster(root, port)
+        standby = Cluster(root, port, self.credentials.folder)
         standby.socket_dir.mkdir(parents=True, exist_ok=True)
         self._hand_to_service_user(root)
         os.chmod(root, 0o700)

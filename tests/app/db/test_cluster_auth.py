@@ -121,13 +121,15 @@ def test_a_new_cluster_wants_a_password_from_every_role(fresh_cluster: Cluster) 
     _assert_secrets_are_private(fresh_cluster)
 
 
-def test_pg_hba_allows_the_socket_with_scram_only(fresh_cluster: Cluster) -> None:
+def test_pg_hba_allows_the_socket_with_scram_only(  # also for a streaming replica
+        fresh_cluster: Cluster) -> None:
     assert (fresh_cluster.data_dir / "pg_hba.conf").read_text() == HBA_CONF
     with psycopg.connect(fresh_cluster.conninfo(ADMIN_ROLE, "postgres")) as conn:
         rules = conn.execute("SELECT type, database, user_name, auth_method, error "
                              "FROM pg_hba_file_rules").fetchall()
         listen = conn.execute("SHOW listen_addresses").fetchone()
-    assert rules == [("local", ["all"], ["all"], "scram-sha-256", None)]
+    assert rules == [("local", ["all"], ["all"], "scram-sha-256", None),
+                     ("local", ["replication"], ["all"], "scram-sha-256", None)]
     assert listen == ("",)
 
 

@@ -1,7 +1,8 @@
 """A live server on 127.0.0.1 and Debian's chromium driven by Playwright.
 
 Nothing here skips: a missing /usr/bin/chromium fails the tests (`make test` installs it).
-Every page a test opens is watched: a request to any host but the app fails the test.
+Every page a test opens is watched: a request to any host but the app, a script error, a
+server error or a Content-Security-Policy violation fails the test.
 """
 
 from __future__ import annotations
@@ -95,10 +96,21 @@ def page(browser: Browser, live_server: dict[str, Any]) -> Iterator[Page]:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
             if response.status >= 500 else None)
+    violations = watch_csp(page)
     yield page
     context.close()
     assert foreign == [], f"requests left the machine: {foreign}"
     assert errors == [], f"script errors or server errors: {errors}"
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
+
+
+def watch_csp(page: Page) -> list[str]:
+    """The browser's console messages about Content-Security-Policy violations, as they
+    come (chromium logs each blocked script, style, handler or request)."""
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return violations
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,10 @@
 Public (a violation can happen on the sign-in page) and without CSRF (the browser sends
 the report, not our scripts). A body over :data:`MAX_REPORT_BYTES` is refused with 413
 before it is read; each process counts every report (:func:`report_count`, read by the
-browser tests, which expect none) and logs at most :data:`LOG_PER_MINUTE` of them a
-minute, so a flood of reports cannot flood the log.
+browser tests, which expect none), keeps the last :data:`KEPT` in memory
+(:func:`recent_reports`) and logs at most :data:`LOG_PER_MINUTE` of them a minute, so a
+flood of reports cannot flood the log. Nothing is written to the database: an
+unauthenticated endpoint must not be a way to fill it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +30,12 @@ logger = logging.getLogger(__name__)
 
 MAX_REPORT_BYTES = 16 * 1024
 LOG_PER_MINUTE = 30
+KEPT = 100
 REPORT_TYPES = ("application/csp-report", "application/reports+json", "application/json")
 # the fields of a report worth a log line (never the whole body: it is the sender's text)
 LOGGED_FIELDS = ("document-uri", "documentURL", "violated-directive", "effectiveDirective",
                  "effective-directive", "blocked-uri", "blockedURL", "source-file",
-                 "sourceFile", "line-number", "lineNumber")
+                 "sourceFile", "line-number", "lineNumber", "script-sample", "sample")
 
 bp = Blueprint("csp_reports", __name__)
 
@@ -43,12 +47,14 @@ class ReportTally:
     received: int = 0
     minute: int = 0
     logged_this_minute: int = 0
+    recent: deque[dict[str, str]] = field(default_factory=lambda: deque(maxlen=KEPT))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Count ``reports``; return those that may still be logged this minute."""
+    def add(self, reports: list[dict[str, str]]) -> list[dict[str, str]]:
+        """Count and keep ``reports``; return those that may still be logged this minute."""
         with self.lock:
             self.received += len(reports)
+            self.recent.extend(reports)
             minute = int(time.monotonic() // 60)
             if minute != self.minute:
                 self.minute, self.logged_this_minute = minute, 0
@@ -64,6 +70,17 @@ def tally(app: Flask | None = None) -> ReportTally:
 def report_count(app: Flask | None = None) -> int:
     """How many violation reports this process has received since it started."""
     return tally(app).received
+
+
+def recent_reports(app: Flask | None = None) -> list[dict[str, str]]:
+    """The last :data:`KEPT` reports received by this process (their logged fields)."""
+    with tally(app).lock:
+        return list(tally(app).recent)
+
+
+def summary(report: dict[str, Any]) -> dict[str, str]:
+    """The fields of a report worth keeping, each cut to 200 characters."""
+    return {k: str(report[k])[:200] for k in LOGGED_FIELDS if k in report}
 
 
 def violations_in(payload: Any) -> list[dict[str, Any]]:
@@ -90,10 +107,9 @@ def csp_report() -> Response:
         payload = json.loads(request.get_data(cache=False))
     except (ValueError, UnicodeDecodeError):
         raise MalformedRequest("The CSP report is not JSON.", field="body") from None
-    reports = violations_in(payload)
+    reports = [summary(r) for r in violations_in(payload)]
     for report in tally().add(reports):
-        logger.warning("CSP violation: %s", {k: str(report[k])[:200] for k in LOGGED_FIELDS
-                                             if k in report})
+        logger.warning("CSP violation: %s", report)
     return Response(status=204)
 
 

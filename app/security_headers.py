@@ -34,7 +34,8 @@ def csp_nonce() -> str:
 
 
 def page_policy(nonce: str, *, tile_source: str | None = None) -> str:
-    """The Content-Security-Policy of an HTML page.
+    """The Content-Security-Policy of an HTML page ('report-sample': a report quotes the
+    first 40 characters of what was blocked).
 
     ``tile_source`` is the origin of the configured online tile layer (an image source),
     or None when there is none: then images come from this server and ``data:``/``blob:``
@@ -43,8 +44,8 @@ def page_policy(nonce: str, *, tile_source: str | None = None) -> str:
     images = "'self' data: blob:" + (f" {tile_source}" if tile_source else "")
     return "; ".join((
         "default-src 'self'",
-        f"script-src 'self' 'nonce-{nonce}'",
-        f"style-src 'self' 'nonce-{nonce}'",
+        f"script-src 'self' 'nonce-{nonce}' 'report-sample'",
+        f"style-src 'self' 'nonce-{nonce}' 'report-sample'",
         f"img-src {images}",
         "font-src 'self'",
         "connect-src 'self'",

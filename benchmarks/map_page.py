@@ -23,7 +23,7 @@ from app.cli.demo import ensure_demo_users
 from app.db import get_session
 from app.geography.import_grids import build_grids
 from app.geography.import_osm import import_osm
-from tests.browser.waiting import wait_for  # the page's CSP refuses wait_for_function's eval
+from tests.browser.support import wait_for  # the page's CSP refuses wait_for_function's eval
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

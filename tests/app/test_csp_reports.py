@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.csp_reports import LOG_PER_MINUTE, MAX_REPORT_BYTES, report_count
+from app.csp_reports import KEPT, LOG_PER_MINUTE, MAX_REPORT_BYTES, recent_reports, report_count
 
 VIOLATION = {"document-uri": "http://127.0.0.1/", "violated-directive": "script-src-elem",
              "effective-directive": "script-src-elem", "blocked-uri": "inline",
@@ -31,6 +31,8 @@ def test_a_browser_report_is_counted_and_logged(app: Flask, client: FlaskClient,
     assert report_count(app) == before + 1
     assert "script-src-elem" in caplog.text and "inline" in caplog.text
     assert "original-policy" not in caplog.text  # only the fields worth a line
+    assert recent_reports(app)[-1] == {k: str(v) for k, v in VIOLATION.items()
+                                       if k != "original-policy"}
 
 
 def test_reporting_api_batches_are_counted_per_violation(app: Flask,
@@ -67,6 +69,7 @@ def test_a_flood_is_counted_but_not_all_logged(app: Flask, client: FlaskClient,
     assert report_count(app) == before + LOG_PER_MINUTE + 10
     logged = [r for r in caplog.records if r.name == "app.csp_reports"]
     assert len(logged) <= LOG_PER_MINUTE
+    assert len(recent_reports(app)) <= KEPT
 
 
 def test_only_post(client: FlaskClient) -> None:

@@ -51,8 +51,8 @@ def inline_parts(html: str) -> Inline:
 
 def test_the_page_policy_is_strict() -> None:
     policy = directives(page_policy("n0nce"))
-    assert policy["script-src"] == ["'self'", "'nonce-n0nce'"]
-    assert policy["style-src"] == ["'self'", "'nonce-n0nce'"]
+    assert policy["script-src"] == ["'self'", "'nonce-n0nce'", "'report-sample'"]
+    assert policy["style-src"] == ["'self'", "'nonce-n0nce'", "'report-sample'"]
     assert policy["object-src"] == ["'none'"]
     assert policy["base-uri"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"]

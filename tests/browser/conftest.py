@@ -22,6 +22,7 @@ from app.cli.demo import demo_osm_file, ensure_demo_users
 from app.db import engine, get_session
 from app.geography.import_grids import build_grids
 from app.geography.import_osm import import_osm
+from tests.browser.support import watch_csp
 from tests.conftest import SHARED_DATA, DatabaseInfo, make_app, scratch_database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -102,15 +103,6 @@ def page(browser: Browser, live_server: dict[str, Any]) -> Iterator[Page]:
     assert foreign == [], f"requests left the machine: {foreign}"
     assert errors == [], f"script errors or server errors: {errors}"
     assert violations == [], f"Content-Security-Policy violations: {violations}"
-
-
-def watch_csp(page: Page) -> list[str]:
-    """The browser's console messages about Content-Security-Policy violations, as they
-    come (chromium logs each blocked script, style, handler or request)."""
-    violations: list[str] = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
-    return violations
 
 
 @pytest.fixture(scope="session")

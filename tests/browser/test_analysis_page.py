@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 from app.analysis.import_incidents import import_incidents
 from app.db import get_session
 from tests.app.analysis.test_import_incidents import BURGLARY
+from tests.browser.support import wait_for
 from tests.browser.test_login_language import sign_in
-from tests.browser.waiting import wait_for
 
 
 def ensure_burglary(live_server: dict[str, Any], tmp_path: Path) -> int:

@@ -15,8 +15,8 @@ from playwright.sync_api import Page, expect
 from app.auth import users
 from app.db import get_session
 from app.models import User
+from tests.browser.support import wait_for
 from tests.browser.test_map_console import open_console
-from tests.browser.waiting import wait_for
 from tests.streams import serve_mjpeg
 
 PLACE = (-0.096476, 51.513825)  # lon, lat: New Change, by St Paul's (London extract)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.support import wait_for
 from tests.browser.test_login_language import sign_in
-from tests.browser.waiting import wait_for
 
 
 def open_console(page: Page, live_server: dict[str, Any], username: str) -> None:

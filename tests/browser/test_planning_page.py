@@ -15,8 +15,8 @@ from app.db import get_session
 from app.planning.points import PointInput, create_point
 from app.planning.roster import StationInput, save_station, write_roster
 from patrol.roster import parse_roster_json
+from tests.browser.support import wait_for
 from tests.browser.test_login_language import sign_in
-from tests.browser.waiting import wait_for
 
 SPOTS = {"Bread Street": (-0.0945, 51.5128), "Cheapside": (-0.0935, 51.5140),
          "Foster Lane": (-0.0968, 51.5152), "Gresham Street": (-0.0935, 51.5158)}

@@ -1,9 +1,10 @@
-"""Waiting for a condition in a page whose Content-Security-Policy forbids eval.
+"""Helpers for pages under gridpatrol's Content-Security-Policy.
 
-Playwright's ``page.wait_for_function`` evaluates its expression with ``eval`` inside the
+Waiting: Playwright's ``page.wait_for_function`` evaluates its expression with ``eval`` inside the
 page, which gridpatrol's CSP refuses ('unsafe-eval' is never allowed). ``page.evaluate``
-runs through the DevTools protocol instead, which a page's CSP does not govern: this
-polls it.
+runs through the DevTools protocol instead, which a page's CSP does not govern:
+:func:`wait_for` polls it. Watching: :func:`watch_csp` collects the violations chromium
+logs.
 """
 
 from __future__ import annotations
@@ -28,3 +29,12 @@ def wait_for(page: Page, expression: str, *, timeout_s: float = DEFAULT_TIMEOUT_
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout_s:g} s ({value!r}): {expression}")
         page.wait_for_timeout(interval_ms)
+
+
+def watch_csp(page: Page) -> list[str]:
+    """The browser's console messages about Content-Security-Policy violations, as they
+    come (chromium logs each blocked script, style, handler or request)."""
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return violations

@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -289,6 +290,16 @@ def test_planning_page_and_route_sheets_show_names_as_text(watched: Watched,
     assert all(any(c in t for c in planted.callsigns) for t in titles), titles
     assert payloads("ST1")["close"] in sheets  # every route starts at the station
     assert any(p in sheets for p in planted.points), "no must-visit point on any sheet"
+    # what the inline handlers did still works: Print (page.js), the day picker
+    page.evaluate("window.print = () => { window.printed = true; }")
+    page.click("a.print")
+    assert page.evaluate("window.printed === true")
+    page.goto(f"{town['url']}/planning?date={planted.day.isoformat()}")
+    other = (planted.day + timedelta(days=1)).isoformat()
+    with page.expect_navigation():
+        page.fill("#day-form input[name=date]", other)
+    assert f"date={other}" in page.url
+    assert_nothing_ran(watched)
 
 
 def test_analysis_pages_show_area_cell_and_result_names_as_text(watched: Watched,
@@ -313,6 +324,13 @@ def test_analysis_pages_show_area_cell_and_result_names_as_text(watched: Watched
     assert_nothing_ran(watched)
     page.goto(town["url"] + "/analysis")
     expect(page.locator("ul.saved")).to_contain_text(planted.result_name)
+    assert_nothing_ran(watched)
+    # the kernel-density surface is a data: image, its legend built as text
+    page.goto(town["url"] + "/analysis?" + urlencode({"run": 1, "method": "kde",
+                                                      "cell_m": 250, "area": area}))
+    expect(page.locator("#hotspot-legend .swatch")).to_have_count(5)
+    wait_for(page, "(() => { const i = document.querySelector('#analysis-map "
+                   "img.leaflet-image-layer'); return i && i.complete && i.naturalWidth > 0; })()")
     assert_nothing_ran(watched)
 
 

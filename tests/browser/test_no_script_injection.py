@@ -238,7 +238,19 @@ def test_the_console_shows_every_planted_name_as_text(watched: Watched,
     remaining = missing(page, remaining)
     assert remaining == [], remaining
 
-    # a camera's popup (a click on the map), a grid cell's edit form, the search box
+    # a grid cell's edit form (the cell under the centre: no pan, which would reload the
+    # layer and close the popup), a camera's popup (a click on the map), the search box
+    name = page.evaluate("(() => { const l = gridpatrol.layers.grids.getLayers().find("
+                         "g => g.getBounds().contains(gridpatrol.map.getCenter())); "
+                         "l.openPopup(); return l.feature.properties.name; })()")
+    assert name in planted.grid_names
+    form = page.locator(".gp-grid-form")
+    expect(form.locator("input[name=name]")).to_have_value(name)
+    expect(form.locator("input[name=assigned_to]")).to_have_value(payloads("GA1")["script"])
+    assert page.evaluate(INJECTED) == []
+    page.keyboard.press("Escape")
+    for layer in ("grids", "pois"):  # nothing drawn over the cameras
+        page.evaluate(f"gridpatrol.map.removeLayer(gridpatrol.layers.{layer}) && null")
     lon, lat = node(2, 2)
     page.evaluate("window.camerasLoaded = false; gridpatrol.layers.cameras.once('gp:loaded', "
                   "() => { window.camerasLoaded = true; }) && null")
@@ -249,15 +261,8 @@ def test_the_console_shows_every_planted_name_as_text(watched: Watched,
                           f"[{lat + 0.0001}, {lon + 0.0002}]); const r = gridpatrol.map"
                           f".getContainer().getBoundingClientRect(); "
                           f"return [r.left + p.x, r.top + p.y]; }})()")
-    page.keyboard.press("Escape")
     page.mouse.click(point[0], point[1])
     expect(page.locator(".gp-camera-popup")).to_contain_text(payloads("CC3")["template"])
-    name = page.evaluate("(() => { const l = gridpatrol.layers.grids.getLayers()[0]; "
-                         "l.openPopup(); return l.feature.properties.name; })()")
-    assert name in planted.grid_names
-    form = page.locator(".gp-grid-form")
-    expect(form.locator("input[name=name]")).to_have_value(name)
-    expect(form.locator("input[name=assigned_to]")).to_have_value(payloads("GA1")["script"])
     for query, expected in planted.search.items():
         page.fill("#map-search", query)
         hit = page.locator("#map-search-results li", has_text=expected)

@@ -105,7 +105,7 @@ def csp_report() -> Response:
         raise MalformedRequest(f"A CSP report is sent as {REPORT_TYPES[0]}.", field="body")
     try:
         payload = json.loads(request.get_data(cache=False))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deep
         raise MalformedRequest("The CSP report is not JSON.", field="body") from None
     reports = [summary(r) for r in violations_in(payload)]
     for report in tally().add(reports):

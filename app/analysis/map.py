@@ -16,6 +16,7 @@ from app.console.map import map_config
 from app.maps.offline import Call, Ref, offline_map, page_parts
 from gis.hotspots import DensityRaster, EmergingPattern
 
+Legend = tuple[str, list[tuple[str, str]]]  # title, [(colour, meaning)]: drawn as text
 GI_COLOURS = {-3: "#4575b5", -2: "#849eba", -1: "#c0ccbe", 0: "#ffffbf", 1: "#fab984",
               2: "#ed7551", 3: "#d62f27"}
 LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6",
@@ -72,9 +73,6 @@ def analysis_map(answer: Any, collection: dict[str, Any], *,
 def _layer_name(method: str) -> str:
     return {"gi_star": _("Gi* hot spots"), "lisa": _("Local Moran's I clusters"),
             "kde": _("Kernel density"), "emerging": _("Emerging hot spots")}[method]
-
-
-Legend = tuple[str, list[tuple[str, str]]]  # title, [(colour, meaning)]
 
 
 def _choropleth(method: str) -> tuple[Any, list[str], Legend]:

@@ -66,6 +66,11 @@ def offline_map(**kwargs: Any) -> folium.Map:
     return fmap
 
 
+_OPENING_TAG = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_CLOSES_SCRIPT = re.compile(r"</script|<!--", re.IGNORECASE)
+_FUNCTION_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+
+
 def js_value(value: Any) -> str:
     """``value`` as a JavaScript literal that is safe inside a ``<script>`` element: JSON
     with ``<``, ``>``, ``&`` and ``'`` escaped, so no string in it can close the element."""
@@ -96,11 +101,6 @@ def _folium_markup(html: str) -> Markup:
     scripts, in which every piece of data is JSON written by :func:`js_value` or folium's
     ``tojson`` (checked above: no map script closes its element)."""
     return Markup(html)  # noqa: S704 - folium's markup; data inside is JSON-encoded
-
-
-_OPENING_TAG = re.compile(r"<(script|style)\b", re.IGNORECASE)
-_CLOSES_SCRIPT = re.compile(r"</script|<!--", re.IGNORECASE)
-_FUNCTION_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 
 
 class Ref:

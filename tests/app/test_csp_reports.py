@@ -49,6 +49,8 @@ def test_reporting_api_batches_are_counted_per_violation(app: Flask,
     (b"x" * (MAX_REPORT_BYTES + 1), "application/csp-report", 413),
     (b"{not json", "application/csp-report", 400),
     (b"\xff\xfe", "application/csp-report", 400),
+    (b"[" * 10_000 + b"]" * 10_000, "application/csp-report", 413),
+    (b"[" * 8_000 + b"]" * 8_000, "application/csp-report", 400),  # nested too deep
     ({"something": "else"}, "application/csp-report", 400),
     ({"csp-report": VIOLATION}, "text/plain", 400),
 ])

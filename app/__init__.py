@@ -8,7 +8,19 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, cameras, cli, db, errors, i18n, tracing, vendor
+from app import (
+    api,
+    auth,
+    cameras,
+    cli,
+    csp_reports,
+    db,
+    errors,
+    i18n,
+    security_headers,
+    tracing,
+    vendor,
+)
 from app.admin import pages as admin_pages
 from app.analysis import pages as analysis_pages
 from app.auth import access
@@ -36,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("app").setLevel(logging.INFO)
 
     tracing.init_app(app)
+    security_headers.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
     access.init_app(app)
@@ -48,5 +61,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     admin_pages.init_app(app)
     api.init_app(app)
     cameras.init_app(app)
+    csp_reports.init_app(app)
     cli.init_app(app)
     return app

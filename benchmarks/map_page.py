@@ -23,6 +23,7 @@ from app.cli.demo import ensure_demo_users
 from app.db import get_session
 from app.geography.import_grids import build_grids
 from app.geography.import_osm import import_osm
+from tests.browser.support import wait_for  # the page's CSP refuses wait_for_function's eval
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -57,8 +58,7 @@ def main() -> None:
                 page.fill("#password", logins["demo-dispatcher"])
                 start = time.perf_counter()
                 page.click("#sign-in")
-                page.wait_for_function("window.gridpatrol && gridpatrol.idleAt !== null",
-                                       timeout=30000)
+                wait_for(page, "window.gridpatrol && gridpatrol.idleAt !== null")
                 idle.append(page.evaluate("gridpatrol.idleAt") / 1000)
                 page.wait_for_load_state("networkidle")
                 network_idle.append(time.perf_counter() - start)

@@ -4,20 +4,19 @@ emerging patterns, or the KDE surface as an image) and its legend."""
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import cv2
 import numpy as np
 import pyproj
-from branca.element import MacroElement
 from flask_babel import gettext as _
-from jinja2 import Template
+from markupsafe import Markup
 
 from app.console.map import map_config
-from app.maps.offline import Script, offline_map, page_parts
+from app.maps.offline import Call, Ref, offline_map, page_parts
 from gis.hotspots import DensityRaster, EmergingPattern
 
+Legend = tuple[str, list[tuple[str, str]]]  # title, [(colour, meaning)]: drawn as text
 GI_COLOURS = {-3: "#4575b5", -2: "#849eba", -1: "#c0ccbe", 0: "#ffffbf", 1: "#fab984",
               2: "#ed7551", 3: "#d62f27"}
 LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6",
@@ -37,62 +36,37 @@ _HEAT = np.array([[255, 255, 178], [254, 204, 92], [253, 141, 60], [240, 59, 32]
                   [189, 0, 38]], dtype=np.float64)
 
 
-class Legend(MacroElement):
-    """A Leaflet control in the bottom-right corner listing colour → meaning."""
-
-    _template = Template("""
-{% macro script(this, kwargs) %}
-(function () {
-  var legend = L.control({position: "bottomright"});
-  legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "gp-legend");
-    div.id = "hotspot-legend";
-    div.innerHTML = {{ this.html|tojson }};
-    return div;
-  };
-  legend.addTo({{ this._parent.get_name() }});
-}());
-{% endmacro %}
-""")
-
-    def __init__(self, title: str, entries: list[tuple[str, str]],
-                 note: str | None = None) -> None:
-        super().__init__()
-        rows = "".join(f"<li><span class='swatch' style='background:{colour}'></span>"
-                       f"{_escape(label)}</li>" for colour, label in entries)
-        self.html = f"<strong>{_escape(title)}</strong><ul>{rows}</ul>"
-        if note:
-            self.html += f"<p class='legend-note' id='legend-significance'>{_escape(note)}</p>"
-
-
 def analysis_map(answer: Any, collection: dict[str, Any], *,
-                 online_tiles: dict[str, str] | None = None) -> dict[str, str]:
-    """Page parts of the map of one hot-spot answer (or a saved result's collection)."""
+                 online_tiles: dict[str, str] | None = None) -> dict[str, Markup]:
+    """Page parts of the map of one hot-spot answer (or a saved result's collection).
+
+    The legend and the cell tooltips are drawn by ``GridPatrolMap`` as text nodes (a cell's
+    code may be a name imported from a file), not by folium's HTML-string tooltip."""
     import folium
 
     method = collection["properties"]["method"]
     bounds = _bounds(collection)
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True, max_zoom=19)
-    fmap.add_child(Script("GridPatrolMap.init({map}, "
-                          + json.dumps(map_config(bounds, online_tiles=online_tiles)) + ");"))
+    fmap.add_child(Call("GridPatrolMap.init", map_config(bounds, online_tiles=online_tiles)))
+    tooltip_fields: list[str] = []
     if method == "kde" and answer is not None and answer.raster is not None:
         image, (south, west, north, east) = density_image(answer.raster)
         layer = folium.raster_layers.ImageOverlay(
             image=image, bounds=[[south, west], [north, east]], opacity=0.75,
             name=_("Kernel density"), interactive=False)
-        legend = Legend(_("Incidents per km² (kernel density)"), _heat_legend(answer.raster))
+        legend = (_("Incidents per km² (kernel density)"), _heat_legend(answer.raster))
     else:
         style, tooltip_fields, legend = _choropleth(method, collection["properties"])
         layer = folium.GeoJson(
             collection, name=_layer_name(method), style_function=style,
-            tooltip=folium.GeoJsonTooltip(fields=tooltip_fields, sticky=False),
             highlight_function=lambda _f: {"weight": 2.5, "color": "#000"})
     fmap.add_child(layer)
-    fmap.add_child(legend)
-    fmap.add_child(Script(
-        "window.gridpatrol.layerControl.addOverlay(" + layer.get_name() + ", "
-        + json.dumps(_layer_name(method)) + "); window.gridpatrol.hotspotLayer = "
-        + layer.get_name() + ";"))
+    if tooltip_fields:
+        fmap.add_child(Call("GridPatrolMap.fieldTooltips", Ref(layer), tooltip_fields,
+                            with_map=False))
+    fmap.add_child(Call("GridPatrolMap.addLegend", "hotspot-legend", *legend))
+    fmap.add_child(Call("GridPatrolMap.addOverlay", Ref(layer), _layer_name(method),
+                        "hotspotLayer", with_map=False))
     return page_parts(fmap)
 
 
@@ -123,15 +97,15 @@ def significance_note(summary: dict[str, Any]) -> str | None:
     return text
 
 
-def _choropleth(method: str, summary: dict[str, Any]) -> tuple[Any, list[str], Legend]:
+def _choropleth(method: str, summary: dict[str, Any]) -> tuple[Any, list[str], tuple[Any, ...]]:
     note = significance_note(summary)
     if method == "gi_star":
         labels = {3: _("Hot spot, confidence 99%"), 2: _("Hot spot, confidence 95%"),
                   1: _("Hot spot, confidence 90%"), 0: _("Not significant"),
                   -1: _("Cold spot, confidence 90%"), -2: _("Cold spot, confidence 95%"),
                   -3: _("Cold spot, confidence 99%")}
-        legend = Legend(_("Getis-Ord Gi*"),
-                        [(GI_COLOURS[b], labels[b]) for b in (3, 2, 1, 0, -1, -2, -3)], note)
+        legend = (_("Getis-Ord Gi*"),
+                  [(GI_COLOURS[b], labels[b]) for b in (3, 2, 1, 0, -1, -2, -3)], note)
         return (lambda f: _fill(GI_COLOURS.get(f["properties"]["bin"] or 0, "#fff"),
                                 f["properties"]["bin"] == 0),
                 ["code", "count", "z", "p", "p_fdr", "bin"], legend)
@@ -139,13 +113,13 @@ def _choropleth(method: str, summary: dict[str, Any]) -> tuple[Any, list[str], L
         names = {"HH": _("High-high cluster"), "LL": _("Low-low cluster"),
                  "HL": _("High-low outlier"), "LH": _("Low-high outlier"),
                  "not significant": _("Not significant")}
-        legend = Legend(_("Local Moran's I"),
-                        [(LISA_COLOURS[k], names[k]) for k in LISA_COLOURS], note)
+        legend = (_("Local Moran's I"), [(LISA_COLOURS[k], names[k]) for k in LISA_COLOURS],
+                  note)
         return (lambda f: _fill(LISA_COLOURS.get(f["properties"]["quadrant"], "#fff"),
                                 f["properties"]["quadrant"] == "not significant"),
                 ["code", "count", "i", "p", "quadrant"], legend)
-    legend = Legend(_("Emerging hot-spot patterns"),
-                    [(c, p) for p, c in PATTERN_COLOURS.items()], note)
+    legend = (_("Emerging hot-spot patterns"), [(c, p) for p, c in PATTERN_COLOURS.items()],
+              note)
     return (lambda f: _fill(PATTERN_COLOURS.get(f["properties"]["pattern"], "#fff"),
                             f["properties"]["pattern"] == EmergingPattern.NONE),
             ["code", "count", "pattern", "trend_z", "trend_p"], legend)
@@ -214,6 +188,3 @@ def _points(geometry: dict[str, Any]) -> list[tuple[float, float]]:
         return [p for child in node for p in walk(child)]
     return walk(geometry.get("coordinates", []))
 
-
-def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))

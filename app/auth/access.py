@@ -29,6 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 ANY_ROLE = "any_role"
 ACCESS_ATTR = "_gridpatrol_access"
+NO_CSRF_ATTR = "_gridpatrol_no_csrf"
 # Flask's own static view has no decorator to carry a rule.
 PUBLIC_ENDPOINTS = frozenset({"static"})
 
@@ -55,6 +56,12 @@ def any_role(view: F) -> F:
 
 def public(view: F) -> F:
     setattr(view, ACCESS_ATTR, PUBLIC)
+    return view
+
+
+def no_csrf(view: F) -> F:
+    """A public endpoint that browsers post to by themselves (CSP reports): no CSRF token."""
+    setattr(view, NO_CSRF_ATTR, True)
     return view
 
 
@@ -124,7 +131,9 @@ def enforce_access() -> Any:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if rule != ANY_ROLE and current_user.role_name not in rule:
             raise NotPermitted(f"Role {current_user.role_name!r} may not do this.")
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("bearer_auth"):
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("bearer_auth") and not (
+            rule == PUBLIC and getattr(current_app.view_functions[endpoint], NO_CSRF_ATTR,
+                                       False)):
         csrf.protect()
     return None
 

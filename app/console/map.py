@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
-from app.maps.offline import Script, offline_map, page_parts
+from app.maps.offline import Call, offline_map, page_parts
 
 
 def console_map(bounds: tuple[float, float, float, float] | None, *,
                 online_tiles: dict[str, str] | None = None, can_edit_grids: bool = False,
-                csrf_token: str = "", dispatch: dict[str, Any] | None = None) -> dict[str, str]:
+                csrf_token: str = "", dispatch: dict[str, Any] | None = None
+                ) -> dict[str, Markup]:
     """Parts of the console map page. ``bounds`` is (west, south, east, north) in WGS-84."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True,
                        prefer_canvas=True, max_zoom=19)
     config = map_config(bounds, online_tiles=online_tiles, can_edit_grids=can_edit_grids,
                         csrf_token=csrf_token)
-    fmap.add_child(Script(f"GridPatrolMap.init({{map}}, {json.dumps(config)});"))
+    fmap.add_child(Call("GridPatrolMap.init", config))
     if dispatch is not None:
-        fmap.add_child(Script("GridPatrolDispatch.init("
-                              + json.dumps(dispatch_config(csrf_token, **dispatch)) + ");"))
+        fmap.add_child(Call("GridPatrolDispatch.init", dispatch_config(csrf_token, **dispatch),
+                            with_map=False))
     return page_parts(fmap)
 
 

@@ -4,13 +4,22 @@ folium's templates name CDN addresses for Leaflet, jQuery, Bootstrap, Font Aweso
 the awesome-markers plugin. :func:`offline_map` swaps each for the copy that `npm ci`
 installed and `/vendor/` serves; an asset without a local copy raises, so a folium
 upgrade that adds one fails the tests instead of reaching for a CDN.
+
+Scripts are never assembled from strings of data: our code reaches the map through
+:class:`Call` (a function name and JSON arguments), and :func:`page_parts` puts the
+request's CSP nonce on every inline script and style block folium writes.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from branca.element import Element, MacroElement
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+
+from app.security_headers import csp_nonce
 
 if TYPE_CHECKING:
     import folium
@@ -57,23 +66,67 @@ def offline_map(**kwargs: Any) -> folium.Map:
     return fmap
 
 
-def page_parts(fmap: folium.Map) -> dict[str, str]:
-    """The map's <head> additions, its <div> and its script, to embed in our templates."""
+_OPENING_TAG = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_CLOSES_SCRIPT = re.compile(r"</script|<!--", re.IGNORECASE)
+_FUNCTION_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+
+
+def js_value(value: Any) -> str:
+    """``value`` as a JavaScript literal that is safe inside a ``<script>`` element: JSON
+    with ``<``, ``>``, ``&`` and ``'`` escaped, so no string in it can close the element."""
+    return str(htmlsafe_json_dumps(value))
+
+
+class UnsafeScriptError(RuntimeError):
+    """A map script would close its own ``<script>`` element (data was not encoded)."""
+
+
+def page_parts(fmap: folium.Map) -> dict[str, Markup]:
+    """The map's <head> additions, its <div> and its <script> element, to embed in our
+    templates. Every <script> and <style> folium writes carries this request's CSP nonce."""
     root = fmap.get_root()
     root.render()
-    return {"head": root.header.render(), "body": root.html.render(),
-            "script": root.script.render(), "name": fmap.get_name()}
+    nonce = csp_nonce()
+    script = root.script.render()
+    if _CLOSES_SCRIPT.search(script):
+        raise UnsafeScriptError("the map script holds '</script' or '<!--'")
+    head = _OPENING_TAG.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', root.header.render())
+    return {"head": _folium_markup(head), "body": _folium_markup(root.html.render()),
+            "script": _folium_markup(f'<script nonce="{nonce}">{script}</script>'),
+            "name": Markup.escape(fmap.get_name())}
 
 
-class Script(MacroElement):
-    """A script appended after the map is created (``{map}`` is the map's JS name)."""
+def _folium_markup(html: str) -> Markup:
+    """The one place gridpatrol marks HTML as safe: folium's own tags around our assets and
+    scripts, in which every piece of data is JSON written by :func:`js_value` or folium's
+    ``tojson`` (checked above: no map script closes its element)."""
+    return Markup(html)  # noqa: S704 - folium's markup; data inside is JSON-encoded
 
-    def __init__(self, code: str) -> None:
+
+class Ref:
+    """A folium element passed to a :class:`Call` by its JavaScript variable."""
+
+    def __init__(self, element: MacroElement) -> None:
+        self.element = element
+
+
+class Call(MacroElement):
+    """``function(map, *args)``, run after the map is created (``with_map=False`` leaves
+    the map out). Arguments are data, written with :func:`js_value`, or references to
+    other elements (:class:`Ref`): no script is ever assembled from strings."""
+
+    def __init__(self, function: str, *args: Any, with_map: bool = True) -> None:
         super().__init__()
-        self._code = code
+        if not _FUNCTION_NAME.fullmatch(function):
+            raise ValueError(f"not a function name: {function!r}")
+        self._function = function
+        self._args = args
+        self._with_map = with_map
 
     def render(self, **kwargs: Any) -> None:
         parent = self._parent
         assert parent is not None
-        code = self._code.replace("{map}", parent.get_name())
+        args = [parent.get_name()] if self._with_map else []
+        args += [a.element.get_name() if isinstance(a, Ref) else js_value(a) for a in self._args]
+        code = f"{self._function}({', '.join(args)});"
         self.get_root().script.add_child(Element(code), name=self.get_name())

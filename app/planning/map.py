@@ -3,11 +3,12 @@ stops (must-visit points as circles, hot-spot doses as squares)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from markupsafe import Markup
+
 from app.console.map import map_config
-from app.maps.offline import Script, offline_map, page_parts
+from app.maps.offline import Call, offline_map, page_parts
 
 ROUTE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
@@ -15,15 +16,15 @@ ROUTE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf
 
 def plan_map(routes: dict[str, Any], *, bounds: tuple[float, float, float, float] | None,
              online_tiles: dict[str, str] | None = None, can_edit: bool = False,
-             csrf_token: str = "", labels: dict[str, str] | None = None) -> dict[str, str]:
+             csrf_token: str = "", labels: dict[str, str] | None = None) -> dict[str, Markup]:
     """The routes, the must-visit points, and (for supervisors) adding a point by clicking
     the map. ``bounds`` is used when there are no routes to fit to."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True, max_zoom=19)
-    fmap.add_child(Script("GridPatrolMap.init({map}, " + json.dumps(map_config(
-        _bounds(routes) or bounds, online_tiles=online_tiles)) + ");"))
-    fmap.add_child(Script("GridPatrolPlan.init({map}, " + json.dumps(
-        {"routes": routes, "colours": ROUTE_COLOURS, "points": "/api/v1/must-visit-points",
-         "canEdit": can_edit, "csrf": csrf_token, "labels": labels or {}}) + ");"))
+    fmap.add_child(Call("GridPatrolMap.init", map_config(_bounds(routes) or bounds,
+                                                         online_tiles=online_tiles)))
+    fmap.add_child(Call("GridPatrolPlan.init", {
+        "routes": routes, "colours": ROUTE_COLOURS, "points": "/api/v1/must-visit-points",
+        "canEdit": can_edit, "csrf": csrf_token, "labels": labels or {}}))
     return page_parts(fmap)
 
 

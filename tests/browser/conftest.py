@@ -1,7 +1,8 @@
 """A live server on 127.0.0.1 and Debian's chromium driven by Playwright.
 
 Nothing here skips: a missing /usr/bin/chromium fails the tests (`make test` installs it).
-Every page a test opens is watched: a request to any host but the app fails the test.
+Every page a test opens is watched: a request to any host but the app, a script error, a
+server error or a Content-Security-Policy violation fails the test.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from werkzeug.serving import make_server
 
 from app.cli.demo import demo_osm_file, ensure_demo_users
 from app.db import engine, get_session
+from app.events import hub
 from app.geography.import_grids import build_grids
 from app.geography.import_osm import import_osm
+from tests.browser.support import watch_csp
 from tests.conftest import SHARED_DATA, DatabaseInfo, make_app, scratch_database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,6 +70,7 @@ def live_server(live_database: DatabaseInfo,
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        hub(app).stop()  # its LISTEN connection, before the database is dropped
         engine(app).dispose()
 
 
@@ -95,10 +99,12 @@ def page(browser: Browser, live_server: dict[str, Any]) -> Iterator[Page]:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
             if response.status >= 500 else None)
+    violations = watch_csp(page)
     yield page
     context.close()
     assert foreign == [], f"requests left the machine: {foreign}"
     assert errors == [], f"script errors or server errors: {errors}"
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture(scope="session")

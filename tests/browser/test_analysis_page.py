@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from app.analysis.import_incidents import import_incidents
 from app.db import get_session
 from tests.app.analysis.test_import_incidents import BURGLARY
+from tests.browser.support import wait_for
 from tests.browser.test_login_language import sign_in
 
 
@@ -72,9 +73,9 @@ def test_an_analyst_maps_gi_star_hot_spots(page: Page, live_server: dict[str, An
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(artifacts / "analysis-gi-star-london.png"))
     page.click("#export-image")
-    page.wait_for_function("window.gridpatrolImage && "
-                           "window.gridpatrolImage.startsWith('data:image/png')",
-                           timeout=30_000)
+    wait_for(page, "window.gridpatrolImage && "
+                   "window.gridpatrolImage.startsWith('data:image/png')",
+             timeout_s=30)
     top_code = page.locator("#top-cells tr").nth(1).locator("td").first.inner_text()
     page.fill("#save-form input[name=name]", "Burglary London 2023-24")
     page.click("#save-form button")

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from app.auth import users
 from app.db import get_session
 from app.models import User
+from tests.browser.support import wait_for
 from tests.browser.test_map_console import open_console
 from tests.streams import serve_mjpeg
 
@@ -65,12 +66,12 @@ def test_dispatcher_raises_a_red_alert_and_dispatches(page: Page, live_server: d
                                                       scene: dict[str, Any],
                                                       artifacts: Path) -> None:
     open_console(page, live_server, "demo-dispatcher")
-    page.wait_for_function("gridpatrol.dispatchReady === true && gridpatrol.live === true")
+    wait_for(page, "gridpatrol.dispatchReady === true && gridpatrol.live === true")
     page.evaluate(f"gridpatrol.map.setView([{PLACE[1]}, {PLACE[0]}], 17, "
                   "{animate: false}) && null")
     near = scene["units"]["BT-NEAR"]
-    page.wait_for_function(f"gridpatrol.dispatch.units[{near}] && "
-                           f"gridpatrol.dispatch.units[{near}].data.status === 'available'")
+    wait_for(page, f"gridpatrol.dispatch.units[{near}] && "
+                   f"gridpatrol.dispatch.units[{near}].data.status === 'available'")
 
     page.keyboard.press("a")  # shortcut: raise an alert at the next click
     click_map_at(page, *PLACE)
@@ -86,8 +87,8 @@ def test_dispatcher_raises_a_red_alert_and_dispatches(page: Page, live_server: d
     expect(seeing).to_contain_text("off its axis")
     snapshot = seeing.locator("img.gp-snapshot")
     expect(snapshot).to_be_visible()
-    page.wait_for_function("(() => { const i = document.querySelector('#gp-cameras "
-                           "img.gp-snapshot'); return i && i.complete && i.naturalWidth > 0; })()")
+    wait_for(page, "(() => { const i = document.querySelector('#gp-cameras "
+                   "img.gp-snapshot'); return i && i.complete && i.naturalWidth > 0; })()")
     ranked = page.locator("#gp-units li.gp-rec-unit")
     expect(ranked.first).to_contain_text("BT-NEAR")  # nearer by road than BT-FAR
     expect(page.locator("#gp-units")).to_contain_text("BT-FAR")
@@ -95,7 +96,7 @@ def test_dispatcher_raises_a_red_alert_and_dispatches(page: Page, live_server: d
 
     ranked.first.locator("button.gp-dispatch").click()
     # the unit's status changes on the map (pushed by the server), the order is logged
-    page.wait_for_function(f"gridpatrol.dispatch.units[{near}].data.status === 'dispatched'")
+    wait_for(page, f"gridpatrol.dispatch.units[{near}].data.status === 'dispatched'")
     expect(page.locator(f".gp-unit-{near}")).to_have_attribute("data-status", "dispatched")
     expect(page.locator("#gp-radio-list")).to_contain_text("DISPATCH BT-NEAR")
     expect(page.locator("#gp-radio-list li[data-kind=dispatch_order]").last
@@ -107,7 +108,7 @@ def test_dispatcher_raises_a_red_alert_and_dispatches(page: Page, live_server: d
 def test_a_viewer_sees_no_dispatch_controls(page: Page, live_server: dict[str, Any],
                                            scene: dict[str, Any]) -> None:
     open_console(page, live_server, "demo-viewer")
-    page.wait_for_function("gridpatrol.dispatchReady === true")
+    wait_for(page, "gridpatrol.dispatchReady === true")
     expect(page.locator("#gp-raise")).to_be_hidden()
     page.keyboard.press("a")
     click_map_at(page, *PLACE)

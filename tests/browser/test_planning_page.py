@@ -15,6 +15,7 @@ from app.db import get_session
 from app.planning.points import PointInput, create_point
 from app.planning.roster import StationInput, save_station, write_roster
 from patrol.roster import parse_roster_json
+from tests.browser.support import wait_for
 from tests.browser.test_login_language import sign_in
 
 SPOTS = {"Bread Street": (-0.0945, 51.5128), "Cheapside": (-0.0935, 51.5140),
@@ -66,7 +67,7 @@ def test_a_supervisor_plans_tomorrow_and_opens_a_route_sheet(
     expect(page.locator("h1")).to_have_text("Patrol planning")
     expect(page.locator("#roster")).to_contain_text("PL-1")
     # a must-visit point added on the map: button, click the place, fill the form
-    page.wait_for_function("window.gridpatrol && gridpatrol.pointsLayer")
+    wait_for(page, "window.gridpatrol && gridpatrol.pointsLayer")
     page.evaluate("gridpatrol.map.setView([51.5143, -0.0950], 17, {animate: false}) && null")
     page.click("#add-point")
     box = page.locator("#plan-map .leaflet-container").bounding_box()
@@ -77,8 +78,8 @@ def test_a_supervisor_plans_tomorrow_and_opens_a_route_sheet(
     form.locator("input[name=windows]").fill("daily 09:00-15:00")
     form.locator("button").click()
     expect(page.locator("#add-point-hint")).to_have_text("Saved.")
-    page.wait_for_function("gridpatrol.pointsLayer.getLayers().some("
-                           "l => l.feature.properties.name === 'Map point')")
+    wait_for(page, "gridpatrol.pointsLayer.getLayers().some("
+                   "l => l.feature.properties.name === 'Map point')")
     placed = page.evaluate("gridpatrol.pointsLayer.getLayers().find("
                            "l => l.feature.properties.name === 'Map point').getLatLng()")
     assert abs(placed["lat"] - 51.5143) < 0.0003 and abs(placed["lng"] + 0.0950) < 0.0005
@@ -90,8 +91,8 @@ def test_a_supervisor_plans_tomorrow_and_opens_a_route_sheet(
     expect(rows.first).to_be_visible()
     routes = rows.count()
     assert routes >= 1
-    page.wait_for_function("window.gridpatrol && gridpatrol.planLayers "
-                           f"&& gridpatrol.planLayers.length === {routes}")
+    wait_for(page, "window.gridpatrol && gridpatrol.planLayers "
+                   f"&& gridpatrol.planLayers.length === {routes}")
     # every route is drawn: a road path and one marker per stop
     drawn = page.evaluate("gridpatrol.planLayers.map(g => g.getLayers().length)")
     assert all(count >= 3 for count in drawn), drawn

@@ -18,12 +18,8 @@
   var picking = false;   // next map click raises an alert
   var svg = null;        // units and alerts are SVG (DOM) markers: few, styled, testable
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) { node.className = cls; }
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
+  var D = window.GridPatrolDom;
+  function el(tag, cls, text) { return D.el(tag, cls ? { class: cls } : null, text); }
 
   function api(method, url, body) {
     var options = { method: method, credentials: "same-origin",
@@ -63,7 +59,7 @@
     if (known && known.marker) {
       known.marker.setLatLng([u.lat, u.lon]);
       known.marker.setStyle({ fillColor: colour });
-      known.marker.setTooltipContent(unitTip(u));
+      known.marker.setTooltipContent(D.text(unitTip(u)));
       known.data = u;
       known.marker.getElement() && known.marker.getElement().setAttribute("data-status", u.status);
       return;
@@ -71,7 +67,7 @@
     var marker = L.circleMarker([u.lat, u.lon], {
       radius: 8, weight: 2, color: u.kind === "plainclothes" ? "#311b92" : "#fff",
       fillColor: colour, fillOpacity: 1, className: "gp-unit gp-unit-" + u.id, renderer: svg
-    }).bindTooltip(unitTip(u), { permanent: true, direction: "right", offset: [8, 0],
+    }).bindTooltip(D.text(unitTip(u)), { permanent: true, direction: "right", offset: [8, 0],
                                  className: "gp-unit-label" });
     marker.addTo(C.unitsLayer);
     units[u.id] = { data: u, marker: marker };
@@ -99,8 +95,8 @@
       marker.addTo(C.alertsLayer);
       alertMarkers[a.id] = marker;
     }
-    marker.bindTooltip("#" + a.id + " " + (a.kind || "") + " (" + (C.levels[a.level] || a.level) +
-                       ")");
+    marker.bindTooltip(D.text("#" + a.id + " " + (a.kind || "") + " (" +
+                              (C.levels[a.level] || a.level) + ")"));
   }
 
   function loadAlerts() {
@@ -108,26 +104,20 @@
   }
 
   function alertForm(latlng) {
-    var form = el("form", "gp-alert-form");
-    form.innerHTML =
-      "<strong></strong>" +
-      "<label><span></span><select name='level'><option value='red'></option>" +
-      "<option value='orange'></option><option value='yellow'></option></select></label>" +
-      "<label><span></span><input name='kind' maxlength='64'></label>" +
-      "<label><span></span><input name='description' maxlength='4000'></label>" +
-      "<label class='check'><input type='checkbox' name='covert'> <span></span></label>" +
-      "<button type='submit' id='gp-raise-submit'></button><p class='gp-error' role='alert'></p>";
-    var spans = form.querySelectorAll("label span");
-    form.querySelector("strong").textContent = C.labels.raiseAlert;
-    spans[0].textContent = C.labels.level;
-    spans[1].textContent = C.labels.kind;
-    spans[2].textContent = C.labels.description;
-    spans[3].textContent = C.labels.covert;
-    var options = form.querySelectorAll("option");
-    options[0].textContent = C.levels.red;
-    options[1].textContent = C.levels.orange;
-    options[2].textContent = C.levels.yellow;
-    form.querySelector("button").textContent = C.labels.raise;
+    var field = function (label, control) {
+      return D.el("label", null, D.el("span", null, label), control);
+    };
+    var form = D.el("form", { class: "gp-alert-form" },
+      D.el("strong", null, C.labels.raiseAlert),
+      field(C.labels.level, D.el("select", { name: "level" },
+        ["red", "orange", "yellow"].map(function (level) {
+          return D.el("option", { value: level }, C.levels[level]); }))),
+      field(C.labels.kind, D.el("input", { name: "kind", maxlength: 64 })),
+      field(C.labels.description, D.el("input", { name: "description", maxlength: 4000 })),
+      D.el("label", { class: "check" }, D.el("input", { type: "checkbox", name: "covert" }), " ",
+           D.el("span", null, C.labels.covert)),
+      D.el("button", { type: "submit", id: "gp-raise-submit" }, C.labels.raise),
+      D.el("p", { class: "gp-error", role: "alert" }));
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var button = form.querySelector("button");
@@ -173,13 +163,12 @@
     li.appendChild(title);
     li.appendChild(el("div", "gp-reason", c.reason));
     if (c.snapshot_url && kind === "sees") {
-      var img = el("img", "gp-snapshot");
-      img.alt = C.labels.snapshotOf + " " + (c.name || c.id);
-      img.loading = "eager";
+      var img = D.el("img", { class: "gp-snapshot", loading: "eager",
+                              alt: C.labels.snapshotOf + " " + (c.name || c.id) });
       img.addEventListener("error", function () {
         img.replaceWith(el("div", "gp-offline", C.labels.offline));
       });
-      img.src = c.snapshot_url;
+      img.src = D.safeUrl(c.snapshot_url);
       li.appendChild(img);
     }
     li.addEventListener("mouseenter", function () { highlightCamera(c, true); });
@@ -231,7 +220,7 @@
   function renderAlert(a) {
     current = a;
     var panel = document.getElementById("gp-alert");
-    panel.innerHTML = "";
+    panel.replaceChildren();
     panel.hidden = false;
     panel.setAttribute("data-alert-id", a.id);
     var head = el("header", "gp-alert-head gp-level-" + a.level);
@@ -309,7 +298,7 @@
   function loadRadio() {
     if (!C.api.radio) { return Promise.resolve(); }
     return api("GET", C.api.radio + "?limit=50").then(function (data) {
-      document.getElementById("gp-radio-list").innerHTML = "";
+      document.getElementById("gp-radio-list").replaceChildren();
       data.entries.forEach(addRadio);
     });
   }
@@ -366,13 +355,11 @@
       fov = Math.max(1, Math.min(360, 2 * off));
       redraw();
     });
-    var box = el("div", "gp-aim-box");
-    box.innerHTML = "<strong></strong> <span class='gp-aim-values'></span> " +
-      "<button type='button' class='gp-aim-save'></button> " +
-      "<button type='button' class='gp-aim-cancel'></button><span class='gp-error'></span>";
-    box.querySelector("strong").textContent = (p.name || "#" + p.id);
-    box.querySelector(".gp-aim-save").textContent = C.labels.save;
-    box.querySelector(".gp-aim-cancel").textContent = C.labels.cancel;
+    var box = D.el("div", { class: "gp-aim-box" }, D.el("strong", null, p.name || "#" + p.id), " ",
+      D.el("span", { class: "gp-aim-values" }), " ",
+      D.el("button", { type: "button", class: "gp-aim-save" }, C.labels.save), " ",
+      D.el("button", { type: "button", class: "gp-aim-cancel" }, C.labels.cancel),
+      D.el("span", { class: "gp-error" }));
     document.getElementById("gp-panel").prepend(box);
     function done() { [preview, aim, edge].forEach(function (l) { map.removeLayer(l); });
                       box.remove(); }
@@ -467,20 +454,16 @@
   }
 
   function panel() {
-    var box = el("aside", "gp-panel");
-    box.id = "gp-panel";
-    box.innerHTML = "<div class='gp-toolbar'><button type='button' id='gp-raise'></button>" +
-      "<span id='gp-message' role='status'></span></div>" +
-      "<div id='gp-alert' hidden></div>" +
-      "<section id='gp-radio'><h3></h3><ol id='gp-radio-list'></ol></section>" +
-      "<p class='gp-keys'></p>";
-    var raise = box.querySelector("#gp-raise");
-    raise.textContent = C.labels.raiseAlert + " (A)";
-    raise.hidden = !C.canDispatch;
+    var raise = D.el("button", { type: "button", id: "gp-raise", hidden: !C.canDispatch },
+                     C.labels.raiseAlert + " (A)");
     raise.addEventListener("click", startPicking);
-    box.querySelector("#gp-radio h3").textContent = C.labels.radioLog + " (L)";
-    box.querySelector("#gp-radio").hidden = !C.api.radio;
-    box.querySelector(".gp-keys").textContent = C.labels.keys;
+    var box = D.el("aside", { class: "gp-panel", id: "gp-panel" },
+      D.el("div", { class: "gp-toolbar" }, raise, D.el("span", { id: "gp-message",
+                                                                 role: "status" })),
+      D.el("div", { id: "gp-alert", hidden: true }),
+      D.el("section", { id: "gp-radio", hidden: !C.api.radio },
+           D.el("h3", null, C.labels.radioLog + " (L)"), D.el("ol", { id: "gp-radio-list" })),
+      D.el("p", { class: "gp-keys" }, C.labels.keys));
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);
     return box;
@@ -496,8 +479,8 @@
       var cameras = window.gridpatrol.layers.cameras;
       C.camerasLayer = cameras;
       cameras.options.pointToLayer = cameraOptions().pointToLayer;
-      window.gridpatrol.layerControl.addOverlay(C.unitsLayer, C.labels.units);
-      window.gridpatrol.layerControl.addOverlay(C.alertsLayer, C.labels.alerts);
+      GridPatrolMap.addOverlay(C.unitsLayer, C.labels.units);
+      GridPatrolMap.addOverlay(C.alertsLayer, C.labels.alerts);
       map.getContainer().parentNode.appendChild(panel());
       map.on("click", function (e) {
         if (!picking) { return; }

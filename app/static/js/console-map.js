@@ -3,6 +3,7 @@
 (function () {
   "use strict";
 
+  var D = window.GridPatrolDom;
   var ROAD_STYLE = {
     motorway: ["#e07b39", 5], motorway_link: ["#e07b39", 3], trunk: ["#f0a35e", 4.5],
     trunk_link: ["#f0a35e", 3], primary: ["#f7c873", 4], primary_link: ["#f7c873", 2.5],
@@ -87,39 +88,36 @@
   function searchControl(map, config) {
     var control = L.control({ position: "topleft" });
     control.onAdd = function () {
-      var box = L.DomUtil.create("div", "gp-search leaflet-bar");
-      box.innerHTML = '<input type="search" id="map-search" autocomplete="off">' +
-                      '<ul id="map-search-results"></ul>';
+      var input = D.el("input", { type: "search", id: "map-search", autocomplete: "off",
+                                  placeholder: config.labels.search });
+      var list = D.el("ul", { id: "map-search-results" });
+      var box = D.el("div", { class: "gp-search leaflet-bar" }, input, list);
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
-      var input = box.querySelector("input");
-      var list = box.querySelector("ul");
-      input.placeholder = config.labels.search;
       var timer = null;
       input.addEventListener("input", function () {
         clearTimeout(timer);
         var q = input.value.trim();
-        if (!q) { list.innerHTML = ""; return; }
+        if (!q) { list.replaceChildren(); return; }
         timer = setTimeout(function () {
           fetch(config.search + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
             .then(function (r) { return r.json(); })
             .then(function (data) {
-              list.innerHTML = "";
+              list.replaceChildren();
               if (!data.results || !data.results.length) {
-                list.innerHTML = "<li class='empty'>" + config.labels.noResults + "</li>";
+                list.appendChild(D.el("li", { class: "empty" }, config.labels.noResults));
                 return;
               }
               data.results.forEach(function (hit) {
-                var li = document.createElement("li");
                 var names = [hit.name_zh, hit.name, hit.name_en].filter(Boolean);
-                li.textContent = names.filter(function (n, i) {
-                  return names.indexOf(n) === i; }).join(" · ") + " (" + hit.detail + ")";
+                var li = D.el("li", null, names.filter(function (n, i) {
+                  return names.indexOf(n) === i; }).join(" · ") + " (" + hit.detail + ")");
                 li.addEventListener("click", function () {
                   var b = hit.bbox;
                   if (b[0] === b[2] && b[1] === b[3]) { map.setView([hit.lat, hit.lon], 17); }
                   else { map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: 17 }); }
-                  L.popup().setLatLng([hit.lat, hit.lon]).setContent(li.textContent)
-                    .openOn(map);
+                  L.popup({ className: "gp-search-popup" }).setLatLng([hit.lat, hit.lon])
+                    .setContent(D.text(li.textContent)).openOn(map);
                 });
                 list.appendChild(li);
               });
@@ -134,17 +132,14 @@
   /* Rename or assign a grid cell from its popup (PATCH /api/v1/grids/CODE, audited). */
   function gridForm(feature, layer) {
     var p = feature.properties;
-    var form = L.DomUtil.create("form", "gp-grid-form");
-    form.innerHTML = "<strong></strong><label><span></span><input name='name'></label>" +
-      "<label><span></span><input name='assigned_to'></label>" +
-      "<label><span></span><input name='reason'></label><button type='submit'></button>" +
-      "<p class='gp-error' role='alert'></p>";
-    var labels = form.querySelectorAll("label span");
-    form.querySelector("strong").textContent = p.code;
-    labels[0].textContent = CONFIG.labels.gridName;
-    labels[1].textContent = CONFIG.labels.assignedTo;
-    labels[2].textContent = CONFIG.labels.reason;
-    form.querySelector("button").textContent = CONFIG.labels.save;
+    var input = function (name) { return D.el("input", { name: name }); };
+    var form = D.el("form", { class: "gp-grid-form" },
+      D.el("strong", null, p.code),
+      D.el("label", null, D.el("span", null, CONFIG.labels.gridName), input("name")),
+      D.el("label", null, D.el("span", null, CONFIG.labels.assignedTo), input("assigned_to")),
+      D.el("label", null, D.el("span", null, CONFIG.labels.reason), input("reason")),
+      D.el("button", { type: "submit" }, CONFIG.labels.save),
+      D.el("p", { class: "gp-error", role: "alert" }));
     form.name.value = p.name || "";
     form.assigned_to.value = p.assigned_to || "";
     form.addEventListener("submit", function (event) {
@@ -166,26 +161,63 @@
   }
   var CONFIG = {};
 
+  /* A legend control: a title and (colour, meaning) rows, as text. */
+  function addLegend(map, id, title, entries, note) {
+    var legend = L.control({ position: "bottomright" });
+    legend.onAdd = function () {
+      return D.el("div", { class: "gp-legend", id: id }, D.el("strong", null, title),
+        D.el("ul", null, entries.map(function (entry) {
+          var swatch = D.el("span", { class: "swatch" });
+          swatch.style.background = entry[0];
+          return D.el("li", null, swatch, entry[1]);
+        })),
+        note ? D.el("p", { class: "legend-note", id: "legend-significance" }, note) : null);
+    };
+    legend.addTo(map);
+    return legend;
+  }
+
+  /* Tooltips of a GeoJSON layer: a table of the named properties, as text. */
+  function fieldTooltips(layer, fields) {
+    layer.bindTooltip(function (l) {
+      var props = l.feature.properties;
+      return D.el("table", { class: "gp-fields" }, fields.map(function (name) {
+        var value = props[name];
+        if (value !== null && typeof value === "object") { value = JSON.stringify(value); }
+        return D.el("tr", null, D.el("th", null, name), D.el("td", null, value));
+      }));
+    }, { sticky: false });
+  }
+
+  /* An overlay in the layer control, under its (escaped) name; ``key`` also keeps it in
+     window.gridpatrol for the tests and the other scripts. */
+  function addOverlay(layer, name, key) {
+    window.gridpatrol.layerControl.addOverlay(layer, D.html(name));
+    if (key) { window.gridpatrol[key] = layer; }
+  }
+
   window.GridPatrolMap = {
+    addLegend: addLegend, fieldTooltips: fieldTooltips, addOverlay: addOverlay,
     init: function (map, config) {
       CONFIG = config;
       CONFIG.map = map;
       if (config.bounds) { map.fitBounds(config.bounds, { animate: false }); }
       var base = basemap(config).addTo(map);
+      /* the layer control and the attribution take HTML strings: names are escaped */
       var bases = {};
-      bases[config.labels.basemap] = base;
+      bases[D.html(config.labels.basemap)] = base;
       if (config.online) {
-        bases[config.labels.online] = L.tileLayer(config.online.url, {
-          attribution: config.online.attribution || "", maxZoom: 19 });
+        bases[D.html(config.labels.online)] = L.tileLayer(config.online.url, {
+          attribution: D.html(config.online.attribution || ""), maxZoom: 19 });
       }
       var areas = liveLayer(map, config.layers.areas, {
         style: { color: "#12263f", weight: 2, fill: false, dashArray: "6,4" },
-        onEachFeature: function (f, l) { l.bindTooltip(label(f.properties)); }
+        onEachFeature: function (f, l) { l.bindTooltip(D.text(label(f.properties))); }
       });
       var grids = liveLayer(map, config.layers.grids, {
         style: { color: "#5c6bc0", weight: 1, fillOpacity: 0.04 },
         onEachFeature: function (f, l) {
-          l.bindTooltip(f.properties.name || f.properties.code);
+          l.bindTooltip(D.text(f.properties.name || f.properties.code));
           if (config.canEditGrids) { l.bindPopup(function () { return gridForm(f, grids); }); }
         }
       }, 12);
@@ -195,7 +227,7 @@
             fillColor: POI_COLOURS[f.properties.kind] || "#555", fillOpacity: 0.9 });
         },
         onEachFeature: function (f, l) {
-          l.bindTooltip(label(f.properties) + " (" + f.properties.kind + ")");
+          l.bindTooltip(D.text(label(f.properties) + " (" + f.properties.kind + ")"));
         }
       }, 13);
       var cameras = liveLayer(map, config.layers.cameras, {
@@ -205,16 +237,16 @@
         },
         onEachFeature: function (f, l) {
           var p = f.properties;
-          l.bindTooltip((p.name || "#" + p.id) + " · " + p.kind +
-            (p.azimuth_deg !== null ? " · " + Math.round(p.azimuth_deg) + "°" : ""));
+          l.bindTooltip(D.text((p.name || "#" + p.id) + " · " + p.kind +
+            (p.azimuth_deg !== null ? " · " + Math.round(p.azimuth_deg) + "°" : "")));
         }
       }, 12);
       areas.addTo(map);
       var overlays = {};
-      overlays[config.labels.areas] = areas;
-      overlays[config.labels.grids] = grids;
-      overlays[config.labels.pois] = pois;
-      overlays[config.labels.cameras] = cameras;
+      overlays[D.html(config.labels.areas)] = areas;
+      overlays[D.html(config.labels.grids)] = grids;
+      overlays[D.html(config.labels.pois)] = pois;
+      overlays[D.html(config.labels.cameras)] = cameras;
       var layerControl = L.control.layers(bases, overlays, { collapsed: false }).addTo(map);
       searchControl(map, config).addTo(map);
       window.gridpatrol = { map: map, layers: { areas: areas, grids: grids, pois: pois,

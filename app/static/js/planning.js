@@ -1,6 +1,7 @@
 /* The supervisor's map: one coloured route per unit, its numbered stops with times. */
 (function () {
   "use strict";
+  var D = window.GridPatrolDom;
   function time(iso) { return iso ? iso.slice(11, 16) : ""; }
   window.GridPatrolPlan = {
     init: function (map, config) {
@@ -11,7 +12,7 @@
         var group = L.featureGroup();
         if (feature.geometry) {
           L.geoJSON(feature.geometry, { style: { color: colour, weight: 4, opacity: 0.85 } })
-            .bindTooltip(p.unit).addTo(group);
+            .bindTooltip(D.text(p.unit)).addTo(group);
         }
         var n = 0;
         p.stops.forEach(function (stop) {
@@ -25,7 +26,7 @@
                           { color: colour, weight: 2, fillOpacity: 0.5 })
             : L.circleMarker([stop.lat, stop.lon], { radius: 7, color: "#fff", weight: 2,
                                                       fillColor: colour, fillOpacity: 1 });
-          marker.bindTooltip(p.unit + " " + text);
+          marker.bindTooltip(D.text(p.unit + " " + text));
           marker.options.gpStop = text;
           marker.addTo(group);
         });
@@ -33,10 +34,10 @@
         if (home && home.lon !== undefined) {
           L.circleMarker([home.lat, home.lon], { radius: 9, color: "#000", weight: 3,
                                                  fillColor: "#fff", fillOpacity: 1 })
-            .bindTooltip(home.name).addTo(group);
+            .bindTooltip(D.text(home.name)).addTo(group);
         }
         group.addTo(map);
-        window.gridpatrol.layerControl.addOverlay(group, p.unit + " (" + p.shift + ")");
+        GridPatrolMap.addOverlay(group, p.unit + " (" + p.shift + ")");
         layers.push(group);
       });
       window.gridpatrol.planLayers = layers;
@@ -57,7 +58,8 @@
         var p = f.properties;
         var windows = (p.windows || []).map(function (w) {
           return (w.weekdays || "daily") + " " + w.start + "-" + w.end; }).join("; ");
-        l.bindTooltip(p.name + " · " + p.dwell_min + " min" + (windows ? " · " + windows : ""));
+        l.bindTooltip(D.text(p.name + " · " + p.dwell_min + " min" +
+                             (windows ? " · " + windows : "")));
       }
     }).addTo(map);
     function load() {
@@ -67,7 +69,7 @@
     }
     window.gridpatrol.pointsLayer = layer;
     window.gridpatrol.reloadPoints = load;
-    window.gridpatrol.layerControl.addOverlay(layer, config.labels.points || "points");
+    GridPatrolMap.addOverlay(layer, config.labels.points || "points");
     load();
   }
 
@@ -86,19 +88,19 @@
     map.on("click", function (e) {
       if (!picking) { return; }
       stop();
-      var form = L.DomUtil.create("form", "gp-grid-form");
-      form.id = "point-form";
       var L_ = config.labels;
-      form.innerHTML = "<label><span></span><input name='name' required maxlength='200'></label>" +
-        "<label><span></span><input name='windows'></label>" +
-        "<label><span></span><input name='dwell_min' type='number' min='1' value='10'></label>" +
-        "<label><span></span><input name='priority' type='number' min='1' max='5' value='3'></label>" +
-        "<label><input name='covert' type='checkbox'> <span></span></label>" +
-        "<button type='submit'></button><p class='gp-error' role='alert'></p>";
-      var spans = form.querySelectorAll("label span");
-      [L_.name, L_.windows, L_.dwell, L_.priority, L_.covert].forEach(function (t, i) {
-        spans[i].textContent = t; });
-      form.querySelector("button").textContent = L_.save;
+      var field = function (label, attrs) {
+        return D.el("label", null, D.el("span", null, label), D.el("input", attrs));
+      };
+      var form = D.el("form", { class: "gp-grid-form", id: "point-form" },
+        field(L_.name, { name: "name", required: true, maxlength: 200 }),
+        field(L_.windows, { name: "windows" }),
+        field(L_.dwell, { name: "dwell_min", type: "number", min: 1, value: 10 }),
+        field(L_.priority, { name: "priority", type: "number", min: 1, max: 5, value: 3 }),
+        D.el("label", null, D.el("input", { name: "covert", type: "checkbox" }), " ",
+             D.el("span", null, L_.covert)),
+        D.el("button", { type: "submit" }, L_.save),
+        D.el("p", { class: "gp-error", role: "alert" }));
       var popup = L.popup().setLatLng(e.latlng).setContent(form).openOn(map);
       form.addEventListener("submit", function (event) {
         event.preventDefault();

@@ -66,6 +66,12 @@ def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) 
     click.echo(f"areas: {result.created} created, {result.updated} updated")
     for problem in result.rejected:
         click.echo(f"  rejected {problem}")
+    for table, count in result.reattached.items():
+        click.echo(f"  {table}: {count:,} now in the new areas (from the placeholder extent "
+                   "or from no area)")
+    for name, tables in result.extents_kept.items():
+        click.echo(f"  kept the placeholder area {name!r}: still holds "
+                   + ", ".join(f"{count:,} {table}" for table, count in tables.items()))
 
 
 @group.command("incidents")

@@ -5,6 +5,7 @@ categories to the common ones, re-classifying the incidents already stored."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,6 @@ from typing import Any
 from flask import request
 from flask_login import current_user
 from pydantic import Field
-from werkzeug.utils import secure_filename
 
 from app.analysis import repository
 from app.analysis.categories import category_map, remove_category_map, save_category_map
@@ -95,12 +95,12 @@ def upload_import() -> tuple[dict[str, Any], int]:
     chosen = _category_map(request.files.get("category_map"))
     session = get_session()
     with tempfile.TemporaryDirectory(prefix="gridpatrol-import-") as folder:
+        names: set[str] = set()
         for upload in uploads:
-            name = secure_filename(upload.filename or "")
-            suffix = Path(name).suffix.lower()
-            if suffix not in CSV_SUFFIXES | GEO_SUFFIXES | SIDECARS:
-                raise InvalidValue(f"{upload.filename!r}: use CSV, GeoJSON, GeoPackage or a "
-                                   "Shapefile.", field="files")
+            name = _safe_name(upload.filename or "")
+            if name in names:
+                raise InvalidValue(f"Two files are called {name!r}.", field="files")
+            names.add(name)
             upload.save(Path(folder) / name)
         summary = import_incidents(
             session, [Path(folder)], mapping=mapping, source=request.form.get("source") or None,
@@ -109,6 +109,18 @@ def upload_import() -> tuple[dict[str, Any], int]:
             category_map=chosen, actor=current_user)
         session.commit()
     return {"id": summary.import_id, "summary": _public(_summary_json(summary))}, 201
+
+
+def _safe_name(filename: str) -> str:
+    """The upload's name without any folder, in letters (any script), digits, ``-`` and
+    ``_``, with its suffix; 422 for a kind of file that is not read."""
+    base = Path(filename.replace("\\", "/")).name
+    suffix = Path(base).suffix.lower()
+    if suffix not in CSV_SUFFIXES | GEO_SUFFIXES | SIDECARS:
+        raise InvalidValue(f"{filename!r}: use CSV, GeoJSON, GeoPackage or a Shapefile.",
+                           field="files")
+    stem = re.sub(r"[^\w\-]+", "_", Path(base).stem).strip("_")[:100] or "upload"
+    return stem + suffix
 
 
 def _summary_json(summary: IncidentImportSummary) -> dict[str, Any]:

@@ -147,7 +147,7 @@ def test_the_api_imports_an_upload_and_answers_with_the_summary(
     ambiguous = io.BytesIO(b"id,date,time,lon,lat\na,2024-01-05,745,1,1\n")
     refused = client.post("/api/v1/incidents/imports", headers=analyst,
                           content_type="multipart/form-data",
-                          data={"files": (ambiguous, "few.csv"), "tz": "UTC",
+                          data={"files": (ambiguous, "警情 少量.csv"), "tz": "UTC",
                                 "mapping": "id=id,date=date,time=time,lon=lon,lat=lat"})
     assert refused.status_code == 422 and refused.json["field"] == "time_format"
     assert "'745' is 07:45 or 12:25" in refused.json["message"]

@@ -1,17 +1,26 @@
-"""NMEA 0183 position sentences (GGA, RMC) parsed into fixes; a pure parser.
+"""NMEA 0183 position sentences (GGA, RMC, GNS, GLL) parsed into fixes; a pure parser.
 
 Serial ports, TCP feeds and radio gateways live elsewhere and hand lines to this module.
 Every line that is not a usable fix comes back as a :class:`Rejected` with its reason, so a
-feed that goes bad shows up in the counts instead of disappearing.
+feed that goes bad shows up in the counts instead of disappearing, or as :class:`Ignored`
+when it is a sound sentence that carries no position (satellites in view GSV, DOP GSA,
+text TXT, track and speed VTG, proprietary ``$P…`` sentences, other instruments on a
+boat's bus): those are routine, counted apart and never errors.
+:mod:`dispatch.nmea_epochs` joins the sentences of one receiver epoch into one fix.
 
 Decisions
 ---------
 - Talkers: ``GP`` (GPS), ``GN`` (combined GNSS), ``GL`` (GLONASS), ``BD`` and ``GB``
   (BeiDou: ``BD`` per the Chinese TSCPB standard, ``GB`` per NMEA 4.10) and ``GA``
-  (Galileo). Other talkers' GGA/RMC are rejected as ``unsupported talker``.
+  (Galileo). Other talkers' position sentences are rejected as ``unsupported talker``.
+- GNS (the multi-constellation fix) and GLL (position and time) are read as GGA and RMC
+  are; GNS mode ``N`` for every system is ``no fix``, GLL status other than ``A`` is
+  ``void status``. GNS has no date, GLL neither: they are dated as a GGA is.
 - The checksum is required and verified (hex digits in either case). Surrounding
   whitespace, including the CR of CRLF logs, is stripped first.
 - GGA quality 0 is rejected as ``no fix``; RMC status other than ``A`` as ``void status``.
+  Both are the receiver saying it has no position, not a broken feed, but they are kept
+  with the rejects so a unit that never gets a fix shows up.
   Other GGA qualities (GPS, DGPS, RTK, dead reckoning, ...) are kept in ``Fix.quality``
   for the consumer to weigh.
 - Times are UTC. RMC carries its date; a two-digit year ``yy`` means 20yy below 80 and
@@ -25,8 +34,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
 from types import MappingProxyType
@@ -68,8 +77,8 @@ class Fix:
     ----------
     talker : str
         Talker ID, e.g. ``"GP"``, ``"BD"``.
-    kind : {"GGA", "RMC"}
-        The sentence type it came from.
+    kind : {"GGA", "RMC", "GNS", "GLL"}
+        The sentence type its position came from.
     lon, lat : float
         WGS-84 decimal degrees; east and north positive.
     at : datetime or None
@@ -80,15 +89,23 @@ class Fix:
     course_deg : float or None
         Course over ground in degrees from true north (RMC only).
     satellites : int or None
-        Satellites used (GGA only).
+        Satellites used (GGA, GNS).
     hdop : float or None
-        Horizontal dilution of precision (GGA only).
+        Horizontal dilution of precision (GGA, GNS).
     quality : int or None
-        GGA fix quality (1 GPS, 2 DGPS, 4 RTK fixed, 5 RTK float, 6 estimated, ...).
+        GGA fix quality (1 GPS, 2 DGPS, 4 RTK fixed, 5 RTK float, 6 estimated, ...); a GNS
+        mode letter gives the same numbers.
+    altitude_m : float or None
+        Height above mean sea level, metres (GGA, GNS).
+    time_of_day : time or None
+        The sentence's UTC time field, which names its receiver epoch.
+    sentences : tuple of str
+        The sentence addresses this fix was read from (``("GNGGA", "GNRMC")`` once
+        :func:`dispatch.nmea_epochs.merge_epochs` has joined an epoch).
     """
 
     talker: str
-    kind: Literal["GGA", "RMC"]
+    kind: Literal["GGA", "RMC", "GNS", "GLL"]
     lon: float
     lat: float
     at: datetime | None
@@ -97,6 +114,9 @@ class Fix:
     satellites: int | None = None
     hdop: float | None = None
     quality: int | None = None
+    altitude_m: float | None = None
+    time_of_day: time | None = field(default=None, compare=False)
+    sentences: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -119,6 +139,22 @@ class Rejected:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class Ignored:
+    """A sound sentence that carries no position (GSV, GSA, TXT, VTG, ``$P…``, ...).
+
+    Attributes
+    ----------
+    line : str
+        The line as received.
+    sentence : str
+        What it is, for counting: the sentence type (``GSV``), or ``proprietary``.
+    """
+
+    line: str
+    sentence: str
+
+
 class _FieldError(ValueError):
     """A field could not be read; carries the reject reason."""
 
@@ -132,8 +168,12 @@ _DIGITS = re.compile(r"[0-9]+")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _TIME = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})(?:\.([0-9]{1,6}))?")
 _DATE = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})")
-# Fields needed (address included): GGA up to HDOP, RMC up to the date.
-_MIN_FIELDS = {"GGA": 9, "RMC": 10}
+_SIGNED = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# Fields needed (address included): GGA up to HDOP, RMC up to the date, GNS up to HDOP,
+# GLL up to the status.
+_MIN_FIELDS = {"GGA": 9, "RMC": 10, "GNS": 9, "GLL": 7}
+# GNS mode letters as GGA quality numbers (NMEA 4.10): the first system's letter that fixes.
+_GNS_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
 
 
 def checksum(body: str) -> int:
@@ -152,8 +192,8 @@ def checksum(body: str) -> int:
     return reduce(lambda acc, byte: acc ^ byte, body.encode("ascii", "replace"), 0)
 
 
-def parse_sentence(line: str, *, utc_date: date | None = None) -> Fix | Rejected:
-    """Parse one NMEA 0183 line into a fix or a rejection.
+def parse_sentence(line: str, *, utc_date: date | None = None) -> Fix | Ignored | Rejected:
+    """Parse one NMEA 0183 line into a fix, an ignored sentence or a rejection.
 
     Parameters
     ----------
@@ -161,12 +201,14 @@ def parse_sentence(line: str, *, utc_date: date | None = None) -> Fix | Rejected
         One sentence, e.g. ``"$GNRMC,074155.799,A,3114.8770,N,...*76"``; surrounding
         whitespace is ignored.
     utc_date : date, optional, keyword-only
-        The UTC date to give a GGA's time of day (GGA carries no date). Ignored for RMC.
+        The UTC date to give a GGA's, GNS's or GLL's time of day (they carry no date).
+        Ignored for RMC.
 
     Returns
     -------
-    Fix or Rejected
-        The fix, or the line with the reason it gave none.
+    Fix, Ignored or Rejected
+        The fix; a sound sentence without a position; or the line with the reason it gave
+        none.
     """
     text = line.strip()
     match = _SENTENCE.fullmatch(text)
@@ -181,17 +223,22 @@ def parse_sentence(line: str, *, utc_date: date | None = None) -> Fix | Rejected
     fields = body.split(",")
     address = fields[0]
     kind = address[2:]
-    if address.startswith("P") or kind not in _MIN_FIELDS:
-        return Rejected(line, UNSUPPORTED_TYPE, address)
+    if address.startswith("P"):
+        return Ignored(line, "proprietary")
+    if kind not in _MIN_FIELDS:
+        if re.fullmatch(r"[A-Z][A-Z0-9][A-Z0-9]{3}", address) is None:
+            return Rejected(line, UNSUPPORTED_TYPE, address)
+        return Ignored(line, kind)
     talker = address[:2]
     if talker not in TALKERS:
         return Rejected(line, UNSUPPORTED_TALKER, address)
     if len(fields) < _MIN_FIELDS[kind]:
         return Rejected(line, TOO_FEW_FIELDS, f"{len(fields)} fields in {address}")
+    readers = {"GGA": _read_gga, "GNS": _read_gns, "GLL": _read_gll}
     try:
-        if kind == "GGA":
-            return _read_gga(line, talker, fields, utc_date)
-        return _read_rmc(line, talker, fields)
+        if kind == "RMC":
+            return _read_rmc(line, talker, fields)
+        return readers[kind](line, talker, fields, utc_date)
     except _FieldError as error:
         return Rejected(line, error.reason, str(error))
 
@@ -202,17 +249,71 @@ def _read_gga(line: str, talker: str, fields: list[str], utc_date: date | None) 
     if quality == 0:
         return Rejected(line, NO_FIX)
     clock = _time_of_day(fields[1])
-    at = None if clock is None or utc_date is None else datetime.combine(utc_date, clock)
     return Fix(
         talker=talker,
         kind="GGA",
         lon=_coordinate("lon", fields[4], fields[5], degree_digits=3),
         lat=_coordinate("lat", fields[2], fields[3], degree_digits=2),
-        at=at,
+        at=_dated(clock, utc_date),
         satellites=_integer("satellites", fields[7]) if fields[7] else None,
         hdop=_decimal("hdop", fields[8]) if fields[8] else None,
         quality=quality,
+        altitude_m=_altitude(fields[9]) if len(fields) > 9 and fields[9] else None,
+        time_of_day=clock,
+        sentences=(talker + "GGA",),
     )
+
+
+def _read_gns(line: str, talker: str, fields: list[str],
+              utc_date: date | None) -> Fix | Rejected:
+    # $--GNS,time,lat,N,lon,E,mode,satellites,hdop,altitude,geoid,age,station[,status]
+    mode = fields[6]
+    if not mode or re.fullmatch(r"[NADPRFEMS]+", mode) is None:
+        raise _FieldError("mode", mode)
+    fixing = [letter for letter in mode if letter != "N"]
+    if not fixing:
+        return Rejected(line, NO_FIX, f"mode {mode!r}")
+    clock = _time_of_day(fields[1])
+    return Fix(
+        talker=talker,
+        kind="GNS",
+        lon=_coordinate("lon", fields[4], fields[5], degree_digits=3),
+        lat=_coordinate("lat", fields[2], fields[3], degree_digits=2),
+        at=_dated(clock, utc_date),
+        satellites=_integer("satellites", fields[7]) if fields[7] else None,
+        hdop=_decimal("hdop", fields[8]) if fields[8] else None,
+        quality=_GNS_QUALITY[fixing[0]],
+        altitude_m=_altitude(fields[9]) if len(fields) > 9 and fields[9] else None,
+        time_of_day=clock,
+        sentences=(talker + "GNS",),
+    )
+
+
+def _read_gll(line: str, talker: str, fields: list[str],
+              utc_date: date | None) -> Fix | Rejected:
+    # $--GLL,lat,N,lon,E,time,status[,mode]
+    if fields[6] != "A":
+        return Rejected(line, VOID_STATUS, f"status {fields[6]!r}")
+    clock = _time_of_day(fields[5])
+    return Fix(
+        talker=talker,
+        kind="GLL",
+        lon=_coordinate("lon", fields[3], fields[4], degree_digits=3),
+        lat=_coordinate("lat", fields[1], fields[2], degree_digits=2),
+        at=_dated(clock, utc_date),
+        time_of_day=clock,
+        sentences=(talker + "GLL",),
+    )
+
+
+def _dated(clock: time | None, utc_date: date | None) -> datetime | None:
+    return None if clock is None or utc_date is None else datetime.combine(utc_date, clock)
+
+
+def _altitude(value: str) -> float:
+    if _SIGNED.fullmatch(value) is None:
+        raise _FieldError("altitude", value)
+    return float(value)
 
 
 def _read_rmc(line: str, talker: str, fields: list[str]) -> Fix | Rejected:
@@ -230,6 +331,8 @@ def _read_rmc(line: str, talker: str, fields: list[str]) -> Fix | Rejected:
         at=at,
         speed_ms=_decimal("speed", fields[7]) * KNOT_MS if fields[7] else None,
         course_deg=_course(fields[8]) if fields[8] else None,
+        time_of_day=clock,
+        sentences=(talker + "RMC",),
     )
 
 
@@ -299,31 +402,25 @@ def _date(value: str) -> date | None:
         raise _FieldError("date", value) from None
 
 
-def parse_log(lines: Iterable[str], *, utc_date: date | None = None
-              ) -> tuple[list[Fix], list[Rejected], Counter[str]]:
-    """Parse a log of NMEA lines into fixes, rejections and rejection counts.
+def parse_lines(lines: Iterable[str], *, utc_date: date | None = None
+                ) -> Iterator[Fix | Ignored | Rejected]:
+    """Parse a log line by line, dating GGA, GNS and GLL fixes by the RMCs before them.
 
     Parameters
     ----------
     lines : iterable of str
         Lines as read from a capture file or feed. Blank lines and lines starting with
-        ``#`` (capture headers) are skipped and not counted.
+        ``#`` (capture headers) are skipped.
     utc_date : datetime.date, optional
-        Date for GGA sentences that come before any valid RMC (a receiver sending GGA
+        Date for undated sentences that come before any valid RMC (a receiver sending GGA
         only); without it their ``at`` is None.
 
-    Returns
-    -------
-    fixes : list of Fix
-        In input order. A GGA is dated with the date of the last valid RMC before it
-        (see the module docstring); before any, with ``utc_date``, else its ``at`` is None.
-    rejected : list of Rejected
-        In input order.
-    reasons : Counter of str
-        Number of rejections per reason.
+    Yields
+    ------
+    Fix, Ignored or Rejected
+        One per line read, in input order. An undated fix takes the date of the last valid
+        RMC before it (see the module docstring); before any, ``utc_date``.
     """
-    fixes: list[Fix] = []
-    rejected: list[Rejected] = []
     last_rmc_at: datetime | None = None
     for line in lines:
         text = line.strip()
@@ -331,16 +428,46 @@ def parse_log(lines: Iterable[str], *, utc_date: date | None = None
             continue
         day = last_rmc_at.date() if last_rmc_at is not None else utc_date
         result = parse_sentence(line, utc_date=day)
-        if isinstance(result, Rejected):
+        if isinstance(result, Fix):
+            if result.kind == "RMC" and result.at is not None:
+                last_rmc_at = result.at
+            elif (
+                result.at is not None
+                and last_rmc_at is not None
+                and result.at < last_rmc_at - timedelta(hours=12)
+            ):
+                result = replace(result, at=result.at + timedelta(days=1))
+        yield result
+
+
+def parse_log(lines: Iterable[str], *, utc_date: date | None = None
+              ) -> tuple[list[Fix], list[Rejected], Counter[str]]:
+    """Parse a log of NMEA lines into one fix per position sentence, and the rejections.
+
+    Sentences without a position are left out (:func:`dispatch.nmea_epochs.read_log`
+    counts them, and joins the sentences of one epoch into one fix).
+
+    Parameters
+    ----------
+    lines : iterable of str
+        As :func:`parse_lines`.
+    utc_date : datetime.date, optional
+        As :func:`parse_lines`.
+
+    Returns
+    -------
+    fixes : list of Fix
+        In input order, one per position sentence.
+    rejected : list of Rejected
+        In input order.
+    reasons : Counter of str
+        Number of rejections per reason.
+    """
+    fixes: list[Fix] = []
+    rejected: list[Rejected] = []
+    for result in parse_lines(lines, utc_date=utc_date):
+        if isinstance(result, Fix):
+            fixes.append(result)
+        elif isinstance(result, Rejected):
             rejected.append(result)
-            continue
-        if result.kind == "RMC" and result.at is not None:
-            last_rmc_at = result.at
-        elif (
-            result.at is not None
-            and last_rmc_at is not None
-            and result.at < last_rmc_at - timedelta(hours=12)
-        ):
-            result = replace(result, at=result.at + timedelta(days=1))
-        fixes.append(result)
     return fixes, rejected, Counter(reject.reason for reject in rejected)

@@ -329,12 +329,10 @@ def _exclusion(unit: Candidate, kinds: frozenset[UnitKind] | None,
     def excluded(reason: Exclusion, en: str, zh: str) -> Excluded:
         return Excluded(unit.unit_id, unit.callsign, unit.kind, unit.status, reason, en, zh)
 
-    if unit.assigned:
-        return excluded(Exclusion.ALREADY_ASSIGNED, "already assigned to this alert",
-                        "已派往本警情")
-    if not is_recommendable(unit.status):
-        return excluded(Exclusion.STATUS, f"status: {unit.status.label_en}",
-                        f"状态：{unit.status.label_zh}")
+    gone = withdrawn(unit.unit_id, unit.callsign, unit.kind, unit.status,
+                     assigned=unit.assigned)
+    if gone is not None:
+        return gone
     if kinds is not None and unit.kind not in kinds:
         return excluded(Exclusion.KIND, f"not a kind asked for: {unit.kind.label_en}",
                         f"非所需警力类型：{unit.kind.label_zh}")
@@ -347,6 +345,37 @@ def _exclusion(unit: Candidate, kinds: frozenset[UnitKind] | None,
     if not math.isfinite(unit.eta_s):
         return excluded(Exclusion.UNREACHABLE, "no road route to the alert",
                         "无可达道路路线")
+    return None
+
+
+def withdrawn(unit_id: int, callsign: str, kind: UnitKind, status: UnitStatus, *,
+              assigned: bool) -> Excluded | None:
+    """Why a unit may not be sent to an alert now (rules 1 and 2), or None while it may.
+
+    The console lists the units ranked when the alert was raised; once one is dispatched
+    (to this alert or another) or its status changes, this says why it leaves the list.
+
+    Parameters
+    ----------
+    unit_id : int
+    callsign : str
+    kind : UnitKind
+    status : UnitStatus
+        Its status now.
+    assigned : bool, keyword-only
+        True when it is assigned to this alert now.
+
+    Returns
+    -------
+    Excluded or None
+        ``already_assigned`` or ``status``, with the text for the console.
+    """
+    if assigned:
+        return Excluded(unit_id, callsign, kind, status, Exclusion.ALREADY_ASSIGNED,
+                        "already assigned to this alert", "已派往本警情")
+    if not is_recommendable(status):
+        return Excluded(unit_id, callsign, kind, status, Exclusion.STATUS,
+                        f"status: {status.label_en}", f"状态：{status.label_zh}")
     return None
 
 

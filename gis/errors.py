@@ -101,6 +101,23 @@ class UnknownTimezoneError(TimezoneError):
     """A time zone name is not in the IANA database (e.g. ``Europe/London``)."""
 
 
+class AmbiguousTimeError(IncidentMappingError):
+    """A time column reads more than one way, so a format must say which.
+
+    Whole numbers that are HHMM times and minutes since midnight alike (``745``), dates
+    that are day-first and month-first alike (``03/04/2023``). ``field`` names the mapping
+    setting that settles it (``time_format``, ``date_format``, ``datetime_format``),
+    ``column`` the column and ``examples`` values from the file.
+    """
+
+    def __init__(self, message: str, *, field: str, column: str,
+                 examples: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.field = field
+        self.column = column
+        self.examples = examples
+
+
 class CategoryTableError(ValueError):
     """The incident category table (``data/incident_categories.json``) is malformed."""
 

@@ -38,12 +38,17 @@ _IntArray = npt.NDArray[np.int64]
 
 
 class UnservedReason(StrEnum):
-    """Why a stop is left out of the plan; the value is the stable code sent to the app."""
+    """Why a stop is left out of the plan; the value is the stable code sent to the app.
+
+    ``grid_not_rostered`` is decided before solving, by the caller: the stop lies in grid
+    cells (or in none) that no unit is rostered for on the shift, so no vehicle is offered.
+    """
 
     NO_SUITABLE_UNIT = "no_suitable_unit"
     WINDOW_TOO_SHORT = "window_too_short"
     TOO_FAR = "too_far"
     NO_TIME_LEFT = "no_time_left"
+    GRID_NOT_ROSTERED = "grid_not_rostered"
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,20 @@
 """Crime incidents into PostGIS: read and validated by :mod:`gis.incidents`, written in
 one transaction (upsert by source and source id, so re-importing never duplicates), rejects
 written to a CSV with the reason per row, the run kept in ``incident_imports`` and audited.
+
+The summary says what an analyst must see before trusting the data: how each time column
+was read (HHMM numbers, day-first dates...), the incidents per local hour of day and per
+time resolution (a collapse to midnight shows at once), the source categories no table or
+rule knows (with counts, also written to a CSV to fill in and hand back as
+``--category-map``) and those a keyword rule settled. The analyst's category map (stored,
+and the ``category_map`` given with this import, which is then stored for the data set)
+wins over the built-in tables.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +25,17 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.analysis import repository
+from app.analysis.categories import checked_entries, reclassify
 from app.geography.repository.areas import area_polygons
 from app.models import IncidentImport
-from gis.incidents import ColumnMapping, read_incidents, write_rejects_csv
+from gis.incidents import (
+    ColumnMapping,
+    IncidentReadResult,
+    category_map_csv,
+    read_incidents,
+    write_rejects_csv,
+)
+from gis.incidents.categories import normalise_key
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +43,7 @@ COLUMNS = ("source", "source_id", "occurred_at", "time_resolution", "timezone", 
            "source_category", "source_subcategory", "description", "address", "import_id",
            "geom")
 EXAMPLES_PER_REASON = 3
+MAX_LISTED = 1000  # unmapped values kept in the summary (the CSV file lists them all)
 
 
 @dataclass
@@ -49,16 +66,37 @@ class IncidentImportSummary:
     unknown_categories: dict[str, int]
     examples: dict[str, list[str]] = field(default_factory=dict)
     areas_checked: bool = True
+    hours: list[int] = field(default_factory=list)
+    time_notes: list[str] = field(default_factory=list)
+    ruled_categories: dict[str, list[Any]] = field(default_factory=dict)
+    unmapped_path: str | None = None
+    category_map: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
-def default_rejects_path(source: str) -> Path:
+def default_rejects_path(source: str, *, kind: str = "incidents") -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     folder = Path(current_app.instance_path) / "rejects"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"incidents-{source}-{stamp}.csv"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in source)
+    return folder / f"{kind}-{safe}-{stamp}.csv"
+
+
+def _apply_overrides(result: IncidentReadResult, overrides: Mapping[str, str]) -> None:
+    """The analyst's map wins: set the category of the rows whose source category it names,
+    and stop listing those values as unknown or ruled."""
+    if not overrides:
+        return
+    chosen = {normalise_key(k): v for k, v in overrides.items()}
+    keys = result.incidents["source_category"].fillna("").astype(str).map(normalise_key)
+    codes = keys.map(chosen)
+    result.incidents["category"] = codes.where(codes.notna(), result.incidents["category"])
+    for value in [v for v in result.unknown_categories if normalise_key(v) in chosen]:
+        del result.unknown_categories[value]
+    for value in [v for v in result.ruled_categories if normalise_key(v) in chosen]:
+        del result.ruled_categories[value]
 
 
 def import_incidents(session: Session, paths: Sequence[Path], *,
@@ -66,16 +104,23 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
                      encoding: str | None = None, default_tz: str | None = None,
                      rejects_path: Path | None = None, reason: str | None = None,
                      progress: Callable[[int, int], None] | None = None,
+                     category_map: Mapping[str, str] | None = None,
                      actor: Any = None) -> IncidentImportSummary:
     """Read ``paths`` and upsert the good rows; the caller commits (or rolls back).
 
     Raises the :mod:`gis.errors` of :func:`gis.incidents.read_incidents` (unknown layout,
-    missing column, unreadable file, missing time zone) before anything is written."""
+    missing column, unreadable file, missing time zone, a time column that reads two ways)
+    before anything is written. ``category_map`` (source value → code) is checked first
+    and stored for the data set."""
+    entries = checked_entries(category_map) if category_map else []
     areas = area_polygons(session)
     result = read_incidents(list(paths), mapping=mapping, encoding=encoding, areas=areas,
-                            default_tz=default_tz, on_progress=progress)
+                            default_tz=default_tz, on_progress=progress,
+                            category_overrides={v: c for v, _, c in entries} or None)
     presets = dict(result.layouts)
     source = source or _default_source(presets, paths)
+    overrides = repository.category_overrides(session, source) | {v: c for v, _, c in entries}
+    _apply_overrides(result, overrides)
     record = IncidentImport(
         source=source, preset=next(iter(set(presets.values())), None),
         files=[str(p) for p in paths],
@@ -87,11 +132,20 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
     frame["source"] = source
     frame["import_id"] = record.id
     inserted, updated = repository.merge_incidents(session, frame, COLUMNS, import_id=record.id)
+    if entries:
+        repository.upsert_category_map(session, source, entries,
+                                       created_by=getattr(actor, "id", None))
+        reclassify(session, [v for v, _, _ in entries], source=source)
     path = None
     if result.rejected:
         target = rejects_path or default_rejects_path(source)
         write_rejects_csv(result, target)
         path = str(target)
+    unmapped_path = None
+    if result.unknown_categories:
+        unmapped = default_rejects_path(source, kind="unmapped-categories")
+        unmapped.write_text(category_map_csv(result.unknown_categories), encoding="utf-8-sig")
+        unmapped_path = str(unmapped)
     summary = IncidentImportSummary(
         import_id=record.id, source=source, presets=presets, read=result.read,
         accepted=result.accepted, rejected=result.rejected,
@@ -100,8 +154,12 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
         rejects_path=path,
         categories=result.incidents["category"].value_counts().to_dict(),
         resolutions=result.incidents["time_resolution"].value_counts().to_dict(),
-        unknown_categories=dict(result.unknown_categories.most_common(20)),
-        examples=_examples(result.rejects), areas_checked=areas is not None)
+        unknown_categories=dict(result.unknown_categories.most_common(MAX_LISTED)),
+        examples=_examples(result.rejects), areas_checked=areas is not None,
+        hours=result.hours(), time_notes=list(result.notes),
+        ruled_categories={value: [code, count] for value, (code, count) in sorted(
+            result.ruled_categories.items(), key=lambda item: -item[1][1])},
+        unmapped_path=unmapped_path, category_map=len(entries))
     record.counts = {k: v for k, v in summary.as_dict().items()
                      if k not in ("import_id", "source", "presets")}
     record.rejects_path = path
@@ -109,7 +167,8 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
                  object_id=record.id, reason=reason, actor=actor,
                  details={"source": source, "files": record.files, "read": summary.read,
                           "accepted": summary.accepted, "rejected": summary.rejected,
-                          "inserted": inserted, "updated": updated})
+                          "inserted": inserted, "updated": updated,
+                          "category_map": {v: c for v, _, c in entries}})
     logger.info("incidents import %s: %d read, %d accepted, %d rejected", source,
                 summary.read, summary.accepted, summary.rejected)
     return summary

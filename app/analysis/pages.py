@@ -12,6 +12,7 @@ from flask_login import current_user
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
+from app.analysis.categories import category_map, remove_category_map, save_category_map
 from app.analysis.hotspots import HotspotAnswer, run_hotspots
 from app.analysis.map import analysis_map, significance_note
 from app.analysis.params import HotspotParams, NearRepeatParams, from_query
@@ -151,6 +152,63 @@ def promote_result(result_id: int) -> Response:
     session.commit()
     flash(_("%(count)d cells promoted.", count=done["written"]), "success")
     return redirect(url_for("analysis.result", result_id=result_id))
+
+
+@bp.get("/categories")
+@allow(*VIEWERS)
+def categories() -> str:
+    """Source categories no table knows, with a form to map them, and the stored map."""
+    session = get_session()
+    answer = category_map(session)
+    zh = _is_zh()
+    codes = [(c["code"], c["zh"] if zh else c["en"]) for c in answer["categories"]]
+    return render_template("analysis/categories.html", unmapped=answer["unmapped"],
+                           mappings=answer["mappings"], codes=codes,
+                           labels=dict(codes),
+                           can_edit=current_user.role_name in ("admin", "analyst"))
+
+
+@bp.post("/categories")
+@allow("analyst")
+def map_categories() -> Response:
+    """Save the categories chosen in the form; stored incidents are re-classified."""
+    chosen: dict[str, dict[str, str]] = {}
+    for key, code in request.form.items():
+        if not key.startswith("category-") or not code:
+            continue
+        row = key.removeprefix("category-")
+        value = request.form.get(f"value-{row}", "")
+        chosen.setdefault(request.form.get(f"source-{row}", ""), {})[value] = code
+    if not chosen:
+        flash(_("Choose a category for at least one value."), "error")
+        return redirect(url_for("analysis.categories"))
+    session = get_session()
+    moved = 0
+    try:
+        for source, entries in chosen.items():
+            answer = save_category_map(session, entries, source=source or None,
+                                       actor=current_user,
+                                       reason=request.form.get("reason") or None)
+            moved += answer["reclassified"]["total"]
+    except Failure as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("analysis.categories"))
+    session.commit()
+    flash(_("%(count)d incidents re-classified.", count=moved), "success")
+    return redirect(url_for("analysis.categories"))
+
+
+@bp.post("/categories/<int:entry_id>/remove")
+@allow("analyst")
+def unmap_category(entry_id: int) -> Response:
+    """Remove one entry of the category map; its incidents go back to the built-in tables."""
+    session = get_session()
+    answer = remove_category_map(session, entry_id, actor=current_user)
+    session.commit()
+    flash(_("%(count)d incidents re-classified.", count=answer["reclassified"]["total"]),
+          "success")
+    return redirect(url_for("analysis.categories"))
 
 
 def _choices() -> dict[str, Any]:

@@ -20,7 +20,7 @@ from psycopg import sql
 from sqlalchemy.orm import Session
 
 from app.db.bulk import bump_version, copy_frame, raw_cursor
-from app.models import HotspotResult
+from app.models import HotspotResult, IncidentCategoryMap, IncidentImport
 
 _LOCAL = "(i.occurred_at AT TIME ZONE coalesce(i.timezone, 'UTC'))"
 _INCIDENTS_SQL = f"""
@@ -179,3 +179,110 @@ def upsert_hotspot_point(session: Session, *, code: str, name: str,
         "geom": json.dumps(geometry), "cats": list(categories) if categories else None,
         "name": name, "dwell": dwell_min, "priority": priority, "code": code,
         "by": created_by})
+
+
+# -- the analyst's category map and re-classification --------------------------------------
+
+_SOURCE_CATEGORIES_SQL = """
+SELECT source, source_category, source_subcategory, category, count(*) AS n
+FROM incidents
+WHERE source_category IS NOT NULL
+  AND (CAST(:source AS text) IS NULL OR source = :source)
+  AND (CAST(:values AS text[]) IS NULL OR source_category = ANY(CAST(:values AS text[])))
+GROUP BY 1, 2, 3, 4
+"""
+_RECLASSIFY_SQL = """
+UPDATE incidents i SET category = v.code
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS v(source, cat, sub, code)
+WHERE i.source = v.source AND i.source_category = v.cat
+  AND i.source_subcategory IS NOT DISTINCT FROM v.sub AND i.category <> v.code
+"""
+
+
+def category_map_rows(session: Session) -> list[IncidentCategoryMap]:
+    """Every stored category map entry, by source then value."""
+    return list(session.execute(sa.select(IncidentCategoryMap).order_by(
+        IncidentCategoryMap.source, IncidentCategoryMap.key)).scalars())
+
+
+def category_overrides(session: Session, source: str | None) -> dict[str, str]:
+    """The entries that hold for ``source`` (its own, and those for every source, which its
+    own override), as value → code."""
+    rows = session.execute(sa.text(
+        "SELECT source_category, category FROM incident_category_map "
+        "WHERE source = '' OR source = :source ORDER BY source = '' DESC, id"),
+        {"source": source or ""}).all()
+    return {str(value): str(code) for value, code in rows}
+
+
+def upsert_category_map(session: Session, source: str, entries: Sequence[tuple[str, str, str]],
+                        *, created_by: int | None) -> list[IncidentCategoryMap]:
+    """Write ``(source_category, key, code)`` entries for ``source`` (``''``: every source),
+    replacing the code of a key already mapped; returns the rows written."""
+    for value, key, code in entries:
+        session.execute(sa.text(
+            "INSERT INTO incident_category_map (source, source_category, key, category, "
+            "created_by) VALUES (:source, :value, :key, :code, :by) "
+            "ON CONFLICT (source, key) DO UPDATE SET category = EXCLUDED.category, "
+            "source_category = EXCLUDED.source_category, created_by = EXCLUDED.created_by, "
+            "created_at = now()"),
+            {"source": source, "value": value, "key": key, "code": code, "by": created_by})
+    keys = [key for _, key, _ in entries]
+    return list(session.execute(sa.select(IncidentCategoryMap).where(
+        IncidentCategoryMap.source == source, IncidentCategoryMap.key.in_(keys))).scalars())
+
+
+def category_map_entry(session: Session, entry_id: int) -> IncidentCategoryMap | None:
+    """One stored category map entry."""
+    return session.get(IncidentCategoryMap, entry_id)
+
+
+def delete_category_map_entry(session: Session, entry: IncidentCategoryMap) -> None:
+    """Remove one category map entry."""
+    session.delete(entry)
+    session.flush()
+
+
+def source_categories(session: Session, *, source: str | None = None,
+                      values: Sequence[str] | None = None) -> list[Any]:
+    """Stored incidents grouped by ``source, source_category, source_subcategory,
+    category`` with their count ``n`` (of one source, and of some category values)."""
+    return list(session.execute(sa.text(_SOURCE_CATEGORIES_SQL), {
+        "source": source, "values": list(values) if values is not None else None}).all())
+
+
+def category_table_of(session: Session, source: str) -> str | None:
+    """The category table the latest import of ``source`` read with (None: all tables)."""
+    mapping = session.execute(sa.text(
+        "SELECT mapping FROM incident_imports WHERE source = :s ORDER BY id DESC LIMIT 1"),
+        {"s": source}).scalar()
+    tables = {m.get("category_table") for m in (mapping or {}).values() if isinstance(m, dict)}
+    tables.discard(None)
+    return str(tables.pop()) if len(tables) == 1 else None
+
+
+def set_categories(session: Session, changes: Sequence[tuple[str, str, str | None, str]]) -> int:
+    """Give the incidents of each ``(source, source_category, source_subcategory)`` group the
+    code that ends each tuple; returns how many incidents changed."""
+    if not changes:
+        return 0
+    with raw_cursor(session) as cur:
+        sources, cats, subs, codes = (list(column) for column in zip(*changes, strict=True))
+        cur.execute(_RECLASSIFY_SQL, (sources, cats, subs, codes))
+        changed = cur.rowcount
+        if changed:
+            bump_version(cur, "incidents")
+    return int(changed)
+
+
+# -- import records -------------------------------------------------------------------------
+
+def import_records(session: Session, *, limit: int = 50) -> list[IncidentImport]:
+    """The latest incident imports, newest first."""
+    return list(session.execute(sa.select(IncidentImport).order_by(
+        IncidentImport.id.desc()).limit(limit)).scalars())
+
+
+def import_record(session: Session, import_id: int) -> IncidentImport | None:
+    """One incident import."""
+    return session.get(IncidentImport, import_id)

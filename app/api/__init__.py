@@ -24,6 +24,7 @@ def json_body(*, lists: bool = False) -> Any:
 def init_app(app: Flask) -> None:
     # each area's API module adds its routes to ``bp`` when imported
     from app.analysis import api as analysis_api  # noqa: F401
+    from app.analysis import incidents_api  # noqa: F401
     from app.api import openapi  # noqa: F401
     from app.audit import api as audit_api  # noqa: F401
     from app.auth import api as users_api  # noqa: F401

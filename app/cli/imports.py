@@ -11,11 +11,12 @@ import click
 from flask.cli import with_appcontext
 
 from app.analysis.import_incidents import import_incidents
+from app.analysis.summary_text import summary_lines
 from app.db import get_session
 from app.errors import reported_on_the_command_line
 from app.geography.import_boundary import import_boundary
 from app.geography.import_osm import import_osm
-from gis.incidents import mapping_from_dict, parse_mapping
+from gis.incidents import mapping_from_dict, parse_mapping, read_category_map
 
 group = click.Group("import", help="Import map data.")
 
@@ -65,6 +66,12 @@ def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) 
     click.echo(f"areas: {result.created} created, {result.updated} updated")
     for problem in result.rejected:
         click.echo(f"  rejected {problem}")
+    for table, count in result.reattached.items():
+        click.echo(f"  {table}: {count:,} now in the new areas (from the placeholder extent "
+                   "or from no area)")
+    for name, tables in result.extents_kept.items():
+        click.echo(f"  kept the placeholder area {name!r}: still holds "
+                   + ", ".join(f"{count:,} {table}" for table, count in tables.items()))
 
 
 @group.command("incidents")
@@ -84,42 +91,32 @@ def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) 
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Where to write rejected rows with their reason "
                                  "(default: instance/rejects/…).")
+@click.option("--category-map", "category_map", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV 'source_category,category' choosing the common category of source "
+                   "values (stored for this source; the unmapped-categories file an import "
+                   "writes can be filled in and given here).")
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @with_appcontext
 def incidents(files: tuple[Path, ...], mapping_text: str | None, source: str | None,
               encoding: str | None, default_tz: str | None, rejects_path: Path | None,
-              reason: str | None) -> None:
+              category_map: Path | None, reason: str | None) -> None:
     """Import crime incidents from FILES (CSV in any layout — police.uk and SFPD exports
     are recognised —, GeoJSON, GeoPackage, Shapefile, or folders of them). Bad rows are
     reported and written to a rejects file; the rest is imported; re-importing updates."""
     session = get_session()
     with reported_on_the_command_line(unchanged=True, also=(ValueError, OSError)):
         mapping = _mapping(mapping_text) if mapping_text else None
+        chosen = read_category_map(category_map) if category_map else None
         summary = import_incidents(session, list(files), mapping=mapping, source=source,
                                    encoding=encoding, default_tz=default_tz,
                                    rejects_path=rejects_path, reason=reason,
-                                   progress=_file_progress)
+                                   progress=_file_progress, category_map=chosen)
     session.commit()
     if sys.stderr.isatty():
         click.echo("", err=True)
-    click.echo(f"incidents from {len(files)} path(s) as source {summary.source!r}: "
-               f"{summary.read:,} read, {summary.accepted:,} accepted, "
-               f"{summary.rejected:,} rejected")
-    click.echo(f"  written: {summary.inserted:,} new, {summary.updated:,} updated, "
-               f"{summary.unchanged:,} unchanged")
-    for why, count in sorted(summary.rejects_by_reason.items()):
-        click.echo(f"  rejected {count:,}: {why}")
-        for example in summary.examples.get(why, []):
-            click.echo(f"    e.g. {example}")
-    if not summary.areas_checked:
-        click.echo("  no areas yet: rows were not checked against the jurisdiction")
-    for category, count in sorted(summary.categories.items(), key=lambda kv: -kv[1]):
-        click.echo(f"  {category:<20} {count:>8,}")
-    if summary.unknown_categories:
-        click.echo("  source categories mapped to 'other': "
-                   + ", ".join(f"{k} ({v})" for k, v in summary.unknown_categories.items()))
-    if summary.rejects_path:
-        click.echo(f"  rejects with their reasons: {summary.rejects_path}")
+    for line in summary_lines(summary, files=len(files)):
+        click.echo(line)
 
 
 def _mapping(text: str) -> Any:

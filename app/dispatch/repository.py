@@ -228,3 +228,11 @@ def radio_log(session: Session, *, since: datetime | None, alert_id: int | None,
     rows = list(session.execute(query.order_by(RadioLogEntry.at.desc(),
                                                RadioLogEntry.id.desc()).limit(limit)).scalars())
     return rows[::-1]
+
+
+def units_by_id(session: Session, unit_ids: Sequence[int]) -> dict[int, Unit]:
+    """The units with these ids, by id (missing ids are left out)."""
+    if not unit_ids:
+        return {}
+    return {u.id: u for u in session.execute(
+        sa.select(Unit).where(Unit.id.in_(list(unit_ids)))).scalars()}

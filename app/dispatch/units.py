@@ -22,7 +22,7 @@ from app.dispatch import repository
 from app.errors import RecordNotFound, StateConflict
 from app.geography.graph import ServedGraph
 from app.models import AlertEvent, Unit, UnitStatusChange
-from dispatch.recommend import Candidate, Ranking, UnitKind, rank_units
+from dispatch.recommend import Candidate, Ranking, UnitKind, rank_units, withdrawn
 from dispatch.status import IllegalStatusChange, UnitStatus, check_change
 
 # Which timeline event a unit's own status change adds to its alert.
@@ -169,3 +169,30 @@ def recommendation_json(ranking: Ranking) -> dict[str, list[dict[str, Any]]]:
     excluded = [{"id": e.unit_id, "callsign": e.callsign,
                  "reason": e.reason_zh if zh else e.reason_en} for e in ranking.excluded]
     return {"units": units, "excluded_units": excluded}
+
+
+def current_recommendation(session: Session, callup: dict[str, Any],
+                           alert_id: int) -> dict[str, Any]:
+    """The alert's ranked units as they stand now: a unit dispatched since (to this alert or
+    another), or whose status no longer lets it be sent, leaves ``units`` for the front of
+    ``excluded_units`` with why; the travel times stay as ranked when the alert was raised."""
+    ranked = list(callup.get("units") or [])
+    now = repository.units_by_id(session, [u["id"] for u in ranked])
+    zh = _chinese()
+    kept: list[dict[str, Any]] = []
+    gone: list[dict[str, Any]] = []
+    for item in ranked:
+        unit = now.get(item["id"])
+        why = None if unit is None else withdrawn(
+            unit.id, unit.callsign, UnitKind(unit.kind), UnitStatus(unit.status),
+            assigned=unit.alert_id == alert_id)
+        if unit is None or not unit.active:
+            gone.append({"id": item["id"], "callsign": item["callsign"],
+                         "reason": "不在岗" if zh else "no longer active"})
+        elif why is not None:
+            gone.append({"id": unit.id, "callsign": unit.callsign, "code": why.reason.value,
+                         "reason": why.reason_zh if zh else why.reason_en})
+        else:
+            kept.append(item | {"status": unit.status})
+    return callup | {"units": kept,
+                     "excluded_units": gone + list(callup.get("excluded_units") or [])}

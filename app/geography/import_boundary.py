@@ -1,4 +1,14 @@
-"""``gridpatrol import boundary``: area polygons (counties, police-station districts)."""
+"""``gridpatrol import boundary``: area polygons (counties, police-station districts).
+
+An OSM import without boundaries creates a placeholder area (kind ``extent``) around the
+roads, and patrol grids, cameras, incidents, stations and units may be built on it. The
+real boundaries replace it without orphaning anything: every row that referred to an
+extent (or to no area yet, such as cameras from OSM) moves to the smallest imported area
+covering it (a grid cell by its inner point, a
+unit's home area to the imported area overlapping the extent most), and an extent is
+removed only when nothing refers to it any more. One that is still referred to (cells
+outside every imported polygon) stays, and the summary says by what.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +33,10 @@ class BoundaryResult:
     created: int = 0
     updated: int = 0
     rejected: list[str] = field(default_factory=list)
+    reattached: dict[str, int] = field(default_factory=dict)
+    """Rows moved to an imported area from a placeholder extent or from none, per table."""
+    extents_kept: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Placeholder extents still referred to, with the rows per table that keep them."""
 
 
 def read_areas(path: Path, *, name_field: str | None) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -84,8 +98,11 @@ def import_boundary(session: Session, path: Path, *, name_field: str | None = No
                     kind: str = "area", reason: str | None = None) -> BoundaryResult:
     areas, rejected = read_areas(path, name_field=name_field)
     result = BoundaryResult(rejected=rejected)
-    result.created, result.updated = upsert_areas(session, areas, kind=kind)
+    (result.created, result.updated, result.reattached,
+     result.extents_kept) = upsert_areas(session, areas, kind=kind)
     audit.record(session, "import.boundary", object_type="file", object_id=path.name,
                  reason=reason, details={"created": result.created, "updated": result.updated,
-                                         "rejected": rejected[:50]})
+                                         "rejected": rejected[:50],
+                                         "reattached": result.reattached,
+                                         "extents_kept": result.extents_kept})
     return result

@@ -3,6 +3,7 @@
 from app.models.analysis import (
     HotspotResult,
     Incident,
+    IncidentCategoryMap,
     IncidentImport,
     MustVisitPoint,
     PatrolHotspot,
@@ -42,8 +43,8 @@ from app.models.planning import (
 
 __all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
-           "DataVersion", "GridCell", "HotspotResult", "Incident", "IncidentImport",
-           "Landcover", "MustVisitPoint", "OverdueNotice", "PatrolHotspot",
+           "DataVersion", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
+           "IncidentImport", "Landcover", "MustVisitPoint", "OverdueNotice", "PatrolHotspot",
            "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",
            "RadioLogEntry", "Road", "RoadEdge", "Role", "RosterEntry", "Station",
            "Unit", "UnitPosition", "UnitStatusChange", "User"]

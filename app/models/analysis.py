@@ -53,6 +53,7 @@ class Incident(Base):
                            name="ck_incidents_time_resolution"),
         sa.Index("ix_incidents_occurred_at", "occurred_at"),
         sa.Index("ix_incidents_category", "category"),
+        sa.Index("ix_incidents_source_category", "source_category"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
@@ -71,6 +72,24 @@ class Incident(Base):
     import_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("incident_imports.id", ondelete="SET NULL"))
     geom: Mapped[WKBElement] = mapped_column(_geom("POINT"), nullable=False)
+
+
+class IncidentCategoryMap(Base):
+    """An analyst's choice of common category for a source's own category value (the
+    import and re-classification apply it before the built-in tables). ``source`` is the
+    data set it holds for; ``''`` for every data set. ``key`` is the value as compared:
+    trimmed, spaces collapsed, case-folded. Schema: migration 0010."""
+
+    __tablename__ = "incident_category_map"
+    __table_args__ = (sa.UniqueConstraint("source", "key", name="uq_incident_category_map"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(64), nullable=False, server_default="")
+    source_category: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    key: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    category: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    created_by: Mapped[int | None] = _creator()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class HotspotResult(Base):

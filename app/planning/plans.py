@@ -120,9 +120,11 @@ def _unserved(problem: Problem, solution: PlanSolution | None) -> list[dict[str,
     for item in found:
         info = problem.stop_info.get(item["stop_id"], {})
         item.update({k: info[k] for k in ("kind", "point_id", "code", "name") if k in info})
-    return found + [{"unit_id": u["unit_id"], "callsign": u["callsign"],
-                     "reason": u["reason"], "message": u["message"]}
-                    for u in problem.left_out]
+    unrostered = [{k: u[k] for k in ("stop_id", "reason", "message", "kind", "point_id",
+                                     "name", "grids")} for u in problem.unrostered]
+    return found + unrostered + [{"unit_id": u["unit_id"], "callsign": u["callsign"],
+                                  "reason": u["reason"], "message": u["message"]}
+                                 for u in problem.left_out]
 
 
 def _store_routes(session: Session, graph: RoadGraph, plan: PatrolPlan, problem: Problem,
@@ -185,8 +187,9 @@ def _summary(session: Session, plan: PatrolPlan, problem: Problem,
              solution: PlanSolution | None, *, locked: int) -> dict[str, Any]:
     routes = routes_of(session, plan.id)
     work = [(r.end_at - r.start_at).total_seconds() for r in routes]
-    return {"routes": len(routes), "locked": locked, "stops": len(problem.stops),
-            "served": len(problem.stops) - sum(1 for u in plan.unserved if "stop_id" in u),
+    stops = len(problem.stops) + len(problem.unrostered)
+    return {"routes": len(routes), "locked": locked, "stops": stops,
+            "served": stops - sum(1 for u in plan.unserved if "stop_id" in u),
             "unserved": len(plan.unserved), "not_due": problem.not_due,
             "travel_s": round(sum(r.travel_s for r in routes), 1),
             "distance_m": round(sum(r.distance_m for r in routes), 1),

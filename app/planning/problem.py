@@ -7,7 +7,11 @@ visit and when, and the travel times between all of those places.
 * **Must-visit points**: the active points inside the rostered units' grids; a point may
   go to any unit whose grids hold it (covert points only to plainclothes units). Its
   weekday windows are cut to the shift; ``visits_per_shift`` = k gives k stops, the i-th
-  inside the i-th k-th of the shift (so two visits are not made back to back).
+  inside the i-th k-th of the shift (so two visits are not made back to back). A point
+  due in the shift but in grid cells nobody is rostered for (or in no cell) is not silently
+  dropped: each of its visits is unserved, ``grid_not_rostered`` (``no_suitable_unit``
+  when its cells are rostered to a unit left out for want of a station). Points in the
+  cells of a locked route's unit are that route's business and are not listed.
 * **Hot spots**: active patrol hot-spot cells inside the grids get one dose stop in each
   ``revisit_min`` period (the Koper curve), at the cell's inner point, of ``dosage_min``.
 * **Times**: seconds since the local midnight of the plan's day; the whole dwell must lie
@@ -24,10 +28,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.orm import Session
 
-from app.planning.repository import hotspots_in_cells, points_in_cells, rostered_units
+from app.planning.repository import (
+    hotspots_in_cells,
+    points_in_cells,
+    points_outside_cells,
+    rostered_units,
+)
 from gis.routing import RoadGraph
 from patrol.shifts import ShiftDef, custom_interval, shift_interval
-from patrol.solver import Break, Stop, Vehicle
+from patrol.solver import Break, Stop, UnservedReason, Vehicle
 from patrol.windows import dose_windows, parse_windows, to_seconds, windows_in_interval
 
 PRIORITY_TO_SOLVER = {1: 100, 2: 75, 3: 50, 4: 30, 5: 10}
@@ -61,6 +70,7 @@ class Problem:
     stop_info: dict[str, dict[str, Any]]
     left_out: list[dict[str, Any]] = field(default_factory=list)
     not_due: list[dict[str, Any]] = field(default_factory=list)
+    unrostered: list[dict[str, Any]] = field(default_factory=list)
     matrix_s: np.ndarray | None = None
 
     def at(self, seconds: float) -> datetime:
@@ -75,14 +85,19 @@ def build_problem(session: Session, graph: RoadGraph, day: date, shift: ShiftDef
     problem = Problem(day, shift, epoch, shift_start, shift_end, [], [], [], {}, {})
     station_index: dict[int, int] = {}
     unit_cells: dict[str, set[str]] = {}
+    left_out_cells: dict[str, list[str]] = {}
+    locked_cells: set[str] = set()
     for (entry_id, unit_id, callsign, kind, skills, grids, start_at, end_at, station_id,
          station_name, lon, lat) in rostered_units(session, day, shift.code):
         if skip_units and unit_id in skip_units:
+            locked_cells |= set(grids or [])
             continue
         if station_id is None:
             problem.left_out.append({"unit_id": unit_id, "callsign": callsign,
                                      "reason": "no_station",
                                      "message": f"{callsign} has no station to start from"})
+            for code in grids or []:
+                left_out_cells.setdefault(code, []).append(callsign)
             continue
         if station_id not in station_index:
             station_index[station_id] = len(problem.places)
@@ -103,6 +118,7 @@ def build_problem(session: Session, graph: RoadGraph, day: date, shift: ShiftDef
     if codes:
         _add_points(session, problem, codes, unit_cells, skip_stops or set())
         _add_hotspots(session, problem, codes, unit_cells, skip_stops or set())
+    _add_unrostered(session, problem, codes, left_out_cells, locked_cells, skip_stops or set())
     if problem.places:
         problem.matrix_s = graph.travel_time_table_between_points(
             [p.lon for p in problem.places], [p.lat for p in problem.places])
@@ -161,6 +177,46 @@ def _add_points(session: Session, problem: Problem, codes: list[str],
                 "visit": visit + 1, "visits": visits, "dwell_min": dwell_min,
                 "windows": [[a.isoformat(), b.isoformat()] for a, b in pieces],
                 "covert": covert, "grids": cells}
+
+
+def _add_unrostered(session: Session, problem: Problem, codes: list[str],
+                    left_out_cells: dict[str, list[str]], locked_cells: set[str],
+                    skip: set[str]) -> None:
+    """List each visit due in the shift of a point outside every planned unit's grids."""
+    for point_id, name, windows, visits, lon, lat, cells in points_outside_cells(
+            session, codes):
+        if set(cells) & locked_cells:
+            continue
+        concrete = windows_in_interval(parse_windows(windows), problem.shift_start,
+                                       problem.shift_end)
+        left_out = sorted({c for code in cells for c in left_out_cells.get(code, [])})
+        reason, message = _why_unrostered(list(cells), left_out, problem)
+        for visit in range(visits):
+            stop_id = f"point:{point_id}:{visit + 1}"
+            pieces = _clip(concrete, _nth_part(problem, visit, visits))
+            if stop_id in skip or not pieces:
+                continue
+            problem.unrostered.append({
+                "stop_id": stop_id, "reason": reason, "message": message, "kind": "point",
+                "point_id": point_id, "name": name, "visit": visit + 1, "lon": lon,
+                "lat": lat, "grids": list(cells),
+                "windows": [[a.isoformat(), b.isoformat()] for a, b in pieces]})
+
+
+def _why_unrostered(cells: list[str], left_out: list[str],
+                    problem: Problem) -> tuple[str, str]:
+    if left_out:
+        return (UnservedReason.NO_SUITABLE_UNIT.value,
+                f"its grid {', '.join(cells)} is rostered to {', '.join(left_out)}, left out "
+                "for want of a station")
+    if not cells:
+        return (UnservedReason.GRID_NOT_ROSTERED.value,
+                "it lies in no patrol grid cell, so no unit's roster covers it")
+    if not problem.vehicles:
+        return (UnservedReason.GRID_NOT_ROSTERED.value,
+                f"no unit is rostered for this shift (its grid: {', '.join(cells)})")
+    return (UnservedReason.GRID_NOT_ROSTERED.value,
+            f"no unit is rostered for its grid {', '.join(cells)} on this shift")
 
 
 def _add_hotspots(session: Session, problem: Problem, codes: list[str],

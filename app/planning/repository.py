@@ -159,6 +159,22 @@ def points_in_cells(session: Session, codes: list[str]) -> list[sa.Row[Any]]:
         GROUP BY p.id ORDER BY p.id"""), {"codes": codes}).all())
 
 
+def points_outside_cells(session: Session, codes: list[str]) -> list[sa.Row[Any]]:
+    """The active must-visit points in none of the cells, by id: ``id, name, windows,
+    visits_per_shift, lon, lat, cells`` (the codes of the grid cells that hold it; empty
+    when it lies in no cell)."""
+    return list(session.execute(sa.text("""
+        SELECT p.id, p.name, p.windows, p.visits_per_shift,
+               ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,
+               coalesce(array_agg(g.code ORDER BY g.code) FILTER (WHERE g.code IS NOT NULL),
+                        '{}') AS cells
+        FROM must_visit_points p LEFT JOIN grid_cells g ON ST_Covers(g.geom, p.geom)
+        WHERE p.active AND NOT EXISTS (
+            SELECT 1 FROM grid_cells r
+            WHERE r.code = ANY(:codes) AND ST_Covers(r.geom, p.geom))
+        GROUP BY p.id ORDER BY p.id"""), {"codes": codes}).all())
+
+
 def hotspots_in_cells(session: Session, codes: list[str]) -> list[sa.Row[Any]]:
     """The active patrol hot-spot cells whose inner point lies in the cells, by code:
     ``code, name, dosage_min, revisit_min, lon, lat`` (the inner point), ``cells``."""

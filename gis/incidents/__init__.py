@@ -1,9 +1,12 @@
 """Crime-incident exports of any layout read into clean rows and rejects.
 
 - :mod:`~gis.incidents.mapping`: which column holds what; presets; layout detection.
-- :mod:`~gis.incidents.categories`: the common categories and the source tables.
+- :mod:`~gis.incidents.categories`: the common categories, the source tables and rules.
+- :mod:`~gis.incidents.category_map`: an analyst's category map file (CSV).
 - :mod:`~gis.incidents.sources`: files (CSV, GeoJSON, GeoPackage, Shapefile) to text tables.
 - :mod:`~gis.incidents.times`: time text to UTC instants and a resolution.
+- :mod:`~gis.incidents.time_columns`: what a time column holds (HHMM numbers, Excel
+  serials, epoch seconds, day- or month-first dates), worked out before reading it.
 - :mod:`~gis.incidents.points`: coordinate cells or geometries to WGS-84.
 - :mod:`~gis.incidents.reader`: :func:`read_incidents` and :func:`write_rejects_csv`.
 """
@@ -15,6 +18,7 @@ from gis.incidents.categories import (
     categorise,
     load_category_table,
 )
+from gis.incidents.category_map import category_map_csv, read_category_map
 from gis.incidents.mapping import (
     PRESETS,
     ColumnMapping,
@@ -34,6 +38,7 @@ from gis.incidents.reader import (
 __all__ = [
     "INCIDENT_COLUMNS", "PRESETS", "REJECT_COLUMNS", "Categorised",
     "Category", "CategoryTable", "ColumnMapping", "IncidentReadResult", "RejectReason",
-    "categorise", "detect_mapping", "load_category_table", "mapping_from_dict",
-    "parse_mapping", "read_incidents", "write_rejects_csv",
+    "categorise", "category_map_csv", "detect_mapping", "load_category_table",
+    "mapping_from_dict", "parse_mapping", "read_category_map", "read_incidents",
+    "write_rejects_csv",
 ]

@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -55,11 +55,11 @@ from gis.errors import (
     InvalidGeometryError,
     MissingColumnError,
 )
-from gis.incidents.categories import CategoryTable, categorise
+from gis.incidents.categories import Categorised, CategoryTable, categorise
 from gis.incidents.mapping import ColumnMapping, bind_columns, check_timezone, detect_mapping
 from gis.incidents.points import WGS84, locate
 from gis.incidents.sources import PathLike, SourceTable, input_files, read_source
-from gis.incidents.times import parse_times
+from gis.incidents.times import hour_histogram, parse_times
 
 logger = logging.getLogger(__name__)
 
@@ -109,19 +109,27 @@ class IncidentReadResult:
     counts : dict of str to int
         Rejects per reason code, every code present.
     unknown_categories : collections.Counter of str
-        Source category values found in no table (those rows are ``other``).
+        Source category values found in no table and matched by no keyword rule (those
+        rows are ``other``), with how many kept rows have each.
+    ruled_categories : dict of str to (str, int)
+        Source category values settled by a keyword rule: their code and kept rows.
     layouts : dict of str to (str or None)
         Per ``source_file``, the preset recognised (None: the caller's own mapping).
     mappings : dict of str to ColumnMapping
         Per ``source_file``, the mapping used, column names as spelled in the file.
+    notes : list of str
+        How recognised time columns were read (HHMM numbers, Excel serials, day-first
+        dates...) and midnight warnings, each prefixed with its file.
     """
 
     incidents: gpd.GeoDataFrame
     rejects: pd.DataFrame
     counts: dict[str, int]
     unknown_categories: Counter[str] = field(default_factory=Counter)
+    ruled_categories: dict[str, tuple[str, int]] = field(default_factory=dict)
     layouts: dict[str, str | None] = field(default_factory=dict)
     mappings: dict[str, ColumnMapping] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def read(self) -> int:
@@ -138,6 +146,11 @@ class IncidentReadResult:
         """Rows rejected."""
         return len(self.rejects)
 
+    def hours(self) -> list[int]:
+        """Kept rows with a time of day per local hour, 0-23 (see :func:`hour_histogram`)."""
+        rows = self.incidents
+        return hour_histogram(rows["occurred_at"], rows["timezone"], rows["time_resolution"])
+
 
 @dataclass
 class _Part:
@@ -150,6 +163,7 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
                    areas: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
                    default_tz: str | None = None, layer: str | None = None,
                    hash_missing_ids: bool = True, categories: CategoryTable | None = None,
+                   category_overrides: Mapping[str, str] | None = None,
                    on_progress: ProgressCallback | None = None) -> IncidentReadResult:
     """Read incident exports, keeping good rows and reporting the others by line and reason.
 
@@ -176,6 +190,9 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
         they are rejected as ``missing_id``.
     categories : CategoryTable, optional
         The category table; the project's ``data/incident_categories.json`` by default.
+    category_overrides : Mapping of str to str, optional
+        Source category value → common code chosen by an analyst; wins over the tables and
+        the keyword rules (see :func:`~gis.incidents.categories.categorise`).
     on_progress : callable, optional
         Called as ``on_progress(files_done, files_total)`` after each file.
 
@@ -193,6 +210,9 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
         A file is missing, unsupported or unreadable; no files.
     MissingTimezoneError, UnknownTimezoneError
         Naive times with no zone; an unknown zone name.
+    AmbiguousTimeError
+        A time column without a format reads two ways (HHMM or minutes since midnight;
+        day-first or month-first dates); the message shows values from the file.
     MissingCrsError, GeometryTypeError, InvalidGeometryError, EmptyInputError
         ``areas`` without a CRS, with non-polygons, invalid or empty; non-point features.
     """
@@ -204,6 +224,8 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
     layouts: dict[str, str | None] = {}
     mappings: dict[str, ColumnMapping] = {}
     unknown: Counter[str] = Counter()
+    ruled: dict[str, tuple[str, int]] = {}
+    notes: list[str] = []
     for number, (file, label) in enumerate(files, start=1):
         table = read_source(file, label=label, encoding=encoding, layer=layer)
         has_geometry = table.geometry is not None
@@ -216,9 +238,14 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
                 f"{label} has no column {', '.join(map(repr, absent))}; its headers are "
                 f"{', '.join(map(repr, table.headers))}")
         layouts[label], mappings[label] = preset, resolved
-        rows, found = _read_rows(table, resolved, default_tz=default_tz,
-                                 hash_missing_ids=hash_missing_ids, categories=categories)
-        unknown.update(found)
+        rows, found, time_notes = _read_rows(table, resolved, default_tz=default_tz,
+                                             hash_missing_ids=hash_missing_ids,
+                                             categories=categories,
+                                             overrides=category_overrides)
+        unknown.update(found.unknown)
+        for value, (code, count) in found.ruled.items():
+            ruled[value] = (code, ruled.get(value, (code, 0))[1] + count)
+        notes += [f"{label}: {note}" for note in time_notes]
         parts.append(_Part(table, rows))
         logger.info("%s: %d rows (%s layout)", label, len(rows), preset or "custom")
         if on_progress is not None:
@@ -231,12 +258,13 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
                 RejectReason.OUTSIDE_AREA, "point " + combined["lon"].astype(str) + ", "
                 + combined["lat"].astype(str) + " is outside every area")
     _reject_duplicates(combined)
-    return _result(parts, combined, unknown, layouts, mappings)
+    return _result(parts, combined, unknown, layouts, mappings, notes, ruled)
 
 
 def _read_rows(table: SourceTable, mapping: ColumnMapping, *, default_tz: str | None,
                hash_missing_ids: bool, categories: CategoryTable | None,
-               ) -> tuple[pd.DataFrame, Counter[str]]:
+               overrides: Mapping[str, str] | None,
+               ) -> tuple[pd.DataFrame, Categorised, tuple[str, ...]]:
     values = table.values
 
     def text(column: str | None) -> pd.Series:
@@ -254,7 +282,8 @@ def _read_rows(table: SourceTable, mapping: ColumnMapping, *, default_tz: str | 
     rows["timezone"] = pd.Series(mapping.timezone or default_tz, index=values.index, dtype=str)
     found = categorise(text(mapping.category),
                        text(mapping.subcategory) if mapping.subcategory else None,
-                       table=mapping.category_table, categories=categories)
+                       table=mapping.category_table, categories=categories,
+                       overrides=overrides)
     rows["category"] = found.codes
     rows["source_category"] = text(mapping.category)
     rows["source_subcategory"] = text(mapping.subcategory)
@@ -275,7 +304,7 @@ def _read_rows(table: SourceTable, mapping: ColumnMapping, *, default_tz: str | 
                  "coordinates_out_of_range"):
         _reject(rows, located.reason.eq(code).to_numpy(), RejectReason(code), located.message)
     _reject(rows, times.problem.ne("").to_numpy(), RejectReason.BAD_TIME, times.problem)
-    return rows, found.unknown
+    return rows, found, times.notes
 
 
 def _reject(rows: pd.DataFrame, mask: np.ndarray, reason: RejectReason,
@@ -360,12 +389,17 @@ def _area_polygon(areas: gpd.GeoDataFrame | gpd.GeoSeries) -> shapely.Geometry:
 
 def _result(parts: list[_Part], combined: pd.DataFrame, unknown: Counter[str],
             layouts: dict[str, str | None],
-            mappings: dict[str, ColumnMapping]) -> IncidentReadResult:
+            mappings: dict[str, ColumnMapping], notes: list[str],
+            ruled: dict[str, tuple[str, int]]) -> IncidentReadResult:
     kept = combined["reason"].eq("").to_numpy()
     good = combined.loc[kept].reset_index(drop=True)
     incidents = gpd.GeoDataFrame(
         good[list(INCIDENT_COLUMNS)],
         geometry=gpd.points_from_xy(good["lon"], good["lat"]), crs=WGS84)
+    kept_values = good["source_category"].dropna().astype(str).value_counts()
+    unknown = Counter({str(v): int(n) for v, n in kept_values.items() if v in unknown})
+    ruled = {str(v): (ruled[str(v)][0], int(n)) for v, n in kept_values.items()
+             if str(v) in ruled}
     counts = {reason.value: 0 for reason in RejectReason}
     counts.update({str(k): int(v) for k, v in combined.loc[~kept, "reason"].value_counts().items()})
     originals = []
@@ -380,7 +414,8 @@ def _result(parts: list[_Part], combined: pd.DataFrame, unknown: Counter[str],
         start = stop
     rejects = (pd.concat(originals, ignore_index=True).fillna("") if originals
                else pd.DataFrame({name: pd.Series(dtype=str) for name in REJECT_COLUMNS}))
-    return IncidentReadResult(incidents, rejects, counts, unknown, layouts, mappings)
+    return IncidentReadResult(incidents, rejects, counts, unknown, ruled, layouts, mappings,
+                              notes)
 
 
 def _reject_frame(meta: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:

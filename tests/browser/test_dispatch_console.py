@@ -102,6 +102,10 @@ def test_dispatcher_raises_a_red_alert_and_dispatches(page: Page, live_server: d
     expect(page.locator("#gp-radio-list li[data-kind=dispatch_order]").last
            ).to_contain_text("[delivered]")
     expect(page.locator("#gp-timeline")).to_contain_text("dispatched")
+    # the dispatched unit has left the suitable list; the next one is first now
+    expect(page.locator("#gp-units")).not_to_contain_text("BT-NEAR")
+    expect(ranked.first).to_contain_text("BT-FAR")
+    expect(page.locator(".gp-assigned")).to_contain_text("BT-NEAR")
     page.screenshot(path=str(artifacts / "dispatch-sent.png"))
 
 

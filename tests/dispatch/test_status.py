@@ -148,12 +148,12 @@ def test_the_status_and_nmea_modules_import_only_the_standard_library() -> None:
     # status.py builds its enum on dispatch.labels and takes its errors from
     # dispatch.errors, both held to the same rule.
     dispatch = Path(__file__).resolve().parents[2] / "dispatch"
-    for name in ("status.py", "nmea.py", "labels.py", "errors.py"):
+    for name in ("status.py", "nmea.py", "nmea_epochs.py", "labels.py", "errors.py"):
         tree = ast.parse((dispatch / name).read_text(encoding="utf-8"))
         imported = {alias.name for node in ast.walk(tree)
                     if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module for node in ast.walk(tree)
                      if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
-        ours = {"dispatch.labels", "dispatch.errors"}
+        ours = {"dispatch.labels", "dispatch.errors", "dispatch.nmea"}
         outside = {module.split(".")[0] for module in imported - ours}
         assert outside - {"__future__"} <= sys.stdlib_module_names, name

@@ -14,7 +14,7 @@ import pyproj
 import pytest
 import shapely
 
-from dispatch.nmea import parse_log
+from dispatch.nmea_epochs import read_log
 from gis.errors import (
     CoordinateRangeError,
     CrsMismatchError,
@@ -266,14 +266,14 @@ def test_shift_track_rejects_a_target_that_is_not_degrees() -> None:
 # -- real GNSS tracks ----------------------------------------------------------------------
 
 def read_track(name: str) -> gpd.GeoDataFrame:
-    """Fixes of a gpsd capture, one per instant (the first of the GGA/RMC pair), EPSG:4326.
+    """Fixes of a gpsd capture, one per receiver epoch (its sentences joined), EPSG:4326.
 
-    GGAs before the first dated RMC have no ``at`` and are left out.
+    Epochs before the first dated RMC have no ``at`` and are left out.
     """
     path = NMEA / name
     assert path.exists(), f"{path} is missing (the shared data folder sits beside the repo)"
     with path.open(encoding="utf-8") as lines:
-        fixes, _, _ = parse_log(lines)
+        fixes = read_log(lines).fixes
     first_per_instant = {fix.at: fix for fix in reversed(fixes) if fix.at is not None}
     ordered = [first_per_instant[moment] for moment in sorted(first_per_instant)]
     return gpd.GeoDataFrame({"at": pd.to_datetime([fix.at for fix in ordered])},
@@ -368,7 +368,7 @@ def test_a_real_walk_lingering_place_is_visited_as_a_loop_over_fixes_says() -> N
 
 def test_a_real_boat_passing_a_point_makes_no_stop() -> None:
     boat = in_heidelberg("bundg_zeus_9.log")
-    assert len(boat) == 147
+    assert len(boat) == 148  # epochs with a date: the last one has a GLL only
     on_course = boat.geometry.iloc[73]
     points = gpd.GeoDataFrame({"id": ["buoy"]}, geometry=[on_course], crs=4326)
     visits = point_visits(boat, points, radius_m=20.0)

@@ -18,7 +18,7 @@ from app.db import get_session
 from app.dispatch import alerts as service
 from app.dispatch import repository
 from app.dispatch.radio import deliver_orders
-from app.dispatch.units import get_unit
+from app.dispatch.units import current_recommendation, get_unit
 from app.errors import Failure, InvalidValue
 from app.events import stream
 from app.geography.graph import ServedGraph, road_graph
@@ -106,12 +106,14 @@ def list_alerts() -> dict[str, Any]:
 
 @bp.get("/alerts/<int:alert_id>")
 @any_role
-@documented("An alert with its timeline and its call-up as raised", tag="dispatch",
-            params=(ALERT_ID,))
+@documented("An alert with its timeline and its call-up as raised; units dispatched or no "
+            "longer available since are moved from `units` to `excluded_units` with why",
+            tag="dispatch", params=(ALERT_ID,))
 def show_alert(alert_id: int) -> dict[str, Any]:
     session = get_session()
     alert = service.alert_of(session, alert_id)
-    return service.alert_json(session, alert) | with_snapshot_urls(dict(alert.callup))
+    callup = current_recommendation(session, dict(alert.callup), alert.id)
+    return service.alert_json(session, alert) | with_snapshot_urls(callup)
 
 
 @bp.post("/alerts/<int:alert_id>/dispatch")

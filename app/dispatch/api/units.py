@@ -3,6 +3,7 @@ positions, as JSON or as NMEA 0183 sentences from a receiver or radio gateway.""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,8 @@ from app.dispatch.units import PositionIn, change_status, get_unit, record_posit
 from app.errors import InvalidValue, RecordNotFound, StateConflict
 from app.geography.repository import area_id_named
 from app.models import PositionReject, Unit
-from dispatch.nmea import Rejected, parse_log
+from dispatch.nmea import Rejected
+from dispatch.nmea_epochs import read_log
 from dispatch.recommend import UnitKind
 from dispatch.status import UnitStatus
 
@@ -213,12 +215,15 @@ def post_position(unit_id: int) -> dict[str, Any]:
 
 @bp.post("/positions/nmea")
 @allow("dispatcher", "supervisor", "device")
-@documented("NMEA 0183 sentences (GGA/RMC; talkers GP, GN, GL, GA, BD, GB) for one radio or "
-            "unit, as text/plain; bad lines are kept aside and counted", tag="dispatch",
+@documented("NMEA 0183 sentences (GGA/RMC/GNS/GLL; talkers GP, GN, GL, GA, BD, GB) for one "
+            "radio or unit, as text/plain: one position per receiver epoch (GGA's quality "
+            "and altitude, RMC's speed and course); sentences without a position (GSV, GSA, "
+            "TXT, VTG, proprietary) are ignored and counted apart; bad lines are kept aside "
+            "and counted", tag="dispatch",
             params=(Param("radio_id", "the sending radio's id"),
                     Param("unit_id", "or the unit id", type="integer"),
                     Param("date", "UTC date YYYY-MM-DD for GGA-only logs (default: today)")),
-            responses={200: "{accepted, rejected, reasons, unit}"})
+            responses={200: "{accepted, rejected, reasons, ignored, sentences, unit}"})
 def post_nmea() -> dict[str, Any]:
     session = get_session()
     unit = _unit_for_device(session)
@@ -231,15 +236,15 @@ def post_nmea() -> dict[str, Any]:
         raise InvalidValue("NMEA 0183 is ASCII; the body holds other bytes.",
                             field="body") from None
     lines = text.splitlines()
-    fixes, rejected, reasons = parse_log(lines)
-    if any(f.at is None for f in fixes):  # GGA before any RMC: date them with the batch's
-        # first RMC date, else the date asked for, else today (UTC)
-        first_rmc = next((f.at for f in fixes if f.kind == "RMC" and f.at), None)
+    log = read_log(lines)
+    if any(f.at is None for f in log.fixes):  # GGA before any RMC: date them with the
+        # batch's first RMC date, else the date asked for, else today (UTC)
+        first_rmc = next((f.at for f in log.fixes if "RMC" in _kinds(f) and f.at), None)
         day = first_rmc.date() if first_rmc and not request.args.get("date") else _nmea_date()
-        fixes, rejected, reasons = parse_log(lines, utc_date=day)
+        log = read_log(lines, utc_date=day)
     now = datetime.now(UTC)
-    positions, kept_aside = [], list(rejected)
-    for fix in fixes:
+    positions, kept_aside, reasons = [], list(log.rejected), Counter(log.reasons)
+    for fix in log.fixes:
         problem = ("no time" if fix.at is None else
                    "time in the future" if fix.at > now + FUTURE_TOLERANCE else None)
         if problem:
@@ -256,10 +261,15 @@ def post_nmea() -> dict[str, Any]:
     accepted = record_positions(session, unit, positions, source="nmea")
     audit.record(session, "unit.position", object_type="unit", object_id=unit.id,
                  details={"source": "nmea", "accepted": accepted, "rejected": len(kept_aside),
-                          "reasons": dict(reasons)})
+                          "reasons": dict(reasons), "ignored": sum(log.ignored.values())})
     session.commit()
     return {"unit": unit_json(unit), "accepted": accepted, "rejected": len(kept_aside),
-            "reasons": dict(reasons)}
+            "reasons": dict(reasons), "ignored": dict(log.ignored),
+            "sentences": log.position_sentences}
+
+
+def _kinds(fix: Any) -> set[str]:
+    return {name[2:] for name in fix.sentences}
 
 
 def _nmea_date() -> date:

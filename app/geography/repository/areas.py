@@ -6,6 +6,7 @@ from typing import Any
 
 import geopandas as gpd
 import sqlalchemy as sa
+from psycopg import sql
 from sqlalchemy.orm import Session
 
 from app.db.bulk import bump_version, raw_cursor
@@ -50,21 +51,90 @@ def drivable_roads_within(session: Session, west: float, south: float, east: flo
         params={"w": west, "s": south, "e": east, "n": north})
 
 
-def upsert_areas(session: Session, areas: gpd.GeoDataFrame, *, kind: str) -> tuple[int, int]:
-    """Write ``areas`` (``name`` + multipolygons, EPSG:4326) by name, replacing the
-    placeholder extent; returns (created, updated)."""
+AREA_REFERENCES = (("grid_cells", "area_id", "inner point"), ("cameras", "area_id", "point"),
+                   ("alerts", "area_id", "point"), ("incidents", "area_id", "point"),
+                   ("stations", "area_id", "point"), ("units", "home_area_id", None))
+"""Every column that names an area: the table, the column, and what places a row in an
+area (its point; a polygon's inner point), None when the row has no place of its own."""
+
+_PLACE = {"point": sql.SQL("t.geom"), "inner point": sql.SQL("ST_PointOnSurface(t.geom)")}
+_COVERING = sql.SQL(
+    "(SELECT a.id FROM areas a WHERE a.id = ANY(%(new)s) AND ST_Covers(a.geom, {place}) "
+    "ORDER BY ST_Area(a.geom), a.id LIMIT 1)")
+_OVERLAPPING = sql.SQL(
+    "(SELECT a.id FROM areas a, areas old WHERE old.id = t.{column} AND a.id = ANY(%(new)s) "
+    "AND ST_Intersects(a.geom, old.geom) "
+    "ORDER BY ST_Area(ST_Intersection(a.geom, old.geom)) DESC, a.id LIMIT 1)")
+_REATTACH = sql.SQL("UPDATE {table} AS t SET {column} = {target} "
+                    "WHERE (t.{column} = ANY(%(old)s) OR {unplaced}) AND {target} IS NOT NULL")
+
+
+def upsert_areas(session: Session, areas: gpd.GeoDataFrame, *,
+                 kind: str) -> tuple[int, int, dict[str, int], dict[str, dict[str, int]]]:
+    """Write ``areas`` (``name`` + multipolygons, EPSG:4326) by name, retiring the
+    placeholder extents: what referred to an extent, or to no area, moves to the smallest
+    new area that covers it (a grid cell by its inner point; a unit's home area to the new
+    area that overlaps the extent most), and an extent is deleted once nothing refers to
+    it. Returns (created, updated, rows moved per table, rows still on each kept extent per
+    table)."""
     created = updated = 0
+    new_ids: list[int] = []
     with raw_cursor(session) as cur:
-        cur.execute("DELETE FROM areas WHERE kind = 'extent'")  # the placeholder extent
         for name, geom in zip(areas["name"], to_ewkb_hex_many(areas.geometry), strict=True):
             cur.execute("INSERT INTO areas (name, kind, geom) VALUES (%s, %s, %s) "
                         "ON CONFLICT (name) DO UPDATE SET geom = EXCLUDED.geom, "
-                        "kind = EXCLUDED.kind RETURNING (xmax = 0)", (name, kind, geom))
-            is_new = cur.fetchone()[0]  # type: ignore[index]
+                        "kind = EXCLUDED.kind RETURNING (xmax = 0), id", (name, kind, geom))
+            is_new, area_id = cur.fetchone()  # type: ignore[misc]
             created += int(is_new)
             updated += int(not is_new)
+            new_ids.append(int(area_id))
+        cur.execute("SELECT id, name FROM areas WHERE kind = 'extent'")
+        extents = {int(i): str(n) for i, n in cur.fetchall()}
+        moved = _reattach(cur, list(extents), new_ids)
+        kept = _still_referenced(cur, extents)
+        cur.execute("DELETE FROM areas WHERE id = ANY(%s)",
+                    ([i for i, n in extents.items() if n not in kept],))
         bump_version(cur, "areas")
-    return created, updated
+        if moved.get("grid_cells"):
+            bump_version(cur, "grids")
+    return created, updated, moved, kept
+
+
+def _reattach(cur: Any, extents: list[int], new_ids: list[int]) -> dict[str, int]:
+    moved: dict[str, int] = {}
+    for table, column, place in AREA_REFERENCES:
+        column_id = sql.Identifier(column)
+        target = (_OVERLAPPING.format(column=column_id) if place is None
+                  else _COVERING.format(place=_PLACE[place]))
+        unplaced = sql.SQL("false") if place is None else sql.SQL("t.{} IS NULL").format(
+            column_id)
+        cur.execute(_REATTACH.format(table=sql.Identifier(table), column=column_id,
+                                     target=target, unplaced=unplaced),
+                    {"new": new_ids, "old": extents})
+        if cur.rowcount:
+            moved[table] = int(cur.rowcount)
+    return moved
+
+
+def _still_referenced(cur: Any, extents: dict[int, str]) -> dict[str, dict[str, int]]:
+    kept: dict[str, dict[str, int]] = {}
+    for table, column, _ in AREA_REFERENCES:
+        cur.execute(sql.SQL("SELECT {c}, count(*) FROM {t} WHERE {c} = ANY(%s) GROUP BY 1")
+                    .format(t=sql.Identifier(table), c=sql.Identifier(column)),
+                    (list(extents),))
+        for area_id, count in cur.fetchall():
+            kept.setdefault(extents[int(area_id)], {})[table] = int(count)
+    return kept
+
+
+def area_references(session: Session) -> list[tuple[str, str]]:
+    """Every (table, column) with a foreign key to ``areas``, from the catalogue."""
+    return [(str(t), str(c)) for t, c in session.execute(sa.text(
+        "SELECT cl.relname, att.attname FROM pg_constraint con "
+        "JOIN pg_class cl ON cl.oid = con.conrelid "
+        "JOIN pg_attribute att ON att.attrelid = con.conrelid "
+        "AND att.attnum = ANY(con.conkey) "
+        "WHERE con.contype = 'f' AND con.confrelid = 'areas'::regclass ORDER BY 1, 2")).all()]
 
 
 def area_holds(session: Session, point: Any) -> bool:

@@ -416,7 +416,13 @@
     source.addEventListener("hello", function () {
       window.gridpatrol.live = true;
     });
-    source.addEventListener("unit", function (e) { showUnit(JSON.parse(e.data)); });
+    source.addEventListener("unit", function (e) {
+      var u = JSON.parse(e.data);
+      showUnit(u);
+      // a ranked unit dispatched or gone off duty elsewhere leaves the list: reload it
+      if (current && (current.units || []).some(function (r) {
+        return r.id === u.id && r.status !== u.status; })) { openAlert(current.id); }
+    });
     source.addEventListener("alert", function (e) {
       var a = JSON.parse(e.data);
       showAlertMarker(a);

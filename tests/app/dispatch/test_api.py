@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from dispatch.nmea import parse_log
+from dispatch.nmea_epochs import read_log
 from tests.app.dispatch.support import (
     PLACE,
     UNIT_SPOTS,
@@ -53,17 +53,24 @@ def test_positions_json_and_real_nmea(client: FlaskClient, supervisor: dict[str,
     device = bearer(accounts.create("device"))
     unit = add_unit(client, supervisor, "BD-1", "foot", radio_ids=["460001"])
     raw = (NMEA / "beidou-bd.log").read_bytes()
-    fixes, _, _ = parse_log(raw.decode("ascii").splitlines())
-    first_day = next(f.at for f in fixes if f.kind == "RMC" and f.at is not None).date()
-    fixes, _, _ = parse_log(raw.decode("ascii").splitlines(), utc_date=first_day)
-    dated = [f for f in fixes if f.at is not None]
-    newest = max(reversed(dated), key=lambda f: f.at)  # type: ignore[arg-type, return-value]
+    log = read_log(raw.decode("ascii").splitlines())
+    newest = max(reversed(log.fixes), key=lambda f: f.at)  # type: ignore[arg-type, return-value]
     response = client.post("/api/v1/positions/nmea?radio_id=460001", data=raw,
                            headers=device | {"Content-Type": "text/plain"})
     assert response.status_code == 200, response.json
     body = response.json
-    assert body["accepted"] > 0
+    # one position per receiver epoch (GGA, GNS and RMC of one instant joined), with the
+    # RMC's speed and course; GSV/GSA/proprietary sentences ignored, not rejected
+    assert body["accepted"] == len(log.fixes) == 5 and body["sentences"] == 15
+    assert body["ignored"] == {"GSV": 17, "GSA": 20, "proprietary": 12}
+    assert body["reasons"] == {"no fix": 10, "void status": 5}
     assert (body["unit"]["lon"], body["unit"]["lat"]) == (newest.lon, newest.lat)
+    assert body["unit"]["speed_mps"] == pytest.approx(newest.speed_ms)
+    assert body["unit"]["course_deg"] == newest.course_deg == 4.94
+    stored = connection.execute(sa.text(
+        "SELECT count(*), count(speed_mps), count(course_deg), count(DISTINCT at) "
+        "FROM unit_positions WHERE unit_id = :u"), {"u": unit["id"]}).one()
+    assert tuple(stored) == (5, 5, 5, 5)
     # a live fix moves the unit; replaying the old log afterwards only adds history
     moved = client.post(f"/api/v1/units/{unit['id']}/position",
                         json={"lon": 8.69, "lat": 49.41}, headers=device)

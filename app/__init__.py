@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, cameras, cli, db, errors, i18n, tracing, vendor
+from app import api, auth, cameras, cli, db, errors, guards, i18n, tracing, vendor
 from app.admin import pages as admin_pages
 from app.analysis import pages as analysis_pages
 from app.auth import access
@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("app").setLevel(logging.INFO)
 
     tracing.init_app(app)
+    guards.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
     access.init_app(app)

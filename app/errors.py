@@ -17,7 +17,7 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from dispatch.errors import IllegalStatusChange
@@ -174,6 +174,22 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
+def discard_failed_work() -> None:
+    """Roll the request's session back before an error answer is built.
+
+    A failed statement leaves the session (and PostgreSQL's transaction) unusable; the
+    answer itself may read from it (the signed-in user's language), so it is rolled back
+    first. A rollback that fails too (the connection is gone) is logged, not raised.
+    """
+    session = g.get("db_session")
+    if session is None:
+        return
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        logger.warning("rollback after a failed request failed too", exc_info=True)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Failure)
     def handle_failure(exc: Failure) -> Any:
@@ -202,12 +218,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(exc: IntegrityError) -> Any:
+        discard_failed_work()
         logger.warning("integrity error answered as 409: %s", type(exc.orig).__name__)
         return error_response(409, "conflict",
                               _("The change conflicts with existing data."))
 
     @app.errorhandler(DataError)
     def handle_data_error(exc: DataError) -> Any:
+        discard_failed_work()
         logger.warning("data error answered as 422: %s", type(exc.orig).__name__)
         return error_response(422, "invalid", _("A value is out of range or malformed."))
 
@@ -218,6 +236,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:
+        discard_failed_work()
         logger.error("unhandled error in request %s", g.get("request_id"), exc_info=exc)
         return error_response(500, "internal_error",
                               _("Internal error; it has been logged with request id %(id)s.",

@@ -81,6 +81,25 @@ class InvalidValue(Failure):
     code = "invalid"
 
 
+class NothingImported(InvalidValue):
+    """An import that would write nothing: the file is empty, holds only a heading, or
+    every row was refused (each listed). Nothing is written, not even the audit row."""
+
+    code = "nothing_imported"
+
+
+def nothing_imported(what: str, problems: list[str], *, field: str = "file",
+                     rows: list[dict[str, Any]] | None = None) -> NothingImported:
+    """The failure of an import that wrote nothing: ``what`` says what was looked for,
+    ``problems`` why each row (or the file) was refused; on the command line the first
+    twenty are listed, over the API ``rows`` (or the problems) come as ``errors``."""
+    shown = "".join(f"\n  {p}" for p in problems[:20])
+    more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+    reason = f":{shown}{more}" if problems else ": the file holds no rows."
+    return NothingImported(f"No {what} imported{reason}", field=field,
+                           extra={"errors": rows if rows is not None else problems})
+
+
 class TooManyAttempts(Failure):
     """Too many tries in the window (sign-in)."""
 
@@ -143,6 +162,18 @@ def reported_on_the_command_line(*, unchanged: bool = False,
         get_session().rollback()
         suffix = "; the database was not changed" if unchanged else ""
         raise click.ClickException(message + suffix) from None
+
+
+PARTLY_WRITTEN = 3
+"""Exit status of an import that wrote its good rows and refused others (listed). An import
+that wrote everything exits 0; one that wrote nothing (an unreadable or empty file, every
+row refused, a failure) exits 1 with the reason, its transaction rolled back."""
+
+
+def exit_partly_written_if(refused: int) -> None:
+    """End an import command with :data:`PARTLY_WRITTEN` when rows were refused."""
+    if refused:
+        raise click.exceptions.Exit(PARTLY_WRITTEN)
 
 
 def wants_json() -> bool:

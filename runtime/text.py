@@ -24,9 +24,9 @@ def utf16_codec(data: bytes) -> str | None:
     str or None
         ``"utf-16"`` when it starts with a UTF-16 byte-order mark; ``"utf-16-le"`` or
         ``"utf-16-be"`` without one, when at least a third of the bytes on one side of
-        each pair are NUL and almost none on the other (Latin text has a NUL in every
-        pair, Chinese text in none, so mixed text shows the pattern in its Latin part);
-        None otherwise, whatever else the bytes are.
+        each pair are NUL and under a quarter as many on the other (Latin text has a NUL
+        in every pair, on the high side; Chinese text rarely, so mixed text shows the
+        pattern in its Latin part); None otherwise, whatever else the bytes are.
     """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
@@ -36,8 +36,8 @@ def utf16_codec(data: bytes) -> str | None:
         return None
     pairs = len(head) // 2
     even, odd = head[0::2].count(0) / pairs, head[1::2].count(0) / pairs
-    if odd >= 1 / 3 and even <= 0.05:
+    if odd >= 1 / 3 and even < odd / 4:
         return "utf-16-le"
-    if even >= 1 / 3 and odd <= 0.05:
+    if even >= 1 / 3 and odd < even / 4:
         return "utf-16-be"
     return None

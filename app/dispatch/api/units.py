@@ -230,8 +230,8 @@ def post_nmea() -> dict[str, Any]:
     except UnicodeDecodeError:
         raise InvalidValue("NMEA 0183 is ASCII; the body holds other bytes.",
                             field="body") from None
-    lines = text.splitlines()
-    fixes, rejected, reasons = parse_log(lines)
+    lines = text.replace("\x00", "\ufffd").splitlines()  # a garbled byte (NUL cannot be
+    fixes, rejected, reasons = parse_log(lines)  # stored): its line is kept aside as bad
     if any(f.at is None for f in fixes):  # GGA before any RMC: date them with the batch's
         # first RMC date, else the date asked for, else today (UTC)
         first_rmc = next((f.at for f in fixes if f.kind == "RMC" and f.at), None)

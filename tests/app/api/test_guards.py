@@ -154,3 +154,19 @@ def test_a_failed_flush_is_rolled_back_before_the_error_answer(
     assert client.get("/api/v1/me", headers=bearer(viewer)).status_code == 200
     assert connection.execute(sa.text(
         "SELECT count(*) FROM audit_log WHERE action = 'test.flush'")).scalar_one() == 0
+
+
+def test_a_nul_in_an_nmea_body_is_one_garbled_line_kept_aside(
+        client: FlaskClient, accounts: Accounts, connection: sa.Connection) -> None:
+    supervisor = bearer(accounts.create("supervisor"))
+    assert client.post("/api/v1/units", json={"callsign": "P-1", "kind": "foot",
+                                              "radio_ids": ["77"]},
+                       headers=supervisor).status_code == 201
+    body = (b"$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A\r\n"
+            b"$GPGGA,12\x0035\r\n")
+    response = client.post("/api/v1/positions/nmea?radio_id=77", data=body,
+                           content_type="text/plain", headers=supervisor)
+    assert response.status_code == 200, response.json
+    assert (response.json["accepted"], response.json["rejected"]) == (1, 1)
+    kept = connection.execute(sa.text("SELECT line FROM position_rejects")).scalar_one()
+    assert "\x00" not in kept and "\ufffd" in kept

@@ -7,7 +7,7 @@ followed only to places the fence allows, and every connection, redirected or no
 an address checked just before). The rules, each named in the refusal:
 
 ``url``
-    The URL can be read (a port in range, brackets closed).
+    The URL can be read (a host, a port in range, brackets closed).
 ``scheme``
     The scheme is one of ``GRIDPATROL_CAMERA_SCHEMES`` (default rtsp, rtsps, http, https,
     file); a bare absolute path counts as ``file``.
@@ -169,7 +169,7 @@ class StreamFence:
                                 f"(GRIDPATROL_CAMERA_SCHEMES: {', '.join(sorted(allowed))})")
         host = parts.hostname or ""
         if not host:
-            raise StreamRefused("camera_networks", f"{shown_url(url)} names no host")
+            raise StreamRefused("url", f"{shown_url(url)} names no host")
         port = port or DEFAULT_PORTS[scheme]
         return Target(url, scheme, host, port, self.addresses(host, port))
 

@@ -16,6 +16,7 @@ from app import (
     csp_reports,
     db,
     errors,
+    guards,
     i18n,
     security_headers,
     tracing,
@@ -49,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     tracing.init_app(app)
     security_headers.init_app(app)
+    guards.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
     access.init_app(app)

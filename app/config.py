@@ -98,6 +98,24 @@ def _parse_engine(raw: str) -> str:
     return raw
 
 
+def _parse_networks(raw: str) -> Any:
+    from app.cameras.fence import parse_networks
+
+    return parse_networks(raw)
+
+
+def _parse_schemes(raw: str) -> Any:
+    from app.cameras.fence import parse_schemes
+
+    return parse_schemes(raw)
+
+
+def _parse_media_dir(raw: str) -> Any:
+    from app.cameras.fence import parse_media_dir
+
+    return parse_media_dir(raw)
+
+
 SUPPORTED_LOCALES = ("en", "zh_CN")
 
 
@@ -154,6 +172,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SNAPSHOT_TIMEOUT_S", _parse_positive_float, 3.0,
             "Longest wait in seconds for a camera frame; a camera that does not answer in "
             "time is shown offline."),
+    Setting("CAMERA_NETWORKS", _parse_networks, None,
+            "Networks the server may fetch camera streams from: comma-separated CIDRs; "
+            "every address a stream host resolves to must lie inside one. Loopback and "
+            "link-local addresses need a listed loopback or link-local network. Unset: the "
+            "private ranges 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 and fc00::/7."),
+    Setting("CAMERA_SCHEMES", _parse_schemes, None,
+            "Stream URL schemes allowed, comma-separated, from rtsp, rtsps, http, https and "
+            "file. Unset: all five."),
+    Setting("MEDIA_DIR", _parse_media_dir, None,
+            "Absolute folder that file streams (recorded video, test images) must lie in. "
+            "Unset: no file streams."),
     Setting("STALE_POSITION_S", _parse_positive_float, 300.0,
             "A unit position older than this many seconds is flagged stale."),
     Setting("TIMEZONE", _parse_timezone, "UTC",

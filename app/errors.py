@@ -17,7 +17,7 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from dispatch.errors import IllegalStatusChange
@@ -79,6 +79,25 @@ class InvalidValue(Failure):
     """A field's value is readable but not acceptable."""
 
     code = "invalid"
+
+
+class NothingImported(InvalidValue):
+    """An import that would write nothing: the file is empty, holds only a heading, or
+    every row was refused (each listed). Nothing is written, not even the audit row."""
+
+    code = "nothing_imported"
+
+
+def nothing_imported(what: str, problems: list[str], *, field: str = "file",
+                     rows: list[dict[str, Any]] | None = None) -> NothingImported:
+    """The failure of an import that wrote nothing: ``what`` says what was looked for,
+    ``problems`` why each row (or the file) was refused; on the command line the first
+    twenty are listed, over the API ``rows`` (or the problems) come as ``errors``."""
+    shown = "".join(f"\n  {p}" for p in problems[:20])
+    more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+    reason = f":{shown}{more}" if problems else ": the file holds no rows."
+    return NothingImported(f"No {what} imported{reason}", field=field,
+                           extra={"errors": rows if rows is not None else problems})
 
 
 class TooManyAttempts(Failure):
@@ -145,6 +164,18 @@ def reported_on_the_command_line(*, unchanged: bool = False,
         raise click.ClickException(message + suffix) from None
 
 
+PARTLY_WRITTEN = 3
+"""Exit status of an import that wrote its good rows and refused others (listed). An import
+that wrote everything exits 0; one that wrote nothing (an unreadable or empty file, every
+row refused, a failure) exits 1 with the reason, its transaction rolled back."""
+
+
+def exit_partly_written_if(refused: int) -> None:
+    """End an import command with :data:`PARTLY_WRITTEN` when rows were refused."""
+    if refused:
+        raise click.exceptions.Exit(PARTLY_WRITTEN)
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -172,6 +203,22 @@ def _snake(name: str) -> str:
 
 def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "body"
+
+
+def discard_failed_work() -> None:
+    """Roll the request's session back before an error answer is built.
+
+    A failed statement leaves the session (and PostgreSQL's transaction) unusable; the
+    answer itself may read from it (the signed-in user's language), so it is rolled back
+    first. A rollback that fails too (the connection is gone) is logged, not raised.
+    """
+    session = g.get("db_session")
+    if session is None:
+        return
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        logger.warning("rollback after a failed request failed too", exc_info=True)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -202,12 +249,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(exc: IntegrityError) -> Any:
+        discard_failed_work()
         logger.warning("integrity error answered as 409: %s", type(exc.orig).__name__)
         return error_response(409, "conflict",
                               _("The change conflicts with existing data."))
 
     @app.errorhandler(DataError)
     def handle_data_error(exc: DataError) -> Any:
+        discard_failed_work()
         logger.warning("data error answered as 422: %s", type(exc.orig).__name__)
         return error_response(422, "invalid", _("A value is out of range or malformed."))
 
@@ -218,6 +267,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:
+        discard_failed_work()
         logger.error("unhandled error in request %s", g.get("request_id"), exc_info=exc)
         return error_response(500, "internal_error",
                               _("Internal error; it has been logged with request id %(id)s.",

@@ -33,6 +33,12 @@ road distance, callsign and unit id:
 - When the alert is ``covert``, plainclothes units come first (in the order above among
   themselves), then the uniformed ones.
 
+When no unit can be ranked at all for the place, :func:`why_not_ranked` says why, in both
+languages: no road network has been imported (``no_road_graph``), or the place lies farther
+than the snapping distance (500 m) from every drivable road (``off_road_network``: at sea,
+in a park, outside the map), with the distance to the nearest one when it is known. The
+alert is still raised and its cameras still called up; only the unit list is empty.
+
 Each recommendation carries its reasons as parts (travel time and distance; plainclothes
 or uniformed for a covert alert; committed; the skills asked for; a stale position) with
 English and Chinese text, e.g. "2.3 min by road (1.4 km); plainclothes for a covert
@@ -75,6 +81,13 @@ class Exclusion(StrEnum):
     SKILLS = "skills"
     NO_POSITION = "no_position"
     UNREACHABLE = "unreachable"
+
+
+class NotRanked(StrEnum):
+    """Why no unit can be ranked for a place; the value is the stable code sent."""
+
+    NO_ROAD_GRAPH = "no_road_graph"
+    OFF_ROAD_NETWORK = "off_road_network"
 
 
 class ReasonCode(StrEnum):
@@ -215,6 +228,69 @@ class Ranking:
     units: tuple[Recommendation, ...]
     excluded: tuple[Excluded, ...]
     beyond_limit: int
+
+
+@dataclass(frozen=True)
+class RankingUnavailable:
+    """Why the units could not be ranked for a place at all.
+
+    Attributes
+    ----------
+    code : NotRanked
+    reason_en, reason_zh : str
+        The reason for the console, e.g. "the place is 1.3 km from the nearest drivable
+        road (more than 500 m): units cannot be ranked by travel time".
+    nearest_road_m : float or None
+        Distance in metres from the place to the nearest drivable road, when known.
+    """
+
+    code: NotRanked
+    reason_en: str
+    reason_zh: str
+    nearest_road_m: float | None = None
+
+
+def why_not_ranked(code: NotRanked, *, nearest_road_m: float | None = None,
+                   max_snap_m: float = 500.0, searched_m: float | None = None
+                   ) -> RankingUnavailable:
+    """The reason no unit can be ranked for a place, in English and Chinese.
+
+    Parameters
+    ----------
+    code : NotRanked
+        ``no_road_graph`` or ``off_road_network``.
+    nearest_road_m : float or None, keyword-only
+        Metres from the place to the nearest drivable road, if one was found.
+    max_snap_m : float, keyword-only
+        The snapping distance the place lies beyond, metres.
+    searched_m : float or None, keyword-only
+        How far the nearest road was looked for, metres, when none was found.
+
+    Returns
+    -------
+    RankingUnavailable
+        The code, both texts and the distance.
+    """
+    tail_en = "units cannot be ranked by travel time"
+    tail_zh = "无法按车程推荐警力"
+    if code is NotRanked.NO_ROAD_GRAPH:
+        return RankingUnavailable(code, f"no road network has been imported: {tail_en}",
+                                  f"尚未导入路网，{tail_zh}")
+    limit_en, limit_zh = _distance(max_snap_m)
+    if nearest_road_m is not None and math.isfinite(nearest_road_m):
+        near_en, near_zh = _distance(nearest_road_m)
+        return RankingUnavailable(
+            code, f"the place is {near_en} from the nearest drivable road (more than "
+                  f"{limit_en}): {tail_en}",
+            f"该地点距最近的可通行道路{near_zh}（超过{limit_zh}），{tail_zh}", nearest_road_m)
+    if searched_m is not None:
+        far_en, far_zh = f"{searched_m / 1000:g} km", f"{searched_m / 1000:g}公里"
+        return RankingUnavailable(
+            code, f"there is no drivable road within {far_en} of the place: {tail_en}",
+            f"该地点{far_zh}内没有可通行道路，{tail_zh}")
+    return RankingUnavailable(
+        code, f"the place is more than {limit_en} from any drivable road: {tail_en}",
+        f"该地点距可通行道路超过{limit_zh}，{tail_zh}")
 
 
 def rank_units(

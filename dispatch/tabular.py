@@ -1,7 +1,8 @@
 """Shared parts of the dispatch domain's CSV importers (cameras, roster).
 
 What every CSV importer of the dispatch domain shares: the error of one row, heading
-keys that ignore case, spaces and dashes, and the delimiter of a spreadsheet export.
+keys that ignore case, spaces and dashes, the delimiter of a spreadsheet export, and the
+text of a file whatever its encoding (:func:`decode_text`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,81 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from runtime.text import utf16_codec
+
+TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+"""Tried in this order for files without a byte-order mark: UTF-8 (a BOM is dropped), then
+GB18030 (what Chinese desktop software exports; a superset of GBK and GB2312)."""
+
+_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "gb18030": "GB18030", "utf-16": "UTF-16"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class UnreadableText(ValueError):
+    """A file given as text is not text: binary, or in no encoding tried.
+
+    Attributes
+    ----------
+    field : str
+        ``"file"``: the whole file is at fault, not one of its fields.
+    """
+
+    field = "file"
+
+
+def decode_text(data: bytes, *, encodings: tuple[str, ...] = TEXT_ENCODINGS
+                ) -> tuple[str, str]:
+    """The text of a file, and the encoding it was read in.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    encodings : tuple of str, keyword-only
+        Encodings tried in order when the file has no UTF-16 byte-order mark.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The text (without a byte-order mark) and the encoding used: ``"utf-16"`` for
+        UTF-16 with a byte-order mark, or without one when every other byte of the start
+        is NUL (spreadsheets' "Unicode text" exports), else the first of ``encodings``
+        that decodes it.
+
+    Raises
+    ------
+    UnreadableText
+        NUL bytes outside UTF-16, or control characters in more than 1 % of the text (a
+        binary file: a spreadsheet's ``.xlsx``, an image, garbage), or no encoding decodes
+        it. The message names the encodings tried.
+    """
+    if (utf16 := utf16_codec(data)) is not None:
+        text, used = _decode_utf16(data, utf16), "utf-16"
+    else:
+        if b"\x00" in data:
+            raise UnreadableText("the file is binary, not text (it holds NUL bytes)")
+        for encoding in encodings:
+            try:
+                text, used = data.decode(encoding), encoding
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            tried = " nor ".join(_NAMES.get(e, e) for e in encodings)
+            raise UnreadableText(f"the file is neither {tried} nor UTF-16 text")
+    text = text.removeprefix("\ufeff").removesuffix("\x1a")  # a DOS end-of-file mark
+    if len(_CONTROL.findall(text)) > max(8, len(text) // 100):  # a stray one is a cell's
+        raise UnreadableText(f"the file is binary, not text (it holds control characters "
+                             f"when read as {_NAMES.get(used, used)})")
+    return text, used.removesuffix("-sig")
+
+
+def _decode_utf16(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise UnreadableText("the file starts as UTF-16 text but is not valid UTF-16") from None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from types import MappingProxyType
 from typing import TypeVar
 
-from dispatch.tabular import RowError, heading_key, read_heading
+from dispatch.tabular import RowError, UnreadableText, decode_text, heading_key, read_heading
 from patrol.shifts import (
     DEFAULT_SHIFTS,
     InvalidShiftSpec,
@@ -84,7 +84,8 @@ class RosterResult:
     warnings : list of RowError
         Ignored columns and repeated grids; the rows concerned are kept.
     encoding : str or None
-        ``"utf-8"`` or ``"gb18030"`` for CSV; None for JSON or undecodable bytes.
+        ``"utf-8"``, ``"utf-16"`` or ``"gb18030"`` for CSV; None for JSON or undecodable
+        bytes.
     """
 
     rows: list[RosterRow] = field(default_factory=list)
@@ -123,9 +124,10 @@ def parse_roster_csv(data: bytes | str, *,
     Parameters
     ----------
     data : bytes or str
-        The file. Bytes are decoded as UTF-8 (a BOM is ignored), else as GB18030 (exports
-        from Chinese spreadsheets). The delimiter is the most frequent of ``;``, tab and
-        ``,`` in the heading line (comma on a tie).
+        The file. Bytes are decoded by :func:`~dispatch.tabular.decode_text`: UTF-16 with
+        or without a byte-order mark, UTF-8 (a BOM is ignored), else GB18030 (exports from
+        Chinese spreadsheets); a binary file is one error. The delimiter is the most
+        frequent of ``;``, tab and ``,`` in the heading line (comma on a tie).
     shifts : sequence of ShiftDef, keyword-only
         The shift set rows name, by code or label (``day``/``Day``/``白班``).
 
@@ -160,13 +162,9 @@ def parse_roster_csv(data: bytes | str, *,
     check_shifts(shifts)
     if isinstance(data, bytes):
         try:
-            text, encoding = data.decode("utf-8-sig"), "utf-8"
-        except UnicodeDecodeError:
-            try:
-                text, encoding = data.decode("gb18030"), "gb18030"
-            except UnicodeDecodeError:
-                return RosterResult(errors=[RowError(
-                    1, None, "the file is neither UTF-8 nor GB18030 text")])
+            text, encoding = decode_text(data)
+        except UnreadableText as exc:
+            return RosterResult(errors=[RowError(1, None, str(exc))])
     else:
         text, encoding = data.removeprefix("\ufeff"), "utf-8"
     result = RosterResult(encoding=encoding)

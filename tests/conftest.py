@@ -143,8 +143,14 @@ def connection(database: DatabaseInfo) -> Iterator[sa.Connection]:
         engine.dispose()
 
 
+# The test cameras (tests/streams.py) listen on 127.0.0.1, which the stream fence refuses
+# unless a loopback network is listed; the fence's own tests set what they test.
+TEST_CAMERA_NETWORKS = "127.0.0.1/32,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+
+
 def make_app(database: DatabaseInfo, **overrides: Any) -> Flask:
-    config = {"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": database.app_url}
+    config = {"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": database.app_url,
+              "CAMERA_NETWORKS": TEST_CAMERA_NETWORKS}
     config.update(overrides)
     return create_app(config)
 

@@ -53,8 +53,9 @@ class _CameraServer(http.server.ThreadingHTTPServer):
     block_on_close = True  # server_close() joins the handler threads
 
     def __init__(self, *, fps: float, size: tuple[int, int], text: str,
-                 delay_s: float) -> None:
-        super().__init__((HOST, 0), _CameraHandler)
+                 delay_s: float, host: str = HOST, redirect_to: str | None = None) -> None:
+        super().__init__((host, 0), _CameraHandler)
+        self.redirect_to = redirect_to
         self.fps = fps
         self.size = size
         self.text = text
@@ -84,7 +85,12 @@ class _CameraHandler(http.server.BaseHTTPRequestHandler):
         if server.delay_s and server.stopping.wait(server.delay_s):
             return
         try:
-            if self.path == "/stream.mjpg":
+            if server.redirect_to is not None:
+                self.send_response(302)
+                self.send_header("Location", server.redirect_to)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif self.path == "/stream.mjpg":
                 self._send_mjpeg()
             elif self.path == "/still.jpg":
                 self._send_still()
@@ -127,7 +133,7 @@ class CameraServer:
         self.port: int = server.server_address[1]
 
     def url(self, path: str) -> str:
-        return f"http://{HOST}:{self.port}{path}"
+        return f"http://{self._server.server_address[0]}:{self.port}{path}"
 
     @property
     def mjpeg_url(self) -> str:
@@ -144,13 +150,17 @@ class CameraServer:
 
 @contextmanager
 def serve_mjpeg(*, fps: float = 5, size: tuple[int, int] = (320, 240), text: str = "CAM 1",
-                delay_s: float = 0.0) -> Iterator[CameraServer]:
-    """Serve an MJPEG camera on 127.0.0.1 until the block ends.
+                delay_s: float = 0.0, host: str = HOST,
+                redirect_to: str | None = None) -> Iterator[CameraServer]:
+    """Serve an MJPEG camera on 127.0.0.1 (or another loopback ``host``) until the block
+    ends.
 
     ``size`` is (width, height) in pixels; ``delay_s`` holds every answer back that long
-    (to make concurrent requests overlap for certain).
+    (to make concurrent requests overlap for certain). With ``redirect_to`` every request
+    is answered 302 to that URL instead (counted all the same).
     """
-    server = _CameraServer(fps=fps, size=size, text=text, delay_s=delay_s)
+    server = _CameraServer(fps=fps, size=size, text=text, delay_s=delay_s, host=host,
+                           redirect_to=redirect_to)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="test-camera", daemon=True)
     thread.start()

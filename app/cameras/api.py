@@ -5,41 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import shapely
 from flask import Response, request
 
 from app import audit
 from app.api import bp, json_body
 from app.api.docs import Param, documented
 from app.auth.access import allow, any_role
-from app.cameras import repository
+from app.cameras import importing, repository
 from app.cameras.coverage import refresh_coverage
-from app.cameras.snapshots import snapshot
+from app.cameras.snapshots import check_stream_url, snapshot
 from app.db import get_session
-from app.db.geometry import to_ewkb
-from app.errors import InvalidValue, RecordNotFound, StateConflict, Unavailable
-from app.geography.repository import BBox, area_id_at, area_id_named
+from app.errors import RecordNotFound, StateConflict, Unavailable, nothing_imported
+from app.geography.repository import BBox
 from app.models import Area, Camera
-from dispatch.cameras import CameraInput, parse_camera_csv
+from dispatch.cameras import CameraInput
 
 CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
-FIELDS = ("name", "kind", "azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url",
-          "gb_id", "status")
-MAX_CSV_BYTES = 20_000_000
-
-
-def _area_id(session: Any, name: str | None, lon: float, lat: float) -> int | None:
-    """The named area, else the one the camera stands in."""
-    return area_id_named(session, name, field="area") if name else area_id_at(session, lon, lat)
-
-
-def _values(camera: CameraInput) -> dict[str, Any]:
-    data = camera.model_dump(mode="json")
-    return {k: data.get(k) for k in FIELDS}
-
-
-def _point(camera: CameraInput) -> Any:
-    return to_ewkb(shapely.Point(camera.lon, camera.lat))
+FIELDS = importing.FIELDS
 
 
 def _check_gb_id(session: Any, gb_id: str | None, camera_id: int | None) -> None:
@@ -73,14 +55,17 @@ def show_camera(camera_id: int) -> dict[str, Any]:
 @bp.post("/cameras")
 @allow("supervisor")
 @documented("Register a camera; its coverage is computed (cut by buildings)", tag="map",
-            body=CameraInput, responses={201: "{id, …, coverage}", 409: "gb_id taken"})
+            body=CameraInput, responses={201: "{id, …, coverage}", 409: "gb_id taken",
+                                         422: "A field is invalid, or stream_url is outside "
+                                              "the stream fence (`rule` names the rule)"})
 def create_camera() -> tuple[dict[str, Any], int]:
     camera = CameraInput.model_validate(json_body())
+    check_stream_url(camera.stream_url)
     session = get_session()
     _check_gb_id(session, camera.gb_id, None)
-    row = Camera(source="api", **_values(camera),
-                 area_id=_area_id(session, camera.area, camera.lon, camera.lat),
-                 geom=_point(camera))
+    row = Camera(source="api", **importing.camera_values(camera),
+                 area_id=importing.camera_area_id(session, camera.area, camera.lon, camera.lat),
+                 geom=importing.camera_point(camera))
     session.add(row)
     session.flush()
     refresh_coverage(session, camera_ids=[row.id])
@@ -108,15 +93,17 @@ def change_camera(camera_id: int) -> dict[str, Any]:
         merged["area"] = session.get(Area, current["area_id"]).name  # type: ignore[union-attr]
     merged = {k: v for k, v in merged.items() if v is not None} | changes
     camera = CameraInput.model_validate(merged)
+    if "stream_url" in changes:  # a stored URL is fenced again at every grab
+        check_stream_url(camera.stream_url)
     _check_gb_id(session, camera.gb_id, camera_id)
     before = {k: getattr(row, k) for k in FIELDS}
-    for key, value in _values(camera).items():
+    for key, value in importing.camera_values(camera).items():
         setattr(row, key, value)
     moved = "lon" in changes or "lat" in changes
     if moved:
-        row.geom = _point(camera)
+        row.geom = importing.camera_point(camera)
     if "area" in changes or moved:
-        row.area_id = _area_id(session, camera.area, camera.lon, camera.lat)
+        row.area_id = importing.camera_area_id(session, camera.area, camera.lon, camera.lat)
     row.updated_at = datetime.now(UTC)
     session.flush()
     refresh_coverage(session, camera_ids=[camera_id])
@@ -136,74 +123,42 @@ def change_camera(camera_id: int) -> dict[str, Any]:
 @documented("Import cameras from CSV (text/csv body or a multipart `file`): good rows are "
             "written, bad rows reported by line and field; rows with a known gb_id update "
             "that camera", tag="map",
-            responses={200: "{created, updated, errors, warnings}"})
+            responses={200: "{created, updated, errors: [{line, field, message, rule?}], "
+                            "warnings}",
+                       422: "Nothing written (nothing_imported): the file is empty or "
+                            "unreadable, or every row was refused; errors lists why"})
 def import_cameras() -> dict[str, Any]:
     upload = request.files.get("file")
-    raw = upload.read(MAX_CSV_BYTES + 1) if upload else request.get_data(cache=False)
-    if len(raw) > MAX_CSV_BYTES:
-        raise InvalidValue(f"At most {MAX_CSV_BYTES} bytes per import.", field="body")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")  # exports from Chinese desktop software
-        except UnicodeDecodeError:
-            raise InvalidValue("The file is neither UTF-8 nor GB18030 text.",
-                                field="body") from None
-    result = parse_camera_csv(text)
+    raw = (upload.read(importing.MAX_CSV_BYTES + 1) if upload
+           else request.get_data(cache=False))
     session = get_session()
-    created = updated = 0
-    errors = [{"line": e.row, "field": e.field, "message": e.message} for e in result.errors]
-    ids = []
-    by_gb = repository.camera_ids_by_gb_id(session, [c.gb_id for c in result.rows if c.gb_id])
-    for camera, line in zip(result.rows, result.lines, strict=True):
-        values = _values(camera)
-        area_id = _area_id_or_error(session, camera, line, errors)
-        if area_id is False:
-            continue
-        existing = by_gb.get(camera.gb_id) if camera.gb_id else None
-        geom = _point(camera)
-        if existing is not None:
-            repository.update_camera(session, existing, values | {
-                "area_id": area_id, "geom": geom, "updated_at": datetime.now(UTC)})
-            ids.append(existing)
-            updated += 1
-        else:
-            row = Camera(source="csv", **values, area_id=area_id, geom=geom)
-            session.add(row)
-            session.flush()
-            ids.append(row.id)
-            created += 1
-    if ids:
-        refresh_coverage(session, camera_ids=ids)
-    audit.record(session, "camera.import", object_type="cameras", object_id=upload.filename
-                 if upload else None, details={"created": created, "updated": updated,
-                                               "errors": len(errors)})
+    field = "file" if upload else "body"
+    result = importing.import_camera_csv(session, raw, source=upload.filename if upload
+                                         else None, field_name=field)
+    if not result.written:  # nothing to commit: not even the audit row
+        raise nothing_imported("cameras", [importing.row_line(e) for e in result.errors],
+                               field=field, rows=result.errors)
     session.commit()
-    return {"created": created, "updated": updated, "errors": errors,
-            "warnings": list(getattr(result, "warnings", []))}
-
-
-def _area_id_or_error(session: Any, camera: CameraInput, line: int,
-                      errors: list[dict[str, Any]]) -> int | None | bool:
-    try:
-        return _area_id(session, camera.area, camera.lon, camera.lat)
-    except InvalidValue as exc:
-        errors.append({"line": line, "field": "area", "message": exc.message})
-        return False
+    return result.as_dict()
 
 
 @bp.get("/cameras/<int:camera_id>/snapshot")
 @any_role
 @documented("A recent still frame from the camera's stream (JPEG); 503 when the camera "
             "does not answer within the timeout", tag="map", params=(CAMERA_ID,),
-            responses={200: "image/jpeg", 404: "No camera or no stream", 503: "Offline"})
+            responses={200: "image/jpeg", 404: "No camera or no stream",
+                       503: "Offline (camera_offline), or its URL is outside the stream "
+                            "fence (stream_refused)"})
 def camera_snapshot(camera_id: int) -> Response:
     session = get_session()
     camera = session.get(Camera, camera_id)
     if camera is None or not camera.stream_url:
         raise RecordNotFound(f"Camera {camera_id} has no stream.", field="camera_id")
     shot = snapshot(session, camera)
+    if shot.error == "refused":
+        raise Unavailable(f"Camera {camera_id}'s stream URL is outside the stream fence "
+                          "(GRIDPATROL_CAMERA_NETWORKS, GRIDPATROL_MEDIA_DIR); nothing was "
+                          "fetched.", code="stream_refused")
     if not shot.online or shot.jpeg is None:
         raise Unavailable(f"Camera {camera_id} did not answer ({shot.error}).",
                       code="camera_offline")

@@ -10,14 +10,19 @@ Accepted stream URLs (anything else raises :class:`UnsupportedStreamError` befor
 * ``rtsp://`` and ``rtsps://`` -- IP cameras (FFmpeg's default RTSP transport is UDP; set
   ``OPENCV_FFMPEG_CAPTURE_OPTIONS="rtsp_transport;tcp"`` in the environment if a firewall
   drops it);
-* ``http://`` and ``https://`` -- MJPEG (``multipart/x-mixed-replace``) or a single JPEG;
-  FFmpeg finds the format from the answer, so the URL needs no ``.mjpg`` suffix or hint;
+* ``http://`` and ``https://`` -- MJPEG (``multipart/x-mixed-replace``) or a single JPEG
+  (found from the answer, so the URL needs no ``.mjpg`` suffix or hint);
 * ``file:///absolute/path`` and plain absolute paths -- a video or image file.
 
-Stream URLs are configured by administrators, never taken from a request: the server
-connects to whatever host they name, and a file path is read from the *server's* disk.
-URLs may carry credentials (``rtsp://user:password@camera/``), so errors and log lines only
-ever show :func:`redact_url`'s form of a URL.
+Stream URLs make the *server* connect somewhere, so every grab passes the stream fence
+(:mod:`app.cameras.fence`) in its worker, right before connecting: the host is resolved
+and each address checked against the camera networks, files must lie under the media
+folder. RTSP is then opened at the checked address (the URL's host replaced by it), so
+FFmpeg resolves nothing itself; HTTP(S) images are fetched in Python
+(:mod:`app.cameras.http_frames`), where every redirect is fenced too, and decoded with
+OpenCV. A refused URL fails with :class:`StreamRefusedError`. URLs may carry credentials
+(``rtsp://user:password@camera/``), so errors and log lines only ever show
+:func:`redact_url`'s form of a URL.
 
 Timeouts. FFmpeg's network protocols honour OpenCV's open/read timeouts, but not everything
 below them does (a hanging DNS lookup or network file system), so each grab runs in a bounded
@@ -30,6 +35,7 @@ busy a new grab fails at once with :class:`GrabberBusyError` instead of queueing
 
 from __future__ import annotations
 
+import http.client
 import math
 import os
 import threading
@@ -37,12 +43,16 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from typing import ClassVar
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import cv2
 import numpy as np
 import numpy.typing as npt
+
+from app.cameras.fence import StreamFence, StreamRefused, Target
+from app.cameras.http_frames import NotAnImage, fetch_image
 
 NETWORK_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
 BACKEND_GRACE_S = 1.0
@@ -83,6 +93,12 @@ class SnapshotTimeoutError(SnapshotError):
     """The camera did not give a frame within ``timeout_s``."""
 
     code = "timeout"
+
+
+class StreamRefusedError(SnapshotError):
+    """The stream fence refused the URL (or a redirect from it) just before connecting."""
+
+    code = "refused"
 
 
 class GrabberBusyError(SnapshotError):
@@ -171,8 +187,61 @@ def _shrink(frame: npt.NDArray[np.uint8], max_width: int) -> npt.NDArray[np.uint
                       dtype=np.uint8)
 
 
-def _read_jpeg(source: str, shown: str, *, backend_timeout_ms: int, max_width: int) -> bytes:
-    """Open ``source``, read one frame, shrink it and encode it (runs in a worker thread)."""
+def _read_jpeg(url: str, shown: str, *, fence: StreamFence, timeout_s: float,
+               backend_timeout_ms: int, max_width: int) -> bytes:
+    """Fence ``url``, take one frame, shrink it and encode it (runs in a worker thread)."""
+    deadline = time.monotonic() + backend_timeout_ms / 1000
+    try:
+        target = fence.check(url)  # resolved and checked now, right before connecting
+    except StreamRefused as exc:
+        raise StreamRefusedError(f"{shown}: {exc.message} (rule: {exc.rule})") from None
+    if target.scheme in ("http", "https"):
+        frame = _http_frame(target, fence, shown, timeout_s=backend_timeout_ms / 1000,
+                            deadline=deadline)
+    else:
+        source = str(target.path) if target.path is not None else target.pinned_url()
+        frame = _capture_frame(source, shown, backend_timeout_ms=backend_timeout_ms)
+    try:
+        small = _shrink(frame, max_width)
+        encoded, buffer = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    except cv2.error as error:
+        raise NoFrameError(f"OpenCV failed to encode a frame from {shown}") from error
+    if not encoded:
+        raise NoFrameError(f"the frame from {shown} could not be encoded as JPEG")
+    return bytes(buffer.tobytes())
+
+
+def _http_frame(target: Target, fence: StreamFence, shown: str, *, timeout_s: float,
+                deadline: float) -> npt.NDArray[np.uint8]:
+    """One image over HTTP(S), every connection fenced; decoded by OpenCV."""
+    try:
+        data = fetch_image(target, fence, timeout_s=timeout_s, deadline=deadline)
+    except StreamRefused as exc:
+        raise StreamRefusedError(f"{shown}: {exc.message} (rule: {exc.rule})") from None
+    except HTTPError as exc:
+        exc.close()  # it holds the answer, and so the connection
+        raise StreamOpenError(f"the camera at {shown} answered HTTP {exc.code}") from None
+    except TimeoutError:
+        raise SnapshotTimeoutError(f"no frame from {shown} in time") from None
+    except URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise SnapshotTimeoutError(f"no frame from {shown} in time") from None
+        raise StreamOpenError(f"could not open the stream at {shown} "
+                              f"({type(exc.reason).__name__})") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise StreamOpenError(f"could not open the stream at {shown} "
+                              f"({type(exc).__name__})") from None
+    except NotAnImage as exc:
+        raise NoFrameError(f"the stream at {shown} gave no frame: {exc}") from None
+    frame = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if frame is None or frame.size == 0:
+        raise NoFrameError(f"the image from {shown} could not be decoded")
+    return np.asarray(frame, dtype=np.uint8)
+
+
+def _capture_frame(source: str, shown: str, *, backend_timeout_ms: int
+                   ) -> npt.NDArray[np.uint8]:
+    """One frame from a file or an RTSP stream through OpenCV's FFmpeg backend."""
     if source.startswith("/") and not os.path.isfile(source):
         raise StreamOpenError(f"no file at {shown}")
     try:
@@ -188,15 +257,11 @@ def _read_jpeg(source: str, shown: str, *, backend_timeout_ms: int, max_width: i
         ok, frame = capture.read()
         if not ok or frame is None or frame.size == 0:
             raise NoFrameError(f"the stream at {shown} gave no frame")
-        small = _shrink(np.asarray(frame, dtype=np.uint8), max_width)
-        encoded, buffer = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        return np.asarray(frame, dtype=np.uint8)
     except cv2.error as error:
-        raise NoFrameError(f"OpenCV failed to read or encode a frame from {shown}") from error
+        raise NoFrameError(f"OpenCV failed to read a frame from {shown}") from error
     finally:
         capture.release()
-    if not encoded:
-        raise NoFrameError(f"the frame from {shown} could not be encoded as JPEG")
-    return buffer.tobytes()
 
 
 class FrameGrabber:
@@ -216,8 +281,10 @@ class FrameGrabber:
         self._executor = ThreadPoolExecutor(max_workers=max_workers,
                                             thread_name_prefix="snapshot-grab")
 
-    def submit(self, url: str, *, timeout_s: float, max_width: int = 640) -> Future[bytes]:
-        """Start a grab in a worker and return its future without waiting.
+    def submit(self, url: str, *, timeout_s: float, fence: StreamFence,
+               max_width: int = 640) -> Future[bytes]:
+        """Start a grab in a worker and return its future without waiting; the worker
+        passes ``url`` through ``fence`` right before connecting.
 
         The future may finish long after ``timeout_s`` (or, in a hung system call, not at
         all); callers wait on it with their own deadline, as :meth:`grab_frame` does.
@@ -231,14 +298,15 @@ class FrameGrabber:
         """
         check_positive("timeout_s", timeout_s)
         check_count("max_width", max_width)
-        source = capture_source(url)
+        capture_source(url)  # malformed or unsupported: refused before taking a worker
         shown = redact_url(url)
         if not self._slots.acquire(blocking=False):
             raise GrabberBusyError(f"all {self.max_workers} snapshot workers are busy; "
                                    f"not grabbing {shown}")
         backend_timeout_ms = math.ceil((timeout_s + BACKEND_GRACE_S) * 1000)
         try:
-            future = self._executor.submit(_read_jpeg, source, shown,
+            future = self._executor.submit(_read_jpeg, url, shown, fence=fence,
+                                           timeout_s=timeout_s,
                                            backend_timeout_ms=backend_timeout_ms,
                                            max_width=max_width)
         except BaseException:
@@ -247,10 +315,11 @@ class FrameGrabber:
         future.add_done_callback(lambda _: self._slots.release())
         return future
 
-    def grab_frame(self, url: str, *, timeout_s: float, max_width: int = 640) -> bytes:
+    def grab_frame(self, url: str, *, timeout_s: float, fence: StreamFence,
+                   max_width: int = 640) -> bytes:
         """Take one still frame; see the module-level :func:`grab_frame`."""
         started = time.monotonic()
-        future = self.submit(url, timeout_s=timeout_s, max_width=max_width)
+        future = self.submit(url, timeout_s=timeout_s, fence=fence, max_width=max_width)
         try:
             return future.result(timeout=max(0.0, started + timeout_s - time.monotonic()))
         except FutureTimeoutError:
@@ -269,7 +338,8 @@ shared_grabber = FrameGrabber()
 :class:`app.cameras.snapshot_cache.SnapshotCache` given no grabber."""
 
 
-def grab_frame(url: str, *, timeout_s: float, max_width: int = 640) -> bytes:
+def grab_frame(url: str, *, timeout_s: float, fence: StreamFence,
+               max_width: int = 640) -> bytes:
     """Take one still frame from a camera stream as JPEG bytes.
 
     Runs in the module's shared pool of :data:`DEFAULT_MAX_WORKERS` workers.
@@ -282,6 +352,9 @@ def grab_frame(url: str, *, timeout_s: float, max_width: int = 640) -> bytes:
     timeout_s : float
         Seconds to wait for the frame, opening the stream included. The call returns or
         raises by then even if the worker is still stuck.
+    fence : StreamFence
+        Where the server may connect (and which files it may read); checked in the worker
+        right before connecting, redirects included.
     max_width : int
         Frames wider than this many pixels are shrunk to it, keeping the aspect ratio;
         narrower frames are left as they are.
@@ -295,6 +368,8 @@ def grab_frame(url: str, *, timeout_s: float, max_width: int = 640) -> bytes:
     ------
     UnsupportedStreamError
         The URL's scheme or form is not accepted; nothing was opened.
+    StreamRefusedError
+        The fence refused the URL or a redirect; nothing outside it was connected to.
     GrabberBusyError
         Every worker is busy; raised at once.
     StreamOpenError
@@ -305,4 +380,5 @@ def grab_frame(url: str, *, timeout_s: float, max_width: int = 640) -> bytes:
     SnapshotTimeoutError
         No frame within ``timeout_s``.
     """
-    return shared_grabber.grab_frame(url, timeout_s=timeout_s, max_width=max_width)
+    return shared_grabber.grab_frame(url, timeout_s=timeout_s, fence=fence,
+                                     max_width=max_width)

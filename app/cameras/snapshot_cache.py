@@ -18,6 +18,7 @@ from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from app.cameras.fence import StreamFence
 from app.cameras.frame_grabber import (
     BACKEND_GRACE_S,
     DEFAULT_MAX_WORKERS,
@@ -30,6 +31,7 @@ from app.cameras.frame_grabber import (
     SnapshotSettingError,
     SnapshotTimeoutError,
     StreamOpenError,
+    StreamRefusedError,
     UnsupportedStreamError,
     capture_source,
     check_count,
@@ -43,7 +45,8 @@ __all__ = [
     "BACKEND_GRACE_S", "DEFAULT_MAX_WORKERS", "JPEG_QUALITY", "NETWORK_SCHEMES",
     "FrameGrabber", "GrabberBusyError", "NoFrameError", "Snapshot", "SnapshotCache",
     "SnapshotError", "SnapshotSettingError", "SnapshotTimeoutError", "StreamOpenError",
-    "UnsupportedStreamError", "capture_source", "grab_frame", "redact_url", "utc_now",
+    "StreamRefusedError", "UnsupportedStreamError", "capture_source", "grab_frame",
+    "redact_url", "utc_now",
 ]
 
 logger = logging.getLogger(__name__)
@@ -110,19 +113,24 @@ class SnapshotCache:
         Seconds a frame is reused.
     failure_ttl_s : float
         Seconds a failure is reused.
+    fence : StreamFence
+        Where grabs may connect (and which files they may read), checked by the worker
+        right before connecting; a refusal is cached like any failure (``"refused"``).
     grabber : FrameGrabber or None
         The worker pool; None uses the module's shared pool.
     clock : callable
         Returns the current timezone-aware UTC time; used for ``taken_at`` and the TTLs.
     """
 
-    def __init__(self, *, timeout_s: float = 5.0, max_width: int = 640, ttl_s: float = 10.0,
-                 failure_ttl_s: float = 30.0, grabber: FrameGrabber | None = None,
+    def __init__(self, *, fence: StreamFence, timeout_s: float = 5.0, max_width: int = 640,
+                 ttl_s: float = 10.0, failure_ttl_s: float = 30.0,
+                 grabber: FrameGrabber | None = None,
                  clock: Callable[[], datetime] = utc_now) -> None:
         for name, value in (("timeout_s", timeout_s), ("ttl_s", ttl_s),
                             ("failure_ttl_s", failure_ttl_s)):
             check_positive(name, value)
         check_count("max_width", max_width)
+        self.fence = fence
         self.timeout_s = timeout_s
         self.max_width = max_width
         self.ttl = timedelta(seconds=ttl_s)
@@ -227,7 +235,7 @@ class SnapshotCache:
         """
         deadline = time.monotonic() + self.timeout_s
         try:
-            future = self._grabber.submit(url, timeout_s=self.timeout_s,
+            future = self._grabber.submit(url, timeout_s=self.timeout_s, fence=self.fence,
                                           max_width=self.max_width)
         except GrabberBusyError:
             logger.warning("snapshot of camera %s refused: all workers busy", camera_id)

@@ -12,16 +12,35 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.cameras import repository
+from app.cameras.fence import StreamFence, StreamRefused, refused_field
 from app.cameras.snapshot_cache import Snapshot, SnapshotCache
 from app.models import Camera
 
 logger = logging.getLogger(__name__)
 
 
+def stream_fence() -> StreamFence:
+    """The app's stream fence (``GRIDPATROL_CAMERA_SCHEMES``, ``…_NETWORKS``, ``MEDIA_DIR``)."""
+    ext = current_app.extensions.setdefault("gridpatrol_snapshots", {})
+    if "fence" not in ext:
+        ext["fence"] = StreamFence.from_config(current_app.config)
+    return ext["fence"]  # type: ignore[no-any-return]
+
+
+def check_stream_url(url: str | None) -> None:
+    """Refuse (422 naming ``stream_url`` and the rule) a URL outside the fence."""
+    if url:
+        try:
+            stream_fence().check(url)
+        except StreamRefused as exc:
+            raise refused_field(exc) from None
+
+
 def cache() -> SnapshotCache:
     ext = current_app.extensions.setdefault("gridpatrol_snapshots", {})
     if "cache" not in ext:
-        ext["cache"] = SnapshotCache(timeout_s=float(current_app.config["SNAPSHOT_TIMEOUT_S"]))
+        ext["cache"] = SnapshotCache(timeout_s=float(current_app.config["SNAPSHOT_TIMEOUT_S"]),
+                                     fence=stream_fence())
     return ext["cache"]  # type: ignore[no-any-return]
 
 
@@ -38,8 +57,8 @@ def snapshot(session: Session, camera: Camera) -> Snapshot:
     assert camera.stream_url  # noqa: S101 (callers check)
     shot = cache().get(str(camera.id), camera.stream_url)
     status = "online" if shot.online else "offline"
-    if shot.error == "busy":  # our own grab pool was full: says nothing about the camera
-        return shot
+    if shot.error in ("busy", "refused"):  # our pool was full, or the stream fence said
+        return shot  # no: neither says anything about the camera itself
     if camera.status != status and camera.status != "maintenance":
         previous = camera.status
         camera.status = status

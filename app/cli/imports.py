@@ -1,4 +1,10 @@
-"""``gridpatrol import``: OSM extracts, area boundaries and crime incidents."""
+"""``gridpatrol import``: OSM extracts, area boundaries, crime incidents and cameras.
+
+Exit status of every importer: 0 when everything in the file was written; 3
+(:data:`app.errors.PARTLY_WRITTEN`) when the good rows were written and others refused
+(listed); 1 when nothing was written — the file unreadable, empty or holding only a
+heading, every row refused — with the reason, the database unchanged.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,9 @@ from flask.cli import with_appcontext
 
 from app.analysis.import_incidents import import_incidents
 from app.analysis.summary_text import summary_lines
+from app.cameras.importing import import_camera_csv, row_line
 from app.db import get_session
-from app.errors import reported_on_the_command_line
+from app.errors import exit_partly_written_if, nothing_imported, reported_on_the_command_line
 from app.geography.import_boundary import import_boundary
 from app.geography.import_osm import import_osm
 from gis.incidents import mapping_from_dict, parse_mapping, read_category_map
@@ -60,7 +67,7 @@ def osm(file: Path, reason: str | None) -> None:
 def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) -> None:
     """Import area polygons from FILE (GeoJSON, GeoPackage or Shapefile)."""
     session = get_session()
-    with reported_on_the_command_line(unchanged=True):
+    with reported_on_the_command_line(unchanged=True, also=(OSError,)):
         result = import_boundary(session, file, name_field=name_field, kind=kind, reason=reason)
     session.commit()
     click.echo(f"areas: {result.created} created, {result.updated} updated")
@@ -72,6 +79,7 @@ def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) 
     for name, tables in result.extents_kept.items():
         click.echo(f"  kept the placeholder area {name!r}: still holds "
                    + ", ".join(f"{count:,} {table}" for table, count in tables.items()))
+    exit_partly_written_if(len(result.rejected))
 
 
 @group.command("incidents")
@@ -112,11 +120,19 @@ def incidents(files: tuple[Path, ...], mapping_text: str | None, source: str | N
                                    encoding=encoding, default_tz=default_tz,
                                    rejects_path=rejects_path, reason=reason,
                                    progress=_file_progress, category_map=chosen)
+        if not summary.accepted:
+            raise nothing_imported("incidents", [
+                f"{count:,} rejected: {why}" + "".join(
+                    f"; e.g. {e}" for e in summary.examples.get(why, [])[:1])
+                for why, count in sorted(summary.rejects_by_reason.items())]
+                + ([f"rejects with their reasons: {summary.rejects_path}"]
+                   if summary.rejects_path else []))
     session.commit()
     if sys.stderr.isatty():
         click.echo("", err=True)
     for line in summary_lines(summary, files=len(files)):
         click.echo(line)
+    exit_partly_written_if(summary.rejected)
 
 
 def _mapping(text: str) -> Any:
@@ -129,3 +145,27 @@ def _mapping(text: str) -> Any:
 def _file_progress(done: int, total: int) -> None:
     if sys.stderr.isatty():
         click.echo(f"\rfiles read: {done}/{total}\033[K", nl=False, err=True)
+
+
+@group.command("cameras")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reason", default=None, help="Why (kept in the audit log).")
+@with_appcontext
+def cameras(file: Path, reason: str | None) -> None:
+    """Import cameras from a CSV FILE (UTF-8, UTF-16 or GB18030; comma, semicolon or tab;
+    English or Chinese headings such as 名称, 经度, 纬度, 方向, 视角, 距离, 类型, 国标编码).
+    Good rows are written, bad ones listed by line and field; a known gb_id updates its
+    camera; stream URLs must pass the stream fence."""
+    session = get_session()
+    with reported_on_the_command_line(unchanged=True, also=(OSError,)):
+        result = import_camera_csv(session, file.read_bytes(), source=file.name, reason=reason)
+        if not result.written:
+            raise nothing_imported("cameras", [row_line(e) for e in result.errors])
+    session.commit()
+    click.echo(f"cameras: {result.created} created, {result.updated} updated, "
+               f"{len(result.errors)} refused ({result.encoding})")
+    for error in result.errors:
+        click.echo(f"  {row_line(error)}")
+    for warning in result.warnings:
+        click.echo(f"  warning: {row_line(warning)}")
+    exit_partly_written_if(len(result.errors))

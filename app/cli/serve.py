@@ -26,6 +26,7 @@ def serve(bind: str | None, workers: int | None) -> None:
     click.echo(f"serving on http://{bind}/ with {workers} workers")
     os.chdir(ROOT)
     os.execv(gunicorn,  # noqa: S606 (hand the process to gunicorn)
-             [gunicorn, "--bind", bind, "--workers", str(workers), "--threads", "8",
+             [gunicorn, "--config", "python:app.cli.gunicorn_config",
+              "--bind", bind, "--workers", str(workers), "--threads", "8",
               "--worker-class", "gthread", "--timeout", "120", "--access-logfile", "-",
               "--preload", "wsgi:app"])

@@ -24,6 +24,8 @@ from app.dispatch.units import (
     get_unit,
     recommend,
     recommendation_json,
+    unavailable_json,
+    why_units_cannot_be_ranked,
 )
 from app.errors import InvalidValue, RecordNotFound, StateConflict
 from app.geography.graph import ServedGraph
@@ -82,7 +84,9 @@ def raise_alert(session: Session, served: ServedGraph | None, request: AlertRequ
                                "escape": [c["id"] for c in answer["escape_cameras"]]}))
     session.add(AlertEvent(alert_id=alert.id, at=datetime.now(UTC), event="units_recommended",
                            actor="system", details={
-                               "units": [[u["id"], u["eta_s"]] for u in answer["units"]]}))
+                               "units": [[u["id"], u["eta_s"]] for u in answer["units"]]}
+                           | ({"unavailable": answer["units_unavailable"]["code"]}
+                              if "units_unavailable" in answer else {})))
     audit.record(session, "alert.raise", object_type="alert", object_id=alert.id,
                  details={"level": request.level, "kind": request.kind, "covert": request.covert,
                           "lon": request.lon, "lat": request.lat, "source": source,
@@ -107,8 +111,13 @@ def call_up(session: Session, served: ServedGraph | None, request: AlertRequest,
                                        escape_s=request.escape_s,
                                        seen=[c["id"] for c in cameras])
     escape_at = time.perf_counter()
-    units: dict[str, list[dict[str, Any]]] = {"units": [], "excluded_units": []}
-    if served is not None:
+    units: dict[str, Any] = {"units": [], "excluded_units": []}
+    unranked = why_units_cannot_be_ranked(served, request.lon, request.lat)
+    if unranked is not None:  # the alert is still raised and its cameras called up
+        units["units_unavailable"] = unavailable_json(unranked)
+        if served is not None:
+            notes.append(f"{unranked.reason_en}; no escape roads either")
+    elif served is not None:
         ranking, _ = recommend(session, served, request.lon, request.lat,
                                covert=request.covert, kinds=request.unit_kinds,
                                skills=request.skills, now=now)

@@ -22,8 +22,21 @@ from app.dispatch import repository
 from app.errors import RecordNotFound, StateConflict
 from app.geography.graph import ServedGraph
 from app.models import AlertEvent, Unit, UnitStatusChange
-from dispatch.recommend import Candidate, Ranking, UnitKind, rank_units, withdrawn
+from dispatch.recommend import (
+    Candidate,
+    NotRanked,
+    Ranking,
+    RankingUnavailable,
+    UnitKind,
+    rank_units,
+    why_not_ranked,
+    withdrawn,
+)
 from dispatch.status import IllegalStatusChange, UnitStatus, check_change
+from gis.routing import GraphError
+
+MAX_SNAP_M = 500.0  # a place farther than this from a drivable road is off the network
+NEAREST_ROAD_SEARCH_M = 50_000.0  # how far the nearest road is looked for, to say so
 
 # Which timeline event a unit's own status change adds to its alert.
 STATUS_EVENTS = {UnitStatus.EN_ROUTE: "acknowledged", UnitStatus.ON_SCENE: "arrived",
@@ -157,6 +170,32 @@ def recommend(session: Session, served: ServedGraph, lon: float, lat: float, *,
                          stale_after_s=float(current_app.config["STALE_POSITION_S"]),
                          limit=limit)
     return ranking, by_id
+
+
+def why_units_cannot_be_ranked(served: ServedGraph | None, lon: float,
+                               lat: float) -> RankingUnavailable | None:
+    """None when units can be ranked for the place; else why not: no road graph, or the
+    place is off the road network (with how far the nearest drivable road is)."""
+    if served is None:
+        return why_not_ranked(NotRanked.NO_ROAD_GRAPH)
+    try:
+        served.graph.snap(lon, lat, max_distance_m=MAX_SNAP_M)
+        return None
+    except GraphError:
+        pass
+    try:
+        nearest = served.graph.snap(lon, lat, max_distance_m=NEAREST_ROAD_SEARCH_M)
+    except GraphError:
+        return why_not_ranked(NotRanked.OFF_ROAD_NETWORK, max_snap_m=MAX_SNAP_M,
+                              searched_m=NEAREST_ROAD_SEARCH_M)
+    return why_not_ranked(NotRanked.OFF_ROAD_NETWORK, max_snap_m=MAX_SNAP_M,
+                          nearest_road_m=nearest.distance_m)
+
+
+def unavailable_json(why: RankingUnavailable) -> dict[str, Any]:
+    return {"code": why.code.value, "reason": why.reason_zh if _chinese() else why.reason_en,
+            "nearest_road_m": None if why.nearest_road_m is None
+            else round(why.nearest_road_m, 1)}
 
 
 def recommendation_json(ranking: Ranking) -> dict[str, list[dict[str, Any]]]:

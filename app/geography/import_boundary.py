@@ -12,6 +12,7 @@ outside every imported polygon) stays, and the summary says by what.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.errors import InvalidValue
 from app.geography.repository.areas import upsert_areas
+from dispatch.tabular import UnreadableText, decode_text
+from runtime.text import SNIFFED_BYTES, utf16_codec
 
 NAME_CANDIDATES = ("name", "NAME", "Name", "name_zh", "名称")
 
@@ -44,10 +47,16 @@ def read_areas(path: Path, *, name_field: str | None) -> tuple[gpd.GeoDataFrame,
     if not path.is_file():
         raise InvalidValue(f"{path}: no such file", field="file")
     try:
-        frame = gpd.read_file(path)
+        frame = gpd.read_file(_source(path))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
-        raise InvalidValue(f"{path}: not a readable GeoJSON, GeoPackage or Shapefile ({exc})",
+        why = str(exc).replace(str(path), path.name).split(";")[0].rstrip(".")
+        raise InvalidValue(f"{path}: not a readable GeoJSON, GeoPackage or Shapefile ({why})",
                             field="file") from None
+    if not isinstance(frame, gpd.GeoDataFrame):  # a CSV, say: a table without geometry
+        raise InvalidValue(f"{path}: the file has no geometry; use GeoJSON, GeoPackage or "
+                           "Shapefile polygons", field="file")
+    if frame.empty:
+        raise InvalidValue(f"{path}: the file holds no features", field="file")
     if frame.crs is None:
         raise InvalidValue(f"{path}: the file has no coordinate reference system",
                             field="crs")
@@ -92,6 +101,19 @@ def read_areas(path: Path, *, name_field: str | None) -> tuple[gpd.GeoDataFrame,
         raise InvalidValue(f"{path}: no usable polygon ({'; '.join(rejected[:5])})",
                             field="file")
     return gpd.GeoDataFrame(keep, geometry="geometry", crs=4326), rejected
+
+
+def _source(path: Path) -> Path | io.BytesIO:
+    """What GDAL reads: the file, or for a GeoJSON file in UTF-16 its UTF-8 text."""
+    if path.suffix.lower() not in (".geojson", ".json"):
+        return path
+    if utf16_codec(path.read_bytes()[:SNIFFED_BYTES]) is None:
+        return path
+    try:
+        text, _ = decode_text(path.read_bytes())
+    except UnreadableText as exc:
+        raise InvalidValue(f"{path}: {exc}", field="file") from None
+    return io.BytesIO(text.encode("utf-8"))
 
 
 def import_boundary(session: Session, path: Path, *, name_field: str | None = None,

@@ -17,7 +17,7 @@ from app.api.docs import Param, documented
 from app.auth.access import allow
 from app.db import get_read_session, get_session
 from app.db.geometry import to_ewkb
-from app.errors import InvalidValue, MalformedRequest, RecordNotFound
+from app.errors import InvalidValue, MalformedRequest, RecordNotFound, nothing_imported
 from app.models import MustVisitPoint, PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
 from app.planning.adjust import move_stop, set_locked
@@ -143,7 +143,10 @@ def stations() -> dict[str, Any]:
 @allow(*PLANNERS)
 @documented("Add roster rows: a JSON list of {date, shift, unit, grids, station?, start?, "
             "end?, note?} or a CSV body (text/csv); bad rows named by line, good ones kept",
-            tag="planning", responses={200: "{written, errors}"})
+            tag="planning", responses={200: "{written, errors}",
+                                       422: "Nothing written (nothing_imported): the file "
+                                            "is empty or unreadable, or every row was "
+                                            "refused; errors lists why"})
 def import_roster() -> dict[str, Any]:
     shifts = configured_shifts()
     if request.mimetype == "text/csv":
@@ -153,6 +156,8 @@ def import_roster() -> dict[str, Any]:
     session = get_session()
     result = write_roster(session, parsed, reason=request.headers.get("X-Audit-Reason"),
                           actor=current_user)
+    if not result.written:  # nothing to commit: not even the audit row
+        raise nothing_imported("roster rows", result.errors, field="body")
     session.commit()
     return {"written": result.written, "errors": result.errors}
 

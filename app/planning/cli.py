@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,11 +11,16 @@ from flask.cli import with_appcontext
 from pydantic import ValidationError
 
 from app.db import get_session
-from app.errors import reported_on_the_command_line
+from app.errors import exit_partly_written_if, nothing_imported, reported_on_the_command_line
 from app.planning.plans import configured_shifts, known_shift, plan_shift
 from app.planning.points import import_points, propose_from_pois
-from app.planning.roster import StationInput, roster_for, save_station, write_roster
-from patrol.roster import parse_roster_csv, parse_roster_json
+from app.planning.roster import (
+    StationInput,
+    read_roster_file,
+    roster_for,
+    save_station,
+    write_roster,
+)
 
 roster_group = click.Group("roster", help="The roster: who works which shift in which grids.")
 points_group = click.Group("points", help="Must-visit points (必巡点).")
@@ -41,19 +45,19 @@ def parse_day(value: str) -> date:
 @with_appcontext
 def roster_import(file: Path, reason: str | None) -> None:
     """Import roster rows from FILE (CSV: date, shift, unit, grids, station, start, end,
-    note — English or Chinese headings; or a JSON list). Bad rows are listed by line;
-    good rows are written (a unit's row for the same day and shift is replaced)."""
-    shifts = configured_shifts()
-    if file.suffix.lower() == ".json":
-        parsed = parse_roster_json(json.loads(file.read_text()), shifts=shifts)
-    else:
-        parsed = parse_roster_csv(file.read_bytes(), shifts=shifts)
+    note — English or Chinese headings; UTF-8, UTF-16 or GB18030 — or a .json list). Bad
+    rows are listed by line; good rows are written (a unit's row for the same day and
+    shift is replaced). Exit status 0 all written, 3 some refused, 1 nothing written."""
     session = get_session()
-    result = write_roster(session, parsed, reason=reason)
+    with reported_on_the_command_line(unchanged=True, also=(OSError,)):
+        result = write_roster(session, read_roster_file(file), reason=reason)
+        if not result.written:
+            raise nothing_imported("roster rows", result.errors)
     session.commit()
     click.echo(f"roster: {result.written} rows written, {len(result.errors)} refused")
     for error in result.errors:
         click.echo(f"  {error}")
+    exit_partly_written_if(len(result.errors))
 
 
 @roster_group.command("show")
@@ -107,12 +111,15 @@ def points_import(file: Path, reason: str | None) -> None:
     'mon-fri 07:30-08:15; sat 10:00-12:00', dwell_min, visits_per_shift, priority, covert)
     or GeoJSON points with those properties. Bad rows are listed; good ones written."""
     session = get_session()
-    with reported_on_the_command_line():
+    with reported_on_the_command_line(unchanged=True, also=(OSError,)):
         result = import_points(session, file, reason=reason)
+        if not result.created:
+            raise nothing_imported("must-visit points", result.errors)
     session.commit()
     click.echo(f"must-visit points: {result.created} created, {len(result.errors)} refused")
     for error in result.errors:
         click.echo(f"  {error}")
+    exit_partly_written_if(len(result.errors))
 
 
 @points_group.command("propose")

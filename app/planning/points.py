@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,11 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.db.geometry import to_ewkb
 from app.errors import InvalidValue
+from app.guards import load_json
 from app.models import MustVisitPoint
 from app.planning.repository import grid_cell_at, point_rows, unproposed_pois
 from dispatch.recommend import UnitKind
+from dispatch.tabular import UnreadableText, decode_text
 from patrol.windows import parse_windows
 
 POI_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -133,6 +134,9 @@ def import_points(session: Session, path: Path, *, reason: str | None = None) ->
     Bad rows are listed by line or feature and skipped; good ones are written."""
     result = PointImport()
     for where, values in _records(path):
+        if isinstance(values, str):  # the record itself is unusable
+            result.errors.append(f"{where}: {values}")
+            continue
         try:
             point = PointInput.model_validate(values | {"reason": reason})
         except (ValidationError, ValueError) as exc:
@@ -143,29 +147,49 @@ def import_points(session: Session, path: Path, *, reason: str | None = None) ->
     return result
 
 
-def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:
+def _records(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
+    """Each record of the file with where it is: its values, or what is wrong with it."""
     text = _decode(path.read_bytes())
     if path.suffix.lower() in (".geojson", ".json"):
         try:
-            features = json.loads(text).get("features", [])
-        except (json.JSONDecodeError, AttributeError) as exc:
+            document = load_json(text, what=path.name)
+        except ValueError as exc:
             raise InvalidValue(f"{path.name} is not GeoJSON: {exc}", field="file") from None
-        records = []
-        for number, feature in enumerate(features, start=1):
-            props = dict(feature.get("properties") or {})
-            coords = (feature.get("geometry") or {}).get("coordinates") or [None, None]
-            records.append((f"feature {number}", props | {"lon": coords[0], "lat": coords[1]}))
-        return records
-    reader = csv.DictReader(io.StringIO(text))
-    records = []
-    for row in reader:
-        values: dict[str, Any] = {k.strip().lower(): v for k, v in row.items() if k and v}
-        if "windows" in values:
-            values["windows"] = windows_from_text(values["windows"])
-        if "covert" in values:
-            values["covert"] = values["covert"].strip().lower() in ("1", "true", "yes", "是")
-        records.append((f"line {reader.line_num}", values))
+        features = document.get("features") if isinstance(document, dict) else None
+        if not isinstance(features, list):
+            raise InvalidValue(f"{path.name} is not a GeoJSON FeatureCollection.",
+                               field="file")
+        return [(f"feature {number}", _feature_values(feature))
+                for number, feature in enumerate(features, start=1)]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    records: list[tuple[str, dict[str, Any] | str]] = []
+    try:
+        for row in reader:
+            values: dict[str, Any] = {k.strip().lower(): v for k, v in row.items()
+                                      if isinstance(k, str) and isinstance(v, str) and v}
+            if "windows" in values:
+                values["windows"] = windows_from_text(values["windows"])
+            if "covert" in values:
+                values["covert"] = values["covert"].strip().lower() in ("1", "true", "yes",
+                                                                        "是")
+            records.append((f"line {reader.line_num}", values))
+    except csv.Error as exc:
+        records.append((f"line {reader.line_num}", f"unreadable CSV: {exc}"))
     return records
+
+
+def _feature_values(feature: Any) -> dict[str, Any] | str:
+    if not isinstance(feature, dict):
+        return "not a GeoJSON feature"
+    props = feature.get("properties") or {}
+    geometry = feature.get("geometry") or {}
+    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    if not isinstance(props, dict):
+        return "properties must be an object"
+    if (not isinstance(geometry, dict) or geometry.get("type") != "Point"
+            or not isinstance(coords, list) or len(coords) < 2):
+        return "geometry: a Point with [lon, lat] is required"
+    return props | {"lon": coords[0], "lat": coords[1]}
 
 
 def windows_from_text(text: str) -> list[dict[str, str]]:
@@ -200,12 +224,10 @@ def propose_from_pois(session: Session, *, kinds: list[str] | None = None,
 
 
 def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidValue("The file is neither UTF-8 nor GB18030 text.", field="file")
+    try:
+        return decode_text(data)[0]
+    except UnreadableText as exc:
+        raise InvalidValue(f"The file cannot be read: {exc}.", field="file") from None
 
 
 def _first_error(exc: Exception) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import shapely
@@ -17,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.db.geometry import to_ewkb
-from app.errors import StateConflict
+from app.errors import InvalidValue, StateConflict
 from app.geography.repository import area_id_at
+from app.guards import load_json
 from app.models import RosterEntry, Station
 from app.planning.plans import configured_shifts, local_zone
 from app.planning.problem import resolve_interval
@@ -32,7 +34,8 @@ from app.planning.repository import (
     station_rows,
     unit_ids,
 )
-from patrol.roster import RosterResult, RosterRow
+from dispatch.tabular import UnreadableText, decode_text
+from patrol.roster import RosterResult, RosterRow, parse_roster_csv, parse_roster_json
 from patrol.shifts import shift_named
 
 
@@ -112,6 +115,22 @@ def write_roster(session: Session, parsed: RosterResult, *, reason: str | None =
                  details={"written": result.written, "errors": len(result.errors),
                           "days": sorted({r.day.isoformat() for r in parsed.rows})})
     return result
+
+
+def read_roster_file(path: Path) -> RosterResult:
+    """A roster file as :func:`write_roster` takes it: CSV in any encoding
+    :func:`~dispatch.tabular.decode_text` reads, or (``.json``) a JSON list of rows."""
+    shifts = configured_shifts()
+    if path.suffix.lower() != ".json":
+        return parse_roster_csv(path.read_bytes(), shifts=shifts)
+    try:
+        text, _ = decode_text(path.read_bytes())
+        items = load_json(text, what=path.name)
+    except UnreadableText as exc:
+        raise InvalidValue(f"{path.name}: {exc}", field="file") from None
+    except ValueError as exc:
+        raise InvalidValue(f"{path.name} is not JSON: {exc}", field="file") from None
+    return parse_roster_json(items, shifts=shifts)
 
 
 def _check(row: RosterRow, units: dict[str, int], stations: dict[str, int],

@@ -5,8 +5,10 @@ where each row came from is kept (a CSV's 1-based physical line, a feature's 1-b
 number otherwise).
 
 CSV
-    Decoded as the given encoding, else UTF-8 (a BOM is dropped), else GB18030 (what
-    Chinese Excel and 110 systems write). The delimiter is the most frequent of ``;``, tab
+    Decoded as the given encoding, else UTF-16 when it starts with a byte-order mark or
+    reads as UTF-16 (spreadsheets' "Unicode text"), else UTF-8 (a BOM is dropped), else
+    GB18030 (what Chinese Excel and 110 systems write); a file with NUL bytes that is not
+    UTF-16 is binary and refused. The delimiter is the most frequent of ``;``, tab
     and ``,`` in the header line (comma on a tie). Blank lines and rows of empty cells are
     skipped. pandas' C parser reads the file; only when a row has more cells than the header
     does the standard ``csv`` module re-read it, so that such a row can be reported (see
@@ -34,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyogrio
+from runtime.text import utf16_codec
 
 from gis.errors import EmptyInputError, IncidentFileError
 
@@ -138,6 +141,10 @@ def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
         data = path.read_bytes()
     except OSError as exc:
         raise IncidentFileError(f"cannot read {path.name}: {exc.strerror}") from exc
+    if not encoding and (utf16 := utf16_codec(data)) is not None:
+        encoding = utf16  # a spreadsheet's "Unicode text" export
+    elif not encoding and b"\x00" in data:
+        raise IncidentFileError(f"{path.name} is binary, not text (it holds NUL bytes)")
     for candidate in (encoding,) if encoding else FALLBACK_ENCODINGS:
         try:
             return data.decode(candidate).removeprefix("\ufeff"), candidate

@@ -18,10 +18,12 @@ from dispatch.recommend import (
     Candidate,
     Exclusion,
     InvalidRankingInput,
+    NotRanked,
     Ranking,
     ReasonCode,
     UnitKind,
     rank_units,
+    why_not_ranked,
 )
 from dispatch.status import UnitStatus
 
@@ -279,3 +281,24 @@ def test_the_module_imports_only_the_standard_library_and_dispatch() -> None:
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
     assert imported - {"__future__", "dispatch"} <= sys.stdlib_module_names
+
+
+@pytest.mark.parametrize(("options", "en", "zh"), [
+    ({"code": NotRanked.NO_ROAD_GRAPH},
+     "no road network has been imported: units cannot be ranked by travel time",
+     "尚未导入路网，无法按车程推荐警力"),
+    ({"code": NotRanked.OFF_ROAD_NETWORK, "nearest_road_m": 1340.0},
+     "the place is 1.3 km from the nearest drivable road (more than 500 m): units cannot be "
+     "ranked by travel time", "该地点距最近的可通行道路1.3公里（超过500米），无法按车程推荐警力"),
+    ({"code": NotRanked.OFF_ROAD_NETWORK, "searched_m": 50_000.0},
+     "there is no drivable road within 50 km of the place: units cannot be ranked by travel "
+     "time", "该地点50公里内没有可通行道路，无法按车程推荐警力"),
+    ({"code": NotRanked.OFF_ROAD_NETWORK, "max_snap_m": 300.0},
+     "the place is more than 300 m from any drivable road: units cannot be ranked by travel "
+     "time", "该地点距可通行道路超过300米，无法按车程推荐警力"),
+])
+def test_why_no_unit_can_be_ranked_is_said_in_both_languages(
+        options: dict[str, Any], en: str, zh: str) -> None:
+    why = why_not_ranked(**options)
+    assert (why.code, why.reason_en, why.reason_zh) == (options["code"], en, zh)
+    assert why.nearest_road_m == options.get("nearest_road_m")

@@ -137,7 +137,8 @@ def test_every_missing_column_is_its_own_error() -> None:
 
 def test_undecodable_bytes_are_one_error() -> None:
     result = parse_roster_csv(b"date,shift,unit\n\xff\xfe\xff,day,A\n")
-    assert result.errors == [RowError(1, None, "the file is neither UTF-8 nor GB18030 text")]
+    assert result.errors == [RowError(1, None, "the file is neither UTF-8 nor GB18030 nor "
+                                               "UTF-16 text")]
     assert result.encoding is None
 
 

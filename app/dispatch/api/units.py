@@ -235,7 +235,8 @@ def post_nmea() -> dict[str, Any]:
     except UnicodeDecodeError:
         raise InvalidValue("NMEA 0183 is ASCII; the body holds other bytes.",
                             field="body") from None
-    lines = text.splitlines()
+    lines = text.replace("\x00", "\ufffd").splitlines()  # a garbled byte (NUL cannot be
+    # stored): its line is kept aside as bad
     log = read_log(lines)
     if any(f.at is None for f in log.fixes):  # GGA before any RMC: date them with the
         # batch's first RMC date, else the date asked for, else today (UTC)

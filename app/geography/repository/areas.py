@@ -47,7 +47,7 @@ def drivable_roads_within(session: Session, west: float, south: float, east: flo
     return gpd.read_postgis(
         sa.text("SELECT geom FROM roads WHERE drivable AND "
                 "geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"),
-        session.connection(), geom_col="geom",
+        session.connection(), geom_col="geom", crs=4326,  # also when none is found
         params={"w": west, "s": south, "e": east, "n": north})
 
 

@@ -242,6 +242,9 @@
       panel.appendChild(assigned);
     }
     section(panel, C.labels.unitsTitle, a.units || [], unitItem, "gp-units");
+    if (a.units_unavailable) {
+      panel.appendChild(el("p", "gp-units-unavailable", a.units_unavailable.reason));
+    }
     section(panel, C.labels.camerasSee, a.cameras || [],
             function (c) { return cameraItem(c, "sees"); }, "gp-cameras");
     section(panel, C.labels.camerasEscape, a.escape_cameras || [],

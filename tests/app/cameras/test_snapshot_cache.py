@@ -6,6 +6,7 @@ files come from tests/streams.py. Grab counts are the requests the test server a
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
+from app.cameras.fence import StreamFence, parse_networks
 from app.cameras.snapshot_cache import (
     FrameGrabber,
     GrabberBusyError,
@@ -32,6 +34,10 @@ from app.cameras.snapshot_cache import (
     redact_url,
 )
 from tests.streams import dead_url, serve_black_hole, serve_mjpeg, write_test_video
+
+# The test cameras listen on 127.0.0.1 and the test videos lie under the temporary folder.
+LOCAL = StreamFence(networks=parse_networks("127.0.0.1/32"),
+                    media_dir=Path(tempfile.gettempdir()))
 
 # Correctness bound for "gave up at the deadline": generous for a loaded CI machine, yet
 # well below the 1 s grace OpenCV's own timeouts get on top of timeout_s.
@@ -72,7 +78,7 @@ def clock() -> FakeClock:
 
 def test_mjpeg_stream_gives_a_jpeg_of_the_requested_width() -> None:
     with serve_mjpeg(size=(320, 240)) as camera:
-        jpeg = grab_frame(camera.mjpeg_url, timeout_s=3, max_width=160)
+        jpeg = grab_frame(camera.mjpeg_url, fence=LOCAL, timeout_s=3, max_width=160)
         assert camera.requests("/stream.mjpg") == 1
     image = decode(jpeg)
     assert image.shape == (120, 160, 3)  # 4:3 kept
@@ -81,7 +87,7 @@ def test_mjpeg_stream_gives_a_jpeg_of_the_requested_width() -> None:
 
 def test_still_jpeg_over_http_is_not_enlarged(grabber: FrameGrabber) -> None:
     with serve_mjpeg(size=(320, 240)) as camera:
-        jpeg = grabber.grab_frame(camera.jpeg_url, timeout_s=3, max_width=640)
+        jpeg = grabber.grab_frame(camera.jpeg_url, fence=LOCAL, timeout_s=3, max_width=640)
         assert camera.requests("/still.jpg") == 1
     assert decode(jpeg).shape == (240, 320, 3)
 
@@ -89,7 +95,8 @@ def test_still_jpeg_over_http_is_not_enlarged(grabber: FrameGrabber) -> None:
 def test_an_upper_case_scheme_still_opens(grabber: FrameGrabber) -> None:
     # FFmpeg matches protocol names case-sensitively; capture_source lower-cases the scheme.
     with serve_mjpeg() as camera:
-        jpeg = grabber.grab_frame(camera.jpeg_url.replace("http://", "HTTP://"), timeout_s=3)
+        url = camera.jpeg_url.replace("http://", "HTTP://")
+        jpeg = grabber.grab_frame(url, fence=LOCAL, timeout_s=3)
     assert decode(jpeg).shape == (240, 320, 3)
 
 
@@ -97,24 +104,25 @@ def test_an_upper_case_scheme_still_opens(grabber: FrameGrabber) -> None:
 def test_video_file(tmp_path: Path, grabber: FrameGrabber, as_url: bool) -> None:
     video = write_test_video(tmp_path / "camera 7.avi", frames=10, size=(320, 240))
     url = video.as_uri() if as_url else str(video)  # as_uri percent-encodes the space
-    assert decode(grabber.grab_frame(url, timeout_s=3, max_width=200)).shape == (150, 200, 3)
+    jpeg = grabber.grab_frame(url, fence=LOCAL, timeout_s=3, max_width=200)
+    assert decode(jpeg).shape == (150, 200, 3)
 
 
 def test_video_without_frames_gives_no_frame(tmp_path: Path, grabber: FrameGrabber) -> None:
     video = write_test_video(tmp_path / "empty.avi", frames=0)
     with pytest.raises(NoFrameError):
-        grabber.grab_frame(str(video), timeout_s=3)
+        grabber.grab_frame(str(video), fence=LOCAL, timeout_s=3)
 
 
 def test_missing_file_cannot_be_opened(tmp_path: Path, grabber: FrameGrabber) -> None:
     with pytest.raises(StreamOpenError, match="no file"):
-        grabber.grab_frame(str(tmp_path / "nope.avi"), timeout_s=3)
+        grabber.grab_frame(str(tmp_path / "nope.avi"), fence=LOCAL, timeout_s=3)
 
 
 def test_http_404_cannot_be_opened(grabber: FrameGrabber) -> None:
     with serve_mjpeg() as camera:
         with pytest.raises(StreamOpenError):
-            grabber.grab_frame(camera.url("/missing.mjpg"), timeout_s=3)
+            grabber.grab_frame(camera.url("/missing.mjpg"), fence=LOCAL, timeout_s=3)
         assert camera.requests("/missing.mjpg") == 1
 
 
@@ -122,7 +130,7 @@ def test_dead_port_fails_with_cannot_open_not_timeout(grabber: FrameGrabber) -> 
     # A refused connection must be reported as such at once, not after waiting out
     # timeout_s (which would raise SnapshotTimeoutError instead).
     with pytest.raises(StreamOpenError) as raised:
-        grabber.grab_frame(dead_url(), timeout_s=5)
+        grabber.grab_frame(dead_url(), fence=LOCAL, timeout_s=5)
     assert not isinstance(raised.value, SnapshotTimeoutError)
 
 
@@ -133,7 +141,7 @@ def test_black_hole_gives_up_at_the_deadline(grabber: FrameGrabber, scheme: str)
         url = hole.url if scheme == "http" else hole.rtsp_url
         started = time.monotonic()
         with pytest.raises(SnapshotTimeoutError):
-            grabber.grab_frame(url, timeout_s=timeout_s)
+            grabber.grab_frame(url, fence=LOCAL, timeout_s=timeout_s)
         elapsed = time.monotonic() - started
         assert hole.accepted >= 1  # OpenCV did connect, and then got nothing
     assert timeout_s <= elapsed < timeout_s + MARGIN_S
@@ -154,7 +162,7 @@ def test_black_hole_gives_up_at_the_deadline(grabber: FrameGrabber, scheme: str)
 ])
 def test_unsupported_urls_are_refused_before_any_io(grabber: FrameGrabber, url: str) -> None:
     with pytest.raises(UnsupportedStreamError) as raised:
-        grabber.grab_frame(url, timeout_s=1)
+        grabber.grab_frame(url, fence=LOCAL, timeout_s=1)
     assert isinstance(raised.value, ValueError)
 
 
@@ -176,7 +184,7 @@ def test_credentials_stay_out_of_messages(grabber: FrameGrabber) -> None:
     secret_url = url.replace("http://", "http://admin:s3cret@") + "?token=t0ken"
     assert redact_url(secret_url) == url
     with pytest.raises(StreamOpenError) as raised:
-        grabber.grab_frame(secret_url, timeout_s=3)
+        grabber.grab_frame(secret_url, fence=LOCAL, timeout_s=3)
     assert "s3cret" not in str(raised.value)
     assert "t0ken" not in str(raised.value)
 
@@ -187,7 +195,7 @@ def test_a_full_pool_refuses_at_once_and_frees_its_worker_later() -> None:
 
     def grab_stuck(url: str) -> None:
         try:
-            pool.grab_frame(url, timeout_s=1.0)
+            pool.grab_frame(url, fence=LOCAL, timeout_s=1.0)
         except SnapshotError as error:
             stuck_errors.append(error)
 
@@ -198,7 +206,7 @@ def test_a_full_pool_refuses_at_once_and_frees_its_worker_later() -> None:
                 stuck.start()
                 assert hole.connected.wait(2), "OpenCV never reached the black hole"
                 with pytest.raises(GrabberBusyError):
-                    pool.grab_frame(camera.jpeg_url, timeout_s=1.0)
+                    pool.grab_frame(camera.jpeg_url, fence=LOCAL, timeout_s=1.0)
                 # Refused while the first grab was still waiting: it did not queue.
                 assert stuck.is_alive()
                 stuck.join()
@@ -208,7 +216,7 @@ def test_a_full_pool_refuses_at_once_and_frees_its_worker_later() -> None:
             deadline = time.monotonic() + 3
             while True:
                 try:
-                    jpeg = pool.grab_frame(camera.jpeg_url, timeout_s=1.0)
+                    jpeg = pool.grab_frame(camera.jpeg_url, fence=LOCAL, timeout_s=1.0)
                     break
                 except GrabberBusyError:
                     assert time.monotonic() < deadline, "the stuck worker's slot never came back"
@@ -223,18 +231,18 @@ def test_settings_are_checked() -> None:
     with pytest.raises(SnapshotSettingError):
         FrameGrabber(max_workers=0)
     with pytest.raises(SnapshotSettingError):
-        SnapshotCache(ttl_s=0)
+        SnapshotCache(fence=LOCAL, ttl_s=0)
     with pytest.raises(SnapshotSettingError):
-        SnapshotCache(timeout_s=float("nan"))
+        SnapshotCache(fence=LOCAL, timeout_s=float("nan"))
     with pytest.raises(SnapshotSettingError):
-        SnapshotCache(max_width=0)
+        SnapshotCache(fence=LOCAL, max_width=0)
 
 
 # -- SnapshotCache ------------------------------------------------------------------------
 
 def test_cache_reuses_a_frame_within_ttl_and_grabs_again_after(
         grabber: FrameGrabber, clock: FakeClock) -> None:
-    cache = SnapshotCache(timeout_s=3, ttl_s=10, grabber=grabber, clock=clock)
+    cache = SnapshotCache(fence=LOCAL, timeout_s=3, ttl_s=10, grabber=grabber, clock=clock)
     with serve_mjpeg() as camera:
         first = cache.get("cam-1", camera.mjpeg_url)
         assert first.online and first.error is None and first.jpeg is not None
@@ -255,7 +263,7 @@ def test_cache_reuses_a_frame_within_ttl_and_grabs_again_after(
 
 
 def test_cache_grabs_again_when_the_url_changes(grabber: FrameGrabber) -> None:
-    cache = SnapshotCache(timeout_s=3, grabber=grabber)
+    cache = SnapshotCache(fence=LOCAL, timeout_s=3, grabber=grabber)
     with serve_mjpeg() as camera:
         cache.get("cam-1", camera.mjpeg_url)
         moved = cache.get("cam-1", camera.jpeg_url)
@@ -264,7 +272,7 @@ def test_cache_grabs_again_when_the_url_changes(grabber: FrameGrabber) -> None:
 
 
 def test_concurrent_requests_share_one_grab(grabber: FrameGrabber) -> None:
-    cache = SnapshotCache(timeout_s=3, grabber=grabber)
+    cache = SnapshotCache(fence=LOCAL, timeout_s=3, grabber=grabber)
     start = threading.Barrier(3)
     results: list[Snapshot] = []
 
@@ -287,7 +295,8 @@ def test_concurrent_requests_share_one_grab(grabber: FrameGrabber) -> None:
 
 def test_failures_are_cached_offline_for_the_failure_ttl(
         grabber: FrameGrabber, clock: FakeClock) -> None:
-    cache = SnapshotCache(timeout_s=3, ttl_s=10, failure_ttl_s=30, grabber=grabber, clock=clock)
+    cache = SnapshotCache(fence=LOCAL, timeout_s=3, ttl_s=10, failure_ttl_s=30,
+                          grabber=grabber, clock=clock)
     with serve_mjpeg() as camera:
         url = camera.url("/missing.mjpg")
         failed = cache.get("cam-9", url)
@@ -302,7 +311,7 @@ def test_failures_are_cached_offline_for_the_failure_ttl(
 
 
 def test_cache_reports_a_silent_camera_as_timeout(grabber: FrameGrabber) -> None:
-    cache = SnapshotCache(timeout_s=0.5, grabber=grabber)
+    cache = SnapshotCache(fence=LOCAL, timeout_s=0.5, grabber=grabber)
     with serve_black_hole() as hole:
         started = time.monotonic()
         snapshot = cache.get("cam-2", hole.url)
@@ -313,13 +322,13 @@ def test_cache_reports_a_silent_camera_as_timeout(grabber: FrameGrabber) -> None
 
 
 def test_cache_turns_a_refused_url_into_an_offline_snapshot(grabber: FrameGrabber) -> None:
-    snapshot = SnapshotCache(grabber=grabber).get("cam-3", "ftp://127.0.0.1/cam")
+    snapshot = SnapshotCache(fence=LOCAL, grabber=grabber).get("cam-3", "ftp://127.0.0.1/cam")
     assert (snapshot.online, snapshot.error) == (False, "unsupported_scheme")
 
 
 def test_cache_reports_a_full_pool_without_caching_it() -> None:
     pool = FrameGrabber(max_workers=1)
-    cache = SnapshotCache(timeout_s=1.0, grabber=pool)
+    cache = SnapshotCache(fence=LOCAL, timeout_s=1.0, grabber=pool)
     try:
         with serve_mjpeg() as camera, serve_black_hole() as hole:
             assert cache.prefetch([("stuck", hole.url)]) == 1
@@ -334,7 +343,7 @@ def test_cache_reports_a_full_pool_without_caching_it() -> None:
 
 def test_prefetch_returns_at_once_and_get_joins_the_grab(
         grabber: FrameGrabber, clock: FakeClock) -> None:
-    cache = SnapshotCache(timeout_s=3, grabber=grabber, clock=clock)
+    cache = SnapshotCache(fence=LOCAL, timeout_s=3, grabber=grabber, clock=clock)
     with serve_mjpeg(delay_s=0.3) as camera:
         assert cache.prefetch([("cam-1", camera.mjpeg_url), ("cam-2", camera.jpeg_url)]) == 2
         # The camera holds its answer 0.3 s, so a prefetch that waited would find it here.

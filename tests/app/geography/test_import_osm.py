@@ -264,7 +264,7 @@ def test_boundary_import_keeps_good_rows_and_names_bad_ones(runner: FlaskCliRunn
     path = tmp_path / "stations.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     result = runner.invoke(args=["import", "boundary", str(path), "--kind", "station"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # partly written: two rows refused
     assert "areas: 2 created, 0 updated" in result.output
     assert "row 3 (A point): a Point, not a polygon" in result.output
     assert "row 4: empty name" in result.output

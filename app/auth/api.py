@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask_login import current_user
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from app.api import bp
 from app.api.docs import Param, StrictBody, documented, parse_body
@@ -15,13 +15,16 @@ from app.auth.repository import all_users
 from app.db import get_session
 from app.models import User
 
-Role = Literal["admin", "dispatcher", "supervisor", "analyst", "viewer"]
+Role = Literal["admin", "dispatcher", "supervisor", "analyst", "viewer", "device"]
 Locale = Literal["en", "zh_CN"]
+# A password is taken as typed: the sign-in form does not strip it either.
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=10,
+                                            max_length=200, pattern=r"\S")]
 
 
 class NewUser(StrictBody):
     username: str = Field(pattern=r"^[A-Za-z0-9_.-]{2,64}$")
-    password: str = Field(min_length=10, max_length=200)
+    password: Password
     role: Role
     locale: Locale | None = None
     reason: str | None = Field(default=None, max_length=2000)
@@ -31,7 +34,7 @@ class UserChange(StrictBody):
     role: Role | None = None
     active: bool | None = None
     locale: Locale | None = None
-    password: str | None = Field(default=None, min_length=10, max_length=200)
+    password: Password | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -79,7 +82,7 @@ def list_users() -> dict[str, Any]:
 @bp.post("/users")
 @allow("admin")
 @documented("Create a user", tag="users", body=NewUser,
-            responses={201: "Created", 409: "User name taken"})
+            responses={201: "The user", 409: "User name taken"})
 def create_user() -> tuple[dict[str, Any], int]:
     new = parse_body(NewUser)
     db = get_session()
@@ -93,7 +96,7 @@ def create_user() -> tuple[dict[str, Any], int]:
 @allow("admin")
 @documented("Change a user's role, active flag, language or password", tag="users",
             body=UserChange, params=(Param("username", "user name", location="path"),),
-            responses={200: "OK", 404: "No such user"})
+            responses={200: "The user", 404: "No such user"})
 def change_user(username: str) -> dict[str, Any]:
     change = parse_body(UserChange)
     db = get_session()
@@ -108,7 +111,7 @@ def change_user(username: str) -> dict[str, Any]:
 @allow("admin")
 @documented("Issue an API token for a user (shown once)", tag="users", body=NewToken,
             params=(Param("username", "user name", location="path"),),
-            responses={201: "Created", 404: "No such user"})
+            responses={201: "{token, username}", 404: "No such user"})
 def create_token(username: str) -> tuple[dict[str, Any], int]:
     new = parse_body(NewToken)
     db = get_session()

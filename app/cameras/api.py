@@ -10,22 +10,72 @@ from flask import Response, request
 
 from app import audit
 from app.api import bp, json_body
-from app.api.docs import Param, documented
+from app.api.docs import (
+    FEATURE_COLLECTION,
+    GEOJSON,
+    JSON,
+    Answer,
+    Body,
+    Param,
+    documented,
+    validate_json,
+)
 from app.auth.access import allow, any_role
 from app.cameras import repository
 from app.cameras.coverage import refresh_coverage
 from app.cameras.snapshots import snapshot
 from app.db import get_session
 from app.db.geometry import to_ewkb
-from app.errors import InvalidValue, RecordNotFound, StateConflict, Unavailable
+from app.errors import InvalidValue, MalformedRequest, RecordNotFound, StateConflict, Unavailable
+from app.geography.params import BBOX_PATTERN
 from app.geography.repository import BBox, area_id_at, area_id_named
 from app.models import Area, Camera
 from dispatch.cameras import CameraInput, parse_camera_csv
+from dispatch.cameras.gb_id import CAMERA_TYPE_CODES, PROVINCES
 
 CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
 FIELDS = ("name", "kind", "azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url",
           "gb_id", "status")
 MAX_CSV_BYTES = 20_000_000
+_URL_CHAR = r"[^\s\x00-\x1f\x7f]"
+#: What dispatch.cameras accepts as a stream: rtsp(s)/http(s) with a host, file:/// or an
+#: absolute path, without spaces or control characters.
+STREAM_URL_PATTERN = (rf"^(?:/{_URL_CHAR}*|[Ff][Ii][Ll][Ee]:///{_URL_CHAR}*|"
+                      rf"(?:[Rr][Tt][Ss][Pp][Ss]?|[Hh][Tt][Tt][Pp][Ss]?)://"
+                      rf"(?:[^\s\x00-\x1f\x7f/?#@]*@)?[^\s\x00-\x1f\x7f/?#@:\[\]]+"
+                      rf"(?::[0-9]*)?(?:[/?#]{_URL_CHAR}*)?)$")
+#: GB/T 28181 camera ids as dispatch.cameras.gb_id checks them (digits 1-2 a mainland
+#: province, 11-13 a camera or video-device type).
+GB_ID_PATTERN = (rf"^\s*(?:{'|'.join(sorted(PROVINCES))})[0-9]{{8}}"
+                 rf"(?:{'|'.join(sorted(CAMERA_TYPE_CODES))})[0-9]{{7}}\s*$")
+UNKNOWN_AREA = {"unknown_area": "no area has the name given in area"}
+BLANK = {"type": "string", "pattern": r"^\s*$"}
+CSV_TEXT = {"type": "string", "minLength": 1, "description": "UTF-8 or GB18030 CSV"}
+
+
+def camera_schema(*, partial: bool) -> dict[str, Any]:
+    """The JSON Schema of a camera body: CameraInput's, with what its validators add
+    (range_m defaults by kind; the stream URL and GB/T 28181 id rules); ``partial``: every
+    field optional, and a reason (a PATCH)."""
+    schema = CameraInput.model_json_schema(ref_template="#/components/schemas/{model}")
+    properties = schema["properties"]
+    properties["stream_url"] = {"anyOf": [{"type": "string", "maxLength": 2000,
+                                           "pattern": STREAM_URL_PATTERN}, {"type": "null"}]}
+    properties["gb_id"] = {"anyOf": [{"type": "string", "pattern": GB_ID_PATTERN},
+                                     {"type": "null"}]}
+    for name in ("azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url", "gb_id",
+                 "area"):  # a blank string is "not given"
+        given = dict(properties[name])
+        notes = {k: given.pop(k) for k in ("title", "description", "default") if k in given}
+        variants = given.pop("anyOf", None) or [given]
+        if name == "range_m":  # left out, null or blank: the kind's default range
+            variants = [*variants, {"type": "null"}]
+        properties[name] = {"anyOf": [*variants, BLANK], **notes}
+    schema["required"] = [] if partial else ["name", "lon", "lat"]
+    if partial:
+        properties["reason"] = {"type": "string", "maxLength": 2000}
+    schema["title"] = "CameraChange" if partial else "NewCamera"
+    return schema
 
 
 def _area_id(session: Any, name: str | None, lon: float, lat: float) -> int | None:
@@ -51,13 +101,13 @@ def _check_gb_id(session: Any, gb_id: str | None, camera_id: int | None) -> None
 @bp.get("/cameras")
 @any_role
 @documented("Cameras with their coverage (the wedge cut by buildings)", tag="map",
-            params=(Param("bbox", "west,south,east,north in degrees (WGS-84)"),),
-            responses={200: "GeoJSON FeatureCollection; properties.coverage is a GeoJSON "
-                            "geometry"})
+            params=(Param("bbox", "west,south,east,north in degrees (WGS-84), west < east "
+                                  "and south < north", schema={"pattern": BBOX_PATTERN}),),
+            responses={200: Answer("GeoJSON FeatureCollection; properties.coverage is a "
+                                   "GeoJSON geometry", GEOJSON, FEATURE_COLLECTION)})
 def cameras() -> Response:
     bbox = BBox.parse(request.args.get("bbox"))
-    return Response(repository.cameras_geojson(get_session(), bbox),
-                    mimetype="application/geo+json")
+    return Response(repository.cameras_geojson(get_session(), bbox), mimetype=GEOJSON)
 
 
 @bp.get("/cameras/<int:camera_id>")
@@ -73,9 +123,10 @@ def show_camera(camera_id: int) -> dict[str, Any]:
 @bp.post("/cameras")
 @allow("supervisor")
 @documented("Register a camera; its coverage is computed (cut by buildings)", tag="map",
-            body=CameraInput, responses={201: "{id, …, coverage}", 409: "gb_id taken"})
+            body=Body({JSON: camera_schema(partial=False)}), refusals=UNKNOWN_AREA,
+            responses={201: "{id, …, coverage}", 409: "gb_id taken"})
 def create_camera() -> tuple[dict[str, Any], int]:
-    camera = CameraInput.model_validate(json_body())
+    camera = validate_json(CameraInput, json_body())
     session = get_session()
     _check_gb_id(session, camera.gb_id, None)
     row = Camera(source="api", **_values(camera),
@@ -93,7 +144,8 @@ def create_camera() -> tuple[dict[str, Any], int]:
 @bp.patch("/cameras/<int:camera_id>")
 @allow("supervisor")
 @documented("Change a camera (direction, angle, range, stream, status…); coverage follows",
-            tag="map", params=(CAMERA_ID,), responses={200: "The camera"})
+            tag="map", params=(CAMERA_ID,), body=Body({JSON: camera_schema(partial=True)}),
+            refusals=UNKNOWN_AREA, responses={200: "The camera", 409: "gb_id taken"})
 def change_camera(camera_id: int) -> dict[str, Any]:
     changes = json_body()
     reason = changes.pop("reason", None)
@@ -107,11 +159,14 @@ def change_camera(camera_id: int) -> dict[str, Any]:
     if current.get("area_id") is not None:
         merged["area"] = session.get(Area, current["area_id"]).name  # type: ignore[union-attr]
     merged = {k: v for k, v in merged.items() if v is not None} | changes
-    camera = CameraInput.model_validate(merged)
+    # cameras from OSM often have no name: one is needed to create a camera, not to aim it
+    unnamed = "name" not in merged
+    camera = validate_json(CameraInput, merged | ({"name": "-"} if unnamed else {}))
     _check_gb_id(session, camera.gb_id, camera_id)
     before = {k: getattr(row, k) for k in FIELDS}
     for key, value in _values(camera).items():
-        setattr(row, key, value)
+        if not (unnamed and key == "name"):
+            setattr(row, key, value)
     moved = "lon" in changes or "lat" in changes
     if moved:
         row.geom = _point(camera)
@@ -136,12 +191,23 @@ def change_camera(camera_id: int) -> dict[str, Any]:
 @documented("Import cameras from CSV (text/csv body or a multipart `file`): good rows are "
             "written, bad rows reported by line and field; rows with a known gb_id update "
             "that camera", tag="map",
+            body=Body({"text/csv": CSV_TEXT, "multipart/form-data": {
+                "type": "object", "required": ["file"], "properties": {"file": CSV_TEXT}}},
+                encoding={"multipart/form-data": {"file": {"contentType": "text/csv"}}}),
             responses={200: "{created, updated, errors, warnings}"})
 def import_cameras() -> dict[str, Any]:
     upload = request.files.get("file")
-    raw = upload.read(MAX_CSV_BYTES + 1) if upload else request.get_data(cache=False)
+    if upload is not None:
+        raw = upload.read(MAX_CSV_BYTES + 1)
+    elif "file" in request.form:  # a multipart part sent without a file name
+        raw = request.form["file"].encode()
+    else:
+        raw = request.get_data(cache=False)
     if len(raw) > MAX_CSV_BYTES:
         raise InvalidValue(f"At most {MAX_CSV_BYTES} bytes per import.", field="body")
+    if not raw.strip():
+        raise MalformedRequest("Send the CSV as the body (text/csv) or as a multipart file.",
+                               field="body")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -197,7 +263,8 @@ def _area_id_or_error(session: Any, camera: CameraInput, line: int,
 @any_role
 @documented("A recent still frame from the camera's stream (JPEG); 503 when the camera "
             "does not answer within the timeout", tag="map", params=(CAMERA_ID,),
-            responses={200: "image/jpeg", 404: "No camera or no stream", 503: "Offline"})
+            responses={200: Answer("The frame", "image/jpeg"),
+                       404: "No camera or no stream", 503: "Offline"})
 def camera_snapshot(camera_id: int) -> Response:
     session = get_session()
     camera = session.get(Camera, camera_id)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from pydantic import Field
 
 from app.api import bp
-from app.api.docs import Param, StrictBody, documented, parse_body
+from app.api.docs import Answer, Param, StrictBody, choice, documented, parse_body
 from app.auth.access import allow, any_role
 from app.cameras.snapshots import prefetch_snapshots
 from app.db import get_session
@@ -19,7 +19,7 @@ from app.dispatch import alerts as service
 from app.dispatch import repository
 from app.dispatch.radio import deliver_orders
 from app.dispatch.units import get_unit
-from app.errors import Failure, InvalidValue
+from app.errors import Failure
 from app.events import stream
 from app.geography.graph import ServedGraph, road_graph
 from dispatch.recommend import UnitKind
@@ -74,7 +74,9 @@ def with_snapshot_urls(answer: dict[str, Any]) -> dict[str, Any]:
 @allow("dispatcher")
 @documented("Raise an alert: the answer calls up cameras and ranks units", tag="dispatch",
             body=AlertBody, responses={201: "{id, cameras, nearby_cameras, escape_cameras, "
-                                            "units, excluded_units, timeline}"})
+                                            "units, excluded_units, timeline}"},
+            refusals={"too_far_from_road": "the place is more than 500 m from a drivable "
+                                           "road, so no unit can be ranked (not saved)"})
 def create_alert() -> tuple[dict[str, Any], int]:
     body = parse_body(AlertBody)
     session = get_session()
@@ -94,11 +96,9 @@ def create_alert() -> tuple[dict[str, Any], int]:
 @bp.get("/alerts")
 @any_role
 @documented("Alerts, newest first", tag="dispatch", params=(
-    Param("status", "open (not closed, default), closed or all"),))
+    choice("status", "open (not closed, default), closed or all", ("open", "closed", "all")),))
 def list_alerts() -> dict[str, Any]:
     status = request.args.get("status", "open")
-    if status not in ("open", "closed", "all"):
-        raise InvalidValue("status must be open, closed or all.", field="status")
     session = get_session()
     return {"alerts": [service.alert_json(session, a, timeline=False)
                        for a in repository.alerts(session, status=status)]}
@@ -118,7 +118,8 @@ def show_alert(alert_id: int) -> dict[str, Any]:
 @allow("dispatcher")
 @documented("Dispatch units to the alert: statuses change, orders go out by radio",
             tag="dispatch", body=DispatchBody, params=(ALERT_ID,),
-            responses={200: "{alert, orders}", 409: "A unit cannot be dispatched"})
+            responses={200: "{alert, orders}", 404: "No such alert or unit",
+                       409: "A unit cannot be dispatched, or the alert is closed"})
 def dispatch_alert(alert_id: int) -> dict[str, Any]:
     body = parse_body(DispatchBody)
     session = get_session()
@@ -160,7 +161,8 @@ def close_alert(alert_id: int) -> dict[str, Any]:
 @bp.get("/events")
 @any_role
 @documented("Live changes as Server-Sent Events (unit, alert, alert_event, radio, cameras, "
-            "resync)", tag="dispatch", responses={200: "text/event-stream"})
+            "resync)", tag="dispatch",
+            responses={200: Answer("The stream", "text/event-stream", {"type": "string"})})
 def events() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # No stream_with_context: the request (and its database session) ends here, so an open

@@ -102,6 +102,15 @@ class Answer:
                 **{media: {"schema": dict(more)} for media, more in self.more.items()}}
 
 
+def json_object(required: tuple[str, ...], **properties: Any) -> dict[str, Any]:
+    """The schema of a JSON object answer: these properties, at least ``required``."""
+    return {"type": "object", "required": list(required), "properties": properties}
+
+
+NULLABLE_NUMBER: dict[str, Any] = {"type": ["number", "null"]}
+NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
+DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+
 #: The CSV export some analysis answers offer.
 CSV = {"text/csv": {"type": "string"}}
 

@@ -8,7 +8,16 @@ from flask_login import current_user
 from pydantic import Field, StringConstraints
 
 from app.api import bp
-from app.api.docs import Param, StrictBody, documented, parse_body
+from app.api.docs import (
+    DATE_TIME,
+    NULLABLE_STRING,
+    Answer,
+    Param,
+    StrictBody,
+    documented,
+    json_object,
+    parse_body,
+)
 from app.auth import users
 from app.auth.access import allow, any_role
 from app.auth.repository import all_users
@@ -47,6 +56,13 @@ class NewToken(StrictBody):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+USER = json_object(("id", "username", "role", "locale", "active", "created_at"),
+                   id={"type": "integer"}, username={"type": "string"},
+                   role={"enum": list(Role.__args__)}, locale=NULLABLE_STRING,
+                   active={"type": "boolean"},
+                   created_at={"anyOf": [DATE_TIME, {"type": "null"}]})
+
+
 def user_json(user: User) -> dict[str, Any]:
     return {"id": user.id, "username": user.username, "role": user.role_name,
             "locale": user.locale, "active": user.active,
@@ -55,14 +71,15 @@ def user_json(user: User) -> dict[str, Any]:
 
 @bp.get("/me")
 @any_role
-@documented("The signed-in user", tag="users")
+@documented("The signed-in user", tag="users", responses={200: Answer("The user", schema=USER)})
 def me() -> dict[str, Any]:
     return user_json(current_user)
 
 
 @bp.patch("/me")
 @any_role
-@documented("Change one's own settings (language)", tag="users", body=MyChange)
+@documented("Change one's own settings (language)", tag="users", body=MyChange,
+            responses={200: Answer("The user", schema=USER)})
 def change_me() -> dict[str, Any]:
     change = parse_body(MyChange)
     db = get_session()
@@ -73,7 +90,8 @@ def change_me() -> dict[str, Any]:
 
 @bp.get("/users")
 @allow("admin")
-@documented("List users", tag="users")
+@documented("List users", tag="users", responses={200: Answer("{users}", schema=json_object(
+    ("users",), users={"type": "array", "items": USER}))})
 def list_users() -> dict[str, Any]:
     rows = all_users(get_session())
     return {"users": [user_json(u) for u in rows]}
@@ -82,7 +100,7 @@ def list_users() -> dict[str, Any]:
 @bp.post("/users")
 @allow("admin")
 @documented("Create a user", tag="users", body=NewUser,
-            responses={201: "The user", 409: "User name taken"})
+            responses={201: Answer("The user", schema=USER), 409: "User name taken"})
 def create_user() -> tuple[dict[str, Any], int]:
     new = parse_body(NewUser)
     db = get_session()
@@ -96,7 +114,7 @@ def create_user() -> tuple[dict[str, Any], int]:
 @allow("admin")
 @documented("Change a user's role, active flag, language or password", tag="users",
             body=UserChange, params=(Param("username", "user name", location="path"),),
-            responses={200: "The user", 404: "No such user"})
+            responses={200: Answer("The user", schema=USER), 404: "No such user"})
 def change_user(username: str) -> dict[str, Any]:
     change = parse_body(UserChange)
     db = get_session()
@@ -111,7 +129,9 @@ def change_user(username: str) -> dict[str, Any]:
 @allow("admin")
 @documented("Issue an API token for a user (shown once)", tag="users", body=NewToken,
             params=(Param("username", "user name", location="path"),),
-            responses={201: "{token, username}", 404: "No such user"})
+            responses={201: Answer("The token, shown once", schema=json_object(
+                ("token", "username"), token={"type": "string", "pattern": "^gp_"},
+                username={"type": "string"})), 404: "No such user"})
 def create_token(username: str) -> tuple[dict[str, Any], int]:
     new = parse_body(NewToken)
     db = get_session()

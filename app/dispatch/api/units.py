@@ -13,7 +13,19 @@ from pydantic.json_schema import SkipJsonSchema
 
 from app import audit
 from app.api import bp
-from app.api.docs import ID_RANGE, Body, Param, StrictBody, documented, no_default, parse_body
+from app.api.docs import (
+    DATE_TIME,
+    ID_RANGE,
+    NULLABLE_NUMBER,
+    Answer,
+    Body,
+    Param,
+    StrictBody,
+    documented,
+    json_object,
+    no_default,
+    parse_body,
+)
 from app.auth.access import allow, any_role
 from app.db import get_session
 from app.dispatch import repository
@@ -28,6 +40,20 @@ from dispatch.status import UnitStatus
 MAX_NMEA_BYTES = 1_000_000
 FUTURE_TOLERANCE = timedelta(minutes=2)
 UNIT_ID = Param("unit_id", "unit id", location="path", type="integer")
+_NULLABLE_ID = {"type": ["integer", "null"]}
+UNIT = json_object(
+    ("id", "callsign", "kind", "skills", "radio_ids", "status", "status_since", "status_s",
+     "active", "lon", "lat"),
+    id={"type": "integer"}, callsign={"type": "string"},
+    kind={"enum": [k.value for k in UnitKind]},
+    skills={"type": "array", "items": {"type": "string"}},
+    radio_ids={"type": "array", "items": {"type": "string"}}, home_area_id=_NULLABLE_ID,
+    status={"enum": [s.value for s in UnitStatus]}, status_label={"type": "string"},
+    status_since=DATE_TIME, status_s={"type": "integer"}, alert_id=_NULLABLE_ID,
+    active={"type": "boolean"}, lon=NULLABLE_NUMBER, lat=NULLABLE_NUMBER,
+    fix_at={"anyOf": [DATE_TIME, {"type": "null"}]}, speed_mps=NULLABLE_NUMBER,
+    course_deg=NULLABLE_NUMBER)
+THE_UNIT = Answer("The unit", schema=UNIT)
 UNKNOWN_HOME_AREA = {"unknown_area": "no area has the name given in home_area"}
 
 
@@ -104,7 +130,9 @@ def _check_radio_ids(radio_ids: list[str], unit_id: int | None) -> None:
 
 @bp.get("/units")
 @any_role
-@documented("Units with status, timer and last position", tag="dispatch", params=(
+@documented("Units with status, timer and last position", tag="dispatch",
+            responses={200: Answer("{units}", schema=json_object(
+                ("units",), units={"type": "array", "items": UNIT}))}, params=(
     Param("active", "false: include inactive units", type="boolean"),))
 def list_units() -> dict[str, Any]:
     active_only = request.args.get("active") != "false"
@@ -116,7 +144,7 @@ def list_units() -> dict[str, Any]:
 @bp.post("/units")
 @allow("supervisor")
 @documented("Add a unit", tag="dispatch", body=UnitBody, refusals=UNKNOWN_HOME_AREA,
-            responses={201: "The unit", 409: "Callsign or radio id taken"})
+            responses={201: THE_UNIT, 409: "Callsign or radio id taken"})
 def create_unit() -> tuple[dict[str, Any], int]:
     body = parse_body(UnitBody)
     session = get_session()
@@ -137,7 +165,9 @@ def create_unit() -> tuple[dict[str, Any], int]:
 
 @bp.get("/units/<int:unit_id>")
 @any_role
-@documented("One unit, with its recent status history", tag="dispatch", params=(UNIT_ID,))
+@documented("One unit, with its recent status history", tag="dispatch", params=(UNIT_ID,),
+            responses={200: Answer("The unit and status_history", schema={
+                **UNIT, "required": [*UNIT["required"], "status_history"]})})
 def show_unit(unit_id: int) -> dict[str, Any]:
     session = get_session()
     unit = get_unit(session, unit_id)
@@ -151,7 +181,7 @@ def show_unit(unit_id: int) -> dict[str, Any]:
 @allow("supervisor")
 @documented("Change a unit's kind, skills, radio ids, home area or active flag",
             tag="dispatch", body=UnitChange, params=(UNIT_ID,), refusals=UNKNOWN_HOME_AREA,
-            responses={200: "The unit", 409: "Radio id taken"})
+            responses={200: THE_UNIT, 409: "Radio id taken"})
 def change_unit(unit_id: int) -> dict[str, Any]:
     body = parse_body(UnitChange)
     session = get_session()
@@ -186,7 +216,7 @@ def _jsonable(value: Any) -> Any:
 @allow("dispatcher", "supervisor", "device")
 @documented("Change a unit's status (409 when the status model forbids it)", tag="dispatch",
             body=StatusBody, params=(UNIT_ID,),
-            responses={200: "The unit", 409: "Illegal status change"})
+            responses={200: THE_UNIT, 409: "Illegal status change"})
 def set_status(unit_id: int) -> dict[str, Any]:
     body = parse_body(StatusBody)
     session = get_session()
@@ -208,7 +238,7 @@ def _source() -> str:
 @bp.post("/units/<int:unit_id>/position")
 @allow("dispatcher", "supervisor", "device")
 @documented("Report a unit's position (WGS-84); `at` defaults to now", tag="dispatch",
-            body=PositionBody, params=(UNIT_ID,), responses={200: "The unit"},
+            body=PositionBody, params=(UNIT_ID,), responses={200: THE_UNIT},
             refusals={"in_the_future": "at is more than 2 minutes ahead of the server's "
                                        "clock"})
 def post_position(unit_id: int) -> dict[str, Any]:
@@ -238,7 +268,10 @@ def post_position(unit_id: int) -> dict[str, Any]:
                     Param("date", "UTC date YYYY-MM-DD for GGA-only logs (default: today)",
                           format="date")),
             body=Body({"text/plain": {"type": "string", "minLength": 1}}),
-            responses={200: "{accepted, rejected, reasons, unit}",
+            responses={200: Answer("{accepted, rejected, reasons, unit}", schema=json_object(
+                ("unit", "accepted", "rejected", "reasons"), unit=UNIT,
+                accepted={"type": "integer"}, rejected={"type": "integer"},
+                reasons={"type": "object"})),
                        404: "No unit with that id or radio id"})
 def post_nmea() -> dict[str, Any]:
     session = get_session()

@@ -13,8 +13,9 @@ position posts, a viewer for the map, an analyst for saving results, an admin fo
 
 Bound: schemathesis' coverage phase (boundary values, missing and wrong-typed parameters,
 an undeclared method) plus MAX_EXAMPLES random cases per operation and mode (positive,
-negative), deterministic: about 3,700 requests for ~60 operations, 3.5 minutes on this
-2-core machine at a load average of 10 (~70 s of CPU in the test process). Raise
+negative), deterministic: about 3,700 requests for ~60 operations, 1 min 50 s on this
+2-core machine at a load average of 3-5, 3.5 min at 10 (~70 s of CPU in the test process).
+Raise
 MAX_EXAMPLES locally (GRIDPATROL_FUZZ_EXAMPLES=200) to look harder.
 
 Left to the data, not the schema (a JSON Schema cannot state them; each is said in the

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
@@ -263,7 +263,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException) -> Any:
         status = exc.code or 500
-        return error_response(status, _snake(exc.name), exc.description or exc.name)
+        response = make_response(error_response(status, _snake(exc.name),
+                                                exc.description or exc.name))
+        # werkzeug's own headers (a 405's Allow, a 401's WWW-Authenticate) stay on the answer
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:

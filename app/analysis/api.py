@@ -18,38 +18,66 @@ from app.analysis.params import DataFilter, HotspotParams, NearRepeatParams, fro
 from app.analysis.patterns import near_repeat, time_tables
 from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
 from app.api import bp, json_body
-from app.api.docs import Param, documented
-from app.auth.access import allow
+from app.api.docs import (
+    CSV,
+    FEATURE_COLLECTION,
+    GEOJSON,
+    Answer,
+    Param,
+    choice,
+    documented,
+    model_params,
+    validate_json,
+)
+from app.auth.access import ANALYSIS_READERS, ANALYSTS, PROMOTERS, allow
 from app.db import get_read_session, get_session
-from app.errors import InvalidValue, MalformedRequest
+from app.errors import InvalidValue
 
-READERS = ("analyst", "supervisor", "dispatcher", "viewer")
-DATA_PARAMS = (
-    Param("from", "first month or day, YYYY-MM or YYYY-MM-DD (the source's local time)"),
-    Param("to", "last month or day, inclusive"),
-    Param("category", "common category code(s), comma-separated (burglary, robbery, …)"),
-    Param("area", "area name"),
-)
-HOTSPOT_PARAMS = (
-    Param("method", "gi_star | lisa | kde | emerging (default gi_star)"),
-    Param("cell_m", "grid cell size in metres (default 250)", type="number"),
-    Param("shape", "square | hex"),
-    Param("weights", "queen (default) | distance"),
-    Param("distance_m", "distance band in metres (default 1.5 × cell_m)", type="number"),
-    Param("p_method", "analytical (p from z, as Esri; default for gi_star and emerging) | "
-                      "permutation (default and only choice for lisa)"),
-    Param("permutations", "conditional permutations when p_method=permutation (default "
-                          "999, at least 99)", type="integer"),
-    Param("seed", "random seed of the permutations (default 0)", type="integer"),
-    Param("fdr", "Esri's false-discovery-rate correction (default true for gi_star and "
-                 "emerging, false for lisa)", type="boolean"),
-    Param("alpha", "significance level of lisa and emerging (default 0.05 and 0.10)",
-          type="number"),
-    Param("bandwidth_m", "KDE search radius (default: Silverman's rule)", type="number"),
-    Param("time_bin", "emerging: day | week | month (default) | quarter"),
-    Param("format", "geojson (default) | csv"),
-    *DATA_PARAMS,
-)
+DATA_TEXT = {
+    "from": "first month or day, YYYY-MM or YYYY-MM-DD (the source's local time); before "
+            "`to`",
+    "to": "last month or day, inclusive",
+    "category": "common category code(s), comma-separated (burglary, robbery, …)",
+    "area": "area name",
+}
+HOTSPOT_TEXT = {
+    "method": "gi_star | lisa | kde | emerging (default gi_star)",
+    "cell_m": "grid cell size in metres (default 250)",
+    "shape": "square | hex",
+    "weights": "queen (default) | distance",
+    "distance_m": "distance band in metres (default 1.5 × cell_m; with weights=distance at "
+                  "least cell_m)",
+    "p_method": "analytical (p from z, as Esri; default for gi_star and emerging) | "
+                "permutation (default and only choice for lisa)",
+    "permutations": "conditional permutations when p_method=permutation (default 999, at "
+                    "least 99)",
+    "seed": "random seed of the permutations (default 0)",
+    "fdr": "Esri's false-discovery-rate correction (default true for gi_star and emerging, "
+           "false for lisa)",
+    "alpha": "significance level of lisa and emerging (default 0.05 and 0.10)",
+    "bandwidth_m": "KDE search radius (default: Silverman's rule)",
+    "kde_cell_m": "KDE raster cell in metres (default: from the bandwidth)",
+    "time_bin": "emerging: day | week | month (default) | quarter",
+}
+NEAR_REPEAT_TEXT = {
+    "distance_bands": "number of distance bands (default 10)",
+    "distance_band_m": "width of a distance band (default 100 m)",
+    "time_bands": "number of time bands (default 10)",
+    "time_band_days": "width of a time band (default 1 day)",
+    "permutations": "Monte-Carlo permutations (default 999)",
+    "seed": "random seed (default 0)",
+    "metric": "euclidean (default) | manhattan",
+}
+FORMAT = choice("format", "geojson (default) | csv", ("geojson", "csv"))
+DATA_PARAMS = model_params(DataFilter, DATA_TEXT)
+NO_AREA = "No area has the name given in area"
+NO_INCIDENTS = {"no_incidents": "no incident matches the period, category and area"}
+HOTSPOT_REFUSALS = NO_INCIDENTS | {
+    "too_few_cells": "Gi*, LISA and emerging need at least 3 cells (cell_m too large for "
+                     "the area)",
+    "time_bins": "emerging: the period holds fewer than 3 (or too many) time bins, or no "
+                 "incident has a time fine enough for them",
+    "nothing_to_export": "format=csv of an empty result"}
 RESULT_ID = Param("result_id", "saved result id", location="path", type="integer")
 
 
@@ -57,7 +85,7 @@ class SaveBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: HotspotParams = Field(default_factory=HotspotParams)
 
 
 def _args(model: type[DataFilter]) -> Any:
@@ -67,42 +95,42 @@ def _args(model: type[DataFilter]) -> Any:
 
 
 def _format() -> str:
-    fmt = request.args.get("format", "geojson")
-    if fmt not in ("geojson", "csv"):
-        raise MalformedRequest("format must be geojson or csv.", field="format")
-    return fmt
+    return request.args.get("format", "geojson")
 
 
 @bp.get("/hotspots")
-@allow(*READERS)
+@allow(*ANALYSIS_READERS)
 @documented("Hot spots per grid cell: Gi* (count, z, p, p_fdr, bin), LISA (i, z, p, "
-            "p_fdr, quadrant), KDE (density_per_km2) or emerging patterns; p-values are "
-            "two-sided", tag="analysis", params=HOTSPOT_PARAMS,
-            responses={200: "GeoJSON FeatureCollection (or CSV); the run's summary is in "
-                            "the collection's properties, with `significance`: p_method, "
-                            "permutations, fdr, fdr_rule, critical_p per confidence level",
-                       422: "bad parameter or no data"})
+            "quadrant), KDE (density_per_km2) or emerging patterns; p-values are two-sided",
+            tag="analysis",
+            params=(*model_params(HotspotParams, HOTSPOT_TEXT), FORMAT, *DATA_PARAMS),
+            responses={200: Answer("GeoJSON FeatureCollection (or CSV with format=csv); the "
+                                   "run's summary is in the collection's properties, with "
+                                   "`significance`: p_method, permutations, fdr, fdr_rule, "
+                                   "critical_p per confidence level",
+                                   GEOJSON, FEATURE_COLLECTION, more=CSV),
+                       404: NO_AREA},
+            refusals=HOTSPOT_REFUSALS)
 def hotspots() -> Response:
     fmt = _format()
     answer = run_hotspots(get_read_session(), _args(HotspotParams))
     if fmt == "csv":
         return _csv(answer.cells.drop(columns=answer.cells.geometry.name), "hotspots.csv")
-    return Response(json.dumps(answer.geojson()), mimetype="application/geo+json")
+    return Response(json.dumps(answer.geojson()), mimetype=GEOJSON)
 
 
 @bp.get("/near-repeat")
-@allow(*READERS)
+@allow(*ANALYSIS_READERS)
 @documented("Near-repeat (Knox) test: observed/expected pairs per distance × time band",
-            tag="analysis", params=(
-                Param("distance_bands", "number of distance bands (default 10)", type="integer"),
-                Param("distance_band_m", "width of a distance band (default 100 m)",
-                      type="number"),
-                Param("time_bands", "number of time bands (default 10)", type="integer"),
-                Param("time_band_days", "width of a time band (default 1 day)", type="number"),
-                Param("permutations", "Monte-Carlo permutations (default 999)", type="integer"),
-                Param("metric", "euclidean (default) | manhattan"), *DATA_PARAMS),
-            responses={200: "{bands: [{distance, time, observed, expected, ratio, p_value}], "
-                            "…}", 422: "bad parameter, no dated incidents"})
+            tag="analysis",
+            params=(*model_params(NearRepeatParams, NEAR_REPEAT_TEXT), FORMAT, *DATA_PARAMS),
+            responses={200: Answer("{bands: [{distance, time, observed, expected, ratio, "
+                                   "p_value}], …} (or CSV with format=csv)", more=CSV),
+                       404: NO_AREA},
+            refusals=NO_INCIDENTS | {
+                "no_dated_incidents": "no matching incident has a time to the day",
+                "too_many_incidents": "more incidents match than the test takes",
+                "nothing_to_export": "format=csv of an empty table"})
 def near_repeat_table() -> Any:
     fmt = _format()
     answer = near_repeat(get_read_session(), _args(NearRepeatParams))
@@ -114,15 +142,15 @@ def near_repeat_table() -> Any:
 
 
 @bp.get("/incident-times")
-@allow(*READERS)
+@allow(*ANALYSIS_READERS)
 @documented("Incidents per hour × weekday (exact times only) and per month", tag="analysis",
-            params=DATA_PARAMS)
+            params=DATA_PARAMS, refusals=NO_INCIDENTS, responses={200: "OK", 404: NO_AREA})
 def incident_times() -> dict[str, Any]:
     return time_tables(get_read_session(), _args(DataFilter))
 
 
 @bp.get("/incidents/summary")
-@allow(*READERS)
+@allow(*ANALYSIS_READERS)
 @documented("What incidents are loaded: counts per source, category and time resolution",
             tag="analysis")
 def incidents_summary() -> dict[str, Any]:
@@ -130,45 +158,50 @@ def incidents_summary() -> dict[str, Any]:
 
 
 @bp.get("/hotspot-results")
-@allow(*READERS)
+@allow(*ANALYSIS_READERS)
 @documented("Saved hot-spot results (newest first)", tag="analysis")
 def hotspot_results() -> dict[str, Any]:
     return {"results": result_list(get_session())}
 
 
 @bp.post("/hotspot-results")
-@allow("analyst")
+@allow(*ANALYSTS)
 @documented("Run a hot-spot analysis and save it with its parameters", tag="analysis",
-            body=SaveBody, responses={201: "{id, name, method, summary}"})
+            body=SaveBody, responses={201: "{id, name, method, summary}", 404: NO_AREA},
+            refusals=HOTSPOT_REFUSALS)
 def save_hotspot_result() -> tuple[dict[str, Any], int]:
-    body = SaveBody.model_validate(json_body())
-    params = HotspotParams.model_validate(body.params)
-    answer = run_hotspots(get_read_session(), params)  # read on the replica, saved on the primary
-    session = get_session()
+    body = validate_json(SaveBody, json_body())
+    answer = run_hotspots(get_read_session(), body.params)  # read on the replica
+    session = get_session()  # saved on the primary
     row = save_result(session, answer, name=body.name, actor=current_user)
     session.commit()
     return {"id": row.id, "name": row.name, "method": row.method, "summary": row.summary}, 201
 
 
 @bp.get("/hotspot-results/<int:result_id>")
-@allow(*READERS)
+@allow(*ANALYSIS_READERS)
 @documented("A saved result: its GeoJSON with parameters", tag="analysis",
-            params=(RESULT_ID,))
+            params=(RESULT_ID,), responses={200: Answer(
+                "GeoJSON FeatureCollection; properties: parameters, summary, id, name",
+                GEOJSON, FEATURE_COLLECTION)})
 def hotspot_result(result_id: int) -> Response:
     row = saved_result(get_session(), result_id)
     body = dict(row.result)
     body["properties"] = dict(body.get("properties", {})) | {
         "id": row.id, "name": row.name, "created_at": row.created_at.isoformat()}
-    return Response(json.dumps(body), mimetype="application/geo+json")
+    return Response(json.dumps(body), mimetype=GEOJSON)
 
 
 @bp.post("/hotspot-results/<int:result_id>/promote")
-@allow("analyst", "supervisor")
+@allow(*PROMOTERS)
 @documented("Promote hot cells of a saved result to patrol hot spots or must-visit points",
             tag="analysis", params=(RESULT_ID,), body=Promotion,
-            responses={200: "{target, cells, written, codes}", 422: "nothing qualifies"})
+            responses={200: "{target, cells, written, codes}"},
+            refusals={"nothing_to_promote": "no cell of the result qualifies (a density "
+                                            "surface has no classes: list codes)",
+                      "not_cells_of_result": "a listed code is not a cell of the result"})
 def promote_result(result_id: int) -> dict[str, Any]:
-    promotion = Promotion.model_validate(json_body())
+    promotion = validate_json(Promotion, json_body())
     session = get_session()
     answer = promote(session, saved_result(session, result_id), promotion,
                      actor=current_user)
@@ -178,7 +211,7 @@ def promote_result(result_id: int) -> dict[str, Any]:
 
 def _csv(frame: Any, filename: str) -> Response:
     if frame.empty:
-        raise InvalidValue("Nothing to export.", field="format")
+        raise InvalidValue("Nothing to export.", field="format", code="nothing_to_export")
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
     return Response(buffer.getvalue(), mimetype="text/csv",

@@ -67,6 +67,8 @@ class HotspotAnswer:
     def geojson(self) -> dict[str, Any]:
         return cells_geojson(self.cells, self.summary)
 
+MIN_CELLS = 3  # Gi* and LISA need neighbours to compare a cell with
+
 
 def run_hotspots(session: Session, params: HotspotParams) -> HotspotAnswer:
     started = time.perf_counter()
@@ -74,6 +76,10 @@ def run_hotspots(session: Session, params: HotspotParams) -> HotspotAnswer:
     require_incidents(incidents)
     cells, stored = analysis_cells(session, cell_m=params.cell_m, shape=params.shape,
                                    area=params.area)
+    if params.method != "kde" and len(cells) < MIN_CELLS:
+        raise InvalidValue(f"The area holds {len(cells)} cell(s) of {params.cell_m:g} m; "
+                           f"{params.method} needs at least {MIN_CELLS}: use smaller cells.",
+                           field="cell_m", code="too_few_cells")
     loaded = time.perf_counter()
     metric = metric_crs_for(cells)
     cells_m = cells.to_crs(metric)
@@ -240,12 +246,12 @@ def _time_bins(incidents: gpd.GeoDataFrame, where: np.ndarray, n_cells: int,
             - pd.Timedelta(seconds=1)).to_period(code) if params.end else periods[keep].max()
     if pd.isna(first) or pd.isna(last):
         raise InvalidValue(f"No incident has a time fine enough for {params.time_bin}ly "
-                            "bins.", field="time_bin")
+                            "bins.", field="time_bin", code="time_bins")
     bins = pd.period_range(first, last, freq=code)
     if len(bins) < 3 or len(bins) > MAX_TIME_BINS:
         raise InvalidValue(f"Emerging hot spots need 3 to {MAX_TIME_BINS} time bins; "
                             f"this period has {len(bins)} {params.time_bin}s.",
-                            field="time_bin")
+                            field="time_bin", code="time_bins")
     position = (periods - first).map(lambda offset: offset.n).to_numpy()
     keep &= (position >= 0) & (position < len(bins))
     series = np.zeros((len(bins), n_cells))

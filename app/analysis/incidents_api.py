@@ -19,7 +19,7 @@ from app.analysis.categories import category_map, remove_category_map, save_cate
 from app.analysis.import_incidents import IncidentImportSummary, import_incidents
 from app.api import bp
 from app.api.docs import Param, StrictBody, documented, parse_body
-from app.auth.access import allow
+from app.auth.access import ANALYSIS_READERS, allow
 from app.db import get_session
 from app.errors import InvalidValue, RecordNotFound
 from app.models import IncidentImport
@@ -27,7 +27,7 @@ from gis.incidents import ColumnMapping, mapping_from_dict, parse_mapping
 from gis.incidents.category_map import parse_category_map
 from gis.incidents.sources import CSV_SUFFIXES, GEO_SUFFIXES
 
-READERS = ("analyst", "supervisor", "dispatcher", "viewer")
+READERS = ANALYSIS_READERS
 SIDECARS = frozenset({".shx", ".dbf", ".prj", ".cpg"})
 IMPORT_ID = Param("import_id", "incident import id", location="path", type="integer")
 ENTRY_ID = Param("entry_id", "category map entry id", location="path", type="integer")

@@ -19,7 +19,7 @@ from app.analysis.params import HotspotParams, NearRepeatParams, from_query
 from app.analysis.patterns import near_repeat, time_tables
 from app.analysis.repository import category_counts
 from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
-from app.auth.access import allow
+from app.auth.access import ANALYSIS_READERS, ANALYSTS, PROMOTERS, allow, may
 from app.console.pages import online_tiles
 from app.db import get_read_session, get_session
 from app.errors import Failure
@@ -27,14 +27,13 @@ from app.geography.repository.areas import area_names
 from gis.incidents import load_category_table
 
 bp = Blueprint("analysis", __name__, url_prefix="/analysis")
-VIEWERS = ("analyst", "supervisor", "viewer")
 METHOD_NAMES = {"gi_star": "Getis-Ord Gi*", "lisa": "Local Moran's I (LISA)",
                 "kde": "Kernel density (KDE)", "emerging": "Emerging hot spots",
                 "near_repeat": "Near repeat (Knox)"}
 
 
 @bp.get("")
-@allow(*VIEWERS)
+@allow(*ANALYSIS_READERS)
 def page() -> str:
     """Choose data and method; with ``run`` in the query, show the result."""
     args = request.args.copy()
@@ -70,6 +69,8 @@ def _run(method: str, args: Any) -> dict[str, Any]:
                    "metric"):
         hs_args.pop(unused, None)
     params = from_query(HotspotParams, hs_args)
+    # the export links take what the hot-spot API takes: not the near-repeat fields
+    query = urlencode([(k, v) for k in hs_args for v in hs_args.getlist(k) if v])
     answer = run_hotspots(session, params)
     collection = answer.geojson()
     return {
@@ -98,7 +99,7 @@ def _top_cells(answer: HotspotAnswer, limit: int = 10) -> list[dict[str, Any]]:
 
 
 @bp.post("/save")
-@allow("analyst")
+@allow(*ANALYSTS)
 def save() -> Response:
     """Run the analysis in the form again and keep it with its parameters."""
     form = request.form.copy()
@@ -120,7 +121,7 @@ def save() -> Response:
 
 
 @bp.get("/results/<int:result_id>")
-@allow(*VIEWERS)
+@allow(*ANALYSIS_READERS)
 def result(result_id: int) -> str:
     """A saved result: its map, parameters and the promotion form."""
     row = saved_result(get_session(), result_id)
@@ -130,11 +131,11 @@ def result(result_id: int) -> str:
         significance=significance_note(collection["properties"]),
         map=analysis_map(None, collection, online_tiles=online_tiles())
         if row.method != "kde" else None,
-        can_promote=current_user.role_name in ("admin", "analyst", "supervisor"))
+        can_promote=may("analysis.promote_result"))
 
 
 @bp.post("/results/<int:result_id>/promote")
-@allow("analyst", "supervisor")
+@allow(*PROMOTERS)
 def promote_result(result_id: int) -> Response:
     """Turn the result's hot cells into patrol hot spots or must-visit points."""
     session = get_session()
@@ -155,7 +156,7 @@ def promote_result(result_id: int) -> Response:
 
 
 @bp.get("/categories")
-@allow(*VIEWERS)
+@allow(*ANALYSIS_READERS)
 def categories() -> str:
     """Source categories no table knows, with a form to map them, and the stored map."""
     session = get_session()

@@ -19,6 +19,9 @@ from pydantic import (
 
 METHODS = ("gi_star", "lisa", "kde", "emerging")
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+#: ``from``/``to`` as the API describes them (the day must also exist in its month; an
+#: empty string is no bound).
+PERIOD_PATTERN = r"^(?:\s*\d{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?\s*)?$"
 
 
 def period_start(value: str, *, end: bool = False) -> datetime:
@@ -42,14 +45,24 @@ def period_start(value: str, *, end: bool = False) -> datetime:
     return datetime(start.year, start.month, start.day, tzinfo=UTC)
 
 
+def _category_schema(schema: dict[str, Any]) -> None:
+    """Categories come as a list of codes, comma-separated text, or null (all)."""
+    schema.pop("type", None)
+    schema.pop("items", None)
+    schema["anyOf"] = [{"type": "array", "items": {"type": "string"}}, {"type": "string"},
+                       {"type": "null"}]
+
+
 class DataFilter(BaseModel):
     """Which incidents: ``from``/``to`` (inclusive months or days), categories, area."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
-    start: str | None = Field(default=None, alias="from")
-    end: str | None = Field(default=None, alias="to")
-    category: tuple[str, ...] = ()
+    start: str | None = Field(default=None, alias="from",
+                              json_schema_extra={"pattern": PERIOD_PATTERN})
+    end: str | None = Field(default=None, alias="to",
+                            json_schema_extra={"pattern": PERIOD_PATTERN})
+    category: tuple[str, ...] = Field(default=(), json_schema_extra=_category_schema)
     area: str | None = None
 
     @field_validator("start", "end")
@@ -64,15 +77,18 @@ class DataFilter(BaseModel):
     def _categories(cls, value: Any) -> tuple[str, ...]:
         if value in (None, ""):
             return ()
+        if not isinstance(value, str | list | tuple):
+            raise ValueError("give categories as comma-separated text or a list of codes")
         items = value.split(",") if isinstance(value, str) else list(value)
         return tuple(sorted({str(v).strip() for v in items if str(v).strip()}))
 
-    @model_validator(mode="after")
-    def _ordered(self) -> DataFilter:
-        if self.start and self.end and period_start(self.start) >= period_start(
-                self.end, end=True):
-            raise ValueError("'from' must come before 'to'")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, value: str | None, info: ValidationInfo) -> str | None:
+        start = info.data.get("start")
+        if start and value and period_start(start) >= period_start(value, end=True):
+            raise ValueError("'to' must not come before 'from'")
+        return value
 
     @property
     def since(self) -> datetime | None:
@@ -111,10 +127,10 @@ class HotspotParams(DataFilter):
     distance_m: float | None = Field(default=None, gt=0, le=20000.0)
     p_method: Literal["analytical", "permutation"] = "analytical"
     permutations: int = Field(default=999, ge=0, le=9999)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
     fdr: bool = True
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
-    bandwidth_m: float | None = Field(default=None, gt=0, le=20000.0)
+    bandwidth_m: float | None = Field(default=None, ge=1.0, le=20000.0)
     kde_cell_m: float | None = Field(default=None, ge=5.0, le=2000.0)
     time_bin: Literal["month", "quarter", "week", "day"] = "month"
 
@@ -167,7 +183,7 @@ class NearRepeatParams(DataFilter):
     time_bands: int = Field(default=10, ge=1, le=30)
     time_band_days: float = Field(default=1.0, gt=0, le=365.0)
     permutations: int = Field(default=999, ge=19, le=9999)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
     metric: Literal["euclidean", "manhattan"] = "euclidean"
 
 

@@ -77,7 +77,7 @@ def chosen_features(result: HotspotResult, promotion: Promotion) -> list[dict[st
         missing = wanted - {f["properties"]["code"] for f in chosen}
         if missing:
             raise InvalidValue(f"Not cells of this result: {', '.join(sorted(missing)[:10])}.",
-                                field="codes")
+                                field="codes", code="not_cells_of_result")
         return chosen
     if result.method == "gi_star":
         return [f for f in features if (f["properties"].get("bin") or 0) >= promotion.min_bin]
@@ -86,7 +86,7 @@ def chosen_features(result: HotspotResult, promotion: Promotion) -> list[dict[st
     if result.method == "emerging":
         return [f for f in features if f["properties"].get("pattern") in HOT_PATTERNS]
     raise InvalidValue("A density surface has no classes: list the cells to promote in "
-                        "'codes'.", field="codes")
+                        "'codes'.", field="codes", code="nothing_to_promote")
 
 
 def promote(session: Session, result: HotspotResult, promotion: Promotion, *,

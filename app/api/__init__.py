@@ -9,6 +9,13 @@ from flask import Blueprint, Flask, request
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+@bp.before_request
+def _check_query() -> None:
+    from app.api.query import check_query
+
+    check_query()
+
+
 def json_body(*, lists: bool = False) -> Any:
     """The request's JSON object (or, with ``lists``, also a JSON list); 400 otherwise."""
     from app.errors import MalformedRequest

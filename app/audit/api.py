@@ -8,7 +8,7 @@ from flask import request
 
 from app.api import bp
 from app.api.docs import Param, documented
-from app.audit.repository import AuditFilter, list_audit
+from app.audit.repository import MAX_LIMIT, AuditFilter, list_audit
 from app.auth.access import allow
 from app.db import get_session
 from app.models import AuditEntry
@@ -31,8 +31,9 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
     Param("object_type", "kind of object"), Param("object_id", "object identifier"),
     Param("since", "from this time (ISO 8601 with zone)", format="date-time"),
     Param("until", "before this time (ISO 8601 with zone)", format="date-time"),
-    Param("limit", "at most this many (≤ 1000, default 100)", type="integer"),
-    Param("offset", "skip this many", type="integer"),
+    Param("limit", f"at most this many (≤ {MAX_LIMIT}, default 100)", type="integer",
+          schema={"minimum": 1, "maximum": MAX_LIMIT}),
+    Param("offset", "skip this many", type="integer", schema={"minimum": 0, "maximum": 10**9}),
 ))
 def list_audit_entries() -> dict[str, Any]:
     entries, total = list_audit(get_session(), AuditFilter.from_args(request.args))

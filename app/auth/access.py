@@ -33,6 +33,14 @@ NO_CSRF_ATTR = "_gridpatrol_no_csrf"
 # Flask's own static view has no decorator to carry a rule.
 PUBLIC_ENDPOINTS = frozenset({"static"})
 
+# Who may use each function of the product, on its pages and through its API alike (admin
+# always may). tests/app/auth/test_access_matrix.py holds every page to its API twin.
+ANALYSIS_READERS = ("analyst", "supervisor", "dispatcher", "viewer")
+ANALYSTS = ("analyst",)
+PROMOTERS = ("analyst", "supervisor")  # saved hot cells → patrol hot spots, must-visit points
+PLANNING_READERS = ("supervisor", "dispatcher", "analyst", "viewer")
+PLANNERS = ("supervisor",)
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
@@ -77,6 +85,14 @@ def roles_allowed(rule: frozenset[str] | str | None) -> frozenset[str]:
     if rule in (PUBLIC, ANY_ROLE):
         return frozenset(ROLE_NAMES)
     return rule if isinstance(rule, frozenset) else frozenset()
+
+
+def may(endpoint: str) -> bool:
+    """Whether the signed-in user may use ``endpoint`` (templates: menus, buttons)."""
+    rule = access_rule(current_app, endpoint)
+    if rule == PUBLIC:
+        return True
+    return bool(current_user.is_authenticated) and current_user.role_name in roles_allowed(rule)
 
 
 @login_manager.user_loader
@@ -145,3 +161,4 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     csrf.init_app(app)
     app.before_request(enforce_access)
+    app.jinja_env.globals["may"] = may

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask_login import current_user
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from app.api import bp
-from app.api.docs import Param, StrictBody, documented, parse_body
+from app.api.docs import (
+    DATE_TIME,
+    NULLABLE_STRING,
+    Answer,
+    Param,
+    StrictBody,
+    documented,
+    json_object,
+    parse_body,
+)
 from app.auth import users
 from app.auth.access import allow, any_role
 from app.auth.repository import all_users
 from app.db import get_session
 from app.models import User
 
-Role = Literal["admin", "dispatcher", "supervisor", "analyst", "viewer"]
+Role = Literal["admin", "dispatcher", "supervisor", "analyst", "viewer", "device"]
 Locale = Literal["en", "zh_CN"]
+# A password is taken as typed: the sign-in form does not strip it either.
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=10,
+                                            max_length=200, pattern=r"\S")]
 
 
 class NewUser(StrictBody):
     username: str = Field(pattern=r"^[A-Za-z0-9_.-]{2,64}$")
-    password: str = Field(min_length=10, max_length=200)
+    password: Password
     role: Role
     locale: Locale | None = None
     reason: str | None = Field(default=None, max_length=2000)
@@ -31,7 +43,7 @@ class UserChange(StrictBody):
     role: Role | None = None
     active: bool | None = None
     locale: Locale | None = None
-    password: str | None = Field(default=None, min_length=10, max_length=200)
+    password: Password | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -44,6 +56,13 @@ class NewToken(StrictBody):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+USER = json_object(("id", "username", "role", "locale", "active", "created_at"),
+                   id={"type": "integer"}, username={"type": "string"},
+                   role={"enum": list(Role.__args__)}, locale=NULLABLE_STRING,
+                   active={"type": "boolean"},
+                   created_at={"anyOf": [DATE_TIME, {"type": "null"}]})
+
+
 def user_json(user: User) -> dict[str, Any]:
     return {"id": user.id, "username": user.username, "role": user.role_name,
             "locale": user.locale, "active": user.active,
@@ -52,14 +71,15 @@ def user_json(user: User) -> dict[str, Any]:
 
 @bp.get("/me")
 @any_role
-@documented("The signed-in user", tag="users")
+@documented("The signed-in user", tag="users", responses={200: Answer("The user", schema=USER)})
 def me() -> dict[str, Any]:
     return user_json(current_user)
 
 
 @bp.patch("/me")
 @any_role
-@documented("Change one's own settings (language)", tag="users", body=MyChange)
+@documented("Change one's own settings (language)", tag="users", body=MyChange,
+            responses={200: Answer("The user", schema=USER)})
 def change_me() -> dict[str, Any]:
     change = parse_body(MyChange)
     db = get_session()
@@ -70,7 +90,8 @@ def change_me() -> dict[str, Any]:
 
 @bp.get("/users")
 @allow("admin")
-@documented("List users", tag="users")
+@documented("List users", tag="users", responses={200: Answer("{users}", schema=json_object(
+    ("users",), users={"type": "array", "items": USER}))})
 def list_users() -> dict[str, Any]:
     rows = all_users(get_session())
     return {"users": [user_json(u) for u in rows]}
@@ -79,7 +100,7 @@ def list_users() -> dict[str, Any]:
 @bp.post("/users")
 @allow("admin")
 @documented("Create a user", tag="users", body=NewUser,
-            responses={201: "Created", 409: "User name taken"})
+            responses={201: Answer("The user", schema=USER), 409: "User name taken"})
 def create_user() -> tuple[dict[str, Any], int]:
     new = parse_body(NewUser)
     db = get_session()
@@ -93,7 +114,7 @@ def create_user() -> tuple[dict[str, Any], int]:
 @allow("admin")
 @documented("Change a user's role, active flag, language or password", tag="users",
             body=UserChange, params=(Param("username", "user name", location="path"),),
-            responses={200: "OK", 404: "No such user"})
+            responses={200: Answer("The user", schema=USER), 404: "No such user"})
 def change_user(username: str) -> dict[str, Any]:
     change = parse_body(UserChange)
     db = get_session()
@@ -108,7 +129,9 @@ def change_user(username: str) -> dict[str, Any]:
 @allow("admin")
 @documented("Issue an API token for a user (shown once)", tag="users", body=NewToken,
             params=(Param("username", "user name", location="path"),),
-            responses={201: "Created", 404: "No such user"})
+            responses={201: Answer("The token, shown once", schema=json_object(
+                ("token", "username"), token={"type": "string", "pattern": "^gp_"},
+                username={"type": "string"})), 404: "No such user"})
 def create_token(username: str) -> tuple[dict[str, Any], int]:
     new = parse_body(NewToken)
     db = get_session()

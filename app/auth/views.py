@@ -58,7 +58,11 @@ def login() -> Response | str:
         raise TooManyAttempts(_("Too many failed sign-ins; wait %(minutes)d minutes and try "
                                 "again.", minutes=current_app.config["LOGIN_WINDOW_S"] // 60))
     user = users.find_user(db, username) if username else None
-    if user is None or not verify_password(user.password_hash, password) or not user.active:
+    # One argon2 verification whatever the name: an unknown name is checked against a
+    # dummy hash and an inactive user's password is checked too, so the answer takes as
+    # long for a name that exists as for one that does not.
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok or not user.active:
         audit.record(db, "auth.login_failed", object_type="user", object_id=username,
                      actor_name="anonymous")
         db.commit()

@@ -9,19 +9,69 @@ from flask import Response, request
 
 from app import audit
 from app.api import bp, json_body
-from app.api.docs import Param, documented
+from app.api.docs import (
+    FEATURE_COLLECTION,
+    GEOJSON,
+    JSON,
+    Answer,
+    Body,
+    Param,
+    documented,
+    validate_json,
+)
 from app.auth.access import allow, any_role
 from app.cameras import importing, repository
 from app.cameras.coverage import refresh_coverage
 from app.cameras.snapshots import check_stream_url, snapshot
 from app.db import get_session
 from app.errors import RecordNotFound, StateConflict, Unavailable, nothing_imported
+from app.geography.params import BBOX_PATTERN
 from app.geography.repository import BBox
 from app.models import Area, Camera
 from dispatch.cameras import CameraInput
+from dispatch.cameras.gb_id import CAMERA_TYPE_CODES, PROVINCES
 
 CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
 FIELDS = importing.FIELDS
+_URL_CHAR = r"[^\s\x00-\x1f\x7f]"
+#: What dispatch.cameras accepts as a stream: rtsp(s)/http(s) with a host, file:/// or an
+#: absolute path, without spaces or control characters.
+STREAM_URL_PATTERN = (rf"^(?:/{_URL_CHAR}*|[Ff][Ii][Ll][Ee]:///{_URL_CHAR}*|"
+                      rf"(?:[Rr][Tt][Ss][Pp][Ss]?|[Hh][Tt][Tt][Pp][Ss]?)://"
+                      rf"(?:[^\s\x00-\x1f\x7f/?#@]*@)?[^\s\x00-\x1f\x7f/?#@:\[\]]+"
+                      rf"(?::[0-9]*)?(?:[/?#]{_URL_CHAR}*)?)$")
+#: GB/T 28181 camera ids as dispatch.cameras.gb_id checks them (digits 1-2 a mainland
+#: province, 11-13 a camera or video-device type).
+GB_ID_PATTERN = (rf"^\s*(?:{'|'.join(sorted(PROVINCES))})[0-9]{{8}}"
+                 rf"(?:{'|'.join(sorted(CAMERA_TYPE_CODES))})[0-9]{{7}}\s*$")
+UNKNOWN_AREA = {"unknown_area": "no area has the name given in area"}
+BLANK = {"type": "string", "pattern": r"^\s*$"}
+CSV_TEXT = {"type": "string", "minLength": 1, "description": "UTF-8 or GB18030 CSV"}
+
+
+def camera_schema(*, partial: bool) -> dict[str, Any]:
+    """The JSON Schema of a camera body: CameraInput's, with what its validators add
+    (range_m defaults by kind; the stream URL and GB/T 28181 id rules); ``partial``: every
+    field optional, and a reason (a PATCH)."""
+    schema = CameraInput.model_json_schema(ref_template="#/components/schemas/{model}")
+    properties = schema["properties"]
+    properties["stream_url"] = {"anyOf": [{"type": "string", "maxLength": 2000,
+                                           "pattern": STREAM_URL_PATTERN}, {"type": "null"}]}
+    properties["gb_id"] = {"anyOf": [{"type": "string", "pattern": GB_ID_PATTERN},
+                                     {"type": "null"}]}
+    for name in ("azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url", "gb_id",
+                 "area"):  # a blank string is "not given"
+        given = dict(properties[name])
+        notes = {k: given.pop(k) for k in ("title", "description", "default") if k in given}
+        variants = given.pop("anyOf", None) or [given]
+        if name == "range_m":  # left out, null or blank: the kind's default range
+            variants = [*variants, {"type": "null"}]
+        properties[name] = {"anyOf": [*variants, BLANK], **notes}
+    schema["required"] = [] if partial else ["name", "lon", "lat"]
+    if partial:
+        properties["reason"] = {"type": "string", "maxLength": 2000}
+    schema["title"] = "CameraChange" if partial else "NewCamera"
+    return schema
 
 
 def _check_gb_id(session: Any, gb_id: str | None, camera_id: int | None) -> None:
@@ -33,13 +83,13 @@ def _check_gb_id(session: Any, gb_id: str | None, camera_id: int | None) -> None
 @bp.get("/cameras")
 @any_role
 @documented("Cameras with their coverage (the wedge cut by buildings)", tag="map",
-            params=(Param("bbox", "west,south,east,north in degrees (WGS-84)"),),
-            responses={200: "GeoJSON FeatureCollection; properties.coverage is a GeoJSON "
-                            "geometry"})
+            params=(Param("bbox", "west,south,east,north in degrees (WGS-84), west < east "
+                                  "and south < north", schema={"pattern": BBOX_PATTERN}),),
+            responses={200: Answer("GeoJSON FeatureCollection; properties.coverage is a "
+                                   "GeoJSON geometry", GEOJSON, FEATURE_COLLECTION)})
 def cameras() -> Response:
     bbox = BBox.parse(request.args.get("bbox"))
-    return Response(repository.cameras_geojson(get_session(), bbox),
-                    mimetype="application/geo+json")
+    return Response(repository.cameras_geojson(get_session(), bbox), mimetype=GEOJSON)
 
 
 @bp.get("/cameras/<int:camera_id>")
@@ -55,11 +105,12 @@ def show_camera(camera_id: int) -> dict[str, Any]:
 @bp.post("/cameras")
 @allow("supervisor")
 @documented("Register a camera; its coverage is computed (cut by buildings)", tag="map",
-            body=CameraInput, responses={201: "{id, …, coverage}", 409: "gb_id taken",
-                                         422: "A field is invalid, or stream_url is outside "
-                                              "the stream fence (`rule` names the rule)"})
+            body=Body({JSON: camera_schema(partial=False)}),
+            refusals=UNKNOWN_AREA | {"stream_url_refused": "stream_url is outside the stream "
+                                                          "fence (`rule` names the rule)"},
+            responses={201: "{id, …, coverage}", 409: "gb_id taken"})
 def create_camera() -> tuple[dict[str, Any], int]:
-    camera = CameraInput.model_validate(json_body())
+    camera = validate_json(CameraInput, json_body())
     check_stream_url(camera.stream_url)
     session = get_session()
     _check_gb_id(session, camera.gb_id, None)
@@ -78,7 +129,8 @@ def create_camera() -> tuple[dict[str, Any], int]:
 @bp.patch("/cameras/<int:camera_id>")
 @allow("supervisor")
 @documented("Change a camera (direction, angle, range, stream, status…); coverage follows",
-            tag="map", params=(CAMERA_ID,), responses={200: "The camera"})
+            tag="map", params=(CAMERA_ID,), body=Body({JSON: camera_schema(partial=True)}),
+            refusals=UNKNOWN_AREA, responses={200: "The camera", 409: "gb_id taken"})
 def change_camera(camera_id: int) -> dict[str, Any]:
     changes = json_body()
     reason = changes.pop("reason", None)
@@ -92,13 +144,16 @@ def change_camera(camera_id: int) -> dict[str, Any]:
     if current.get("area_id") is not None:
         merged["area"] = session.get(Area, current["area_id"]).name  # type: ignore[union-attr]
     merged = {k: v for k, v in merged.items() if v is not None} | changes
-    camera = CameraInput.model_validate(merged)
+    # cameras from OSM often have no name: one is needed to create a camera, not to aim it
+    unnamed = "name" not in merged
+    camera = validate_json(CameraInput, merged | ({"name": "-"} if unnamed else {}))
     if "stream_url" in changes:  # a stored URL is fenced again at every grab
         check_stream_url(camera.stream_url)
     _check_gb_id(session, camera.gb_id, camera_id)
     before = {k: getattr(row, k) for k in FIELDS}
     for key, value in importing.camera_values(camera).items():
-        setattr(row, key, value)
+        if not (unnamed and key == "name"):
+            setattr(row, key, value)
     moved = "lon" in changes or "lat" in changes
     if moved:
         row.geom = importing.camera_point(camera)
@@ -123,14 +178,21 @@ def change_camera(camera_id: int) -> dict[str, Any]:
 @documented("Import cameras from CSV (text/csv body or a multipart `file`): good rows are "
             "written, bad rows reported by line and field; rows with a known gb_id update "
             "that camera", tag="map",
+            body=Body({"text/csv": CSV_TEXT, "multipart/form-data": {
+                "type": "object", "required": ["file"], "properties": {"file": CSV_TEXT}}},
+                encoding={"multipart/form-data": {"file": {"contentType": "text/csv"}}}),
+            refusals={"nothing_imported": "nothing written: the file is empty or unreadable, "
+                                          "or every row was refused; errors lists why"},
             responses={200: "{created, updated, errors: [{line, field, message, rule?}], "
-                            "warnings}",
-                       422: "Nothing written (nothing_imported): the file is empty or "
-                            "unreadable, or every row was refused; errors lists why"})
+                            "warnings}"})
 def import_cameras() -> dict[str, Any]:
     upload = request.files.get("file")
-    raw = (upload.read(importing.MAX_CSV_BYTES + 1) if upload
-           else request.get_data(cache=False))
+    if upload is not None:
+        raw = upload.read(importing.MAX_CSV_BYTES + 1)
+    elif "file" in request.form:  # a multipart part sent without a file name
+        raw = request.form["file"].encode()
+    else:
+        raw = request.get_data(cache=False)
     session = get_session()
     field = "file" if upload else "body"
     result = importing.import_camera_csv(session, raw, source=upload.filename if upload
@@ -146,7 +208,8 @@ def import_cameras() -> dict[str, Any]:
 @any_role
 @documented("A recent still frame from the camera's stream (JPEG); 503 when the camera "
             "does not answer within the timeout", tag="map", params=(CAMERA_ID,),
-            responses={200: "image/jpeg", 404: "No camera or no stream",
+            responses={200: Answer("The frame", "image/jpeg"),
+                       404: "No camera or no stream",
                        503: "Offline (camera_offline), or its URL is outside the stream "
                             "fence (stream_refused)"})
 def camera_snapshot(camera_id: int) -> Response:

@@ -45,7 +45,7 @@ def road_graph(session: Session) -> ServedGraph:
         edges = load_edges(session)
         if edges.empty:
             raise InvalidValue("There is no road graph yet: import an OSM extract first.",
-                                field="roads")
+                                field="roads", code="no_roads")
         graph = RoadGraph.from_edges(edges)
         logger.info("road graph v%s built: %d nodes, %d edges", version, graph.node_count,
                     graph.edge_count)
@@ -60,4 +60,4 @@ def snap_near_road(graph: RoadGraph, lon: float, lat: float, field: str,
         return graph.snap(lon, lat, max_distance_m=max_distance_m)
     except TooFarFromRoad:
         raise InvalidValue(f"{field} is more than {max_distance_m:g} m from any drivable road.",
-                            field=field) from None
+                            field=field, code="too_far_from_road") from None

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 
 from app.errors import InvalidValue
 
+# Decimal degrees within ±180 (longitude) and ±90 (latitude), no exponent.
+_LON = r"[+-]?(?:180(?:\.0*)?|(?:1[0-7]\d|\d{1,2})(?:\.\d*)?|\.\d+)"
+_LAT = r"[+-]?(?:90(?:\.0*)?|[0-8]?\d(?:\.\d*)?|\.\d+)"
+#: What a bounding box and a point look like on the wire (the API description's patterns;
+#: a box also needs west < east and south < north, which a pattern cannot say).
+BBOX_PATTERN = rf"^{_LON},{_LAT},{_LON},{_LAT}$"
+POINT_PATTERN = rf"^{_LON},{_LAT}$"
 POI_KINDS = ("school", "kindergarten", "bank", "atm", "hospital", "market", "mall",
              "bus_station", "rail_station", "nightlife", "fuel", "government",
              "place_of_worship")

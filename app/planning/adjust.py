@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app import audit
 from app.db.geometry import to_ewkb
-from app.errors import InvalidValue, RecordNotFound
+from app.errors import InvalidValue, RecordNotFound, StateConflict
 from app.geography.graph import road_graph
 from app.models import PlanRoute
 from app.planning.plans import road_legs
@@ -42,9 +42,9 @@ def move_stop(session: Session, route_id: int, stop_id: str, *, position: int,
     target = source if to_route_id in (None, route_id) else session.get(PlanRoute, to_route_id)
     if target is None or target.plan_id != source.plan_id:
         raise InvalidValue("to_route_id must be a route of the same plan.",
-                            field="to_route_id")
+                            field="to_route_id", code="not_same_plan")
     if source.locked or target.locked:
-        raise InvalidValue("A locked route cannot be changed: unlock it first.",
+        raise StateConflict("A locked route cannot be changed: unlock it first.",
                             field="route_id", code="route_locked")
     stops = list(source.stops)
     index = next((i for i, s in enumerate(stops) if s.get("stop_id") == stop_id), None)
@@ -73,7 +73,8 @@ def _insert(stops: list[dict[str, Any]], stop: dict[str, Any],
     both ends; breaks are dropped here and put back by time in :func:`_reschedule`."""
     visits = [s for s in stops if s["kind"] in ("point", "hotspot")]
     if not 1 <= position <= len(visits) + 1:
-        raise InvalidValue(f"position must be 1 to {len(visits) + 1}.", field="position")
+        raise InvalidValue(f"position must be 1 to {len(visits) + 1}.", field="position",
+                           code="no_such_position")
     visits.insert(position - 1, stop)
     others = [s for s in stops if s["kind"] not in ("point", "hotspot")]
     return [others[0], *visits, *others[1:]]

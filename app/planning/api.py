@@ -13,8 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import audit
 from app.api import bp, json_body
-from app.api.docs import Param, documented
-from app.auth.access import allow
+from app.api.docs import (
+    FEATURE_COLLECTION,
+    GEOJSON,
+    JSON,
+    Answer,
+    Body,
+    Param,
+    documented,
+    validate_json,
+)
+from app.auth.access import PLANNERS, PLANNING_READERS, allow
 from app.db import get_read_session, get_session
 from app.db.geometry import to_ewkb
 from app.errors import InvalidValue, MalformedRequest, RecordNotFound, nothing_imported
@@ -35,11 +44,29 @@ from app.planning.repository import plans_on
 from app.planning.roster import StationInput, roster_for, save_station, stations_json, write_roster
 from patrol.roster import parse_roster_csv, parse_roster_json
 
-PLANNERS = ("supervisor",)
-READERS = ("supervisor", "dispatcher", "analyst", "viewer")
 DATE = Param("date", "the day, YYYY-MM-DD (local)", required=True, format="date")
 SHIFT = Param("shift", "shift code (default: every shift of the day)")
 ROUTE_ID = Param("route_id", "route id", location="path", type="integer")
+PLAN_ID = Param("plan_id", "plan id", location="path", type="integer")
+UNKNOWN_SHIFT = {"unknown_shift": "no shift of the configured pattern has this code"}
+POINTS = {200: Answer("Must-visit points: GeoJSON FeatureCollection", GEOJSON,
+                      FEATURE_COLLECTION)}
+
+
+def _point_change_schema() -> dict[str, Any]:
+    schema = PointInput.model_json_schema()
+    schema["properties"]["active"] = {"type": "boolean"}
+    return schema | {"title": "PointChange", "required": []}
+
+
+POINT_CHANGE = Body({JSON: _point_change_schema()})
+ROSTER = Body({JSON: {"type": "array", "items": {
+                   "description": "{date, shift, unit, grids, station?, start?, end?, note?}: "
+                                  "a row that cannot be read is listed in errors, the "
+                                  "others are written"}},
+               "text/csv": {"type": "string", "minLength": 1}})
+LOCK = Body({JSON: {"type": "object", "additionalProperties": False, "properties": {
+    "locked": {"type": "boolean"}, "reason": {"type": "string", "maxLength": 500}}}})
 
 
 class PlanRequest(BaseModel):
@@ -53,12 +80,7 @@ class PlanRequest(BaseModel):
 
 
 def _day(value: str | None) -> date:
-    if not value:
-        raise MalformedRequest("date is required (YYYY-MM-DD).", field="date")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidValue(f"date {value!r} is not YYYY-MM-DD.", field="date") from None
+    return date.fromisoformat(value or "")  # required and checked as the parameter says
 
 
 # -- must-visit points ------------------------------------------------------------------
@@ -66,9 +88,9 @@ def _day(value: str | None) -> date:
 @bp.post("/must-visit-points")
 @allow(*PLANNERS)
 @documented("Create a must-visit point (必巡点) with weekday windows", tag="planning",
-            body=PointInput, responses={201: "{id, …}", 422: "a field, named"})
+            body=PointInput, responses={201: "{id, …}"})
 def create_must_visit_point() -> tuple[dict[str, Any], int]:
-    point = PointInput.model_validate(json_body())
+    point = validate_json(PointInput, json_body())
     session = get_session()
     row = create_point(session, point, actor=current_user)
     session.commit()
@@ -77,19 +99,19 @@ def create_must_visit_point() -> tuple[dict[str, Any], int]:
 
 
 @bp.get("/must-visit-points")
-@allow(*READERS)
-@documented("Must-visit points (GeoJSON)", tag="planning",
-            params=(Param("all", "include inactive points", type="boolean"),))
+@allow(*PLANNING_READERS)
+@documented("Must-visit points (GeoJSON)", tag="planning", responses=POINTS,
+            params=(Param("all", "true: include inactive points", type="boolean"),))
 def must_visit_points() -> Response:
     return Response(json.dumps(points_geojson(get_session(), active_only=request.args.get(
-        "all") not in ("1", "true"))), mimetype="application/geo+json")
+        "all") != "true")), mimetype=GEOJSON)
 
 
 @bp.patch("/must-visit-points/<int:point_id>")
 @allow(*PLANNERS)
 @documented("Change a must-visit point (any field; active: false retires it)",
-            tag="planning", params=(Param("point_id", "point id", location="path",
-                                          type="integer"),))
+            tag="planning", body=POINT_CHANGE,
+            params=(Param("point_id", "point id", location="path", type="integer"),))
 def change_must_visit_point(point_id: int) -> dict[str, Any]:
     session = get_session()
     row = session.get(MustVisitPoint, point_id)
@@ -103,7 +125,7 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
                                                     "visits_per_shift", "priority", "covert",
                                                     "unit_kinds", "skills")}
     lon, lat = feature["geometry"]["coordinates"]
-    point = PointInput.model_validate(merged | {"lon": lon, "lat": lat} | changes)
+    point = validate_json(PointInput, merged | {"lon": lon, "lat": lat} | changes)
     for key, value in point_values(point).items():
         setattr(row, key, value)
     if "lon" in changes or "lat" in changes:
@@ -123,9 +145,9 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
 @bp.post("/stations")
 @allow(*PLANNERS)
 @documented("Create or move a station (by name) and make it home to units", tag="planning",
-            body=StationInput, responses={201: "{id, name}"})
+            body=StationInput, responses={201: "{id, name}", 409: "A unit named is unknown"})
 def save_station_view() -> tuple[dict[str, Any], int]:
-    station = StationInput.model_validate(json_body())
+    station = validate_json(StationInput, json_body())
     session = get_session()
     row = save_station(session, station, actor=current_user)
     session.commit()
@@ -133,7 +155,7 @@ def save_station_view() -> tuple[dict[str, Any], int]:
 
 
 @bp.get("/stations")
-@allow(*READERS)
+@allow(*PLANNING_READERS)
 @documented("Stations and their units", tag="planning")
 def stations() -> dict[str, Any]:
     return {"stations": stations_json(get_session())}
@@ -143,16 +165,21 @@ def stations() -> dict[str, Any]:
 @allow(*PLANNERS)
 @documented("Add roster rows: a JSON list of {date, shift, unit, grids, station?, start?, "
             "end?, note?} or a CSV body (text/csv); bad rows named by line, good ones kept",
-            tag="planning", responses={200: "{written, errors}",
-                                       422: "Nothing written (nothing_imported): the file "
-                                            "is empty or unreadable, or every row was "
-                                            "refused; errors lists why"})
+            tag="planning", body=ROSTER, responses={200: "{written, errors}"},
+            refusals={"nothing_imported": "nothing written: the file is empty or unreadable, "
+                                          "or every row was refused; errors lists why"})
 def import_roster() -> dict[str, Any]:
     shifts = configured_shifts()
     if request.mimetype == "text/csv":
+        if not request.get_data().strip():
+            raise MalformedRequest("The CSV body is empty.", field="body")
         parsed = parse_roster_csv(request.get_data(), shifts=shifts)
     else:
-        parsed = parse_roster_json(json_body(lists=True), shifts=shifts)
+        rows = json_body(lists=True)
+        if not isinstance(rows, list):
+            raise MalformedRequest("The body must be a JSON list of roster rows (or CSV).",
+                                   field="body")
+        parsed = parse_roster_json(rows, shifts=shifts)
     session = get_session()
     result = write_roster(session, parsed, reason=request.headers.get("X-Audit-Reason"),
                           actor=current_user)
@@ -163,7 +190,7 @@ def import_roster() -> dict[str, Any]:
 
 
 @bp.get("/roster")
-@allow(*READERS)
+@allow(*PLANNING_READERS)
 @documented("Who works which shift in which grids on a day", tag="planning", params=(DATE,))
 def roster() -> dict[str, Any]:
     day = _day(request.args.get("date"))
@@ -176,11 +203,11 @@ def roster() -> dict[str, Any]:
 @allow(*PLANNERS)
 @documented("Plan a day (every shift) or one shift: routes from each unit's station and "
             "back, visiting the must-visit points in their windows and dosing hot spots",
-            tag="planning", body=PlanRequest,
+            tag="planning", body=PlanRequest, refusals=UNKNOWN_SHIFT,
             responses={200: "{routes: GeoJSON FeatureCollection, unserved: [{point_id, "
                             "reason, message}], plans}"})
 def create_patrol_plan() -> dict[str, Any]:
-    wanted = PlanRequest.model_validate(json_body())
+    wanted = validate_json(PlanRequest, json_body())
     shifts = [known_shift(wanted.shift)] if wanted.shift else list(configured_shifts())
     session = get_session()
     plans = [plan_shift(session, wanted.date, shift, engine=wanted.engine, seed=wanted.seed,
@@ -190,8 +217,10 @@ def create_patrol_plan() -> dict[str, Any]:
 
 
 @bp.get("/patrol-plans")
-@allow(*READERS)
-@documented("The routes of a day (or one shift)", tag="planning", params=(DATE, SHIFT))
+@allow(*PLANNING_READERS)
+@documented("The routes of a day (or one shift)", tag="planning", params=(DATE, SHIFT),
+            refusals=UNKNOWN_SHIFT, responses={200: "{routes, unserved, plans}",
+                                               404: "No plan for that shift"})
 def patrol_plans() -> dict[str, Any]:
     day = _day(request.args.get("date"))
     session = get_session()
@@ -222,20 +251,23 @@ def _route_feature(session: Any, route_id: int) -> dict[str, Any]:
 
 
 @bp.get("/patrol-plans/routes/<int:route_id>.geojson")
-@allow(*READERS)
-@documented("One unit's route as GeoJSON", tag="planning", params=(ROUTE_ID,))
+@allow(*PLANNING_READERS)
+@documented("One unit's route as GeoJSON", tag="planning", params=(ROUTE_ID,),
+            responses={200: Answer("GeoJSON FeatureCollection of the route", GEOJSON,
+                                   FEATURE_COLLECTION)})
 def route_geojson(route_id: int) -> Response:
     feature = _route_feature(get_session(), route_id)
     name = f"route-{feature['properties']['unit']}-{feature['properties']['date']}.geojson"
     return Response(json.dumps({"type": "FeatureCollection", "features": [feature]}),
-                    mimetype="application/geo+json",
+                    mimetype=GEOJSON,
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 @bp.get("/patrol-plans/routes/<int:route_id>.gpx")
-@allow(*READERS)
+@allow(*PLANNING_READERS)
 @documented("One unit's route as GPX 1.1 (stops as waypoints, the road path as a track)",
-            tag="planning", params=(ROUTE_ID,))
+            tag="planning", params=(ROUTE_ID,),
+            responses={200: Answer("GPX 1.1", "application/gpx+xml")})
 def route_gpx_view(route_id: int) -> Response:
     feature = _route_feature(get_session(), route_id)
     name = f"route-{feature['properties']['unit']}-{feature['properties']['date']}.gpx"
@@ -246,12 +278,19 @@ def route_gpx_view(route_id: int) -> Response:
 @bp.post("/patrol-plans/routes/<int:route_id>/lock")
 @allow(*PLANNERS)
 @documented("Lock (or unlock) a route: re-planning the shift keeps it as it is",
-            tag="planning", params=(ROUTE_ID,), responses={200: "{route_id, locked}"})
+            tag="planning", params=(ROUTE_ID,), body=LOCK,
+            responses={200: "{route_id, locked}"})
 def lock_route(route_id: int) -> dict[str, Any]:
     body = json_body()
+    unknown = sorted(set(body) - {"locked", "reason"})
+    if unknown:
+        raise InvalidValue(f"Unknown field {unknown[0]!r}; send locked and reason.",
+                           field=unknown[0])
     locked = body.get("locked", True)
     if not isinstance(locked, bool):
         raise InvalidValue("locked must be true or false.", field="locked")
+    if not isinstance(body.get("reason", ""), str) or len(body.get("reason") or "") > 500:
+        raise InvalidValue("reason must be text of at most 500 characters.", field="reason")
     session = get_session()
     set_locked(session, route_id, locked, actor=current_user, reason=body.get("reason"))
     session.commit()
@@ -261,8 +300,7 @@ def lock_route(route_id: int) -> dict[str, Any]:
 @bp.post("/patrol-plans/<int:plan_id>/publish")
 @allow(*PLANNERS)
 @documented("Publish a plan: one message per unit through the radio gateway", tag="planning",
-            params=(Param("plan_id", "plan id", location="path", type="integer"),),
-            responses={200: "{plan_id, messages}"})
+            params=(PLAN_ID,), responses={200: "{plan_id, messages}"})
 def publish(plan_id: int) -> dict[str, Any]:
     session = get_session()
     plan = session.get(PatrolPlan, plan_id)
@@ -272,25 +310,19 @@ def publish(plan_id: int) -> dict[str, Any]:
 
 
 @bp.get("/patrol-plans/<int:plan_id>/compliance")
-@allow(*READERS)
+@allow(*PLANNING_READERS)
 @documented("Plan versus actual from the units' positions: each must-visit point done, "
             "late, short, missed or pending; minutes in each hot-spot cell per period; "
             "compliance per unit, grid and shift", tag="planning",
-            params=(Param("plan_id", "plan id", location="path", type="integer"),
-                    Param("now", "judge as of this instant (ISO 8601; default: now)")))
+            params=(PLAN_ID, Param("now", "judge as of this instant (ISO 8601 with a zone; "
+                                          "default: now)", format="date-time")))
 def plan_compliance_view(plan_id: int) -> dict[str, Any]:
     session = get_session()
     plan = session.get(PatrolPlan, plan_id)
     if plan is None:
         raise RecordNotFound(f"No plan {plan_id}.", field="plan_id")
     raw = request.args.get("now")
-    try:
-        now = datetime.fromisoformat(raw) if raw else datetime.now(UTC)
-    except ValueError:
-        raise InvalidValue(f"now {raw!r} is not ISO 8601.", field="now") from None
-    if now.tzinfo is None:
-        raise InvalidValue("now needs a UTC offset (e.g. 2026-11-25T18:00:00+00:00).",
-                            field="now")
+    now = datetime.fromisoformat(raw) if raw else datetime.now(UTC)
     return plan_compliance(get_read_session(), plan, now=now)
 
 
@@ -308,9 +340,12 @@ class MoveBody(BaseModel):
 @documented("Move a stop within a route or to another unit's route of the same plan; the "
             "times are recomputed (a stop that misses its window is marked late)",
             tag="planning", params=(ROUTE_ID,), body=MoveBody,
-            responses={200: "the changed routes (GeoJSON features)"})
+            responses={200: "the changed routes (GeoJSON features)",
+                       409: "A route involved is locked"},
+            refusals={"not_same_plan": "to_route_id is not a route of the same plan",
+                      "no_such_position": "position is beyond the route's visits + 1"})
 def move_stop_view(route_id: int) -> dict[str, Any]:
-    body = MoveBody.model_validate(json_body())
+    body = validate_json(MoveBody, json_body())
     session = get_session()
     changed = move_stop(session, route_id, body.stop_id, position=body.position,
                         to_route_id=body.to_route_id, actor=current_user, reason=body.reason)

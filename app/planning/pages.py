@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
-from app.auth.access import allow
+from app.auth.access import PLANNERS, PLANNING_READERS, allow, may
 from app.console.pages import online_tiles
 from app.db import get_read_session, get_session
 from app.errors import Failure
@@ -28,11 +28,10 @@ from app.planning.repository import plans_on
 from app.planning.roster import roster_for
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
-VIEWERS = ("supervisor", "dispatcher", "viewer")
 
 
 @bp.get("")
-@allow(*VIEWERS)
+@allow(*PLANNING_READERS)
 def page() -> str:
     """A day's plans on the map (default: tomorrow)."""
     day = _day(request.args.get("date"))
@@ -43,7 +42,7 @@ def page() -> str:
     routes = routes_geojson(session, chosen)
     actual = (plan_compliance(get_read_session(), chosen[0], now=datetime.now(UTC))
               if chosen else None)
-    can_plan = current_user.role_name in ("admin", "supervisor")
+    can_plan = may("planning.make_plan")
     return render_template(
         "planning/page.html", day=day, shifts=configured_shifts(), plans=plans,
         shown=shown, plan=chosen[0] if chosen else None, routes=routes["features"],
@@ -54,7 +53,7 @@ def page() -> str:
 
 
 @bp.post("")
-@allow("supervisor")
+@allow(*PLANNERS)
 def make_plan() -> Response:
     """Plan one shift (or all) of a day from the form."""
     day = _day(request.form.get("date"))
@@ -77,7 +76,7 @@ def make_plan() -> Response:
 
 
 @bp.post("/<int:plan_id>/publish")
-@allow("supervisor")
+@allow(*PLANNERS)
 def publish(plan_id: int) -> Response:
     session = get_session()
     plan = session.get(PatrolPlan, plan_id) or abort(404)
@@ -88,7 +87,7 @@ def publish(plan_id: int) -> Response:
 
 
 @bp.post("/routes/<int:route_id>/lock")
-@allow("supervisor")
+@allow(*PLANNERS)
 def lock(route_id: int) -> Response:
     session = get_session()
     route = session.get(PlanRoute, route_id) or abort(404)
@@ -100,7 +99,7 @@ def lock(route_id: int) -> Response:
 
 
 @bp.get("/routes/<int:route_id>/sheet")
-@allow(*VIEWERS)
+@allow(*PLANNING_READERS)
 def sheet(route_id: int) -> str:
     """A printable route sheet: the stops with their times and a small map."""
     session = get_session()

@@ -47,7 +47,8 @@ def known_shift(code: str) -> ShiftDef:
     found = shift_named(code, configured_shifts())
     if found is None:
         names = ", ".join(s.code for s in configured_shifts())
-        raise InvalidValue(f"No shift {code!r}; the shifts are {names}.", field="shift")
+        raise InvalidValue(f"No shift {code!r}; the shifts are {names}.", field="shift",
+                           code="unknown_shift")
     return found
 
 

@@ -58,6 +58,23 @@ POI_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+_DAY = "(?:mon|tue|wed|thu|fri|sat|sun|周[一二三四五六日])"
+_DAYS = rf"(?:{_DAY}(?:-{_DAY})?|daily|weekdays|weekend|工作日|周末|每天)"
+_WEEKDAY = {"type": "integer", "minimum": 0, "maximum": 6}
+_HHMM = r"(?:[01]?[0-9]|2[0-3])[:：][0-5][0-9]"
+#: A must-visit window as the API describes it (patrol.windows also reads full English
+#: day names and more Chinese forms): weekdays (default daily) as mon-fri, a list of them,
+#: or 0-6 (0 = Monday); start H:MM; end H:MM or 24:00.
+WINDOW_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["start", "end"],
+    "properties": {
+        "weekdays": {"anyOf": [
+            {"type": "string", "pattern": rf"^{_DAYS}(?:,{_DAYS})*$"}, _WEEKDAY,
+            {"type": "array", "minItems": 1, "items": _WEEKDAY}]},
+        "start": {"type": "string", "pattern": rf"^\s*{_HHMM}\s*$"},
+        "end": {"type": "string", "pattern": rf"^\s*(?:{_HHMM}|24[:：]00)\s*$"}}}
+
+
 class PointInput(BaseModel):
     """A must-visit point as the API and the importers take it."""
 
@@ -66,12 +83,14 @@ class PointInput(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
     lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    windows: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+    windows: list[dict[str, Any]] = Field(default_factory=list, max_length=20,
+                                          json_schema_extra={"items": WINDOW_SCHEMA})
     dwell_min: float = Field(default=5, gt=0, le=240)
     visits_per_shift: int = Field(default=1, ge=1, le=12)
     priority: int = Field(default=3, ge=1, le=5)
     covert: bool = False
-    unit_kinds: list[str] = Field(default_factory=list, max_length=10)
+    unit_kinds: list[str] = Field(default_factory=list, max_length=10, json_schema_extra={
+        "items": {"enum": [kind.value for kind in UnitKind]}})
     skills: list[str] = Field(default_factory=list, max_length=20)
     reason: str | None = Field(default=None, max_length=500)
 

@@ -174,7 +174,10 @@ def _read_source(data: object, call_start: datetime, prefix: str) -> RadioSource
     if source.get("time") is not None:
         at = epoch(source["time"], prefix + "time")
     elif offset is not None:
-        at = call_start + timedelta(seconds=offset)
+        try:
+            at = call_start + timedelta(seconds=offset)
+        except OverflowError:
+            raise RadioFormatError(prefix + "pos", f"out of range: {offset!r}") from None
     else:
         raise RadioFormatError(prefix + "time", "missing (and no pos)")
     return RadioSource(

@@ -142,6 +142,8 @@ def _set(value: Any, *path: str | int) -> Callable[[dict[str, Any]], None]:
     (_set("x", "srcList", 1, "emergency"), "srcList[1].emergency"),
     (_set(5, "srcList", 0), "srcList[0]"),
     (lambda data: [data["srcList"][0].pop(key) for key in ("time", "pos")], "srcList[0].time"),
+    (lambda data: data["srcList"][1].pop("time") and data["srcList"][1].update(pos=1e300),
+     "srcList[1].pos"),
 ])
 def test_a_broken_call_names_the_field(call_json: dict[str, Any],
                                        change: Callable[[dict[str, Any]], None],

@@ -11,7 +11,16 @@ from flask_login import current_user
 from pydantic import Field
 
 from app.api import bp
-from app.api.docs import Param, StrictBody, documented, parse_body
+from app.api.docs import (
+    DATE_TIME,
+    Answer,
+    Param,
+    StrictBody,
+    choice,
+    documented,
+    json_object,
+    parse_body,
+)
 from app.auth.access import allow, any_role
 from app.cameras.snapshots import prefetch_snapshots
 from app.db import get_session
@@ -19,13 +28,21 @@ from app.dispatch import alerts as service
 from app.dispatch import repository
 from app.dispatch.radio import deliver_orders
 from app.dispatch.units import current_recommendation, get_unit
-from app.errors import Failure, InvalidValue
+from app.errors import Failure
 from app.events import stream
 from app.geography.graph import ServedGraph, road_graph
 from dispatch.recommend import UnitKind
 
 logger = logging.getLogger(__name__)
 ALERT_ID = Param("alert_id", "alert id", location="path", type="integer")
+ALERT = json_object(
+    ("id", "level", "status", "raised_at", "lon", "lat"), id={"type": "integer"},
+    level={"enum": ["red", "orange", "yellow"]}, kind={"type": ["string", "null"]},
+    covert={"type": "boolean"}, status={"type": "string"}, raised_at=DATE_TIME,
+    closed_at={"anyOf": [DATE_TIME, {"type": "null"}]}, lon={"type": "number"},
+    lat={"type": "number"}, timeline={"type": "array", "items": json_object(
+        ("at", "event"), at=DATE_TIME, event={"type": "string"})})
+WITH_TIMELINE = {**ALERT, "required": [*ALERT["required"], "timeline"]}
 
 
 class AlertBody(StrictBody):
@@ -73,8 +90,13 @@ def with_snapshot_urls(answer: dict[str, Any]) -> dict[str, Any]:
 @bp.post("/alerts")
 @allow("dispatcher")
 @documented("Raise an alert: the answer calls up cameras and ranks units", tag="dispatch",
-            body=AlertBody, responses={201: "{id, cameras, nearby_cameras, escape_cameras, "
-                                            "units, excluded_units, timeline}"})
+            body=AlertBody, responses={201: Answer(
+                "{id, cameras, nearby_cameras, escape_cameras, units, excluded_units, "
+                "timeline}", schema={**WITH_TIMELINE, "required": [
+                    *WITH_TIMELINE["required"], "cameras", "nearby_cameras",
+                    "escape_cameras", "units", "excluded_units"]})},
+            refusals={"too_far_from_road": "the place is more than 500 m from a drivable "
+                                           "road, so no unit can be ranked (not saved)"})
 def create_alert() -> tuple[dict[str, Any], int]:
     body = parse_body(AlertBody)
     session = get_session()
@@ -94,11 +116,11 @@ def create_alert() -> tuple[dict[str, Any], int]:
 @bp.get("/alerts")
 @any_role
 @documented("Alerts, newest first", tag="dispatch", params=(
-    Param("status", "open (not closed, default), closed or all"),))
+    choice("status", "open (not closed, default), closed or all", ("open", "closed", "all")),),
+    responses={200: Answer("{alerts}", schema=json_object(
+        ("alerts",), alerts={"type": "array", "items": ALERT}))})
 def list_alerts() -> dict[str, Any]:
     status = request.args.get("status", "open")
-    if status not in ("open", "closed", "all"):
-        raise InvalidValue("status must be open, closed or all.", field="status")
     session = get_session()
     return {"alerts": [service.alert_json(session, a, timeline=False)
                        for a in repository.alerts(session, status=status)]}
@@ -108,7 +130,8 @@ def list_alerts() -> dict[str, Any]:
 @any_role
 @documented("An alert with its timeline and its call-up as raised; units dispatched or no "
             "longer available since are moved from `units` to `excluded_units` with why",
-            tag="dispatch", params=(ALERT_ID,))
+            tag="dispatch", params=(ALERT_ID,),
+            responses={200: Answer("The alert", schema=WITH_TIMELINE)})
 def show_alert(alert_id: int) -> dict[str, Any]:
     session = get_session()
     alert = service.alert_of(session, alert_id)
@@ -120,7 +143,10 @@ def show_alert(alert_id: int) -> dict[str, Any]:
 @allow("dispatcher")
 @documented("Dispatch units to the alert: statuses change, orders go out by radio",
             tag="dispatch", body=DispatchBody, params=(ALERT_ID,),
-            responses={200: "{alert, orders}", 409: "A unit cannot be dispatched"})
+            responses={200: Answer("{alert, orders}", schema=json_object(
+                ("alert", "orders"), alert=WITH_TIMELINE, orders={"type": "array"})),
+                       404: "No such alert or unit",
+                       409: "A unit cannot be dispatched, or the alert is closed"})
 def dispatch_alert(alert_id: int) -> dict[str, Any]:
     body = parse_body(DispatchBody)
     session = get_session()
@@ -136,7 +162,9 @@ def dispatch_alert(alert_id: int) -> dict[str, Any]:
 @bp.post("/alerts/<int:alert_id>/acknowledge")
 @allow("dispatcher", "device")
 @documented("A unit acknowledges its order (dispatched → en route)", tag="dispatch",
-            body=AckBody, params=(ALERT_ID,))
+            body=AckBody, params=(ALERT_ID,),
+            responses={200: Answer("The alert", schema=WITH_TIMELINE),
+                       404: "No such alert or unit", 409: "The unit has no order for it"})
 def acknowledge_alert(alert_id: int) -> dict[str, Any]:
     body = parse_body(AckBody)
     session = get_session()
@@ -149,7 +177,8 @@ def acknowledge_alert(alert_id: int) -> dict[str, Any]:
 
 @bp.post("/alerts/<int:alert_id>/close")
 @allow("dispatcher")
-@documented("Close the alert", tag="dispatch", body=CloseBody, params=(ALERT_ID,))
+@documented("Close the alert", tag="dispatch", body=CloseBody, params=(ALERT_ID,),
+            responses={200: Answer("The alert", schema=WITH_TIMELINE)})
 def close_alert(alert_id: int) -> dict[str, Any]:
     body = parse_body(CloseBody)
     session = get_session()
@@ -162,7 +191,8 @@ def close_alert(alert_id: int) -> dict[str, Any]:
 @bp.get("/events")
 @any_role
 @documented("Live changes as Server-Sent Events (unit, alert, alert_event, radio, cameras, "
-            "resync)", tag="dispatch", responses={200: "text/event-stream"})
+            "resync)", tag="dispatch",
+            responses={200: Answer("The stream", "text/event-stream", {"type": "string"})})
 def events() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # No stream_with_context: the request (and its database session) ends here, so an open

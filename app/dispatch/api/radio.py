@@ -4,15 +4,25 @@ trunk-recorder call records into it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import request
 from flask_login import current_user
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app import audit
 from app.api import bp
-from app.api.docs import Param, StrictBody, documented, parse_body
+from app.api.docs import (
+    ID_RANGE,
+    Param,
+    StrictBody,
+    documented,
+    json_numbers,
+    no_default,
+    parse_body,
+    validate_json,
+)
 from app.auth.access import allow
 from app.db import get_session
 from app.dispatch import alerts as service
@@ -24,9 +34,65 @@ from app.models import Unit
 from dispatch.radio import RadioFormatError, parse_ack, parse_trunk_recorder_call
 
 MAX_ROWS = 500
+TOO_FAR = {"too_far_from_road": "the place is more than 500 m from a drivable road, so no "
+                                "unit can be ranked (the alert is not saved)"}
+ACK_PATTERN = (r"^\s*(?:[Aa][Cc][Kk](?![A-Za-z])|确认|收到)[\s,:]*#?(?!0+(?![0-9]))[0-9]{1,9}"
+               r"(?![0-9A-Za-z])[\s,]+[A-Za-z0-9\u3400-\u9fff][A-Za-z0-9\u3400-\u9fff._/-]"
+               r"{0,31}(?:[\s,].*)?$")
+EPOCH_MAX_S = 253402300799  # 9999-12-31T23:59:59Z
+ID_NUMBER = Field(ge=0, le=2**63 - 1)
+Epoch = Annotated[float, Field(ge=0, le=EPOCH_MAX_S)]
+Flag = bool | Literal[0, 1]
+
+
+class TrunkRecorderSource(BaseModel):
+    """One transmission in a call: the radio (``src``) and when (``time``, or ``pos``
+    seconds into the call)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={
+        "anyOf": [{"required": ["time"]}, {"required": ["pos"]}]})
+
+    src: int = ID_NUMBER
+    time: Epoch | SkipJsonSchema[None] = Field(default=None, json_schema_extra=no_default)
+    pos: Annotated[float, Field(ge=0, le=86400)] | SkipJsonSchema[None] = Field(
+        default=None, json_schema_extra=no_default)  # seconds into the call
+    emergency: Flag = False
+    tag: str = ""
+
+    @field_validator("time", "pos", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
+
+
+class TrunkRecorderCall(BaseModel):
+    """trunk-recorder's per-call JSON: the fields read (the others it writes are allowed
+    and ignored); stop_time may not come before start_time."""
+
+    model_config = ConfigDict(extra="allow")
+
+    talkgroup: int = ID_NUMBER
+    start_time: Epoch
+    stop_time: Epoch
+    freq: float = Field(ge=0, le=1e12)
+    emergency: Flag = False
+    encrypted: Flag = False
+    call_length: float | None = None
+    talkgroup_tag: str = ""
+    short_name: str = ""
+    srcList: list[TrunkRecorderSource]  # noqa: N815 (trunk-recorder's name)
 
 
 class RadioIn(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        {"if": {"properties": {"kind": {"const": "ack"}}},
+         "then": {"properties": {"text": {"pattern": ACK_PATTERN}}}},
+        {"if": {"properties": {"kind": {"const": "alert"}}},
+         "then": {"required": ["lon", "lat"],
+                  "properties": {"lon": {"type": "number"}, "lat": {"type": "number"}}}}]})
+
     kind: Literal["ack", "text", "alert"]
     text: str = Field(min_length=1, max_length=2000)
     radio_id: str | None = Field(default=None, max_length=32)
@@ -40,29 +106,17 @@ class RadioIn(StrictBody):
 @bp.get("/radio-log")
 @allow("dispatcher", "supervisor")
 @documented("Radio log, oldest first", tag="dispatch", params=(
-    Param("since", "ISO 8601 time; only entries after it"),
-    Param("alert_id", "only this alert's entries", type="integer"),
-    Param("limit", f"at most this many (default and maximum {MAX_ROWS})", type="integer")))
+    Param("since", "ISO 8601 time with a zone; only entries after it", format="date-time"),
+    Param("alert_id", "only this alert's entries", type="integer", schema=ID_RANGE),
+    Param("limit", f"at most this many (default and maximum {MAX_ROWS})", type="integer",
+          schema={"minimum": 1, "maximum": MAX_ROWS})))
 def radio_log() -> dict[str, Any]:
     since = request.args.get("since")
-    moment = None
-    if since:
-        try:
-            moment = datetime.fromisoformat(since)
-        except ValueError:
-            raise InvalidValue(f"since must be an ISO 8601 time; got {since!r}.",
-                                field="since") from None
-        if moment.tzinfo is None:
-            raise InvalidValue("since needs a time zone (e.g. Z or +08:00).", field="since")
     alert_id = request.args.get("alert_id")
-    if alert_id and not alert_id.isdigit():
-        raise InvalidValue("alert_id must be a whole number.", field="alert_id")
-    limit = request.args.get("limit", str(MAX_ROWS))
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_ROWS:
-        raise InvalidValue(f"limit must be 1 to {MAX_ROWS}.", field="limit")
-    entries = repository.radio_log(get_session(), since=moment,
+    entries = repository.radio_log(get_session(),
+                                   since=datetime.fromisoformat(since) if since else None,
                                    alert_id=int(alert_id) if alert_id else None,
-                                   limit=int(limit))
+                                   limit=int(request.args.get("limit", MAX_ROWS)))
     return {"entries": [entry_json(e) for e in entries]}
 
 
@@ -81,7 +135,10 @@ def _unit_by(callsign: str | None, radio_id: str | None) -> Unit | None:
 @allow("dispatcher", "device")
 @documented("A message from the radio network: an acknowledgement (\"ACK 41 P-12\" / "
             "\"确认 41 P-12\"), a text, or an alert with a position", tag="dispatch",
-            body=RadioIn, responses={201: "The log entry (and the alert it raised)"})
+            body=RadioIn, refusals=TOO_FAR,
+            responses={201: "The log entry (and the alert it raised)",
+                                     404: "No unit or alert as the acknowledgement names",
+                                     409: "The unit has no order for that alert"})
 def radio_in() -> tuple[dict[str, Any], int]:
     body = parse_body(RadioIn)
     session = get_session()
@@ -124,11 +181,14 @@ def radio_in() -> tuple[dict[str, Any], int]:
 @bp.post("/radio-log/trunk-recorder")
 @allow("dispatcher", "device")
 @documented("A trunk-recorder per-call JSON record: logged with the units whose radios "
-            "spoke", tag="dispatch", responses={201: "The log entry"})
+            "spoke", tag="dispatch", body=TrunkRecorderCall,
+            responses={201: "The log entry"})
 def trunk_recorder_call() -> tuple[dict[str, Any], int]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise MalformedRequest("The body must be trunk-recorder's call JSON object.", field="body")
+    payload = json_numbers(payload)
+    validate_json(TrunkRecorderCall, payload)  # types and ranges, as described
     call = parse_trunk_recorder_call(payload)  # a RadioFormatError answers 422 with its field
     session = get_session()
     radio_ids = sorted({s.radio_id for s in call.sources})

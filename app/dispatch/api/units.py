@@ -10,15 +10,28 @@ from typing import Any
 from flask import request
 from flask_login import current_user
 from pydantic import AwareDatetime, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app import audit
 from app.api import bp
-from app.api.docs import Param, StrictBody, documented, parse_body
+from app.api.docs import (
+    DATE_TIME,
+    ID_RANGE,
+    NULLABLE_NUMBER,
+    Answer,
+    Body,
+    Param,
+    StrictBody,
+    documented,
+    json_object,
+    no_default,
+    parse_body,
+)
 from app.auth.access import allow, any_role
 from app.db import get_session
 from app.dispatch import repository
 from app.dispatch.units import PositionIn, change_status, get_unit, record_positions, unit_json
-from app.errors import InvalidValue, RecordNotFound, StateConflict
+from app.errors import InvalidValue, MalformedRequest, RecordNotFound, StateConflict
 from app.geography.repository import area_id_named
 from app.models import PositionReject, Unit
 from dispatch.nmea import Rejected
@@ -29,6 +42,21 @@ from dispatch.status import UnitStatus
 MAX_NMEA_BYTES = 1_000_000
 FUTURE_TOLERANCE = timedelta(minutes=2)
 UNIT_ID = Param("unit_id", "unit id", location="path", type="integer")
+_NULLABLE_ID = {"type": ["integer", "null"]}
+UNIT = json_object(
+    ("id", "callsign", "kind", "skills", "radio_ids", "status", "status_since", "status_s",
+     "active", "lon", "lat"),
+    id={"type": "integer"}, callsign={"type": "string"},
+    kind={"enum": [k.value for k in UnitKind]},
+    skills={"type": "array", "items": {"type": "string"}},
+    radio_ids={"type": "array", "items": {"type": "string"}}, home_area_id=_NULLABLE_ID,
+    status={"enum": [s.value for s in UnitStatus]}, status_label={"type": "string"},
+    status_since=DATE_TIME, status_s={"type": "integer"}, alert_id=_NULLABLE_ID,
+    active={"type": "boolean"}, lon=NULLABLE_NUMBER, lat=NULLABLE_NUMBER,
+    fix_at={"anyOf": [DATE_TIME, {"type": "null"}]}, speed_mps=NULLABLE_NUMBER,
+    course_deg=NULLABLE_NUMBER)
+THE_UNIT = Answer("The unit", schema=UNIT)
+UNKNOWN_HOME_AREA = {"unknown_area": "no area has the name given in home_area"}
 
 
 def _clean_list(values: list[str] | None) -> list[str] | None:
@@ -41,11 +69,15 @@ def _clean_list(values: list[str] | None) -> list[str] | None:
     return sorted(set(cleaned), key=cleaned.index)
 
 
+ENTRY = {"items": {"type": "string", "minLength": 1, "maxLength": 32}}
+
+
 class UnitBody(StrictBody):
     callsign: str = Field(min_length=1, max_length=32, pattern=r"^[\w\-./ ]+$")
     kind: UnitKind
-    skills: list[str] = Field(default_factory=list, max_length=20)
-    radio_ids: list[str] = Field(default_factory=list, max_length=10)
+    skills: list[str] = Field(default_factory=list, max_length=20, json_schema_extra=ENTRY)
+    radio_ids: list[str] = Field(default_factory=list, max_length=10,
+                                 json_schema_extra=ENTRY)
     home_area: str | None = Field(default=None, max_length=200)
     status: UnitStatus = UnitStatus.OUT_OF_SERVICE
     reason: str | None = Field(default=None, max_length=2000)
@@ -54,14 +86,22 @@ class UnitBody(StrictBody):
 
 
 class UnitChange(StrictBody):
-    kind: UnitKind | None = None
-    skills: list[str] | None = Field(default=None, max_length=20)
-    radio_ids: list[str] | None = Field(default=None, max_length=10)
+    # kind and active may be left out, not set to null (null home_area: no home area)
+    kind: UnitKind | SkipJsonSchema[None] = Field(default=None, json_schema_extra=no_default)
+    skills: list[str] | None = Field(default=None, max_length=20, json_schema_extra=ENTRY)
+    radio_ids: list[str] | None = Field(default=None, max_length=10, json_schema_extra=ENTRY)
     home_area: str | None = Field(default=None, max_length=200)
-    active: bool | None = None
+    active: bool | SkipJsonSchema[None] = Field(default=None, json_schema_extra=no_default)
     reason: str | None = Field(default=None, max_length=2000)
 
     _clean = field_validator("skills", "radio_ids")(_clean_list)
+
+    @field_validator("kind", "active", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
 
 
 class StatusBody(StrictBody):
@@ -92,10 +132,12 @@ def _check_radio_ids(radio_ids: list[str], unit_id: int | None) -> None:
 
 @bp.get("/units")
 @any_role
-@documented("Units with status, timer and last position", tag="dispatch", params=(
+@documented("Units with status, timer and last position", tag="dispatch",
+            responses={200: Answer("{units}", schema=json_object(
+                ("units",), units={"type": "array", "items": UNIT}))}, params=(
     Param("active", "false: include inactive units", type="boolean"),))
 def list_units() -> dict[str, Any]:
-    active_only = request.args.get("active") not in ("0", "false")
+    active_only = request.args.get("active") != "false"
     now = datetime.now(UTC)
     return {"units": [unit_json(u, now=now)
                       for u in repository.units(get_session(), active_only=active_only)]}
@@ -103,8 +145,8 @@ def list_units() -> dict[str, Any]:
 
 @bp.post("/units")
 @allow("supervisor")
-@documented("Add a unit", tag="dispatch", body=UnitBody,
-            responses={201: "The unit", 409: "Callsign or radio id taken"})
+@documented("Add a unit", tag="dispatch", body=UnitBody, refusals=UNKNOWN_HOME_AREA,
+            responses={201: THE_UNIT, 409: "Callsign or radio id taken"})
 def create_unit() -> tuple[dict[str, Any], int]:
     body = parse_body(UnitBody)
     session = get_session()
@@ -125,7 +167,9 @@ def create_unit() -> tuple[dict[str, Any], int]:
 
 @bp.get("/units/<int:unit_id>")
 @any_role
-@documented("One unit, with its recent status history", tag="dispatch", params=(UNIT_ID,))
+@documented("One unit, with its recent status history", tag="dispatch", params=(UNIT_ID,),
+            responses={200: Answer("The unit and status_history", schema={
+                **UNIT, "required": [*UNIT["required"], "status_history"]})})
 def show_unit(unit_id: int) -> dict[str, Any]:
     session = get_session()
     unit = get_unit(session, unit_id)
@@ -138,7 +182,8 @@ def show_unit(unit_id: int) -> dict[str, Any]:
 @bp.patch("/units/<int:unit_id>")
 @allow("supervisor")
 @documented("Change a unit's kind, skills, radio ids, home area or active flag",
-            tag="dispatch", body=UnitChange, params=(UNIT_ID,))
+            tag="dispatch", body=UnitChange, params=(UNIT_ID,), refusals=UNKNOWN_HOME_AREA,
+            responses={200: THE_UNIT, 409: "Radio id taken"})
 def change_unit(unit_id: int) -> dict[str, Any]:
     body = parse_body(UnitChange)
     session = get_session()
@@ -173,7 +218,7 @@ def _jsonable(value: Any) -> Any:
 @allow("dispatcher", "supervisor", "device")
 @documented("Change a unit's status (409 when the status model forbids it)", tag="dispatch",
             body=StatusBody, params=(UNIT_ID,),
-            responses={200: "The unit", 409: "Illegal status change"})
+            responses={200: THE_UNIT, 409: "Illegal status change"})
 def set_status(unit_id: int) -> dict[str, Any]:
     body = parse_body(StatusBody)
     session = get_session()
@@ -195,14 +240,16 @@ def _source() -> str:
 @bp.post("/units/<int:unit_id>/position")
 @allow("dispatcher", "supervisor", "device")
 @documented("Report a unit's position (WGS-84); `at` defaults to now", tag="dispatch",
-            body=PositionBody, params=(UNIT_ID,))
+            body=PositionBody, params=(UNIT_ID,), responses={200: THE_UNIT},
+            refusals={"in_the_future": "at is more than 2 minutes ahead of the server's "
+                                       "clock"})
 def post_position(unit_id: int) -> dict[str, Any]:
     body = parse_body(PositionBody)
     now = datetime.now(UTC)
     at = body.at or now
     if at > now + FUTURE_TOLERANCE:
         raise InvalidValue("at is in the future (more than 2 minutes ahead of the server).",
-                            field="at")
+                            field="at", code="in_the_future")
     session = get_session()
     unit = get_unit(session, unit_id, lock=True)
     record_positions(session, unit, [PositionIn(body.lon, body.lat, at, body.speed_mps,
@@ -220,14 +267,25 @@ def post_position(unit_id: int) -> dict[str, Any]:
             "and altitude, RMC's speed and course); sentences without a position (GSV, GSA, "
             "TXT, VTG, proprietary) are ignored and counted apart; bad lines are kept aside "
             "and counted", tag="dispatch",
-            params=(Param("radio_id", "the sending radio's id"),
-                    Param("unit_id", "or the unit id", type="integer"),
-                    Param("date", "UTC date YYYY-MM-DD for GGA-only logs (default: today)")),
-            responses={200: "{accepted, rejected, reasons, ignored, sentences, unit}"})
+            params=(Param("radio_id", "the sending radio's id (give it or unit_id, not both)",
+                          schema={"maxLength": 32}),
+                    Param("unit_id", "or the unit id", type="integer", schema=ID_RANGE),
+                    Param("date", "UTC date YYYY-MM-DD for GGA-only logs (default: today)",
+                          format="date")),
+            body=Body({"text/plain": {"type": "string", "minLength": 1}}),
+            responses={200: Answer("{accepted, rejected, reasons, ignored, sentences, unit}",
+                                   schema=json_object(
+                ("unit", "accepted", "rejected", "reasons"), unit=UNIT,
+                accepted={"type": "integer"}, rejected={"type": "integer"},
+                reasons={"type": "object"}, ignored={"type": "object"},
+                sentences={"type": "object"})),
+                       404: "No unit with that id or radio id"})
 def post_nmea() -> dict[str, Any]:
     session = get_session()
     unit = _unit_for_device(session)
     raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise MalformedRequest("The body holds no NMEA sentence.", field="body")
     if len(raw) > MAX_NMEA_BYTES:
         raise InvalidValue(f"At most {MAX_NMEA_BYTES} bytes per request.", field="body")
     try:
@@ -275,12 +333,7 @@ def _kinds(fix: Any) -> set[str]:
 
 def _nmea_date() -> date:
     raw = request.args.get("date")
-    if not raw:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidValue(f"date must be YYYY-MM-DD; got {raw!r}.", field="date") from None
+    return date.fromisoformat(raw) if raw else datetime.now(UTC).date()
 
 
 def _unit_for_device(session: Any) -> Unit:
@@ -288,8 +341,6 @@ def _unit_for_device(session: Any) -> Unit:
     if bool(radio_id) == bool(unit_id):
         raise InvalidValue("Give exactly one of radio_id and unit_id.", field="radio_id")
     if unit_id:
-        if not unit_id.isdigit():
-            raise InvalidValue("unit_id must be a whole number.", field="unit_id")
         return get_unit(session, int(unit_id), lock=True)
     assert radio_id is not None  # noqa: S101 (exactly one of the two is given)
     unit = repository.unit_by_radio_id(session, radio_id, lock=True)

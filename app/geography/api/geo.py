@@ -9,29 +9,40 @@ from pydantic import Field
 
 from app import audit
 from app.api import bp
-from app.api.docs import Param, StrictBody, documented, parse_body
+from app.api.docs import (
+    FEATURE_COLLECTION,
+    GEOJSON,
+    Answer,
+    Param,
+    StrictBody,
+    choice,
+    documented,
+    parse_body,
+)
 from app.auth.access import allow, any_role
 from app.db import get_session
-from app.errors import InvalidValue, RecordNotFound
-from app.geography.params import POI_KINDS, BBox
+from app.errors import RecordNotFound
+from app.geography.params import BBOX_PATTERN, POI_KINDS, BBox
 from app.geography.repository import feature_collection, search_places
 from app.geography.repository.cells import cell_by_code
 
-BBOX = Param("bbox", "west,south,east,north in degrees (WGS-84)")
-BBOX_REQUIRED = Param("bbox", "west,south,east,north in degrees (WGS-84)", required=True)
-GEOJSON = {200: "GeoJSON FeatureCollection (truncated: true when the limit was hit)"}
+BBOX_TEXT = "west,south,east,north in degrees (WGS-84), west < east and south < north"
+BBOX = Param("bbox", BBOX_TEXT, schema={"pattern": BBOX_PATTERN})
+BBOX_REQUIRED = Param("bbox", BBOX_TEXT, required=True, schema={"pattern": BBOX_PATTERN})
+FEATURES = {200: Answer("GeoJSON FeatureCollection (truncated: true when the limit was hit)",
+                        GEOJSON, FEATURE_COLLECTION)}
 
 
 def geojson(text: str) -> Response:
-    return Response(text, mimetype="application/geo+json")
+    return Response(text, mimetype=GEOJSON)
 
 
 @bp.get("/roads")
 @any_role
-@documented("Roads in a box", tag="map", responses=GEOJSON, params=(
+@documented("Roads in a box", tag="map", responses=FEATURES, params=(
     BBOX_REQUIRED, Param("drivable", "true: only roads cars may use", type="boolean")))
 def roads() -> Response:
-    where = "drivable" if request.args.get("drivable") in ("1", "true") else "TRUE"
+    where = "drivable" if request.args.get("drivable") == "true" else "TRUE"
     return geojson(feature_collection(
         get_session(), "roads",
         ["osm_id", "highway", "name", "name_zh", "name_en", "oneway", "speed_kmh", "drivable",
@@ -40,7 +51,7 @@ def roads() -> Response:
 
 @bp.get("/buildings")
 @any_role
-@documented("Building footprints in a box", tag="map", responses=GEOJSON,
+@documented("Building footprints in a box", tag="map", responses=FEATURES,
             params=(BBOX_REQUIRED,))
 def buildings() -> Response:
     return geojson(feature_collection(
@@ -50,13 +61,10 @@ def buildings() -> Response:
 
 @bp.get("/pois")
 @any_role
-@documented("Points of interest", tag="map", responses=GEOJSON, params=(
-    BBOX, Param("kind", "one of: " + ", ".join(POI_KINDS))))
+@documented("Points of interest", tag="map", responses=FEATURES, params=(
+    BBOX, choice("kind", "the kind of place", POI_KINDS)))
 def pois() -> Response:
     kind = request.args.get("kind")
-    if kind and kind not in POI_KINDS:
-        raise InvalidValue(f"Unknown kind {kind!r}; kinds are {', '.join(POI_KINDS)}.",
-                            field="kind")
     return geojson(feature_collection(
         get_session(), "pois", ["osm_key", "kind", "name", "name_zh", "name_en"],
         bbox=BBox.parse(request.args.get("bbox")),
@@ -65,14 +73,14 @@ def pois() -> Response:
 
 @bp.get("/areas")
 @any_role
-@documented("Areas (jurisdictions, station districts)", tag="map", responses=GEOJSON)
+@documented("Areas (jurisdictions, station districts)", tag="map", responses=FEATURES)
 def areas() -> Response:
     return geojson(feature_collection(get_session(), "areas", ["name", "kind"]))
 
 
 @bp.get("/grids")
 @any_role
-@documented("Patrol grid cells", tag="map", responses=GEOJSON, params=(
+@documented("Patrol grid cells", tag="map", responses=FEATURES, params=(
     BBOX, Param("area", "area name")))
 def grids() -> Response:
     area = request.args.get("area")
@@ -87,11 +95,10 @@ def grids() -> Response:
 @bp.get("/search")
 @any_role
 @documented("Find streets and POIs by name (Chinese or English)", tag="map", params=(
-    Param("q", "part of a name", required=True),))
+    Param("q", "part of a name (1 to 100 characters, not all spaces)", required=True,
+          schema={"maxLength": 100, "pattern": r"\S"}),))
 def search() -> dict[str, Any]:
-    text = (request.args.get("q") or "").strip()
-    if len(text) < 1 or len(text) > 100:
-        raise InvalidValue("q must have 1 to 100 characters.", field="q")
+    text = request.args.get("q", "").strip()
     return {"results": search_places(get_session(), text)}
 
 

@@ -8,12 +8,12 @@ from flask import request
 from shapely.geometry import mapping
 
 from app.api import bp
-from app.api.docs import Param, documented
+from app.api.docs import FEATURE_COLLECTION, Answer, Param, documented
 from app.auth.access import any_role
 from app.db import get_session
 from app.errors import InvalidValue
 from app.geography.graph import road_graph, snap_near_road
-from app.geography.params import parse_int, parse_point
+from app.geography.params import POINT_PATTERN, parse_int, parse_point
 from gis.routing import NoRoute
 
 MAX_ISOCHRONE_S = 3600
@@ -27,8 +27,12 @@ def snap_json(snap: Any) -> dict[str, Any]:
 @bp.get("/route")
 @any_role
 @documented("Fastest drivable route between two points", tag="routing", params=(
-    Param("from", "LON,LAT", required=True), Param("to", "LON,LAT", required=True)),
-    responses={200: "{eta_s, distance_m, geometry}", 422: "Unroutable input"})
+    Param("from", "LON,LAT", required=True, schema={"pattern": POINT_PATTERN}),
+    Param("to", "LON,LAT", required=True, schema={"pattern": POINT_PATTERN})),
+    responses={200: "{eta_s, distance_m, geometry, from_snap, to_snap}"},
+    refusals={"no_roads": "no road graph yet (no OSM extract imported)",
+              "too_far_from_road": "a point is more than 500 m from a drivable road",
+              "no_route": "no drivable route joins the points"})
 def route() -> dict[str, Any]:
     start = parse_point(request.args.get("from"), "from")
     end = parse_point(request.args.get("to"), "to")
@@ -49,10 +53,13 @@ def route() -> dict[str, Any]:
 @bp.get("/isochrone")
 @any_role
 @documented("Area and road segments reachable by car within N seconds", tag="routing", params=(
-    Param("at", "LON,LAT", required=True),
-    Param("seconds", f"travel time, 1–{MAX_ISOCHRONE_S}", type="integer", required=True)),
-    responses={200: "GeoJSON FeatureCollection: the polygon, then each reachable road "
-                    "segment with reached_s"})
+    Param("at", "LON,LAT", required=True, schema={"pattern": POINT_PATTERN}),
+    Param("seconds", f"travel time, 1–{MAX_ISOCHRONE_S}", type="integer", required=True,
+          schema={"minimum": 1, "maximum": MAX_ISOCHRONE_S})),
+    responses={200: Answer("GeoJSON FeatureCollection: the polygon, then each reachable "
+                           "road segment with reached_s", schema=FEATURE_COLLECTION)},
+    refusals={"no_roads": "no road graph yet (no OSM extract imported)",
+              "too_far_from_road": "the point is more than 500 m from a drivable road"})
 def isochrone() -> dict[str, Any]:
     lon, lat = parse_point(request.args.get("at"), "at")
     seconds = parse_int(request.args, "seconds", default=None, low=1, high=MAX_ISOCHRONE_S)

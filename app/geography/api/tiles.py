@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, request
 
 from app.api import bp
-from app.api.docs import Param, documented
+from app.api.docs import Answer, Param, documented
 from app.auth.access import any_role
 from app.db import get_session
 from app.db.versions import data_version
@@ -18,10 +18,14 @@ MAX_ZOOM = 20
 @bp.get("/tiles/<int:z>/<int:x>/<int:y>.pbf")
 @any_role
 @documented("A basemap vector tile (Mapbox Vector Tile: landcover, buildings, roads)",
-            tag="map", params=(Param("z", "zoom", location="path", type="integer"),
-                               Param("x", "column", location="path", type="integer"),
-                               Param("y", "row", location="path", type="integer")),
-            responses={200: "application/vnd.mapbox-vector-tile", 404: "No such tile"})
+            tag="map", params=(Param("z", f"zoom, 0–{MAX_ZOOM}", location="path", type="integer",
+                                     schema={"maximum": MAX_ZOOM}),
+                               Param("x", "column, below 2^zoom", location="path",
+                                     type="integer", schema={"maximum": 2**MAX_ZOOM - 1}),
+                               Param("y", "row, below 2^zoom", location="path",
+                                     type="integer", schema={"maximum": 2**MAX_ZOOM - 1})),
+            responses={200: Answer("The tile", "application/vnd.mapbox-vector-tile"),
+                       304: Answer("Not modified since the ETag sent", None)})
 def tile(z: int, x: int, y: int) -> Response:
     if z > MAX_ZOOM or x >= 2 ** z or y >= 2 ** z:
         raise RecordNotFound(f"No tile {z}/{x}/{y}: zoom 0–{MAX_ZOOM}, x and y below 2^zoom.")

@@ -83,7 +83,7 @@ def area_id_named(session: Session, name: str, *, field: str) -> int:
     found = session.execute(sa.text("SELECT id FROM areas WHERE name = :name"),
                             {"name": name}).scalar()
     if found is None:
-        raise InvalidValue(f"No area named {name!r}.", field=field)
+        raise InvalidValue(f"No area named {name!r}.", field=field, code="unknown_area")
     return int(found)
 
 

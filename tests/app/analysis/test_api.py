@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,7 @@ def test_periods_are_read_in_local_time(client: FlaskClient, burglary: None,
 
 def test_bad_parameters_are_named(client: FlaskClient, analyst: dict[str, str]) -> None:
     for query, field in (("method=magic", "method"), ("from=2023-13", "from"),
-                         ("cell_m=5", "cell_m"), ("from=2024-01&to=2023-01", "body"),
+                         ("cell_m=5", "cell_m"), ("from=2024-01&to=2023-01", "to"),
                          ("colour=red", "colour"),
                          ("method=lisa&p_method=analytical", "p_method"),
                          ("p_method=permutation&permutations=10", "permutations")):
@@ -231,6 +232,14 @@ def test_analyst_page_renders_every_method(client: FlaskClient, burglary: None,
     assert "Emerging hot-spot patterns" in emerging
     bad = client.get(base + "emerging&time_bin=week").get_data(as_text=True)
     assert 'id="analysis-error"' in bad and "time_bin" in bad
+    # the form sends every field; the export links keep only what the hot-spot API takes
+    page = client.get(base + "gi_star&distance_band_m=100&time_band_days=1&metric=euclidean"
+                      ).get_data(as_text=True)
+    for link in ("export-geojson", "export-csv"):
+        found = re.search(rf'href="([^"]+)" id="{link}"', page)
+        assert found, link
+        exported = client.get(unescape(found[1]))
+        assert exported.status_code == 200, (link, exported.get_data(as_text=True)[:300])
     # police.uk months cannot form near-repeat pairs: said, not a server error
     near = client.get("/analysis?run=1&method=near_repeat&category=burglary")
     assert near.status_code == 200 and 'id="analysis-error"' in near.get_data(as_text=True)

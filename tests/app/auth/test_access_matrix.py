@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.auth.access import PUBLIC, access_rule, roles_allowed
+from app.auth.access import ACCESS_ATTR, PUBLIC, access_rule, roles_allowed
 from app.models import ROLE_NAMES
 from tests.conftest import Accounts, bearer
 
@@ -31,6 +31,75 @@ def endpoints(app: Flask) -> list[tuple[str, str, str]]:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((rule.endpoint, method, concrete_path(rule.rule, rule.endpoint)))
     return found
+
+
+# Every page and the API operation doing the same thing: the same roles may use both (a
+# page that refuses a role its API lets through, or the reverse, is a drift). A new page
+# must be listed here with its API twin, or with None and why it has none.
+PAGE_TWINS: dict[str, str | None] = {
+    "console.home": "api.list_units",  # the live map: units, alerts, cameras
+    "analysis.page": "api.hotspots",
+    "analysis.result": "api.hotspot_result",
+    "analysis.save": "api.save_hotspot_result",
+    "analysis.promote_result": "api.promote_result",
+    "planning.page": "api.patrol_plans",
+    "planning.sheet": "api.route_geojson",
+    "planning.make_plan": "api.create_patrol_plan",
+    "planning.publish": "api.publish",
+    "planning.lock": "api.lock_route",
+    "admin.audit_page": "api.list_audit_entries",
+    "admin.users_page": "api.list_users",
+    "admin.create_user": "api.create_user",
+    "admin.set_role": "api.change_user",
+    "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
+}
+
+
+def page_endpoints(app: Flask) -> set[str]:
+    """Endpoints outside the API that a signed-in role may or may not use."""
+    return {e for e, _, _ in endpoints(app)
+            if not e.startswith("api.") and access_rule(app, e) != PUBLIC}
+
+
+def drifted_twins(app: Flask) -> list[tuple[str, str, set[str], set[str]]]:
+    drift = []
+    for page, api in PAGE_TWINS.items():
+        if api is None:
+            continue
+        on_page = roles_allowed(access_rule(app, page))
+        in_api = roles_allowed(access_rule(app, api))
+        if on_page != in_api:
+            drift.append((page, api, set(on_page - in_api), set(in_api - on_page)))
+    return drift
+
+
+def test_every_page_names_its_api_twin(app: Flask) -> None:
+    assert page_endpoints(app) == set(PAGE_TWINS)
+    assert {api for api in PAGE_TWINS.values() if api} <= {e for e, _, _ in endpoints(app)}
+
+
+def test_pages_and_their_api_let_the_same_roles_in(app: Flask) -> None:
+    assert drifted_twins(app) == []
+
+
+def test_dispatchers_read_analysis_on_the_page_and_through_the_api(
+        app: Flask, client: FlaskClient, accounts: Accounts) -> None:
+    """docs/product.md: hot spots inform everyone who sends or plans patrols; a viewer
+    sees them, so a dispatcher does too (saving and promoting stay with analysts)."""
+    dispatcher = bearer(accounts.create("dispatcher"))
+    assert client.get("/analysis", headers=dispatcher).status_code == 200
+    api = client.get("/api/v1/hotspots", headers=dispatcher)
+    assert api.status_code not in (401, 403)
+    assert client.post("/analysis/save", headers=dispatcher).status_code == 403
+    assert client.post("/api/v1/hotspot-results", headers=dispatcher, json={}).status_code == 403
+
+
+def test_the_twin_check_notices_a_page_that_drifts(app: Flask,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app.view_functions["analysis.page"], ACCESS_ATTR,
+                        frozenset({"admin", "analyst"}))
+    assert drifted_twins(app) == [("analysis.page", "api.hotspots", set(),
+                                   {"supervisor", "dispatcher", "viewer"})]
 
 
 def test_every_endpoint_has_an_access_rule(app: Flask) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.auth import security
 from tests.conftest import Accounts, bearer, csrf_token, login
 
 
@@ -71,6 +76,47 @@ def test_login_is_rate_limited(app: Flask, client: FlaskClient, accounts: Accoun
         {"u": account["username"]}).all()
     assert dict(actions) == {"user.create": 1, "auth.login_failed": limit,
                              "auth.login_blocked": 1}
+
+
+class CountingHasher(PasswordHasher):
+    """The real argon2id hasher, noting every hash it verifies against."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.verified: list[str] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.verified.append(hash if isinstance(hash, str) else hash.decode())
+        return super().verify(hash, password)
+
+
+def _cost(argon2_hash: str) -> str:
+    return argon2_hash.split("$")[3]  # m=…,t=…,p=…: memory, passes and lanes
+
+
+def test_sign_in_costs_one_argon2_check_whoever_asks(client: FlaskClient, accounts: Accounts,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unknown names, wrong passwords and inactive users all take the same path: exactly
+    one argon2id verification with the same cost, so timing cannot tell names apart."""
+    hasher = CountingHasher()
+    monkeypatch.setattr(security, "_hasher", hasher)
+    known, inactive = accounts.create("viewer"), accounts.create("viewer")
+    admin = accounts.create("admin")
+    client.patch(f"/api/v1/users/{inactive['username']}", headers=bearer(admin),
+                 json={"active": False})
+    hasher.verified.clear()
+    attempts = {"unknown name": {"username": "nobody-by-this-name", "password": "whatever pw"},
+                "empty name": {"username": "", "password": "whatever pw"},
+                "wrong password": {**known, "password": "not the password"},
+                "inactive user": inactive}
+    for what, account in attempts.items():
+        before = len(hasher.verified)
+        assert login(client, account).status_code == 401, what
+        assert len(hasher.verified) == before + 1, what
+    stored = hasher.verified[2]  # the known user's real hash
+    assert all(h.startswith("$argon2id$") and _cost(h) == _cost(stored)
+               for h in hasher.verified)
+    assert login(client, known).status_code == 302 and len(hasher.verified) == 5
 
 
 def test_bearer_tokens(client: FlaskClient, accounts: Accounts) -> None:

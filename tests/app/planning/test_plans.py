@@ -344,7 +344,7 @@ def test_a_stop_moved_to_another_unit_is_rescheduled(client: FlaskClient,
                 headers=sup)
     refused = client.post(f"/api/v1/patrol-plans/routes/{target['id']}/move", json={
         "stop_id": stop["stop_id"], "position": 1}, headers=sup)
-    assert refused.status_code == 422 and refused.json["error"] == "route_locked"
+    assert refused.status_code == 409 and refused.json["error"] == "route_locked"
 
 
 def test_kinds_skills_and_covert_restrict_who_may_go(client: FlaskClient,

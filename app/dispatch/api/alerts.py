@@ -94,9 +94,7 @@ def with_snapshot_urls(answer: dict[str, Any]) -> dict[str, Any]:
                 "{id, cameras, nearby_cameras, escape_cameras, units, excluded_units, "
                 "timeline}", schema={**WITH_TIMELINE, "required": [
                     *WITH_TIMELINE["required"], "cameras", "nearby_cameras",
-                    "escape_cameras", "units", "excluded_units"]})},
-            refusals={"too_far_from_road": "the place is more than 500 m from a drivable "
-                                           "road, so no unit can be ranked (not saved)"})
+                    "escape_cameras", "units", "excluded_units"]})})
 def create_alert() -> tuple[dict[str, Any], int]:
     body = parse_body(AlertBody)
     session = get_session()

@@ -34,8 +34,6 @@ from app.models import Unit
 from dispatch.radio import RadioFormatError, parse_ack, parse_trunk_recorder_call
 
 MAX_ROWS = 500
-TOO_FAR = {"too_far_from_road": "the place is more than 500 m from a drivable road, so no "
-                                "unit can be ranked (the alert is not saved)"}
 ACK_PATTERN = (r"^\s*(?:[Aa][Cc][Kk](?![A-Za-z])|确认|收到)[\s,:]*#?(?!0+(?![0-9]))[0-9]{1,9}"
                r"(?![0-9A-Za-z])[\s,]+[A-Za-z0-9\u3400-\u9fff][A-Za-z0-9\u3400-\u9fff._/-]"
                r"{0,31}(?:[\s,].*)?$")
@@ -135,7 +133,7 @@ def _unit_by(callsign: str | None, radio_id: str | None) -> Unit | None:
 @allow("dispatcher", "device")
 @documented("A message from the radio network: an acknowledgement (\"ACK 41 P-12\" / "
             "\"确认 41 P-12\"), a text, or an alert with a position", tag="dispatch",
-            body=RadioIn, refusals=TOO_FAR,
+            body=RadioIn,
             responses={201: "The log entry (and the alert it raised)",
                                      404: "No unit or alert as the acknowledgement names",
                                      409: "The unit has no order for that alert"})

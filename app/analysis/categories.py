@@ -49,7 +49,7 @@ def checked_entries(entries: Mapping[str, str]) -> list[tuple[str, str, str]]:
         try:
             checked.append((text, normalise_key(text), table.check_code(code)))
         except CategoryTableError as exc:
-            raise InvalidValue(str(exc), field="category") from None
+            raise InvalidValue(str(exc), field="category", code="unknown_category") from None
     return checked
 
 

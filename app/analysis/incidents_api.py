@@ -172,8 +172,9 @@ def get_category_map() -> dict[str, Any]:
 @documented("Map source categories to common ones (for one source, or every source when "
             "`source` is left out); the incidents already stored are re-classified",
             tag="analysis", body=CategoryMapBody,
-            responses={200: "{mappings, reclassified: {total, by_category}}",
-                       422: "unknown category code"})
+            responses={200: "{mappings, reclassified: {total, by_category}}"},
+            refusals={"unknown_category": "a category is not one of the common codes "
+                                          "(GET /incidents/category-map lists them)"})
 def post_category_map() -> dict[str, Any]:
     body = parse_body(CategoryMapBody)
     entries: dict[str, str] = {}

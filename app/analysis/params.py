@@ -125,11 +125,12 @@ class HotspotParams(DataFilter):
     shape: Literal["square", "hex"] = "square"
     weights: Literal["queen", "distance"] = "queen"
     distance_m: float | None = Field(default=None, gt=0, le=20000.0)
-    p_method: Literal["analytical", "permutation"] = "analytical"
+    # null or left out: the method's default, filled in by _method_defaults below
+    p_method: Literal["analytical", "permutation"] | None = None
     permutations: int = Field(default=999, ge=0, le=9999)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    fdr: bool = True
-    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    fdr: bool | None = None
+    alpha: float | None = Field(default=None, gt=0, lt=0.5)
     bandwidth_m: float | None = Field(default=None, ge=1.0, le=20000.0)
     kde_cell_m: float | None = Field(default=None, ge=5.0, le=2000.0)
     time_bin: Literal["month", "quarter", "week", "day"] = "month"
@@ -141,7 +142,7 @@ class HotspotParams(DataFilter):
         if not isinstance(data, dict):
             return data
         method = data.get("method") or "gi_star"
-        if method not in DEFAULT_P_METHOD:
+        if not isinstance(method, str) or method not in DEFAULT_P_METHOD:
             return data  # the method field names the error
         filled = dict(data)
         for name, defaults in (("p_method", DEFAULT_P_METHOD), ("fdr", DEFAULT_FDR),

@@ -52,7 +52,7 @@ def test_the_cli_shows_hours_notes_and_unmapped_categories(
     result = runner.invoke(args=["import", "incidents", str(path), "--source", "la",
                                  "--mapping", HHMM_MAPPING, "--rejects",
                                  str(tmp_path / "r.csv")])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # written, with rows refused (no coordinates)
     out = result.output
     assert "time: la_style.csv: 'TIME OCC' read as HHMM whole numbers" in out
     assert "time: la_style.csv: 'DATE OCC' read month-first" in out
@@ -83,7 +83,7 @@ def test_a_category_map_file_maps_and_reclassifies(
     path, _ = export
     args = ["import", "incidents", str(path), "--source", "la", "--mapping", HHMM_MAPPING,
             "--rejects", str(tmp_path / "r.csv")]
-    assert runner.invoke(args=args).exit_code == 0
+    assert runner.invoke(args=args).exit_code == 3  # written, rows without coordinates refused
     unmapped = scalar(connection, "SELECT counts->>'unmapped_path' FROM incident_imports")
     filled = Path(unmapped).read_text(encoding="utf-8-sig").replace(
         "DOG, BITE OR ATTACK\",16,", "DOG, BITE OR ATTACK\",16,non_crime")
@@ -91,7 +91,7 @@ def test_a_category_map_file_maps_and_reclassifies(
     mapping_file = tmp_path / "map.csv"
     mapping_file.write_text(filled, encoding="utf-8")
     again = runner.invoke(args=[*args, "--category-map", str(mapping_file)])
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 3, again.output  # written again; the same rows refused
     assert "category map: 1 entries stored for 'la'" in again.output
     assert "16 updated" in again.output  # the same rows, now non-crime
     assert scalar(connection, "SELECT count(*) FROM incidents WHERE source_category = "
@@ -159,7 +159,7 @@ def test_the_category_map_endpoint_reclassifies_stored_incidents(
         export: tuple[Path, pd.DataFrame], tmp_path: Path) -> None:
     path, _ = export
     assert runner.invoke(args=["import", "incidents", str(path), "--source", "la", "--mapping",
-                               HHMM_MAPPING, "--rejects", str(tmp_path / "r.csv")]).exit_code == 0
+                               HHMM_MAPPING, "--rejects", str(tmp_path / "r.csv")]).exit_code == 3
     viewer = bearer(accounts.create("viewer"))
     before = client.get("/api/v1/incidents/category-map", headers=viewer).json
     unmapped = {u["source_category"]: u["count"] for u in before["unmapped"]}

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.api.docs import DOC_ATTR
+from app.api.docs import DOC_ATTR, JSON, Body
 from tests.conftest import Accounts, bearer
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -41,6 +41,14 @@ def json_text(value: Any) -> str:
     return json.dumps(value, allow_nan=True)
 
 
+def body_fields(body: Any) -> tuple[str, ...]:
+    """The top-level field names of a documented JSON body (a model, or a JSON schema)."""
+    if isinstance(body, Body):
+        schema = body.content.get(JSON, {})
+        return tuple(schema.get("properties", {}))
+    return tuple(body.model_fields)
+
+
 def operations(app: Flask, ids: dict[str, int] | None = None
                ) -> list[tuple[str, str, tuple[str, ...]]]:
     """(method, path with ids filled in, body field names) of every JSON write; a path id
@@ -53,7 +61,7 @@ def operations(app: Flask, ids: dict[str, int] | None = None
                 "/api/v1/positions/nmea", "/api/v1/cameras/import"):  # not JSON bodies
             continue
         operation = getattr(app.view_functions[rule.endpoint], DOC_ATTR, None)
-        fields = tuple(operation.body.model_fields) if operation and operation.body else ()
+        fields = body_fields(operation.body) if operation and operation.body else ()
         path = re.sub(r"<int:([^>]+)>", lambda m: str(ids.get(m.group(1), 1)), rule.rule)
         path = re.sub(r"<[^>]+>", "fuzz", path)
         found.extend((method, path, fields) for method in sorted(methods))

@@ -248,20 +248,7 @@ def _read_gga(line: str, talker: str, fields: list[str], utc_date: date | None) 
     quality = _integer("quality", fields[6])
     if quality == 0:
         return Rejected(line, NO_FIX)
-    clock = _time_of_day(fields[1])
-    return Fix(
-        talker=talker,
-        kind="GGA",
-        lon=_coordinate("lon", fields[4], fields[5], degree_digits=3),
-        lat=_coordinate("lat", fields[2], fields[3], degree_digits=2),
-        at=_dated(clock, utc_date),
-        satellites=_integer("satellites", fields[7]) if fields[7] else None,
-        hdop=_decimal("hdop", fields[8]) if fields[8] else None,
-        quality=quality,
-        altitude_m=_altitude(fields[9]) if len(fields) > 9 and fields[9] else None,
-        time_of_day=clock,
-        sentences=(talker + "GGA",),
-    )
+    return _fix_with_altitude(talker, "GGA", fields, quality, utc_date)
 
 
 def _read_gns(line: str, talker: str, fields: list[str],
@@ -273,19 +260,27 @@ def _read_gns(line: str, talker: str, fields: list[str],
     fixing = [letter for letter in mode if letter != "N"]
     if not fixing:
         return Rejected(line, NO_FIX, f"mode {mode!r}")
+    return _fix_with_altitude(talker, "GNS", fields, _GNS_QUALITY[fixing[0]], utc_date)
+
+
+def _fix_with_altitude(talker: str, kind: str, fields: list[str], quality: int,
+                       utc_date: date | None) -> Fix:
+    """GGA and GNS share their first ten fields: time, position, satellites, HDOP and
+    altitude.
+    """
     clock = _time_of_day(fields[1])
     return Fix(
         talker=talker,
-        kind="GNS",
+        kind=kind,
         lon=_coordinate("lon", fields[4], fields[5], degree_digits=3),
         lat=_coordinate("lat", fields[2], fields[3], degree_digits=2),
         at=_dated(clock, utc_date),
         satellites=_integer("satellites", fields[7]) if fields[7] else None,
         hdop=_decimal("hdop", fields[8]) if fields[8] else None,
-        quality=_GNS_QUALITY[fixing[0]],
+        quality=quality,
         altitude_m=_altitude(fields[9]) if len(fields) > 9 and fields[9] else None,
         time_of_day=clock,
-        sentences=(talker + "GNS",),
+        sentences=(talker + kind,),
     )
 
 

@@ -129,10 +129,10 @@ def database() -> Iterator[DatabaseInfo]:
         yield info
 
 
-@pytest.fixture
-def connection(database: DatabaseInfo) -> Iterator[sa.Connection]:
-    """A connection as the app role inside a transaction rolled back after the test."""
-    engine = db.make_engine(database.app_url, poolclass=sa.pool.NullPool)
+@contextmanager
+def rolled_back_connection(url: str) -> Iterator[sa.Connection]:
+    """A connection to ``url`` inside a transaction that is rolled back at the end."""
+    engine = db.make_engine(url, poolclass=sa.pool.NullPool)
     conn = engine.connect()
     outer = conn.begin()
     try:
@@ -141,6 +141,13 @@ def connection(database: DatabaseInfo) -> Iterator[sa.Connection]:
         outer.rollback()
         conn.close()
         engine.dispose()
+
+
+@pytest.fixture
+def connection(database: DatabaseInfo) -> Iterator[sa.Connection]:
+    """A connection as the app role inside a transaction rolled back after the test."""
+    with rolled_back_connection(database.app_url) as conn:
+        yield conn
 
 
 # The test cameras (tests/streams.py) listen on 127.0.0.1, which the stream fence refuses

@@ -31,7 +31,7 @@ from app.db.partitions import (
 )
 from app.dispatch.repository import add_positions
 from app.planning.repository import unit_track
-from tests.conftest import ROOT, TEST_SECRET, DatabaseInfo
+from tests.conftest import ROOT, TEST_SECRET, DatabaseInfo, rolled_back_connection
 
 NOW = datetime.now(UTC)
 
@@ -65,15 +65,8 @@ def test_a_month_straddling_the_cutoff_is_kept() -> None:
 
 @pytest.fixture
 def owner(database: DatabaseInfo) -> Iterator[sa.Connection]:
-    engine = db.make_engine(database.owner_url, poolclass=sa.pool.NullPool)
-    conn = engine.connect()
-    outer = conn.begin()
-    try:
+    with rolled_back_connection(database.owner_url) as conn:
         yield conn
-    finally:
-        outer.rollback()
-        conn.close()
-        engine.dispose()
 
 
 def new_unit(conn: sa.Connection) -> int:

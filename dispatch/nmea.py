@@ -263,11 +263,9 @@ def _read_gns(line: str, talker: str, fields: list[str],
     return _fix_with_altitude(talker, "GNS", fields, _GNS_QUALITY[fixing[0]], utc_date)
 
 
-def _fix_with_altitude(talker: str, kind: str, fields: list[str], quality: int,
-                       utc_date: date | None) -> Fix:
-    """GGA and GNS share their first ten fields: time, position, satellites, HDOP and
-    altitude.
-    """
+def _fix_with_altitude(talker: str, kind: Literal["GGA", "GNS"], fields: list[str],
+                       quality: int, utc_date: date | None) -> Fix:
+    """A GGA or GNS fix: both carry time, position, satellites, HDOP and altitude alike."""
     clock = _time_of_day(fields[1])
     return Fix(
         talker=talker,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +44,36 @@ def live_database() -> Iterator[DatabaseInfo]:
         yield info
 
 
+def closed_before_served(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """The app with each answer read and closed before werkzeug writes it.
+
+    werkzeug's development server skips closing the answer when the browser drops the
+    connection while it drains the request (a static file left open, a ResourceWarning
+    failing an unrelated test). Event streams are passed through as they are.
+    """
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        streaming = False
+
+        def started(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            nonlocal streaming
+            streaming = any(name.lower() == "content-type"
+                            and value.startswith("text/event-stream")
+                            for name, value in headers)
+            return start_response(status, headers, exc_info)
+
+        answer = app(environ, started)
+        if streaming:
+            return answer
+        try:
+            return [b"".join(answer)]
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+
+    return serve
+
+
 @pytest.fixture(scope="session")
 def live_server(live_database: DatabaseInfo,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
@@ -61,7 +91,7 @@ def live_server(live_database: DatabaseInfo,
                 import_osm(session, path, reason="browser tests")
                 session.commit()
         logins = ensure_demo_users(session, tmp_path_factory.mktemp("demo") / "logins.json")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closed_before_served(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

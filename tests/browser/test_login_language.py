@@ -13,7 +13,8 @@ def sign_in(page: Page, live_server: dict[str, Any], username: str) -> None:
     expect(page.locator("h1")).to_have_text("Sign in")
     page.fill("#username", username)
     page.fill("#password", live_server["logins"][username])
-    page.click("#sign-in")
+    with page.expect_navigation():  # to the page loaded, its deferred scripts run
+        page.click("#sign-in")
 
 
 def test_demo_admin_signs_in_and_switches_language(page: Page, live_server: dict[str, Any],
@@ -22,7 +23,8 @@ def test_demo_admin_signs_in_and_switches_language(page: Page, live_server: dict
     expect(page.locator("h1")).to_have_text("Map console")
     expect(page.locator(".who")).to_contain_text("demo-admin")
 
-    page.select_option("#locale", "zh_CN")
+    with page.expect_navigation():
+        page.select_option("#locale", "zh_CN")
     expect(page.locator("h1")).to_have_text("地图指挥台")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("nav")).to_contain_text("审计日志")
@@ -31,7 +33,8 @@ def test_demo_admin_signs_in_and_switches_language(page: Page, live_server: dict
     page.reload()  # the choice is saved on the user, not only in this page
     expect(page.locator("h1")).to_have_text("地图指挥台")
 
-    page.select_option("#locale", "en")
+    with page.expect_navigation():
+        page.select_option("#locale", "en")
     expect(page.locator("h1")).to_have_text("Map console")
     page.screenshot(path=str(artifacts / "console-en.png"), full_page=True)
 

@@ -137,8 +137,8 @@ def sign_in(page: Page, town: dict[str, Any], username: str, path: str = "/") ->
     page.goto(town["url"] + "/login?next=" + quote(path))
     page.fill("#username", username)
     page.fill("#password", town["logins"][username])
-    page.click("#sign-in")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # to the page loaded, its deferred scripts run
+        page.click("#sign-in")
 
 
 def shown(page: Page) -> str:

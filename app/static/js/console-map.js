@@ -61,12 +61,15 @@
       if (!map.hasLayer(layer)) { return; }
       if (minZoom && map.getZoom() < minZoom) { layer.clearLayers(); return; }
       if (pending) { pending.abort(); }
-      pending = new AbortController();
+      var request = new AbortController();
+      pending = request;
       var sep = url.indexOf("?") >= 0 ? "&" : "?";
       fetch(url + sep + "bbox=" + boxOf(map), { credentials: "same-origin",
-                                               signal: pending.signal })
+                                               signal: request.signal })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
+          // an answer read before its abort is stale: only the latest view is drawn
+          if (pending !== request) { return; }
           pending = null;
           if (!data) { return; }
           layer.clearLayers();

@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 GP := .venv/bin/gridpatrol
 AREA ?= helsinki
+SOAK_MINUTES ?= 10
 
-.PHONY: setup demo test lint typecheck unit bench messages clean-instance
+.PHONY: setup demo test lint typecheck unit soak soak-short bench messages clean-instance
 
 setup:
 	@scripts/bootstrap.sh
@@ -11,7 +12,7 @@ setup:
 demo: setup
 	@$(GP) demo run --area $(AREA)
 
-test: setup lint typecheck unit
+test: setup lint typecheck unit soak-short
 
 lint:
 	.venv/bin/ruff check .
@@ -21,6 +22,15 @@ typecheck:
 
 unit:
 	.venv/bin/pytest
+
+# Soak and faults on the real server (loopback only): 50 consoles, 200 positions/s, a red
+# alert every 5 s, the database restarted, a camera stream that hangs; exits 1 on a failed
+# check. `make test` runs the 2-minute version.
+soak: setup
+	cd benchmarks && ../.venv/bin/python soak.py --minutes $(SOAK_MINUTES)
+
+soak-short:
+	cd benchmarks && ../.venv/bin/python soak.py --minutes 2
 
 # Benchmarks against the peers named in the issues (need ../shared/data; minutes).
 bench: setup
@@ -36,6 +46,7 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python scale_out.py
 	cd benchmarks && ../.venv/bin/python patrol_solvers.py
 	cd benchmarks && ../.venv/bin/python audit_chain.py
+	cd benchmarks && ../.venv/bin/python events.py
 
 # Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).
 messages:

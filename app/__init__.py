@@ -8,30 +8,33 @@ from typing import Any
 
 from flask import Flask
 
-from app import (
-    api,
-    auth,
-    cameras,
-    cli,
-    csp_reports,
-    db,
-    errors,
-    guards,
-    i18n,
-    security_headers,
-    tracing,
-    vendor,
-)
-from app.admin import pages as admin_pages
-from app.analysis import pages as analysis_pages
-from app.auth import access
-from app.config import load_secret_key, read_environment
-from app.console import pages as console_pages
-from app.planning import pages as planning_pages
-
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app from ``GRIDPATROL_*`` variables, or from ``test_config`` in tests."""
+    # Imported here, not at the top: ``import app.<anything>`` (the events service,
+    # ``app.config`` alone) then costs no import of the whole application.
+    from app import (
+        api,
+        auth,
+        cameras,
+        cli,
+        csp_reports,
+        db,
+        errors,
+        guards,
+        i18n,
+        security_headers,
+        serving,
+        tracing,
+        vendor,
+    )
+    from app.admin import pages as admin_pages
+    from app.analysis import pages as analysis_pages
+    from app.auth import access
+    from app.config import load_secret_key, read_environment
+    from app.console import pages as console_pages
+    from app.planning import pages as planning_pages
+
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     settings = read_environment() if test_config is None else {}
     app.config.update(settings)
@@ -48,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     logging.getLogger("app").setLevel(logging.INFO)
 
+    serving.init_app(app)
     tracing.init_app(app)
     security_headers.init_app(app)
     guards.init_app(app)

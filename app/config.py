@@ -157,6 +157,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Address `gridpatrol serve` listens on."),
     Setting("WORKERS", _parse_positive_int, 2,
             "Worker processes of `gridpatrol serve`."),
+    Setting("THREADS", _parse_positive_int, 8,
+            "Threads per worker process of `gridpatrol serve` (requests served at once)."),
+    Setting("EVENTS_PER_USER", _parse_positive_int, 10,
+            "Open event streams (consoles) one user may hold; beyond: 429."),
+    Setting("EVENTS_MAX_STREAMS", _parse_positive_int, 2000,
+            "Open event streams the events service holds in all; beyond: 503."),
+    Setting("EVENTS_REPLAY", _parse_positive_int, 10000,
+            "Recent events kept for a reconnecting console (Last-Event-ID); older: resync."),
+    Setting("EVENTS_BACKLOG", _parse_positive_int, 1000,
+            "Events a console may fall behind before it is cut off with a resync."),
+    Setting("EVENTS_HEARTBEAT_S", _parse_positive_float, 15.0,
+            "Seconds between keep-alive comments on an idle event stream."),
     Setting("ONLINE_TILES_URL", _parse_tile_url, None,
             "An online raster tile layer offered beside the own basemap, e.g. OSM's or "
             "Tianditu's ({z}/{x}/{y} template, with its key). Unset (default): none, and the "

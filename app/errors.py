@@ -17,7 +17,7 @@ from flask import Flask, Response, g, jsonify, make_response, render_template, r
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from dispatch.errors import IllegalStatusChange
@@ -112,10 +112,18 @@ class Unavailable(Failure):
     code = "unavailable"
 
 
+class Misdirected(Failure):
+    """The request reached a server that does not answer it (the event stream, asked of
+    the app server instead of the events service)."""
+
+    code = "misdirected"
+
+
 #: The one table from failure to HTTP status (a subclass takes its nearest base's).
 HTTP_STATUS: dict[type[Failure], int] = {
     MalformedRequest: 400, NotSignedIn: 401, NotPermitted: 403, RecordNotFound: 404,
     StateConflict: 409, InvalidValue: 422, TooManyAttempts: 429, Unavailable: 503,
+    Misdirected: 421,
 }
 
 #: Errors of the pure packages (``gis``, ``dispatch``, ``patrol``): every ``ValueError``
@@ -259,6 +267,22 @@ def register_error_handlers(app: Flask) -> None:
         discard_failed_work()
         logger.warning("data error answered as 422: %s", type(exc.orig).__name__)
         return error_response(422, "invalid", _("A value is out of range or malformed."))
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(exc: OperationalError) -> Any:
+        # the server restarting or out of reach: a retry shortly will do (the pool's
+        # pre-ping replaces the dead connections); not the request's fault, not a bug.
+        # Not translated: the user's language is kept in the database.
+        # No page template either: it would ask for the signed-in user, from the database.
+        logger.warning("database unavailable: %s", type(exc.orig).__name__)
+        message = "The database does not answer; try again in a few seconds."
+        if wants_json():
+            response = jsonify({"error": "database_unavailable", "message": message})
+        else:
+            response = Response(message + "\n", mimetype="text/plain")
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException) -> Any:

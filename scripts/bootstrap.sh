@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting osm2pgsql chromium
-                 fonts-noto-cjk nodejs npm python3-venv)
+                 fonts-noto-cjk nodejs npm python3-venv acl)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -17,7 +17,7 @@ for pkg in "${DEBIAN_PACKAGES[@]}"; do
     case "$pkg" in
         nodejs) command -v node >/dev/null 2>&1 && continue ;;
         npm) command -v npm >/dev/null 2>&1 && continue ;;
-        python3-venv) python3 -c 'import venv, ensurepip' >/dev/null 2>&1 && continue ;;
+        python3-venv) /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 && continue ;;
     esac
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
         || missing+=("$pkg")
@@ -29,9 +29,40 @@ if [ ${#missing[@]} -gt 0 ]; then
         "${missing[@]}" >/dev/null
 fi
 
+# The system user the servers run as when `gridpatrol serve` is started as root: no login
+# shell, no home, in the postgres group to reach the embedded cluster's socket.
+if ! id -u gridpatrol >/dev/null 2>&1; then
+    echo "creating the system user gridpatrol (the servers run as it when started as root)"
+    as_root useradd --system --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --comment "gridpatrol server" gridpatrol
+fi
+if getent group postgres >/dev/null && ! id -nG gridpatrol | tr ' ' '\n' | grep -qx postgres; then
+    as_root usermod -a -G postgres gridpatrol
+fi
+
+# Started as root, the servers run as gridpatrol: it needs to pass through the folders
+# above the checkout. Where one is closed to others (a checkout under /root), gridpatrol
+# alone is let through (an ACL entry, traverse only: it cannot list or read the folder).
+if [ "$(id -u)" -eq 0 ]; then
+    folder="$(pwd -P)"
+    while [ "$folder" != "/" ]; do
+        folder="$(dirname "$folder")"
+        if ! runuser -u gridpatrol -- test -x "$folder" 2>/dev/null; then
+            echo "letting the gridpatrol user pass through $folder (setfacl u:gridpatrol:x)"
+            setfacl -m u:gridpatrol:x "$folder"
+        fi
+    done
+fi
+
 mkdir -p .stamps instance
 if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv
+    # As root, from Debian's python3: the servers run as the gridpatrol user, which must be
+    # able to run the interpreter (one under /root, such as pyenv's, is closed to it).
+    if [ "$(id -u)" -eq 0 ] && [ -x /usr/bin/python3 ]; then
+        /usr/bin/python3 -m venv .venv
+    else
+        python3 -m venv .venv
+    fi
 fi
 if [ ! -f .stamps/venv ] || [ pyproject.toml -nt .stamps/venv ]; then
     echo "installing Python packages into .venv"

@@ -121,8 +121,15 @@ def close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if reader is not None and reader is not session:
         reader.close()
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        # the connection died under the request (the server restarting): the rollback of
+        # close() cannot reach it; drop the connection instead of failing the answer
+        logger.warning("database connection lost during the request; discarded")
+        session.invalidate()
 
 
 def init_app(app: Flask) -> None:

@@ -177,7 +177,7 @@ class Cluster:
         return (
             "listen_addresses = ''\n"
             f"unix_socket_directories = '{self.socket_dir}'\n"
-            "unix_socket_permissions = 0700\n"
+            "unix_socket_permissions = 0770\n"
             f"port = {self.port}\n"
             "max_connections = 200\n"
             "shared_buffers = '256MB'\n"
@@ -196,6 +196,25 @@ class Cluster:
     def stop(self) -> None:
         if self.is_running():
             self._pg_ctl("stop", "-m", "fast", "-w")
+
+    def restart(self) -> None:
+        """Restart the running server (fast shutdown: open sessions are ended)."""
+        self._pg_ctl("restart", "-m", "fast", "-w", "-t", "60", "-l", str(self.log_file))
+
+    def share_socket_with_group(self) -> None:
+        """Let the ``postgres`` group (of which the ``gridpatrol`` service user is a
+        member) reach the socket: its folders 0750, the socket 0770; the data stays 0700.
+        A running server made when the socket was 0700 is switched and restarted. Root
+        only (the folders belong to ``postgres``)."""
+        for folder in (self.root, self.socket_dir):
+            os.chmod(folder, 0o750)  # noqa: S103 (group: the service user; others: none)
+        socket_file = self.socket_dir / f".s.PGSQL.{self.port}"
+        if not self.is_running() or socket_file.stat().st_mode & 0o070 == 0o070:
+            return
+        with psycopg.connect(self.conninfo(ADMIN_ROLE, "postgres"), autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM SET unix_socket_permissions = '0770'")
+        logger.info("restarting the embedded cluster to open its socket to its group")
+        self.restart()
 
     def status(self) -> str:
         if not self.is_initialised():

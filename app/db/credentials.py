@@ -2,7 +2,9 @@
 
 Each role's secret lives in ``instance/db-secrets/<role>.pgpass`` as a libpq password
 file (``*:*:*:<role>:<secret>``), mode 0600 in a 0700 folder, owned by the user who runs
-gridpatrol. Connection strings name the file (``passfile=``), never the password, so
+gridpatrol. Started as root, ``gridpatrol serve`` hands the app role's file (only that one)
+to the service account and lets its group through the folder (0710, no listing):
+:meth:`Credentials.share`. Connection strings name the file (``passfile=``), never the password, so
 a URL can be logged or shown without giving anything away, and libpq reads the file at
 each new connection: a rotated password takes effect without restarting anything.
 
@@ -73,9 +75,25 @@ class Credentials:
         return self.secret(role)
 
     def replace(self, role: str, secret: str) -> None:
-        """Store a new password for ``role`` (atomically: readers see old or new)."""
+        """Store a new password for ``role`` (atomically: readers see old or new); a file
+        handed to another user stays theirs."""
         self._ensure_folder()
-        os.replace(self._stage(role, secret), self.passfile(role))
+        staged = self._stage(role, secret)
+        try:
+            owner = self.passfile(role).stat()
+        except FileNotFoundError:
+            owner = None
+        if owner is not None and owner.st_uid != os.geteuid():
+            os.chown(staged, owner.st_uid, owner.st_gid)
+        os.replace(staged, self.passfile(role))
+
+    def share(self, role: str, uid: int, gid: int) -> None:
+        """Hand ``role``'s file to user ``uid`` (mode 0600, as libpq demands) and let group
+        ``gid`` pass through the folder without listing it. Root only."""
+        self.ensure(role)
+        os.chown(self.folder, -1, gid)
+        os.chmod(self.folder, 0o710)
+        os.chown(self.passfile(role), uid, gid)
 
     def _stage(self, role: str, secret: str) -> Path:
         staged = self.folder / f".{role}.{secrets.token_hex(4)}.new"
@@ -86,5 +104,5 @@ class Credentials:
 
     def _ensure_folder(self) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if stat.S_IMODE(self.folder.stat().st_mode) != 0o700:
+        if stat.S_IMODE(self.folder.stat().st_mode) not in (0o700, 0o710):  # 0710: shared
             os.chmod(self.folder, 0o700)

@@ -1,5 +1,8 @@
 """A live server on 127.0.0.1 and Debian's chromium driven by Playwright.
 
+The live server is the app on werkzeug's threaded server behind the front (the events
+service and proxy of `gridpatrol serve`), so the console's EventSource takes the real path.
+
 Nothing here skips: a missing /usr/bin/chromium fails the tests (`make test` installs it).
 Every page a test opens is watched: a request to any host but the app, a script error, a
 server error or a Content-Security-Policy violation fails the test.
@@ -23,8 +26,10 @@ from app.db import engine, get_session
 from app.events import hub
 from app.geography.import_grids import build_grids
 from app.geography.import_osm import import_osm
+from app.serving.front import EventSettings
 from tests.browser.support import watch_csp
 from tests.conftest import SHARED_DATA, DatabaseInfo, make_app, scratch_database
+from tests.served import ThreadedFront
 
 CHROMIUM = "/usr/bin/chromium"
 LONDON = SHARED_DATA / "osm" / "london-central.osm.pbf"
@@ -94,9 +99,13 @@ def live_server(live_database: DatabaseInfo,
     server = make_server("127.0.0.1", 0, closed_before_served(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    # as `gridpatrol serve` does: the front serves the event streams, the app the rest
+    front = ThreadedFront(f"http://127.0.0.1:{server.server_port}", live_database.app_url,
+                          EventSettings()).start()
     try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "logins": logins, "app": app}
+        yield {"url": front.url, "logins": logins, "app": app}
     finally:
+        front.stop()
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()

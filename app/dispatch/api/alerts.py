@@ -1,12 +1,12 @@
 """Alerts: raise one (camera call-up and ranked units in the answer), dispatch units,
-acknowledge, close; the timeline; the live event stream."""
+acknowledge, close; the timeline. (The live event stream is app/events/.)"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any, Literal
 
-from flask import Response, current_app, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from pydantic import Field
 
@@ -29,7 +29,6 @@ from app.dispatch import repository
 from app.dispatch.radio import deliver_orders
 from app.dispatch.units import current_recommendation, get_unit
 from app.errors import Failure
-from app.events import stream
 from app.geography.graph import ServedGraph, road_graph
 from dispatch.recommend import UnitKind
 
@@ -184,20 +183,3 @@ def close_alert(alert_id: int) -> dict[str, Any]:
     service.close_alert(session, alert, actor=current_user.username, reason=body.reason)
     session.commit()
     return service.alert_json(session, alert)
-
-
-@bp.get("/events")
-@any_role
-@documented("Live changes as Server-Sent Events (unit, alert, alert_event, radio, cameras, "
-            "resync)", tag="dispatch",
-            responses={200: Answer("The stream", "text/event-stream", {"type": "string"})})
-def events() -> Response:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # No stream_with_context: the request (and its database session) ends here, so an open
-    # stream holds a thread but no pooled connection.
-    response = Response(stream(app, heartbeat_s=float(app.config.get("EVENTS_HEARTBEAT_S", 15))),
-                        mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["X-Accel-Buffering"] = "no"
-    return response
-

@@ -414,11 +414,23 @@
   }
 
   /* -- live events ------------------------------------------------------------------ */
+  var retryMs = 2000;
+
   function connect() {
     var source = new EventSource(C.api.events);
     source.addEventListener("hello", function () {
       window.gridpatrol.live = true;
+      retryMs = 2000;
     });
+    source.onerror = function () {
+      // A dropped connection is retried by the browser itself (with Last-Event-ID); an
+      // answer that is not a stream (429 too many consoles, 502/503 while the app or the
+      // database restarts) closes it for good: try again later, then reload the state.
+      if (source.readyState !== EventSource.CLOSED) { return; }
+      window.gridpatrol.live = false;
+      setTimeout(function () { connect(); loadUnits(); loadAlerts(); loadRadio(); }, retryMs);
+      retryMs = Math.min(retryMs * 2, 60000);
+    };
     source.addEventListener("unit", function (e) {
       var u = JSON.parse(e.data);
       showUnit(u);
@@ -440,7 +452,10 @@
       if (C.camerasLayer) { C.camerasLayer.refresh(); }
     });
     source.addEventListener("resync", function () {
-      loadUnits(); loadAlerts(); loadRadio();
+      // every console hears this at once when the database has restarted: spread the
+      // reloads over a few seconds instead of asking the server all together
+      setTimeout(function () { loadUnits(); loadAlerts(); loadRadio(); },
+                 Math.random() * 3000);
     });
     window.gridpatrol.events = source;
   }

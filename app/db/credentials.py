@@ -92,7 +92,7 @@ class Credentials:
         ``gid`` pass through the folder without listing it. Root only."""
         self.ensure(role)
         os.chown(self.folder, -1, gid)
-        os.chmod(self.folder, 0o710)
+        os.chmod(self.folder, 0o710)  # noqa: S103 (group: traverse only, to its own file)
         os.chown(self.passfile(role), uid, gid)
 
     def _stage(self, role: str, secret: str) -> Path:

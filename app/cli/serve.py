@@ -13,9 +13,10 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.engine import make_url
 
 from app.db import app_database_url, cluster_of, engine, uses_embedded_cluster
-from app.db.cluster import APP_ROLE
+from app.db.credentials import Credentials
 from app.serving import service_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,8 +54,10 @@ def _prepare_service_account() -> service_user.Account:
         socket_dir = _embedded_socket_dir()
         if socket_dir is not None:
             cluster_of(app).share_socket_with_group()
-        if uses_embedded_cluster(app):
-            cluster_of(app).credentials.share(APP_ROLE, account.uid, account.gid)
+        passfile = _app_passfile()
+        if passfile is not None:
+            Credentials(passfile.parent).share(passfile.name.removesuffix(".pgpass"),
+                                               account.uid, account.gid)
         service_user.prepare(
             account, instance=Path(app.instance_path),
             conninfo=app_database_url(app).replace("postgresql+psycopg://", "postgresql://", 1),
@@ -62,6 +65,15 @@ def _prepare_service_account() -> service_user.Account:
     except service_user.ServiceUserError as exc:
         raise click.ClickException(str(exc)) from None
     return account
+
+
+def _app_passfile() -> Path | None:
+    """The app role's password file (``passfile=`` of its URL), when it is one of ours:
+    the service account must read it."""
+    passfile = make_url(app_database_url(current_app)).query.get("passfile")
+    if isinstance(passfile, str) and passfile.endswith(".pgpass"):
+        return Path(passfile)
+    return None
 
 
 def _embedded_socket_dir() -> Path | None:

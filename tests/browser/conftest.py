@@ -23,7 +23,6 @@ from werkzeug.serving import make_server
 
 from app.cli.demo import demo_osm_file, ensure_demo_users
 from app.db import engine, get_session
-from app.events import hub
 from app.geography.import_grids import build_grids
 from app.geography.import_osm import import_osm
 from app.serving.front import EventSettings
@@ -109,7 +108,6 @@ def live_server(live_database: DatabaseInfo,
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        hub(app).stop()  # its LISTEN connection, before the database is dropped
         engine(app).dispose()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, Route
 
+from tests.browser.support import wait_for
 from tests.browser.test_map_console import open_console
 
 
@@ -28,7 +29,7 @@ def test_a_refused_stream_is_tried_again_and_the_state_reloaded(
     page.route("**/api/v1/events", refuse_twice)
     page.on("request", lambda r: reloads.append(r.url) if "/api/v1/units" in r.url else None)
     open_console(page, live_server, "demo-viewer")
-    page.wait_for_function("gridpatrol.live === true", timeout=30_000)
+    wait_for(page, "gridpatrol.live === true", timeout_s=30)
     assert len(refused) == 2
     assert len(reloads) >= 3  # the first load, then one reload after each refusal
 
@@ -36,7 +37,7 @@ def test_a_refused_stream_is_tried_again_and_the_state_reloaded(
 def test_a_position_posted_elsewhere_moves_the_unit(page: Page,
                                                     live_server: dict[str, Any]) -> None:
     open_console(page, live_server, "demo-dispatcher")
-    page.wait_for_function("gridpatrol.dispatchReady === true && gridpatrol.live === true")
+    wait_for(page, "gridpatrol.dispatchReady === true && gridpatrol.live === true")
     app = live_server["app"]
     client = app.test_client()
     with app.app_context():
@@ -55,6 +56,6 @@ def test_a_position_posted_elsewhere_moves_the_unit(page: Page,
     answer = client.post(f"/api/v1/units/{unit['id']}/position", headers=auth,
                          json={"lon": -0.0975, "lat": 51.5138})
     assert answer.status_code == 200
-    page.wait_for_function(f"gridpatrol.dispatch.units[{unit['id']}] && "
+    wait_for(page, f"gridpatrol.dispatch.units[{unit['id']}] && "
                            f"gridpatrol.dispatch.units[{unit['id']}].data.lon === -0.0975",
-                           timeout=15_000)
+                           timeout_s=15)

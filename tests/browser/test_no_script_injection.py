@@ -28,7 +28,6 @@ from werkzeug.serving import make_server
 from app.cli.demo import ensure_demo_users
 from app.csp_reports import recent_reports, report_count
 from app.db import engine, get_session
-from app.events import hub
 from tests.browser.support import wait_for, watch_csp
 from tests.browser.xss_scene import SHORT_ATTACKS, node, payloads, plant_everything
 from tests.conftest import make_app, scratch_database
@@ -104,7 +103,6 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             server.shutdown()
             thread.join(timeout=10)
             server.server_close()
-            hub(app).stop()  # its LISTEN connection, before the database is dropped
             engine(app).dispose()
 
 

@@ -21,15 +21,17 @@ HEIDELBERG = SHARED / "osm" / "heidelberg.osm.pbf"
 
 
 @contextmanager
-def bench_database(name: str = "gridpatrol_bench") -> Iterator[dict[str, Any]]:
-    """A fresh, migrated database in the embedded cluster, dropped afterwards."""
+def bench_database(name: str = "gridpatrol_bench",
+                   **config: Any) -> Iterator[dict[str, Any]]:
+    """A fresh, migrated database in the embedded cluster, dropped afterwards; ``config``
+    adds app settings."""
     cluster = Cluster.for_instance(ROOT / "instance")
     cluster.start()
     cluster.drop_database(name)
     cluster.ensure_database(name)
     db.upgrade(cluster.url(OWNER_ROLE, name), APP_ROLE)
     app = create_app({"SECRET_KEY": "bench-" + "x" * 40,
-                      "DATABASE_URL": cluster.url(APP_ROLE, name)})
+                      "DATABASE_URL": cluster.url(APP_ROLE, name), **config})
     try:
         yield {"app": app, "cluster": cluster, "name": name,
                "admin": cluster.conninfo(ADMIN_ROLE, name),

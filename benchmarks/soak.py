@@ -63,6 +63,7 @@ from tests.streams import serve_black_hole  # noqa: E402
 CONSOLES, VIEWERS = 50, 5
 JSON_PER_S, NMEA_PER_S, NMEA_BATCH = 50, 15, 10
 ALERT_EVERY_S = 5.0
+LOOPBACK = "127.0.0.1/32"
 RECOVERY_LIMIT_S = 10.0
 
 
@@ -350,11 +351,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     args = parser.parse_args()
-    with bench_database("gridpatrol_soak") as bench, serve_black_hole() as hole, \
+    # the soak's cameras stream from this machine: loopback is let through the fence
+    with bench_database("gridpatrol_soak", CAMERA_NETWORKS=LOOPBACK) as bench, \
+            serve_black_hole() as hole, \
             camera_in_a_child() as camera_url:
         seeded = seed(bench, hole.url, camera_url)
         log = Path(tempfile.mkdtemp(prefix="gridpatrol-soak-")) / "serve.log"
-        with served(bench["app"].config["DATABASE_URL"], log, workers=2, threads=8) as server:
+        with served(bench["app"].config["DATABASE_URL"], log, workers=2, threads=8,
+                    env={"GRIDPATROL_CAMERA_NETWORKS": LOOPBACK}) as server:
             print(f"server up: {server.url} (log {log}); {args.minutes:g} min of load",
                   flush=True)
             soak = Soak(server.url, seeded, args.minutes, bench["cluster"].restart)

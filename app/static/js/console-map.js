@@ -245,6 +245,17 @@
         }
       }, 12);
       areas.addTo(map);
+      /* Polygons under points: on the shared canvas the last drawn shape takes the click,
+         so after any layer loads, grid cells and then areas go to the back (a camera or
+         POI inside an area stays clickable; a grid cell inside an area too). */
+      function restack() {
+        [grids, areas].forEach(function (layer) {
+          if (map.hasLayer(layer)) { layer.bringToBack(); }
+        });
+      }
+      [areas, grids, pois, cameras].forEach(function (layer) {
+        layer.on("gp:loaded", restack);
+      });
       var overlays = {};
       overlays[D.html(config.labels.areas)] = areas;
       overlays[D.html(config.labels.grids)] = grids;

@@ -18,6 +18,8 @@ from app.models import RadioAssignment
 from dispatch.errors import InvalidAssignment
 from dispatch.radio_identity import Assignment, first_overlap, unit_holding
 
+PERIOD_REVERSED = "period_reversed"  # valid_until not after valid_from
+
 
 def as_assignment(row: RadioAssignment) -> Assignment:
     return Assignment(row.radio_id, row.unit_id, row.valid_from, row.valid_until, row.alias)
@@ -48,7 +50,7 @@ def assign(session: Session, *, radio_id: str, unit_id: int, valid_from: datetim
     try:
         new = Assignment(radio_id, unit_id, start, valid_until, alias)
     except InvalidAssignment as exc:
-        raise InvalidValue(str(exc), field=exc.field) from None
+        raise InvalidValue(str(exc), field=exc.field, code=PERIOD_REVERSED) from None
     radios.lock_radio(session, radio_id)
     rows = radios.assignments_of(session, [radio_id])
     handed_over = [r for r in rows if r.valid_until is None and r.valid_from < start]
@@ -90,7 +92,8 @@ def end_assignment(session: Session, assignment_id: int, *, valid_until: datetim
     end = valid_until or datetime.now(UTC)
     if end <= row.valid_from:
         raise InvalidValue("valid_until must come after the assignment's valid_from "
-                           f"({row.valid_from.isoformat()}).", field="valid_until")
+                           f"({row.valid_from.isoformat()}).", field="valid_until",
+                           code=PERIOD_REVERSED)
     if row.valid_until is not None and row.valid_until <= end:
         return row
     row.valid_until = end

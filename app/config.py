@@ -116,6 +116,35 @@ def _parse_media_dir(raw: str) -> Any:
     return parse_media_dir(raw)
 
 
+def _parse_mqtt_url(raw: str) -> str:
+    from app.ingest.target import parse_mqtt_url
+
+    parse_mqtt_url(raw)
+    return raw
+
+
+def _parse_port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError(f"expected a port number from 1 to 65535, got {raw!r}")
+    return value
+
+
+def _parse_absolute_path(raw: str) -> str:
+    if not Path(raw).is_absolute():
+        raise ValueError(f"expected an absolute path, got {raw!r}")
+    return raw
+
+
+def _parse_topic_prefixes(raw: str) -> tuple[str, ...]:
+    prefixes = tuple(p.strip().rstrip("/") for p in raw.split(",") if p.strip())
+    if not prefixes or any(c in p for p in prefixes for c in "#+") or any(
+            p.startswith("gridpatrol") for p in prefixes):
+        raise ValueError("expected comma-separated topic prefixes without wildcards, outside "
+                         "gridpatrol/")
+    return prefixes
+
+
 SUPPORTED_LOCALES = ("en", "zh_CN")
 
 
@@ -181,6 +210,26 @@ SETTINGS: tuple[Setting, ...] = (
             "`file:instance/radio-outbox.jsonl`."),
     Setting("RADIO_GATEWAY_TOKEN", _parse_text, None,
             "Bearer token sent to the radio gateway webhook."),
+    Setting("MQTT_URL", _parse_mqtt_url, None,
+            "The MQTT broker `gridpatrol ingest` reads from: `mqtt://user@host:port?passfile="
+            "/path` (or mqtts:// for TLS). Unset: the project's own Mosquitto under "
+            "instance/mqtt."),
+    Setting("MQTT_BIND", _parse_text, "127.0.0.1",
+            "Address the own broker listens on (loopback by default; a radio network's "
+            "address to let terminals in)."),
+    Setting("MQTT_PORT", _parse_port, 1884,
+            "Port of the own broker (not 1883, which Debian's mosquitto service takes)."),
+    Setting("INGEST_JOURNAL", _parse_absolute_path, None,
+            "The ingest journal (an SQLite file). Unset: instance/ingest/journal.sqlite."),
+    Setting("INGEST_BACKLOG", _parse_positive_int, 50000,
+            "Messages journaled but not yet applied beyond which ingest stops taking more "
+            "from the broker (which keeps them) until the database catches up."),
+    Setting("STATUS_CODES", _parse_absolute_path, None,
+            "A status code table (JSON) whose entries override the defaults in "
+            "data/radio_status_codes.json."),
+    Setting("TRUNK_RECORDER_TOPICS", _parse_topic_prefixes, ("trunk-recorder",),
+            "Topic prefixes trunk-recorder's MQTT status plugin publishes under "
+            "(comma-separated)."),
     Setting("SNAPSHOT_TIMEOUT_S", _parse_positive_float, 3.0,
             "Longest wait in seconds for a camera frame; a camera that does not answer in "
             "time is shown offline."),

@@ -38,6 +38,32 @@ class UnsupportedMessageType(RadioFormatError):
     """An MQTT message of a kind not in :data:`MQTT_KINDS`."""
 
 
+class TerminalMessageError(RadioFormatError):
+    """An inbound terminal message refused, with the reason code it is counted under.
+
+    Attributes
+    ----------
+    field : str
+        The field at fault (``"lat"``, ``"at"``, ``"topic"``, ``"payload"``).
+    reason : str
+        Stable code the rejects are counted by: ``invalid_field`` unless more is known
+        (``not_json``, ``not_utf8``, ``empty``, ``no_fix``, ``future_time``,
+        ``unknown_topic``, ``unknown_status_code``, ...).
+    """
+
+    def __init__(self, field: str, problem: str, *, reason: str = "invalid_field") -> None:
+        super().__init__(field, problem)
+        self.reason = reason
+
+
+class InvalidStatusCodeTable(ValueError):
+    """A status code table that cannot be read (``.field`` names the entry at fault)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
 class InvalidRadioMessage(ValueError):
     """An outbound message built with a missing or wrong field (``.field`` names it)."""
 
@@ -52,3 +78,11 @@ class InvalidRankingInput(ValueError):
     A time is naive, a travel time or distance is negative, a unit is given twice, or an
     option is out of range.
     """
+
+
+class InvalidAssignment(ValueError):
+    """A radio assignment with a bad period (``.field`` names the field at fault)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field

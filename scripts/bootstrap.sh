@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting osm2pgsql chromium
-                 fonts-noto-cjk nodejs npm python3-venv acl)
+                 fonts-noto-cjk nodejs npm python3-venv acl mosquitto mosquitto-clients
+                 gpsd-clients)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -37,7 +37,7 @@ def serve(bind: str | None, workers: int | None, threads: int | None) -> None:
     argv = [sys.executable, "-m", "app.serving", "--bind", bind, "--workers", str(workers),
             "--threads", str(threads)]
     if service_user.running_as_root():
-        account = _prepare_service_account()
+        account = prepare_service_account()
         argv += ["--user", account.name]
         click.echo(f"started as root: serving as the system user {account.name}")
     click.echo(f"serving on http://{bind}/ ({workers} workers × {threads} threads, "
@@ -47,7 +47,9 @@ def serve(bind: str | None, workers: int | None, threads: int | None) -> None:
     os.execv(sys.executable, argv)  # noqa: S606 (hand the process to the supervisor)
 
 
-def _prepare_service_account() -> service_user.Account:
+def prepare_service_account() -> service_user.Account:
+    """Give the service account what the servers need (the database socket, the app
+    role's password file, instance/run, the outbox) and check it; root only."""
     app = current_app
     try:
         account = service_user.Account.named()

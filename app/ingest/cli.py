@@ -1,0 +1,152 @@
+"""``gridpatrol mqtt …`` (the own broker) and ``gridpatrol ingest`` (the service)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app import audit
+from app.db import engine, get_session
+from app.ingest.apply import Applier
+from app.ingest.broker import INGEST_CLIENT, Broker, BrokerError
+from app.ingest.secrets import ClientSecretError
+from app.ingest.service import IngestService
+from app.ingest.settings import (
+    ingest_target,
+    journal_path,
+    own_broker,
+    status_codes,
+    uses_own_broker,
+)
+from app.ingest.target import MqttUrlError
+from app.serving import service_user
+from dispatch.errors import InvalidStatusCodeTable
+
+logger = logging.getLogger(__name__)
+
+group = click.Group("mqtt", help="The project's own MQTT broker (Mosquitto under instance/mqtt).")
+
+
+def _broker() -> Broker:
+    account = service_user.Account.named() if service_user.running_as_root() else None
+    return own_broker(current_app, account)
+
+
+@group.command("start")
+@with_appcontext
+def start() -> None:
+    """Write the broker's files and start it (as the service account when root)."""
+    broker = _broker()
+    try:
+        broker.start()
+    except (BrokerError, service_user.ServiceUserError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"mqtt: {broker.status()}")
+
+
+@group.command("stop")
+@with_appcontext
+def stop() -> None:
+    """Stop the own broker (it saves the messages it queues first)."""
+    broker = own_broker(current_app)
+    click.echo("mqtt: stopped" if broker.stop() else "mqtt: was not running")
+
+
+@group.command("status")
+@with_appcontext
+def status() -> None:
+    """Whether the own broker runs, where, and for how many terminals."""
+    click.echo(f"mqtt: {own_broker(current_app).status()}")
+
+
+@group.command("terminal")
+@click.argument("radio_id")
+@click.option("--remove", is_flag=True, help="Take the terminal's credentials away.")
+@click.option("--reason", default=None, help="Why (kept in the audit log).")
+@with_appcontext
+def terminal(radio_id: str, remove: bool, reason: str | None) -> None:
+    """Credentials for the terminal of RADIO_ID: it may publish only under
+    gridpatrol/units/RADIO_ID/ and read its orders. Prints where its password file is."""
+    broker = _broker()
+    try:
+        if remove:
+            done = broker.remove_terminal(radio_id)
+        else:
+            path = broker.add_terminal(radio_id)
+    except (ClientSecretError, BrokerError) as exc:
+        raise click.ClickException(str(exc)) from None
+    session = get_session()
+    audit.record(session, "mqtt.terminal_remove" if remove else "mqtt.terminal_add",
+                 object_type="radio", object_id=radio_id, reason=reason)
+    session.commit()
+    if remove:
+        click.echo(f"terminal {radio_id}: " + ("credentials removed" if done else "had none"))
+        return
+    click.echo(f"terminal {radio_id}: user radio-{radio_id}, password in {path} (give it to "
+               f"the terminal; it publishes gridpatrol/units/{radio_id}/…)")
+
+
+@group.command("terminals")
+@with_appcontext
+def terminals() -> None:
+    """The radio ids that have terminal credentials."""
+    for radio_id in own_broker(current_app).terminals():
+        click.echo(radio_id)
+
+
+@click.command("ingest")
+@with_appcontext
+def ingest() -> None:
+    """Take radio and terminal messages from MQTT (the own broker, started if needed, or
+    GRIDPATROL_MQTT_URL), journal them and apply them to the database until stopped."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s [ingest] %(levelname)s %(name)s: %(message)s")
+    try:
+        codes = status_codes(app)
+        account = None
+        if service_user.running_as_root():
+            from app.cli.serve import prepare_service_account
+
+            account = prepare_service_account()
+        if uses_own_broker(app):
+            broker = own_broker(app, account)
+            broker.start()
+            if account is not None:
+                broker.secrets.share(INGEST_CLIENT, account.uid, account.gid)
+        target = ingest_target(app)
+        journal = journal_path(app)
+        journal.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if account is not None:
+            for item in [journal.parent, *journal.parent.iterdir()]:
+                os.chown(item, account.uid, account.gid)
+    except (InvalidStatusCodeTable, OSError, ValueError, BrokerError, MqttUrlError,
+            ClientSecretError, service_user.ServiceUserError) as exc:
+        raise click.ClickException(str(exc)) from None
+    engine(app).dispose()
+    if account is not None:
+        os.environ["HOME"] = str(Path(app.instance_path) / "run")
+        account.become()
+        click.echo(f"started as root: ingest runs as the system user {account.name}")
+    service = IngestService(app, target=target, journal_path=journal,
+                            applier=Applier(codes, trunk_prefixes=app.config[
+                                "TRUNK_RECORDER_TOPICS"]),
+                            backlog_limit=app.config["INGEST_BACKLOG"])
+    click.echo(f"ingest: reading {target.safe()}, journal {journal}")
+    asyncio.run(_serve(service))
+
+
+async def _serve(service: IngestService) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await service.run(stop)

@@ -1,0 +1,51 @@
+"""The ingest service's settings, assembled from the app's configuration: the broker to
+read (``GRIDPATROL_MQTT_URL`` or the own one), the journal, the status code table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Flask
+
+from app.ingest.broker import INGEST_CLIENT, Broker
+from app.ingest.target import MqttTarget, parse_mqtt_url
+from app.serving.service_user import Account
+from dispatch.status_codes import StatusCodeTable
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CODES = ROOT / "data" / "radio_status_codes.json"
+
+
+def own_broker(app: Flask, account: Account | None = None) -> Broker:
+    """The project's own broker of this instance folder."""
+    return Broker.for_instance(Path(app.instance_path), port=app.config["MQTT_PORT"],
+                               bind=app.config["MQTT_BIND"], account=account,
+                               trunk_prefixes=tuple(app.config["TRUNK_RECORDER_TOPICS"]))
+
+
+def uses_own_broker(app: Flask) -> bool:
+    return not app.config.get("MQTT_URL")
+
+
+def ingest_target(app: Flask) -> MqttTarget:
+    """Where ingest connects: ``MQTT_URL``, else the own broker as ``gridpatrol-ingest``."""
+    url = app.config.get("MQTT_URL") or own_broker(app).url(INGEST_CLIENT)
+    return parse_mqtt_url(url)
+
+
+def journal_path(app: Flask) -> Path:
+    configured = app.config.get("INGEST_JOURNAL")
+    return Path(configured) if configured else Path(app.instance_path) / "ingest" / \
+        "journal.sqlite"
+
+
+def status_codes(app: Flask) -> StatusCodeTable:
+    """The defaults, overridden entry by entry by ``STATUS_CODES`` when given."""
+    table = StatusCodeTable.from_json(json.loads(DEFAULT_CODES.read_text(encoding="utf-8")),
+                                      name="defaults")
+    extra = app.config.get("STATUS_CODES")
+    if extra:
+        table = table.overridden_by(StatusCodeTable.from_json(
+            json.loads(Path(extra).read_text(encoding="utf-8")), name=Path(extra).stem))
+    return table

@@ -128,7 +128,8 @@ class Soak:
         self.deliveries = Deliveries()
         self.acknowledged_positions = 0
         self.nmea_batches = 0
-        self.log: list[tuple[float, str, int | None]] = []  # started, endpoint, status
+        # started, answered, endpoint, status
+        self.log: list[tuple[float, float, str, int | None]] = []
         self.errors: Counter[tuple[str, int, str]] = Counter()  # endpoint, status, code
         self.outage: tuple[float, float] | None = None  # restart began .. app answered
         self.db_back_at: float | None = None
@@ -159,7 +160,7 @@ class Soak:
                     self.errors[(endpoint, status, str(code))] += 1
         except (aiohttp.ClientError, TimeoutError) as exc:
             timings.failures[type(exc).__name__] += 1
-        self.log.append((started, endpoint, status))
+        self.log.append((started, time.monotonic(), endpoint, status))
         return status, body
 
     async def post_json(self, http: aiohttp.ClientSession, n: int) -> None:
@@ -374,16 +375,17 @@ def report(soak: Soak, rss: Rss, rows: int) -> int:
     began, ended = soak.outage or (float("inf"), float("inf"))
     print("\nper endpoint (5xx: outside the database restart / during it):")
     lines, five_outside, five_during = [], 0, Counter[str]()
-    for started, endpoint, status in soak.log:
+    for started, answered, endpoint, status in soak.log:
         if status is not None and status >= 500:
-            if began <= started <= ended:
+            if started <= ended and answered >= began:  # in flight during the restart
                 five_during[endpoint] += 1
             elif not (endpoint == "GET snapshot (black-hole stream)" and status == 503):
                 five_outside += 1
     for endpoint, timings in sorted(soak.timings.items()):
         ms = [x * 1000 for x in timings.seconds]
-        outside = sum(1 for started, e, st in soak.log if e == endpoint and st and st >= 500
-                      and not began <= started <= ended)
+        outside = sum(1 for started, answered, e, st in soak.log
+                      if e == endpoint and st and st >= 500
+                      and not (started <= ended and answered >= began))
         lines.append([endpoint, len(ms), *(f"{percentile(ms, q):.0f}" if ms else "—"
                                           for q in (50, 95, 99)),
                       f"{outside} / {five_during[endpoint]}", sum(timings.failures.values())])
@@ -426,7 +428,7 @@ def report(soak: Soak, rss: Rss, rows: int) -> int:
         print(f"call-up p95: {p95[streams[0]]:.0f} ms with the hanging stream, "
               f"{p95[streams[1]]:.0f} ms with the live one "
               f"(ratio {p95[streams[0]] / max(p95[streams[1]], 1e-9):.2f})")
-    internal = sum(1 for _, _, status in soak.log if status == 500)
+    internal = sum(1 for _, _, _, status in soak.log if status == 500)
     checks = {
         "no 5xx outside the database restart": five_outside == 0,
         "no 500 at all (the database away is a 503)": internal == 0,

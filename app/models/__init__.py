@@ -32,6 +32,7 @@ from app.models.geo import (
     Road,
     RoadEdge,
 )
+from app.models.jobs import JOB_STATES, Job
 from app.models.planning import (
     APSCHEDULER_JOBS,
     OverdueNotice,
@@ -44,7 +45,8 @@ from app.models.planning import (
 __all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
            "DataVersion", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
-           "IncidentImport", "Landcover", "MustVisitPoint", "OverdueNotice", "PatrolHotspot",
+           "IncidentImport", "JOB_STATES", "Job", "Landcover", "MustVisitPoint",
+           "OverdueNotice", "PatrolHotspot",
            "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",
            "RadioLogEntry", "Road", "RoadEdge", "Role", "RosterEntry", "Station",
            "Unit", "UnitPosition", "UnitStatusChange", "User"]

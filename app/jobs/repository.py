@@ -41,7 +41,8 @@ _CANCEL = sa.text("""
 UPDATE jobs SET cancel_requested = true, cancelled_by = :who,
        state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
        finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END,
-       message = CASE WHEN state = 'queued' THEN :queued_message ELSE :running_message END
+       message = CASE WHEN state = 'queued' THEN CAST(:queued_message AS text)
+                      ELSE CAST(:running_message AS text) END
 WHERE id = :id AND state IN ('queued', 'running')
 RETURNING state
 """)
@@ -57,10 +58,12 @@ FROM dead WHERE j.id = dead.id AND j.state = 'running'
 RETURNING j.id
 """)
 _FINISH = sa.text("""
-UPDATE jobs SET state = :state, finished_at = now(), heartbeat_at = now(),
-       progress = CASE WHEN :state = 'done' THEN 1 ELSE progress END,
-       message = :message, result = CAST(:result AS jsonb), result_url = :result_url,
-       page_url = COALESCE(:page_url, page_url), error = CAST(:error AS jsonb)
+UPDATE jobs SET state = CAST(:state AS varchar), finished_at = now(),
+       heartbeat_at = now(),
+       progress = CASE WHEN CAST(:state AS varchar) = 'done' THEN 1 ELSE progress END,
+       message = :message, result = CAST(:result AS jsonb),
+       result_url = CAST(:result_url AS text),
+       page_url = COALESCE(CAST(:page_url AS text), page_url), error = CAST(:error AS jsonb)
 WHERE id = :id AND state = 'running' AND worker_key = :key
 RETURNING id
 """)

@@ -161,7 +161,23 @@ class Worker:
     # -- one job -------------------------------------------------------------------------
 
     def execute(self, job_id: int) -> None:
-        """Run one claimed job to its final state (in its own thread)."""
+        """Run one claimed job to its final state (in its own thread); a failure of the
+        machinery itself (the database gone) fails the job rather than leaving it
+        running."""
+        try:
+            self._execute(job_id)
+        except Exception as exc:  # noqa: BLE001 - logged, and the job's state says so
+            logger.exception("job %d: the worker failed to run it", job_id)
+            error = {"error": "internal_error", "message": f"the worker failed: "
+                     f"{type(exc).__name__}"}
+            try:
+                with self._engine.begin() as conn:
+                    repository.finish_job(conn, job_id, key=self.key, state="failed",
+                                          message=error["message"], error=json.dumps(error))
+            except Exception:  # noqa: BLE001 - the sweep of the next worker fails it
+                logger.exception("job %d: could not record the failure", job_id)
+
+    def _execute(self, job_id: int) -> None:
         with self.app.app_context(), self._engine.connect().execution_options(
                 isolation_level="AUTOCOMMIT") as side:
             session = get_session()

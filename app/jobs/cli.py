@@ -161,3 +161,23 @@ def _line(job: Job) -> str:
     when = job.created_at.strftime("%Y-%m-%d %H:%M:%S")
     return (f"{job.id:>6}  {job.kind:<12} {job.state:<9} {100 * job.progress:3.0f} %  "
             f"{when}  {job.requested_by_name:<16} {job.message}")
+
+
+@group.command("run")
+@click.argument("job_id", type=int)
+@with_appcontext
+def run_here(job_id: int) -> None:
+    """Run one queued job in this process (a progress bar on a terminal), without a
+    worker; exit 1 when it fails."""
+    from app.jobs.api import KINDS  # noqa: F401 - the kinds register when the API loads
+    from app.jobs.worker import run_inline
+
+    session = get_session()
+    with reported_on_the_command_line(), terminal_progress() as progress:
+        job = run_inline(session, job_id, progress=progress)
+    session.commit()
+    click.echo(_line(job))
+    if job.state != "done":
+        if job.error:
+            click.echo(f"  error: {job.error.get('error')}: {job.error.get('message')}")
+        sys.exit(1)

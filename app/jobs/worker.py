@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app.db import get_read_session, get_session, make_engine
-from app.errors import Failure
+from app.errors import Failure, StateConflict
 from app.jobs import repository
 from app.jobs.kinds import JobContext, JobOutcome, kind_named
 from app.jobs.progress import JobCancelled, JobInterrupted, ProgressReporter
@@ -265,3 +265,40 @@ def serve_forever(app: Flask, *, concurrency: int, kinds: tuple[str, ...] | None
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     worker.run()
+
+
+def run_inline(session: Any, job_id: int, *, progress: Any = None) -> Job:
+    """Run one queued job here, in ``session``'s transaction (``gridpatrol jobs run``, and
+    tests whose data is not committed): its work and its final state are left for the
+    caller to commit; a failure rolls the work back (a savepoint) and fails the job."""
+    from datetime import UTC, datetime
+
+    from app.jobs.progress import no_progress
+
+    job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+    if job is None or job.state != "queued":
+        raise StateConflict(f"Job {job_id} is not queued.", field="job_id",
+                            code="not_queued")
+    kind = kind_named(job.kind)
+    if kind is None:
+        raise StateConflict(f"No code for jobs of kind {job.kind!r}.", field="job_id",
+                            code="unknown_kind")
+    job.state, job.started_at, job.attempts = "running", datetime.now(UTC), job.attempts + 1
+    job.worker = f"inline:{os.getpid()}"
+    actor = session.get(User, job.requested_by) if job.requested_by else None
+    context = JobContext(job_id=job_id, params=dict(job.params), session=session,
+                         read_session=session, actor=actor,
+                         progress=progress or no_progress)
+    try:
+        with session.begin_nested():
+            outcome = kind.run(context)
+    except Exception as exc:  # noqa: BLE001 - the job's state says what went wrong
+        job.state, job.error = "failed", failure_of(exc)
+        job.message = job.error["message"]
+    else:
+        job.state, job.progress, job.message = "done", 1.0, outcome.message
+        job.result, job.result_url = outcome.result, outcome.result_url
+        job.page_url = outcome.page_url or job.page_url
+    job.finished_at = datetime.now(UTC)
+    session.flush()
+    return job

@@ -25,6 +25,7 @@ from app.cli.demo import demo_osm_file, ensure_demo_users
 from app.db import engine, get_session
 from app.geography.import_grids import build_grids
 from app.geography.import_osm import import_osm
+from app.jobs.worker import Worker
 from app.serving.front import EventSettings
 from tests.browser.support import watch_csp
 from tests.conftest import SHARED_DATA, DatabaseInfo, make_app, scratch_database
@@ -101,9 +102,15 @@ def live_server(live_database: DatabaseInfo,
     # as `gridpatrol serve` does: the front serves the event streams, the app the rest
     front = ThreadedFront(f"http://127.0.0.1:{server.server_port}", live_database.app_url,
                           EventSettings()).start()
+    # and, as `gridpatrol serve` does, a job worker beside them (plans, analyses)
+    jobs = Worker(app, concurrency=2, poll_s=0.5)
+    jobs_thread = threading.Thread(target=jobs.run, daemon=True)
+    jobs_thread.start()
     try:
-        yield {"url": front.url, "logins": logins, "app": app}
+        yield {"url": front.url, "logins": logins, "app": app, "jobs": jobs}
     finally:
+        jobs.stop()
+        jobs_thread.join(timeout=30)
         front.stop()
         server.shutdown()
         thread.join(timeout=10)

@@ -49,3 +49,21 @@ def wait_for(check: Callable[[], Any], *, timeout_s: float = 60.0,
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def follow_job(client: Any, response: Any) -> Any:
+    """A page that started a job redirects to ``?job=ID``: run that job here, in the
+    test's transaction (no worker sees uncommitted data), then fetch the page it shows."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from app.db import get_session
+    from app.jobs.worker import run_inline
+
+    if response.status_code != 302 or "job=" not in response.location:
+        return response
+    job_id = int(parse_qs(urlsplit(response.location).query)["job"][0])
+    with client.application.app_context():
+        session = get_session()
+        run_inline(session, job_id)
+        session.commit()
+    return client.get(response.location)

@@ -35,8 +35,10 @@ def plan_params(*, day: date, shift: str | None, engine: str | None, seed: int |
             "reason": reason}
 
 
-def page_link(day: str, shift: str | None) -> str:
-    return "/planning?" + urlencode({"date": day, **({"shift": shift} if shift else {})})
+def page_link(day: str, shift: str | None, job: int | str = "{id}") -> str:
+    """The planning page of the day (and shift) showing the job (its message when done)."""
+    return "/planning?" + urlencode({"date": day, **({"shift": shift} if shift else {})}
+                                    ) + f"&job={job}"
 
 
 def run_plan_job(context: JobContext) -> JobOutcome:
@@ -63,7 +65,8 @@ def run_plan_job(context: JobContext) -> JobOutcome:
                            "summary": p.summary, "unserved": len(p.unserved)}
                           for p in plans]},
         result_url="/api/v1/patrol-plans?" + urlencode(query),
-        page_url=page_link(day.isoformat(), plans[0].shift if params.get("shift") else None))
+        page_url=page_link(day.isoformat(), plans[0].shift if params.get("shift") else None,
+                           job=context.job_id or ""))
 
 
 PLAN = register(JobKind(

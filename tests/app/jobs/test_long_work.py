@@ -102,7 +102,7 @@ def test_planning_tomorrow_is_a_job(jobs_app: Flask, london: None, people: Peopl
         "/api/v1/jobs?all=true&kind=plan", headers=colleague["headers"]).json["jobs"]]
     final = follow(client, answer, supervisor["headers"], engine)
     assert final["result"] == f"/api/v1/patrol-plans?date={TOMORROW.isoformat()}"
-    assert final["page"] == f"/planning?date={TOMORROW.isoformat()}"
+    assert final["page"] == f"/planning?date={TOMORROW.isoformat()}&job={job_id}"
     plans = client.get(final["result"], headers=supervisor["headers"]).json
     assert sorted(p["shift"] for p in plans["plans"]) == ["day", "evening", "night"]
     assert plans["routes"]["features"], "no route planned"

@@ -47,6 +47,7 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python patrol_solvers.py
 	cd benchmarks && ../.venv/bin/python audit_chain.py
 	cd benchmarks && ../.venv/bin/python events.py
+	cd benchmarks && ../.venv/bin/python jobs.py
 
 # Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).
 messages:

@@ -263,6 +263,12 @@ SETTINGS: tuple[Setting, ...] = (
             "are dropped by `gridpatrol scheduler` and `gridpatrol db upgrade`."),
     Setting("OVERDUE_WARN_MIN", _parse_positive_float, 15.0,
             "Minutes before a must-visit window closes unvisited that the scheduler warns."),
+    Setting("JOBS_CONCURRENCY", _parse_positive_int, 2,
+            "Jobs one `gridpatrol jobs worker` runs at once (plans, near repeat, hot spots)."),
+    Setting("JOBS_PER_USER", _parse_positive_int, 5,
+            "Jobs one user may have queued or running; one more is answered 429."),
+    Setting("JOBS_KEEP_DAYS", _parse_positive_int, 30,
+            "Days a finished job (and its stored result) is kept."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

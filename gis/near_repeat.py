@@ -321,7 +321,8 @@ def _counter(x: FloatArray, y: FloatArray, t: FloatArray, dist_edges: FloatArray
 def knox_test(x_m: npt.ArrayLike, y_m: npt.ArrayLike, t_days: npt.ArrayLike, *,
               distance_bands_m: Sequence[float], time_bands_days: Sequence[float],
               permutations: int = 999, seed: int = 0,
-              metric: Metric = "euclidean") -> KnoxResult:
+              metric: Metric = "euclidean",
+              progress: Callable[[float, str], None] | None = None) -> KnoxResult:
     """Run the Knox test for near repeats with Monte-Carlo permutations of the times.
 
     Parameters
@@ -341,6 +342,10 @@ def knox_test(x_m: npt.ArrayLike, y_m: npt.ArrayLike, t_days: npt.ArrayLike, *,
         Seed of ``numpy.random.default_rng``; the same seed gives the same permutations.
     metric : {"euclidean", "manhattan"}, default "euclidean"
         Distance between two events.
+    progress : callable, optional
+        Called as ``progress(fraction, message)`` after each chunk of permutations
+        (``fraction`` 0-1 of the permutations done). An exception it raises (a job's
+        cancellation) ends the test there.
 
     Returns
     -------
@@ -381,6 +386,9 @@ def knox_test(x_m: npt.ArrayLike, y_m: npt.ArrayLike, t_days: npt.ArrayLike, *,
     for start in range(0, permutations, chunk):
         size = min(chunk, permutations - start)
         near.append(count(np.stack([rng.permutation(x.size) for _ in range(size)])))
+        if progress is not None:
+            progress((start + size) / permutations,
+                     f"{start + size} of {permutations} permutations")
     near_counts = np.rint(np.concatenate(near)).astype(np.int64)
     beyond = totals[None, None, :] - near_counts.sum(axis=1, keepdims=True)
     table = np.concatenate([near_counts, beyond], axis=1)

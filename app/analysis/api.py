@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.analysis.data import incident_summary
 from app.analysis.hotspots import run_hotspots
+from app.analysis.jobs import hotspots_are_small, near_repeat_is_small
 from app.analysis.params import DataFilter, HotspotParams, NearRepeatParams, from_query
 from app.analysis.patterns import near_repeat, time_tables
 from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
@@ -32,6 +33,8 @@ from app.api.docs import (
 from app.auth.access import ANALYSIS_READERS, ANALYSTS, PROMOTERS, allow
 from app.db import get_read_session, get_session
 from app.errors import InvalidValue
+from app.jobs.api import ACCEPTED, TOO_MANY
+from app.jobs.service import accepted, prefers_async, submit
 
 DATA_TEXT = {
     "from": "first month or day, YYYY-MM or YYYY-MM-DD (the source's local time); before "
@@ -109,11 +112,14 @@ def _format() -> str:
                                    "`significance`: p_method, permutations, fdr, fdr_rule, "
                                    "critical_p per confidence level",
                                    GEOJSON, FEATURE_COLLECTION, more=CSV),
-                       404: NO_AREA},
+                       202: ACCEPTED, 404: NO_AREA, 429: TOO_MANY},
             refusals=HOTSPOT_REFUSALS)
-def hotspots() -> Response:
+def hotspots() -> Any:
     fmt = _format()
-    answer = run_hotspots(get_read_session(), _args(HotspotParams))
+    params = _args(HotspotParams)
+    if prefers_async() or not hotspots_are_small(get_read_session(), params):
+        return _as_job("hotspots", params, fmt)
+    answer = run_hotspots(get_read_session(), params)
     if fmt == "csv":
         return _csv(answer.cells.drop(columns=answer.cells.geometry.name), "hotspots.csv")
     return Response(json.dumps(answer.geojson()), mimetype=GEOJSON)
@@ -126,14 +132,17 @@ def hotspots() -> Response:
             params=(*model_params(NearRepeatParams, NEAR_REPEAT_TEXT), FORMAT, *DATA_PARAMS),
             responses={200: Answer("{bands: [{distance, time, observed, expected, ratio, "
                                    "p_value}], …} (or CSV with format=csv)", more=CSV),
-                       404: NO_AREA},
+                       202: ACCEPTED, 404: NO_AREA, 429: TOO_MANY},
             refusals=NO_INCIDENTS | {
                 "no_dated_incidents": "no matching incident has a time to the day",
                 "too_many_incidents": "more incidents match than the test takes",
                 "nothing_to_export": "format=csv of an empty table"})
 def near_repeat_table() -> Any:
     fmt = _format()
-    answer = near_repeat(get_read_session(), _args(NearRepeatParams))
+    params = _args(NearRepeatParams)
+    if prefers_async() or not near_repeat_is_small(get_read_session(), params):
+        return _as_job("near_repeat", params, fmt)
+    answer = near_repeat(get_read_session(), params)
     if fmt == "csv":
         import pandas as pd
 
@@ -207,6 +216,16 @@ def promote_result(result_id: int) -> dict[str, Any]:
                      actor=current_user)
     session.commit()
     return answer
+
+
+def _as_job(kind: str, params: Any, fmt: str) -> Any:
+    """Queue the analysis as a job and answer 202 (its page: /analysis?job=ID)."""
+    session = get_session()
+    job = submit(session, kind, params.model_dump(by_alias=True, mode="json")
+                 | ({"format": "csv"} if fmt == "csv" else {}),
+                 actor=current_user, page="/analysis?job={id}")
+    session.commit()
+    return accepted(job)
 
 
 def _csv(frame: Any, filename: str) -> Response:

@@ -31,6 +31,15 @@ def load_incidents(session: Session, data: DataFilter) -> gpd.GeoDataFrame:
                                       area=data.area)
 
 
+def incidents_matching(session: Session, data: DataFilter) -> int:
+    """How many incidents match ``data`` (counted, not loaded: an analysis's size)."""
+    if data.area:
+        _require_area(session, data.area)
+    return repository.incidents_count(session, since=_naive(data.since),
+                                      until=_naive(data.until), categories=data.category,
+                                      area=data.area)
+
+
 def analysis_cells(session: Session, *, cell_m: float, shape: str,
                    area: str | None) -> tuple[gpd.GeoDataFrame, bool]:
     """The patrol grid of that size and shape if one is stored (so results name the cells

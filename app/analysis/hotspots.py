@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,8 +71,13 @@ class HotspotAnswer:
 MIN_CELLS = 3  # Gi* and LISA need neighbours to compare a cell with
 
 
-def run_hotspots(session: Session, params: HotspotParams) -> HotspotAnswer:
+def run_hotspots(session: Session, params: HotspotParams, *,
+                 progress: Callable[[float, str], None] | None = None) -> HotspotAnswer:
+    """One hot-spot run; ``progress(fraction, message)`` is told each stage (a job's
+    progress bar; it may raise to cancel between stages)."""
+    report = progress or (lambda _f, _m: None)
     started = time.perf_counter()
+    report(0.0, "loading incidents")
     incidents = load_incidents(session, params)
     require_incidents(incidents)
     cells, stored = analysis_cells(session, cell_m=params.cell_m, shape=params.shape,
@@ -81,6 +87,7 @@ def run_hotspots(session: Session, params: HotspotParams) -> HotspotAnswer:
                            f"{params.method} needs at least {MIN_CELLS}: use smaller cells.",
                            field="cell_m", code="too_few_cells")
     loaded = time.perf_counter()
+    report(0.3, f"{len(incidents):,} incidents, {len(cells):,} cells: counting")
     metric = metric_crs_for(cells)
     cells_m = cells.to_crs(metric)
     points_m = incidents.to_crs(metric)
@@ -101,6 +108,7 @@ def run_hotspots(session: Session, params: HotspotParams) -> HotspotAnswer:
     out = cells.copy()
     out["count"] = counts.astype(np.int64)
     raster = None
+    report(0.45, f"{params.method}: computing")
     if params.method == "gi_star":
         result = gi_star(counts, weights, p_method=params.p_method,
                          permutations=params.permutations, seed=params.seed, fdr=params.fdr)
@@ -155,6 +163,7 @@ def run_hotspots(session: Session, params: HotspotParams) -> HotspotAnswer:
         summary["significance"]["trend"] = {"test": "Mann-Kendall", "p_values": "two-sided",
                                             "alpha": 0.05}
     done = time.perf_counter()
+    report(0.95, "done: writing the answer")
     timings = {"load": round(1000 * (loaded - started), 1),
                "analysis": round(1000 * (done - loaded), 1)}
     summary["timings_ms"] = timings

@@ -36,8 +36,16 @@ _HEAT = np.array([[255, 255, 178], [254, 204, 92], [253, 141, 60], [240, 59, 32]
                   [189, 0, 38]], dtype=np.float64)
 
 
+def kde_overlay(raster: DensityRaster) -> dict[str, Any]:
+    """The KDE surface as the map draws it (a PNG data URL, its bounds, the legend): what
+    a job keeps so its result page needs no raster."""
+    image, bounds = density_image(raster)
+    return {"image": image, "bounds": list(bounds), "legend": _heat_legend(raster)}
+
+
 def analysis_map(answer: Any, collection: dict[str, Any], *,
-                 online_tiles: dict[str, str] | None = None) -> dict[str, Markup]:
+                 online_tiles: dict[str, str] | None = None,
+                 kde: dict[str, Any] | None = None) -> dict[str, Markup]:
     """Page parts of the map of one hot-spot answer (or a saved result's collection).
 
     The legend and the cell tooltips are drawn by ``GridPatrolMap`` as text nodes (a cell's
@@ -49,12 +57,15 @@ def analysis_map(answer: Any, collection: dict[str, Any], *,
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True, max_zoom=19)
     fmap.add_child(Call("GridPatrolMap.init", map_config(bounds, online_tiles=online_tiles)))
     tooltip_fields: list[str] = []
-    if method == "kde" and answer is not None and answer.raster is not None:
-        image, (south, west, north, east) = density_image(answer.raster)
+    if method == "kde" and kde is None and answer is not None and answer.raster is not None:
+        kde = kde_overlay(answer.raster)
+    if method == "kde" and kde is not None:
+        image, (south, west, north, east) = kde["image"], kde["bounds"]
         layer = folium.raster_layers.ImageOverlay(
             image=image, bounds=[[south, west], [north, east]], opacity=0.75,
             name=_("Kernel density"), interactive=False)
-        legend = (_("Incidents per km² (kernel density)"), _heat_legend(answer.raster))
+        legend = (_("Incidents per km² (kernel density)"),
+                  [(colour, text) for colour, text in kde["legend"]])
     else:
         style, tooltip_fields, legend = _choropleth(method, collection["properties"])
         layer = folium.GeoJson(

@@ -4,7 +4,6 @@ export; save a result and promote its hot cells for patrol planning."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,9 +13,10 @@ from werkzeug.wrappers import Response
 
 from app.analysis.categories import category_map, remove_category_map, save_category_map
 from app.analysis.hotspots import HotspotAnswer, run_hotspots
+from app.analysis.job_pages import job_context, job_request
 from app.analysis.map import analysis_map, significance_note
-from app.analysis.params import HotspotParams, NearRepeatParams, from_query
-from app.analysis.patterns import near_repeat, time_tables
+from app.analysis.params import HotspotParams, from_query
+from app.analysis.patterns import time_tables
 from app.analysis.repository import category_counts
 from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
 from app.auth.access import ANALYSIS_READERS, ANALYSTS, PROMOTERS, allow, may
@@ -24,6 +24,7 @@ from app.console.pages import online_tiles
 from app.db import get_read_session, get_session
 from app.errors import Failure
 from app.geography.repository.areas import area_names
+from app.jobs.service import submit
 from gis.incidents import load_category_table
 
 bp = Blueprint("analysis", __name__, url_prefix="/analysis")
@@ -34,14 +35,22 @@ METHOD_NAMES = {"gi_star": "Getis-Ord Gi*", "lisa": "Local Moran's I (LISA)",
 
 @bp.get("")
 @allow(*ANALYSIS_READERS)
-def page() -> str:
-    """Choose data and method; with ``run`` in the query, show the result."""
+def page() -> Any:
+    """Choose data and method; ``run`` in the query starts the analysis as a job and
+    shows it (``?job=ID``: its progress, then its result, also after a reload)."""
     args = request.args.copy()
     method = args.get("method", "gi_star")
     context: dict[str, Any] = {"args": args, "method": method, "error": None}
-    if args.pop("run", None) is not None:
+    if args.get("job"):
+        context |= job_context(args.get("job", ""), current_user)
+    elif args.pop("run", None) is not None:
         try:
-            context |= _run(method, args)
+            kind, params = job_request(method, args)
+            session = get_session()
+            job = submit(session, kind, params, actor=current_user,
+                         page="/analysis?job={id}")
+            session.commit()
+            return redirect(url_for("analysis.page", job=job.id))
         except ValidationError as exc:
             first = exc.errors()[0]
             context["error"] = (".".join(str(p) for p in first["loc"]) or "body",
@@ -49,38 +58,6 @@ def page() -> str:
         except Failure as exc:
             context["error"] = (exc.field or "", exc.message)
     return render_template("analysis/page.html", **context, **_choices())
-
-
-def _run(method: str, args: Any) -> dict[str, Any]:
-    session = get_read_session()
-    query = urlencode([(k, v) for k in args for v in args.getlist(k) if v])
-    if method == "near_repeat":
-        nr_args = args.copy()
-        nr_args.pop("method", None)
-        for unused in ("cell_m", "shape", "weights", "distance_m", "fdr", "p_method",
-                       "alpha", "bandwidth_m", "time_bin"):
-            nr_args.pop(unused, None)
-        table = near_repeat(session, from_query(NearRepeatParams, nr_args))
-        return {"near_repeat": table, "export": {
-            "csv": url_for("api.near_repeat_table") + "?" + urlencode(
-                [(k, v) for k in nr_args for v in nr_args.getlist(k) if v] + [("format", "csv")])}}
-    hs_args = args.copy()
-    for unused in ("distance_bands", "distance_band_m", "time_bands", "time_band_days",
-                   "metric"):
-        hs_args.pop(unused, None)
-    params = from_query(HotspotParams, hs_args)
-    # the export links take what the hot-spot API takes: not the near-repeat fields
-    query = urlencode([(k, v) for k in hs_args for v in hs_args.getlist(k) if v])
-    answer = run_hotspots(session, params)
-    collection = answer.geojson()
-    return {
-        "answer": answer, "summary": collection["properties"],
-        "significance": significance_note(collection["properties"]),
-        "map": analysis_map(answer, collection, online_tiles=online_tiles()),
-        "top": _top_cells(answer), "times": _times(session, params),
-        "params_json": params.model_dump(by_alias=True, mode="json"),
-        "export": {"geojson": url_for("api.hotspots") + "?" + query,
-                   "csv": url_for("api.hotspots") + "?" + query + "&format=csv"}}
 
 
 def _times(session: Any, params: HotspotParams) -> dict[str, Any] | None:

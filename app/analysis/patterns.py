@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,6 +20,11 @@ from gis.hotspots import hour_weekday_counts, monthly_counts
 from gis.near_repeat import equal_bands, knox_test, near_repeat_events
 
 MAX_NEAR_REPEAT_EVENTS = 60_000
+Progress = Callable[[float, str], None]
+
+
+def _silent(_fraction: float, _message: str) -> None:
+    return None
 
 
 def time_tables(session: Session, data: DataFilter) -> dict[str, Any]:
@@ -39,8 +45,13 @@ def time_tables(session: Session, data: DataFilter) -> dict[str, Any]:
     }
 
 
-def near_repeat(session: Session, params: NearRepeatParams) -> dict[str, Any]:
+def near_repeat(session: Session, params: NearRepeatParams, *,
+                progress: Progress | None = None) -> dict[str, Any]:
+    """The Knox table; ``progress(fraction, message)`` is told how far it got (a job's
+    progress bar; it may raise to cancel)."""
+    report = progress or _silent
     started = time.perf_counter()
+    report(0.0, "loading incidents")
     incidents = load_incidents(session, params)
     require_incidents(incidents)
     try:
@@ -52,13 +63,15 @@ def near_repeat(session: Session, params: NearRepeatParams) -> dict[str, Any]:
         raise InvalidValue(f"{len(events.x_m):,} incidents: narrow the period, category or "
                             f"area to at most {MAX_NEAR_REPEAT_EVENTS:,}.", field="from",
                             code="too_many_incidents")
+    report(0.05, f"{len(events.x_m):,} incidents: counting pairs")
     result = knox_test(events.x_m, events.y_m, events.t_days,
                        distance_bands_m=equal_bands(n=params.distance_bands,
                                                     width=params.distance_band_m),
                        time_bands_days=equal_bands(n=params.time_bands,
                                                    width=params.time_band_days),
                        permutations=params.permutations, seed=params.seed,
-                       metric=params.metric)
+                       metric=params.metric,
+                       progress=lambda f, m: report(0.05 + 0.95 * f, m))
     bands = result.band_table()
     for band in bands:
         for key in ("expected", "ratio"):

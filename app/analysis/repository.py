@@ -286,3 +286,14 @@ def import_records(session: Session, *, limit: int = 50) -> list[IncidentImport]
 def import_record(session: Session, import_id: int) -> IncidentImport | None:
     """One incident import."""
     return session.get(IncidentImport, import_id)
+
+
+def incidents_count(session: Session, *, since: datetime | None, until: datetime | None,
+                    categories: Sequence[str], area: str | None) -> int:
+    """How many incidents :func:`incidents_frame` would load (the size of an analysis)."""
+    params = {"since": since, "until": until, "categories": list(categories) or None,
+              "area": area}
+    return int(session.execute(sa.text(_COUNT_SQL), params).scalar_one())
+
+
+_COUNT_SQL = "SELECT count(*) FROM (" + _INCIDENTS_SQL + ") AS matched"  # noqa: S608 - constants

@@ -13,12 +13,13 @@ def init_app(app: Flask) -> None:
     from app.db import cli as db
     from app.geography import cli as grids
     from app.ingest import cli as ingest
+    from app.jobs import cli as jobs
     from app.planning import cli as planning
 
     for command in (db.group, audit.group, users.group, imports.group, grids.group, demo.group,
                     serve.serve, planning.roster_group, planning.points_group,
                     planning.stations_group, planning.plan, scheduler.scheduler, ingest.group,
-                    ingest.ingest):
+                    ingest.ingest, jobs.group):
         app.cli.add_command(command)
 
 

@@ -33,6 +33,7 @@ from app.models.geo import (
     RoadEdge,
 )
 from app.models.ingest import IngestMessage, IngestStatus, RadioAssignment
+from app.models.jobs import JOB_STATES, Job
 from app.models.planning import (
     APSCHEDULER_JOBS,
     OverdueNotice,
@@ -45,7 +46,8 @@ from app.models.planning import (
 __all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
            "DataVersion", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
-           "IncidentImport", "IngestMessage", "IngestStatus", "Landcover", "MustVisitPoint",
+           "IncidentImport", "IngestMessage", "IngestStatus", "JOB_STATES", "Job", "Landcover",
+           "MustVisitPoint",
            "OverdueNotice", "PatrolHotspot",
            "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",
            "RadioAssignment", "RadioLogEntry", "Road", "RoadEdge", "Role", "RosterEntry",

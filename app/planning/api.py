@@ -27,9 +27,12 @@ from app.auth.access import PLANNERS, PLANNING_READERS, allow
 from app.db import get_read_session, get_session
 from app.db.geometry import to_ewkb
 from app.errors import InvalidValue, MalformedRequest, RecordNotFound, nothing_imported
+from app.jobs.api import ACCEPTED, TOO_MANY
+from app.jobs.service import accepted, prefers_async, submit
 from app.models import MustVisitPoint, PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
 from app.planning.adjust import move_stop, set_locked
+from app.planning.jobs import page_link, plan_is_small, plan_params
 from app.planning.plans import (
     configured_shifts,
     existing_plan,
@@ -205,11 +208,20 @@ def roster() -> dict[str, Any]:
             "back, visiting the must-visit points in their windows and dosing hot spots",
             tag="planning", body=PlanRequest, refusals=UNKNOWN_SHIFT,
             responses={200: "{routes: GeoJSON FeatureCollection, unserved: [{point_id, "
-                            "reason, message}], plans}"})
-def create_patrol_plan() -> dict[str, Any]:
+                            "reason, message}], plans}: planned inline (a small day: "
+                            "rostered units × places ≤ 100, and no `Prefer: respond-async`)",
+                       202: ACCEPTED, 429: TOO_MANY})
+def create_patrol_plan() -> Any:
     wanted = validate_json(PlanRequest, json_body())
     shifts = [known_shift(wanted.shift)] if wanted.shift else list(configured_shifts())
     session = get_session()
+    if prefers_async() or not plan_is_small(session, wanted.date, wanted.shift):
+        job = submit(session, "plan", plan_params(
+            day=wanted.date, shift=wanted.shift, engine=wanted.engine, seed=wanted.seed,
+            reason=wanted.reason), actor=current_user, reason=wanted.reason,
+            page=page_link(wanted.date.isoformat(), wanted.shift))
+        session.commit()
+        return accepted(job)
     plans = [plan_shift(session, wanted.date, shift, engine=wanted.engine, seed=wanted.seed,
                         actor=current_user, reason=wanted.reason) for shift in shifts]
     session.commit()

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from app.db import get_session
 from app.errors import exit_partly_written_if, nothing_imported, reported_on_the_command_line
+from app.jobs.cli import terminal_progress
+from app.jobs.progress import scaled
 from app.planning.plans import configured_shifts, known_shift, plan_shift
 from app.planning.points import import_points, propose_from_pois
 from app.planning.roster import (
@@ -87,10 +89,12 @@ def plan(day: str, shift: str | None, engine: str | None, seed: int | None,
     the must-visit points of its grids in their windows and dosing the hot spots."""
     session = get_session()
     when = parse_day(day)
-    with reported_on_the_command_line():
+    with reported_on_the_command_line(), terminal_progress() as progress:
         shifts = [known_shift(shift)] if shift else list(configured_shifts())
-        plans = [plan_shift(session, when, s, engine=engine, seed=seed, reason=reason)
-                 for s in shifts]
+        plans = [plan_shift(session, when, s, engine=engine, seed=seed, reason=reason,
+                            progress=scaled(progress, i / len(shifts),
+                                            (i + 1) / len(shifts)))
+                 for i, s in enumerate(shifts)]
     session.commit()
     for p in plans:
         s = p.summary

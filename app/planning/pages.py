@@ -18,11 +18,13 @@ from app.console.pages import online_tiles
 from app.db import get_read_session, get_session
 from app.errors import Failure
 from app.geography.repository import map_bounds
+from app.jobs.service import job_view, submit, visible_job
 from app.models import PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
 from app.planning.adjust import set_locked
+from app.planning.jobs import page_link, plan_params
 from app.planning.map import plan_map
-from app.planning.plans import configured_shifts, known_shift, plan_shift, routes_geojson
+from app.planning.plans import configured_shifts, known_shift, routes_geojson
 from app.planning.publish import publish_plan
 from app.planning.repository import plans_on
 from app.planning.roster import roster_for
@@ -43,36 +45,49 @@ def page() -> str:
     actual = (plan_compliance(get_read_session(), chosen[0], now=datetime.now(UTC))
               if chosen else None)
     can_plan = may("planning.make_plan")
+    job = _shown_job(session)
     return render_template(
         "planning/page.html", day=day, shifts=configured_shifts(), plans=plans,
         shown=shown, plan=chosen[0] if chosen else None, routes=routes["features"],
         roster=roster_for(session, day), actual=actual,
         map=plan_map(routes, bounds=map_bounds(session), online_tiles=online_tiles(),
                      can_edit=can_plan, csrf_token=generate_csrf(), labels=_labels()),
-        can_plan=can_plan)
+        can_plan=can_plan, job=job, job_title=_("Planning %(day)s", day=day.isoformat()))
+
+
+def _shown_job(session: Any) -> dict[str, Any] | None:
+    """The plan job named in the URL (?job=ID), when the user may see it."""
+    raw = request.args.get("job", "")
+    if not raw.isdigit() or len(raw) > 9:
+        return None
+    try:
+        return job_view(visible_job(session, int(raw), current_user))
+    except Failure:
+        return None
 
 
 @bp.post("")
 @allow(*PLANNERS)
 def make_plan() -> Response:
-    """Plan one shift (or all) of a day from the form."""
+    """Plan one shift (or all) of a day from the form: as a job (the page follows its
+    progress; ?job=ID keeps it across reloads)."""
     day = _day(request.form.get("date"))
     code = request.form.get("shift") or ""
+    reason = (request.form.get("reason") or "").strip()[:500] or None
     session = get_session()
     try:
-        shifts = [known_shift(code)] if code else list(configured_shifts())
-        plans = [plan_shift(session, day, s, actor=current_user,
-                            reason=request.form.get("reason") or None) for s in shifts]
+        if code:
+            known_shift(code)
+        job = submit(session, "plan", plan_params(day=day, shift=code or None, engine=None,
+                                                  seed=None, reason=reason),
+                     actor=current_user, reason=reason,
+                     page=page_link(day.isoformat(), code or None))
     except Failure as exc:
         session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("planning.page", date=day.isoformat()))
     session.commit()
-    for p in plans:
-        flash(_("%(shift)s: %(routes)d routes, %(served)d of %(stops)d stops served.",
-                shift=p.shift, routes=p.summary["routes"], served=p.summary["served"],
-                stops=p.summary["stops"]), "success")
-    return redirect(url_for("planning.page", date=day.isoformat(), shift=plans[0].shift))
+    return redirect(url_for("planning.page", date=day.isoformat(), job=job.id))
 
 
 @bp.post("/<int:plan_id>/publish")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -59,19 +60,28 @@ def day_seed(day: date, shift: str) -> int:
 
 def plan_shift(session: Session, day: date, shift: ShiftDef, *, engine: str | None = None,
                seed: int | None = None, actor: Any = None,
-               reason: str | None = None) -> PatrolPlan:
-    """Plan (or re-plan) one shift; routes that are locked stay as they are."""
+               reason: str | None = None,
+               progress: Callable[[float, str], None] | None = None) -> PatrolPlan:
+    """Plan (or re-plan) one shift; routes that are locked stay as they are.
+    ``progress(fraction, message)`` is told each stage (a job's progress bar; it may
+    raise to cancel: nothing is written then, the caller rolls back)."""
+    report = progress or (lambda _f, _m: None)
+    report(0.0, f"{shift.code}: loading the road graph")
     graph = road_graph(session).graph
     existing = find_plan(session, day, shift.code, for_update=True)
     locked = _locked_routes(session, existing)
     skip_stops = {stop["stop_id"] for route in locked for stop in route.stops
                   if stop.get("stop_id")}
+    report(0.1, f"{shift.code}: stops, windows and travel times")
     problem = build_problem(session, graph, day, shift, tz=local_zone(),
                             skip_units={route.unit_id for route in locked},
                             skip_stops=skip_stops)
     engine = engine or current_app.config.get("PLAN_ENGINE") or "vroom"
     seed = day_seed(day, shift.code) if seed is None else seed
+    report(0.4, f"{shift.code}: solving routes for {len(problem.vehicles)} units and "
+                f"{len(problem.stops)} stops ({engine})")
     solution = _solve(problem, engine=engine, seed=seed)
+    report(0.9, f"{shift.code}: storing the routes")
     plan = existing or PatrolPlan(day=day, shift=shift.code)
     plan.engine, plan.seed, plan.status = engine, seed, "draft"
     plan.published_at = plan.published_by = None

@@ -328,3 +328,18 @@ def mark_demo_hotspots(session: Session, *, count: int) -> None:
         "'demo hot spot ' || g.code, g.geom FROM grid_cells g "
         "JOIN must_visit_points m ON ST_Covers(g.geom, m.geom) "
         "GROUP BY g.id ORDER BY count(*) DESC, g.code LIMIT :n"), {"n": count})
+
+
+# -- the size of a planning run (inline or as a job) -------------------------------------
+
+def plan_workload(session: Session, day: date, shift: str | None) -> tuple[int, int]:
+    """Rostered units on ``day`` (one shift, or all) and the active must-visit points and
+    patrol hot spots they may be sent to: what a plan's cost grows with."""
+    units = session.execute(sa.select(sa.func.count()).select_from(RosterEntry).where(
+        RosterEntry.day == day, *([RosterEntry.shift == shift] if shift else []))
+    ).scalar_one()
+    points = session.execute(sa.select(sa.func.count()).select_from(MustVisitPoint).where(
+        MustVisitPoint.active)).scalar_one()
+    spots = session.execute(sa.select(sa.func.count()).select_from(PatrolHotspot).where(
+        PatrolHotspot.active)).scalar_one()
+    return int(units), int(points) + int(spots)

@@ -7,10 +7,13 @@ to this module, which:
 2. starts gunicorn (threaded workers, ``--preload``) on ``instance/run/app.sock``, as the
    service account when root;
 3. becomes the service account itself;
-4. waits until gunicorn answers on its socket, then serves (``app.serving.front``);
-5. on SIGTERM or SIGINT stops the front (open streams end) and then gunicorn; SIGHUP is
-   passed to gunicorn (reload its workers). If gunicorn dies, the front stops too and the
-   exit status says so, for systemd or whoever started it to act on.
+4. starts the job worker (``python -m app.jobs``, as the service account when root) and
+   restarts it if it ends (after 1, 2, 4 … 60 s);
+5. waits until gunicorn answers on its socket, then serves (``app.serving.front``);
+6. on SIGTERM or SIGINT stops the front (open streams end), then gunicorn and the job
+   worker (its running jobs go back to the queue); SIGHUP is passed to gunicorn (reload
+   its workers). If gunicorn dies, the front stops too and the exit status says so, for
+   systemd or whoever started it to act on.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class Plan:
     conninfo: str
     events: EventSettings
     account: Account | None
+    job_concurrency: int = 2
 
 
 def database_conninfo(config: dict[str, object], instance: Path) -> str:
@@ -105,6 +109,8 @@ async def supervise(plan: Plan) -> int:
         spawn = plan.account.spawn_options()
     gunicorn = await asyncio.create_subprocess_exec(
         *gunicorn_argv(plan, socket_path), cwd=ROOT, env=env, **spawn)
+    jobs = JobWorker(env=env, spawn=spawn, concurrency=plan.job_concurrency)
+    await jobs.start()
     if plan.account is not None:
         os.environ["HOME"] = str(runtime)
         plan.account.become()
@@ -138,9 +144,59 @@ async def supervise(plan: Plan) -> int:
             await running.stop()
         sock.close()
         await _stop(gunicorn)
+        await jobs.stop()
         socket_path.unlink(missing_ok=True)
         for task in (gunicorn_ended, stopping):
             task.cancel()
+
+
+def job_worker_argv(concurrency: int) -> list[str]:
+    return [sys.executable, "-m", "app.jobs", "--concurrency", str(concurrency)]
+
+
+class JobWorker:
+    """The job worker beside gunicorn: started with it, restarted when it ends (backing
+    off from 1 s to 60 s), stopped last (SIGTERM: running jobs go back to the queue)."""
+
+    def __init__(self, *, env: dict[str, str], spawn: dict[str, object],
+                 concurrency: int) -> None:
+        self.env, self.spawn, self.concurrency = env, spawn, concurrency
+        self.process: asyncio.subprocess.Process | None = None
+        self.watcher: asyncio.Task[None] | None = None
+        self.stopping = False
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            *job_worker_argv(self.concurrency), cwd=ROOT, env=self.env,
+            **self.spawn)  # type: ignore[arg-type]
+        self.watcher = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        delay = 1.0
+        while not self.stopping:
+            assert self.process is not None
+            started = asyncio.get_running_loop().time()
+            status = await self.process.wait()
+            if self.stopping:
+                return
+            if asyncio.get_running_loop().time() - started > 60:
+                delay = 1.0
+            logger.error("the job worker ended (status %s); restarting in %g s", status,
+                         delay)
+            await asyncio.sleep(delay)
+            delay = min(60.0, delay * 2)
+            if self.stopping:
+                return
+            self.process = await asyncio.create_subprocess_exec(
+                *job_worker_argv(self.concurrency), cwd=ROOT, env=self.env,
+                **self.spawn)  # type: ignore[arg-type]
+
+    async def stop(self) -> None:
+        self.stopping = True
+        if self.process is not None:
+            await _stop(self.process, "the job worker")
+        if self.watcher is not None:
+            self.watcher.cancel()
 
 
 def _signal(process: asyncio.subprocess.Process, signum: int) -> None:
@@ -148,14 +204,14 @@ def _signal(process: asyncio.subprocess.Process, signum: int) -> None:
         process.send_signal(signum)
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
+async def _stop(process: asyncio.subprocess.Process, name: str = "gunicorn") -> None:
     if process.returncode is not None:
         return
     _signal(process, signal.SIGTERM)
     try:
         await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
     except TimeoutError:
-        logger.warning("gunicorn did not stop within %g s; killing it", STOP_TIMEOUT_S)
+        logger.warning("%s did not stop within %g s; killing it", name, STOP_TIMEOUT_S)
         _signal(process, signal.SIGKILL)
         await process.wait()
 
@@ -207,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers or int(config["WORKERS"]),
                 threads=args.threads or int(config["THREADS"]), instance=instance,
                 conninfo=database_conninfo(config, instance),
-                events=EventSettings.from_config(config), account=account)
+                events=EventSettings.from_config(config), account=account,
+                job_concurrency=int(config["JOBS_CONCURRENCY"]))
     try:
         return asyncio.run(supervise(plan))
     except (OSError, ValueError, TimeoutError, ServiceUserError) as exc:

@@ -11,6 +11,8 @@ server error or a Content-Security-Policy violation fails the test.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -27,7 +29,14 @@ from app.geography.import_grids import build_grids
 from app.geography.import_osm import import_osm
 from app.serving.front import EventSettings
 from tests.browser.support import watch_csp
-from tests.conftest import SHARED_DATA, DatabaseInfo, make_app, scratch_database
+from tests.conftest import (
+    ROOT,
+    SHARED_DATA,
+    TEST_SECRET,
+    DatabaseInfo,
+    make_app,
+    scratch_database,
+)
 from tests.served import ThreadedFront
 
 CHROMIUM = "/usr/bin/chromium"
@@ -78,6 +87,15 @@ def closed_before_served(app: Callable[..., Iterable[bytes]]) -> Callable[..., I
     return serve
 
 
+JOB_WORKER = """
+import sys
+from app import create_app
+from app.jobs.worker import serve_forever
+serve_forever(create_app({"TESTING": True, "SECRET_KEY": sys.argv[2],
+                          "DATABASE_URL": sys.argv[1]}), concurrency=2)
+"""
+
+
 @pytest.fixture(scope="session")
 def live_server(live_database: DatabaseInfo,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
@@ -101,9 +119,15 @@ def live_server(live_database: DatabaseInfo,
     # as `gridpatrol serve` does: the front serves the event streams, the app the rest
     front = ThreadedFront(f"http://127.0.0.1:{server.server_port}", live_database.app_url,
                           EventSettings()).start()
+    # and, as `gridpatrol serve` does, a job worker process beside them (plans, analyses)
+    jobs = subprocess.Popen([sys.executable, "-c", JOB_WORKER, live_database.app_url,
+                             TEST_SECRET], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         yield {"url": front.url, "logins": logins, "app": app}
     finally:
+        jobs.terminate()
+        jobs.wait(60)
         front.stop()
         server.shutdown()
         thread.join(timeout=10)

@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 
 from app.auth import users
 from app.db import get_session
-from app.planning.points import PointInput, create_point
+from app.planning.points import PointInput, create_point, propose_from_pois
+from app.planning.repository import grid_codes
 from app.planning.roster import StationInput, save_station, write_roster
 from patrol.roster import parse_roster_json
 from tests.browser.support import wait_for
@@ -86,7 +87,11 @@ def test_a_supervisor_plans_tomorrow_and_opens_a_route_sheet(
     page.select_option("#plan-form select[name=shift]", "day")
     page.fill("#plan-form input[name=reason]", "browser test")
     page.click("#plan-button")
-    expect(page.locator(".flash")).to_contain_text("stops served")
+    # planned as a job: the page follows it, then shows it done with the routes
+    expect(page.locator("#job-progress")).to_be_visible()
+    expect(page.locator("#job-progress")).to_have_attribute("data-job-state", "done",
+                                                            timeout=120_000)
+    expect(page.locator("#job-message")).to_contain_text("stops served")
     rows = page.locator("#routes tr.route-row")
     expect(rows.first).to_be_visible()
     routes = rows.count()
@@ -109,3 +114,39 @@ def test_a_supervisor_plans_tomorrow_and_opens_a_route_sheet(
     expect(page.locator("#sheet-stops tr.kind-point").first).to_be_visible()
     expect(page.locator("#sheet-map path").first).to_be_attached()
     page.screenshot(path=str(artifacts / "planning-route-sheet.png"))
+
+
+def test_a_plan_runs_under_a_progress_bar_and_survives_a_reload(
+        page: Page, live_server: dict[str, Any], artifacts: Path) -> None:
+    """Three shifts of a day over every cell, with the must-visit points proposed from
+    London's POIs: long enough to watch. The bar moves, the message says what is being
+    done, a reload follows the same job, and the routes come when it is done."""
+    day = date.today() + timedelta(days=3)
+    with live_server["app"].test_request_context():
+        session = get_session()
+        propose_from_pois(session, kinds=["school", "bank", "market", "nightlife",
+                                          "rail_station", "mall"])
+        codes = grid_codes(session)
+        parsed = parse_roster_json([{"date": day.isoformat(), "shift": shift, "unit": u,
+                                     "grids": codes} for u in ("PL-1", "PL-2")
+                                    for shift in ("day", "evening", "night")])
+        assert write_roster(session, parsed).errors == []
+        session.commit()
+    sign_in(page, live_server, "demo-supervisor")
+    page.goto(live_server["url"] + f"/planning?date={day.isoformat()}")
+    page.fill("#plan-form input[name=reason]", "three shifts, watched")
+    page.click("#plan-button")
+    box = page.locator("#job-progress")
+    expect(box).to_have_attribute("data-job-state", "running", timeout=60_000)
+    wait_for(page, "Number(document.getElementById('job-bar').value) > 0", timeout_s=60)
+    expect(page.locator("#job-message")).not_to_be_empty()
+    expect(page.locator("#job-cancel")).to_be_visible()
+    page.screenshot(path=str(artifacts / "planning-job-running.png"))
+    job_url = page.url
+    assert "job=" in job_url
+    page.reload()  # the job id is in the URL: the page follows the same job
+    expect(page.locator("#job-progress")).to_be_visible()
+    assert page.url == job_url
+    expect(box).to_have_attribute("data-job-state", "done", timeout=300_000)
+    expect(page.locator("#routes tr.route-row").first).to_be_visible()
+    expect(page.locator("#job-message")).to_contain_text("night")

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from scipy.stats import norm
 
 from tests.app.analysis.test_import_incidents import BURGLARY, LONDON_BOX, SF, write_box
+from tests.app.jobs.support import follow_job
 from tests.conftest import Accounts, bearer, login
 
 
@@ -220,20 +221,22 @@ def test_analyst_page_renders_every_method(client: FlaskClient, burglary: None,
                                            accounts: Accounts) -> None:
     login(client, accounts.create("analyst"))
     base = "/analysis?run=1&cell_m=500&permutations=99&category=burglary&method="
-    kde = client.get(base + "kde").get_data(as_text=True)
+    kde = follow_job(client, client.get(base + "kde")).get_data(as_text=True)
     assert "data:image/png;base64," in kde and "hotspot-legend" in kde
-    lisa = client.get(base + "lisa").get_data(as_text=True)
+    lisa = follow_job(client, client.get(base + "lisa")).get_data(as_text=True)
     assert "High-high cluster" in lisa and "top-cells" in lisa
     assert "Two-sided p-values from 99 permutations, no FDR correction" in lisa
-    gi = client.get(base + "gi_star").get_data(as_text=True)
+    gi = follow_job(client, client.get(base + "gi_star")).get_data(as_text=True)
     assert "Two-sided p-values from z-scores (analytical), FDR-corrected" in gi
     assert 'id="run-critical-p"' in gi
-    emerging = client.get(base + "emerging&time_bin=quarter").get_data(as_text=True)
+    emerging = follow_job(client, client.get(base + "emerging&time_bin=quarter")
+                          ).get_data(as_text=True)
     assert "Emerging hot-spot patterns" in emerging
-    bad = client.get(base + "emerging&time_bin=week").get_data(as_text=True)
+    bad = follow_job(client, client.get(base + "emerging&time_bin=week")).get_data(as_text=True)
     assert 'id="analysis-error"' in bad and "time_bin" in bad
     # the form sends every field; the export links keep only what the hot-spot API takes
-    page = client.get(base + "gi_star&distance_band_m=100&time_band_days=1&metric=euclidean"
+    page = follow_job(client, client.get(
+        base + "gi_star&distance_band_m=100&time_band_days=1&metric=euclidean")
                       ).get_data(as_text=True)
     for link in ("export-geojson", "export-csv"):
         found = re.search(rf'href="([^"]+)" id="{link}"', page)
@@ -241,7 +244,7 @@ def test_analyst_page_renders_every_method(client: FlaskClient, burglary: None,
         exported = client.get(unescape(found[1]))
         assert exported.status_code == 200, (link, exported.get_data(as_text=True)[:300])
     # police.uk months cannot form near-repeat pairs: said, not a server error
-    near = client.get("/analysis?run=1&method=near_repeat&category=burglary")
+    near = follow_job(client, client.get("/analysis?run=1&method=near_repeat&category=burglary"))
     assert near.status_code == 200 and 'id="analysis-error"' in near.get_data(as_text=True)
     for html in (kde, lisa, emerging):  # every script and style sheet is served from here
         assets = re.findall(r'<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"', html)

@@ -1,0 +1,105 @@
+"""Hot spots and near repeats as background jobs, and when a request may run them inline.
+
+A request runs inline (as before jobs existed) only while it is small: the incidents it
+would read, times the permutations it would draw, stay under :data:`INLINE_WORK`
+(:func:`near_repeat_is_small`, :func:`hotspots_are_small`). Anything larger — and
+whatever the analysis page starts, whatever its size — is a job: ``202`` at once, the
+work in ``gridpatrol jobs worker``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.analysis.data import incidents_matching
+from app.analysis.hotspots import run_hotspots
+from app.analysis.map import kde_overlay
+from app.analysis.params import HotspotParams, NearRepeatParams
+from app.analysis.patterns import near_repeat
+from app.jobs.kinds import JobContext, JobKind, JobOutcome, register
+
+#: Incidents × (permutations + 1) a request may still compute inline (a few seconds).
+INLINE_WORK = 5_000_000
+#: Incidents a method without permutations (Gi* analytical, KDE) may read inline.
+INLINE_INCIDENTS = 50_000
+
+
+def near_repeat_is_small(session: Session, params: NearRepeatParams) -> bool:
+    return incidents_matching(session, params) * (params.permutations + 1) <= INLINE_WORK
+
+
+def hotspots_are_small(session: Session, params: HotspotParams) -> bool:
+    incidents = incidents_matching(session, params)
+    permuted = params.method == "lisa" or params.p_method == "permutation"
+    if permuted:
+        return incidents * (params.permutations + 1) <= INLINE_WORK
+    return incidents <= INLINE_INCIDENTS
+
+
+def _result_link(job_id: int | None, fmt: str) -> str:
+    return f"/api/v1/jobs/{job_id}/result" + ("?format=csv" if fmt == "csv" else "")
+
+
+def run_near_repeat_job(context: JobContext) -> JobOutcome:
+    params = NearRepeatParams.model_validate(
+        {k: v for k, v in context.params.items() if k != "format"})
+    answer = near_repeat(context.read_session, params, progress=context.progress)
+    return JobOutcome(
+        message=f"{answer['events']:,} incidents, {answer['pairs']:,} pairs, "
+                f"{params.permutations} permutations",
+        result=answer, result_url=_result_link(context.job_id, context.params.get("format", "")),
+        page_url=f"/analysis?job={context.job_id}")
+
+
+def render_near_repeat(result: Any, fmt: str) -> tuple[str, str, str | None]:
+    if fmt == "csv":
+        return _csv(result["bands"]), "text/csv", "near-repeat.csv"
+    import json
+
+    return json.dumps(result), "application/json", None
+
+
+def run_hotspots_job(context: JobContext) -> JobOutcome:
+    params = HotspotParams.model_validate(
+        {k: v for k, v in context.params.items() if k != "format"})
+    answer = run_hotspots(context.read_session, params, progress=context.progress)
+    collection = answer.geojson()
+    summary = collection["properties"]
+    return JobOutcome(
+        message=f"{params.method}: {summary['incidents']:,} incidents in "
+                f"{summary['cells']:,} cells",
+        result={"geojson": collection,
+                "kde": kde_overlay(answer.raster) if answer.raster is not None else None},
+        result_url=_result_link(context.job_id, context.params.get("format", "")),
+        page_url=f"/analysis?job={context.job_id}")
+
+
+def render_hotspots(result: Any, fmt: str) -> tuple[str, str, str | None]:
+    import json
+
+    collection = result["geojson"]
+    if fmt == "csv":
+        return (_csv([f["properties"] for f in collection["features"]]), "text/csv",
+                "hotspots.csv")
+    return json.dumps(collection), "application/geo+json", None
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), quoting=csv.QUOTE_MINIMAL)
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
+
+
+# Ad-hoc analyses are their requester's (and admin's): nobody else sees or cancels them.
+NEAR_REPEAT = register(JobKind(
+    "near_repeat", run_near_repeat_job, "Near-repeat (Knox) test",
+    render=render_near_repeat))
+HOTSPOTS = register(JobKind(
+    "hotspots", run_hotspots_job, "Hot spots per grid cell", render=render_hotspots))

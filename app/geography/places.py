@@ -16,7 +16,15 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from app.geography.repository.places import place_candidates
-from gis.places import Language, Names, Place, describe_place, rounded_distance_m
+from gis.places import (
+    AT_POI_M,
+    ON_ROAD_M,
+    Language,
+    Names,
+    Place,
+    describe_place,
+    rounded_distance_m,
+)
 
 LOCALES: dict[Language, str] = {"en": "en", "zh": "zh_CN"}
 
@@ -40,8 +48,9 @@ def poi_kind_label(kind: str) -> str:
 
 
 def place_text(place: Place, language: Language) -> str | None:
-    """The place in words in ``language``, e.g. "Mannerheimintie × Simonkatu, 25 m from
-    Lasipalatsi (bus station)"; None when nothing named is near."""
+    """The place in words in ``language``, a phrase that reads after "at": "Mannerheimintie
+    × Simonkatu, 25 m from Lasipalatsi (bus station)", "New Change, by St Paul's (school)",
+    "40 m from Fleet Street"; None when nothing named is near."""
     if not has_app_context():
         raise RuntimeError("place_text needs the app's translations (an app context)")
     with force_locale(LOCALES[language]):
@@ -57,16 +66,17 @@ def _words(place: Place, language: Language) -> str | None:
         road_part = _("%(road)s × %(cross)s", road=name(place.road),
                       cross=name(place.cross_road))
     elif place.road is not None and place.road_distance_m is not None:
-        if place.road_distance_m <= 25:
-            road_part = _("on %(road)s", road=name(place.road))
+        if place.road_distance_m <= ON_ROAD_M:
+            road_part = name(place.road)
         else:
             road_part = _("%(distance)s m from %(road)s", road=name(place.road),
                           distance=rounded_distance_m(place.road_distance_m))
     if place.poi is not None and place.poi_distance_m is not None:
         landmark = _("%(name)s (%(kind)s)", name=name(place.poi),
                      kind=poi_kind_label(place.poi_kind or ""))
-        if place.poi_distance_m <= 15:
-            poi_part = _("at %(landmark)s", landmark=landmark)
+        if place.poi_distance_m <= AT_POI_M:
+            # a place at a landmark: "by" it after a road, the landmark itself alone
+            poi_part = _("by %(landmark)s", landmark=landmark) if road_part else landmark
         else:
             poi_part = _("%(distance)s m from %(landmark)s", landmark=landmark,
                          distance=rounded_distance_m(place.poi_distance_m))

@@ -228,7 +228,7 @@ def test_an_alert_names_its_place(client: FlaskClient, london: None,
     alert = raise_alert(client, dispatcher, -0.09646, 51.51395, kind="robbery")
     place = alert["place"]
     assert place["road"]["name"] == "New Change" and place["poi_kind"] == "bus_station"
-    assert place["text_en"].startswith("on New Change, ")
+    assert place["text_en"].startswith("New Change, ")
     assert "New Change / Cannon Street (bus station)" in place["text_en"]
     assert "公交站" in place["text_zh"]
     shown = client.get(f"/api/v1/alerts/{alert['id']}", headers=dispatcher).json

@@ -69,7 +69,7 @@ def test_a_place_on_a_road_names_the_landmark(app: Flask, london: None) -> None:
         assert place.road is not None and place.road.key == "New Change"
         assert place.poi is not None and place.poi_kind == "bus_station"
         data = place_json(place)
-        assert data["text_en"].startswith("on New Change, ")
+        assert data["text_en"].startswith("New Change, ")
         assert "(bus station)" in data["text_en"] and "公交站" in data["text_zh"]
         assert data["poi_distance_m"] == pytest.approx(place.poi_distance_m, abs=0.05)
 

@@ -1,7 +1,10 @@
 /* gridpatrol dispatch console: units, alerts and cameras kept live by Server-Sent Events;
-   raise an alert on the map, see the camera call-up and ranked units, dispatch in one click;
-   aim a camera by dragging its handles. Keyboard: A raise alert, Esc cancel, 1–9 dispatch
-   the n-th recommended unit, Shift+C close the alert, L radio log.                       */
+   raise an alert on the map, see the camera call-up and ranked units, dispatch in one click.
+   The side column lists the open alerts (the current one outlined, new ones marked), the
+   current alert with its place in words, and the radio log at its foot. The alert's scene
+   on the map is console-scene.js; cameras and their aiming console-cameras.js. Keyboard:
+   A raise alert, Esc cancel, 1–9 dispatch the n-th recommended unit, Shift+C close the
+   alert, L bring the radio log forward (and back), H home (console-map.js).             */
 (function () {
   "use strict";
 

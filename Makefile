@@ -38,6 +38,7 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python osm_import.py
 	cd benchmarks && ../.venv/bin/python routing_engines.py
 	cd benchmarks && ../.venv/bin/python tiles.py
+	cd benchmarks && ../.venv/bin/python labels.py
 	cd benchmarks && ../.venv/bin/python map_page.py
 	cd benchmarks && ../.venv/bin/python alerts.py
 	cd benchmarks && ../.venv/bin/python hotspots.py

@@ -204,6 +204,9 @@ SETTINGS: tuple[Setting, ...] = (
             "map makes no request off this server."),
     Setting("ONLINE_TILES_ATTRIBUTION", _parse_text, None,
             "Attribution shown for the online tile layer."),
+    Setting("HOME_AREA", _parse_text, None,
+            "Name of the area a console opens on (before the user has a view of their "
+            "own). Unset: the area with the most patrol grid cells, then alerts."),
     Setting("RADIO_GATEWAY", _parse_gateway, None,
             "Where dispatch orders go out: `file:/path/outbox.jsonl` (one JSON line per "
             "order) or an http(s) webhook of the radio gateway. Unset: "

@@ -86,6 +86,9 @@ for po in app/translations/*/LC_MESSAGES/messages.po; do
     fi
 done
 
+# the web font of the map's Chinese labels: a subset of fonts-noto-cjk, served locally
+.venv/bin/python -m app.maps.label_font >/dev/null
+
 if [ ! -f instance/secret_key ]; then
     (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))' \
         > instance/secret_key)

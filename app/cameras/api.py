@@ -86,7 +86,10 @@ def _check_gb_id(session: Any, gb_id: str | None, camera_id: int | None) -> None
             params=(Param("bbox", "west,south,east,north in degrees (WGS-84), west < east "
                                   "and south < north", schema={"pattern": BBOX_PATTERN}),),
             responses={200: Answer("GeoJSON FeatureCollection; properties.coverage is a "
-                                   "GeoJSON geometry", GEOJSON, FEATURE_COLLECTION)})
+                                   "GeoJSON geometry (the field of view cut by buildings), "
+                                   "properties.sector the plain wedge from azimuth, field of "
+                                   "view and range (null when the direction is unknown)",
+                                   GEOJSON, FEATURE_COLLECTION)})
 def cameras() -> Response:
     bbox = BBox.parse(request.args.get("bbox"))
     return Response(repository.cameras_geojson(get_session(), bbox), mimetype=GEOJSON)

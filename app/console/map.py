@@ -13,13 +13,17 @@ from app.maps.offline import Call, offline_map, page_parts
 
 def console_map(bounds: tuple[float, float, float, float] | None, *,
                 online_tiles: dict[str, str] | None = None, can_edit_grids: bool = False,
-                csrf_token: str = "", dispatch: dict[str, Any] | None = None
+                csrf_token: str = "", dispatch: dict[str, Any] | None = None,
+                home: dict[str, Any] | None = None, view_key: str | None = None
                 ) -> dict[str, Markup]:
-    """Parts of the console map page. ``bounds`` is (west, south, east, north) in WGS-84."""
+    """Parts of the console map page. ``bounds`` is (west, south, east, north) in WGS-84;
+    ``home`` the area to open on ({name, bounds}); ``view_key`` where the browser keeps
+    this user's last view."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True,
                        prefer_canvas=True, max_zoom=19)
     config = map_config(bounds, online_tiles=online_tiles, can_edit_grids=can_edit_grids,
-                        csrf_token=csrf_token)
+                        csrf_token=csrf_token, home=home, view_key=view_key)
+    config.update(labelsUrl="/api/v1/labels", camerasOn=True)
     fmap.add_child(Call("GridPatrolMap.init", config))
     if dispatch is not None:
         fmap.add_child(Call("GridPatrolDispatch.init", dispatch_config(csrf_token, **dispatch),
@@ -27,14 +31,26 @@ def console_map(bounds: tuple[float, float, float, float] | None, *,
     return page_parts(fmap)
 
 
+def _corners(bounds: tuple[float, float, float, float] | None) -> list[list[float]] | None:
+    return None if bounds is None else [[bounds[1], bounds[0]], [bounds[3], bounds[2]]]
+
+
 def map_config(bounds: tuple[float, float, float, float] | None, *,
                online_tiles: dict[str, str] | None = None, can_edit_grids: bool = False,
-               csrf_token: str = "") -> dict[str, Any]:
+               csrf_token: str = "", home: dict[str, Any] | None = None,
+               view_key: str | None = None) -> dict[str, Any]:
     """What ``GridPatrolMap.init`` needs: the own basemap, layers, search, labels."""
+    locale = get_locale()
     return {
         "tiles": "/api/v1/tiles/{z}/{x}/{y}.pbf",
         # fitted without animation in GridPatrolMap.init, so no late zoom overrides a view
-        "bounds": None if bounds is None else [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
+        "bounds": _corners(bounds),
+        "home": None if home is None else {"name": home["name"],
+                                           "bounds": _corners(home["bounds"])},
+        "viewKey": view_key,
+        # street names and cameras on by default: the console's (other maps may opt in)
+        "labelsUrl": None, "camerasOn": False,
+        "language": "zh" if locale is not None and locale.language == "zh" else "en",
         "layers": {
             "areas": "/api/v1/areas", "grids": "/api/v1/grids",
             "pois": "/api/v1/pois", "cameras": "/api/v1/cameras",
@@ -49,6 +65,7 @@ def map_config(bounds: tuple[float, float, float, float] | None, *,
             "search": _("Search street or place"), "online": _("Online tiles"),
             "noResults": _("Nothing found"), "gridName": _("Name"),
             "assignedTo": _("Assigned to"), "reason": _("Reason"), "save": _("Save"),
+            "home": _("Home"), "homeTitle": _("Back to the home area (H)"),
         },
     }
 
@@ -63,6 +80,7 @@ def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bo
     locale = get_locale()
     zh = locale is not None and locale.language == "zh"
     return {
+        "zh": zh,
         "csrf": csrf_token, "canDispatch": can_dispatch, "canEditCameras": can_edit_cameras,
         "api": {"units": "/api/v1/units", "alerts": "/api/v1/alerts",
                 "cameras": "/api/v1/cameras", "events": "/api/v1/events",
@@ -90,6 +108,7 @@ def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bo
             "aim": _("Aim camera"), "aimHandle": _("Drag to set direction and range"),
             "angleHandle": _("Drag to set the field of view"), "save": _("Save"),
             "cancel": _("Cancel"), "directionUnknown": _("direction unknown"),
+            "openAlerts": _("Open alerts"), "newAlert": _("new"), "camera": _("Camera"),
             "keys": _("Keys: A raise alert · 1–9 dispatch unit · Shift+C close alert · "
                       "L radio log · Esc cancel"),
         },

@@ -10,6 +10,7 @@ from app.auth.access import access_rule, any_role, public, roles_allowed
 from app.console.map import console_map
 from app.db import get_session, ping
 from app.geography.repository import map_bounds
+from app.geography.repository.places import home_area
 
 bp = Blueprint("console", __name__)
 
@@ -18,9 +19,12 @@ bp = Blueprint("console", __name__)
 @any_role
 def home() -> str:
     """The map console."""
-    bounds = map_bounds(get_session())
+    session = get_session()
+    bounds = map_bounds(session)
+    home = home_area(session, named=current_app.config.get("HOME_AREA"))
     fmap = console_map(bounds, online_tiles=online_tiles(), can_edit_grids=_may("api.change_grid"),
-                       csrf_token=generate_csrf(), dispatch={
+                       csrf_token=generate_csrf(), home=home,
+                       view_key=f"gridpatrol.view.{current_user.id}", dispatch={
                            "can_dispatch": _may("api.create_alert"),
                            "can_edit_cameras": _may("api.change_camera"),
                            "can_read_radio": _may("api.radio_log")})

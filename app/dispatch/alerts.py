@@ -29,6 +29,7 @@ from app.dispatch.units import (
 )
 from app.errors import InvalidValue, RecordNotFound, StateConflict
 from app.geography.graph import ServedGraph
+from app.geography.places import place_json_at
 from app.geography.repository import area_id_at
 from app.models import Alert, AlertEvent, RadioLogEntry, Unit
 from dispatch.recommend import UnitKind
@@ -69,6 +70,7 @@ def raise_alert(session: Session, served: ServedGraph | None, request: AlertRequ
     timeline and audit row (not committed)."""
     now = datetime.now(UTC)
     answer = call_up(session, served, request, now=now)
+    answer["place"] = place_json_at(session, request.lon, request.lat)
     alert = Alert(level=request.level, kind=request.kind, description=request.description,
                   covert=request.covert, source=source, raised_at=now, raised_by=actor,
                   geom=to_ewkb(shapely.Point(request.lon, request.lat)), callup=answer)
@@ -143,6 +145,7 @@ def dispatch_units(session: Session, alert: Alert, unit_ids: list[int], *, actor
         raise InvalidValue("unit_ids must name at least one unit.", field="unit_ids")
     now = datetime.now(UTC)
     lon, lat = repository.alert_position(session, alert.id)
+    place = alert_place(session, alert, float(lon), float(lat))
     chosen = []
     for unit_id in sorted(set(unit_ids)):  # a fixed lock order: no deadlocks
         unit = get_unit(session, unit_id, lock=True)
@@ -155,7 +158,7 @@ def dispatch_units(session: Session, alert: Alert, unit_ids: list[int], *, actor
         session.add(AlertEvent(alert_id=alert.id, at=now, event="dispatched", actor=actor,
                                unit_id=unit.id, details={"callsign": unit.callsign}))
         orders.append(_order(alert, unit, float(lon), float(lat), actor=actor, note=note,
-                             now=now))
+                             now=now, place=place))
     session.add_all(orders)
     if alert.status == "open" and orders:
         alert.status = "dispatched"
@@ -185,8 +188,15 @@ def needs_order(alert: Alert, unit: Unit, *, reassign: bool) -> bool:
     return True
 
 
+def alert_place(session: Session, alert: Alert, lon: float, lat: float) -> dict[str, Any]:
+    """The alert's place in words: as worked out when it was raised (stored with its
+    call-up), or now for an alert raised before places were named."""
+    stored = (alert.callup or {}).get("place")
+    return stored if isinstance(stored, dict) else place_json_at(session, lon, lat)
+
+
 def _order(alert: Alert, unit: Unit, lon: float, lat: float, *, actor: str,
-           note: str | None, now: datetime) -> RadioLogEntry:
+           note: str | None, now: datetime, place: dict[str, Any]) -> RadioLogEntry:
     """The radio log row of an order; its text is set once the row has its id."""
     return RadioLogEntry(at=now, direction="out", kind="dispatch_order", unit_id=unit.id,
                          alert_id=alert.id, radio_id=unit.radio_ids[0] if unit.radio_ids else None,
@@ -195,7 +205,10 @@ def _order(alert: Alert, unit: Unit, lon: float, lat: float, *, actor: str,
                              "alert": {"id": alert.id, "level": alert.level,
                                        "kind": alert.kind or "alert", "lon": lon, "lat": lat,
                                        "description": alert.description or "",
-                                       "covert": alert.covert}, "note": note})
+                                       "covert": alert.covert,
+                                       "place_en": place.get("text_en") or "",
+                                       "place_zh": place.get("text_zh") or ""},
+                             "note": note})
 
 
 def acknowledge(session: Session, alert: Alert, unit: Unit, *, actor: str,
@@ -229,7 +242,7 @@ def alert_json(session: Session, alert: Alert, *, timeline: bool = True) -> dict
         "source": alert.source, "raised_at": alert.raised_at.isoformat(),
         "raised_by": alert.raised_by, "area_id": alert.area_id,
         "closed_at": alert.closed_at.isoformat() if alert.closed_at else None,
-        "lon": lon, "lat": lat}
+        "lon": lon, "lat": lat, "place": alert_place(session, alert, lon, lat)}
     if timeline:
         data["timeline"] = [{"at": e.at.isoformat(), "event": e.event, "actor": e.actor,
                              "unit_id": e.unit_id, "details": e.details}

@@ -46,7 +46,8 @@ def order_message(entry: RadioLogEntry) -> RadioMessage:
     return dispatch_order(
         str(entry.id), callsign=payload["callsign"],
         alert=AlertRef(int(ref["id"]), ref["level"], ref["kind"], float(ref["lon"]),
-                       float(ref["lat"]), ref.get("description") or ""),
+                       float(ref["lat"]), ref.get("description") or "",
+                       place_zh=ref.get("place_zh") or "", place_en=ref.get("place_en") or ""),
         created_at=entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC),
         radio_ids=tuple(payload.get("radio_ids") or ()), talkgroup=entry.talkgroup)
 

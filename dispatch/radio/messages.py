@@ -44,6 +44,10 @@ class AlertRef:
         Place of the alert, WGS-84 (EPSG:4326) decimal degrees.
     description : str
         Address or short description; may be empty.
+    place_zh, place_en : str
+        The place in words (reverse geocoded: "Mannerheimintie × Simonkatu, 25 m from
+        Lasipalatsi (bus station)"), in Chinese and in English; empty when unknown (the
+        order then gives the coordinates).
     """
 
     alert_id: int
@@ -52,6 +56,8 @@ class AlertRef:
     lon: float
     lat: float
     description: str = ""
+    place_zh: str = ""
+    place_en: str = ""
 
     def __post_init__(self) -> None:
         if isinstance(self.alert_id, bool) or not isinstance(self.alert_id, int) \
@@ -68,7 +74,8 @@ class AlertRef:
     def to_json(self) -> dict[str, Any]:
         """Return the alert as a JSON-ready dict (``id``, ``level``, ``kind``, ``lon``, …)."""
         return {"id": self.alert_id, "level": self.level, "kind": self.kind,
-                "lon": self.lon, "lat": self.lat, "description": self.description}
+                "lon": self.lon, "lat": self.lat, "description": self.description,
+                "place_zh": self.place_zh, "place_en": self.place_en}
 
 
 @dataclass(frozen=True)
@@ -143,9 +150,11 @@ def dispatch_order(message_id: str, *, callsign: str, alert: AlertRef, created_a
                    radio_ids: Sequence[str] = (), talkgroup: str | None = None) -> RadioMessage:
     """Build the order sending ``callsign`` to ``alert``.
 
-    The text reads e.g. ``派遣 P-12 前往红色警情 #41 burglary 位置 49.41010,8.69340 /
-    DISPATCH P-12 to red alert #41 burglary at 49.41010,8.69340 — Hauptstr. 1``: latitude
-    then longitude (WGS-84, 5 decimals, about 1 m), the description last when there is one.
+    The text reads e.g. ``派遣 P-12 前往红色警情 #41 burglary 位置 Mannerheimintie 与
+    Simonkatu 交叉口 / DISPATCH P-12 to red alert #41 burglary at Mannerheimintie ×
+    Simonkatu — Hauptstr. 1``: the place in words in each language when the alert has one,
+    else latitude then longitude (WGS-84, 5 decimals, about 1 m); the description last
+    when there is one. The message's JSON carries the coordinates in either case.
 
     Parameters
     ----------
@@ -162,10 +171,13 @@ def dispatch_order(message_id: str, *, callsign: str, alert: AlertRef, created_a
     -------
     RadioMessage
     """
-    place = f"{alert.lat:.5f},{alert.lon:.5f}"
+    coordinates = f"{alert.lat:.5f},{alert.lon:.5f}"
+    place_zh = alert.place_zh.strip() or coordinates
+    place_en = alert.place_en.strip() or coordinates
     zh = (f"派遣 {callsign} 前往{_level_zh(alert.level)}警情 #{alert.alert_id} {alert.kind} "
-          f"位置 {place}")
-    en = f"DISPATCH {callsign} to {alert.level} alert #{alert.alert_id} {alert.kind} at {place}"
+          f"位置 {place_zh}")
+    en = (f"DISPATCH {callsign} to {alert.level} alert #{alert.alert_id} {alert.kind} "
+          f"at {place_en}")
     return RadioMessage(message_id, "dispatch_order", callsign, _radio_ids(radio_ids), talkgroup,
                         alert, _with_description(f"{zh} / {en}", alert), created_at)
 

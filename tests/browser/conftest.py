@@ -27,6 +27,7 @@ from app.cli.demo import demo_osm_file, ensure_demo_users
 from app.db import engine, get_session
 from app.geography.import_grids import build_grids
 from app.geography.import_osm import import_osm
+from app.maps.label_font import make as make_label_font
 from app.serving.front import EventSettings
 from tests.browser.support import watch_csp
 from tests.conftest import (
@@ -102,6 +103,7 @@ def live_server(live_database: DatabaseInfo,
     """The app on 127.0.0.1 with the four extracts (London first, with a 250 m grid) and
     the demo users."""
     app = make_app(live_database)
+    make_label_font()  # as `make setup` does: the Chinese labels' web font
     with app.app_context():
         session = get_session()
         import_osm(session, LONDON, reason="browser tests")

@@ -303,9 +303,27 @@ def test_a_dispatch_order_reads_in_both_languages_and_serialises() -> None:
         "format": "gridpatrol.radio/1", "message_id": "1001", "kind": "dispatch_order",
         "callsign": "P-12", "radio_ids": ["3124119"], "talkgroup": "3105",
         "alert": {"id": 41, "level": "red", "kind": "burglary", "lon": 8.6934,
-                  "lat": 49.4101, "description": "Hauptstr. 1"},
+                  "lat": 49.4101, "description": "Hauptstr. 1", "place_zh": "",
+                  "place_en": ""},
         "text": order.text, "created_at": "2024-10-01T08:00:00+00:00",
     }
+
+
+def test_a_dispatch_order_names_the_place_in_words_when_it_has_them() -> None:
+    """The reverse-geocoded place replaces the coordinates in the text; the JSON keeps
+    the coordinates for devices."""
+    alert = AlertRef(41, "red", "burglary", lon=24.93835, lat=60.16975,
+                     place_zh="Mannerheimintie 与 Simonkatu 交叉口",
+                     place_en="Mannerheimintie × Simonkatu, 25 m from Lasipalatsi (bus station)")
+    order = dispatch_order("1003", callsign="P-12", alert=alert, created_at=T0)
+    assert order.text == (
+        "派遣 P-12 前往红色警情 #41 burglary 位置 Mannerheimintie 与 Simonkatu 交叉口 / "
+        "DISPATCH P-12 to red alert #41 burglary at Mannerheimintie × Simonkatu, 25 m from "
+        "Lasipalatsi (bus station)")
+    assert "60.16975" not in order.text
+    sent = order.to_json()["alert"]
+    assert (sent["lon"], sent["lat"]) == (24.93835, 60.16975)
+    assert sent["place_en"].startswith("Mannerheimintie × Simonkatu")
 
 
 def test_cancel_and_text_messages() -> None:

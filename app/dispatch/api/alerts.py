@@ -13,6 +13,8 @@ from pydantic import Field
 from app.api import bp
 from app.api.docs import (
     DATE_TIME,
+    NULLABLE_NUMBER,
+    NULLABLE_STRING,
     Answer,
     Param,
     StrictBody,
@@ -34,8 +36,26 @@ from dispatch.recommend import UnitKind
 
 logger = logging.getLogger(__name__)
 ALERT_ID = Param("alert_id", "alert id", location="path", type="integer")
+NAMES = {"anyOf": [json_object(("name", "name_zh", "name_en"), name=NULLABLE_STRING,
+                               name_zh=NULLABLE_STRING, name_en=NULLABLE_STRING),
+                   {"type": "null"}]}
+PLACE = {**json_object(
+    ("kind", "text_en", "text_zh"),
+    kind={"enum": ["junction", "road", "poi", "unknown"]},
+    text_en=NULLABLE_STRING, text_zh=NULLABLE_STRING, road=NAMES,
+    road_distance_m=NULLABLE_NUMBER, cross_road=NAMES, junction_distance_m=NULLABLE_NUMBER,
+    poi=NAMES, poi_kind=NULLABLE_STRING, poi_distance_m=NULLABLE_NUMBER),
+    "description": (
+        "The place in words, reverse geocoded from the imported roads and points of "
+        "interest when the alert was raised: `junction` when a junction of the nearest "
+        "named road with another lies within 30 m (`road` × `cross_road`), else `road` "
+        "(the nearest named road within 150 m), plus the nearest named landmark within "
+        "250 m (`poi`); `text_en`/`text_zh` say it in English and Chinese (\"Mannerheimintie "
+        "× Simonkatu, 25 m from Lasipalatsi (bus station)\"), null when nothing named is "
+        "near (`kind: unknown`). Names keep OSM's `name`, `name:zh` and `name:en`.")}
 ALERT = json_object(
-    ("id", "level", "status", "raised_at", "lon", "lat"), id={"type": "integer"},
+    ("id", "level", "status", "raised_at", "lon", "lat", "place"), place=PLACE,
+    id={"type": "integer"},
     level={"enum": ["red", "orange", "yellow"]}, kind={"type": ["string", "null"]},
     covert={"type": "boolean"}, status={"type": "string"}, raised_at=DATE_TIME,
     closed_at={"anyOf": [DATE_TIME, {"type": "null"}]}, lon={"type": "number"},

@@ -1,7 +1,10 @@
 /* gridpatrol dispatch console: units, alerts and cameras kept live by Server-Sent Events;
-   raise an alert on the map, see the camera call-up and ranked units, dispatch in one click;
-   aim a camera by dragging its handles. Keyboard: A raise alert, Esc cancel, 1–9 dispatch
-   the n-th recommended unit, Shift+C close the alert, L radio log.                       */
+   raise an alert on the map, see the camera call-up and ranked units, dispatch in one click.
+   The side column lists the open alerts (the current one outlined, new ones marked), the
+   current alert with its place in words, and the radio log at its foot. The alert's scene
+   on the map is console-scene.js; cameras and their aiming console-cameras.js. Keyboard:
+   A raise alert, Esc cancel, 1–9 dispatch the n-th recommended unit, Shift+C close the
+   alert, L bring the radio log forward (and back), H home (console-map.js).             */
 (function () {
   "use strict";
 
@@ -14,6 +17,8 @@
   var map = null;
   var units = {};        // id -> {data, marker}
   var alertMarkers = {}; // id -> marker
+  var alertsById = {};   // id -> the alert as last listed
+  var unseen = {};       // ids of alerts that arrived while this console was open, not opened yet
   var current = null;    // the alert shown in the panel, with its call-up
   var picking = false;   // next map click raises an alert
   var svg = null;        // units and alerts are SVG (DOM) markers: few, styled, testable
@@ -81,26 +86,84 @@
   }
 
   /* -- alerts ----------------------------------------------------------------------- */
-  function showAlertMarker(a) {
+  function placeText(a) {
+    var place = a.place || {};
+    return (C.zh ? place.text_zh : place.text_en) ||
+      Number(a.lat).toFixed(5) + ", " + Number(a.lon).toFixed(5);
+  }
+
+  function alertTitle(a) {
+    return "#" + a.id + " " + (C.levels[a.level] || a.level) + " · " + (a.kind || C.labels.alert);
+  }
+
+  /* The marker of an alert: the current one large and pulsing, new ones pulsing until
+     opened, the others plain. */
+  function styleAlertMarker(id) {
+    var marker = alertMarkers[id];
+    if (!marker) { return; }
+    var isCurrent = current && current.id === id;
+    marker.setRadius(isCurrent ? 16 : unseen[id] ? 13 : 9);
+    marker.setStyle({ weight: isCurrent ? 4 : 2, color: isCurrent ? "#fff" : "#000" });
+    var element = marker.getElement();
+    if (element) {
+      element.classList.toggle("gp-alert-current", Boolean(isCurrent));
+      element.classList.toggle("gp-alert-new", Boolean(unseen[id]) && !isCurrent);
+    }
+    if (isCurrent) { marker.bringToFront(); }
+  }
+
+  function showAlertMarker(a, fresh) {
     var marker = alertMarkers[a.id];
     if (a.status === "closed") {
       if (marker) { C.alertsLayer.removeLayer(marker); delete alertMarkers[a.id]; }
+      delete alertsById[a.id];
+      delete unseen[a.id];
+      listAlerts();
       return;
     }
+    if (fresh && !alertsById[a.id] && !(current && current.id === a.id)) { unseen[a.id] = true; }
+    alertsById[a.id] = a;
     if (!marker) {
       marker = L.circleMarker([a.lat, a.lon], {
-        radius: 11, weight: 3, color: "#000", fillColor: LEVEL_COLOURS[a.level] || "#d50000",
+        radius: 9, weight: 2, color: "#000", fillColor: LEVEL_COLOURS[a.level] || "#d50000",
         fillOpacity: 0.9, className: "gp-alert gp-alert-" + a.id, renderer: svg
       }).on("click", function () { openAlert(a.id); });
       marker.addTo(C.alertsLayer);
       alertMarkers[a.id] = marker;
     }
-    marker.bindTooltip(D.text("#" + a.id + " " + (a.kind || "") + " (" +
-                              (C.levels[a.level] || a.level) + ")"));
+    marker.bindTooltip(D.text(alertTitle(a) + " · " + placeText(a)));
+    styleAlertMarker(a.id);
+    listAlerts();
+  }
+
+  /* The open alerts, newest first: the current one highlighted, new ones marked. */
+  function listAlerts() {
+    var list = document.getElementById("gp-alerts-list");
+    if (!list) { return; }
+    var ids = Object.keys(alertsById).map(Number).sort(function (a, b) { return b - a; });
+    list.replaceChildren.apply(list, ids.map(function (id) {
+      var a = alertsById[id];
+      var row = D.el("li", { class: "gp-alert-row gp-level-" + a.level +
+                               (current && current.id === id ? " current" : "") +
+                               (unseen[id] ? " new" : ""), "data-alert-id": id,
+                             tabindex: 0 },
+        D.el("span", { class: "gp-alert-row-title" }, alertTitle(a)),
+        unseen[id] ? D.el("span", { class: "gp-badge" }, C.labels.newAlert) : null,
+        D.el("span", { class: "gp-alert-row-place" }, placeText(a)),
+        D.el("span", { class: "gp-alert-row-time" }, (a.raised_at || "").substring(11, 16)));
+      row.addEventListener("click", function () { openAlert(id); });
+      return row;
+    }));
+    if (!ids.length) { list.appendChild(el("li", "gp-empty", C.labels.none)); }
+    var count = document.getElementById("gp-alerts-count");
+    if (count) { count.textContent = String(ids.length); }
   }
 
   function loadAlerts() {
-    return api("GET", C.api.alerts).then(function (data) { data.alerts.forEach(showAlertMarker); });
+    return api("GET", C.api.alerts).then(function (data) {
+      data.alerts.forEach(function (a) { showAlertMarker(a, false); });
+      listAlerts();
+    });
   }
 
   function alertForm(latlng) {
@@ -128,7 +191,7 @@
         description: form.description.value || null, covert: form.covert.checked
       }).then(function (answer) {
         map.closePopup();
-        showAlertMarker(answer);
+        showAlertMarker(answer, false);
         renderAlert(answer);
       }).catch(function (err) {
         button.disabled = false;
@@ -173,11 +236,18 @@
     }
     li.addEventListener("mouseenter", function () { highlightCamera(c, true); });
     li.addEventListener("mouseleave", function () { highlightCamera(c, false); });
+    if (c.azimuth_deg !== undefined) {
+      li.appendChild(el("div", "gp-camera-view", c.azimuth_deg === null
+        ? C.labels.directionUnknown
+        : Math.round(c.azimuth_deg) + "° · " + Math.round(c.fov_deg || 360) + "° · " +
+          Math.round(c.range_m || 0) + " m"));
+    }
     return li;
   }
 
   var highlight = null;
   function highlightCamera(c, on) {
+    GridPatrolScene.emphasise(c.id, on);
     if (highlight) { map.removeLayer(highlight); highlight = null; }
     if (on) {
       highlight = L.circleMarker([c.lat, c.lon], { radius: 10, color: "#00b8d4", weight: 3,
@@ -214,18 +284,32 @@
       button.addEventListener("click", function () { dispatchUnits([u.id]); });
       li.appendChild(button);
     }
+    GridPatrolScene.routeOnHover(li, u, current, function (id) {
+      var known = units[id] && units[id].data;
+      return known && known.lon !== null && known.lon !== undefined
+        ? [Number(known.lon).toFixed(6), Number(known.lat).toFixed(6)] : null;
+    });
     return li;
   }
 
   function renderAlert(a) {
+    var previous = current;
     current = a;
+    delete unseen[a.id];
+    if (previous && previous.id !== a.id) { styleAlertMarker(previous.id); }
+    if (a.status !== "closed") { alertsById[a.id] = a; }
+    styleAlertMarker(a.id);
+    listAlerts();
+    GridPatrolScene.show(a, C.labels);
     var panel = document.getElementById("gp-alert");
     panel.replaceChildren();
     panel.hidden = false;
     panel.setAttribute("data-alert-id", a.id);
     var head = el("header", "gp-alert-head gp-level-" + a.level);
-    head.appendChild(el("h2", null, "#" + a.id + " " + (C.levels[a.level] || a.level) + " · " +
-                        (a.kind || C.labels.alert) + (a.covert ? " · " + C.labels.covert : "")));
+    head.appendChild(el("h2", null, alertTitle(a) + (a.covert ? " · " + C.labels.covert : "")));
+    head.appendChild(D.el("p", { class: "gp-alert-place", id: "gp-alert-place",
+                                 title: Number(a.lat).toFixed(5) + ", " +
+                                        Number(a.lon).toFixed(5) }, placeText(a)));
     if (a.description) { head.appendChild(el("p", null, a.description)); }
     head.appendChild(el("p", "gp-alert-status", C.labels.status + ": " + a.status));
     if (C.canDispatch && a.status !== "closed") {
@@ -306,113 +390,6 @@
     });
   }
 
-  /* -- camera aiming ------------------------------------------------------------------ */
-  var R = 6371008.8;
-  function destination(latlng, bearingDeg, metres) {
-    var b = bearingDeg * Math.PI / 180, d = metres / R;
-    var p1 = latlng.lat * Math.PI / 180, l1 = latlng.lng * Math.PI / 180;
-    var p2 = Math.asin(Math.sin(p1) * Math.cos(d) + Math.cos(p1) * Math.sin(d) * Math.cos(b));
-    var l2 = l1 + Math.atan2(Math.sin(b) * Math.sin(d) * Math.cos(p1),
-                             Math.cos(d) - Math.sin(p1) * Math.sin(p2));
-    return L.latLng(p2 * 180 / Math.PI, l2 * 180 / Math.PI);
-  }
-  function bearing(a, b) {
-    var p1 = a.lat * Math.PI / 180, p2 = b.lat * Math.PI / 180;
-    var dl = (b.lng - a.lng) * Math.PI / 180;
-    var y = Math.sin(dl) * Math.cos(p2);
-    var x = Math.cos(p1) * Math.sin(p2) - Math.sin(p1) * Math.cos(p2) * Math.cos(dl);
-    return (Math.atan2(y, x) * 180 / Math.PI + 360) % 360;
-  }
-  function wedge(centre, az, fov, range) {
-    var points = [centre];
-    for (var i = 0; i <= 24; i++) { points.push(destination(centre, az - fov / 2 + fov * i / 24,
-                                                            range)); }
-    return points;
-  }
-
-  function aimCamera(p, latlng) {
-    map.closePopup();
-    var az = p.azimuth_deg === null ? 0 : p.azimuth_deg;
-    var fov = p.fov_deg === null || p.fov_deg >= 360 ? 90 : p.fov_deg;
-    var range = p.range_m || 50;
-    var preview = L.polygon(wedge(latlng, az, fov, range), { color: "#00b8d4", weight: 2,
-                                                             fillOpacity: 0.2 }).addTo(map);
-    var icon = L.divIcon({ className: "gp-handle", iconSize: [14, 14] });
-    var aim = L.marker(destination(latlng, az, range), { draggable: true, icon: icon,
-                                                         title: C.labels.aimHandle }).addTo(map);
-    var edge = L.marker(destination(latlng, az + fov / 2, range), { draggable: true,
-      icon: L.divIcon({ className: "gp-handle gp-handle-edge", iconSize: [12, 12] }),
-      title: C.labels.angleHandle }).addTo(map);
-    function redraw() { preview.setLatLngs(wedge(latlng, az, fov, range));
-                        box.querySelector(".gp-aim-values").textContent =
-                          Math.round(az) + "° · " + Math.round(fov) + "° · " +
-                          Math.round(range) + " m"; }
-    aim.on("drag", function () {
-      az = bearing(latlng, aim.getLatLng());
-      range = Math.max(1, Math.min(5000, map.distance(latlng, aim.getLatLng())));
-      edge.setLatLng(destination(latlng, az + fov / 2, range));
-      redraw();
-    });
-    edge.on("drag", function () {
-      var off = Math.abs(((bearing(latlng, edge.getLatLng()) - az + 540) % 360) - 180);
-      fov = Math.max(1, Math.min(360, 2 * off));
-      redraw();
-    });
-    var box = D.el("div", { class: "gp-aim-box" }, D.el("strong", null, p.name || "#" + p.id), " ",
-      D.el("span", { class: "gp-aim-values" }), " ",
-      D.el("button", { type: "button", class: "gp-aim-save" }, C.labels.save), " ",
-      D.el("button", { type: "button", class: "gp-aim-cancel" }, C.labels.cancel),
-      D.el("span", { class: "gp-error" }));
-    document.getElementById("gp-panel").prepend(box);
-    function done() { [preview, aim, edge].forEach(function (l) { map.removeLayer(l); });
-                      box.remove(); }
-    box.querySelector(".gp-aim-cancel").addEventListener("click", done);
-    box.querySelector(".gp-aim-save").addEventListener("click", function () {
-      api("PATCH", C.api.cameras + "/" + p.id, {
-        azimuth_deg: Math.round(az * 10) / 10, fov_deg: Math.round(fov * 10) / 10,
-        range_m: Math.round(range)
-      }).then(function () { done(); C.camerasLayer.refresh(); })
-        .catch(function (err) { box.querySelector(".gp-error").textContent = err.message; });
-    });
-    redraw();
-  }
-
-  function cameraPopup(f, latlng) {
-    var p = f.properties;
-    var box = el("div", "gp-camera-popup");
-    box.appendChild(el("strong", null, (p.name || "#" + p.id)));
-    box.appendChild(el("div", null, (C.cameraKinds[p.kind] || p.kind) + " · " +
-      (p.azimuth_deg === null ? C.labels.directionUnknown : Math.round(p.azimuth_deg) + "°") +
-      (p.fov_deg ? " · " + Math.round(p.fov_deg) + "°" : "") +
-      (p.range_m ? " · " + Math.round(p.range_m) + " m" : "") + " · " + p.status));
-    if (p.gb_id) { box.appendChild(el("div", "gp-gbid", p.gb_id)); }
-    if (C.canEditCameras) {
-      var button = el("button", "gp-aim", C.labels.aim);
-      button.type = "button";
-      button.addEventListener("click", function () { aimCamera(p, latlng); });
-      box.appendChild(button);
-    }
-    return box;
-  }
-
-  /* The cameras layer: each camera's coverage (cut by buildings) and its position. */
-  function cameraOptions() {
-    return {
-      pointToLayer: function (f, latlng) {
-        var group = L.featureGroup();
-        if (f.properties.coverage) {
-          L.geoJSON(f.properties.coverage, { interactive: false, style: {
-            color: "#f9a825", weight: 1, fillColor: "#ffeb3b", fillOpacity: 0.18 } })
-            .addTo(group);
-        }
-        L.circleMarker(latlng, { radius: 4, weight: 1, color: "#000", fillColor: "#ffeb3b",
-                                 fillOpacity: 1, className: "gp-camera-dot" })
-          .bindPopup(function () { return cameraPopup(f, latlng); }).addTo(group);
-        return group;
-      }
-    };
-  }
-
   /* -- live events ------------------------------------------------------------------ */
   var retryMs = 2000;
 
@@ -440,7 +417,7 @@
     });
     source.addEventListener("alert", function (e) {
       var a = JSON.parse(e.data);
-      showAlertMarker(a);
+      showAlertMarker(a, true);
       if (current && current.id === a.id) { openAlert(a.id); }
     });
     source.addEventListener("alert_event", function (e) {
@@ -467,26 +444,48 @@
     if (event.key === "a" || event.key === "A") { if (!event.shiftKey) { startPicking(); } }
     else if (event.key === "Escape") { stopPicking(); map.closePopup(); }
     else if (event.key === "C" && event.shiftKey) { closeAlert(); }
-    else if (event.key === "l" || event.key === "L") {
-      var radio = document.getElementById("gp-radio");
-      radio.hidden = !radio.hidden;
-    } else if (/^[1-9]$/.test(event.key) && current && current.units) {
+    else if (event.key === "l" || event.key === "L") { toggleRadio(); }
+    else if (/^[1-9]$/.test(event.key) && current && current.units) {
       var unit = current.units[Number(event.key) - 1];
       if (unit) { dispatchUnits([unit.id]); }
     } else { return; }
     event.preventDefault();
   }
 
+  /* L: the radio log, always on screen at the foot of the column, grows to take most of
+     it (and takes the keyboard focus), or goes back to its place. */
+  function toggleRadio() {
+    var radio = document.getElementById("gp-radio");
+    if (radio.hidden) { return; }
+    var expanded = radio.classList.toggle("gp-radio-expanded");
+    radio.setAttribute("aria-expanded", String(expanded));
+    var list = document.getElementById("gp-radio-list");
+    list.scrollTop = list.scrollHeight;
+    radio.classList.remove("gp-flash");
+    void radio.offsetWidth;  // restart the flash
+    radio.classList.add("gp-flash");
+    if (expanded) { radio.focus(); }
+  }
+
+  /* The side column: the toolbar, the open alerts, the current alert (scrolls on its
+     own), the radio log (always visible at the foot), the keys. */
   function panel() {
     var raise = D.el("button", { type: "button", id: "gp-raise", hidden: !C.canDispatch },
                      C.labels.raiseAlert + " (A)");
     raise.addEventListener("click", startPicking);
+    var radioTitle = D.el("h3", { class: "gp-radio-title" }, C.labels.radioLog + " (L)");
+    radioTitle.addEventListener("click", toggleRadio);
     var box = D.el("aside", { class: "gp-panel", id: "gp-panel" },
       D.el("div", { class: "gp-toolbar" }, raise, D.el("span", { id: "gp-message",
                                                                  role: "status" })),
-      D.el("div", { id: "gp-alert", hidden: true }),
-      D.el("section", { id: "gp-radio", hidden: !C.api.radio },
-           D.el("h3", null, C.labels.radioLog + " (L)"), D.el("ol", { id: "gp-radio-list" })),
+      D.el("section", { id: "gp-alerts", class: "gp-alerts" },
+           D.el("h3", null, C.labels.openAlerts + " (", D.el("span", { id: "gp-alerts-count" },
+                                                              "0"), ")"),
+           D.el("ol", { id: "gp-alerts-list" })),
+      D.el("div", { id: "gp-alert", class: "gp-alert-detail", hidden: true }),
+      D.el("section", { id: "gp-radio", hidden: !C.api.radio, tabindex: -1,
+                        "aria-expanded": "false" },
+           radioTitle, D.el("ol", { id: "gp-radio-list" })),
       D.el("p", { class: "gp-keys" }, C.labels.keys));
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);
@@ -498,11 +497,13 @@
       C = config;
       map = window.gridpatrol.map;
       svg = L.svg({ padding: 0.5 });
+      GridPatrolScene.init(map);
       C.unitsLayer = L.layerGroup().addTo(map);
       C.alertsLayer = L.layerGroup().addTo(map);
       var cameras = window.gridpatrol.layers.cameras;
       C.camerasLayer = cameras;
-      cameras.options.pointToLayer = cameraOptions().pointToLayer;
+      cameras.options.pointToLayer = GridPatrolCameras.init({ config: C, map: map, api: api })
+        .pointToLayer;
       GridPatrolMap.addOverlay(C.unitsLayer, C.labels.units);
       GridPatrolMap.addOverlay(C.alertsLayer, C.labels.alerts);
       map.getContainer().parentNode.appendChild(panel());

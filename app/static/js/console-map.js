@@ -199,12 +199,61 @@
     if (key) { window.gridpatrol[key] = layer; }
   }
 
+  /* The first view: this user's last view on this browser, else the home area, else the
+     data's extent (never every area at once: two cities far apart would be world scale). */
+  function savedView(config) {
+    try {
+      var saved = JSON.parse(window.localStorage.getItem(config.viewKey) || "null");
+      if (saved && isFinite(saved.lat) && isFinite(saved.lng) && isFinite(saved.zoom) &&
+          Math.abs(saved.lat) <= 90 && Math.abs(saved.lng) <= 180) { return saved; }
+    } catch (err) { /* no storage, or junk in it: start from the home area */ }
+    return null;
+  }
+
+  function goHome(map, config) {
+    var target = config.home ? config.home.bounds : config.bounds;
+    if (target) { map.fitBounds(target, { animate: false }); }
+  }
+
+  function openingView(map, config) {
+    var saved = config.viewKey ? savedView(config) : null;
+    if (saved) { map.setView([saved.lat, saved.lng], saved.zoom, { animate: false }); }
+    else { goHome(map, config); }
+    var timer = null;
+    map.on("moveend", function () {
+      if (!config.viewKey) { return; }
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var c = map.getCenter();
+        try {
+          window.localStorage.setItem(config.viewKey, JSON.stringify({
+            lat: Number(c.lat.toFixed(6)), lng: Number(c.lng.toFixed(6)), zoom: map.getZoom() }));
+        } catch (err) { /* storage full or refused: the view is simply not kept */ }
+      }, 500);
+    });
+  }
+
+  /* A button back to the home area (also the H key). */
+  function homeControl(map, config) {
+    var control = L.control({ position: "topleft" });
+    control.onAdd = function () {
+      var button = D.el("button", { type: "button", id: "gp-home", class: "gp-home leaflet-bar",
+                                    title: config.labels.homeTitle },
+                        config.labels.home + (config.home ? " · " + config.home.name : ""));
+      L.DomEvent.disableClickPropagation(button);
+      button.addEventListener("click", function () { goHome(map, config); });
+      return button;
+    };
+    return control;
+  }
+
   window.GridPatrolMap = {
     addLegend: addLegend, fieldTooltips: fieldTooltips, addOverlay: addOverlay,
+    goHome: function () { goHome(CONFIG.map, CONFIG); },
     init: function (map, config) {
       CONFIG = config;
       CONFIG.map = map;
-      if (config.bounds) { map.fitBounds(config.bounds, { animate: false }); }
+      openingView(map, config);
       var base = basemap(config).addTo(map);
       /* the layer control and the attribution take HTML strings: names are escaped */
       var bases = {};
@@ -243,7 +292,7 @@
           l.bindTooltip(D.text((p.name || "#" + p.id) + " · " + p.kind +
             (p.azimuth_deg !== null ? " · " + Math.round(p.azimuth_deg) + "°" : "")));
         }
-      }, 12);
+      }, 15);
       areas.addTo(map);
       /* Polygons under points: on the shared canvas the last drawn shape takes the click,
          so after any layer loads, grid cells and then areas go to the back (a camera or
@@ -256,6 +305,7 @@
       [areas, grids, pois, cameras].forEach(function (layer) {
         layer.on("gp:loaded", restack);
       });
+      if (config.camerasOn) { cameras.addTo(map); }
       var overlays = {};
       overlays[D.html(config.labels.areas)] = areas;
       overlays[D.html(config.labels.grids)] = grids;
@@ -263,9 +313,35 @@
       overlays[D.html(config.labels.cameras)] = cameras;
       var layerControl = L.control.layers(bases, overlays, { collapsed: false }).addTo(map);
       searchControl(map, config).addTo(map);
+      homeControl(map, config).addTo(map);
+      var labels = config.labelsUrl && window.GridPatrolLabels
+        ? GridPatrolLabels.create(map, { url: config.labelsUrl, language: config.language })
+        : null;
       window.gridpatrol = { map: map, layers: { areas: areas, grids: grids, pois: pois,
                                                 cameras: cameras, basemap: base },
-                            layerControl: layerControl, idleAt: null };
+                            labels: labels, layerControl: layerControl, idleAt: null };
+      if (labels) { labels.refresh(); }
+      /* camera names join the labels (placed first, so roads make room for them) */
+      cameras.on("gp:loaded", function () {
+        if (!labels) { return; }
+        var named = [];
+        cameras.eachLayer(function (l) {
+          var f = l.feature;
+          if (f && f.properties.name) {
+            named.push({ text: f.properties.name, lon: f.geometry.coordinates[0],
+                         lat: f.geometry.coordinates[1], kind: "camera" });
+          }
+        });
+        labels.setExtra("cameras", named);
+      });
+      document.addEventListener("keydown", function (event) {
+        var target = event.target;
+        if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
+        if ((event.key === "h" || event.key === "H") && !event.ctrlKey && !event.metaKey) {
+          goHome(map, config);
+          event.preventDefault();
+        }
+      });
       /* Time (ms since navigation) when the basemap tiles and the areas first settled. */
       var baseLoaded = false, areasLoaded = false;
       function settle() {

@@ -138,9 +138,16 @@ def test_dispatch_acknowledge_and_timeline(
     order = response.json["orders"][0]
     assert order["delivery"] == "delivered" and order["kind"] == "dispatch_order"
     assert f"#{alert['id']}" in order["body"] and first["callsign"] in order["body"]
+    # the order names the place in words in both languages, not by its coordinates
+    place = alert["place"]
+    assert place["kind"] in {"junction", "road"} and place["text_en"] and place["text_zh"]
+    assert place["text_en"] in order["body"] and place["text_zh"] in order["body"]
+    assert f"{PLACE[1]:.5f}" not in order["body"]
     sent = [json.loads(line) for line in outbox.read_text().splitlines()]
     assert [(m["message_id"], m["callsign"]) for m in sent] == [(str(order["id"]),
                                                                   first["callsign"])]
+    assert sent[0]["alert"]["place_en"] == place["text_en"]
+    assert (sent[0]["alert"]["lon"], sent[0]["alert"]["lat"]) == PLACE
     unit = client.get(f"/api/v1/units/{first['id']}", headers=dispatcher).json
     assert (unit["status"], unit["alert_id"]) == ("dispatched", alert["id"])
     # a second click sends nothing new; a unit on another job cannot be taken
@@ -212,3 +219,19 @@ def test_alert_input_is_validated(client: FlaskClient, dispatcher: dict[str, str
                         ({"lon": 1, "lat": 1, "level": "red", "extra": 1}, "extra")):
         response = client.post("/api/v1/alerts", json=body, headers=dispatcher)
         assert response.status_code == 422 and field in json.dumps(response.json)
+
+
+def test_an_alert_names_its_place(client: FlaskClient, london: None,
+                                  dispatcher: dict[str, str]) -> None:
+    """By St Paul's: on New Change, by the "New Change / Cannon Street" stop; the list of
+    alerts and the alert itself carry the same place."""
+    alert = raise_alert(client, dispatcher, -0.09646, 51.51395, kind="robbery")
+    place = alert["place"]
+    assert place["road"]["name"] == "New Change" and place["poi_kind"] == "bus_station"
+    assert place["text_en"].startswith("New Change, ")
+    assert "New Change / Cannon Street (bus station)" in place["text_en"]
+    assert "公交站" in place["text_zh"]
+    shown = client.get(f"/api/v1/alerts/{alert['id']}", headers=dispatcher).json
+    listed = client.get("/api/v1/alerts", headers=dispatcher).json["alerts"]
+    assert shown["place"] == place
+    assert [a["place"] for a in listed if a["id"] == alert["id"]] == [place]

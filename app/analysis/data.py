@@ -25,7 +25,7 @@ def load_incidents(session: Session, data: DataFilter) -> gpd.GeoDataFrame:
     """Incidents matching ``data`` as EPSG:4326 points with ``local_time`` (naive, the
     source's own clock), ``time_resolution`` and ``category``."""
     if data.area:
-        _require_area(session, data.area)
+        require_area(session, data.area)
     return repository.incidents_frame(session, since=_naive(data.since),
                                       until=_naive(data.until), categories=data.category,
                                       area=data.area)
@@ -34,7 +34,7 @@ def load_incidents(session: Session, data: DataFilter) -> gpd.GeoDataFrame:
 def incidents_matching(session: Session, data: DataFilter) -> int:
     """How many incidents match ``data`` (counted, not loaded: an analysis's size)."""
     if data.area:
-        _require_area(session, data.area)
+        require_area(session, data.area)
     return repository.incidents_count(session, since=_naive(data.since),
                                       until=_naive(data.until), categories=data.category,
                                       area=data.area)
@@ -63,7 +63,8 @@ def incident_summary(session: Session) -> dict[str, Any]:
             "total": sum(r[3] for r in rows)}
 
 
-def _require_area(session: Session, name: str) -> None:
+def require_area(session: Session, name: str) -> None:
+    """Refuse an area name that is not loaded (before any work is queued)."""
     if not area_exists(session, name):
         raise RecordNotFound(f"No area named {name!r}.", field="area")
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from app.analysis.categories import category_map, remove_category_map, save_category_map
+from app.analysis.data import require_area
 from app.analysis.hotspots import HotspotAnswer, run_hotspots
 from app.analysis.job_pages import job_context, job_request
 from app.analysis.map import analysis_map, significance_note
@@ -47,6 +48,8 @@ def page() -> Any:
         try:
             kind, params = job_request(method, args)
             session = get_session()
+            if params.get("area"):
+                require_area(session, params["area"])
             job = submit(session, kind, params, actor=current_user,
                          page="/analysis?job={id}")
             session.commit()

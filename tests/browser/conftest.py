@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -97,6 +98,19 @@ serve_forever(create_app({"TESTING": True, "SECRET_KEY": sys.argv[2],
 """
 
 
+@contextmanager
+def job_worker(database_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """As `gridpatrol serve` does: a job worker process beside the app (plans, analyses);
+    a process of its own, so a plan's CPU does not starve the test server."""
+    worker = subprocess.Popen([sys.executable, "-c", JOB_WORKER, database_url, TEST_SECRET],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(60)
+
+
 @pytest.fixture(scope="session")
 def live_server(live_database: DatabaseInfo,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
@@ -121,15 +135,10 @@ def live_server(live_database: DatabaseInfo,
     # as `gridpatrol serve` does: the front serves the event streams, the app the rest
     front = ThreadedFront(f"http://127.0.0.1:{server.server_port}", live_database.app_url,
                           EventSettings()).start()
-    # and, as `gridpatrol serve` does, a job worker process beside them (plans, analyses)
-    jobs = subprocess.Popen([sys.executable, "-c", JOB_WORKER, live_database.app_url,
-                             TEST_SECRET], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
     try:
-        yield {"url": front.url, "logins": logins, "app": app}
+        with job_worker(live_database.app_url):
+            yield {"url": front.url, "logins": logins, "app": app}
     finally:
-        jobs.terminate()
-        jobs.wait(60)
         front.stop()
         server.shutdown()
         thread.join(timeout=10)

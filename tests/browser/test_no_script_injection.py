@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 from app.cli.demo import ensure_demo_users
 from app.csp_reports import recent_reports, report_count
 from app.db import engine, get_session
+from tests.browser.conftest import closed_before_served, job_worker
 from tests.browser.support import wait_for, watch_csp
 from tests.browser.xss_scene import SHORT_ATTACKS, node, payloads, plant_everything
 from tests.conftest import make_app, scratch_database
@@ -93,12 +94,13 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         with app.app_context():
             logins = ensure_demo_users(get_session(), folder / "logins.json")
         planted = plant_everything(app, folder)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+        server = make_server("127.0.0.1", 0, closed_before_served(app), threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield {"url": f"http://127.0.0.1:{server.server_port}", "logins": logins,
-                   "app": app, "planted": planted}
+            with job_worker(info.app_url):
+                yield {"url": f"http://127.0.0.1:{server.server_port}", "logins": logins,
+                       "app": app, "planted": planted}
         finally:
             server.shutdown()
             thread.join(timeout=10)

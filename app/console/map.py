@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app.labels import labels_of
 from app.maps.offline import Call, offline_map, page_parts
 
 
@@ -49,6 +50,7 @@ def map_config(bounds: tuple[float, float, float, float] | None, *,
             "search": _("Search street or place"), "online": _("Online tiles"),
             "noResults": _("Nothing found"), "gridName": _("Name"),
             "assignedTo": _("Assigned to"), "reason": _("Reason"), "save": _("Save"),
+            "poiKinds": labels_of("poi_kind"),
         },
     }
 

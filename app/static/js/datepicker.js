@@ -46,6 +46,9 @@
     picker.altInput.setAttribute("aria-label", input.getAttribute("aria-label") ||
                                  (input.labels && input.labels[0] ?
                                   input.labels[0].textContent.trim() : ""));
+    picker.altInput.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && picker.isOpen) { picker.close(); }
+    });
     if (input.id) {  /* a <label for=…> now names the box one sees */
       var id = input.id;
       input.id = id + "-value";
@@ -56,7 +59,12 @@
                                    title: input.getAttribute("data-clear") || "×",
                                    "aria-label": input.getAttribute("data-clear") || "×" },
                        "×");
-      clear.addEventListener("click", function () { picker.clear(); });
+      clear.addEventListener("click", function () {
+        picker.clear();
+        /* closing rebuilds the month grid and its year arrows for the year now shown
+           (monthSelect leaves them as they were for the cleared date) */
+        picker.close();
+      });
       wrap.appendChild(clear);
     }
     return picker;

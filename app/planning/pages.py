@@ -49,6 +49,8 @@ def page() -> str:
         "planning/page.html", day=day, shifts=configured_shifts(), plans=plans,
         shown=shown, plan=chosen[0] if chosen else None, routes=routes["features"],
         roster=roster, roster_groups=roster_by_shift(roster), actual=actual,
+        shift_times={s.code: f"{s.start.strftime('%H:%M')}–{s.end.strftime('%H:%M')}"
+                     for s in configured_shifts()},
         day_before=(day - timedelta(days=1)).isoformat(),
         day_after=(day + timedelta(days=1)).isoformat(),
         map=plan_map(routes, bounds=map_bounds(session), online_tiles=online_tiles(),

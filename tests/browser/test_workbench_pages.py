@@ -3,7 +3,8 @@ extract with real data (the Metropolitan Police burglary export): the plan's res
 panel, the roster folded per unit, the day and month pickers, only the chosen method's
 parameters, cells outlined only when large, legends without repeats, and no English code
 names left on the Chinese pages. Screenshots of each page in each language are kept in
-test-artifacts/ (planning-en.png, planning-zh.png, analysis-en.png, analysis-zh.png)."""
+test-artifacts/ (planning-en.png, planning-zh.png, analysis-opened-en.png, analysis-en.png,
+analysis-zh.png, and full-page analysis-*-full.png)."""
 
 from __future__ import annotations
 
@@ -98,7 +99,8 @@ def test_the_planning_page_in_english_and_chinese(page: Page, live_server: dict[
     expect(page.locator("#roster th.unit")).to_have_count(2)
     expect(page.locator("#roster details.grid-codes summary").first).to_have_text(
         re.compile(r"^\d{2,} cells$"))
-    expect(page.locator("#roster details[open]")).to_have_count(0)
+    expect(page.locator("#roster details.grid-codes[open]")).to_have_count(0)
+    expect(page.locator("#roster details.roster-shift[open]")).to_have_count(1)
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 2000, f"the page is {height} px tall"
     page.locator("#roster details.grid-codes summary").first.click()
@@ -163,6 +165,7 @@ def test_the_analysis_page_in_english_and_chinese(page: Page, live_server: dict[
     # the page opens on what is loaded
     expect(page.locator("#incidents-loaded-table")).to_contain_text("police_uk")
     expect(page.locator("#incidents-loaded-table")).to_contain_text("2023-01")
+    page.screenshot(path=str(artifacts / "analysis-opened-en.png"))
     # only the chosen method's parameters
     form = page.locator("#analysis-form")
     expected = {

@@ -51,7 +51,10 @@ def test_the_roster_folds_each_units_grid_cells(client: FlaskClient,
                                                 accounts: Accounts) -> None:
     page = planned_page(client, accounts)
     roster = page[page.index('id="roster"'):]
-    roster = roster[:roster.index("</table>")]
+    roster = roster[:roster.index("</aside>")]
+    # a fold per shift, the plan's shift open
+    assert re.findall(r'<details class="roster-shift" id="roster-1" open>\s*<summary>([^<]+)<',
+                      roster) == ["Day 08:00–16:00 · 2 units"]
     rows = re.findall(r'<th scope="row" class="unit">([^<]+)<', roster)
     assert rows == ["P-1", "P-2"]
     folded = re.findall(r'<details class="grid-codes"><summary>(\d+) cells</summary>\s*'
@@ -59,7 +62,7 @@ def test_the_roster_folds_each_units_grid_cells(client: FlaskClient,
     assert [int(n) for n, _ in folded] == [len(scene["codes"])] * 2
     assert all(re.findall(r"<li>([^<]+)</li>", codes) == scene["codes"]
                for _, codes in folded)
-    assert "<details open" not in roster
+    assert '<details class="grid-codes" open' not in roster
     # outside the folded lists no grid code is printed
     assert not any(code in re.sub(r"<details.*?</details>", "", roster, flags=re.DOTALL)
                    for code in scene["codes"])

@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         errors,
         guards,
         i18n,
+        labels,
         security_headers,
         serving,
         tracing,
@@ -57,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     guards.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
+    labels.init_app(app)
     access.init_app(app)
     errors.register_error_handlers(app)
     vendor.init_app(app)

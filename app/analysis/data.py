@@ -58,7 +58,8 @@ def incident_summary(session: Session) -> dict[str, Any]:
     """What is loaded: totals per source, category and resolution, and the time span."""
     rows = repository.incident_groups(session)
     return {"groups": [{"source": r[0], "category": r[1], "time_resolution": r[2],
-                        "count": r[3], "first": r[4].isoformat(), "last": r[5].isoformat()}
+                        "count": r[3], "first": r[4].isoformat(), "last": r[5].isoformat(),
+                        "first_local": r[6].isoformat(), "last_local": r[7].isoformat()}
                        for r in rows],
             "total": sum(r[3] for r in rows)}
 

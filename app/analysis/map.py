@@ -13,10 +13,12 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.console.map import map_config
+from app.labels import label, labels_of
 from app.maps.offline import Call, Ref, offline_map, page_parts
 from gis.hotspots import DensityRaster, EmergingPattern
 
 Legend = tuple[str, list[tuple[str, str]]]  # title, [(colour, meaning)]: drawn as text
+OUTLINE_MIN_PX = 40  # cells are outlined once this wide on screen (analysis.js)
 GI_COLOURS = {-3: "#4575b5", -2: "#849eba", -1: "#c0ccbe", 0: "#ffffbf", 1: "#fab984",
               2: "#ed7551", 3: "#d62f27"}
 LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6",
@@ -70,11 +72,16 @@ def analysis_map(answer: Any, collection: dict[str, Any], *,
         style, tooltip_fields, legend = _choropleth(method, collection["properties"])
         layer = folium.GeoJson(
             collection, name=_layer_name(method), style_function=style,
-            highlight_function=lambda _f: {"weight": 2.5, "color": "#000"})
+            highlight_function=lambda _f: {"weight": 2.5, "color": "#000", "opacity": 1})
     fmap.add_child(layer)
     if tooltip_fields:
-        fmap.add_child(Call("GridPatrolMap.fieldTooltips", Ref(layer), tooltip_fields,
-                            with_map=False))
+        fmap.add_child(Call("GridPatrolAnalysis.cellTooltips", Ref(layer),
+                            [[f, label("cell_field", f)] for f in tooltip_fields],
+                            {"bin": labels_of("gi_bin"), "quadrant": labels_of("lisa_quadrant"),
+                             "pattern": labels_of("emerging_pattern")}, with_map=False))
+        cell_m = (collection["properties"].get("params") or {}).get("cell_m") or 250
+        fmap.add_child(Call("GridPatrolAnalysis.outlineWhenLarge", Ref(layer), cell_m,
+                            OUTLINE_MIN_PX))
     fmap.add_child(Call("GridPatrolMap.addLegend", "hotspot-legend", *legend))
     fmap.add_child(Call("GridPatrolMap.addOverlay", Ref(layer), _layer_name(method),
                         "hotspotLayer", with_map=False))
@@ -111,34 +118,42 @@ def significance_note(summary: dict[str, Any]) -> str | None:
 def _choropleth(method: str, summary: dict[str, Any]) -> tuple[Any, list[str], tuple[Any, ...]]:
     note = significance_note(summary)
     if method == "gi_star":
-        labels = {3: _("Hot spot, confidence 99%"), 2: _("Hot spot, confidence 95%"),
-                  1: _("Hot spot, confidence 90%"), 0: _("Not significant"),
-                  -1: _("Cold spot, confidence 90%"), -2: _("Cold spot, confidence 95%"),
-                  -3: _("Cold spot, confidence 99%")}
+        bins = summary.get("bins") or {}
         legend = (_("Getis-Ord Gi*"),
-                  [(GI_COLOURS[b], labels[b]) for b in (3, 2, 1, 0, -1, -2, -3)], note)
+                  [(GI_COLOURS[b], _counted(label("gi_bin", b), bins.get(str(b))))
+                   for b in (3, 2, 1, 0, -1, -2, -3)], note)
         return (lambda f: _fill(GI_COLOURS.get(f["properties"]["bin"] or 0, "#fff"),
                                 f["properties"]["bin"] == 0),
                 ["code", "count", "z", "p", "p_fdr", "bin"], legend)
     if method == "lisa":
-        names = {"HH": _("High-high cluster"), "LL": _("Low-low cluster"),
-                 "HL": _("High-low outlier"), "LH": _("Low-high outlier"),
-                 "not significant": _("Not significant")}
-        legend = (_("Local Moran's I"), [(LISA_COLOURS[k], names[k]) for k in LISA_COLOURS],
-                  note)
+        quadrants = summary.get("quadrants") or {}
+        legend = (_("Local Moran's I"),
+                  [(LISA_COLOURS[k], _counted(label("lisa_quadrant", k), quadrants.get(k)))
+                   for k in LISA_COLOURS], note)
         return (lambda f: _fill(LISA_COLOURS.get(f["properties"]["quadrant"], "#fff"),
                                 f["properties"]["quadrant"] == "not significant"),
                 ["code", "count", "i", "p", "quadrant"], legend)
-    legend = (_("Emerging hot-spot patterns"), [(c, p) for p, c in PATTERN_COLOURS.items()],
+    # seventeen patterns: the legend lists those the run found (all when it does not say)
+    patterns = summary.get("patterns")
+    legend = (_("Emerging hot-spot patterns"),
+              [(c, _counted(label("emerging_pattern", p), (patterns or {}).get(p.value)))
+               for p, c in PATTERN_COLOURS.items() if not patterns or p.value in patterns],
               note)
     return (lambda f: _fill(PATTERN_COLOURS.get(f["properties"]["pattern"], "#fff"),
                             f["properties"]["pattern"] == EmergingPattern.NONE),
             ["code", "count", "pattern", "trend_z", "trend_p"], legend)
 
 
+def _counted(name: str, count: int | None) -> str:
+    return name if count is None else f"{name} ({count:,})"
+
+
 def _fill(colour: str, faint: bool) -> dict[str, Any]:
-    return {"fillColor": colour, "fillOpacity": 0.15 if faint else 0.7, "color": "#666",
-            "weight": 0.4}
+    """A cell's fill. No outline: at city scale thousands of outlines turn the map into
+    graph paper; analysis.js outlines cells once they are large on screen, and the
+    highlight outlines the cell under the pointer."""
+    return {"fillColor": colour, "fillOpacity": 0.12 if faint else 0.7, "color": "#555",
+            "weight": 0, "opacity": 0.7}
 
 
 def density_image(raster: DensityRaster) -> tuple[str, tuple[float, float, float, float]]:
@@ -177,11 +192,37 @@ def density_image(raster: DensityRaster) -> tuple[str, tuple[float, float, float
             (float(south), float(west), float(north), float(east)))
 
 
+# Where each colour of the surface begins, as a share of the highest density: a pixel takes
+# the colour of the nearest stop of _HEAT (stops at 0, ¼, ½, ¾ and 1 of the top), and below
+# 2 % of the top nothing is drawn (density_image).
+_HEAT_FROM = (0.875, 0.625, 0.375, 0.125, 0.02)
+
+
 def _heat_legend(raster: DensityRaster) -> list[tuple[str, str]]:
+    """The surface's colours, darkest first, each with the density it begins at. The
+    numbers get as many decimals as it takes to tell them apart, and colours whose
+    numbers still coincide (an empty surface) are merged: no two rows read the same."""
     top = float(raster.density_per_km2.max())
     colours = ["#" + "".join(f"{int(v):02x}" for v in c) for c in _HEAT[::-1]]
-    steps = np.linspace(1.0, 0.2, len(colours))
-    return [(c, f"≥ {top * s:,.0f}") for c, s in zip(colours, steps, strict=True)]
+    texts = distinct_numbers([top * share for share in _HEAT_FROM])
+    rows: list[tuple[str, str]] = []
+    for colour, text in zip(colours, texts, strict=True):
+        if not rows or not rows[-1][1].endswith(f" {text}"):
+            rows.append((colour, f"≥ {text}"))
+    return rows
+
+
+def distinct_numbers(values: list[float], *, max_decimals: int = 6) -> list[str]:
+    """``values`` written with thousands separators and the fewest decimals (0 to
+    ``max_decimals``) that keep different values different and non-zero ones non-zero."""
+    for decimals in range(max_decimals + 1):
+        texts = [f"{v:,.{decimals}f}" for v in values]
+        distinct = len(set(texts)) == len(set(values))
+        zero = f"{0:.{decimals}f}"
+        if distinct and all(t.lstrip("-") != zero or v == 0 for t, v in
+                            zip(texts, values, strict=True)):
+            return texts
+    return [f"{v:,.{max_decimals}g}" for v in values]
 
 
 def _bounds(collection: dict[str, Any]) -> tuple[float, float, float, float] | None:

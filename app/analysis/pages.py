@@ -12,13 +12,12 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from app.analysis.categories import category_map, remove_category_map, save_category_map
-from app.analysis.data import require_area
+from app.analysis.data import incident_summary, require_area
 from app.analysis.hotspots import HotspotAnswer, run_hotspots
 from app.analysis.job_pages import job_context, job_request
 from app.analysis.map import analysis_map, significance_note
 from app.analysis.params import HotspotParams, from_query
 from app.analysis.patterns import time_tables
-from app.analysis.repository import category_counts
 from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
 from app.auth.access import ANALYSIS_READERS, ANALYSTS, PROMOTERS, allow, may
 from app.console.pages import online_tiles
@@ -26,12 +25,10 @@ from app.db import get_read_session, get_session
 from app.errors import Failure
 from app.geography.repository.areas import area_names
 from app.jobs.service import submit
+from app.labels import labels_of
 from gis.incidents import load_category_table
 
 bp = Blueprint("analysis", __name__, url_prefix="/analysis")
-METHOD_NAMES = {"gi_star": "Getis-Ord Gi*", "lisa": "Local Moran's I (LISA)",
-                "kde": "Kernel density (KDE)", "emerging": "Emerging hot spots",
-                "near_repeat": "Near repeat (Knox)"}
 
 
 @bp.get("")
@@ -60,7 +57,21 @@ def page() -> Any:
                                 first["msg"])
         except Failure as exc:
             context["error"] = (exc.field or "", exc.message)
-    return render_template("analysis/page.html", **context, **_choices())
+    choices = _choices()
+    if context.get("map") is not None:
+        context["title_parts"] = _title_parts(args, choices)
+    return render_template("analysis/page.html", **context, **choices)
+
+
+def _title_parts(args: Any, choices: dict[str, Any]) -> list[str]:
+    """What a result is of, for its heading: the category, the area and the period."""
+    names = {code: name for code, name, _n in choices["categories"]}
+    parts = [names.get(args.get("category"), args.get("category")) if args.get("category")
+             else _("all categories"), args.get("area") or _("all areas")]
+    start, end = args.get("from") or "", args.get("to") or ""
+    if start or end:
+        parts.append(f"{start or '…'} – {end or '…'}")
+    return [p for p in parts if p]
 
 
 def _times(session: Any, params: HotspotParams) -> dict[str, Any] | None:
@@ -195,13 +206,34 @@ def unmap_category(entry_id: int) -> Response:
 def _choices() -> dict[str, Any]:
     session = get_session()
     areas = area_names(session)
-    present = category_counts(session)
+    loaded = incident_summary(session)
+    present: dict[str, int] = {}
+    for group in loaded["groups"]:
+        present[group["category"]] = present.get(group["category"], 0) + group["count"]
     table = load_category_table()
     zh = _is_zh()
-    categories = [(code, (c.label_zh if zh else c.label_en), present.get(code, 0))
-                  for code, c in table.categories.items()]
-    return {"areas": areas, "categories": categories, "methods": METHOD_NAMES,
-            "saved": result_list(session)[:20], "incidents_total": sum(present.values())}
+    names = {code: (c.label_zh if zh else c.label_en) for code, c in table.categories.items()}
+    categories = [(code, name, present.get(code, 0)) for code, name in names.items()]
+    groups = [dict(g, category=names.get(g["category"], g["category"]),
+                   first=_as_known(g["first_local"], g["time_resolution"]),
+                   last=_as_known(g["last_local"], g["time_resolution"]))
+              for g in loaded["groups"]]
+    return {"areas": areas, "categories": categories, "methods": labels_of("method"),
+            "saved": result_list(session)[:20], "incidents_total": loaded["total"],
+            "loaded": groups, "period": _period(loaded["groups"])}
+
+
+def _as_known(local: str, resolution: str) -> str:
+    """A local time as precisely as it is known: 2024-03 for a month, 2024-03-15 else."""
+    return local[:7] if resolution == "month" else local[:10]
+
+
+def _period(groups: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """The first and last month (YYYY-MM, local time) of any incident, for the pickers."""
+    if not groups:
+        return None
+    return (min(g["first_local"] for g in groups)[:7],
+            max(g["last_local"] for g in groups)[:7])
 
 
 def _is_zh() -> bool:

@@ -99,10 +99,13 @@ def incidents_frame(session: Session, *, since: datetime | None, until: datetime
 
 
 def incident_groups(session: Session) -> list[Any]:
-    """Count, first and last time per source, category and time resolution."""
+    """Count, first and last time per source, category and time resolution; then the
+    first and last local wall-clock time (in each incident's own time zone)."""
     return list(session.execute(sa.text(
         "SELECT source, category, time_resolution, count(*), min(occurred_at), "
-        "max(occurred_at) FROM incidents GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")).all())
+        "max(occurred_at), min(occurred_at AT TIME ZONE coalesce(timezone, 'UTC')), "
+        "max(occurred_at AT TIME ZONE coalesce(timezone, 'UTC')) "
+        "FROM incidents GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")).all())
 
 
 def category_counts(session: Session) -> dict[str, int]:
@@ -281,6 +284,13 @@ def import_records(session: Session, *, limit: int = 50) -> list[IncidentImport]
     """The latest incident imports, newest first."""
     return list(session.execute(sa.select(IncidentImport).order_by(
         IncidentImport.id.desc()).limit(limit)).scalars())
+
+
+def import_of_files(session: Session, files: Sequence[str]) -> IncidentImport | None:
+    """The latest import of exactly these files (paths as they were given), if any."""
+    return session.execute(sa.select(IncidentImport).where(
+        IncidentImport.files == list(files)).order_by(IncidentImport.id.desc()).limit(1)
+    ).scalar()
 
 
 def import_record(session: Session, import_id: int) -> IncidentImport | None:

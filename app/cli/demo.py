@@ -93,7 +93,8 @@ AREA_OPTION = click.option("--area", type=click.Choice(sorted(DEMO_AREAS)), defa
 @AREA_OPTION
 @with_appcontext
 def load(area: str) -> None:
-    """Import the demo map, build grids, create the demo users and print the logins."""
+    """Import the demo map, build grids, load the area's incident export (london, with
+    ../shared/data), create the demo users and print the logins."""
     load_demo(area)
 
 
@@ -115,9 +116,11 @@ def run(ctx: click.Context, area: str) -> None:
 
 
 def load_demo(area: str) -> None:
+    from app.analysis.demo import ensure_demo_incidents
     from app.planning.demo import ensure_demo_planning
 
     ensure_demo_geography(get_session(), area)
+    click.echo(f"demo incidents: {ensure_demo_incidents(get_session(), area)}")
     planning = ensure_demo_planning(get_session())
     click.echo(f"demo planning: {planning}")
     logins_file = Path(current_app.instance_path) / "demo-logins.json"

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app.labels import labels_of
 from app.maps.offline import Call, offline_map, page_parts
 
 
@@ -66,6 +67,7 @@ def map_config(bounds: tuple[float, float, float, float] | None, *,
             "noResults": _("Nothing found"), "gridName": _("Name"),
             "assignedTo": _("Assigned to"), "reason": _("Reason"), "save": _("Save"),
             "home": _("Home"), "homeTitle": _("Back to the home area (H)"),
+            "poiKinds": labels_of("poi_kind"),
         },
     }
 

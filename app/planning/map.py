@@ -16,7 +16,7 @@ ROUTE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf
 
 def plan_map(routes: dict[str, Any], *, bounds: tuple[float, float, float, float] | None,
              online_tiles: dict[str, str] | None = None, can_edit: bool = False,
-             csrf_token: str = "", labels: dict[str, str] | None = None) -> dict[str, Markup]:
+             csrf_token: str = "", labels: dict[str, Any] | None = None) -> dict[str, Markup]:
     """The routes, the must-visit points, and (for supervisors) adding a point by clicking
     the map. ``bounds`` is used when there are no routes to fit to."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True, max_zoom=19)

@@ -19,6 +19,7 @@ from app.db import get_read_session, get_session
 from app.errors import Failure
 from app.geography.repository import map_bounds
 from app.jobs.service import job_view, submit, visible_job
+from app.labels import labels_of
 from app.models import PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
 from app.planning.adjust import set_locked
@@ -46,10 +47,15 @@ def page() -> str:
               if chosen else None)
     can_plan = may("planning.make_plan")
     job = _shown_job(session)
+    roster = roster_for(session, day)
     return render_template(
         "planning/page.html", day=day, shifts=configured_shifts(), plans=plans,
         shown=shown, plan=chosen[0] if chosen else None, routes=routes["features"],
-        roster=roster_for(session, day), actual=actual,
+        roster=roster, roster_groups=roster_by_shift(roster), actual=actual,
+        shift_times={s.code: f"{s.start.strftime('%H:%M')}–{s.end.strftime('%H:%M')}"
+                     for s in configured_shifts()},
+        day_before=(day - timedelta(days=1)).isoformat(),
+        day_after=(day + timedelta(days=1)).isoformat(),
         map=plan_map(routes, bounds=map_bounds(session), online_tiles=online_tiles(),
                      can_edit=can_plan, csrf_token=generate_csrf(), labels=_labels()),
         can_plan=can_plan, job=job, job_title=_("Planning %(day)s", day=day.isoformat()))
@@ -157,13 +163,24 @@ def route_svg(feature: dict[str, Any], *, width: int = 520, height: int = 360) -
     return {"paths": paths, "stops": marks, "home": home, "width": width, "height": height}
 
 
-def _labels() -> dict[str, str]:
+def roster_by_shift(roster: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The day's roster entries grouped by shift, the shifts in the configured order
+    (codes no longer configured last), the entries in the order given."""
+    order = {s.code: i for i, s in enumerate(configured_shifts())}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for entry in roster:
+        groups.setdefault(entry["shift"], []).append(entry)
+    return sorted(groups.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+
+
+def _labels() -> dict[str, Any]:
     return {"points": _("Must-visit points"), "addPoint": _("Add must-visit point"),
             "pickPoint": _("Click the place on the map (Esc cancels)."),
             "name": _("Name"), "windows": _("Windows (e.g. mon-fri 07:30-08:15)"),
             "dwell": _("Dwell (min)"), "priority": _("Priority (1 highest)"),
             "covert": _("Covert (plainclothes only)"), "save": _("Save"),
-            "cancel": _("Cancel"), "saved": _("Saved.")}
+            "cancel": _("Cancel"), "saved": _("Saved."), "minutes": _("min"),
+            "daily": _("daily"), "shifts": labels_of("shift")}
 
 
 def _day(value: str | None) -> date:

@@ -25,6 +25,7 @@ from app.errors import RecordNotFound
 from app.geography.params import BBOX_PATTERN, POI_KINDS, BBox
 from app.geography.repository import feature_collection, search_places
 from app.geography.repository.cells import cell_by_code
+from app.labels import label
 
 BBOX_TEXT = "west,south,east,north in degrees (WGS-84), west < east and south < north"
 BBOX = Param("bbox", BBOX_TEXT, schema={"pattern": BBOX_PATTERN})
@@ -99,7 +100,11 @@ def grids() -> Response:
           schema={"maxLength": 100, "pattern": r"\S"}),))
 def search() -> dict[str, Any]:
     text = request.args.get("q", "").strip()
-    return {"results": search_places(get_session(), text)}
+    hits = search_places(get_session(), text)
+    for hit in hits:  # the road class or kind of place in the user's language
+        hit["detail_label"] = label("road_class" if hit["kind"] == "road" else "poi_kind",
+                                    hit["detail"])
+    return {"results": hits}
 
 
 class GridChange(StrictBody):

@@ -114,7 +114,7 @@
               data.results.forEach(function (hit) {
                 var names = [hit.name_zh, hit.name, hit.name_en].filter(Boolean);
                 var li = D.el("li", null, names.filter(function (n, i) {
-                  return names.indexOf(n) === i; }).join(" · ") + " (" + hit.detail + ")");
+                  return names.indexOf(n) === i; }).join(" · ") + " (" + (hit.detail_label || hit.detail) + ")");
                 li.addEventListener("click", function () {
                   var b = hit.bbox;
                   if (b[0] === b[2] && b[1] === b[3]) { map.setView([hit.lat, hit.lon], 17); }
@@ -279,7 +279,9 @@
             fillColor: POI_COLOURS[f.properties.kind] || "#555", fillOpacity: 0.9 });
         },
         onEachFeature: function (f, l) {
-          l.bindTooltip(D.text(label(f.properties) + " (" + f.properties.kind + ")"));
+          var kinds = config.labels.poiKinds || {};
+          l.bindTooltip(D.text(label(f.properties) + " (" +
+                               (kinds[f.properties.kind] || f.properties.kind) + ")"));
         }
       }, 13);
       var cameras = liveLayer(map, config.layers.cameras, {

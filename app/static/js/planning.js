@@ -37,7 +37,8 @@
             .bindTooltip(D.text(home.name)).addTo(group);
         }
         group.addTo(map);
-        GridPatrolMap.addOverlay(group, p.unit + " (" + p.shift + ")");
+        var shifts = config.labels.shifts || {};
+        GridPatrolMap.addOverlay(group, p.unit + " (" + (shifts[p.shift] || p.shift) + ")");
         layers.push(group);
       });
       window.gridpatrol.planLayers = layers;
@@ -57,8 +58,12 @@
       onEachFeature: function (f, l) {
         var p = f.properties;
         var windows = (p.windows || []).map(function (w) {
-          return (w.weekdays || "daily") + " " + w.start + "-" + w.end; }).join("; ");
-        l.bindTooltip(D.text(p.name + " · " + p.dwell_min + " min" +
+          var days = w.weekdays && w.weekdays !== "daily" ? w.weekdays
+            : (config.labels.daily || "daily");
+          return days + " " + w.start + "-" + w.end;
+        }).join("; ");
+        l.bindTooltip(D.text(p.name + " · " + p.dwell_min + " " +
+                             (config.labels.minutes || "min") +
                              (windows ? " · " + windows : "")));
       }
     }).addTo(map);

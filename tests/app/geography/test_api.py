@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,13 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from app.db import get_session
 from app.geography.graph import road_graph
 from tests.conftest import SHARED_DATA, Accounts, bearer
+
+ROAD_CLASSES_EN = {"motorway": "motorway", "trunk": "trunk road", "primary": "primary road",
+                   "secondary": "secondary road", "tertiary": "tertiary road",
+                   "unclassified": "minor road", "residential": "residential street",
+                   "service": "service road", "pedestrian": "pedestrian street",
+                   "footway": "footway", "primary_link": "primary road link",
+                   "secondary_link": "secondary road link", "living_street": "living street"}
 
 LONDON = SHARED_DATA / "osm" / "london-central.osm.pbf"
 ST_PAULS = "-0.0983,51.5138"
@@ -106,6 +114,13 @@ def test_layers_by_box_kind_and_search(client: FlaskClient, accounts: Accounts,
     assert len(cameras) == 23
     hits = client.get("/api/v1/search?q=fleet st", headers=viewer).json["results"]
     assert any(h["name"] == "Fleet Street" and h["kind"] == "road" for h in hits)
+    # the road class or kind of place, named in the reader's language ("(secondary)" was
+    # English on the Chinese console)
+    assert all(h["detail_label"] == ROAD_CLASSES_EN[h["detail"]] for h in hits
+               if h["kind"] == "road")
+    zh = client.get("/api/v1/search?q=fleet st",
+                    headers={**viewer, "Accept-Language": "zh-CN"}).json["results"]
+    assert zh and all(re.search(r"[\u4e00-\u9fff]", h["detail_label"]) for h in zh), zh
     assert client.get("/api/v1/search?q=", headers=viewer).status_code == 422
 
 

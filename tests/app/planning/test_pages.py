@@ -1,0 +1,98 @@
+"""The supervisor's page, rendered: the plan's result in a styled panel where the routes
+are (not above the title), the roster one row per unit with its grid cells folded away,
+every table labelled, and the Chinese page free of English shift, status and reason
+names."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.app.page_words import english_left, english_names, visible_text
+from tests.app.planning.test_plans import DAY, POINTS, scene  # noqa: F401 (a fixture)
+from tests.conftest import Accounts, csrf_token, login
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+PLANNING_TABLES = ("shift", "plan_status", "stop_status", "dose_status", "unserved_reason",
+                   "unit_kind")
+
+
+def planned_page(client: FlaskClient, accounts: Accounts) -> str:
+    """Sign in as a supervisor, plan the scene's day shift from the page's form, and
+    return the page the form leads to."""
+    login(client, accounts.create("supervisor"))
+    path = f"/planning?date={DAY.isoformat()}"
+    token = csrf_token(client, path)
+    answer = client.post("/planning", data={"csrf_token": token, "date": DAY.isoformat(),
+                                            "shift": "day", "reason": "page test"},
+                         follow_redirects=True)
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def test_the_result_is_shown_in_place(client: FlaskClient,
+                                      scene: dict[str, Any],  # noqa: F811 (the fixture)
+                                      accounts: Accounts) -> None:
+    page = planned_page(client, accounts)
+    main = page[page.index("<main>"):]
+    # nothing between <main> and the page's title: the result sits in the result column
+    assert "flash" not in main[:main.index("<h1>")]
+    panel = main[main.index('<section class="analysis-result">'):]
+    panel = panel[:panel.index('id="plan-map"')]
+    assert re.search(r'class="result result-success[^"]*" role="status">Day: \d+ routes, '
+                     r'\d+ of \d+ stops served\.</p>', panel), panel
+
+
+def test_the_roster_folds_each_units_grid_cells(client: FlaskClient,
+                                                scene: dict[str, Any],  # noqa: F811 (the fixture)
+                                                accounts: Accounts) -> None:
+    page = planned_page(client, accounts)
+    roster = page[page.index('id="roster"'):]
+    roster = roster[:roster.index("</aside>")]
+    # a fold per shift, the plan's shift open
+    assert re.findall(r'<details class="roster-shift" id="roster-1" open>\s*<summary>([^<]+)<',
+                      roster) == ["Day 08:00–16:00 · 2 units"]
+    rows = re.findall(r'<th scope="row" class="unit">([^<]+)<', roster)
+    assert rows == ["P-1", "P-2"]
+    folded = re.findall(r'<details class="grid-codes"><summary>(\d+) cells</summary>\s*'
+                        r'<ul>((?:<li>[^<]+</li>)+)</ul></details>', roster)
+    assert [int(n) for n, _ in folded] == [len(scene["codes"])] * 2
+    assert all(re.findall(r"<li>([^<]+)</li>", codes) == scene["codes"]
+               for _, codes in folded)
+    assert '<details class="grid-codes" open' not in roster
+    # outside the folded lists no grid code is printed
+    assert not any(code in re.sub(r"<details.*?</details>", "", roster, flags=re.DOTALL)
+                   for code in scene["codes"])
+
+
+def test_every_table_has_its_column_headings(client: FlaskClient,
+                                             scene: dict[str, Any],  # noqa: F811 (the fixture)
+                                             accounts: Accounts) -> None:
+    page = planned_page(client, accounts)
+    tables = re.findall(r"<table\b.*?</table>", page, flags=re.DOTALL)
+    assert len(tables) >= 6  # plans, roster, routes, by unit / grid / shift, points
+    for table in tables:
+        head = re.search(r"<thead>(.*?)</thead>", table, flags=re.DOTALL)
+        assert head, table[:200]
+        headings = re.findall(r"<th\b[^>]*>(.*?)</th>", head.group(1), flags=re.DOTALL)
+        assert all(visible_text(h).strip() for h in headings), headings
+        body = table[head.end():]
+        for row in re.findall(r"<tr(?: class=\"(?:route-row|current)\")?>(.*?)</tr>", body,
+                              flags=re.DOTALL):
+            cells = re.findall(r"<t[hd]\b", row)
+            assert len(cells) == len(headings), (headings, row[:300])
+
+
+def test_the_chinese_page_has_no_english_names(app: Flask, client: FlaskClient,
+                                               scene: dict[str, Any],  # noqa: F811 (the fixture)
+                                               accounts: Accounts) -> None:
+    planned_page(client, accounts)
+    html = client.get(f"/planning?date={DAY.isoformat()}&shift=day", headers=ZH).get_data(
+        as_text=True)
+    text = visible_text(html)
+    assert "白班" in text and "草稿" in text and "时间窗过短" in text  # day, draft, reason
+    data = [*POINTS, "P-1", "P-2", "B-1", "Wood Street"]
+    assert english_left(text, english_names(app, PLANNING_TABLES), allowed=data) == []

@@ -16,6 +16,7 @@ from app.console.pages import online_tiles
 from app.db import get_read_session, get_session
 from app.errors import Failure
 from app.jobs.service import job_view, visible_job
+from app.labels import label
 from app.models import User
 
 NEAR_REPEAT_ONLY = ("distance_bands", "distance_band_m", "time_bands", "time_band_days",
@@ -74,9 +75,7 @@ def _text(value: Any) -> str:
 
 
 def _title(method: str) -> str:
-    from app.analysis.pages import METHOD_NAMES
-
-    return METHOD_NAMES.get(method, method)
+    return label("method", method)
 
 
 def _near_repeat_result(job_id: int, result: Any) -> dict[str, Any]:

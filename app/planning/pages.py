@@ -19,7 +19,7 @@ from app.db import get_read_session, get_session
 from app.errors import Failure
 from app.geography.repository import map_bounds
 from app.jobs.service import job_view, submit, visible_job
-from app.labels import labels_of
+from app.labels import label, labels_of
 from app.models import PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
 from app.planning.adjust import set_locked
@@ -67,9 +67,16 @@ def _shown_job(session: Any) -> dict[str, Any] | None:
     if not raw.isdigit() or len(raw) > 9:
         return None
     try:
-        return job_view(visible_job(session, int(raw), current_user))
+        job = visible_job(session, int(raw), current_user)
     except Failure:
         return None
+    if job.kind == "plan" and job.state == "done":  # what it made, in the result panel
+        for p in (job.result or {}).get("plans", []):
+            summary = p["summary"]
+            flash(_("%(shift)s: %(routes)d routes, %(served)d of %(stops)d stops served.",
+                    shift=label("shift", p["shift"]), routes=summary["routes"],
+                    served=summary["served"], stops=summary["stops"]), "success")
+    return job_view(job)
 
 
 @bp.post("")

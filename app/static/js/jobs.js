@@ -26,7 +26,8 @@
       percent.textContent = value + " %";
       stateText.textContent = job.cancel_requested && job.state === "running"
         ? label("cancelling") : label(job.state);
-      message.textContent = job.message || "";
+      // the worker's progress note while it runs (English); once ended, the state says it
+      message.textContent = job.state === "running" ? (job.message || "") : "";
       var live = job.state === "queued" || job.state === "running";
       cancel.hidden = !live || job.cancel_requested;
       if (job.error) {

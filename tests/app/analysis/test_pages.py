@@ -16,6 +16,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from app.analysis.map import _heat_legend, distinct_numbers
 from gis.hotspots import DensityRaster
 from tests.app.analysis.test_import_incidents import BURGLARY, LONDON_BOX, write_box
+from tests.app.jobs.support import follow_job
 from tests.app.page_words import english_left, english_names, visible_text
 from tests.conftest import Accounts, login
 
@@ -74,7 +75,8 @@ def test_the_page_opens_on_what_is_loaded(analyst_client: FlaskClient, six_month
 ], ids=lambda q: q.split("&")[0].split("=")[1])
 def test_every_method_reads_in_chinese(app: Flask, analyst_client: FlaskClient,
                                        six_months: None, query: str) -> None:
-    response = analyst_client.get(f"/analysis?run=1&area={AREA}&{query}", headers=ZH)
+    response = follow_job(analyst_client, analyst_client.get(
+        f"/analysis?run=1&area={AREA}&{query}", headers=ZH), headers=ZH)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="analysis-error"' not in html, \
         visible_text(html)[:800]
@@ -91,8 +93,8 @@ def test_every_method_reads_in_chinese(app: Flask, analyst_client: FlaskClient,
 
 def test_an_english_page_names_the_same_things_in_english(analyst_client: FlaskClient,
                                                           six_months: None) -> None:
-    html = analyst_client.get(f"/analysis?run=1&area={AREA}&method=emerging&cell_m=1000"
-                              ).get_data(as_text=True)
+    html = follow_job(analyst_client, analyst_client.get(
+        f"/analysis?run=1&area={AREA}&method=emerging&cell_m=1000")).get_data(as_text=True)
     text = visible_text(html)
     assert "Cells per class" in text and "square 1000 m" in text
     assert re.search(r"(No pattern detected|hot spot|cold spot): [\d,]+", text), text

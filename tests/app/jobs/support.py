@@ -51,7 +51,7 @@ def wait_for(check: Callable[[], Any], *, timeout_s: float = 60.0,
         time.sleep(0.05)
 
 
-def follow_job(client: Any, response: Any) -> Any:
+def follow_job(client: Any, response: Any, **request: Any) -> Any:
     """A page that started a job redirects to ``?job=ID``: run that job here, in the
     test's transaction (no worker sees uncommitted data), then fetch the page it shows."""
     from urllib.parse import parse_qs, urlsplit
@@ -66,4 +66,4 @@ def follow_job(client: Any, response: Any) -> Any:
         session = get_session()
         run_inline(session, job_id)
         session.commit()
-    return client.get(response.location)
+    return client.get(response.location, **request)

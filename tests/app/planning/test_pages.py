@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.app.jobs.support import follow_job
 from tests.app.page_words import english_left, english_names, visible_text
 from tests.app.planning.test_plans import DAY, POINTS, scene  # noqa: F401 (a fixture)
 from tests.conftest import Accounts, csrf_token, login
@@ -20,15 +21,16 @@ PLANNING_TABLES = ("shift", "plan_status", "stop_status", "dose_status", "unserv
                    "unit_kind")
 
 
-def planned_page(client: FlaskClient, accounts: Accounts) -> str:
+def planned_page(client: FlaskClient, accounts: Accounts,
+                 headers: dict[str, str] | None = None) -> str:
     """Sign in as a supervisor, plan the scene's day shift from the page's form, and
     return the page the form leads to."""
     login(client, accounts.create("supervisor"))
     path = f"/planning?date={DAY.isoformat()}"
     token = csrf_token(client, path)
-    answer = client.post("/planning", data={"csrf_token": token, "date": DAY.isoformat(),
-                                            "shift": "day", "reason": "page test"},
-                         follow_redirects=True)
+    answer = follow_job(client, client.post(
+        "/planning", data={"csrf_token": token, "date": DAY.isoformat(), "shift": "day",
+                           "reason": "page test"}), headers=headers or {})
     assert answer.status_code == 200
     return answer.get_data(as_text=True)
 

@@ -70,8 +70,7 @@ def run_hotspots_job(context: JobContext) -> JobOutcome:
     collection = answer.geojson()
     summary = collection["properties"]
     return JobOutcome(
-        message=f"{params.method}: {summary['incidents']:,} incidents in "
-                f"{summary['cells']:,} cells",
+        message=f"{summary['incidents']:,} incidents in {summary['cells']:,} cells",
         result={"geojson": collection,
                 "kde": kde_overlay(answer.raster) if answer.raster is not None else None},
         result_url=_result_link(context.job_id, context.params.get("format", "")),

@@ -59,7 +59,7 @@ def page() -> Any:
             context["error"] = (exc.field or "", exc.message)
     choices = _choices()
     if context.get("map") is not None:
-        context["title_parts"] = _title_parts(args, choices)
+        context["title_parts"] = _title_parts(context["args"], choices)
     return render_template("analysis/page.html", **context, **choices)
 
 

@@ -58,8 +58,10 @@ def run_plan_job(context: JobContext) -> JobOutcome:
     query = {"date": day.isoformat(), **({"shift": params["shift"]}
                                          if params.get("shift") else {})}
     return JobOutcome(
-        message="; ".join(f"{p.shift}: {p.summary['routes']} routes, {p.summary['served']} "
-                          f"of {p.summary['stops']} stops served" for p in plans),
+        # shifts by their hours, not their codes: the note is shown in either language
+        message="; ".join(f"{s.start:%H:%M}–{s.end:%H:%M}: {p.summary['routes']} routes, "
+                          f"{p.summary['served']} of {p.summary['stops']} stops served"
+                          for s, p in zip(shifts, plans, strict=True)),
         result={"plans": [{"id": p.id, "date": p.day.isoformat(), "shift": p.shift,
                            "status": p.status, "engine": p.engine, "seed": p.seed,
                            "summary": p.summary, "unserved": len(p.unserved)}

@@ -100,7 +100,8 @@ def make_plan() -> Response:
         flash(exc.message, "error")
         return redirect(url_for("planning.page", date=day.isoformat()))
     session.commit()
-    return redirect(url_for("planning.page", date=day.isoformat(), job=job.id))
+    return redirect(url_for("planning.page", date=day.isoformat(), job=job.id,
+                            **({"shift": code} if code else {})))
 
 
 @bp.post("/<int:plan_id>/publish")

@@ -26,8 +26,7 @@
       percent.textContent = value + " %";
       stateText.textContent = job.cancel_requested && job.state === "running"
         ? label("cancelling") : label(job.state);
-      // the worker's progress note while it runs (English); once ended, the state says it
-      message.textContent = job.state === "running" ? (job.message || "") : "";
+      message.textContent = job.message || "";
       var live = job.state === "queued" || job.state === "running";
       cancel.hidden = !live || job.cancel_requested;
       if (job.error) {

@@ -149,4 +149,5 @@ def test_a_plan_runs_under_a_progress_bar_and_survives_a_reload(
     assert page.url == job_url
     expect(box).to_have_attribute("data-job-state", "done", timeout=300_000)
     expect(page.locator("#routes tr.route-row").first).to_be_visible()
-    expect(page.locator("#job-message")).to_contain_text("00:00–08:00: ")  # the night shift, by its hours
+    # the night shift, named by its hours
+    expect(page.locator("#job-message")).to_contain_text("00:00–08:00: ")

@@ -37,6 +37,13 @@ def _parse_positive_int(raw: str) -> int:
     return value
 
 
+def _parse_non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"expected 0 or a positive integer, got {raw!r}")
+    return value
+
+
 def _parse_positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0 or value == float("inf"):
@@ -45,8 +52,13 @@ def _parse_positive_float(raw: str) -> float:
 
 
 def _parse_gateway(raw: str) -> str:
+    if raw == "mqtt":
+        return raw
+    if raw.startswith(("mqtt://", "mqtts://")):
+        return _parse_mqtt_url(raw)
     if not raw.startswith(("file:", "http://", "https://")):
-        raise ValueError("expected file:/path/outbox.jsonl or an http(s):// webhook URL")
+        raise ValueError("expected mqtt (the own broker), an mqtt(s):// URL, "
+                         "file:/path/outbox.jsonl or an http(s):// webhook URL")
     return raw
 
 
@@ -205,9 +217,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ONLINE_TILES_ATTRIBUTION", _parse_text, None,
             "Attribution shown for the online tile layer."),
     Setting("RADIO_GATEWAY", _parse_gateway, None,
-            "Where dispatch orders go out: `file:/path/outbox.jsonl` (one JSON line per "
-            "order) or an http(s) webhook of the radio gateway. Unset: "
-            "`file:instance/radio-outbox.jsonl`."),
+            "Where orders and other outbound radio messages go: `mqtt` (the own broker, "
+            "to gridpatrol/units/<radio_id>/orders), an `mqtt(s)://user@host:port?passfile=` "
+            "URL of another broker, `file:/path/outbox.jsonl` (one JSON line per message) "
+            "or an http(s) webhook of the radio gateway. Unset: `mqtt`."),
     Setting("RADIO_GATEWAY_TOKEN", _parse_text, None,
             "Bearer token sent to the radio gateway webhook."),
     Setting("MQTT_URL", _parse_mqtt_url, None,
@@ -224,6 +237,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INGEST_BACKLOG", _parse_positive_int, 50000,
             "Messages journaled but not yet applied beyond which ingest stops taking more "
             "from the broker (which keeps them) until the database catches up."),
+    Setting("ORDER_ACK_TIMEOUT_S", _parse_positive_float, 60.0,
+            "Seconds an order or cancellation may stay unacknowledged after it was sent "
+            "before the console is alarmed and it is sent again."),
+    Setting("ORDER_RESENDS", _parse_non_negative_int, 3,
+            "How many times an unacknowledged order is sent again (every "
+            "ORDER_ACK_TIMEOUT_S)."),
+    Setting("ORDER_MAX_ATTEMPTS", _parse_positive_int, 6,
+            "Failed transport attempts (2, 4, 8 … 60 s apart) before a message is a dead "
+            "letter (failed, alarmed)."),
+    Setting("ORDER_LIFETIME_S", _parse_positive_float, 1800.0,
+            "Seconds after which a message still unacknowledged, or never sent, expires "
+            "(also the MQTT message expiry)."),
+    Setting("EN_ROUTE_LIMIT_MIN", _parse_positive_float, 20.0,
+            "Minutes a unit may be en route before the console is alarmed."),
+    Setting("ON_SCENE_LIMIT_MIN", _parse_positive_float, 60.0,
+            "Minutes a unit may be on scene without an update (a status, a text) before the "
+            "console is alarmed (a welfare check)."),
     Setting("STATUS_CODES", _parse_absolute_path, None,
             "A status code table (JSON) whose entries override the defaults in "
             "data/radio_status_codes.json."),

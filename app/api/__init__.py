@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     from app.events import api as events_api  # noqa: F401
     from app.geography.api import geo, routing, tiles  # noqa: F401
     from app.ingest import api as ingest_api  # noqa: F401
+    from app.orders import api as orders_api  # noqa: F401
     from app.planning import api as planning_api  # noqa: F401
 
     app.register_blueprint(bp)

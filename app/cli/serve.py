@@ -88,7 +88,7 @@ def _embedded_socket_dir() -> Path | None:
 
 
 def _radio_outbox() -> Path | None:
-    """The file the radio gateway appends to, when it is a file (the default)."""
-    value = current_app.config.get("RADIO_GATEWAY") or "file:" + str(
-        Path(current_app.instance_path) / "radio-outbox.jsonl")
-    return Path(value[len("file:"):]) if value.startswith("file:") else None
+    """The file the radio gateway appends to, when it is a file."""
+    from app.orders.settings import outbox_file
+
+    return outbox_file(current_app)

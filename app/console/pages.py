@@ -23,7 +23,8 @@ def home() -> str:
                        csrf_token=generate_csrf(), dispatch={
                            "can_dispatch": _may("api.create_alert"),
                            "can_edit_cameras": _may("api.change_camera"),
-                           "can_read_radio": _may("api.radio_log")})
+                           "can_read_radio": _may("api.radio_log"),
+                           "can_read_alarms": _may("api.list_alarms")})
     return render_template("console/home.html", map=fmap,
                            has_data=bounds is not None, body_class="map-page")
 

@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 from app import audit
 from app.db import engine, get_session
 from app.ingest.apply import Applier
-from app.ingest.broker import INGEST_CLIENT, Broker, BrokerError
+from app.ingest.broker import APP_CLIENT, INGEST_CLIENT, Broker, BrokerError
 from app.ingest.secrets import ClientSecretError
 from app.ingest.service import IngestService
 from app.ingest.settings import (
@@ -26,6 +26,7 @@ from app.ingest.settings import (
     uses_own_broker,
 )
 from app.ingest.target import MqttUrlError
+from app.orders.desk import RadioDesk
 from app.serving import service_user
 from dispatch.errors import InvalidStatusCodeTable
 
@@ -105,7 +106,8 @@ def terminals() -> None:
 @with_appcontext
 def ingest() -> None:
     """Take radio and terminal messages from MQTT (the own broker, started if needed, or
-    GRIDPATROL_MQTT_URL), journal them and apply them to the database until stopped."""
+    GRIDPATROL_MQTT_URL), journal them and apply them to the database; send the orders
+    and raise the console alarms (the radio desk); until stopped."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO,
@@ -122,7 +124,9 @@ def ingest() -> None:
             broker.start()
             if account is not None:
                 broker.secrets.share(INGEST_CLIENT, account.uid, account.gid)
+                broker.secrets.share(APP_CLIENT, account.uid, account.gid)
         target = ingest_target(app)
+        desk = RadioDesk(app)
         journal = journal_path(app)
         journal.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if account is not None:
@@ -140,13 +144,14 @@ def ingest() -> None:
                             applier=Applier(codes, trunk_prefixes=app.config[
                                 "TRUNK_RECORDER_TOPICS"]),
                             backlog_limit=app.config["INGEST_BACKLOG"])
-    click.echo(f"ingest: reading {target.safe()}, journal {journal}")
-    asyncio.run(_serve(service))
+    click.echo(f"ingest: reading {target.safe()}, journal {journal}; radio desk sending "
+               f"through {desk.gateway!r}")
+    asyncio.run(_serve(service, desk))
 
 
-async def _serve(service: IngestService) -> None:
+async def _serve(service: IngestService, desk: RadioDesk) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await service.run(stop)
+    await asyncio.gather(service.run(stop), desk.run(stop))

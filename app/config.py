@@ -232,6 +232,12 @@ SETTINGS: tuple[Setting, ...] = (
             "address to let terminals in)."),
     Setting("MQTT_PORT", _parse_port, 1884,
             "Port of the own broker (not 1883, which Debian's mosquitto service takes)."),
+    Setting("SERVE_INGEST", _parse_bool, True,
+            "`gridpatrol serve` also runs the own MQTT broker (when MQTT_URL is unset) and "
+            "`gridpatrol ingest`, restarting them if they end."),
+    Setting("DEMO_SIMULATOR", _parse_bool, True,
+            "`make demo` (`gridpatrol demo run`) also runs the terminal simulator that drives "
+            "the demo units over MQTT."),
     Setting("INGEST_JOURNAL", _parse_absolute_path, None,
             "The ingest journal (an SQLite file). Unset: instance/ingest/journal.sqlite."),
     Setting("INGEST_BACKLOG", _parse_positive_int, 50000,

@@ -103,8 +103,10 @@ def terminals() -> None:
 
 
 @click.command("ingest")
+@click.option("--no-broker", is_flag=True,
+              help="Do not start the own broker (`gridpatrol serve` runs it).")
 @with_appcontext
-def ingest() -> None:
+def ingest(no_broker: bool = False) -> None:
     """Take radio and terminal messages from MQTT (the own broker, started if needed, or
     GRIDPATROL_MQTT_URL), journal them and apply them to the database; send the orders
     and raise the console alarms (the radio desk); until stopped."""
@@ -119,7 +121,7 @@ def ingest() -> None:
             from app.cli.serve import prepare_service_account
 
             account = prepare_service_account()
-        if uses_own_broker(app):
+        if uses_own_broker(app) and not no_broker:
             broker = own_broker(app, account)
             broker.start()
             if account is not None:

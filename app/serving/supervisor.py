@@ -11,6 +11,10 @@ to this module, which:
 5. on SIGTERM or SIGINT stops the front (open streams end) and then gunicorn; SIGHUP is
    passed to gunicorn (reload its workers). If gunicorn dies, the front stops too and the
    exit status says so, for systemd or whoever started it to act on.
+
+Beside them run the children of :mod:`app.serving.children` (the own MQTT broker,
+``gridpatrol ingest``, the demo simulator), started before the front serves, restarted if
+they die, stopped last.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.config import read_environment
+from app.serving.children import (
+    ChildSpec,
+    children_for,
+    hold_children,
+    start_children,
+    stop_children,
+)
 from app.serving.front import EventSettings, RunningFront, build_front, listening_socket
 from app.serving.proxy import Upstream
 from app.serving.service_user import Account, ServiceUserError, run_dir, running_as_root
@@ -50,6 +61,7 @@ class Plan:
     conninfo: str
     events: EventSettings
     account: Account | None
+    children: tuple[ChildSpec, ...] = ()
 
 
 def database_conninfo(config: dict[str, object], instance: Path) -> str:
@@ -105,6 +117,7 @@ async def supervise(plan: Plan) -> int:
         spawn = plan.account.spawn_options()
     gunicorn = await asyncio.create_subprocess_exec(
         *gunicorn_argv(plan, socket_path), cwd=ROOT, env=env, **spawn)
+    children = await start_children(list(plan.children), env=env, spawn=spawn)
     if plan.account is not None:
         os.environ["HOME"] = str(runtime)
         plan.account.become()
@@ -134,10 +147,12 @@ async def supervise(plan: Plan) -> int:
             return 1
         return 0
     finally:
+        hold_children(children)
         if running is not None:
             await running.stop()
         sock.close()
         await _stop(gunicorn)
+        await stop_children(children)
         socket_path.unlink(missing_ok=True)
         for task in (gunicorn_ended, stopping):
             task.cancel()
@@ -185,6 +200,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, help="default GRIDPATROL_WORKERS")
     parser.add_argument("--threads", type=int, help="default GRIDPATROL_THREADS")
     parser.add_argument("--user", help="the account to serve as (required when root)")
+    parser.add_argument("--children", default="",
+                        help="comma-separated: mqtt, ingest, simulator (run and restarted "
+                             "beside the servers)")
     return parser.parse_args(argv)
 
 
@@ -207,7 +225,10 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers or int(config["WORKERS"]),
                 threads=args.threads or int(config["THREADS"]), instance=instance,
                 conninfo=database_conninfo(config, instance),
-                events=EventSettings.from_config(config), account=account)
+                events=EventSettings.from_config(config), account=account,
+                children=tuple(children_for(
+                    tuple(n for n in args.children.split(",") if n), config=config,
+                    instance=instance)))
     try:
         return asyncio.run(supervise(plan))
     except (OSError, ValueError, TimeoutError, ServiceUserError) as exc:

@@ -148,6 +148,43 @@ def _parse_absolute_path(raw: str) -> str:
     return raw
 
 
+def _parse_endpoints(raw: str) -> tuple[tuple[str, int, str | None], ...]:
+    """``host:port[=radio_id]`` entries, comma-separated (IPv6 hosts in brackets)."""
+    from dispatch.terminals import valid_radio_id
+
+    found = []
+    for entry in (e.strip() for e in raw.split(",") if e.strip()):
+        where, _, radio = entry.partition("=")
+        host, colon, port = where.rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{entry!r}: expected host:port[=radio_id]")
+        if radio and not valid_radio_id(radio):
+            raise ValueError(f"{entry!r}: {radio!r} is not a radio id")
+        found.append((host.strip("[]"), int(port), radio or None))
+    if not found:
+        raise ValueError("expected at least one host:port")
+    return tuple(found)
+
+
+def _parse_radio_map(raw: str) -> dict[str, str]:
+    """``name=radio_id`` entries, comma-separated."""
+    from dispatch.terminals import valid_radio_id
+
+    found = {}
+    for entry in (e.strip() for e in raw.split(",") if e.strip()):
+        name, equals, radio = entry.rpartition("=")
+        if not equals or not name or not valid_radio_id(radio):
+            raise ValueError(f"{entry!r}: expected name=radio_id")
+        found[name] = radio
+    return found
+
+
+def _parse_time_source(raw: str) -> str:
+    if raw not in ("receiver", "received"):
+        raise ValueError("expected receiver or received")
+    return raw
+
+
 def _parse_topic_prefixes(raw: str) -> tuple[str, ...]:
     prefixes = tuple(p.strip().rstrip("/") for p in raw.split(",") if p.strip())
     if not prefixes or any(c in p for p in prefixes for c in "#+") or any(
@@ -260,6 +297,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ON_SCENE_LIMIT_MIN", _parse_positive_float, 60.0,
             "Minutes a unit may be on scene without an update (a status, a text) before the "
             "console is alarmed (a welfare check)."),
+    Setting("GPSD", _parse_endpoints, (),
+            "gpsd daemons `gridpatrol ingest` watches: `host:port[=radio_id]`, comma-separated "
+            "(a radio id: every device of that daemon reports for that radio)."),
+    Setting("GPSD_DEVICES", _parse_radio_map, {},
+            "gpsd devices mapped to radios: `device=radio_id`, comma-separated; the device "
+            "as gpsd names it (`/dev/ttyUSB0`) or with its daemon (`host:port//dev/ttyUSB0`)."),
+    Setting("GPSD_TIME", _parse_time_source, "receiver",
+            "Date gpsd fixes by the receiver's clock (`receiver`) or by their arrival "
+            "(`received`: for receivers with a week-rollover bug, and replayed logs)."),
     Setting("STATUS_CODES", _parse_absolute_path, None,
             "A status code table (JSON) whose entries override the defaults in "
             "data/radio_status_codes.json."),

@@ -158,6 +158,14 @@ def parse_topic(topic: str) -> TerminalTopic | None:
     return TerminalTopic(parts[0], kind)
 
 
+def valid_radio_id(radio_id: str) -> bool:
+    """Tell whether ``radio_id`` can be a radio ID.
+
+    It must be one topic level: 1 to 32 letters, digits, ``-``, ``_`` and ``.``.
+    """
+    return _RADIO_ID.fullmatch(radio_id) is not None
+
+
 def orders_topic(radio_id: str) -> str:
     """Return the topic a terminal reads its orders on.
 

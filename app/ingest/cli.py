@@ -19,6 +19,7 @@ from app.ingest.broker import APP_CLIENT, INGEST_CLIENT, Broker, BrokerError
 from app.ingest.secrets import ClientSecretError
 from app.ingest.service import IngestService
 from app.ingest.settings import (
+    gpsd_sources,
     ingest_target,
     journal_path,
     own_broker,
@@ -145,9 +146,11 @@ def ingest(no_broker: bool = False) -> None:
     service = IngestService(app, target=target, journal_path=journal,
                             applier=Applier(codes, trunk_prefixes=app.config[
                                 "TRUNK_RECORDER_TOPICS"]),
-                            backlog_limit=app.config["INGEST_BACKLOG"])
-    click.echo(f"ingest: reading {target.safe()}, journal {journal}; radio desk sending "
-               f"through {desk.gateway!r}")
+                            backlog_limit=app.config["INGEST_BACKLOG"],
+                            sources=gpsd_sources(app))
+    click.echo(f"ingest: reading {target.safe()}"
+               + "".join(f", gpsd {s.name}" for s in service.sources)
+               + f", journal {journal}; radio desk sending through {desk.gateway!r}")
     asyncio.run(_serve(service, desk))
 
 

@@ -31,6 +31,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,7 @@ from app.ingest.apply import Applier, BatchResult
 from app.ingest.broker import INGEST_CLIENT
 from app.ingest.repository import messages
 from app.ingest.repository.journal import Entry, Journal, Received
+from app.ingest.sources import Source, SourceMessage
 from app.ingest.target import MqttTarget
 from dispatch.inbound import message_identity
 from dispatch.terminals import TERMINAL_KINDS, TOPIC_ROOT
@@ -85,7 +87,7 @@ class IngestService:
 
     def __init__(self, app: Flask, *, target: MqttTarget, journal_path: Path,
                  applier: Applier, backlog_limit: int, name: str = "mqtt",
-                 client_id: str = INGEST_CLIENT) -> None:
+                 client_id: str = INGEST_CLIENT, sources: Sequence[Source] = ()) -> None:
         self.app = app
         self.target = target
         self.journal_path = journal_path
@@ -93,6 +95,7 @@ class IngestService:
         self.backlog_limit = backlog_limit
         self.name = name
         self.client_id = client_id
+        self.sources = list(sources)
         self.counters: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
         self.started_at = datetime.now(UTC)
@@ -116,6 +119,7 @@ class IngestService:
         tasks = [asyncio.create_task(self._write_journal(client)),
                  asyncio.create_task(self._apply_journal()),
                  asyncio.create_task(self._publish_status())]
+        tasks += [asyncio.create_task(source.run(self.offer)) for source in self.sources]
         try:
             await stop.wait()
         finally:
@@ -173,6 +177,14 @@ class IngestService:
                              clean_start=False, properties=props)
         client.loop_start()
         return client
+
+    async def offer(self, message: SourceMessage) -> None:
+        """A message from another input (gpsd, NMEA over UDP/TCP): journaled and applied as
+        an MQTT message is (nothing to acknowledge). Waits while ingest takes no more."""
+        while self.paused or self.backlog >= self.backlog_limit:
+            await asyncio.sleep(0.2)
+        self.inbox.put_nowait(Arrival(message.topic, message.payload, 0, 0,
+                                      message.received_at))
 
     async def _write_journal(self, client: mqtt.Client) -> None:
         while True:
@@ -309,10 +321,14 @@ class IngestService:
                 "database_ok": self.database_ok, "backlog": self.backlog,
                 "backlog_limit": self.backlog_limit,
                 "lag_s": round(time.time() - oldest, 3) if oldest else 0.0,
-                "apply_lag_s": round(self.apply_lag_s, 3), "broker": self.target.safe()}
+                "apply_lag_s": round(self.apply_lag_s, 3), "broker": self.target.safe(),
+                "sources": {source.name: source.connected for source in self.sources}}
 
     def _write_status(self, details: dict[str, Any]) -> None:
         counters = dict(self.counters) | {"rejected_by_reason": dict(self.rejected)}
+        for source in self.sources:
+            for key, value in source.counters.items():
+                counters[key] = counters.get(key, 0) + value
         with self.app.app_context(), Session(bind=engine(self.app)) as session:
             messages.publish_status(session, name=self.name, started_at=self.started_at,
                                     updated_at=datetime.now(UTC), counters=counters,

@@ -55,11 +55,11 @@ class ServiceThread:
     """The ingest service in a thread of its own (its own event loop), stopped cleanly."""
 
     def __init__(self, app: Flask, broker: Broker, journal: Path, *,
-                 backlog_limit: int = 50_000) -> None:
+                 backlog_limit: int = 50_000, sources: list[Any] | None = None) -> None:
         self.service = IngestService(
             app, target=parse_mqtt_url(broker.url("gridpatrol-ingest")), journal_path=journal,
             applier=Applier(status_codes(app), trunk_prefixes=("trunk-recorder",)),
-            backlog_limit=backlog_limit)
+            backlog_limit=backlog_limit, sources=sources or [])
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()

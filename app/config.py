@@ -166,6 +166,16 @@ def _parse_endpoints(raw: str) -> tuple[tuple[str, int, str | None], ...]:
     return tuple(found)
 
 
+def _parse_listen(raw: str) -> tuple[tuple[str, int], ...]:
+    """``host:port`` addresses to listen on, comma-separated."""
+    found = []
+    for host, port, radio in _parse_endpoints(raw):
+        if radio:
+            raise ValueError(f"{host}:{port}: expected host:port, without a radio id")
+        found.append((host, port))
+    return tuple(found)
+
+
 def _parse_radio_map(raw: str) -> dict[str, str]:
     """``name=radio_id`` entries, comma-separated."""
     from dispatch.terminals import valid_radio_id
@@ -306,6 +316,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GPSD_TIME", _parse_time_source, "receiver",
             "Date gpsd fixes by the receiver's clock (`receiver`) or by their arrival "
             "(`received`: for receivers with a week-rollover bug, and replayed logs)."),
+    Setting("NMEA_UDP", _parse_listen, (),
+            "Addresses `gridpatrol ingest` takes NMEA 0183 datagrams on (AVL boxes): "
+            "`host:port`, comma-separated."),
+    Setting("NMEA_TCP", _parse_listen, (),
+            "Addresses `gridpatrol ingest` takes NMEA 0183 line streams on: `host:port`, "
+            "comma-separated."),
+    Setting("NMEA_SOURCES", _parse_radio_map, {},
+            "NMEA sources mapped to radios: `device_id=radio_id` or `address=radio_id`, "
+            "comma-separated. Unmapped: the device id, else `ip-<address>`, is the radio."),
     Setting("STATUS_CODES", _parse_absolute_path, None,
             "A status code table (JSON) whose entries override the defaults in "
             "data/radio_status_codes.json."),

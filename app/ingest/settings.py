@@ -9,7 +9,9 @@ from pathlib import Path
 from flask import Flask
 
 from app.ingest.broker import INGEST_CLIENT, Broker
+from app.ingest.sources import Source
 from app.ingest.sources.gpsd import GpsdSource
+from app.ingest.sources.nmea import NmeaTcpSource, NmeaUdpSource
 from app.ingest.target import MqttTarget, parse_mqtt_url
 from app.serving.service_user import Account
 from dispatch.status_codes import StatusCodeTable
@@ -63,3 +65,14 @@ def gpsd_sources(app: Flask) -> list[GpsdSource]:
 
 def _name(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def input_sources(app: Flask) -> list[Source]:
+    """Every input besides MQTT: gpsd daemons, NMEA over UDP and TCP."""
+    mapping = dict(app.config.get("NMEA_SOURCES") or {})
+    sources: list[Source] = list(gpsd_sources(app))
+    sources += [NmeaUdpSource(host, port, sources=mapping)
+                for host, port in app.config.get("NMEA_UDP") or ()]
+    sources += [NmeaTcpSource(host, port, sources=mapping)
+                for host, port in app.config.get("NMEA_TCP") or ()]
+    return sources

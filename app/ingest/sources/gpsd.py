@@ -44,7 +44,7 @@ class GpsdSource:
     @property
     def name(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return f"{host}:{self.port}"  # as GRIDPATROL_GPSD_DEVICES names the daemon
 
     async def run(self, offer: Offer) -> None:
         """Read the daemon until cancelled, reconnecting when it goes away."""

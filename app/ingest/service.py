@@ -75,6 +75,7 @@ class Arrival:
     mid: int
     qos: int
     received_at: float
+    generation: int = -1  # the broker connection it came on (-1: another input)
 
 
 def subscriptions(trunk_prefixes: tuple[str, ...]) -> list[str]:
@@ -104,6 +105,7 @@ class IngestService:
         self.database_ok = True
         self.backlog = 0
         self.apply_lag_s = 0.0
+        self.generation = 0  # broker connections so far: a mid means something on one only
         self._stopping = False
 
     # -- the loop --------------------------------------------------------------------------
@@ -152,6 +154,8 @@ class IngestService:
                 logger.error("broker %s refused the connection: %s", self.target.safe(), reason)
                 return
             self.connected = True
+            self.generation += 1
+            loop.call_soon_threadsafe(self._forget_stale)
             client.subscribe([(t, 1) for t in topics])
             logger.info("connected to %s; subscribed to %s", self.target.safe(),
                         ", ".join(topics))
@@ -164,7 +168,8 @@ class IngestService:
                     client.username_pw_set(self.target.username, self.target.password_now())
 
         def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-            arrival = Arrival(msg.topic, bytes(msg.payload), msg.mid, msg.qos, time.time())
+            arrival = Arrival(msg.topic, bytes(msg.payload), msg.mid, msg.qos, time.time(),
+                              self.generation)
             loop.call_soon_threadsafe(self.inbox.put_nowait, arrival)
 
         client.on_connect = on_connect
@@ -177,6 +182,23 @@ class IngestService:
                              clean_start=False, properties=props)
         client.loop_start()
         return client
+
+    def _forget_stale(self) -> None:
+        """After a reconnection: the messages of the earlier connection still waiting in
+        the inbox are dropped — unacknowledged, the broker sends them again on this one
+        (their packet ids mean nothing on it), so the inbox stays bounded however often
+        the connection drops while ingest is paused."""
+        kept, dropped = [], 0
+        while not self.inbox.empty():
+            arrival = self.inbox.get_nowait()
+            if arrival.generation in (-1, self.generation):
+                kept.append(arrival)
+            else:
+                dropped += 1
+        for arrival in kept:
+            self.inbox.put_nowait(arrival)
+        if dropped:
+            self.counters["redelivered_dropped"] += dropped
 
     async def offer(self, message: SourceMessage) -> None:
         """A message from another input (gpsd, NMEA over UDP/TCP): journaled and applied as
@@ -204,7 +226,10 @@ class IngestService:
                 Received(message_identity(a.topic, a.payload), a.topic, a.payload,
                          a.received_at) for a in batch])
             for arrival in batch:  # on disk now: the broker may forget them
-                if arrival.qos > 0:
+                # (one from an earlier connection is not acknowledged: its packet id may
+                # name another message now; the broker sends it again, the journal
+                # refuses the repeat)
+                if arrival.qos > 0 and arrival.generation == self.generation:
                     client.ack(arrival.mid, arrival.qos)
             new = sum(fresh)
             self.counters["received"] += len(batch)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -106,6 +107,9 @@ class IngestService:
         self.backlog = 0
         self.apply_lag_s = 0.0
         self.generation = 0  # broker connections so far: a mid means something on one only
+        self._overflowed = False  # the broker sent past the receive window
+        self._held = 0  # MQTT messages in memory, not yet journaled (paho's thread adds)
+        self._held_lock = threading.Lock()
         self._stopping = False
 
     # -- the loop --------------------------------------------------------------------------
@@ -117,8 +121,8 @@ class IngestService:
         self.work = asyncio.Event()
         self.journal = Journal(self.journal_path)
         self.backlog = self.journal.backlog()
-        client = self._connect(loop)
-        tasks = [asyncio.create_task(self._write_journal(client)),
+        self.client = self._connect(loop)
+        tasks = [asyncio.create_task(self._write_journal(loop)),
                  asyncio.create_task(self._apply_journal()),
                  asyncio.create_task(self._publish_status())]
         tasks += [asyncio.create_task(source.run(self.offer)) for source in self.sources]
@@ -126,8 +130,8 @@ class IngestService:
             await stop.wait()
         finally:
             self._stopping = True
-            client.disconnect()
-            client.loop_stop()
+            self.client.disconnect()
+            self.client.loop_stop()
             self.work.set()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
@@ -168,6 +172,18 @@ class IngestService:
                     client.username_pw_set(self.target.username, self.target.password_now())
 
         def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+            with self._held_lock:
+                if self._held >= RECEIVE_MAXIMUM:
+                    # more than the Receive Maximum in memory: the broker sent past it
+                    # (Mosquitto 2.0.11 miscounts its quota now and then) — not taken, not
+                    # acknowledged, sent again after a reconnection — or QoS 0 messages
+                    # (no flow control; their sender accepted their loss)
+                    if msg.qos > 0:
+                        self._overflowed = True
+                    else:
+                        self.counters["qos0_dropped"] += 1
+                    return
+                self._held += 1
             arrival = Arrival(msg.topic, bytes(msg.payload), msg.mid, msg.qos, time.time(),
                               self.generation)
             loop.call_soon_threadsafe(self.inbox.put_nowait, arrival)
@@ -197,8 +213,13 @@ class IngestService:
                 dropped += 1
         for arrival in kept:
             self.inbox.put_nowait(arrival)
+        self._release(dropped)
         if dropped:
             self.counters["redelivered_dropped"] += dropped
+
+    def _release(self, count: int) -> None:
+        with self._held_lock:
+            self._held -= count
 
     async def offer(self, message: SourceMessage) -> None:
         """A message from another input (gpsd, NMEA over UDP/TCP): journaled and applied as
@@ -208,7 +229,7 @@ class IngestService:
         self.inbox.put_nowait(Arrival(message.topic, message.payload, 0, 0,
                                       message.received_at))
 
-    async def _write_journal(self, client: mqtt.Client) -> None:
+    async def _write_journal(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
             while self.backlog >= self.backlog_limit:
                 if not self.paused:
@@ -218,10 +239,21 @@ class IngestService:
                 self.paused = True
                 await asyncio.sleep(0.2)
             self.paused = False
+            if self._overflowed:  # what was not taken comes again on a new connection
+                self._overflowed = False
+                self.counters["reconnections_for_overflow"] += 1
+                logger.warning("the broker sent past the receive window while paused; "
+                               "reconnecting to be sent what was not taken")
+                old = self.client
+                await asyncio.to_thread(old.disconnect)
+                await asyncio.to_thread(old.loop_stop)
+                self.client = self._connect(loop)
+            client = self.client
             room = min(2 * BATCH, self.backlog_limit - self.backlog)
             batch = [await self.inbox.get()]
             while len(batch) < room and not self.inbox.empty():
                 batch.append(self.inbox.get_nowait())
+            self._release(sum(a.generation != -1 for a in batch))
             fresh = self.journal.append([
                 Received(message_identity(a.topic, a.payload), a.topic, a.payload,
                          a.received_at) for a in batch])

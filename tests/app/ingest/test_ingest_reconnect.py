@@ -6,6 +6,7 @@ bounded, and once the database is back every message is applied exactly once."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,8 +45,9 @@ def test_a_broker_restart_while_paused_loses_nothing_and_applies_nothing_twice(
                      what="ingest back on the broker", timeout_s=60)
             wait_for(lambda: running.service.counters["redelivered_dropped"] > 0,
                      what="the old connection's messages dropped")
-            wait_for(lambda: running.service.inbox.qsize() >= RECEIVE_MAXIMUM - limit,
+            wait_for(lambda: running.service.inbox.qsize() > 0,
                      what="the broker to send them again")
+            time.sleep(1)  # it would send more now if it were allowed to
             assert running.service.inbox.qsize() <= RECEIVE_MAXIMUM  # bounded, not doubled
             assert running.service.counters["received"] == limit
         radio.close()

@@ -40,6 +40,7 @@ def test_a_demo_unit_comes_on_duty_and_drives_its_planned_route(
     app.config["MQTT_PORT"] = free_port()
     heard: list[tuple[str, dict[str, Any]]] = []
     stop = threading.Event()
+    broker = own_broker(app, Account.named() if running_as_root() else None)
     try:
         loaded = runner.invoke(args=["demo", "load"])
         assert loaded.exit_code == 0, loaded.output
@@ -49,7 +50,6 @@ def test_a_demo_unit_comes_on_duty_and_drives_its_planned_route(
                 "SELECT id FROM units WHERE callsign = 'D-11'")).scalar_one()
             route = patrol_route(get_session(), unit_id, datetime.now(UTC))
         assert route is not None, "the demo plans give D-11 a route"
-        broker = own_broker(app, Account.named() if running_as_root() else None)
         broker.start()
         listener = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-listener",
                                protocol=mqtt.MQTTv5)
@@ -68,9 +68,9 @@ def test_a_demo_unit_comes_on_duty_and_drives_its_planned_route(
         driving.join(30)
         listener.loop_stop()
         listener.disconnect()
-        broker.stop()
     finally:
         stop.set()
+        broker.stop()  # also when the test fails: no broker left behind
         shutil.rmtree(instance, ignore_errors=True)
     assert heard[0] == ("status", {"status": "10-8", "at": heard[0][1]["at"]})  # on duty
     positions = [body for kind, body in heard if kind == "position"]

@@ -10,7 +10,7 @@ setup:
 	@scripts/bootstrap.sh
 
 demo: setup
-	@$(GP) demo run --area $(AREA)
+	@$(GP) demo run --area $(AREA) $(DEMO_FLAGS)
 
 test: setup lint typecheck unit soak-short
 

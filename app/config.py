@@ -37,6 +37,13 @@ def _parse_positive_int(raw: str) -> int:
     return value
 
 
+def _parse_non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"expected 0 or a positive integer, got {raw!r}")
+    return value
+
+
 def _parse_positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0 or value == float("inf"):
@@ -45,8 +52,13 @@ def _parse_positive_float(raw: str) -> float:
 
 
 def _parse_gateway(raw: str) -> str:
+    if raw == "mqtt":
+        return raw
+    if raw.startswith(("mqtt://", "mqtts://")):
+        return _parse_mqtt_url(raw)
     if not raw.startswith(("file:", "http://", "https://")):
-        raise ValueError("expected file:/path/outbox.jsonl or an http(s):// webhook URL")
+        raise ValueError("expected mqtt (the own broker), an mqtt(s):// URL, "
+                         "file:/path/outbox.jsonl or an http(s):// webhook URL")
     return raw
 
 
@@ -136,6 +148,53 @@ def _parse_absolute_path(raw: str) -> str:
     return raw
 
 
+def _parse_endpoints(raw: str) -> tuple[tuple[str, int, str | None], ...]:
+    """``host:port[=radio_id]`` entries, comma-separated (IPv6 hosts in brackets)."""
+    from dispatch.terminals import valid_radio_id
+
+    found = []
+    for entry in (e.strip() for e in raw.split(",") if e.strip()):
+        where, _, radio = entry.partition("=")
+        host, colon, port = where.rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{entry!r}: expected host:port[=radio_id]")
+        if radio and not valid_radio_id(radio):
+            raise ValueError(f"{entry!r}: {radio!r} is not a radio id")
+        found.append((host.strip("[]"), int(port), radio or None))
+    if not found:
+        raise ValueError("expected at least one host:port")
+    return tuple(found)
+
+
+def _parse_listen(raw: str) -> tuple[tuple[str, int], ...]:
+    """``host:port`` addresses to listen on, comma-separated."""
+    found = []
+    for host, port, radio in _parse_endpoints(raw):
+        if radio:
+            raise ValueError(f"{host}:{port}: expected host:port, without a radio id")
+        found.append((host, port))
+    return tuple(found)
+
+
+def _parse_radio_map(raw: str) -> dict[str, str]:
+    """``name=radio_id`` entries, comma-separated."""
+    from dispatch.terminals import valid_radio_id
+
+    found = {}
+    for entry in (e.strip() for e in raw.split(",") if e.strip()):
+        name, equals, radio = entry.rpartition("=")
+        if not equals or not name or not valid_radio_id(radio):
+            raise ValueError(f"{entry!r}: expected name=radio_id")
+        found[name] = radio
+    return found
+
+
+def _parse_time_source(raw: str) -> str:
+    if raw not in ("receiver", "received"):
+        raise ValueError("expected receiver or received")
+    return raw
+
+
 def _parse_topic_prefixes(raw: str) -> tuple[str, ...]:
     prefixes = tuple(p.strip().rstrip("/") for p in raw.split(",") if p.strip())
     if not prefixes or any(c in p for p in prefixes for c in "#+") or any(
@@ -208,9 +267,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Name of the area a console opens on (before the user has a view of their "
             "own). Unset: the area with the most patrol grid cells, then alerts."),
     Setting("RADIO_GATEWAY", _parse_gateway, None,
-            "Where dispatch orders go out: `file:/path/outbox.jsonl` (one JSON line per "
-            "order) or an http(s) webhook of the radio gateway. Unset: "
-            "`file:instance/radio-outbox.jsonl`."),
+            "Where orders and other outbound radio messages go: `mqtt` (the own broker, "
+            "to gridpatrol/units/<radio_id>/orders), an `mqtt(s)://user@host:port?passfile=` "
+            "URL of another broker, `file:/path/outbox.jsonl` (one JSON line per message) "
+            "or an http(s) webhook of the radio gateway. Unset: `mqtt`."),
     Setting("RADIO_GATEWAY_TOKEN", _parse_text, None,
             "Bearer token sent to the radio gateway webhook."),
     Setting("MQTT_URL", _parse_mqtt_url, None,
@@ -222,11 +282,52 @@ SETTINGS: tuple[Setting, ...] = (
             "address to let terminals in)."),
     Setting("MQTT_PORT", _parse_port, 1884,
             "Port of the own broker (not 1883, which Debian's mosquitto service takes)."),
+    Setting("SERVE_INGEST", _parse_bool, True,
+            "`gridpatrol serve` also runs the own MQTT broker (when MQTT_URL is unset) and "
+            "`gridpatrol ingest`, restarting them if they end."),
+    Setting("DEMO_SIMULATOR", _parse_bool, True,
+            "`make demo` (`gridpatrol demo run`) also runs the terminal simulator that drives "
+            "the demo units over MQTT."),
     Setting("INGEST_JOURNAL", _parse_absolute_path, None,
             "The ingest journal (an SQLite file). Unset: instance/ingest/journal.sqlite."),
     Setting("INGEST_BACKLOG", _parse_positive_int, 50000,
             "Messages journaled but not yet applied beyond which ingest stops taking more "
             "from the broker (which keeps them) until the database catches up."),
+    Setting("ORDER_ACK_TIMEOUT_S", _parse_positive_float, 60.0,
+            "Seconds an order or cancellation may stay unacknowledged after it was sent "
+            "before the console is alarmed and it is sent again."),
+    Setting("ORDER_RESENDS", _parse_non_negative_int, 3,
+            "How many times an unacknowledged order is sent again (every "
+            "ORDER_ACK_TIMEOUT_S)."),
+    Setting("ORDER_MAX_ATTEMPTS", _parse_positive_int, 6,
+            "Failed transport attempts (2, 4, 8 … 60 s apart) before a message is a dead "
+            "letter (failed, alarmed)."),
+    Setting("ORDER_LIFETIME_S", _parse_positive_float, 1800.0,
+            "Seconds after which a message still unacknowledged, or never sent, expires "
+            "(also the MQTT message expiry)."),
+    Setting("EN_ROUTE_LIMIT_MIN", _parse_positive_float, 20.0,
+            "Minutes a unit may be en route before the console is alarmed."),
+    Setting("ON_SCENE_LIMIT_MIN", _parse_positive_float, 60.0,
+            "Minutes a unit may be on scene without an update (a status, a text) before the "
+            "console is alarmed (a welfare check)."),
+    Setting("GPSD", _parse_endpoints, (),
+            "gpsd daemons `gridpatrol ingest` watches: `host:port[=radio_id]`, comma-separated "
+            "(a radio id: every device of that daemon reports for that radio)."),
+    Setting("GPSD_DEVICES", _parse_radio_map, {},
+            "gpsd devices mapped to radios: `device=radio_id`, comma-separated; the device "
+            "as gpsd names it (`/dev/ttyUSB0`) or with its daemon (`host:port//dev/ttyUSB0`)."),
+    Setting("GPSD_TIME", _parse_time_source, "receiver",
+            "Date gpsd fixes by the receiver's clock (`receiver`) or by their arrival "
+            "(`received`: for receivers with a week-rollover bug, and replayed logs)."),
+    Setting("NMEA_UDP", _parse_listen, (),
+            "Addresses `gridpatrol ingest` takes NMEA 0183 datagrams on (AVL boxes): "
+            "`host:port`, comma-separated."),
+    Setting("NMEA_TCP", _parse_listen, (),
+            "Addresses `gridpatrol ingest` takes NMEA 0183 line streams on: `host:port`, "
+            "comma-separated."),
+    Setting("NMEA_SOURCES", _parse_radio_map, {},
+            "NMEA sources mapped to radios: `device_id=radio_id` or `address=radio_id`, "
+            "comma-separated. Unmapped: the device id, else `ip-<address>`, is the radio."),
     Setting("STATUS_CODES", _parse_absolute_path, None,
             "A status code table (JSON) whose entries override the defaults in "
             "data/radio_status_codes.json."),

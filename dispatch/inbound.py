@@ -43,6 +43,7 @@ from dispatch.terminals import (
     FUTURE_TOLERANCE,
     AckReport,
     PositionReport,
+    ReceiptReport,
     StatusReport,
     TextReport,
     decode_object,
@@ -51,6 +52,7 @@ from dispatch.terminals import (
     read_ack,
     read_coordinates,
     read_position,
+    read_receipt,
     read_status,
     read_text,
 )
@@ -69,15 +71,16 @@ class Inbound:
     ----------
     source : {"terminal", "trunk-recorder"}
     kind : str
-        ``position``, ``nmea``, ``status``, ``ack``, ``text``; or trunk-recorder's type.
+        ``position``, ``nmea``, ``status``, ``ack``, ``text``, ``receipt``; or
+        trunk-recorder's type.
     radio_id : str or None
         The radio it is about (None for trunk-recorder's system-wide messages).
     at : datetime
         The message's own time (aware UTC), else when it was received.
     positions : tuple of PositionReport
         Positions it carries (one, several for NMEA, none for most kinds).
-    status, ack, text : report or None
-        The report of a ``status``, ``ack`` or ``text`` message.
+    status, ack, text, receipt : report or None
+        The report of a ``status``, ``ack``, ``text`` or ``receipt`` message.
     event : RadioEvent or None
         A trunk-recorder message.
     rejected : tuple of Rejected
@@ -94,6 +97,7 @@ class Inbound:
     status: StatusReport | None = None
     ack: AckReport | None = None
     text: TextReport | None = None
+    receipt: ReceiptReport | None = None
     event: RadioEvent | None = field(default=None, repr=False)
     rejected: tuple[Rejected, ...] = ()
     alias: str = ""
@@ -195,6 +199,9 @@ def _read_terminal(radio_id: str, kind: str, payload: bytes, received_at: dateti
     if kind == "text":
         text = read_text(payload, received_at=received_at)
         return Inbound(TERMINAL, kind, radio_id, text.at, text=text)
+    if kind == "receipt":
+        receipt = read_receipt(payload, received_at=received_at)
+        return Inbound(TERMINAL, kind, radio_id, receipt.at, receipt=receipt)
     return _read_nmea(radio_id, payload, received_at)
 
 

@@ -6,11 +6,16 @@ speaking for one radio) publishes under its own radio ID::
     gridpatrol/units/<radio_id>/position   {"lon", "lat", "at"?, "speed_mps"?, "course_deg"?, "id"?}
     gridpatrol/units/<radio_id>/nmea       NMEA 0183 sentences, one or more lines (text)
     gridpatrol/units/<radio_id>/status     {"status", "at"?, "id"?}   or the bare code as text
-    gridpatrol/units/<radio_id>/ack        {"alert_id", "note"?, "at"?, "id"?}  or "ACK 41 P-12"
+    gridpatrol/units/<radio_id>/ack        {"alert_id"?, "message_id"?, "note"?, "at"?, "id"?}
+                                           or "ACK 41 P-12"
     gridpatrol/units/<radio_id>/text       {"text", "at"?, "id"?}     or the bare text
+    gridpatrol/units/<radio_id>/receipt    {"message_id", "at"?, "id"?}  or the bare id
 
-and reads its orders on ``gridpatrol/units/<radio_id>/orders``. This module reads the
-topic and the payloads; it knows nothing of transports or units.
+and reads its orders on ``gridpatrol/units/<radio_id>/orders``. ``message_id`` is the
+``message_id`` of the order answered: a ``receipt`` says the terminal has it (shown to the
+officer), an ``ack`` that the unit acknowledges it (an ``ack`` naming only the alert
+acknowledges the unit's orders for that alert). This module reads the topic and the
+payloads; it knows nothing of transports or units.
 
 Decisions
 ---------
@@ -42,8 +47,8 @@ from dispatch.radio.fields import epoch, is_number
 TOPIC_ROOT: Final = "gridpatrol/units"
 """Every terminal topic starts with this."""
 
-TerminalKind = Literal["position", "nmea", "status", "ack", "text"]
-TERMINAL_KINDS: Final = ("position", "nmea", "status", "ack", "text")
+TerminalKind = Literal["position", "nmea", "status", "ack", "text", "receipt"]
+TERMINAL_KINDS: Final = ("position", "nmea", "status", "ack", "text", "receipt")
 """The message kinds a terminal publishes, as the last segment of its topic."""
 
 FUTURE_TOLERANCE: Final = timedelta(minutes=2)
@@ -89,12 +94,25 @@ class StatusReport:
 
 @dataclass(frozen=True)
 class AckReport:
-    """An acknowledgement of the order for ``alert_id`` (or a text to parse as one)."""
+    """An acknowledgement of order ``order_id``, or of the orders for ``alert_id``.
+
+    A text (``alert_id`` and ``order_id`` None) is parsed as one by the caller.
+    """
 
     alert_id: int | None
     text: str
     at: datetime
     note: str = ""
+    message_id: str | None = None
+    order_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptReport:
+    """The terminal has the outbound message ``order_id`` (delivered)."""
+
+    order_id: int
+    at: datetime
     message_id: str | None = None
 
 
@@ -138,6 +156,37 @@ def parse_topic(topic: str) -> TerminalTopic | None:
                                    f"{', '.join(TERMINAL_KINDS)}", reason="unknown_topic")
     kind: TerminalKind = parts[1]  # type: ignore[assignment]
     return TerminalTopic(parts[0], kind)
+
+
+def valid_radio_id(radio_id: str) -> bool:
+    """Tell whether ``radio_id`` can be a radio ID.
+
+    It must be one topic level: 1 to 32 letters, digits, ``-``, ``_`` and ``.``.
+    """
+    return _RADIO_ID.fullmatch(radio_id) is not None
+
+
+def orders_topic(radio_id: str) -> str:
+    """Return the topic a terminal reads its orders on.
+
+    Parameters
+    ----------
+    radio_id : str
+        The radio's ID (1 to 32 letters, digits, ``-``, ``_``, ``.``).
+
+    Returns
+    -------
+    str
+        ``gridpatrol/units/<radio_id>/orders``.
+
+    Raises
+    ------
+    TerminalMessageError
+        ``invalid_field`` naming ``radio_id`` for an ID that cannot be a topic level.
+    """
+    if not _RADIO_ID.fullmatch(radio_id):
+        raise TerminalMessageError("radio_id", "expected 1 to 32 letters, digits, -, _ or .")
+    return f"{TOPIC_ROOT}/{radio_id}/orders"
 
 
 def decode_text(payload: bytes) -> str:
@@ -249,29 +298,57 @@ def read_status(payload: bytes, *, received_at: datetime) -> StatusReport:
 
 
 def read_ack(payload: bytes, *, received_at: datetime) -> AckReport:
-    """Read an ``ack`` payload: JSON ``{"alert_id", "note"?, "at"?, "id"?}`` or a text.
+    """Read an ``ack`` payload: a JSON object, or a text.
 
-    A text follows the protocol of :func:`dispatch.radio.parse_ack` (``ACK 41 P-12``) and
-    is parsed by the caller.
+    The object is ``{"alert_id"?, "message_id"?, "note"?, "at"?, "id"?}`` with at least
+    one of ``alert_id`` and ``message_id``. A text follows the protocol of
+    :func:`dispatch.radio.parse_ack` (``ACK 41 P-12``) and is parsed by the caller.
 
     Raises
     ------
     TerminalMessageError
-        ``invalid_field`` naming ``alert_id`` or ``note``, ``future_time``, or a decoding
-        reason.
+        ``invalid_field`` naming ``alert_id``, ``message_id`` or ``note``, ``future_time``,
+        or a decoding reason.
     """
     data = _object_or_text(payload, "text")
     at = message_time(data, received_at)
-    if "text" in data and "alert_id" not in data:
+    if "text" in data and "alert_id" not in data and "message_id" not in data:
         return AckReport(None, _text_field(data, "text"), at, message_id=message_id(data))
+    order_id = _order_id(data) if "message_id" in data else None
     alert_id = data.get("alert_id")
-    if isinstance(alert_id, bool) or not isinstance(alert_id, int) or not \
-            0 < alert_id < 2**31:
-        raise TerminalMessageError("alert_id", "expected the alert number (a positive integer)")
+    if (alert_id is not None or order_id is None) and (
+            isinstance(alert_id, bool) or not isinstance(alert_id, int)
+            or not 0 < alert_id < 2**31):
+        raise TerminalMessageError("alert_id", "expected the alert number (a positive "
+                                       "integer)")
     note = data.get("note", "")
     if not isinstance(note, str) or len(note) > MAX_TEXT:
         raise TerminalMessageError("note", f"expected text of at most {MAX_TEXT} characters")
-    return AckReport(alert_id, f"ACK {alert_id}", at, note.strip(), message_id(data))
+    text = f"ACK {alert_id}" if alert_id is not None else f"ACK message {order_id}"
+    return AckReport(alert_id, text, at, note.strip(), message_id(data), order_id)
+
+
+def read_receipt(payload: bytes, *, received_at: datetime) -> ReceiptReport:
+    """Read a ``receipt`` payload: JSON ``{"message_id", "at"?, "id"?}`` or the bare id.
+
+    Raises
+    ------
+    TerminalMessageError
+        ``invalid_field`` naming ``message_id``, ``future_time``, or a decoding reason.
+    """
+    data = _object_or_text(payload, "message_id")
+    return ReceiptReport(_order_id(data), message_time(data, received_at), message_id(data))
+
+
+def _order_id(data: Mapping[str, Any]) -> int:
+    """The ``message_id`` of an outbound message (digits, as text or a number)."""
+    raw = data.get("message_id")
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+        raw = int(raw.strip())
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 2**63:
+        raise TerminalMessageError("message_id", "expected the message_id of an order "
+                                   "received (a positive integer)")
+    return raw
 
 
 def read_text(payload: bytes, *, received_at: datetime) -> TextReport:

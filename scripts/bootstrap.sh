@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting osm2pgsql chromium
                  fonts-noto-cjk nodejs npm python3-venv acl mosquitto mosquitto-clients
-                 gpsd-clients)
+                 gpsd-clients gpsd gpsd-tools)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -77,7 +77,10 @@ def served(database_url: str, log: Path, *, workers: int = 1, threads: int = 2,
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDPATROL_")}
     child_env.update(extra)
     child_env.update({"GRIDPATROL_DATABASE_URL": database_url,
-                      "GRIDPATROL_SECRET_KEY": "served-test-secret-" + "x" * 40})
+                      "GRIDPATROL_SECRET_KEY": "served-test-secret-" + "x" * 40,
+                      # the broker and ingest beside the servers only when a test asks:
+                      # the checkout's own broker port and journal are not the tests'
+                      "GRIDPATROL_SERVE_INGEST": "false"})
     child_env.update(env or {})
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603

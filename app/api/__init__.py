@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     from app.geography.api import geo, labels, routing, tiles  # noqa: F401
     from app.ingest import api as ingest_api  # noqa: F401
     from app.jobs import api as jobs_api  # noqa: F401
+    from app.orders import api as orders_api  # noqa: F401
     from app.planning import api as planning_api  # noqa: F401
 
     app.register_blueprint(bp)

@@ -19,7 +19,7 @@ def init_app(app: Flask) -> None:
     for command in (db.group, audit.group, users.group, imports.group, grids.group, demo.group,
                     serve.serve, planning.roster_group, planning.points_group,
                     planning.stations_group, planning.plan, scheduler.scheduler, ingest.group,
-                    ingest.ingest, jobs.group):
+                    ingest.ingest, jobs.group, ingest.replay_command):
         app.cli.add_command(command)
 
 

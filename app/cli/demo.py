@@ -100,11 +100,14 @@ def load(area: str) -> None:
 
 @group.command("run")
 @AREA_OPTION
+@click.option("--no-simulator", is_flag=True,
+              help="Serve without the terminal simulator (or GRIDPATROL_DEMO_SIMULATOR=false).")
 @click.pass_context
 @with_appcontext
-def run(ctx: click.Context, area: str) -> None:
+def run(ctx: click.Context, area: str, no_simulator: bool = False) -> None:
     """Everything `make demo` does in one process: start the embedded database, migrate,
-    load the demo, then serve (a second run reuses all of it)."""
+    load the demo, then serve — with the broker, ingest and the terminal simulator that
+    drives the demo units (a second run reuses all of it)."""
     from app.cli.serve import serve
     from app.db import cli as db_commands
 
@@ -112,7 +115,59 @@ def run(ctx: click.Context, area: str) -> None:
         ctx.invoke(db_commands.start)
     ctx.invoke(db_commands.upgrade)
     load_demo(area)
-    ctx.invoke(serve)
+    simulate = (not no_simulator and current_app.config["DEMO_SIMULATOR"]
+                and current_app.config["SERVE_INGEST"] and not current_app.config["MQTT_URL"])
+    if simulate:
+        terminals = ensure_demo_terminals()
+        click.echo(f"demo simulator: drives {', '.join(terminals)} over MQTT "
+                   "(--no-simulator to serve without it)")
+    ctx.invoke(serve, simulate=simulate)
+
+
+def ensure_demo_terminals() -> list[str]:
+    """Terminal credentials on the own broker for the demo units' radios (made once)."""
+    from app.ingest.settings import own_broker
+    from app.planning.demo import DEMO_UNITS
+    from app.serving import service_user
+    from app.simulator.repository import units_with_radios
+
+    account = service_user.Account.named() if service_user.running_as_root() else None
+    broker = own_broker(current_app, account)
+    rows = units_with_radios(get_session(), [c for c, _ in DEMO_UNITS])
+    for row in rows:
+        broker.secrets.ensure(f"radio-{row[4][0]}")
+    broker.write_files()
+    return [row[1] for row in rows]
+
+
+@group.command("simulate")
+@click.option("--interval-s", type=float, default=5.0, show_default=True,
+              help="Seconds between a unit's position reports.")
+@click.option("--units", default=None, help="Callsigns to drive, comma-separated "
+                                           "(default: every unit with terminal credentials).")
+@with_appcontext
+def simulate(interval_s: float, units: str | None) -> None:
+    """Drive the demo units along roads and answer their orders, as MQTT terminals, until
+    stopped (`gridpatrol serve --simulate` runs it beside the servers)."""
+    import logging
+    import signal
+    import threading
+
+    from app.ingest.settings import own_broker
+    from app.simulator.runner import Simulator
+
+    if current_app.config.get("MQTT_URL"):
+        raise click.ClickException("the simulator publishes through the own broker; "
+                                   "GRIDPATROL_MQTT_URL names another one")
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s [simulator] %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    Simulator(app, own_broker(app), interval_s=interval_s,
+              callsigns=[c.strip() for c in units.split(",")] if units else None).run(stop)
 
 
 def load_demo(area: str) -> None:

@@ -11,13 +11,18 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 from app.db import app_database_url, cluster_of, engine, uses_embedded_cluster
 from app.db.credentials import Credentials
+from app.ingest.broker import APP_CLIENT, INGEST_CLIENT, BrokerError, terminal_client
+from app.ingest.secrets import ClientSecretError
+from app.ingest.settings import journal_path, own_broker
+from app.ingest.target import MqttUrlError
 from app.serving import service_user
+from app.serving.children import default_children
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,19 +32,31 @@ ROOT = Path(__file__).resolve().parents[2]
 @click.option("--workers", type=int, default=None, help="Processes (default GRIDPATROL_WORKERS).")
 @click.option("--threads", type=int, default=None,
               help="Threads per process (default GRIDPATROL_THREADS).")
+@click.option("--simulate", is_flag=True,
+              help="Also run the demo's terminal simulator (what `make demo` does).")
 @with_appcontext
-def serve(bind: str | None, workers: int | None, threads: int | None) -> None:
-    """Serve: the front (live events, on --bind) and the app (gunicorn, threaded workers)."""
+def serve(bind: str | None, workers: int | None, threads: int | None,
+          simulate: bool = False) -> None:
+    """Serve: the front (live events, on --bind) and the app (gunicorn, threaded workers);
+    beside them the own MQTT broker and `gridpatrol ingest` (GRIDPATROL_SERVE_INGEST)."""
     app = current_app
     bind = bind or app.config["BIND"]
     workers = workers or app.config["WORKERS"]
     threads = threads or app.config["THREADS"]
+    children = default_children(app.config, simulate=simulate)
     argv = [sys.executable, "-m", "app.serving", "--bind", bind, "--workers", str(workers),
-            "--threads", str(threads)]
+            "--threads", str(threads), "--children", ",".join(children)]
+    account = None
     if service_user.running_as_root():
         account = prepare_service_account()
         argv += ["--user", account.name]
         click.echo(f"started as root: serving as the system user {account.name}")
+    if children:
+        try:
+            prepare_children(app, children, account)
+        except (BrokerError, ClientSecretError, OSError, MqttUrlError) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"beside the servers, restarted if they end: {', '.join(children)}")
     click.echo(f"serving on http://{bind}/ ({workers} workers × {threads} threads, "
                "live events from the front)")
     engine(app).dispose()
@@ -69,6 +86,31 @@ def prepare_service_account() -> service_user.Account:
     return account
 
 
+def prepare_children(app: Flask, children: tuple[str, ...],
+                     account: service_user.Account | None) -> None:
+    """Before the supervisor starts them: the own broker's files written (handed to the
+    service account when root) and a broker started earlier stopped (serve runs its own
+    now); the secrets the children read, and the journal folder, handed to the account."""
+    broker = own_broker(app, account)
+    if "mqtt" in children:
+        if broker.stop():
+            click.echo("mqtt: stopped the broker running on its own; serve runs it now")
+        broker.write_files()
+    if account is None:
+        return
+    if "ingest" in children:
+        journal = journal_path(app)
+        journal.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for item in [journal.parent, *journal.parent.iterdir()]:
+            os.chown(item, account.uid, account.gid)
+    if "mqtt" in children:
+        clients = [INGEST_CLIENT, APP_CLIENT]
+        if "simulator" in children:
+            clients += [terminal_client(r) for r in broker.terminals()]
+        for client in clients:
+            broker.secrets.share(client, account.uid, account.gid)
+
+
 def _app_passfile() -> Path | None:
     """The app role's password file (``passfile=`` of its URL), when it is one of ours:
     the service account must read it."""
@@ -88,7 +130,7 @@ def _embedded_socket_dir() -> Path | None:
 
 
 def _radio_outbox() -> Path | None:
-    """The file the radio gateway appends to, when it is a file (the default)."""
-    value = current_app.config.get("RADIO_GATEWAY") or "file:" + str(
-        Path(current_app.instance_path) / "radio-outbox.jsonl")
-    return Path(value[len("file:"):]) if value.startswith("file:") else None
+    """The file the radio gateway appends to, when it is a file."""
+    from app.orders.settings import outbox_file
+
+    return outbox_file(current_app)

@@ -73,9 +73,10 @@ def map_config(bounds: tuple[float, float, float, float] | None, *,
 
 
 def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bool,
-                    can_read_radio: bool) -> dict[str, Any]:
+                    can_read_radio: bool, can_read_alarms: bool = False) -> dict[str, Any]:
     """Endpoints, rights and translated labels of the dispatch panel."""
     from dispatch.cameras import CameraKind
+    from dispatch.delivery import DeliveryState
     from dispatch.recommend import UnitKind
     from dispatch.status import UnitStatus
 
@@ -86,7 +87,13 @@ def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bo
         "csrf": csrf_token, "canDispatch": can_dispatch, "canEditCameras": can_edit_cameras,
         "api": {"units": "/api/v1/units", "alerts": "/api/v1/alerts",
                 "cameras": "/api/v1/cameras", "events": "/api/v1/events",
-                "radio": "/api/v1/radio-log" if can_read_radio else None},
+                "radio": "/api/v1/radio-log" if can_read_radio else None,
+                "orders": "/api/v1/orders",
+                "alarms": "/api/v1/alarms" if can_read_alarms else None},
+        "deliveries": {s.value: s.label_zh if zh else s.label_en for s in DeliveryState},
+        "orderKinds": {"dispatch_order": _("order"), "cancel": _("cancellation"),
+                       "patrol_plan": _("patrol route"), "overdue": _("overdue warning"),
+                       "text": _("text")},
         "statuses": {s.value: s.label_zh if zh else s.label_en for s in UnitStatus},
         "kinds": {k.value: k.label_zh if zh else k.label_en for k in UnitKind},
         "cameraKinds": {k.value: k.label_zh if zh else k.label_en for k in CameraKind},
@@ -94,7 +101,8 @@ def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bo
         "events": {"raised": _("raised"), "cameras_called_up": _("cameras called up"),
                    "units_recommended": _("units recommended"), "dispatched": _("dispatched"),
                    "acknowledged": _("acknowledged"), "arrived": _("arrived"),
-                   "cleared": _("cleared"), "closed": _("closed")},
+                   "cleared": _("cleared"), "closed": _("closed"),
+                   "cancelled": _("cancelled")},
         "labels": {
             "raiseAlert": _("Raise alert"), "raise": _("Raise"), "level": _("Level"),
             "kind": _("Kind"), "description": _("Description"), "covert": _("Covert"),
@@ -111,6 +119,8 @@ def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bo
             "angleHandle": _("Drag to set the field of view"), "save": _("Save"),
             "cancel": _("Cancel"), "directionUnknown": _("direction unknown"),
             "openAlerts": _("Open alerts"), "newAlert": _("new"), "camera": _("Camera"),
+            "orders": _("Orders sent"), "alarms": _("Alarms"), "sendAgain": _("Send again"),
+            "seen": _("Seen"), "sentTimes": _("sent %(n)s times", n="%(n)s"),
             "keys": _("Keys: A raise alert · 1–9 dispatch unit · Shift+C close alert · "
                       "L radio log · Esc cancel"),
         },

@@ -27,7 +27,8 @@ def home() -> str:
                        view_key=f"gridpatrol.view.{current_user.id}", dispatch={
                            "can_dispatch": _may("api.create_alert"),
                            "can_edit_cameras": _may("api.change_camera"),
-                           "can_read_radio": _may("api.radio_log")})
+                           "can_read_radio": _may("api.radio_log"),
+                           "can_read_alarms": _may("api.list_alarms")})
     return render_template("console/home.html", map=fmap,
                            has_data=bounds is not None, body_class="map-page")
 

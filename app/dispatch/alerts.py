@@ -22,6 +22,7 @@ from app.dispatch.units import (
     change_status,
     check_status_change,
     get_unit,
+    in_chinese,
     recommend,
     recommendation_json,
     unavailable_json,
@@ -32,6 +33,9 @@ from app.geography.graph import ServedGraph
 from app.geography.places import place_json_at
 from app.geography.repository import area_id_at
 from app.models import Alert, AlertEvent, RadioLogEntry, Unit
+from app.orders import delivery
+from app.orders import repository as orders_repository
+from app.orders.alarms import alarm_json
 from dispatch.recommend import UnitKind
 from dispatch.status import UnitStatus
 
@@ -153,6 +157,9 @@ def dispatch_units(session: Session, alert: Alert, unit_ids: list[int], *, actor
             chosen.append(unit)
     orders = []
     for unit in chosen:
+        if unit.alert_id not in (None, alert.id):  # diverted: the old order is cancelled
+            orders += cancel_unit_order(session, unit, unit.alert_id, actor=actor, now=now,
+                                        why=f"reassigned to alert {alert.id}")
         change_status(session, unit, UnitStatus.DISPATCHED, actor=actor, source="console",
                       alert_id=alert.id, now=now)
         session.add(AlertEvent(alert_id=alert.id, at=now, event="dispatched", actor=actor,
@@ -166,7 +173,7 @@ def dispatch_units(session: Session, alert: Alert, unit_ids: list[int], *, actor
     for order in orders:
         order.body = order_message(order).text
     audit.record(session, "alert.dispatch", object_type="alert", object_id=alert.id,
-                 details={"units": [o.unit_id for o in orders],
+                 details={"units": [o.unit_id for o in orders if o.kind == "dispatch_order"],
                           "radio_log": [o.id for o in orders]})
     return orders
 
@@ -196,11 +203,13 @@ def alert_place(session: Session, alert: Alert, lon: float, lat: float) -> dict[
 
 
 def _order(alert: Alert, unit: Unit, lon: float, lat: float, *, actor: str,
-           note: str | None, now: datetime, place: dict[str, Any]) -> RadioLogEntry:
-    """The radio log row of an order; its text is set once the row has its id."""
-    return RadioLogEntry(at=now, direction="out", kind="dispatch_order", unit_id=unit.id,
+           note: str | None, now: datetime, place: dict[str, Any],
+           kind: str = "dispatch_order") -> RadioLogEntry:
+    """The radio log row of an order (or a cancellation); its text is set once the row
+    has its id. It must be acknowledged."""
+    return RadioLogEntry(at=now, direction="out", kind=kind, unit_id=unit.id,
                          alert_id=alert.id, radio_id=unit.radio_ids[0] if unit.radio_ids else None,
-                         body="", delivery="queued", actor=actor, payload={
+                         body="", delivery="queued", needs_ack=True, actor=actor, payload={
                              "callsign": unit.callsign, "radio_ids": list(unit.radio_ids),
                              "alert": {"id": alert.id, "level": alert.level,
                                        "kind": alert.kind or "alert", "lon": lon, "lat": lat,
@@ -211,10 +220,36 @@ def _order(alert: Alert, unit: Unit, lon: float, lat: float, *, actor: str,
                              "note": note})
 
 
+def cancel_unit_order(session: Session, unit: Unit, alert_id: int, *, actor: str,
+                      now: datetime, why: str) -> list[RadioLogEntry]:
+    """The unit's orders for the alert are off: those not yet acknowledged expire, and a
+    cancellation goes out when an order had reached the unit (none when it never left).
+    Returns the cancellation to send (not flushed: the caller sets its text)."""
+    told = delivery.supersede(session, unit_id=unit.id, alert_id=alert_id, at=now, why=why,
+                              actor=actor)
+    if not told:
+        return []
+    alert = alert_of(session, alert_id)
+    lon, lat = repository.alert_position(session, alert_id)
+    cancel = _order(alert, unit, float(lon), float(lat), actor=actor, note=why, now=now,
+                    place=alert_place(session, alert, float(lon), float(lat)), kind="cancel")
+    session.add(AlertEvent(alert_id=alert_id, at=now, event="cancelled", actor=actor,
+                           unit_id=unit.id, details={"callsign": unit.callsign, "why": why}))
+    return [cancel]
+
+
 def acknowledge(session: Session, alert: Alert, unit: Unit, *, actor: str,
-                source: str) -> bool:
-    """The unit confirms its order: dispatched -> en route (a repeat is a no-op)."""
+                source: str, at: datetime | None = None, how: str | None = None) -> bool:
+    """The unit confirms its order: its open orders and cancellations for the alert are
+    acknowledged, and a dispatched unit goes en route (a repeat is a no-op). A unit no
+    longer on the alert may still acknowledge its cancellation; with nothing to
+    acknowledge that is refused (409)."""
+    at = at or datetime.now(UTC)
+    acknowledged = delivery.acknowledge_alert_orders(
+        session, unit_id=unit.id, alert_id=alert.id, at=at, how=how or source, actor=actor)
     if unit.alert_id != alert.id:
+        if acknowledged:
+            return False
         raise StateConflict(f"Unit {unit.callsign} is not assigned to alert {alert.id}.",
                             field="unit_id", code="not_assigned")
     if unit.status != UnitStatus.DISPATCHED:
@@ -222,16 +257,32 @@ def acknowledge(session: Session, alert: Alert, unit: Unit, *, actor: str,
     return change_status(session, unit, UnitStatus.EN_ROUTE, actor=actor, source=source)
 
 
-def close_alert(session: Session, alert: Alert, *, actor: str, reason: str | None) -> None:
+def close_alert(session: Session, alert: Alert, *, actor: str,
+                reason: str | None) -> list[RadioLogEntry]:
+    """Close the alert: its units are released (available) and every one that had its
+    order is sent a cancellation. Returns the cancellations (the caller commits, then
+    delivers them)."""
     if alert.status == "closed":
-        return
+        return []
     now = datetime.now(UTC)
     alert.status = "closed"
     alert.closed_at = now
     session.add(AlertEvent(alert_id=alert.id, at=now, event="closed", actor=actor,
                            details={"reason": reason} if reason else {}))
+    cancels: list[RadioLogEntry] = []
+    for unit in repository.units_on_alert(session, alert.id, lock=True):
+        cancels += cancel_unit_order(session, unit, alert.id, actor=actor, now=now,
+                                     why="alert closed")
+        change_status(session, unit, UnitStatus.AVAILABLE, actor=actor, source="console",
+                      reason=f"alert {alert.id} closed", now=now)
+    session.add_all(cancels)
+    session.flush()
+    for cancel in cancels:
+        cancel.body = order_message(cancel).text
     audit.record(session, "alert.close", object_type="alert", object_id=alert.id,
-                 reason=reason)
+                 reason=reason, details={"released": [c.unit_id for c in cancels],
+                                         "cancellations": [c.id for c in cancels]})
+    return cancels
 
 
 def alert_json(session: Session, alert: Alert, *, timeline: bool = True) -> dict[str, Any]:
@@ -249,4 +300,9 @@ def alert_json(session: Session, alert: Alert, *, timeline: bool = True) -> dict
                             for e in repository.alert_events(session, alert.id)]
         data["assigned_units"] = [{"id": u.id, "callsign": u.callsign, "status": u.status}
                                   for u in repository.units_on_alert(session, alert.id)]
+        zh = in_chinese()
+        data["orders"] = [delivery.order_json(e, zh=zh)
+                          for e in orders_repository.outbound_of_alert(session, alert.id)]
+        data["alarms"] = [alarm_json(a, zh=zh) for a in orders_repository.alarms(
+            session, include_cleared=False, alert_id=alert.id, limit=50)]
     return data

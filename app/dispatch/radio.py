@@ -1,36 +1,24 @@
-"""The radio log against the outside: orders out through the configured gateway after
-their transaction commits, acknowledgements and calls in."""
+"""The radio log: outbound messages built from their rows (sent by :mod:`app.orders`),
+rows written for what comes in."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
-from app import audit
-from app.dispatch import repository
-from app.dispatch.gateways import RadioGateway, gateway_from_config
 from app.models import RadioLogEntry
-from dispatch.radio import AlertRef, RadioMessage, dispatch_order, text_message
+from dispatch.radio import AlertRef, RadioMessage, cancel_order, dispatch_order, text_message
 
 logger = logging.getLogger(__name__)
 
 
-def gateway() -> RadioGateway:
-    """The gateway named by ``RADIO_GATEWAY`` (default: an outbox file in instance/)."""
-    value = current_app.config.get("RADIO_GATEWAY")
-    if not value:
-        value = "file:" + str(Path(current_app.instance_path) / "radio-outbox.jsonl")
-    return gateway_from_config(value, token=current_app.config.get("RADIO_GATEWAY_TOKEN"))
-
-
 def outbound_message(entry: RadioLogEntry) -> RadioMessage:
-    """The message of an outbound row: a dispatch order from its payload, else its text."""
-    if entry.kind == "dispatch_order":
+    """The message of an outbound row: an order or a cancellation from its payload, else
+    its text."""
+    if entry.kind in ("dispatch_order", "cancel"):
         return order_message(entry)
     return text_message(str(entry.id), callsign=entry.payload["callsign"], text=entry.body,
                         created_at=entry.at if entry.at.tzinfo else entry.at.replace(
@@ -40,10 +28,11 @@ def outbound_message(entry: RadioLogEntry) -> RadioMessage:
 
 
 def order_message(entry: RadioLogEntry) -> RadioMessage:
-    """The outbound message of a ``dispatch_order`` row (built from its payload)."""
+    """The outbound message of a ``dispatch_order`` or ``cancel`` row (from its payload)."""
     payload = entry.payload
     ref = payload["alert"]
-    return dispatch_order(
+    build = cancel_order if entry.kind == "cancel" else dispatch_order
+    return build(
         str(entry.id), callsign=payload["callsign"],
         alert=AlertRef(int(ref["id"]), ref["level"], ref["kind"], float(ref["lon"]),
                        float(ref["lat"]), ref.get("description") or "",
@@ -52,30 +41,14 @@ def order_message(entry: RadioLogEntry) -> RadioMessage:
         radio_ids=tuple(payload.get("radio_ids") or ()), talkgroup=entry.talkgroup)
 
 
-def deliver_orders(session: Session, entry_ids: list[int]) -> list[dict[str, Any]]:
-    """Send committed orders and record how each went (own commit). A gateway failure
-    leaves the order in the log marked ``failed`` for the dispatcher to voice it."""
-    if not entry_ids:
-        return []
-    out = gateway()
-    entries = repository.radio_entries(session, entry_ids)
-    for entry in entries:
-        result = out.send(outbound_message(entry))
-        entry.delivery = "delivered" if result.delivered else "failed"
-        entry.delivery_detail = result.detail[:1000]
-        audit.record(session, "radio.delivery", object_type="radio_log", object_id=entry.id,
-                     actor_name="system:radio-gateway",
-                     details={"delivered": result.delivered, "detail": result.detail[:200],
-                              "gateway": repr(out)})
-    session.commit()
-    return [entry_json(e) for e in entries]
-
-
 def entry_json(entry: RadioLogEntry) -> dict[str, Any]:
     return {"id": entry.id, "at": entry.at.isoformat(), "direction": entry.direction,
             "kind": entry.kind, "unit_id": entry.unit_id, "alert_id": entry.alert_id,
             "radio_id": entry.radio_id, "talkgroup": entry.talkgroup, "body": entry.body,
             "delivery": entry.delivery, "delivery_detail": entry.delivery_detail,
+            "needs_ack": entry.needs_ack, "attempts": entry.attempts, "sends": entry.sends,
+            "acknowledged_at": (entry.acknowledged_at.isoformat()
+                                if entry.acknowledged_at else None),
             "actor": entry.actor, "payload": entry.payload}
 
 

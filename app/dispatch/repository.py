@@ -150,9 +150,12 @@ def units_speaking(session: Session, radio_ids: Sequence[str]) -> list[Any]:
         Unit.radio_ids.overlap(list(radio_ids)))).all())
 
 
-def units_on_alert(session: Session, alert_id: int) -> list[Unit]:
-    return list(session.execute(sa.select(Unit).where(Unit.alert_id == alert_id)
-                                .order_by(Unit.callsign)).scalars())
+def units_on_alert(session: Session, alert_id: int, *, lock: bool = False) -> list[Unit]:
+    """The units on the alert, by callsign (locked, by id, with ``lock``)."""
+    query = sa.select(Unit).where(Unit.alert_id == alert_id)
+    query = query.order_by(Unit.id).with_for_update() if lock else query.order_by(
+        Unit.callsign)
+    return list(session.execute(query).scalars())
 
 
 def unit_positions(session: Session, unit_ids: Sequence[int]) -> dict[int, tuple[float, float]]:

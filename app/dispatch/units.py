@@ -22,6 +22,7 @@ from app.dispatch import repository
 from app.errors import RecordNotFound, StateConflict
 from app.geography.graph import ServedGraph
 from app.models import AlertEvent, Unit, UnitStatusChange
+from app.orders import delivery
 from dispatch.recommend import (
     Candidate,
     NotRanked,
@@ -61,7 +62,7 @@ def unit_json(unit: Unit, *, now: datetime | None = None) -> dict[str, Any]:
         "id": unit.id, "callsign": unit.callsign, "kind": unit.kind,
         "skills": list(unit.skills), "radio_ids": list(unit.radio_ids),
         "home_area_id": unit.home_area_id, "status": unit.status,
-        "status_label": status.label_zh if _chinese() else status.label_en,
+        "status_label": status.label_zh if in_chinese() else status.label_en,
         "status_since": unit.status_since.isoformat(),
         "status_s": round((now - unit.status_since).total_seconds()),
         "alert_id": unit.alert_id, "active": unit.active, "lon": lon, "lat": lat,
@@ -69,7 +70,7 @@ def unit_json(unit: Unit, *, now: datetime | None = None) -> dict[str, Any]:
         "speed_mps": unit.speed_mps, "course_deg": unit.course_deg}
 
 
-def _chinese() -> bool:
+def in_chinese() -> bool:
     locale = get_locale()
     return locale is not None and locale.language == "zh"
 
@@ -100,6 +101,11 @@ def change_status(session: Session, unit: Unit, new: UnitStatus, *, actor: str,
         session.add(AlertEvent(alert_id=previous_alert, at=now, event=event, actor=actor,
                                unit_id=unit.id, details={"status": new.value,
                                                          "source": source}))
+    if new in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE) and previous_alert is not None:
+        # moving to the alert is the clearest acknowledgement of its order
+        delivery.acknowledge_alert_orders(session, unit_id=unit.id, alert_id=previous_alert,
+                                          at=now, how=f"status {new.value} ({source})",
+                                          actor=actor)
     audit.record(session, "unit.status", object_type="unit", object_id=unit.id, reason=reason,
                  details={"from": current.value, "to": new.value, "source": source,
                           "alert_id": alert_id or previous_alert})
@@ -193,13 +199,13 @@ def why_units_cannot_be_ranked(served: ServedGraph | None, lon: float,
 
 
 def unavailable_json(why: RankingUnavailable) -> dict[str, Any]:
-    return {"code": why.code.value, "reason": why.reason_zh if _chinese() else why.reason_en,
+    return {"code": why.code.value, "reason": why.reason_zh if in_chinese() else why.reason_en,
             "nearest_road_m": None if why.nearest_road_m is None
             else round(why.nearest_road_m, 1)}
 
 
 def recommendation_json(ranking: Ranking) -> dict[str, list[dict[str, Any]]]:
-    zh = _chinese()
+    zh = in_chinese()
     units = [{
         "id": r.unit_id, "callsign": r.callsign, "kind": r.kind.value, "status": r.status.value,
         "eta_s": round(r.eta_s, 1), "distance_m": round(r.distance_m, 1), "stale": r.stale,
@@ -217,7 +223,7 @@ def current_recommendation(session: Session, callup: dict[str, Any],
     ``excluded_units`` with why; the travel times stay as ranked when the alert was raised."""
     ranked = list(callup.get("units") or [])
     now = repository.units_by_id(session, [u["id"] for u in ranked])
-    zh = _chinese()
+    zh = in_chinese()
     kept: list[dict[str, Any]] = []
     gone: list[dict[str, Any]] = []
     for item in ranked:

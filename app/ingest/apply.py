@@ -37,6 +37,7 @@ from app.ingest.radios import RadioBook
 from app.ingest.repository import messages
 from app.ingest.repository.journal import Entry
 from app.models import PositionReject, Unit
+from app.orders import delivery
 from dispatch.errors import TerminalMessageError
 from dispatch.inbound import TRUNK_RECORDER, Inbound, read_message
 from dispatch.radio import RadioFormatError, parse_ack
@@ -186,7 +187,15 @@ class Applier:
     def _act(self, session: Session, message: Inbound, unit: Unit) -> _Outcome:
         if message.status is not None:
             return self._status_code(session, message, unit, message.status.code)
+        if message.receipt is not None:
+            entry = delivery.mark_delivered(
+                session, message.receipt.order_id, unit_id=unit.id, at=message.at,
+                how=f"receipt from radio {message.radio_id}", actor=self.actor)
+            return _Outcome("applied", unit_id=unit.id) if entry else _Outcome("ignored")
         if message.ack is not None:
+            if message.ack.order_id is not None:
+                return self._acknowledge_message(session, message, unit, message.ack.order_id,
+                                                 message.ack.note)
             if message.ack.alert_id is not None:
                 return self._acknowledge(session, message, unit, message.ack.alert_id,
                                          message.ack.note)
@@ -262,7 +271,24 @@ class Applier:
                     + (f" {note}" if note else ""), actor=self.actor, unit_id=unit.id,
                     alert_id=alert.id, radio_id=message.radio_id, at=message.at,
                     payload={"note": note, "source": message.source})
-        alert_service.acknowledge(session, alert, unit, actor=self.actor, source="radio")
+        alert_service.acknowledge(session, alert, unit, actor=self.actor, source="radio",
+                                  at=message.at, how=_how(message))
+        return _Outcome("applied", unit_id=unit.id)
+
+    def _acknowledge_message(self, session: Session, message: Inbound, unit: Unit,
+                             order_id: int, note: str) -> _Outcome:
+        entry = delivery.acknowledge_message(session, order_id, unit_id=unit.id,
+                                             at=message.at, how=_how(message),
+                                             actor=self.actor)
+        log_inbound(session, kind="ack", body=f"ACK message {order_id} {unit.callsign}"
+                    + (f" {note}" if note else ""), actor=self.actor, unit_id=unit.id,
+                    alert_id=entry.alert_id, radio_id=message.radio_id, at=message.at,
+                    payload={"note": note, "source": message.source, "message_id": order_id})
+        if entry.kind == "dispatch_order" and entry.alert_id is not None \
+                and unit.alert_id == entry.alert_id:
+            alert_service.acknowledge(session, alert_service.alert_of(session, entry.alert_id),
+                                      unit, actor=self.actor, source="radio", at=message.at,
+                                      how=_how(message))
         return _Outcome("applied", unit_id=unit.id)
 
     def _row(self, entry: Entry, message: Inbound | TerminalMessageError,
@@ -280,6 +306,11 @@ class Applier:
                 "received_at": datetime.fromtimestamp(entry.received_at, UTC),
                 "outcome": outcome.outcome, "reason": outcome.reason,
                 "payload": _text(entry.payload)[:KEPT_PAYLOAD] if kept else None}
+
+
+def _how(message: Inbound) -> str:
+    """How an acknowledgement came, for the message's delivery detail."""
+    return f"{message.kind} from radio {message.radio_id} ({message.source})"
 
 
 def _text(payload: bytes) -> str:

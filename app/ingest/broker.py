@@ -18,6 +18,8 @@ only, refuses anonymous clients, and holds each client to its topics:
 - ``gridpatrol-ingest`` reads ``gridpatrol/#`` and trunk-recorder's prefixes;
 - ``gridpatrol-app`` publishes orders, ``gridpatrol/units/+/orders``;
 - ``trunk-recorder`` publishes under its prefixes;
+- ``gridpatrol-replay`` (``gridpatrol replay``) publishes as any terminal (never orders)
+  and under trunk-recorder's prefixes;
 - a terminal ``radio-<id>`` publishes only ``gridpatrol/units/<id>/{position,nmea,status,
   ack,text}`` and reads its own ``…/orders``.
 
@@ -48,7 +50,8 @@ from dispatch.terminals import TERMINAL_KINDS, TOPIC_ROOT
 INGEST_CLIENT = "gridpatrol-ingest"
 APP_CLIENT = "gridpatrol-app"
 TRUNK_RECORDER_CLIENT = "trunk-recorder"
-SERVICE_CLIENTS = (INGEST_CLIENT, APP_CLIENT, TRUNK_RECORDER_CLIENT)
+REPLAY_CLIENT = "gridpatrol-replay"
+SERVICE_CLIENTS = (INGEST_CLIENT, APP_CLIENT, TRUNK_RECORDER_CLIENT, REPLAY_CLIENT)
 TERMINAL_PREFIX = "radio-"
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 15.0
@@ -151,6 +154,9 @@ class Broker:
         lines += [f"topic read {p.rstrip('/')}/#" for p in self.trunk_prefixes]
         lines += ["", f"user {APP_CLIENT}", f"topic write {TOPIC_ROOT}/+/orders", "",
                   f"user {TRUNK_RECORDER_CLIENT}"]
+        lines += [f"topic write {p.rstrip('/')}/#" for p in self.trunk_prefixes]
+        lines += ["", f"user {REPLAY_CLIENT}"]  # `gridpatrol replay`: as any terminal
+        lines += [f"topic write {TOPIC_ROOT}/+/{kind}" for kind in TERMINAL_KINDS]
         lines += [f"topic write {p.rstrip('/')}/#" for p in self.trunk_prefixes]
         for radio_id in self.terminals():
             lines += ["", f"user {terminal_client(radio_id)}"]

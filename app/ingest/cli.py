@@ -15,17 +15,19 @@ from flask.cli import with_appcontext
 from app import audit
 from app.db import engine, get_session
 from app.ingest.apply import Applier
-from app.ingest.broker import INGEST_CLIENT, Broker, BrokerError
+from app.ingest.broker import APP_CLIENT, INGEST_CLIENT, Broker, BrokerError
 from app.ingest.secrets import ClientSecretError
 from app.ingest.service import IngestService
 from app.ingest.settings import (
     ingest_target,
+    input_sources,
     journal_path,
     own_broker,
     status_codes,
     uses_own_broker,
 )
 from app.ingest.target import MqttUrlError
+from app.orders.desk import RadioDesk
 from app.serving import service_user
 from dispatch.errors import InvalidStatusCodeTable
 
@@ -102,10 +104,13 @@ def terminals() -> None:
 
 
 @click.command("ingest")
+@click.option("--no-broker", is_flag=True,
+              help="Do not start the own broker (`gridpatrol serve` runs it).")
 @with_appcontext
-def ingest() -> None:
+def ingest(no_broker: bool = False) -> None:
     """Take radio and terminal messages from MQTT (the own broker, started if needed, or
-    GRIDPATROL_MQTT_URL), journal them and apply them to the database until stopped."""
+    GRIDPATROL_MQTT_URL), journal them and apply them to the database; send the orders
+    and raise the console alarms (the radio desk); until stopped."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO,
@@ -117,12 +122,14 @@ def ingest() -> None:
             from app.cli.serve import prepare_service_account
 
             account = prepare_service_account()
-        if uses_own_broker(app):
+        if uses_own_broker(app) and not no_broker:
             broker = own_broker(app, account)
             broker.start()
             if account is not None:
                 broker.secrets.share(INGEST_CLIENT, account.uid, account.gid)
+                broker.secrets.share(APP_CLIENT, account.uid, account.gid)
         target = ingest_target(app)
+        desk = RadioDesk(app)
         journal = journal_path(app)
         journal.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if account is not None:
@@ -139,14 +146,81 @@ def ingest() -> None:
     service = IngestService(app, target=target, journal_path=journal,
                             applier=Applier(codes, trunk_prefixes=app.config[
                                 "TRUNK_RECORDER_TOPICS"]),
-                            backlog_limit=app.config["INGEST_BACKLOG"])
-    click.echo(f"ingest: reading {target.safe()}, journal {journal}")
-    asyncio.run(_serve(service))
+                            backlog_limit=app.config["INGEST_BACKLOG"],
+                            sources=input_sources(app))
+    click.echo(f"ingest: reading {target.safe()}"
+               + "".join(f", {s.name}" for s in service.sources)
+               + f", journal {journal}; radio desk sending through {desk.gateway!r}")
+    asyncio.run(_serve(service, desk))
 
 
-async def _serve(service: IngestService) -> None:
+async def _serve(service: IngestService, desk: RadioDesk) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await service.run(stop)
+    await asyncio.gather(service.run(stop), desk.run(stop))
+
+
+@click.command("replay")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="1: as recorded; 10: ten times faster; 0: as fast as the broker takes it.")
+@click.option("--radio-id", default=None, help="The radio an NMEA log reports for.")
+@click.option("--keep-times", is_flag=True,
+              help="NMEA: keep the log's own times (default: re-dated to now, so the unit "
+                   "moves now).")
+@click.option("--url", default=None,
+              help="mqtt(s):// URL to publish to (default: the own broker as "
+                   "gridpatrol-replay).")
+@click.option("--reason", default=None, help="Why (kept in the audit log).")
+@with_appcontext
+def replay_command(file: Path, speed: float, radio_id: str | None, keep_times: bool,
+                   url: str | None, reason: str | None) -> None:
+    """Send a recorded NMEA log, trunk-recorder call JSON or MQTT capture through MQTT,
+    at its own pace (--speed), as if it happened now."""
+    from datetime import UTC, datetime
+
+    from app.ingest.broker import REPLAY_CLIENT
+    from app.ingest.replay import ReplayError, ReplayPublisher, replay
+    from app.ingest.target import parse_mqtt_url
+    from dispatch.replay import ReplayFormatError, detect_kind, items_for
+    from dispatch.terminals import valid_radio_id
+
+    if radio_id is not None and not valid_radio_id(radio_id):
+        raise click.BadParameter("1 to 32 letters, digits, -, _ or .", param_hint="--radio-id")
+    app = current_app
+    text = file.read_text(encoding="utf-8", errors="replace")
+    try:
+        kind = detect_kind(text)
+        items = items_for(text, kind=kind, radio_id=radio_id,
+                          retime_from=None if keep_times else datetime.now(UTC),
+                          speed=speed,
+                          trunk_prefix=app.config["TRUNK_RECORDER_TOPICS"][0])
+        target = parse_mqtt_url(url or own_broker(app).url(REPLAY_CLIENT))
+    except (ReplayFormatError, MqttUrlError, ValueError) as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from None
+    if not url and uses_own_broker(app):
+        broker = _broker()  # the replay client's secret and ACL (made once), files handed
+        broker.write_files()  # to the service account when root
+        broker.reload()
+    span = items[-1].offset_s / speed if items and speed else 0.0
+    click.echo(f"replay: {len(items)} messages of {kind} from {file.name} to {target.safe()}"
+               + (f", about {span:.0f} s" if speed else ", as fast as possible"))
+    try:
+        publisher = ReplayPublisher(target)
+    except (ReplayError, MqttUrlError) as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        counts = replay(items, publisher.publish, speed=speed)
+    finally:
+        publisher.close()
+    session = get_session()
+    audit.record(session, "ingest.replay", object_type="file", object_id=file.name,
+                 reason=reason, details={"kind": kind, "radio_id": radio_id,
+                                         "speed": speed, **dict(counts)})
+    session.commit()
+    click.echo(f"replay: {counts['published']} published, {counts['refused']} refused by "
+               "the broker")
+    if counts["refused"]:
+        raise SystemExit(3)

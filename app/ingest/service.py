@@ -29,8 +29,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +51,7 @@ from app.ingest.apply import Applier, BatchResult
 from app.ingest.broker import INGEST_CLIENT
 from app.ingest.repository import messages
 from app.ingest.repository.journal import Entry, Journal, Received
+from app.ingest.sources import Source, SourceMessage
 from app.ingest.target import MqttTarget
 from dispatch.inbound import message_identity
 from dispatch.terminals import TERMINAL_KINDS, TOPIC_ROOT
@@ -73,6 +76,7 @@ class Arrival:
     mid: int
     qos: int
     received_at: float
+    generation: int = -1  # the broker connection it came on (-1: another input)
 
 
 def subscriptions(trunk_prefixes: tuple[str, ...]) -> list[str]:
@@ -85,7 +89,7 @@ class IngestService:
 
     def __init__(self, app: Flask, *, target: MqttTarget, journal_path: Path,
                  applier: Applier, backlog_limit: int, name: str = "mqtt",
-                 client_id: str = INGEST_CLIENT) -> None:
+                 client_id: str = INGEST_CLIENT, sources: Sequence[Source] = ()) -> None:
         self.app = app
         self.target = target
         self.journal_path = journal_path
@@ -93,6 +97,7 @@ class IngestService:
         self.backlog_limit = backlog_limit
         self.name = name
         self.client_id = client_id
+        self.sources = list(sources)
         self.counters: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
         self.started_at = datetime.now(UTC)
@@ -101,6 +106,10 @@ class IngestService:
         self.database_ok = True
         self.backlog = 0
         self.apply_lag_s = 0.0
+        self.generation = 0  # broker connections so far: a mid means something on one only
+        self._overflowed = False  # the broker sent past the receive window
+        self._held = 0  # MQTT messages in memory, not yet journaled (paho's thread adds)
+        self._held_lock = threading.Lock()
         self._stopping = False
 
     # -- the loop --------------------------------------------------------------------------
@@ -112,16 +121,17 @@ class IngestService:
         self.work = asyncio.Event()
         self.journal = Journal(self.journal_path)
         self.backlog = self.journal.backlog()
-        client = self._connect(loop)
-        tasks = [asyncio.create_task(self._write_journal(client)),
+        self.client = self._connect(loop)
+        tasks = [asyncio.create_task(self._write_journal(loop)),
                  asyncio.create_task(self._apply_journal()),
                  asyncio.create_task(self._publish_status())]
+        tasks += [asyncio.create_task(source.run(self.offer)) for source in self.sources]
         try:
             await stop.wait()
         finally:
             self._stopping = True
-            client.disconnect()
-            client.loop_stop()
+            self.client.disconnect()
+            self.client.loop_stop()
             self.work.set()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
@@ -148,6 +158,8 @@ class IngestService:
                 logger.error("broker %s refused the connection: %s", self.target.safe(), reason)
                 return
             self.connected = True
+            self.generation += 1
+            loop.call_soon_threadsafe(self._forget_stale)
             client.subscribe([(t, 1) for t in topics])
             logger.info("connected to %s; subscribed to %s", self.target.safe(),
                         ", ".join(topics))
@@ -160,7 +172,23 @@ class IngestService:
                     client.username_pw_set(self.target.username, self.target.password_now())
 
         def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-            arrival = Arrival(msg.topic, bytes(msg.payload), msg.mid, msg.qos, time.time())
+            with self._held_lock:
+                if self._held >= RECEIVE_MAXIMUM and \
+                        self.backlog + self._held >= self.backlog_limit:
+                    # ingest is taking no more, and more than the Receive Maximum waits in
+                    # memory: the broker sent past it (Mosquitto 2.0.11 miscounts its quota
+                    # now and then) — not taken, not acknowledged, sent again after a
+                    # reconnection — or QoS 0 messages (no flow control; their sender
+                    # accepted their loss). While the journal keeps up, a burst past the
+                    # window is taken: it drains in milliseconds.
+                    if msg.qos > 0:
+                        self._overflowed = True
+                    else:
+                        self.counters["qos0_dropped"] += 1
+                    return
+                self._held += 1
+            arrival = Arrival(msg.topic, bytes(msg.payload), msg.mid, msg.qos, time.time(),
+                              self.generation)
             loop.call_soon_threadsafe(self.inbox.put_nowait, arrival)
 
         client.on_connect = on_connect
@@ -174,7 +202,37 @@ class IngestService:
         client.loop_start()
         return client
 
-    async def _write_journal(self, client: mqtt.Client) -> None:
+    def _forget_stale(self) -> None:
+        """After a reconnection: the messages of the earlier connection still waiting in
+        the inbox are dropped — unacknowledged, the broker sends them again on this one
+        (their packet ids mean nothing on it), so the inbox stays bounded however often
+        the connection drops while ingest is paused."""
+        kept, dropped = [], 0
+        while not self.inbox.empty():
+            arrival = self.inbox.get_nowait()
+            if arrival.generation in (-1, self.generation):
+                kept.append(arrival)
+            else:
+                dropped += 1
+        for arrival in kept:
+            self.inbox.put_nowait(arrival)
+        self._release(dropped)
+        if dropped:
+            self.counters["redelivered_dropped"] += dropped
+
+    def _release(self, count: int) -> None:
+        with self._held_lock:
+            self._held -= count
+
+    async def offer(self, message: SourceMessage) -> None:
+        """A message from another input (gpsd, NMEA over UDP/TCP): journaled and applied as
+        an MQTT message is (nothing to acknowledge). Waits while ingest takes no more."""
+        while self.paused or self.backlog >= self.backlog_limit:
+            await asyncio.sleep(0.2)
+        self.inbox.put_nowait(Arrival(message.topic, message.payload, 0, 0,
+                                      message.received_at))
+
+    async def _write_journal(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
             while self.backlog >= self.backlog_limit:
                 if not self.paused:
@@ -184,15 +242,29 @@ class IngestService:
                 self.paused = True
                 await asyncio.sleep(0.2)
             self.paused = False
+            if self._overflowed:  # what was not taken comes again on a new connection
+                self._overflowed = False
+                self.counters["reconnections_for_overflow"] += 1
+                logger.warning("the broker sent past the receive window while paused; "
+                               "reconnecting to be sent what was not taken")
+                old = self.client
+                await asyncio.to_thread(old.disconnect)
+                await asyncio.to_thread(old.loop_stop)
+                self.client = self._connect(loop)
+            client = self.client
             room = min(2 * BATCH, self.backlog_limit - self.backlog)
             batch = [await self.inbox.get()]
             while len(batch) < room and not self.inbox.empty():
                 batch.append(self.inbox.get_nowait())
+            self._release(sum(a.generation != -1 for a in batch))
             fresh = self.journal.append([
                 Received(message_identity(a.topic, a.payload), a.topic, a.payload,
                          a.received_at) for a in batch])
             for arrival in batch:  # on disk now: the broker may forget them
-                if arrival.qos > 0:
+                # (one from an earlier connection is not acknowledged: its packet id may
+                # name another message now; the broker sends it again, the journal
+                # refuses the repeat)
+                if arrival.qos > 0 and arrival.generation == self.generation:
                     client.ack(arrival.mid, arrival.qos)
             new = sum(fresh)
             self.counters["received"] += len(batch)
@@ -309,10 +381,14 @@ class IngestService:
                 "database_ok": self.database_ok, "backlog": self.backlog,
                 "backlog_limit": self.backlog_limit,
                 "lag_s": round(time.time() - oldest, 3) if oldest else 0.0,
-                "apply_lag_s": round(self.apply_lag_s, 3), "broker": self.target.safe()}
+                "apply_lag_s": round(self.apply_lag_s, 3), "broker": self.target.safe(),
+                "sources": {source.name: source.connected for source in self.sources}}
 
     def _write_status(self, details: dict[str, Any]) -> None:
         counters = dict(self.counters) | {"rejected_by_reason": dict(self.rejected)}
+        for source in self.sources:
+            for key, value in source.counters.items():
+                counters[key] = counters.get(key, 0) + value
         with self.app.app_context(), Session(bind=engine(self.app)) as session:
             messages.publish_status(session, name=self.name, started_at=self.started_at,
                                     updated_at=datetime.now(UTC), counters=counters,

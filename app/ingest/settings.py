@@ -9,6 +9,9 @@ from pathlib import Path
 from flask import Flask
 
 from app.ingest.broker import INGEST_CLIENT, Broker
+from app.ingest.sources import Source
+from app.ingest.sources.gpsd import GpsdSource
+from app.ingest.sources.nmea import NmeaTcpSource, NmeaUdpSource
 from app.ingest.target import MqttTarget, parse_mqtt_url
 from app.serving.service_user import Account
 from dispatch.status_codes import StatusCodeTable
@@ -49,3 +52,27 @@ def status_codes(app: Flask) -> StatusCodeTable:
         table = table.overridden_by(StatusCodeTable.from_json(
             json.loads(Path(extra).read_text(encoding="utf-8")), name=Path(extra).stem))
     return table
+
+
+def gpsd_sources(app: Flask) -> list[GpsdSource]:
+    """A source per configured gpsd daemon (``GPSD``, ``GPSD_DEVICES``, ``GPSD_TIME``)."""
+    endpoints = app.config.get("GPSD") or ()
+    daemons = {_name(host, port): radio for host, port, radio in endpoints if radio}
+    return [GpsdSource(host, port, devices=dict(app.config.get("GPSD_DEVICES") or {}),
+                       daemons=daemons, time_source=app.config.get("GPSD_TIME") or "receiver")
+            for host, port, _ in endpoints]
+
+
+def _name(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def input_sources(app: Flask) -> list[Source]:
+    """Every input besides MQTT: gpsd daemons, NMEA over UDP and TCP."""
+    mapping = dict(app.config.get("NMEA_SOURCES") or {})
+    sources: list[Source] = list(gpsd_sources(app))
+    sources += [NmeaUdpSource(host, port, sources=mapping)
+                for host, port in app.config.get("NMEA_UDP") or ()]
+    sources += [NmeaTcpSource(host, port, sources=mapping)
+                for host, port in app.config.get("NMEA_TCP") or ()]
+    return sources

@@ -14,6 +14,7 @@ from app.models.base import Base
 from app.models.dispatch import (
     Alert,
     AlertEvent,
+    ConsoleAlarm,
     PositionReject,
     RadioLogEntry,
     Unit,
@@ -45,6 +46,7 @@ from app.models.planning import (
 
 __all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
+           "ConsoleAlarm",
            "DataVersion", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
            "IncidentImport", "IngestMessage", "IngestStatus", "JOB_STATES", "Job", "Landcover",
            "MustVisitPoint",

@@ -128,11 +128,17 @@ class AlertEvent(Base):
 
 class RadioLogEntry(Base):
     """A message to or from the radio network: orders out, acknowledgements, calls and
-    positions in. ``delivery`` tracks an outbound message through the gateway."""
+    positions in. ``delivery`` is an outbound message's state (``dispatch.delivery``:
+    queued, sent, delivered, acknowledged, failed, expired; ``none`` inbound); the
+    delivery columns are migration 0013's."""
 
     __tablename__ = "radio_log"
     __table_args__ = (sa.Index("ix_radio_log_at", "at"),
-                      sa.Index("ix_radio_log_alert", "alert_id"))
+                      sa.Index("ix_radio_log_alert", "alert_id"),
+                      sa.Index("ix_radio_log_unit_at", "unit_id", "at"),
+                      sa.Index("ix_radio_log_outstanding", "id", postgresql_where=sa.text(
+                          "direction = 'out' AND (delivery = 'queued' OR (needs_ack AND "
+                          "delivery IN ('sent', 'delivered', 'failed')))")))
 
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     at: Mapped[datetime] = created_at_column()
@@ -149,6 +155,46 @@ class RadioLogEntry(Base):
     delivery: Mapped[str] = mapped_column(sa.String(16), nullable=False, server_default="none")
     delivery_detail: Mapped[str | None] = mapped_column(sa.Text)
     actor: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    needs_ack: Mapped[bool] = mapped_column(sa.Boolean, nullable=False,
+                                            server_default=sa.false())
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    sends: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(_tz())
+    last_sent_at: Mapped[datetime | None] = mapped_column(_tz())
+    delivered_at: Mapped[datetime | None] = mapped_column(_tz())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(_tz())
+    transport: Mapped[str | None] = mapped_column(sa.String(16))
+    sent_to: Mapped[list[str]] = mapped_column(JSONB, nullable=False,
+                                               server_default=sa.text("'[]'::jsonb"))
+
+
+class ConsoleAlarm(Base):
+    """A console alarm: an order not acknowledged in time or not delivered (a dead
+    letter), a status timer run out. ``key`` makes one alarm per occurrence; it is cleared
+    when its cause is gone (the order acknowledged, the status changed) and may be
+    acknowledged (silenced) by a dispatcher. Schema: migration 0013."""
+
+    __tablename__ = "console_alarms"
+    __table_args__ = (sa.Index("ix_console_alarms_open", "raised_at",
+                               postgresql_where=sa.text("cleared_at IS NULL")),
+                      sa.Index("ix_console_alarms_radio_log", "radio_log_id"))
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(160), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id", ondelete="CASCADE"))
+    alert_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("alerts.id", ondelete="SET NULL"))
+    radio_log_id: Mapped[int | None] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("radio_log.id", ondelete="SET NULL"))
+    raised_at: Mapped[datetime] = created_at_column()
+    message: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False,
+                                                    server_default=sa.text("'{}'::jsonb"))
+    cleared_at: Mapped[datetime | None] = mapped_column(_tz())
+    cleared_reason: Mapped[str | None] = mapped_column(sa.Text)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(_tz())
+    acknowledged_by: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class PositionReject(Base):

@@ -14,8 +14,8 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.dispatch.radio import deliver_orders
 from app.models import PatrolPlan, RadioLogEntry, Unit
+from app.orders.outbox import deliver_orders
 from app.planning.actual import planned_stops, visits_at_stops
 from app.planning.repository import (
     insert_notice,

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.dispatch.radio import deliver_orders
 from app.models import PatrolPlan, RadioLogEntry, Unit
+from app.orders.outbox import deliver_orders
 from app.planning.repository import routes_of
 
 MAX_STOPS_IN_MESSAGE = 12

@@ -14,6 +14,10 @@ to this module, which:
    worker (its running jobs go back to the queue); SIGHUP is passed to gunicorn (reload
    its workers). If gunicorn dies, the front stops too and the exit status says so, for
    systemd or whoever started it to act on.
+
+Beside them run the children of :mod:`app.serving.children` (the own MQTT broker,
+``gridpatrol ingest``, the demo simulator), started before the front serves, restarted if
+they die, stopped last.
 """
 
 from __future__ import annotations
@@ -30,6 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.config import read_environment
+from app.serving.children import (
+    ChildSpec,
+    children_for,
+    hold_children,
+    start_children,
+    stop_children,
+)
 from app.serving.front import EventSettings, RunningFront, build_front, listening_socket
 from app.serving.proxy import Upstream
 from app.serving.service_user import Account, ServiceUserError, run_dir, running_as_root
@@ -54,6 +65,7 @@ class Plan:
     events: EventSettings
     account: Account | None
     job_concurrency: int = 2
+    children: tuple[ChildSpec, ...] = ()
 
 
 def database_conninfo(config: dict[str, object], instance: Path) -> str:
@@ -111,6 +123,7 @@ async def supervise(plan: Plan) -> int:
         *gunicorn_argv(plan, socket_path), cwd=ROOT, env=env, **spawn)
     jobs = JobWorker(env=env, spawn=spawn, concurrency=plan.job_concurrency)
     await jobs.start()
+    children = await start_children(list(plan.children), env=env, spawn=spawn)
     if plan.account is not None:
         os.environ["HOME"] = str(runtime)
         plan.account.become()
@@ -140,11 +153,13 @@ async def supervise(plan: Plan) -> int:
             return 1
         return 0
     finally:
+        hold_children(children)
         if running is not None:
             await running.stop()
         sock.close()
         await _stop(gunicorn)
         await jobs.stop()
+        await stop_children(children)
         socket_path.unlink(missing_ok=True)
         for task in (gunicorn_ended, stopping):
             task.cancel()
@@ -241,6 +256,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, help="default GRIDPATROL_WORKERS")
     parser.add_argument("--threads", type=int, help="default GRIDPATROL_THREADS")
     parser.add_argument("--user", help="the account to serve as (required when root)")
+    parser.add_argument("--children", default="",
+                        help="comma-separated: mqtt, ingest, simulator (run and restarted "
+                             "beside the servers)")
     return parser.parse_args(argv)
 
 
@@ -264,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
                 threads=args.threads or int(config["THREADS"]), instance=instance,
                 conninfo=database_conninfo(config, instance),
                 events=EventSettings.from_config(config), account=account,
-                job_concurrency=int(config["JOBS_CONCURRENCY"]))
+                job_concurrency=int(config["JOBS_CONCURRENCY"]),
+                children=tuple(children_for(
+                    tuple(n for n in args.children.split(",") if n), config=config,
+                    instance=instance)))
     try:
         return asyncio.run(supervise(plan))
     except (OSError, ValueError, TimeoutError, ServiceUserError) as exc:

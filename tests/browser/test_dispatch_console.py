@@ -52,7 +52,7 @@ def scene(live_server: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
             moved = client.post(f"/api/v1/units/{unit.json['id']}/position", headers=headers,
                                 json={"lon": lon, "lat": lat})
             assert moved.status_code == 200, moved.json
-        yield {"camera": camera.json, "units": ids}
+        yield {"camera": camera.json, "units": ids, "token": token}
 
 
 def click_map_at(page: Page, lon: float, lat: float) -> None:
@@ -100,13 +100,44 @@ def test_dispatcher_raises_a_red_alert_and_dispatches(page: Page, live_server: d
     expect(page.locator(f".gp-unit-{near}")).to_have_attribute("data-status", "dispatched")
     expect(page.locator("#gp-radio-list")).to_contain_text("DISPATCH BT-NEAR")
     expect(page.locator("#gp-radio-list li[data-kind=dispatch_order]").last
-           ).to_contain_text("[delivered]")
+           ).to_contain_text("[sent]")
+    # the order's fate on the alert panel: sent (the outbox file took it), then
+    # acknowledged when the radio gateway reports it — live, without a reload
+    order = page.locator("#gp-orders li.gp-order").first
+    expect(order).to_have_attribute("data-delivery", "sent")
+    expect(order).to_contain_text("BT-NEAR")
+    order_id = order.get_attribute("data-order-id")
+    reported = live_server["app"].test_client().post(
+        f"/api/v1/orders/{order_id}/delivery", json={"state": "acknowledged"},
+        headers={"Authorization": f"Bearer {scene['token']}"})
+    assert reported.status_code == 200, reported.json
+    expect(order).to_have_attribute("data-delivery", "acknowledged")
+    expect(order.locator(".gp-delivery")).to_have_text("Acknowledged")
     expect(page.locator("#gp-timeline")).to_contain_text("dispatched")
     # the dispatched unit has left the suitable list; the next one is first now
     expect(page.locator("#gp-units")).not_to_contain_text("BT-NEAR")
     expect(ranked.first).to_contain_text("BT-FAR")
     expect(page.locator(".gp-assigned")).to_contain_text("BT-NEAR")
     page.screenshot(path=str(artifacts / "dispatch-sent.png"))
+    # a console alarm reaches the open console at once; the dispatcher marks it seen
+    app = live_server["app"]
+    with app.app_context():
+        from datetime import UTC, datetime
+
+        from app.orders.alarms import raise_alarm
+        from dispatch.delivery import AlarmKind
+
+        session = get_session()
+        raise_alarm(session, key="browser-test:en-route", kind=AlarmKind.EN_ROUTE_TOO_LONG,
+                    message="BT-FAR en route for 25 min <b>late</b>", at=datetime.now(UTC),
+                    unit_id=scene["units"]["BT-FAR"])
+        session.commit()
+    alarm = page.locator("#gp-alarm-list li[data-kind=en_route_too_long]")
+    expect(alarm).to_contain_text("BT-FAR en route for 25 min <b>late</b>")  # escaped
+    expect(page.locator("#gp-alarms")).to_have_class("gp-alarming")
+    alarm.locator("button.gp-alarm-ack").click()
+    expect(alarm).to_have_class("gp-alarm gp-alarm-en_route_too_long gp-seen")
+    expect(page.locator("#gp-alarms")).not_to_have_class("gp-alarming")
 
 
 def test_a_viewer_sees_no_dispatch_controls(page: Page, live_server: dict[str, Any],

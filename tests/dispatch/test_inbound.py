@@ -10,7 +10,7 @@ import pytest
 
 from dispatch.errors import TerminalMessageError
 from dispatch.inbound import message_identity, read_message
-from dispatch.terminals import parse_topic
+from dispatch.terminals import orders_topic, parse_topic
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 TR = ("trunk-recorder",)
@@ -132,3 +132,23 @@ def test_identity_is_the_terminals_own_id_else_topic_and_payload() -> None:
 def test_parse_topic_leaves_other_trees_alone() -> None:
     assert parse_topic("trunk-recorder/units/x/on") is None
     assert parse_topic("gridpatrol/units/R-1.a_b/ack").radio_id == "R-1.a_b"
+
+
+def test_receipts_and_acknowledgements_name_the_order_answered() -> None:
+    receipt = read("gridpatrol/units/7/receipt", {"message_id": "812", "id": 5}).receipt
+    assert (receipt.order_id, receipt.message_id) == (812, "5")
+    assert read("gridpatrol/units/7/receipt", "812").receipt.order_id == 812
+    ack = read("gridpatrol/units/7/ack", {"message_id": 812}).ack
+    assert (ack.order_id, ack.alert_id, ack.text) == (812, None, "ACK message 812")
+    both = read("gridpatrol/units/7/ack", {"message_id": 812, "alert_id": 41}).ack
+    assert (both.order_id, both.alert_id) == (812, 41)
+    for payload in ({"message_id": "x"}, {"message_id": 0}, {"message_id": True}, "P-12"):
+        assert refused("gridpatrol/units/7/receipt", payload).field == "message_id"
+    assert refused("gridpatrol/units/7/ack", {"message_id": -3}).field == "message_id"
+    assert refused("gridpatrol/units/7/ack", {"note": "no reference"}).field == "alert_id"
+
+
+def test_orders_topic_is_the_radios_own() -> None:
+    assert orders_topic("4711") == "gridpatrol/units/4711/orders"
+    with pytest.raises(TerminalMessageError):
+        orders_topic("a/b")

@@ -382,3 +382,21 @@ def test_the_ublox_capture_has_differential_fixes_without_course() -> None:
     assert {f.quality for f in log.fixes} == {2}
     assert all(f.at is not None for f in log.fixes)
     assert first.sentences == ("GNRMC", "GNGGA", "GNGLL")
+
+
+def test_the_folded_checksum_is_the_xor_of_every_byte() -> None:
+    """The fast checksum against a plain byte-by-byte XOR, on every line of the shared logs
+    and on bodies of every length up to 200."""
+    import functools
+    import operator
+
+    from dispatch.nmea import checksum
+    from tests.conftest import SHARED_DATA
+
+    bodies = [ln.strip()[1:].split("*", 1)[0]
+              for log in sorted((SHARED_DATA / "radio" / "nmea").glob("*.log"))
+              for ln in log.read_text(errors="replace").splitlines() if ln.startswith("$")]
+    bodies += ["".join(chr(33 + (i * 7 + n) % 90) for i in range(n)) for n in range(201)]
+    for body in bodies:
+        assert checksum(body) == functools.reduce(operator.xor, body.encode("ascii", "replace"),
+                                                  0), body

@@ -28,10 +28,10 @@ from app.cameras.snapshots import prefetch_snapshots
 from app.db import get_session
 from app.dispatch import alerts as service
 from app.dispatch import repository
-from app.dispatch.radio import deliver_orders
 from app.dispatch.units import current_recommendation, get_unit
 from app.errors import Failure
 from app.geography.graph import ServedGraph, road_graph
+from app.orders.outbox import deliver_orders
 from dispatch.recommend import UnitKind
 
 logger = logging.getLogger(__name__)
@@ -194,12 +194,15 @@ def acknowledge_alert(alert_id: int) -> dict[str, Any]:
 
 @bp.post("/alerts/<int:alert_id>/close")
 @allow("dispatcher")
-@documented("Close the alert", tag="dispatch", body=CloseBody, params=(ALERT_ID,),
+@documented("Close the alert: its units are released and sent a cancellation",
+            tag="dispatch", body=CloseBody, params=(ALERT_ID,),
             responses={200: Answer("The alert", schema=WITH_TIMELINE)})
 def close_alert(alert_id: int) -> dict[str, Any]:
     body = parse_body(CloseBody)
     session = get_session()
-    alert = service.alert_of(session, alert_id)
-    service.close_alert(session, alert, actor=current_user.username, reason=body.reason)
+    alert = service.alert_of(session, alert_id, lock=True)
+    cancels = service.close_alert(session, alert, actor=current_user.username,
+                                  reason=body.reason)
     session.commit()
+    deliver_orders(session, [c.id for c in cancels])
     return service.alert_json(session, alert)

@@ -325,6 +325,7 @@
         .join(", "));
       panel.appendChild(assigned);
     }
+    if (window.GridPatrolOrders) { window.GridPatrolOrders.renderAlert(panel, a); }
     section(panel, C.labels.unitsTitle, a.units || [], unitItem, "gp-units");
     if (a.units_unavailable) {
       panel.appendChild(el("p", "gp-units-unavailable", a.units_unavailable.reason));
@@ -348,7 +349,8 @@
     var id = current.id;
     api("POST", C.api.alerts + "/" + id + "/dispatch", { unit_ids: ids })
       .then(function (res) {
-        res.orders.forEach(function (o) { say(o.body + " — " + o.delivery); });
+        res.orders.forEach(function (o) {
+          say(o.body + " — " + ((C.deliveries || {})[o.delivery] || o.delivery)); });
         return openAlert(id);
       })
       .catch(function (err) { say(err.message, true); });
@@ -434,6 +436,7 @@
       setTimeout(function () { loadUnits(); loadAlerts(); loadRadio(); },
                  Math.random() * 3000);
     });
+    if (window.GridPatrolOrders) { window.GridPatrolOrders.listen(source); }
     window.gridpatrol.events = source;
   }
 
@@ -478,6 +481,7 @@
     var box = D.el("aside", { class: "gp-panel", id: "gp-panel" },
       D.el("div", { class: "gp-toolbar" }, raise, D.el("span", { id: "gp-message",
                                                                  role: "status" })),
+      D.el("section", { id: "gp-alarms", hidden: true, role: "alert" }),
       D.el("section", { id: "gp-alerts", class: "gp-alerts" },
            D.el("h3", null, C.labels.openAlerts + " (", D.el("span", { id: "gp-alerts-count" },
                                                               "0"), ")"),
@@ -517,6 +521,7 @@
       window.gridpatrol.dispatch = { units: units, alerts: alertMarkers,
                                      current: function () { return current; },
                                      openAlert: openAlert };
+      if (window.GridPatrolOrders) { window.GridPatrolOrders.init(C); }
       Promise.all([loadUnits(), loadAlerts(), loadRadio()]).then(function () {
         window.gridpatrol.dispatchReady = true;
       });

@@ -136,7 +136,8 @@ def test_dispatch_acknowledge_and_timeline(
                            json={"unit_ids": [first["id"]]}, headers=dispatcher)
     assert response.status_code == 200, response.json
     order = response.json["orders"][0]
-    assert order["delivery"] == "delivered" and order["kind"] == "dispatch_order"
+    assert order["delivery"] == "sent" and order["kind"] == "dispatch_order"
+    assert order["needs_ack"] and order["sends"] == 1
     assert f"#{alert['id']}" in order["body"] and first["callsign"] in order["body"]
     # the order names the place in words in both languages, not by its coordinates
     place = alert["place"]
@@ -165,6 +166,8 @@ def test_dispatch_acknowledge_and_timeline(
     assert ack.status_code == 201, ack.json
     assert client.get(f"/api/v1/units/{first['id']}", headers=dispatcher
                       ).json["status"] == "en_route"
+    acked = client.get(f"/api/v1/alerts/{alert['id']}", headers=dispatcher).json["orders"]
+    assert [(o["id"], o["delivery"]) for o in acked] == [(order["id"], "acknowledged")]
     assert client.post(f"/api/v1/units/{first['id']}/status", json={"status": "on_scene"},
                        headers=device).status_code == 200
     assert client.post(f"/api/v1/alerts/{alert['id']}/close", json={"reason": "arrest"},
@@ -172,27 +175,70 @@ def test_dispatch_acknowledge_and_timeline(
     shown = client.get(f"/api/v1/alerts/{alert['id']}", headers=dispatcher).json
     assert [e["event"] for e in shown["timeline"]] == [
         "raised", "cameras_called_up", "units_recommended", "dispatched", "acknowledged",
-        "arrived", "closed"]
+        "arrived", "closed", "cancelled", "cleared"]
     assert shown["status"] == "closed" and shown["units"]  # the call-up as it was raised
+    # closing released the unit and told it so: a cancellation, sent through the gateway
+    assert client.get(f"/api/v1/units/{first['id']}", headers=dispatcher
+                      ).json["status"] == "available"
+    assert [(o["kind"], o["delivery"]) for o in shown["orders"]] == [
+        ("dispatch_order", "acknowledged"), ("cancel", "sent")]
+    sent = [json.loads(line) for line in outbox.read_text().splitlines()]
+    assert [(m["kind"], m["alert"]["id"]) for m in sent] == [
+        ("dispatch_order", alert["id"]), ("cancel", alert["id"])]
+    assert sent[1]["text"].startswith(f"取消 {first['callsign']}")
     log = client.get(f"/api/v1/radio-log?alert_id={alert['id']}", headers=dispatcher).json
     assert [(e["direction"], e["kind"]) for e in log["entries"]] == [
-        ("out", "dispatch_order"), ("in", "ack")]
+        ("out", "dispatch_order"), ("in", "ack"), ("out", "cancel")]
     actions = set(connection.execute(sa.text("SELECT action FROM audit_log")).scalars())
     assert {"alert.raise", "alert.dispatch", "radio.delivery", "radio.in", "unit.status",
             "alert.close"} <= actions
     assert ids  # every unit was placed
 
 
-def test_failed_gateway_keeps_the_order_marked_failed(
+def test_a_failed_gateway_retries_then_keeps_a_dead_letter(
         client: FlaskClient, app: Flask, london: None, supervisor: dict[str, str],
-        dispatcher: dict[str, str], accounts: Accounts) -> None:
+        dispatcher: dict[str, str], accounts: Accounts, tmp_path: Path) -> None:
     app.config["RADIO_GATEWAY"] = dead_url().replace("rtsp://", "http://")
     place_units(client, supervisor, bearer(accounts.create("device")))
     alert = raise_alert(client, dispatcher, *PLACE)
     orders = client.post(f"/api/v1/alerts/{alert['id']}/dispatch",
                          json={"unit_ids": [alert["units"][0]["id"]]},
                          headers=dispatcher).json["orders"]
-    assert orders[0]["delivery"] == "failed" and orders[0]["delivery_detail"]
+    # the first attempt failed: still queued, to be tried again after a back-off
+    assert (orders[0]["delivery"], orders[0]["attempts"]) == ("queued", 1)
+    assert "attempt 1 failed" in orders[0]["delivery_detail"]
+    # the radio desk tries again as each back-off runs out, until it gives up
+    from datetime import UTC, datetime, timedelta
+
+    from app.db import get_session
+    from app.orders.outbox import process_due
+    from app.orders.settings import build_gateway, delivery_policy
+
+    with app.app_context():
+        policy = delivery_policy(app)
+        now = datetime.now(UTC)
+        for _ in range(policy.max_attempts + 2):
+            now += timedelta(seconds=policy.retry_max_s + 1)
+            process_due(get_session(), build_gateway(app), policy=policy, now=now)
+    order = client.get(f"/api/v1/orders?alert_id={alert['id']}", headers=dispatcher
+                       ).json["orders"][0]
+    assert (order["delivery"], order["attempts"]) == ("failed", policy.max_attempts)
+    dead = client.get("/api/v1/orders?delivery=failed", headers=dispatcher).json["orders"]
+    assert [o["id"] for o in dead] == [order["id"]]
+    alarms = client.get(f"/api/v1/alarms?alert_id={alert['id']}", headers=dispatcher
+                        ).json["alarms"]
+    assert [(a["kind"], a["radio_log_id"]) for a in alarms] == [("order_failed", order["id"])]
+    # the dispatcher points the gateway somewhere that works and sends it again
+    outbox = tmp_path / "outbox.jsonl"
+    app.config["RADIO_GATEWAY"] = f"file:{outbox}"
+    again = client.post(f"/api/v1/orders/{order['id']}/retry", json={"reason": "fixed"},
+                        headers=dispatcher)
+    assert again.status_code == 200, again.json
+    assert (again.json["delivery"], again.json["attempts"]) == ("sent", 1)
+    assert client.get(f"/api/v1/alarms?alert_id={alert['id']}", headers=dispatcher
+                      ).json["alarms"] == []
+    assert client.post(f"/api/v1/orders/{order['id']}/retry", json={},
+                       headers=dispatcher).json["error"] == "not_failed"
 
 
 def test_trunk_recorder_call_is_logged_with_its_units(

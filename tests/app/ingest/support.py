@@ -5,6 +5,7 @@ process, and MQTT publishers."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -54,11 +55,11 @@ class ServiceThread:
     """The ingest service in a thread of its own (its own event loop), stopped cleanly."""
 
     def __init__(self, app: Flask, broker: Broker, journal: Path, *,
-                 backlog_limit: int = 50_000) -> None:
+                 backlog_limit: int = 50_000, sources: list[Any] | None = None) -> None:
         self.service = IngestService(
             app, target=parse_mqtt_url(broker.url("gridpatrol-ingest")), journal_path=journal,
             applier=Applier(status_codes(app), trunk_prefixes=("trunk-recorder",)),
-            backlog_limit=backlog_limit)
+            backlog_limit=backlog_limit, sources=sources or [])
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -125,3 +126,64 @@ class Publisher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class DeskThread:
+    """The radio desk (orders out, alarms) in a thread of its own, sending through the
+    test broker as gridpatrol-app."""
+
+    def __init__(self, app: Flask, broker: Broker, *, policy: Any = None,
+                 poll_s: float = 0.1) -> None:
+        from app.orders.desk import RadioDesk
+        from app.orders.mqtt import MqttGateway
+
+        self.desk = RadioDesk(app, gateway=MqttGateway(
+            parse_mqtt_url(broker.url("gridpatrol-app")), timeout_s=5.0), policy=policy,
+            poll_s=poll_s, timers_s=0.5)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await self.desk.run(self._stop)
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001 (reported by stop())
+            self.error = exc
+
+    def __enter__(self) -> DeskThread:
+        self._thread.start()
+        assert self._ready.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(60)
+        assert not self._thread.is_alive(), "the radio desk did not stop"
+        assert self.error is None, repr(self.error)
+
+
+class Terminal(Publisher):
+    """A vehicle or handheld terminal: publishes as its radio and reads its orders."""
+
+    def __init__(self, broker: Broker, radio_id: str) -> None:
+        broker.add_terminal(radio_id)
+        self.radio_id = radio_id
+        self.orders: list[dict[str, Any]] = []
+        self.subscribed = threading.Event()
+        super().__init__(broker, f"radio-{radio_id}")
+        self.client.on_message = lambda _c, _u, msg: self.orders.append(
+            json.loads(msg.payload))
+        self.client.on_subscribe = lambda *_a: self.subscribed.set()
+        self.client.subscribe(f"gridpatrol/units/{radio_id}/orders", qos=1)
+        assert self.subscribed.wait(10), "the terminal could not subscribe"
+
+    def answer(self, kind: str, body: dict[str, Any]) -> Any:
+        return self.publish(f"gridpatrol/units/{self.radio_id}/{kind}", json.dumps(body))

@@ -31,7 +31,7 @@ def test_files_secrets_and_acl(tmp_path: Path) -> None:
     passwd = dict(line.split(":", 1) for line in
                   (tmp_path / "mqtt" / "passwd").read_text().splitlines())
     assert set(passwd) == {"gridpatrol-ingest", "gridpatrol-app", "trunk-recorder",
-                           "radio-4711"}
+                           "gridpatrol-replay", "radio-4711"}
     secret = broker.secrets.secret("radio-4711")
     assert secret not in (tmp_path / "mqtt" / "passwd").read_text()
     _, _, iterations, salt, digest = passwd["radio-4711"].split("$")
@@ -41,6 +41,8 @@ def test_files_secrets_and_acl(tmp_path: Path) -> None:
     assert "user radio-4711\ntopic write gridpatrol/units/4711/position\n" in acl
     assert "topic read gridpatrol/units/4711/orders" in acl
     assert "topic write gridpatrol/units/4711/orders" not in acl
+    replay = acl.split("user gridpatrol-replay\n", 1)[1].split("\n\n", 1)[0]
+    assert "topic write gridpatrol/units/+/nmea" in replay and "orders" not in replay
     conf = (tmp_path / "mqtt" / "mosquitto.conf").read_text()
     assert "listener 18830 127.0.0.1\n" in conf and "allow_anonymous false" in conf
     assert broker.url("radio-4711").startswith("mqtt://radio-4711@127.0.0.1:18830?passfile=")

@@ -198,6 +198,10 @@ def test_statuses_and_acknowledgements_go_through_the_model(
     assert events == ["acknowledged", "arrived"]
 
 
+def _server_started(app: Flask) -> datetime:
+    return scalar(app, sa.select(sa.func.pg_postmaster_start_time()))
+
+
 def _restart_database(database: DatabaseInfo) -> None:
     """Restart the embedded cluster (with an external server: cut the app role's
     connections, which is what a restart does to them)."""
@@ -217,6 +221,7 @@ def test_nothing_is_lost_or_applied_twice_while_postgresql_restarts(
     burst, repeats = 400, 40
     car = units.add(radio_ids=("6011",))
     radio = terminal(broker, "6011")
+    started = _server_started(ingest_app)
     payloads = [json.dumps({"lon": 24.9 + i * 1e-4, "lat": 60.1,
                             "at": (T0 + timedelta(seconds=i)).isoformat()})
                 for i in range(burst)]
@@ -234,7 +239,10 @@ def test_nothing_is_lost_or_applied_twice_while_postgresql_restarts(
     assert counters["received"] == burst + repeats
     assert counters["journal_duplicates"] + counters["duplicates"] == repeats
     assert counters["applied"] == burst
-    assert counters["database_retries"] >= 1
+    # the server did restart under the burst (a batch caught by it is retried and
+    # counted; one that is not finds a fresh connection through the pool's pre-ping)
+    if not os.environ.get("GRIDPATROL_DATABASE_URL"):
+        assert _server_started(ingest_app) > started
     positions = scalar(ingest_app, sa.select(sa.func.count()).select_from(UnitPosition).where(
         UnitPosition.unit_id == car, UnitPosition.at > T0 - timedelta(days=1)))
     distinct = scalar(ingest_app, sa.select(sa.func.count(sa.distinct(UnitPosition.at))).where(

@@ -140,7 +140,7 @@ def test_exports_lock_and_publish(client: FlaskClient, scene: dict[str, Any], ap
     assert published.status_code == 200, published.json
     messages = published.json["messages"]
     assert len(messages) == len(replanned["routes"]["features"])
-    assert all(m["delivery"] == "delivered" for m in messages)
+    assert all(m["delivery"] == "sent" for m in messages)  # taken by the outbox file
     lines = [json.loads(x) for x in (tmp_path / "outbox.jsonl").read_text().splitlines()]
     assert {line["callsign"] for line in lines} == {
         f["properties"]["unit"] for f in replanned["routes"]["features"]}
@@ -275,7 +275,7 @@ def test_overdue_points_are_warned_once(client: FlaskClient, scene: dict[str, An
     row = connection.execute(sa.text(
         "SELECT n.point_id, r.kind, r.delivery FROM overdue_notices n JOIN radio_log r "
         "ON (r.payload->>'point_id')::int = n.point_id")).one()
-    assert row == (gate["point_id"], "overdue", "delivered")
+    assert row == (gate["point_id"], "overdue", "sent")
     sent = json.loads((tmp_path / "outbox.jsonl").read_text().splitlines()[-1])
     assert "overdue" in sent["text"] and sent["kind"] == "text"
     # an hour earlier nothing is due yet

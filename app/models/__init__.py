@@ -20,6 +20,7 @@ from app.models.dispatch import (
     UnitPosition,
     UnitStatusChange,
 )
+from app.models.evidence import EvidencePlan
 from app.models.geo import (
     Area,
     Building,
@@ -44,7 +45,8 @@ from app.models.planning import (
 
 __all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
-           "DataVersion", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
+           "DataVersion", "EvidencePlan", "GridCell", "HotspotResult", "Incident",
+           "IncidentCategoryMap",
            "IncidentImport", "IngestMessage", "IngestStatus", "Landcover", "MustVisitPoint",
            "OverdueNotice", "PatrolHotspot",
            "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",

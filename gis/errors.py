@@ -215,3 +215,19 @@ class EvidenceInputError(ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class PlacementError(ValueError):
+    """A camera-placement problem that cannot be set up or solved.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    field : str, optional
+        The request field at fault (``k``, ``area``, ...).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     from app.dispatch.api import alerts, radio, units  # noqa: F401
     from app.events import api as events_api  # noqa: F401
     from app.evidence import api as evidence_api  # noqa: F401
+    from app.evidence import coverage_api  # noqa: F401
     from app.geography.api import geo, routing, tiles  # noqa: F401
     from app.ingest import api as ingest_api  # noqa: F401
     from app.planning import api as planning_api  # noqa: F401

@@ -83,7 +83,7 @@ def create_evidence_plan() -> tuple[dict[str, Any], int]:
             params=(Param("alert_id", "only this alert's", type="integer",
                           schema={"minimum": 1, "maximum": 2**31 - 1}),
                     Param("incident_id", "only this incident's", type="integer",
-                          schema={"minimum": 1, "maximum": 2**63 - 1})))
+                          schema={"minimum": 1, "maximum": 2**31 - 1})))
 def list_evidence_plans() -> dict[str, Any]:
     alert_id = request.args.get("alert_id", type=int)
     incident_id = request.args.get("incident_id", type=int)

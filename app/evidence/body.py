@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from app.api.docs import StrictBody
 from gis.evidence import Mode
@@ -44,7 +50,17 @@ class Place(BaseModel):
     lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
 
 
+OPTIONAL = ("lon", "lat", "at", "path", "gpx", "to", "minutes", "speed_kmh", "alert_id",
+            "incident_id")
+
+
 def _describe(schema: dict[str, Any]) -> None:
+    for name in OPTIONAL:  # may be left out, not sent as null
+        prop = schema["properties"][name]
+        variants = [v for v in prop.pop("anyOf", []) if v.get("type") != "null"]
+        if variants:
+            prop.update(variants[0] if len(variants) == 1 else {"anyOf": variants})
+        prop.pop("default", None)
     schema["allOf"] = [
         {"oneOf": [{"required": [name]} for name in PATH_CHOICES]},
         {"anyOf": [{"required": ["lon", "lat", "at"]}, {"required": ["alert_id"]},
@@ -84,13 +100,16 @@ class EvidencePlanBody(StrictBody):
                                      "Baidu: bd09)")
     alert_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                  description="file the plan in this alert's case")
-    incident_id: int | None = Field(default=None, ge=1, le=2**63 - 1,
+    incident_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                     description="file the plan in this incident's case")
     reason: str = Field(min_length=1, max_length=2000,
                         description="why the recordings are needed (audited)")
 
     @model_validator(mode="after")
     def _one_path_choice(self) -> EvidencePlanBody:
+        nulls = [n for n in OPTIONAL if n in self.model_fields_set and getattr(self, n) is None]
+        if nulls:  # a before-validator would make strict parsing refuse ISO times
+            raise ValueError(f"leave {', '.join(nulls)} out rather than sending null")
         given = [name for name in PATH_CHOICES if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of path, gpx, to and minutes"

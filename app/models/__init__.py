@@ -20,7 +20,7 @@ from app.models.dispatch import (
     UnitPosition,
     UnitStatusChange,
 )
-from app.models.evidence import EvidencePlan
+from app.models.evidence import CoverageDirty, CoverageState, CoverageZone, EvidencePlan
 from app.models.geo import (
     Area,
     Building,
@@ -45,7 +45,8 @@ from app.models.planning import (
 
 __all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
-           "DataVersion", "EvidencePlan", "GridCell", "HotspotResult", "Incident",
+           "CoverageDirty", "CoverageState", "CoverageZone", "DataVersion", "EvidencePlan",
+           "GridCell", "HotspotResult", "Incident",
            "IncidentCategoryMap",
            "IncidentImport", "IngestMessage", "IngestStatus", "Landcover", "MustVisitPoint",
            "OverdueNotice", "PatrolHotspot",

@@ -43,3 +43,48 @@ class EvidencePlan(Base):
                                              nullable=False)
     path: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTILINESTRING", srid=4326, spatial_index=True))
+
+
+class CoverageZone(Base):
+    """What the cameras see of one zone: a grid cell's part inside one area. Kept current
+    by app/evidence/coverage.py from the cells the triggers of migration 0013 mark."""
+
+    __tablename__ = "coverage_zones"
+    __table_args__ = (sa.Index("ix_coverage_zones_area", "area_id"),)
+
+    cell_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grid_cells.id", ondelete="CASCADE"), primary_key=True)
+    area_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    area_m2: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    seen_m2: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    cameras: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    road_m: Mapped[dict[str, float]] = mapped_column(JSONB, nullable=False,
+                                                     server_default=sa.text("'{}'::jsonb"))
+    seen_road_m: Mapped[dict[str, float]] = mapped_column(
+        JSONB, nullable=False, server_default=sa.text("'{}'::jsonb"))
+    computed_at: Mapped[datetime] = created_at_column()
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+    seen: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+
+
+class CoverageDirty(Base):
+    """A grid cell whose coverage figures must be recomputed."""
+
+    __tablename__ = "coverage_dirty"
+
+    cell_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grid_cells.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CoverageState(Base):
+    """The roads version the coverage figures were computed with (one row)."""
+
+    __tablename__ = "coverage_state"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="ck_coverage_state_one_row"),)
+
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    roads_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False,
+                                               server_default="-1")

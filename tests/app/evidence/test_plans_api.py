@@ -126,8 +126,9 @@ def test_ways_out_and_a_route_on_the_road_graph(
 
 
 def test_refusals_name_the_field(client: FlaskClient, dispatcher: dict[str, str]) -> None:
-    def refused(**fields: object) -> dict:
+    def refused(drop: tuple[str, ...] = (), **fields: object) -> dict:
         body = {"lon": CAM_LON, "lat": CAM_LAT, "at": START, "reason": "test"} | fields
+        body = {k: v for k, v in body.items() if k not in drop}
         response = client.post("/api/v1/evidence-plans", json=body, headers=dispatcher)
         assert response.status_code in (404, 422), response.json
         return response.json  # type: ignore[no-any-return]
@@ -139,7 +140,9 @@ def test_refusals_name_the_field(client: FlaskClient, dispatcher: dict[str, str]
     assert refused(path={"type": "LineString", "coordinates": [[0, 0], [0, 0]]})[
         "error"] == "unusable_path"
     assert refused(path=PATH, alert_id=999999)["field"] == "alert_id"
-    assert refused(path=PATH, lat=None, lon=None, at=None)["error"] == "incomplete_place"
+    assert refused(path=PATH, drop=("lon", "lat", "at"))["error"] == "incomplete_place"
+    assert refused(path=PATH, drop=("lat",))["error"] == "incomplete_place"
+    assert refused(path=PATH, minutes=None)["error"] == "invalid"  # null is not "left out"
     assert refused(path=PATH, reason="")["field"] == "reason"
     assert refused(path=PATH, at="2025-03-01T21:14:00")["field"] == "at"  # no offset
 

@@ -1,5 +1,6 @@
-"""Every SQL statement of the evidence area: candidate cameras for a path, the place and
-time of an alert or an incident, and the stored evidence plans. Nothing here commits."""
+"""Every SQL statement of the evidence area. Here: candidate cameras for a path, the place
+and time of an alert or an incident, and the stored evidence plans; the network's coverage
+in `coverage`. Nothing here commits."""
 
 from __future__ import annotations
 

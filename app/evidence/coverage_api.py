@@ -12,7 +12,7 @@ from flask import Response, request
 from shapely.geometry import mapping
 
 from app.analysis.params import DataFilter, from_query
-from app.api import bp
+from app.api import bp, json_body
 from app.api.docs import (
     CSV,
     FEATURE_COLLECTION,
@@ -22,12 +22,13 @@ from app.api.docs import (
     choice,
     documented,
     model_params,
+    validate_json,
 )
-from app.auth.access import NETWORK_READERS, allow
+from app.auth.access import NETWORK_PLANNERS, NETWORK_READERS, allow
 from app.db import get_session
 from app.db.geometry import from_ewkb_many
 from app.errors import RecordNotFound
-from app.evidence import coverage
+from app.evidence import coverage, placement
 from app.evidence.repository import coverage as repository
 
 MAX_BLIND_ROADS = 5000
@@ -168,3 +169,28 @@ def blind_hotspots() -> Any:
     return _collection([{"type": "Feature", "geometry": mapping(shape), "properties": record}
                         for shape, record in zip(shapes, records, strict=True)])
 
+
+
+@bp.post("/camera-placement")
+@allow(*NETWORK_PLANNERS)
+@documented(
+    "Where to add k cameras in an area: candidates at every junction (fixed cameras in 4 "
+    "directions, domes), demand from road length and recency-weighted incidents, what "
+    "existing cameras see counts as served; the maximal covering problem solved with "
+    "HiGHS to a proven gap, beside a greedy pick. Answered within the request only for "
+    f"k <= {placement.SYNC_LIMITS['k']}, {placement.SYNC_LIMITS['candidates']} "
+    f"candidates and {placement.SYNC_LIMITS['demand_points']} demand points (narrow a "
+    "large area with bbox). Changes nothing.", tag="evidence", body=placement.PlacementBody,
+    responses={200: "{coverage_before, coverage_after, greedy_after, solver: {status, gap,"
+                    " bound_after}, cameras: [{order, lon, lat, kind, azimuth_deg, fov_deg,"
+                    " range_m, gain, road_m_in_view, incidents_in_view}], greedy_cameras}",
+               404: "No area has that name"},
+    refusals={"too_large_for_sync": "more candidates or demand points than a request "
+                                    "solves: narrow it with bbox",
+              "nothing_to_place": "no junction or no demand in the region",
+              "empty_region": "the box does not meet the area",
+              "invalid_bbox": "west >= east or south >= north, or out of range",
+              "no_roads": "no road graph yet"})
+def camera_placement() -> dict[str, Any]:
+    body = validate_json(placement.PlacementBody, json_body())
+    return placement.propose_cameras(get_session(), body)

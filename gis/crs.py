@@ -305,6 +305,40 @@ def bd09_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
     return _scalar(bd09_to_wgs84_array(lon, lat))
 
 
+DATUMS = ("wgs84", "gcj02", "bd09")
+"""The datums importers and the API accept for longitude/latitude input."""
+
+
+def datum_to_wgs84_array(datum: str, lon: npt.ArrayLike,
+                         lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Convert longitude/latitude given in ``datum`` to WGS-84 (the stored datum).
+
+    Parameters
+    ----------
+    datum : {"wgs84", "gcj02", "bd09"}
+        The datum of the input.
+    lon, lat : array_like
+        Degrees.
+
+    Returns
+    -------
+    (lon, lat) : tuple of numpy.ndarray
+        WGS-84 degrees (a copy when ``datum`` is wgs84).
+
+    Raises
+    ------
+    CrsError
+        An unknown datum.
+    """
+    if datum == "wgs84":
+        return _as_pair(lon, lat)
+    if datum == "gcj02":
+        return gcj02_to_wgs84_array(lon, lat)
+    if datum == "bd09":
+        return bd09_to_wgs84_array(lon, lat)
+    raise CrsError(f"unknown datum {datum!r}; use one of {', '.join(DATUMS)}")
+
+
 # -- CRS checks ------------------------------------------------------------------------
 
 def require_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str = "input") -> pyproj.CRS:

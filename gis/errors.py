@@ -199,3 +199,35 @@ class TooFarFromRoad(GraphError):
 
 class OsmReadError(ValueError):
     """The OSM file cannot be read (missing, corrupt or truncated)."""
+
+
+class EvidenceInputError(ValueError):
+    """A path, a time or a setting given for an evidence plan is not usable.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    field : str, optional
+        The request field at fault (``path``, ``gpx``, ``margin_s``, ...).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class PlacementError(ValueError):
+    """A camera-placement problem that cannot be set up or solved.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    field : str, optional
+        The request field at fault (``k``, ``area``, ...).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

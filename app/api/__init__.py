@@ -38,6 +38,8 @@ def init_app(app: Flask) -> None:
     from app.cameras import api as cameras_api  # noqa: F401
     from app.dispatch.api import alerts, radio, units  # noqa: F401
     from app.events import api as events_api  # noqa: F401
+    from app.evidence import api as evidence_api  # noqa: F401
+    from app.evidence import coverage_api  # noqa: F401
     from app.geography.api import geo, labels, routing, tiles  # noqa: F401
     from app.ingest import api as ingest_api  # noqa: F401
     from app.jobs import api as jobs_api  # noqa: F401

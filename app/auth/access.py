@@ -40,6 +40,12 @@ ANALYSTS = ("analyst",)
 PROMOTERS = ("analyst", "supervisor")  # saved hot cells → patrol hot spots, must-visit points
 PLANNING_READERS = ("supervisor", "dispatcher", "analyst", "viewer")
 PLANNERS = ("supervisor",)
+# Video evidence (which cameras, which minutes) is case work: not for viewers or devices.
+EVIDENCE_USERS = ("dispatcher", "supervisor", "analyst")
+# The camera network's coverage and blind spots are read like planning; placing cameras
+# is the supervisors' and analysts' proposal (nothing is installed by it).
+NETWORK_READERS = PLANNING_READERS
+NETWORK_PLANNERS = ("supervisor", "analyst")
 
 login_manager = LoginManager()
 csrf = CSRFProtect()

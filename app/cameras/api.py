@@ -44,6 +44,15 @@ STREAM_URL_PATTERN = (rf"^(?:/{_URL_CHAR}*|[Ff][Ii][Ll][Ee]:///{_URL_CHAR}*|"
 #: province, 11-13 a camera or video-device type).
 GB_ID_PATTERN = (rf"^\s*(?:{'|'.join(sorted(PROVINCES))})[0-9]{{8}}"
                  rf"(?:{'|'.join(sorted(CAMERA_TYPE_CODES))})[0-9]{{7}}\s*$")
+_TEMPLATE_CHARS = r"[A-Za-z0-9/_.=&?%-]*"
+_TIME_FORM = r"(?::(?:iso|hikvision|dahua|local|unix))?"
+#: Recording URL templates as the description states them: a subset of what
+#: dispatch.cameras.recording accepts (no user info, {start} before {end}, no strftime
+#: forms), enough for every common NVR form.
+RECORDING_URL_PATTERN = (rf"^(?:rtsp|rtsps|http|https)://[A-Za-z0-9.-]+(?::[0-9]{{1,5}})?/"
+                         rf"{_TEMPLATE_CHARS}\{{start{_TIME_FORM}\}}{_TEMPLATE_CHARS}"
+                         rf"\{{end{_TIME_FORM}\}}{_TEMPLATE_CHARS}$")
+SECRET_URLS = ("stream_url", "recording_url")  # may carry credentials: never echoed
 UNKNOWN_AREA = {"unknown_area": "no area has the name given in area"}
 BLANK = {"type": "string", "pattern": r"^\s*$"}
 CSV_TEXT = {"type": "string", "minLength": 1, "description": "UTF-8 or GB18030 CSV"}
@@ -57,10 +66,13 @@ def camera_schema(*, partial: bool) -> dict[str, Any]:
     properties = schema["properties"]
     properties["stream_url"] = {"anyOf": [{"type": "string", "maxLength": 2000,
                                            "pattern": STREAM_URL_PATTERN}, {"type": "null"}]}
+    properties["recording_url"] = {"anyOf": [{"type": "string", "maxLength": 2000,
+                                              "pattern": RECORDING_URL_PATTERN},
+                                             {"type": "null"}]}
     properties["gb_id"] = {"anyOf": [{"type": "string", "pattern": GB_ID_PATTERN},
                                      {"type": "null"}]}
-    for name in ("azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url", "gb_id",
-                 "area"):  # a blank string is "not given"
+    for name in ("azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url",
+                 "recording_url", "gb_id", "area"):  # a blank string is "not given"
         given = dict(properties[name])
         notes = {k: given.pop(k) for k in ("title", "description", "default") if k in given}
         variants = given.pop("anyOf", None) or [given]
@@ -124,7 +136,7 @@ def create_camera() -> tuple[dict[str, Any], int]:
     session.flush()
     refresh_coverage(session, camera_ids=[row.id])
     audit.record(session, "camera.create", object_type="camera", object_id=row.id,
-                 details=camera.model_dump(mode="json", exclude={"stream_url"}))
+                 details=camera.model_dump(mode="json", exclude=set(SECRET_URLS)))
     session.commit()
     return repository.camera_dict(session, row.id) or {}, 201
 
@@ -144,6 +156,7 @@ def change_camera(camera_id: int) -> dict[str, Any]:
     current = repository.camera_dict(session, camera_id) or {}
     merged = {k: current.get(k) for k in (*FIELDS, "lon", "lat")}
     merged["stream_url"] = row.stream_url
+    merged["recording_url"] = row.recording_url
     if current.get("area_id") is not None:
         merged["area"] = session.get(Area, current["area_id"]).name  # type: ignore[union-attr]
     merged = {k: v for k, v in merged.items() if v is not None} | changes
@@ -166,9 +179,10 @@ def change_camera(camera_id: int) -> dict[str, Any]:
     session.flush()
     refresh_coverage(session, camera_ids=[camera_id])
     changed = {k: [before[k], getattr(row, k)] for k in FIELDS
-               if before[k] != getattr(row, k) and k != "stream_url"}
-    if before["stream_url"] != row.stream_url:
-        changed["stream_url"] = ["(changed)", "(changed)"]  # URLs may carry credentials
+               if before[k] != getattr(row, k) and k not in SECRET_URLS}
+    for secret in SECRET_URLS:  # URLs may carry credentials
+        if before[secret] != getattr(row, secret):
+            changed[secret] = ["(changed)", "(changed)"]
     audit.record(session, "camera.update", object_type="camera", object_id=camera_id,
                  reason=reason if isinstance(reason, str) else None,
                  details=changed | ({"moved_to": [camera.lon, camera.lat]} if moved else {}))

@@ -27,6 +27,7 @@ from dispatch.cameras import CameraInput, parse_camera_csv
 from dispatch.tabular import UnreadableText, decode_text
 
 FIELDS = ("name", "kind", "azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url",
+          "recording_url",
           "gb_id", "status")
 MAX_CSV_BYTES = 20_000_000
 

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 _COLUMNS = """c.id, c.name, c.kind, c.source, c.azimuth_deg, c.fov_deg, c.range_m, c.height_m,
     c.mount, c.status, c.gb_id, c.area_id, c.stream_url IS NOT NULL AS has_stream,
+    c.recording_url IS NOT NULL AS has_recording,
     c.updated_at, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat,
     ST_AsGeoJSON(c.coverage, 6)::json AS coverage,
     CASE WHEN c.azimuth_deg IS NOT NULL AND coalesce(c.fov_deg, 360) < 360

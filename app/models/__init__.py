@@ -21,6 +21,7 @@ from app.models.dispatch import (
     UnitPosition,
     UnitStatusChange,
 )
+from app.models.evidence import CoverageDirty, CoverageState, CoverageZone, EvidencePlan
 from app.models.geo import (
     Area,
     Building,
@@ -46,8 +47,8 @@ from app.models.planning import (
 
 __all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
-           "ConsoleAlarm",
-           "DataVersion", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
+           "ConsoleAlarm", "CoverageDirty", "CoverageState", "CoverageZone", "DataVersion",
+           "EvidencePlan", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
            "IncidentImport", "IngestMessage", "IngestStatus", "JOB_STATES", "Job", "Landcover",
            "MustVisitPoint",
            "OverdueNotice", "PatrolHotspot",

@@ -119,6 +119,8 @@ class Camera(Base):
     height_m: Mapped[float | None] = mapped_column(sa.Float)
     mount: Mapped[str | None] = mapped_column(sa.String(32))
     stream_url: Mapped[str | None] = mapped_column(sa.Text)
+    recording_url: Mapped[str | None] = mapped_column(sa.Text)
+    """Playback URL template with ``{start}`` and ``{end}`` (dispatch.cameras.recording)."""
     gb_id: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, server_default="unknown")
     tags: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False,

@@ -27,6 +27,8 @@ COLUMN_ALIASES: Mapping[str, str] = MappingProxyType({
     **dict.fromkeys(("range", "range_m", "distance", "距离", "可视距离"), "range_m"),
     **dict.fromkeys(("kind", "type", "类型", "摄像机类型"), "kind"),
     **dict.fromkeys(("stream", "stream_url", "url", "视频流地址"), "stream_url"),
+    **dict.fromkeys(("recording", "recording_url", "playback", "playback_url", "录像地址",
+                     "回放地址"), "recording_url"),
     **dict.fromkeys(("gb_id", "gbid", "gb28181", "国标编码", "国标id"), "gb_id"),
     **dict.fromkeys(("height", "height_m", "高度", "安装高度"), "height_m"),
     **dict.fromkeys(("status", "状态"), "status"),

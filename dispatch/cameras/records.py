@@ -19,6 +19,8 @@ Camera records (:class:`CameraInput`, pydantic, unknown fields refused):
 - ``stream_url``: ``rtsp``, ``rtsps``, ``http`` or ``https`` with a host; ``file:///``
   with a local absolute path; or a POSIX absolute path. No spaces or control characters.
   Credentials in the URL are kept as given (see the API for redaction).
+- ``recording_url``: a playback URL template with ``{start}`` and ``{end}``
+  (:mod:`dispatch.cameras.recording`: the placeholders and the common NVR forms).
 - ``gb_id``: validated by :func:`~dispatch.cameras.gb_id.validate_gb_id` and stored
   stripped; ``area`` at most 200 characters.
 - Empty strings in optional fields mean "not given".
@@ -41,6 +43,7 @@ from pydantic_core import PydanticCustomError
 
 from dispatch.cameras.gb_id import InvalidGbId, validate_gb_id
 from dispatch.cameras.kinds import CameraKind, CameraStatus, parse_camera_kind, parse_camera_status
+from dispatch.cameras.recording import InvalidRecordingTemplate, check_recording_template
 
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?P<authority>[^/?#]*)(?P<rest>.*)")
 _NETWORK_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
@@ -91,6 +94,9 @@ class CameraInput(BaseModel):
                            description="metres; the kind's default when not given")
     height_m: float | None = Field(default=None, ge=0, le=200, allow_inf_nan=False)
     stream_url: str | None = Field(default=None, max_length=2000)
+    recording_url: str | None = Field(
+        default=None, max_length=2000,
+        description="playback URL template with {start} and {end} (see the README)")
     gb_id: str | None = None
     status: CameraStatus = CameraStatus.UNKNOWN
     area: str | None = Field(default=None, max_length=200)
@@ -105,8 +111,8 @@ class CameraInput(BaseModel):
             return {**data, "range_m": known.default_range_m}
         return data
 
-    @field_validator("azimuth_deg", "fov_deg", "height_m", "stream_url", "gb_id", "area",
-                     mode="before")
+    @field_validator("azimuth_deg", "fov_deg", "height_m", "stream_url", "recording_url",
+                     "gb_id", "area", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if _blank(value) else value
@@ -156,6 +162,17 @@ class CameraInput(BaseModel):
             return _check_stream_url(value)
         except ValueError as exc:
             raise PydanticCustomError("stream_url", "stream URL {reason}",
+                                      {"reason": str(exc)}) from None
+
+    @field_validator("recording_url")
+    @classmethod
+    def _recording_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_recording_template(value)
+        except InvalidRecordingTemplate as exc:
+            raise PydanticCustomError("recording_url", "recording URL template {reason}",
                                       {"reason": str(exc)}) from None
 
     @field_validator("gb_id")

@@ -34,7 +34,9 @@ the query mixins of the others:
 * :mod:`~gis.routing.isochrones` - `Isochrone`: `isochrone`, `reachable_from_point`,
   `isochrone_from_point`;
 * :mod:`~gis.routing.tables` - `travel_times_from`, `travel_time_table`,
-  `travel_times_from_point`, `travel_times_to_point`, `travel_time_table_between_points`.
+  `travel_times_from_point`, `travel_times_to_point`, `travel_time_table_between_points`;
+* :mod:`~gis.routing.along` - `Along`: `edges_under` (edge and speed under points) and
+  `pieces_within` (timed directed pieces of road from a point, by car or on foot).
 
 The errors (`GraphError`, `UnknownNode`, `NoRoute`, `TooFarFromRoad`) live in `gis.errors`
 and are importable from here.
@@ -46,6 +48,7 @@ are computed in the graph's local UTM zone; times are in seconds.
 from __future__ import annotations
 
 from gis.errors import GraphError, NoRoute, TooFarFromRoad, UnknownNode
+from gis.routing.along import Along
 from gis.routing.graph import REQUIRED_COLUMNS
 from gis.routing.isochrones import Isochrone, Reachability
 from gis.routing.routes import Route, Routing
@@ -53,7 +56,7 @@ from gis.routing.snapping import Snap
 from gis.routing.tables import TravelTimeTables
 
 
-class RoadGraph(Routing, Reachability, TravelTimeTables):
+class RoadGraph(Routing, Reachability, TravelTimeTables, Along):
     """A directed road graph with exact shortest travel times.
 
     Build it with `RoadGraph.from_edges`. Node ids are the edges' ``u``/``v`` (OSM node
@@ -61,7 +64,7 @@ class RoadGraph(Routing, Reachability, TravelTimeTables):
 
     Built by `gis.routing.graph.RoadGraphBase`; its queries come from the mixins
     `gis.routing.routes.Routing`, `gis.routing.isochrones.Reachability` and
-    `gis.routing.tables.TravelTimeTables`, all three built on
+    `gis.routing.tables.TravelTimeTables` and `gis.routing.along.Along`, all built on
     `gis.routing.snapping.Snapping`. Coordinates are lon/lat in EPSG:4326, distances are
     metres (measured in the graph's UTM zone), times are seconds.
 

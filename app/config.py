@@ -263,6 +263,23 @@ SETTINGS: tuple[Setting, ...] = (
             "are dropped by `gridpatrol scheduler` and `gridpatrol db upgrade`."),
     Setting("OVERDUE_WARN_MIN", _parse_positive_float, 15.0,
             "Minutes before a must-visit window closes unvisited that the scheduler warns."),
+    Setting("HEALTH_INTERVAL_S", _parse_positive_int, 600,
+            "Seconds between camera health rounds of `gridpatrol scheduler` (every camera "
+            "with a stream is checked once a round)."),
+    Setting("HEALTH_WORKERS", _parse_positive_int, 8,
+            "Cameras sampled at once in a health round (one FFmpeg process each)."),
+    Setting("HEALTH_SAMPLE_S", _parse_positive_float, 2.0,
+            "Seconds of video decoded per health check."),
+    Setting("HEALTH_OPEN_TIMEOUT_S", _parse_positive_float, 5.0,
+            "Longest wait for a camera's stream to open in a health check; the whole "
+            "check is cut off at this plus the sample plus 2 s."),
+    Setting("HEALTH_RETENTION_DAYS", _parse_positive_int, 90,
+            "Days of health-check history kept (each camera's latest check and its state "
+            "changes are kept regardless)."),
+    Setting("TICKET_OPEN_AFTER", _parse_positive_int, 2,
+            "Consecutive checks a fault must be found in before a maintenance ticket opens."),
+    Setting("TICKET_CLOSE_AFTER", _parse_positive_int, 3,
+            "Consecutive healthy checks after which a camera's ticket closes itself."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

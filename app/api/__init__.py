@@ -36,10 +36,12 @@ def init_app(app: Flask) -> None:
     from app.audit import api as audit_api  # noqa: F401
     from app.auth import api as users_api  # noqa: F401
     from app.cameras import api as cameras_api  # noqa: F401
+    from app.cameras.health import api as health_api  # noqa: F401
     from app.dispatch.api import alerts, radio, units  # noqa: F401
     from app.events import api as events_api  # noqa: F401
     from app.geography.api import geo, routing, tiles  # noqa: F401
     from app.ingest import api as ingest_api  # noqa: F401
+    from app.maintenance import api as maintenance_api  # noqa: F401
     from app.planning import api as planning_api  # noqa: F401
 
     app.register_blueprint(bp)

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from app import audit
 from app.auth import users
-from app.auth.access import any_role, public
+from app.auth.access import any_user, public
 from app.auth.security import verify_password
 from app.config import SUPPORTED_LOCALES
 from app.db import get_session
@@ -77,7 +77,7 @@ def login() -> Response | str:
 
 
 @bp.post("/logout")
-@any_role
+@any_user
 def logout() -> Response:
     """Sign out."""
     db = get_session()

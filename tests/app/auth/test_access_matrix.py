@@ -105,6 +105,12 @@ def test_the_twin_check_notices_a_page_that_drifts(app: Flask,
                                    {"supervisor", "dispatcher", "viewer"})]
 
 
+def test_the_users_api_offers_every_role() -> None:
+    from app.auth.api import Role
+
+    assert set(Role.__args__) == set(ROLE_NAMES)
+
+
 def test_every_endpoint_has_an_access_rule(app: Flask) -> None:
     missing = [e for e, _, _ in endpoints(app) if access_rule(app, e) is None]
     assert missing == []

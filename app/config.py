@@ -280,6 +280,17 @@ SETTINGS: tuple[Setting, ...] = (
             "Consecutive checks a fault must be found in before a maintenance ticket opens."),
     Setting("TICKET_CLOSE_AFTER", _parse_positive_int, 3,
             "Consecutive healthy checks after which a camera's ticket closes itself."),
+    Setting("LIVE_MAX_CONVERSIONS", _parse_positive_int, 16,
+            "Cameras converted to live HLS at once on this host (one FFmpeg each); one "
+            "more is answered 503 live_busy."),
+    Setting("LIVE_IDLE_S", _parse_positive_float, 30.0,
+            "Seconds without a viewer after which a camera's live conversion stops."),
+    Setting("LIVE_DIR", _parse_absolute_path, None,
+            "Folder (absolute) the live HLS conversions write into, shared by every server "
+            "process on the host. Unset: instance/live."),
+    Setting("LIVE_START_TIMEOUT_S", _parse_positive_float, 10.0,
+            "Longest wait for a live conversion's first segment before the camera is "
+            "answered offline."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -7,12 +7,13 @@
    view shifted, the view rotated) and its clean clips (the source, the street at night,
    the street turning to night) are checked. Clean streets checked for the first time
    (no history), by day and by night, are added. Precision and recall per fault.
-2. Throughput. The same sampler and analysis the health round runs (FFmpeg in a process,
-   2 s decoded, 8 frames analysed) on H.264 files of 640x360, 1280x720 and 1920x1080 at
-   25 frames a second, `--checks` checks per size in a pool of `--workers` threads; CPU
-   per check (FFmpeg's and ours) against FFmpeg alone decoding the same 2 s to nothing
-   (`-f null`: the floor any checker pays), checks per minute, peak memory; then what
-   that means for 2,504 cameras in 10 minutes on this machine.
+2. Throughput. The health round itself (`run_round`: FFmpeg in a process per sample, 2 s
+   decoded, 8 frames analysed, results written to PostgreSQL) over `--checks` cameras in a
+   database of its own, `--workers` at a time, in a fresh process, for H.264 files of
+   640x360, 1280x720 and 1920x1080 at 25 frames a second; CPU per check (FFmpeg's, and
+   ours with the database) against FFmpeg alone decoding the same 2 s to nothing
+   (`-f null`: the floor any checker pays), checks per minute, peak memory; then what that
+   means for 2,504 cameras in 10 minutes on this machine.
 
 Files are read as fast as FFmpeg decodes them; a live camera paces its 2 s in real time,
 so a live round needs enough workers to cover that wait: the table states both limits.
@@ -27,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -106,11 +106,55 @@ def _self_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def measure_round(clip: Path, cameras: int, workers: int) -> dict[str, float]:
+    """In this (fresh) process: the health round itself over ``cameras`` cameras whose
+    stream is ``clip``, on a database of its own; a first round teaches baselines and
+    references, the second is measured."""
+    import json
+
+    from app.auth import users
+    from app.cameras.health.checks import run_round
+    from app.db import get_session
+    from benchmarks.common import bench_database
+
+    with bench_database("gridpatrol_bench_health", MEDIA_DIR=str(clip.parent),
+                        HEALTH_WORKERS=workers, CAMERA_NETWORKS="10.0.0.0/8") as bench:
+        app = bench["app"]
+        with app.app_context():
+            session = get_session()
+            user = users.create_user(session, "bench-supervisor", "correct horse battery",
+                                     "supervisor")
+            token = users.issue_token(session, user, label="bench")
+            session.commit()
+        client = app.test_client()
+        for n in range(cameras):
+            answer = client.post("/api/v1/cameras", headers={"Authorization": f"Bearer {token}"},
+                                 json={"name": f"c{n}", "lon": 8.69 + n * 1e-4, "lat": 49.41,
+                                       "stream_url": str(clip)})
+            assert answer.status_code == 201, answer.json
+        run_round(app)
+        cpu_children, cpu_self = _children_cpu(), _self_cpu()
+        started = time.perf_counter()
+        summary = run_round(app)
+        wall = time.perf_counter() - started
+        result = {"checked": summary.checked, "wall_s": wall,
+                  "ffmpeg_cpu_s": (_children_cpu() - cpu_children) / summary.checked,
+                  "ours_cpu_s": (_self_cpu() - cpu_self) / summary.checked,
+                  "faulty": sum(summary.faults.values()),
+                  "rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rss_ffmpeg_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                  / 1024}
+    print(json.dumps(result))
+    return result
+
+
 def throughput(folder: Path, checks: int, workers: int) -> None:
-    fence = StreamFence(media_dir=folder)
+    import json
+
     sizes = ((640, 360), (1280, 720), (1920, 1080))
     rows = []
     extrapolation = []
+    peaks = []
     for width, height in sizes:
         clip = street_clip(folder / f"street-{width}.mp4", seed=7, size=(width, height),
                            fps=25, seconds=3.0)
@@ -121,38 +165,35 @@ def throughput(folder: Path, checks: int, workers: int) -> None:
                             "-i", str(clip), "-t", "2", "-f", "null", "-"], check=True)
             floor_cpu.append(_children_cpu() - before)
         floor = sorted(floor_cpu)[1]
-        cpu_children, cpu_self = _children_cpu(), _self_cpu()
-        started = time.perf_counter()
-
-        def one(_: int, path: Path = clip) -> int:
-            return len(evaluate(take_sample(str(path), fence=fence, plan=PLAN)).fault_codes)
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            flagged = sum(1 for n in pool.map(one, range(checks)) if n)
-        wall = time.perf_counter() - started
-        ffmpeg_cpu = (_children_cpu() - cpu_children) / checks
-        ours_cpu = (_self_cpu() - cpu_self) / checks
-        per_check = ffmpeg_cpu + ours_cpu
-        per_minute = checks / wall * 60
+        done = subprocess.run([sys.executable, __file__, "--round", str(clip), "--checks",
+                               str(checks), "--workers", str(workers)], capture_output=True,
+                              text=True, check=True, timeout=3600)
+        measured = json.loads(done.stdout.strip().splitlines()[-1])
+        per_check = measured["ffmpeg_cpu_s"] + measured["ours_cpu_s"]
+        per_minute = measured["checked"] / measured["wall_s"] * 60
         cores = os.cpu_count() or 1
         cpu_bound_min = CAMERAS_PREFECTURE * per_check / cores / 60
-        rows.append([f"{width}x{height}", checks, f"{wall:.1f}", f"{per_minute:.0f}",
-                     f"{ffmpeg_cpu * 1000:.0f}", f"{ours_cpu * 1000:.0f}",
-                     f"{floor * 1000:.0f}", f"{per_check / floor:.2f}", flagged])
+        rows.append([f"{width}x{height}", measured["checked"], f"{measured['wall_s']:.1f}",
+                     f"{per_minute:.0f}", f"{measured['ffmpeg_cpu_s'] * 1000:.0f}",
+                     f"{measured['ours_cpu_s'] * 1000:.0f}", f"{floor * 1000:.0f}",
+                     f"{per_check / floor:.2f}", measured["faulty"]])
+        peaks.append([f"{width}x{height}", f"{measured['rss_self_mb']:.0f}",
+                      f"{measured['rss_ffmpeg_mb']:.0f}",
+                      f"{measured['rss_self_mb'] + workers * measured['rss_ffmpeg_mb']:.0f}"])
         live_workers = CAMERAS_PREFECTURE * (PLAN.span_s + 0.5) / ROUND_S
         extrapolation.append([f"{width}x{height}", f"{per_check:.2f}",
                               f"{cpu_bound_min:.1f}",
                               "yes" if cpu_bound_min <= ROUND_S / 60 else "no",
                               f"{live_workers:.0f}"])
-    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"\nThroughput: {workers} workers, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}\n")
+    print(f"\nThroughput (the health round, database writes included): {workers} workers, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}\n")
     print(table(rows, ["source", "checks", "wall s", "checks/min", "FFmpeg CPU ms/check",
-                       "analysis CPU ms/check", "FFmpeg alone (floor) ms", "ratio to floor",
-                       "flagged"]))
-    print(f"\npeak memory: this process {peak_self:.0f} MB, largest FFmpeg "
-          f"{peak_child:.0f} MB (RSS)\n")
+                       "analysis + DB CPU ms/check", "FFmpeg alone (floor) ms",
+                       "ratio to floor", "faults found"]))
+    print("\nMemory (peak RSS, MB)\n")
+    print(table(peaks, ["source", "round process", "one FFmpeg", f"bound: process + "
+                        f"{workers} FFmpeg"]))
+    print()
     print(table(extrapolation, ["2,504 cameras of", "CPU s/check",
                                 f"CPU-bound minutes on {os.cpu_count()} cores",
                                 "within 10 min", "live workers needed (2.5 s each)"]))
@@ -164,7 +205,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--round", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.round:
+        measure_round(args.round, args.checks, args.workers)
+        return
     with tempfile.TemporaryDirectory(prefix="camera-health-") as raw:
         folder = Path(raw)
         if not args.skip_accuracy:

@@ -43,5 +43,6 @@ def init_app(app: Flask) -> None:
     from app.ingest import api as ingest_api  # noqa: F401
     from app.maintenance import api as maintenance_api  # noqa: F401
     from app.planning import api as planning_api  # noqa: F401
+    from app.video import api as video_api  # noqa: F401
 
     app.register_blueprint(bp)

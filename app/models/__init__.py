@@ -48,6 +48,7 @@ from app.models.video import (
     CameraHealthCheck,
     CameraMaintainer,
     CameraStatusChange,
+    LiveView,
     Maintainer,
     MaintainerMember,
     MaintenanceTicket,
@@ -55,7 +56,7 @@ from app.models.video import (
 
 __all__ = ["APSCHEDULER_JOBS", "MAINTAINER_KINDS", "Alert", "AlertEvent", "ApiToken", "Area",
            "CameraBaseline", "CameraHealth", "CameraHealthCheck", "CameraMaintainer",
-           "CameraStatusChange", "Maintainer", "MaintainerMember", "MaintenanceTicket",
+           "CameraStatusChange", "LiveView", "Maintainer", "MaintainerMember", "MaintenanceTicket",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
            "DataVersion", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
            "IncidentImport", "IngestMessage", "IngestStatus", "Landcover", "MustVisitPoint",

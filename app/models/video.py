@@ -1,5 +1,6 @@
 """The video centre: camera health (latest state, check history, baselines and reference
-views, state changes), maintainers and their tickets. Schema: migration 0012."""
+views, state changes), maintainers and their tickets, live views. Schema: migration
+0012."""
 
 from __future__ import annotations
 
@@ -176,3 +177,21 @@ class MaintenanceTicket(Base):
     close_note: Mapped[str | None] = mapped_column(sa.Text)
     delivered: Mapped[bool | None] = mapped_column(sa.Boolean)
     delivery_detail: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class LiveView(Base):
+    """One person watching one camera live: from ``started_at`` to ``last_seen_at`` (the
+    last time their player asked for the playlist)."""
+
+    __tablename__ = "live_views"
+    __table_args__ = (sa.Index("ix_live_views_camera", "camera_id", "started_at"),
+                      sa.Index("ix_live_views_started", "started_at"))
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id", ondelete="CASCADE"),
+                                           nullable=False)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    started_at: Mapped[datetime] = mapped_column(_tz(), nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(_tz(), nullable=False)
+    client: Mapped[str | None] = mapped_column(sa.String(64))

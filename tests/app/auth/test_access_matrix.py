@@ -54,6 +54,7 @@ PAGE_TWINS: dict[str, str | None] = {
     "admin.users_page": "api.list_users",
     "admin.create_user": "api.create_user",
     "admin.set_role": "api.change_user",
+    "video.live_page": "api.start_live",
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

@@ -1,7 +1,7 @@
 """The video centre: the video_operator and maintainer roles; camera health (the latest
 check per camera, the history of checks, baselines and reference views per time-of-day
 band, state changes for uptime); maintainers, who works for them, which cameras they
-keep, and their tickets.
+keep, and their tickets; live views (who watched which camera, from when to when).
 
 Revision ID: 0012
 Revises: 0011
@@ -149,10 +149,22 @@ def upgrade() -> None:
                     unique=True, postgresql_where=sa.text("status = 'open'"))
     op.create_index("ix_tickets_maintainer", "maintenance_tickets",
                     ["maintainer_id", "status"])
+    op.create_table(
+        "live_views",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        camera_fk(),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL")),
+        sa.Column("username", sa.String(64), nullable=False),
+        sa.Column("started_at", tz(), nullable=False),
+        sa.Column("last_seen_at", tz(), nullable=False),
+        sa.Column("client", sa.String(64)),
+    )
+    op.create_index("ix_live_views_camera", "live_views", ["camera_id", "started_at"])
+    op.create_index("ix_live_views_started", "live_views", ["started_at"])
 
 
 def downgrade() -> None:
-    for table in ("maintenance_tickets", "camera_status_changes", "camera_baselines",
+    for table in ("live_views", "maintenance_tickets", "camera_status_changes", "camera_baselines",
                   "camera_health_checks", "camera_health", "camera_maintainers",
                   "maintainer_members", "maintainers"):
         op.drop_table(table)

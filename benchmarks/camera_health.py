@@ -37,6 +37,7 @@ from app.cameras.health.sampler import SamplePlan, ffmpeg_binary, take_sample  #
 from benchmarks.common import table  # noqa: E402
 from dispatch.cameras.health import BandBaseline, Reference, band_of, evaluate  # noqa: E402
 from tests.camera_clips import (  # noqa: E402
+    ffmpeg_filter,
     labelled_set,
     other_streets,
     street_clip,
@@ -106,6 +107,55 @@ def _self_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _status_kb(pid: int, field: str) -> int:
+    """A ``/proc/PID/status`` memory field in kB (0 when the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class _FfmpegMemory:
+    """Polls this process's FFmpeg children every 100 ms: the largest peak RSS (VmHWM, of
+    the FFmpeg image itself: a child's rusage would count the Python it was forked from)
+    and the most running at once."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_kb = 0
+        self.most = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _poll(self) -> None:
+        me = str(os.getpid())
+        while not self._stop.wait(0.1):
+            running = 0
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                name, rest = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:]
+                if name == "ffmpeg" and rest.split()[1] == me:
+                    running += 1
+                    self.peak_kb = max(self.peak_kb, _status_kb(int(entry), "VmHWM"))
+            self.most = max(self.most, running)
+
+
 def measure_round(clip: Path, cameras: int, workers: int) -> dict[str, float]:
     """In this (fresh) process: the health round itself over ``cameras`` cameras whose
     stream is ``clip``, on a database of its own; a first round teaches baselines and
@@ -133,17 +183,21 @@ def measure_round(clip: Path, cameras: int, workers: int) -> dict[str, float]:
                                        "stream_url": str(clip)})
             assert answer.status_code == 201, answer.json
         run_round(app)
+        before_mb = _status_kb(os.getpid(), "VmRSS") / 1024
+        watcher = _FfmpegMemory()
+        watcher.start()
         cpu_children, cpu_self = _children_cpu(), _self_cpu()
         started = time.perf_counter()
         summary = run_round(app)
         wall = time.perf_counter() - started
+        watcher.stop()
         result = {"checked": summary.checked, "wall_s": wall,
                   "ffmpeg_cpu_s": (_children_cpu() - cpu_children) / summary.checked,
                   "ours_cpu_s": (_self_cpu() - cpu_self) / summary.checked,
                   "faulty": sum(summary.faults.values()),
+                  "rss_before_mb": before_mb,
                   "rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "rss_ffmpeg_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-                  / 1024}
+                  "rss_ffmpeg_mb": watcher.peak_kb / 1024, "ffmpeg_at_once": watcher.most}
     print(json.dumps(result))
     return result
 
@@ -151,13 +205,20 @@ def measure_round(clip: Path, cameras: int, workers: int) -> dict[str, float]:
 def throughput(folder: Path, checks: int, workers: int) -> None:
     import json
 
-    sizes = ((640, 360), (1280, 720), (1920, 1080))
+    sizes = ((640, 360, ""), (1280, 720, ""), (1920, 1080, ""), (1920, 1080, "heavy"))
     rows = []
     extrapolation = []
     peaks = []
-    for width, height in sizes:
+    for width, height, heavy in sizes:
         clip = street_clip(folder / f"street-{width}.mp4", seed=7, size=(width, height),
                            fps=25, seconds=3.0)
+        if heavy:  # sensor noise everywhere: a bitrate (and decoding cost) of real footage
+            clip = ffmpeg_filter(clip, folder / f"street-{width}-heavy.mp4", "-vf",
+                                 "noise=alls=12:allf=t", "-c:v", "libx264", "-preset",
+                                 "veryfast", "-b:v", "8M", "-g", "50", "-bf", "0",
+                                 "-pix_fmt", "yuv420p")
+        label = f"{width}x{height}" + (f" {heavy}, {clip.stat().st_size * 8 / 3e6:.1f} Mbit/s"
+                                       if heavy else "")
         floor_cpu = []
         for _ in range(3):
             before = _children_cpu()
@@ -173,15 +234,16 @@ def throughput(folder: Path, checks: int, workers: int) -> None:
         per_minute = measured["checked"] / measured["wall_s"] * 60
         cores = os.cpu_count() or 1
         cpu_bound_min = CAMERAS_PREFECTURE * per_check / cores / 60
-        rows.append([f"{width}x{height}", measured["checked"], f"{measured['wall_s']:.1f}",
+        rows.append([label, measured["checked"], f"{measured['wall_s']:.1f}",
                      f"{per_minute:.0f}", f"{measured['ffmpeg_cpu_s'] * 1000:.0f}",
                      f"{measured['ours_cpu_s'] * 1000:.0f}", f"{floor * 1000:.0f}",
                      f"{per_check / floor:.2f}", measured["faulty"]])
-        peaks.append([f"{width}x{height}", f"{measured['rss_self_mb']:.0f}",
-                      f"{measured['rss_ffmpeg_mb']:.0f}",
+        peaks.append([label, f"{measured['rss_before_mb']:.0f}",
+                      f"{measured['rss_self_mb']:.0f}", f"{measured['rss_ffmpeg_mb']:.0f}",
+                      measured["ffmpeg_at_once"],
                       f"{measured['rss_self_mb'] + workers * measured['rss_ffmpeg_mb']:.0f}"])
         live_workers = CAMERAS_PREFECTURE * (PLAN.span_s + 0.5) / ROUND_S
-        extrapolation.append([f"{width}x{height}", f"{per_check:.2f}",
+        extrapolation.append([label, f"{per_check:.2f}",
                               f"{cpu_bound_min:.1f}",
                               "yes" if cpu_bound_min <= ROUND_S / 60 else "no",
                               f"{live_workers:.0f}"])
@@ -191,8 +253,9 @@ def throughput(folder: Path, checks: int, workers: int) -> None:
                        "analysis + DB CPU ms/check", "FFmpeg alone (floor) ms",
                        "ratio to floor", "faults found"]))
     print("\nMemory (peak RSS, MB)\n")
-    print(table(peaks, ["source", "round process", "one FFmpeg", f"bound: process + "
-                        f"{workers} FFmpeg"]))
+    print(table(peaks, ["source", "app process before the round", "app process peak",
+                        "one FFmpeg peak", "FFmpeg at once", f"bound: process + {workers} "
+                        "FFmpeg"]))
     print()
     print(table(extrapolation, ["2,504 cameras of", "CPU s/check",
                                 f"CPU-bound minutes on {os.cpu_count()} cores",

@@ -57,8 +57,7 @@ def start_live(camera_id: int) -> dict[str, Any]:
     try:
         conversion = live.ensure(camera_id, camera.stream_url, fence=stream_fence(),
                                  codec=repository.stream_codec(session, camera_id))
-        if conversion.started:
-            live.wait_ready(camera_id)
+        mode = live.wait_ready(camera_id) if conversion.started else conversion.mode
     except LiveBusy as exc:
         raise Unavailable(f"{exc}; try again when a viewer leaves (GRIDPATROL_LIVE_MAX_"
                           "CONVERSIONS).", code="live_busy", extra={"retry_after_s": 10}
@@ -75,11 +74,11 @@ def start_live(camera_id: int) -> dict[str, Any]:
                                  username=current_user.username, at=now,
                                  client=request.remote_addr)
     audit.record(session, "camera.live_view", object_type="camera", object_id=camera_id,
-                 details={"view_id": view.id, "mode": conversion.mode})
+                 details={"view_id": view.id, "mode": mode})
     session.commit()
     return {"camera_id": camera_id, "view_id": view.id,
             "playlist": f"/api/v1/cameras/{camera_id}/live/{PLAYLIST}?view={view.id}",
-            "mode": conversion.mode, "started": conversion.started,
+            "mode": mode, "started": conversion.started,
             "idle_s": live.settings.idle_s}
 
 

@@ -19,9 +19,11 @@ one host) share conversions without talking to each other:
 
 H.264 sources are remuxed (``-c:v copy``: no decoding, a few percent of a core); any
 other codec is transcoded to H.264 (``libx264 veryfast zerolatency``, at most 720 lines).
-The codec is the one the last health check saw, or FFmpeg's probe of the stream. Audio
-is dropped. Files (recordings under the media folder) loop at their own pace. The stream
-fence is asked right before FFmpeg connects, as for snapshots.
+The codec is the one the last health check saw; when there is none the stream is tried
+as H.264 and, if its first segment says otherwise (or it cannot be copied), started again
+transcoding — no separate probe opens the stream first. Audio is dropped. Files
+(recordings under the media folder) loop at their own pace. The stream fence is asked
+right before FFmpeg connects, as for snapshots.
 """
 
 from __future__ import annotations
@@ -92,8 +94,9 @@ def hls_command(source: str, folder: Path, *, mode: str, is_file: bool, rtsp: bo
                 open_timeout_s: float) -> list[str]:
     """FFmpeg's command line for one conversion."""
     before: list[str] = []
-    if rtsp:
-        before = ["-rtsp_transport", "tcp", "-timeout", str(int(open_timeout_s * 1e6))]
+    if rtsp:  # 1 s of stream is enough to know an IP camera's codec and size
+        before = ["-rtsp_transport", "tcp", "-timeout", str(int(open_timeout_s * 1e6)),
+                  "-analyzeduration", "1000000", "-probesize", "1000000"]
     if is_file:
         before = ["-re", "-stream_loop", "-1"]
     video = (["-c:v", "copy"] if mode == "copy" else
@@ -129,6 +132,7 @@ class LiveConversions:
         self.settings = settings
         settings.root.mkdir(parents=True, exist_ok=True, mode=0o750)
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._tentative: dict[int, tuple[str, bool, bool]] = {}
         self._guard = threading.Lock()
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
@@ -208,9 +212,9 @@ class LiveConversions:
             raise LiveRefused(exc.rule, exc.message) from None
         source = str(target.path) if target.path is not None else target.pinned_url()
         rtsp = target.scheme in ("rtsp", "rtsps")
-        if codec is None:  # probed outside the start lock: a slow camera holds up no one
-            codec = probe_codec(source, rtsp=rtsp, timeout_s=self.settings.open_timeout_s)
-        mode = "copy" if codec == "h264" else "transcode"
+        # an unknown codec is tried as H.264 (most cameras): wait_ready checks the first
+        # segment and falls back to transcoding, so no separate probe opens the stream
+        mode = "transcode" if codec not in (None, "h264") else "copy"
         with self._start_lock():
             if self.running(camera_id):  # another viewer started it meanwhile
                 self.touch(camera_id)
@@ -218,12 +222,22 @@ class LiveConversions:
             if len(self.running_cameras()) >= self.settings.max_conversions:
                 raise LiveBusy(f"all {self.settings.max_conversions} live conversions are in "
                                "use")
-            self._clear(folder)
-            command = hls_command(source, folder, mode=mode, is_file=target.path is not None,
-                                  rtsp=rtsp, open_timeout_s=self.settings.open_timeout_s)
-            self._spawn(camera_id, folder, command)
-        logger.info("live: camera %d started (%s) from %s", camera_id, mode, redact_url(url))
+            self._start(camera_id, source, mode=mode, is_file=target.path is not None,
+                        rtsp=rtsp)
+            if codec is None:
+                with self._guard:
+                    self._tentative[camera_id] = (source, target.path is not None, rtsp)
+        logger.info("live: camera %d started (%s%s) from %s", camera_id, mode,
+                    "?" if codec is None else "", redact_url(url))
         return Conversion(camera_id, folder, True, mode)
+
+    def _start(self, camera_id: int, source: str, *, mode: str, is_file: bool,
+               rtsp: bool) -> None:
+        folder = self.folder(camera_id)
+        self._clear(folder)
+        self._spawn(camera_id, folder, hls_command(
+            source, folder, mode=mode, is_file=is_file, rtsp=rtsp,
+            open_timeout_s=self.settings.open_timeout_s))
 
     def _clear(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o750)
@@ -246,23 +260,52 @@ class LiveConversions:
         with self._guard:
             self._children[camera_id] = process
 
-    def wait_ready(self, camera_id: int) -> None:
-        """Wait until the playlist names a first segment.
+    def wait_ready(self, camera_id: int) -> str:
+        """Wait until the playlist names a first segment; return the mode it runs in.
+
+        A conversion started as a guess (the codec unknown, tried as H.264 copied) whose
+        stream turns out not to be H.264 — its first segment holds another codec, or
+        FFmpeg could not copy it at all — is started again, transcoding.
 
         Raises
         ------
         LiveFailed
             FFmpeg ended, or nothing came within ``start_timeout_s``.
         """
-        folder = self.folder(camera_id)
         deadline = time.monotonic() + self.settings.start_timeout_s
+        with self._guard:
+            guess = self._tentative.pop(camera_id, None)
+        mode = "copy" if guess is not None else ""
+        if self._first_segment(camera_id, deadline):
+            if guess is None or self._segment_codec(camera_id) == "h264":
+                return mode or "copy"
+        elif guess is None:
+            self._fail(camera_id)
+        logger.info("live: camera %d is not H.264; transcoding", camera_id)
+        self.stop(camera_id)
+        source, is_file, rtsp = guess  # type: ignore[misc]
+        with self._start_lock():
+            self._start(camera_id, source, mode="transcode", is_file=is_file, rtsp=rtsp)
+        if not self._first_segment(camera_id, deadline):
+            self._fail(camera_id)
+        return "transcode"
+
+    def _first_segment(self, camera_id: int, deadline: float) -> bool:
+        playlist = self.folder(camera_id) / PLAYLIST
         while time.monotonic() < deadline:
-            playlist = folder / PLAYLIST
             if playlist.is_file() and "#EXTINF" in playlist.read_text(errors="replace"):
-                return
+                return True
             if not self.running(camera_id):
-                break
+                return False
             time.sleep(0.05)
+        return False
+
+    def _segment_codec(self, camera_id: int) -> str | None:
+        """The codec of the conversion's first segment (a local file: instant)."""
+        names = sorted(self.folder(camera_id).glob("seg-*.ts"))
+        return probe_codec(str(names[0]), rtsp=False, timeout_s=5) if names else None
+
+    def _fail(self, camera_id: int) -> None:
         detail = self.failure_detail(camera_id)
         self.stop(camera_id)
         raise LiveFailed(detail or f"no video within {self.settings.start_timeout_s:g} s")

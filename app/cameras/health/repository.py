@@ -200,6 +200,13 @@ def health_counts(session: Session) -> dict[str, int]:
         sa.select(Camera.status, sa.func.count()).group_by(Camera.status))}
 
 
+def area_names(session: Session) -> list[str]:
+    """Names of the areas that hold cameras."""
+    return [str(n) for n in session.execute(sa.text(
+        "SELECT DISTINCT a.name FROM areas a JOIN cameras c ON c.area_id = a.id "
+        "ORDER BY a.name")).scalars()]
+
+
 def check_history(session: Session, camera_id: int, *, limit: int) -> list[dict[str, Any]]:
     """A camera's latest checks, newest first."""
     rows = session.execute(sa.select(

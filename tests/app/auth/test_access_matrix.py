@@ -55,6 +55,7 @@ PAGE_TWINS: dict[str, str | None] = {
     "admin.create_user": "api.create_user",
     "admin.set_role": "api.change_user",
     "video.live_page": "api.start_live",
+    "video.faults_page": "api.cameras_health",
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 
 from tests.app.cameras.conftest import ClipSet
 from tests.app.dispatch.support import add_camera
-from tests.conftest import Accounts, DatabaseInfo, bearer, make_app
+from tests.conftest import Accounts, DatabaseInfo, bearer, login, make_app
 
 
 @dataclass
@@ -243,3 +243,31 @@ def test_forgetting_the_reference_takes_a_new_one(rig: Rig, clip_set: ClipSet,
     rig.check()
     assert rig.client.get(f"/api/v1/cameras/{rig.camera_id}/health",
                           headers=rig.supervisor).json["checks"][0]["fault_codes"] == []
+
+
+def test_a_maintainer_lands_on_the_faults_list_with_its_tickets(
+        rig: Rig, clip_set: ClipSet) -> None:
+    rig.client.patch(f"/api/v1/cameras/{rig.camera_id}", headers=rig.supervisor,
+                     json={"name": "Gate <script>x</script>"})
+    rig.show(clip_set.clip("freeze").path)
+    rig.check()
+    rig.check()
+    worker = rig.accounts.create("maintainer")
+    rig.client.post("/api/v1/maintainers/MT-EQ/members", headers=rig.supervisor,
+                    json={"username": worker["username"]})
+    browser = rig.app.test_client()
+    signed_in = login(browser, worker)
+    assert signed_in.headers["Location"] == "/video/faults"
+    page = browser.get("/video/faults", headers={"Accept-Language": "zh-CN"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "画面冻结" in text and "未关闭工单" in text and "计时中" in text
+    assert "Gate &lt;script&gt;x&lt;/script&gt;" in text and "<script>x" not in text
+    assert 'href="/"' not in text.split("</nav>")[0]  # no console in the menu or brand
+    assert browser.get("/").status_code == 403
+    filtered = browser.get("/video/faults?fault=noise").get_data(as_text=True)
+    assert "No camera matches." in filtered
+    operator = rig.app.test_client()
+    login(operator, rig.accounts.create("video_operator"))
+    listed = operator.get("/video/faults").get_data(as_text=True)
+    assert f'href="/video/live/{rig.camera_id}"' in listed and "Open tickets" not in listed

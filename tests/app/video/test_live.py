@@ -149,6 +149,23 @@ def test_a_stream_that_is_not_h264_is_transcoded(app: Flask, client: FlaskClient
     assert probe(data, tmp_path)["codec_name"] == "h264"
 
 
+def test_a_stream_that_copies_but_is_not_h264_is_transcoded_after_its_first_segment(
+        app: Flask, client: FlaskClient, accounts: Accounts, tmp_path: Path) -> None:
+    supervisor = bearer(accounts.create("supervisor"))
+    mpeg4 = tmp_path / "mpeg4.mkv"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=320x240:rate=10", "-t", "6", "-c:v", "mpeg4", "-g", "10",
+                    str(mpeg4)], check=True, timeout=60)
+    camera = add_camera(client, supervisor, stream_url=str(mpeg4))
+    live = client.get(f"/api/v1/cameras/{camera['id']}/live", headers=supervisor)
+    assert live.status_code == 200, live.json
+    assert live.json["mode"] == "transcode"
+    playlist = client.get(live.json["playlist"], headers=supervisor).get_data(as_text=True)
+    data = client.get(f"/api/v1/cameras/{camera['id']}/live/{segments(playlist)[0]}",
+                      headers=supervisor).data
+    assert probe(data, tmp_path)["codec_name"] == "h264"
+
+
 def test_a_camera_that_gives_nothing_is_answered_offline(
         database: DatabaseInfo, connection: sa.Connection, tmp_path: Path) -> None:
     app = live_app(database, connection, tmp_path, LIVE_START_TIMEOUT_S=3.0,

@@ -373,6 +373,34 @@ SETTINGS: tuple[Setting, ...] = (
             "Jobs one user may have queued or running; one more is answered 429."),
     Setting("JOBS_KEEP_DAYS", _parse_positive_int, 30,
             "Days a finished job (and its stored result) is kept."),
+    Setting("HEALTH_INTERVAL_S", _parse_positive_int, 600,
+            "Seconds between camera health rounds of `gridpatrol scheduler` (every camera "
+            "with a stream is checked once a round)."),
+    Setting("HEALTH_WORKERS", _parse_positive_int, 8,
+            "Cameras sampled at once in a health round (one FFmpeg process each)."),
+    Setting("HEALTH_SAMPLE_S", _parse_positive_float, 2.0,
+            "Seconds of video decoded per health check."),
+    Setting("HEALTH_OPEN_TIMEOUT_S", _parse_positive_float, 5.0,
+            "Longest wait for a camera's stream to open in a health check; the whole "
+            "check is cut off at this plus the sample plus 2 s."),
+    Setting("HEALTH_RETENTION_DAYS", _parse_positive_int, 90,
+            "Days of health-check history kept (each camera's latest check and its state "
+            "changes are kept regardless)."),
+    Setting("TICKET_OPEN_AFTER", _parse_positive_int, 2,
+            "Consecutive checks a fault must be found in before a maintenance ticket opens."),
+    Setting("TICKET_CLOSE_AFTER", _parse_positive_int, 3,
+            "Consecutive healthy checks after which a camera's ticket closes itself."),
+    Setting("LIVE_MAX_CONVERSIONS", _parse_positive_int, 16,
+            "Cameras converted to live HLS at once on this host (one FFmpeg each); one "
+            "more is answered 503 live_busy."),
+    Setting("LIVE_IDLE_S", _parse_positive_float, 30.0,
+            "Seconds without a viewer after which a camera's live conversion stops."),
+    Setting("LIVE_DIR", _parse_absolute_path, None,
+            "Folder (absolute) the live HLS conversions write into, shared by every server "
+            "process on the host. Unset: instance/live."),
+    Setting("LIVE_START_TIMEOUT_S", _parse_positive_float, 10.0,
+            "Longest wait for a live conversion's first segment before the camera is "
+            "answered offline."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

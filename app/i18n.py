@@ -44,4 +44,6 @@ ROLE_LABELS = {
     "analyst": lazy_gettext("analyst"),
     "viewer": lazy_gettext("viewer"),
     "device": lazy_gettext("device"),
+    "video_operator": lazy_gettext("video operator"),
+    "maintainer": lazy_gettext("maintainer"),
 }

@@ -49,6 +49,10 @@ def page_policy(nonce: str, *, tile_source: str | None = None) -> str:
         f"img-src {images}",
         "font-src 'self'",
         "connect-src 'self'",
+        # live video: hls.js hands the player a MediaSource (a blob: URL) and transmuxes
+        # in a worker it starts from a blob:
+        "media-src 'self' blob:",
+        "worker-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting osm2pgsql chromium
                  fonts-noto-cjk nodejs npm python3-venv acl mosquitto mosquitto-clients
-                 gpsd-clients gpsd gpsd-tools)
+                 gpsd-clients gpsd gpsd-tools ffmpeg gir1.2-gst-rtsp-server-1.0
+                 python3-gst-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+                 gstreamer1.0-plugins-bad)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     from app.audit import api as audit_api  # noqa: F401
     from app.auth import api as users_api  # noqa: F401
     from app.cameras import api as cameras_api  # noqa: F401
+    from app.cameras.health import api as health_api  # noqa: F401
     from app.dispatch.api import alerts, radio, units  # noqa: F401
     from app.events import api as events_api  # noqa: F401
     from app.evidence import api as evidence_api  # noqa: F401
@@ -43,7 +44,9 @@ def init_app(app: Flask) -> None:
     from app.geography.api import geo, labels, routing, tiles  # noqa: F401
     from app.ingest import api as ingest_api  # noqa: F401
     from app.jobs import api as jobs_api  # noqa: F401
+    from app.maintenance import api as maintenance_api  # noqa: F401
     from app.orders import api as orders_api  # noqa: F401
     from app.planning import api as planning_api  # noqa: F401
+    from app.video import api as video_api  # noqa: F401
 
     app.register_blueprint(bp)

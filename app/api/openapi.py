@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from app.api import bp
 from app.api.docs import JSON, Answer, Body, Operation, Param, documented
 from app.api.query import operation_of
-from app.auth.access import ANY_ROLE, PUBLIC, access_rule, any_role
+from app.auth.access import ANY_ROLE, ANY_USER, PUBLIC, access_rule, any_user
 
 __all__ = ["api_rules", "build_spec", "operation_of"]
 
@@ -46,7 +46,7 @@ def framework_answers(op: Operation, method: str, rule_access: Any) -> dict[int,
         answers[400] = ("The body cannot be read, or a browser session sent no CSRF "
                         "token")
     answers[401] = "Not signed in, or the token is unknown, revoked or its user inactive"
-    if rule_access not in (PUBLIC, ANY_ROLE):
+    if rule_access not in (PUBLIC, ANY_USER):
         answers[403] = "The signed-in user's role may not do this"
     if any(p.location == "path" for p in op.params):
         answers[404] = "The path names nothing that exists"
@@ -101,6 +101,8 @@ def _request_body(body: type[BaseModel] | Body, schemas: dict[str, Any]) -> dict
     schema = not_blank(body.model_json_schema(ref_template="#/components/schemas/{model}"))
     for name, sub in schema.pop("$defs", {}).items():
         schemas[name] = sub
+    if schemas.get(body.__name__, schema) != schema:  # two bodies by one name: one is lost
+        raise ValueError(f"two request bodies are both named {body.__name__}; rename one")
     schemas[body.__name__] = schema
     return {"required": True, "content": {JSON: {
         "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}
@@ -116,6 +118,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         path = _CONVERTER.sub(r"{\1}", rule.rule)
         rule_access = access_rule(app, rule.endpoint)
         roles = ("public" if rule_access == PUBLIC else "any signed-in user"
+                 if rule_access == ANY_USER else "any signed-in user but a maintainer"
                  if rule_access == ANY_ROLE else ", ".join(sorted(rule_access or ())))
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             answers = {code: Answer(text) for code, text in
@@ -157,7 +160,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
-@any_role
+@any_user
 @documented("This description of the API", tag="meta")
 def openapi_json() -> dict[str, Any]:
     return build_spec(current_app._get_current_object())  # type: ignore[attr-defined]

@@ -1,8 +1,10 @@
 """Who may call what: one access rule per endpoint, enforced before every request.
 
 Each view is decorated with :func:`allow` (named roles; admin is always included),
-:func:`any_role` (any signed-in user) or :func:`public`. An endpoint without a rule
-is refused (fail closed), and a test walks every role against every endpoint.
+:func:`any_role` (any signed-in member of the bureau: every role but the contractors'),
+:func:`any_user` (anyone signed in, contractors included: their own profile, the basemap,
+the cameras) or :func:`public`. An endpoint without a rule is refused (fail closed), and
+a test walks every role against every endpoint.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 ANY_ROLE = "any_role"
+ANY_USER = "any_user"
 ACCESS_ATTR = "_gridpatrol_access"
 NO_CSRF_ATTR = "_gridpatrol_no_csrf"
 # Flask's own static view has no decorator to carry a rule.
@@ -46,6 +49,14 @@ EVIDENCE_USERS = ("dispatcher", "supervisor", "analyst")
 # is the supervisors' and analysts' proposal (nothing is installed by it).
 NETWORK_READERS = PLANNING_READERS
 NETWORK_PLANNERS = ("supervisor", "analyst")
+# Contractors (maintainers: equipment, power, telecom) are outside the bureau: they see
+# only what is opened to them by name or by any_user (cameras, their health, their own
+# tickets), never incidents, alerts or units (docs/product.md).
+CONTRACTOR_ROLES = ("maintainer",)
+STAFF_ROLES = tuple(role for role in ROLE_NAMES if role not in CONTRACTOR_ROLES)
+VIDEO_OPERATORS = ("video_operator", "dispatcher", "supervisor")  # live view, tours, findings
+HEALTH_READERS = tuple(r for r in ROLE_NAMES if r not in ("admin", "device"))
+TICKET_KEEPERS = ("supervisor",)  # maintainers, camera assignments, closing tickets by hand
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -64,7 +75,14 @@ def allow(*roles: str) -> Callable[[F], F]:
 
 
 def any_role(view: F) -> F:
+    """Let any member of the bureau in (every role but the contractors')."""
     setattr(view, ACCESS_ATTR, ANY_ROLE)
+    return view
+
+
+def any_user(view: F) -> F:
+    """Let anyone signed in, contractors included."""
+    setattr(view, ACCESS_ATTR, ANY_USER)
     return view
 
 
@@ -88,8 +106,10 @@ def access_rule(app: Flask, endpoint: str) -> frozenset[str] | str | None:
 
 
 def roles_allowed(rule: frozenset[str] | str | None) -> frozenset[str]:
-    if rule in (PUBLIC, ANY_ROLE):
+    if rule in (PUBLIC, ANY_USER):
         return frozenset(ROLE_NAMES)
+    if rule == ANY_ROLE:
+        return frozenset(STAFF_ROLES)
     return rule if isinstance(rule, frozenset) else frozenset()
 
 
@@ -151,7 +171,7 @@ def enforce_access() -> Any:
             if wants_json():
                 raise NotSignedIn("Sign in, or send Authorization: Bearer <token>.")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        if rule != ANY_ROLE and current_user.role_name not in rule:
+        if current_user.role_name not in roles_allowed(rule):
             raise NotPermitted(f"Role {current_user.role_name!r} may not do this.")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("bearer_auth") and not (
             rule == PUBLIC and getattr(current_app.view_functions[endpoint], NO_CSRF_ATTR,

@@ -19,12 +19,13 @@ from app.api.docs import (
     parse_body,
 )
 from app.auth import users
-from app.auth.access import allow, any_role
+from app.auth.access import allow, any_user
 from app.auth.repository import all_users
 from app.db import get_session
 from app.models import User
 
-Role = Literal["admin", "dispatcher", "supervisor", "analyst", "viewer", "device"]
+Role = Literal["admin", "dispatcher", "supervisor", "analyst", "viewer", "device",
+               "video_operator", "maintainer"]
 Locale = Literal["en", "zh_CN"]
 # A password is taken as typed: the sign-in form does not strip it either.
 Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=10,
@@ -70,14 +71,14 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 @bp.get("/me")
-@any_role
+@any_user
 @documented("The signed-in user", tag="users", responses={200: Answer("The user", schema=USER)})
 def me() -> dict[str, Any]:
     return user_json(current_user)
 
 
 @bp.patch("/me")
-@any_role
+@any_user
 @documented("Change one's own settings (language)", tag="users", body=MyChange,
             responses={200: Answer("The user", schema=USER)})
 def change_me() -> dict[str, Any]:

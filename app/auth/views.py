@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from app import audit
 from app.auth import users
-from app.auth.access import any_role, public
+from app.auth.access import any_user, may, public
 from app.auth.security import verify_password
 from app.config import SUPPORTED_LOCALES
 from app.db import get_session
@@ -35,7 +35,8 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("console.home")
+    # the console, or for those it is closed to (maintainers) the camera health list
+    return url_for("console.home") if may("console.home") else url_for("video.faults_page")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -77,7 +78,7 @@ def login() -> Response | str:
 
 
 @bp.post("/logout")
-@any_role
+@any_user
 def logout() -> Response:
     """Sign out."""
     db = get_session()

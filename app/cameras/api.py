@@ -19,7 +19,7 @@ from app.api.docs import (
     documented,
     validate_json,
 )
-from app.auth.access import allow, any_role
+from app.auth.access import allow, any_user
 from app.cameras import importing, repository
 from app.cameras.coverage import refresh_coverage
 from app.cameras.snapshots import check_stream_url, snapshot
@@ -93,7 +93,7 @@ def _check_gb_id(session: Any, gb_id: str | None, camera_id: int | None) -> None
 
 
 @bp.get("/cameras")
-@any_role
+@any_user
 @documented("Cameras with their coverage (the wedge cut by buildings)", tag="map",
             params=(Param("bbox", "west,south,east,north in degrees (WGS-84), west < east "
                                   "and south < north", schema={"pattern": BBOX_PATTERN}),),
@@ -108,7 +108,7 @@ def cameras() -> Response:
 
 
 @bp.get("/cameras/<int:camera_id>")
-@any_role
+@any_user
 @documented("One camera", tag="map", params=(CAMERA_ID,))
 def show_camera(camera_id: int) -> dict[str, Any]:
     found = repository.camera_dict(get_session(), camera_id)
@@ -222,7 +222,7 @@ def import_cameras() -> dict[str, Any]:
 
 
 @bp.get("/cameras/<int:camera_id>/snapshot")
-@any_role
+@any_user
 @documented("A recent still frame from the camera's stream (JPEG); 503 when the camera "
             "does not answer within the timeout", tag="map", params=(CAMERA_ID,),
             responses={200: Answer("The frame", "image/jpeg"),

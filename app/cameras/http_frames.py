@@ -45,6 +45,56 @@ def fetch_image(target: Target, fence: StreamFence, *, timeout_s: float,
     ``timeout_s`` bounds each network wait; ``deadline`` (``time.monotonic()``) the whole
     fetch, checked between reads.
     """
+    with _open(target, fence, timeout_s) as answer:
+        kind = answer.headers.get_content_type()
+        if kind.startswith("multipart/"):
+            return _first_part(answer, str(answer.headers.get_param("boundary") or ""),
+                               deadline)
+        body = _read_all(answer, deadline)
+    if not (kind.startswith("image/") or body.startswith(b"\xff\xd8")):
+        raise NotAnImage(f"the answer is {kind}, not a JPEG image or an MJPEG stream")
+    return body
+
+
+def fetch_images(target: Target, fence: StreamFence, *, count: int, every_s: float,
+                 timeout_s: float, deadline: float) -> list[tuple[float, bytes]]:
+    """Up to ``count`` images about ``every_s`` apart, each with its ``time.monotonic()``:
+    successive parts of one MJPEG answer (one connection), or one request per image from
+    a camera that answers single JPEGs. Stops early at ``deadline`` or when the stream
+    ends, returning what it has (at least one image, or the error)."""
+    images: list[tuple[float, bytes]] = []
+    with _open(target, fence, timeout_s) as answer:
+        kind = answer.headers.get_content_type()
+        if kind.startswith("multipart/"):
+            boundary = str(answer.headers.get_param("boundary") or "")
+            while len(images) < count:
+                try:
+                    data = _first_part(answer, boundary, deadline)
+                except (NotAnImage, TimeoutError):
+                    if images:
+                        break
+                    raise
+                now = time.monotonic()
+                if not images or now - images[-1][0] >= every_s:
+                    images.append((now, data))
+            return images
+        body = _read_all(answer, deadline)
+    if not (kind.startswith("image/") or body.startswith(b"\xff\xd8")):
+        raise NotAnImage(f"the answer is {kind}, not a JPEG image or an MJPEG stream")
+    images.append((time.monotonic(), body))
+    while len(images) < count:
+        pause = images[-1][0] + every_s - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        if time.monotonic() >= deadline:
+            break
+        images.append((time.monotonic(), fetch_image(target, fence, timeout_s=timeout_s,
+                                                     deadline=deadline)))
+    return images
+
+
+def _open(target: Target, fence: StreamFence, timeout_s: float) -> Any:
+    """The answer to a GET of ``target``, every connection fenced."""
     parts = urlsplit(target.url)
     plain = parts._replace(netloc=parts.netloc.rpartition("@")[2], fragment="").geturl()
     passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
@@ -54,15 +104,7 @@ def fetch_image(target: Target, fence: StreamFence, *, timeout_s: float,
     opener = _opener(fence, passwords)
     request = urllib.request.Request(plain, headers={  # noqa: S310 (http/https handlers only)
         "User-Agent": "gridpatrol-snapshot", "Accept": "image/jpeg, multipart/x-mixed-replace"})
-    with opener.open(request, timeout=timeout_s) as answer:
-        kind = answer.headers.get_content_type()
-        if kind.startswith("multipart/"):
-            return _first_part(answer, str(answer.headers.get_param("boundary") or ""),
-                               deadline)
-        body = _read_all(answer, deadline)
-    if not (kind.startswith("image/") or body.startswith(b"\xff\xd8")):
-        raise NotAnImage(f"the answer is {kind}, not a JPEG image or an MJPEG stream")
-    return body
+    return opener.open(request, timeout=timeout_s)
 
 
 def _opener(fence: StreamFence, passwords: Any) -> urllib.request.OpenerDirector:

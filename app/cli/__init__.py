@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup
 def init_app(app: Flask) -> None:
     from app.audit import cli as audit
     from app.auth import cli as users
+    from app.cameras import cli as cameras
     from app.cli import demo, imports, scheduler, serve
     from app.db import cli as db
     from app.geography import cli as grids
@@ -19,7 +20,7 @@ def init_app(app: Flask) -> None:
     for command in (db.group, audit.group, users.group, imports.group, grids.group, demo.group,
                     serve.serve, planning.roster_group, planning.points_group,
                     planning.stations_group, planning.plan, scheduler.scheduler, ingest.group,
-                    ingest.ingest, jobs.group, ingest.replay_command):
+                    ingest.ingest, jobs.group, ingest.replay_command, cameras.group):
         app.cli.add_command(command)
 
 

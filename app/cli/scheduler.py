@@ -1,6 +1,7 @@
 """``gridpatrol scheduler``: the process that runs timed jobs — the overdue-point check
-(every minute) and the position history's partition maintenance (at start, then every
-6 hours: months made ahead, months past the retention dropped; as the schema owner).
+(every minute), the camera health round (every ``GRIDPATROL_HEALTH_INTERVAL_S``) and the
+position history's partition maintenance (at start, then every 6 hours: months made
+ahead, months past the retention dropped; as the schema owner).
 
 Jobs are kept in PostgreSQL (APScheduler's SQLAlchemy job store, table
 ``apscheduler_jobs``), so any number of scheduler processes share one schedule; each run
@@ -18,6 +19,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from app.cameras.health.checks import run_round
 from app.db import engine, get_session, maintain_partitions, migration_database_url
 from app.db.partitions import PartitionRun
 from app.planning.overdue import check_overdue
@@ -25,6 +27,7 @@ from app.planning.overdue import check_overdue
 logger = logging.getLogger(__name__)
 JOB_ID = "overdue-check"
 PARTITIONS_JOB_ID = "position-partitions"
+HEALTH_JOB_ID = "camera-health"
 PARTITIONS_EVERY_H = 6
 _APP: Flask | None = None
 
@@ -44,6 +47,12 @@ def overdue_job() -> None:
         notices = check_overdue(get_session(), datetime.now(UTC))
         if notices:
             logger.info("overdue check: %d notices", len(notices))
+
+
+def health_job() -> None:
+    """The stored job (by reference ``app.cli.scheduler:health_job``)."""
+    summary = run_round(_job_app())
+    logger.info("%s", summary.describe())
 
 
 def partitions_job() -> None:
@@ -69,6 +78,10 @@ def make_scheduler(app: Flask, *, interval_s: int, blocking: bool = True) -> Any
                                    "misfire_grace_time": interval_s})
     scheduler.add_job("app.cli.scheduler:overdue_job", "interval", seconds=interval_s,
                       id=JOB_ID, replace_existing=True)
+    health_every = int(app.config["HEALTH_INTERVAL_S"])
+    scheduler.add_job("app.cli.scheduler:health_job", "interval", seconds=health_every,
+                      id=HEALTH_JOB_ID, replace_existing=True,
+                      misfire_grace_time=health_every)
     scheduler.add_job("app.cli.scheduler:partitions_job", "interval", hours=PARTITIONS_EVERY_H,
                       id=PARTITIONS_JOB_ID, replace_existing=True,
                       next_run_time=datetime.now(UTC), misfire_grace_time=None)
@@ -79,13 +92,14 @@ def make_scheduler(app: Flask, *, interval_s: int, blocking: bool = True) -> Any
 @click.option("--interval-s", type=click.IntRange(10, 3600), default=60, show_default=True,
               help="How often the overdue check runs.")
 @click.option("--once", is_flag=True,
-              help="Run the overdue check and the partition maintenance once now and exit.")
+              help="Run the overdue check, a camera health round and the partition "
+                   "maintenance once now and exit.")
 @click.option("--now", "now_text", default=None,
               help="With --once: judge as of this ISO instant (testing, replays).")
 @with_appcontext
 def scheduler(interval_s: int, once: bool, now_text: str | None) -> None:
-    """Run timed jobs: warn units about must-visit points whose window is closing; keep
-    the position history's monthly partitions."""
+    """Run timed jobs: warn units about must-visit points whose window is closing; check
+    every camera's health; keep the position history's monthly partitions."""
     global _APP
     if once:
         now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
@@ -95,9 +109,12 @@ def scheduler(interval_s: int, once: bool, now_text: str | None) -> None:
         click.echo(f"overdue notices: {len(notices)}")
         for notice in notices:
             click.echo(f"  {notice['message']}")
-        click.echo(maintain_position_history(current_app, now).describe())
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        click.echo(run_round(app, now=now).describe())
+        click.echo(maintain_position_history(app, now).describe())
         return
     _APP = current_app._get_current_object()  # type: ignore[attr-defined]
-    click.echo(f"scheduler: overdue check every {interval_s} s, position partitions every "
+    click.echo(f"scheduler: overdue check every {interval_s} s, camera health every "
+               f"{_APP.config['HEALTH_INTERVAL_S']} s, position partitions every "
                f"{PARTITIONS_EVERY_H} h (Ctrl+C stops)")
     make_scheduler(_APP, interval_s=interval_s).start()

@@ -44,8 +44,22 @@ from app.models.planning import (
     RosterEntry,
     Station,
 )
+from app.models.video import (
+    MAINTAINER_KINDS,
+    CameraBaseline,
+    CameraHealth,
+    CameraHealthCheck,
+    CameraMaintainer,
+    CameraStatusChange,
+    LiveView,
+    Maintainer,
+    MaintainerMember,
+    MaintenanceTicket,
+)
 
-__all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area",
+__all__ = ["APSCHEDULER_JOBS", "MAINTAINER_KINDS", "Alert", "AlertEvent", "ApiToken", "Area",
+           "CameraBaseline", "CameraHealth", "CameraHealthCheck", "CameraMaintainer",
+           "CameraStatusChange", "LiveView", "Maintainer", "MaintainerMember", "MaintenanceTicket",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
            "ConsoleAlarm", "CoverageDirty", "CoverageState", "CoverageZone", "DataVersion",
            "EvidencePlan", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, created_at_column
 
-ROLE_NAMES = ("admin", "dispatcher", "supervisor", "analyst", "viewer", "device")
+ROLE_NAMES = ("admin", "dispatcher", "supervisor", "analyst", "viewer", "device",
+              "video_operator", "maintainer")
 
 
 class Role(Base):

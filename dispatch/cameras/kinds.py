@@ -49,9 +49,14 @@ Each kind's code and both labels, plus the synonyms listed here.
 
 
 class CameraStatus(LabelledEnum):
-    """Whether a camera's video can be called up; stored in ``cameras.status``."""
+    """Whether a camera's video can be called up; stored in ``cameras.status``.
+
+    ``degraded``: the health check finds a picture with faults (frozen, blurred,
+    covered ...); ``maintenance`` is set and ended by hand.
+    """
 
     ONLINE = "online", "Online", "在线"
+    DEGRADED = "degraded", "Degraded (picture faults)", "画面异常"
     OFFLINE = "offline", "Offline", "离线"
     UNKNOWN = "unknown", "Unknown", "未知"
     MAINTENANCE = "maintenance", "Maintenance", "维护中"

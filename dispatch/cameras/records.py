@@ -149,8 +149,8 @@ class CameraInput(BaseModel):
         status = parse_camera_status(value)
         if isinstance(status, str) and not isinstance(status, CameraStatus):
             raise PydanticCustomError(
-                "camera_status", "unknown camera status '{status}'; use online, offline, "
-                "unknown or maintenance", {"status": status})
+                "camera_status", "unknown camera status '{status}'; use online, degraded, "
+                "offline, unknown or maintenance", {"status": status})
         return status
 
     @field_validator("stream_url")

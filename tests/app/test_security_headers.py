@@ -58,6 +58,8 @@ def test_the_page_policy_is_strict() -> None:
     assert policy["frame-ancestors"] == ["'none'"]
     assert policy["img-src"] == ["'self'", "data:", "blob:"]
     assert policy["connect-src"] == ["'self'"]
+    assert policy["media-src"] == ["'self'", "blob:"]  # hls.js: MediaSource, its worker
+    assert policy["worker-src"] == ["'self'", "blob:"]
     assert policy["report-uri"] == ["/csp-report"]
     assert not any("unsafe" in v for values in policy.values() for v in values)
 

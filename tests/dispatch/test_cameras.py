@@ -148,7 +148,8 @@ def test_labels_and_codes_of_kinds_and_statuses() -> None:
     assert CameraKind.CHECKPOINT.label_zh == "卡口"
     assert CameraKind.PTZ.label_en == "PTZ"
     assert all(k.label_en and k.label_zh for k in CameraKind)
-    assert [s.value for s in CameraStatus] == ["online", "offline", "unknown", "maintenance"]
+    assert [s.value for s in CameraStatus] == ["online", "degraded", "offline", "unknown",
+                                               "maintenance"]
     assert CameraStatus.OFFLINE.label_zh == "离线"
 
 
@@ -201,8 +202,8 @@ def test_azimuth_is_stored_modulo_360(given: float | str, stored: float) -> None
     ({"height_m": 201}, "height_m", "Input should be less than or equal to 200"),
     ({"kind": "drone"}, "kind", "unknown camera kind 'drone'; use fixed, dome, ptz or "
      "checkpoint (固定枪机, 半球, 云台/球机, 卡口)"),
-    ({"status": "broken"}, "status", "unknown camera status 'broken'; use online, offline, "
-     "unknown or maintenance"),
+    ({"status": "broken"}, "status", "unknown camera status 'broken'; use online, degraded, "
+     "offline, unknown or maintenance"),
     ({"gb_id": "34020000001330000001"}, "gb_id", "GB/T 28181 ID has type code '133' "
      "(display, digits 11-13), which is not a camera or video device type; accepted: "),
     ({"colour": "red"}, "colour", "Extra inputs are not permitted"),

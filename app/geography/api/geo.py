@@ -19,7 +19,7 @@ from app.api.docs import (
     documented,
     parse_body,
 )
-from app.auth.access import allow, any_role
+from app.auth.access import allow, any_role, any_user
 from app.db import get_session
 from app.errors import RecordNotFound
 from app.geography.params import BBOX_PATTERN, POI_KINDS, BBox
@@ -39,7 +39,7 @@ def geojson(text: str) -> Response:
 
 
 @bp.get("/roads")
-@any_role
+@any_user
 @documented("Roads in a box", tag="map", responses=FEATURES, params=(
     BBOX_REQUIRED, Param("drivable", "true: only roads cars may use", type="boolean")))
 def roads() -> Response:
@@ -51,7 +51,7 @@ def roads() -> Response:
 
 
 @bp.get("/buildings")
-@any_role
+@any_user
 @documented("Building footprints in a box", tag="map", responses=FEATURES,
             params=(BBOX_REQUIRED,))
 def buildings() -> Response:
@@ -73,7 +73,7 @@ def pois() -> Response:
 
 
 @bp.get("/areas")
-@any_role
+@any_user
 @documented("Areas (jurisdictions, station districts)", tag="map", responses=FEATURES)
 def areas() -> Response:
     return geojson(feature_collection(get_session(), "areas", ["name", "kind"]))
@@ -94,7 +94,7 @@ def grids() -> Response:
 
 
 @bp.get("/search")
-@any_role
+@any_user
 @documented("Find streets and POIs by name (Chinese or English)", tag="map", params=(
     Param("q", "part of a name (1 to 100 characters, not all spaces)", required=True,
           schema={"maxLength": 100, "pattern": r"\S"}),))

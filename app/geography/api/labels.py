@@ -9,7 +9,7 @@ from flask import request
 
 from app.api import bp
 from app.api.docs import Answer, Param, documented, json_object
-from app.auth.access import any_role
+from app.auth.access import any_user
 from app.db import get_session
 from app.errors import InvalidValue
 from app.geography.params import BBOX_PATTERN, BBox
@@ -33,7 +33,7 @@ LABELS = json_object(
 
 
 @bp.get("/labels")
-@any_role
+@any_user
 @documented(
     "Names to write on the basemap in a box: each named road's pieces inside it (a line "
     "to write along, simplified to about 1 m) and named points of interest, most important "

@@ -6,7 +6,7 @@ from flask import Response, current_app, request
 
 from app.api import bp
 from app.api.docs import Answer, Param, documented
-from app.auth.access import any_role
+from app.auth.access import any_user
 from app.db import get_session
 from app.db.versions import data_version
 from app.errors import RecordNotFound
@@ -16,7 +16,7 @@ MAX_ZOOM = 20
 
 
 @bp.get("/tiles/<int:z>/<int:x>/<int:y>.pbf")
-@any_role
+@any_user
 @documented("A basemap vector tile (Mapbox Vector Tile: landcover, buildings, roads)",
             tag="map", params=(Param("z", f"zoom, 0–{MAX_ZOOM}", location="path", type="integer",
                                      schema={"maximum": MAX_ZOOM}),

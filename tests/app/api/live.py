@@ -64,8 +64,9 @@ def _ok(response: Any, *statuses: int) -> Any:
 
 
 def seed(app: Flask, tmp: Path, tokens: dict[str, str]) -> None:
-    """The map, a grid, incidents, units with positions, an alert, a camera, must-visit
-    points, a station, a roster row, a plan and a saved hot-spot result."""
+    """The map, a grid, incidents, units with positions, an alert, a camera with its
+    maintainer, must-visit points, a station, a roster row, a plan and a saved hot-spot
+    result."""
     runner = app.test_cli_runner()
     osm = tmp / "small.osm"
     osm.write_text(SMALL_OSM)
@@ -91,6 +92,14 @@ def seed(app: Flask, tmp: Path, tokens: dict[str, str]) -> None:
                         json={"lon": lon, "lat": lat}))
     _ok(client.post("/api/v1/cameras", headers=supervisor, json={
         "name": "junction", "lon": PLACE[0], "lat": PLACE[1], "azimuth_deg": 90}))
+    camera = client.get("/api/v1/cameras", headers=supervisor).get_json(force=True)
+    _ok(client.post("/api/v1/maintainers", headers=supervisor, json={
+        "code": "MT-1", "name": "Equipment Co", "kind": "equipment", "response_h": 4,
+        "repair_h": 24}))
+    _ok(client.post("/api/v1/maintainers/MT-1/cameras", headers=supervisor,
+                    json={"camera_ids": [camera["features"][0]["id"]]}))
+    _ok(client.post("/api/v1/maintainers/MT-1/members", headers=supervisor,
+                    json={"username": "st-maintainer"}))
     _ok(client.post("/api/v1/alerts", headers=dispatcher, json={
         "lon": PLACE[0], "lat": PLACE[1], "level": "red", "kind": "robbery"}))
     _ok(client.post("/api/v1/must-visit-points", headers=supervisor, json={

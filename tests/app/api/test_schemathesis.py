@@ -21,7 +21,8 @@ MAX_EXAMPLES locally (GRIDPATROL_FUZZ_EXAMPLES=200) to look harder.
 Left to the data, not the schema (a JSON Schema cannot state them; each is said in the
 parameter's description): a box has west < east and south < north; ``from`` comes before
 ``to`` and names a day that exists; a distance band is at least the cell; exactly one of
-``radio_id`` and ``unit_id``; a call stops after it starts; dosage_max >= dosage_min;
+``radio_id`` and ``unit_id``; exactly one of ``camera_ids`` and ``area`` (a maintainer's
+cameras); a call stops after it starts; dosage_max >= dosage_min;
 lisa takes permutation p-values only, and permutation p-values need at least 99
 permutations.
 Valid-looking cases that break one of these are not sent (they are answered 422, as
@@ -64,7 +65,8 @@ from tests.app.api.live import SACRIFICE, LiveApi, serve
 from tests.conftest import scratch_database
 
 MAX_EXAMPLES = int(os.environ.get("GRIDPATROL_FUZZ_EXAMPLES", "5"))
-LEAST_PRIVILEGED_FIRST = ("device", "viewer", "analyst", "dispatcher", "supervisor", "admin")
+LEAST_PRIVILEGED_FIRST = ("device", "maintainer", "viewer", "video_operator", "analyst",
+                          "dispatcher", "supervisor", "admin")
 # Where a camera's stream may point during the run: loopback only (port 9 is closed).
 LOOPBACK_STREAM = "http://127.0.0.1:9/fuzz.jpg"
 
@@ -160,6 +162,9 @@ def breaks_a_rule_the_schema_cannot_state(case: Case) -> bool:
             query.get("unit_id")):
         return True
     if path.endswith("/trunk-recorder") and body.get("stop_time", 0) < body.get("start_time", 0):
+        return True
+    if "/maintainers/" in path and path.endswith("/cameras") and (
+            body.get("camera_ids") is None) == (body.get("area") is None):
         return True
     return path.endswith("/promote") and body.get("dosage_max", 16) < body.get("dosage_min", 10)
 

@@ -54,6 +54,8 @@ PAGE_TWINS: dict[str, str | None] = {
     "admin.users_page": "api.list_users",
     "admin.create_user": "api.create_user",
     "admin.set_role": "api.change_user",
+    "video.live_page": "api.start_live",
+    "video.faults_page": "api.cameras_health",
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 
@@ -103,6 +105,12 @@ def test_the_twin_check_notices_a_page_that_drifts(app: Flask,
                         frozenset({"admin", "analyst"}))
     assert drifted_twins(app) == [("analysis.page", "api.hotspots", set(),
                                    {"supervisor", "dispatcher", "viewer"})]
+
+
+def test_the_users_api_offers_every_role() -> None:
+    from app.auth.api import Role
+
+    assert set(Role.__args__) == set(ROLE_NAMES)
 
 
 def test_every_endpoint_has_an_access_rule(app: Flask) -> None:

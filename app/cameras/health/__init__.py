@@ -1,0 +1,1 @@
+"""Camera health: sampling, diagnosis, states, tickets."""

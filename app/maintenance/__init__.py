@@ -1,0 +1,1 @@
+"""Maintenance: maintainers (contractors), the cameras they keep, and tickets."""

@@ -1,0 +1,56 @@
+/* One camera live: ask the server to start (or join) the camera's HLS conversion, then
+   play its playlist with hls.js (or natively where the browser plays HLS itself). A busy
+   server (every live slot taken) or a broken stream is retried after a pause; the status
+   line says why. */
+(function () {
+  "use strict";
+  var section = document.getElementById("live");
+  if (!section) { return; }
+  var video = document.getElementById("live-video");
+  var status = document.getElementById("live-status");
+  var camera = section.getAttribute("data-camera");
+  var player = null;
+
+  function say(key) { status.textContent = section.getAttribute("data-text-" + key) || key; }
+
+  function retry(key, seconds) {
+    say(key);
+    if (player) { player.destroy(); player = null; }
+    window.setTimeout(start, seconds * 1000);
+  }
+
+  function play(playlist) {
+    if (window.Hls && window.Hls.isSupported()) {
+      player = new window.Hls({ liveSyncDurationCount: 2, manifestLoadingMaxRetry: 4 });
+      player.on(window.Hls.Events.ERROR, function (_event, data) {
+        if (data.fatal) { retry("error", 3); }
+      });
+      player.loadSource(playlist);
+      player.attachMedia(video);
+    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = playlist;
+    } else {
+      say("unsupported");
+      return;
+    }
+    video.addEventListener("playing", function () { say("playing"); });
+    video.play().catch(function () { /* autoplay refused: the controls are there */ });
+  }
+
+  function start() {
+    fetch("/api/v1/cameras/" + encodeURIComponent(camera) + "/live",
+          { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (body) { return [response.status, body]; });
+      })
+      .then(function (answer) {
+        var code = answer[0], body = answer[1];
+        if (code === 200) { play(body.playlist); return; }
+        if (body && body.error === "live_busy") { retry("busy", 10); return; }
+        retry("offline", 15);
+      })
+      .catch(function () { retry("error", 5); });
+  }
+
+  start();
+}());

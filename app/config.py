@@ -62,6 +62,12 @@ def _parse_gateway(raw: str) -> str:
     return raw
 
 
+def _parse_file_or_webhook(raw: str) -> str:
+    if not raw.startswith(("file:", "http://", "https://")):
+        raise ValueError("expected file:/path/outbox.jsonl or an http(s):// webhook URL")
+    return raw
+
+
 def _parse_locale(raw: str) -> str:
     if raw not in SUPPORTED_LOCALES:
         raise ValueError(f"expected one of {', '.join(SUPPORTED_LOCALES)}, got {raw!r}")
@@ -273,6 +279,11 @@ SETTINGS: tuple[Setting, ...] = (
             "or an http(s) webhook of the radio gateway. Unset: `mqtt`."),
     Setting("RADIO_GATEWAY_TOKEN", _parse_text, None,
             "Bearer token sent to the radio gateway webhook."),
+    Setting("TICKET_GATEWAY", _parse_file_or_webhook, None,
+            "Where maintenance tickets go to the contractors: `file:/path/outbox.jsonl` or "
+            "an http(s) webhook (a mail or SMS gateway). Unset: the radio gateway when that "
+            "is a file or webhook, else instance/ticket-outbox.jsonl (contractors hold no "
+            "police radio)."),
     Setting("MQTT_URL", _parse_mqtt_url, None,
             "The MQTT broker `gridpatrol ingest` reads from: `mqtt://user@host:port?passfile="
             "/path` (or mqtts:// for TLS). Unset: the project's own Mosquitto under "

@@ -80,7 +80,7 @@ def prepare_service_account() -> service_user.Account:
         service_user.prepare(
             account, instance=Path(app.instance_path),
             conninfo=app_database_url(app).replace("postgresql+psycopg://", "postgresql://", 1),
-            outbox=_radio_outbox(), socket_dir=socket_dir)
+            outboxes=_outboxes(), socket_dir=socket_dir)
     except service_user.ServiceUserError as exc:
         raise click.ClickException(str(exc)) from None
     return account
@@ -129,8 +129,10 @@ def _embedded_socket_dir() -> Path | None:
     return None
 
 
-def _radio_outbox() -> Path | None:
-    """The file the radio gateway appends to, when it is a file."""
+def _outboxes() -> list[Path]:
+    """The files the radio and ticket gateways append to, when they are files."""
+    from app.maintenance.tickets import ticket_outbox_file
     from app.orders.settings import outbox_file
 
-    return outbox_file(current_app)
+    files = {outbox_file(current_app), ticket_outbox_file(current_app)}
+    return sorted(f for f in files if f is not None)

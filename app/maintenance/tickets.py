@@ -1,7 +1,9 @@
 """Maintenance tickets: opened when a fault persists, kept in step with the checks,
 closed when the camera is healthy again (or by hand, with a note), and sent to the
-maintainer through the outbound gateway (the radio gateway's outbox or webhook, as
-dispatch orders are) after the transaction commits.
+maintainer through the ticket gateway (``GRIDPATROL_TICKET_GATEWAY``: a file or a
+webhook; by default the radio gateway's when that is one, else
+``instance/ticket-outbox.jsonl`` — contractors hold no police radio, so never MQTT) after
+the transaction commits.
 
 The decisions are :mod:`dispatch.cameras.health.state`'s; this module loads, writes and
 sends. Every change is audited (``ticket.open``, ``ticket.close``, ``ticket.acknowledge``).
@@ -12,12 +14,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.dispatch.radio import gateway
+from app.dispatch.gateways import RadioGateway, gateway_from_config
 from app.errors import RecordNotFound, StateConflict
 from app.maintenance import repository
 from app.models import MaintenanceTicket
@@ -139,6 +143,34 @@ def ticket_text(row: MaintenanceTicket, action: str, camera_name: str | None) ->
             f"{camera}: {en}{due_en}")
 
 
+def ticket_gateway_setting(app: Flask) -> str:
+    """The ticket gateway's value: its own setting, else the radio gateway's when that is
+    a file or a webhook, else the ticket outbox file under instance/."""
+    own = app.config.get("TICKET_GATEWAY")
+    if own:
+        return str(own)
+    radio = str(app.config.get("RADIO_GATEWAY") or "")
+    if radio.startswith(("file:", "http://", "https://")):
+        return radio
+    return "file:" + str(Path(app.instance_path) / "ticket-outbox.jsonl")
+
+
+def ticket_gateway(app: Flask) -> RadioGateway:
+    value = ticket_gateway_setting(app)
+    token = app.config.get("RADIO_GATEWAY_TOKEN") if value == app.config.get(
+        "RADIO_GATEWAY") else None
+    return gateway_from_config(value, token=token)
+
+
+def ticket_outbox_file(app: Flask) -> Path | None:
+    """The file tickets are appended to, when the ticket gateway is a file."""
+    value = ticket_gateway_setting(app)
+    if not value.startswith("file:"):
+        return None
+    path = value[len("file:"):]
+    return Path(path[2:] if path.startswith("//") else path)
+
+
 def send_after_commit(session: Session, change: TicketChange | None) -> None:
     """Send a committed ticket change to its maintainer and record how it went (own
     commit). A ticket without a maintainer, or a gateway failure, stays undelivered."""
@@ -158,6 +190,6 @@ def send_after_commit(session: Session, change: TicketChange | None) -> None:
                            created_at=row.closed_at if change.action == "close" and
                            row.closed_at else row.opened_at,
                            talkgroup=keeper.contact or None)
-    result = gateway().send(message)
+    result = ticket_gateway(current_app).send(message)
     row.delivered, row.delivery_detail = result.delivered, result.detail
     session.commit()

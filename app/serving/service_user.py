@@ -8,7 +8,8 @@ it, as that user, before anything listens:
 - read: the checkout and its ``.venv`` and ``node_modules`` (not changed here: a checkout
   under a folder closed to others is refused with the fix), ``instance/secret_key``
   (group ``gridpatrol``, mode 0640);
-- write: ``instance/run/`` (its own: sockets, caches; 0700) and the radio outbox file
+- write: ``instance/run/`` (its own: sockets, caches; 0700) and the outbox files (radio,
+  maintenance tickets)
   when the gateway is a file;
 - connect: the database (the embedded cluster's socket opened to the ``postgres`` group).
 
@@ -24,6 +25,7 @@ import os
 import pwd
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,7 +87,7 @@ def run_dir(instance: Path) -> Path:
 
 
 def prepare(account: Account, *, instance: Path, conninfo: str,
-            outbox: Path | None, socket_dir: Path | None) -> None:
+            outboxes: Sequence[Path], socket_dir: Path | None) -> None:
     """Give ``account`` what serving needs under ``instance`` and check it, as the account
     (raises :class:`ServiceUserError` naming what is missing and how to fix it)."""
     _open_to_group(instance, account.gid, 0o010)
@@ -97,7 +99,7 @@ def prepare(account: Account, *, instance: Path, conninfo: str,
     runtime.mkdir(mode=0o700, exist_ok=True)
     os.chown(runtime, account.uid, account.gid)
     os.chmod(runtime, 0o700)
-    if outbox is not None:
+    for outbox in outboxes:
         outbox.parent.mkdir(parents=True, exist_ok=True)
         outbox.touch(exist_ok=True)
         os.chown(outbox, account.uid, account.gid)
@@ -109,7 +111,7 @@ def prepare(account: Account, *, instance: Path, conninfo: str,
             raise ServiceUserError(
                 f"{account.name} cannot reach the database socket in {socket_dir} (group "
                 f"{group}): run scripts/bootstrap.sh, or `usermod -aG {group} {account.name}`")
-    check_access(account, instance=instance, conninfo=conninfo, outbox=outbox)
+    check_access(account, instance=instance, conninfo=conninfo, outboxes=outboxes)
 
 
 def _open_to_group(folder: Path, gid: int, bits: int) -> None:
@@ -138,12 +140,12 @@ print(json.dumps(missing))
 
 
 def check_access(account: Account, *, instance: Path, conninfo: str,
-                 outbox: Path | None) -> None:
+                 outboxes: Sequence[Path]) -> None:
     """Run a short check as ``account``: can it read, write and connect what it must?"""
     read = [ROOT / "wsgi.py", ROOT / "app" / "__init__.py", instance / "secret_key"]
     if (ROOT / "node_modules").is_dir():
         read.append(ROOT / "node_modules")
-    write = [run_dir(instance)] + ([outbox] if outbox is not None else [])
+    write = [run_dir(instance), *outboxes]
     spec = {"read": [str(p) for p in read if p.exists()], "write": [str(p) for p in write],
             "conninfo": conninfo}
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(run_dir(instance))}

@@ -56,6 +56,11 @@ AREA_REFERENCES = (("grid_cells", "area_id", "inner point"), ("cameras", "area_i
                    ("stations", "area_id", "point"), ("units", "home_area_id", None))
 """Every column that names an area: the table, the column, and what places a row in an
 area (its point; a polygon's inner point), None when the row has no place of its own."""
+DERIVED_AREA_REFERENCES = (("coverage_zones", "area_id"),)
+"""Columns naming an area in tables derived from others and rebuilt when areas change
+(the network coverage's cell × area pieces: the triggers of migration 0015 mark the cells
+of a changed area, and the coverage job recomputes them): a boundary import leaves them to
+that, and deleting an extent cascades to them."""
 
 _PLACE = {"point": sql.SQL("t.geom"), "inner point": sql.SQL("ST_PointOnSurface(t.geom)")}
 _COVERING = sql.SQL(

@@ -16,7 +16,11 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from app.db import get_session
-from app.geography.repository.areas import AREA_REFERENCES, area_references
+from app.geography.repository.areas import (
+    AREA_REFERENCES,
+    DERIVED_AREA_REFERENCES,
+    area_references,
+)
 from tests.app.dispatch.support import add_unit
 from tests.conftest import SHARED_DATA
 
@@ -51,7 +55,8 @@ def test_the_list_of_area_references_is_complete(app: object,
                                                  connection: sa.Connection) -> None:
     with app.app_context():  # type: ignore[attr-defined]
         in_schema = area_references(get_session())
-    assert sorted(in_schema) == sorted((t, c) for t, c, _ in AREA_REFERENCES)
+    assert sorted(in_schema) == sorted([(t, c) for t, c, _ in AREA_REFERENCES]
+                                       + list(DERIVED_AREA_REFERENCES))
 
 
 def test_boundaries_replace_the_extent_without_orphaning_cells(

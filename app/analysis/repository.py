@@ -3,7 +3,9 @@ results and what promotion writes (patrol hot spots, must-visit points at hot ce
 
 Periods are compared in each incident's *local* time (the zone its source reported in):
 ``from=2023-06`` means June as the police force counted it, so a police.uk June record,
-stored as 2023-05-31 23:00 UTC, is in June, not May.
+stored as 2023-05-31 23:00 UTC, is in June, not May. The instants a day either side of the
+period (wider than any zone's offset) are also required, so the index on ``occurred_at``
+narrows the rows before each one's local time is worked out.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ SELECT i.id, i.category, i.time_resolution, {_LOCAL} AS local_time, i.geom
 FROM incidents i
 WHERE (CAST(:since AS timestamp) IS NULL OR {_LOCAL} >= CAST(:since AS timestamp))
   AND (CAST(:until AS timestamp) IS NULL OR {_LOCAL} < CAST(:until AS timestamp))
+  AND (CAST(:since AS timestamp) IS NULL
+       OR i.occurred_at >= (CAST(:since AS timestamp) AT TIME ZONE 'UTC') - interval '1 day')
+  AND (CAST(:until AS timestamp) IS NULL
+       OR i.occurred_at < (CAST(:until AS timestamp) AT TIME ZONE 'UTC') + interval '1 day')
   AND (CAST(:categories AS text[]) IS NULL OR i.category = ANY(CAST(:categories AS text[])))
   AND (CAST(:area AS text) IS NULL OR EXISTS (
         SELECT 1 FROM areas a WHERE a.name = :area AND ST_Covers(a.geom, i.geom)))
@@ -96,6 +102,32 @@ def incidents_frame(session: Session, *, since: datetime | None, until: datetime
                              params=params)
     frame["local_time"] = pd.to_datetime(frame["local_time"])
     return frame.rename_geometry("geometry")
+
+
+_TIME_COUNTS_SQL = f"""
+WITH matched AS ({_INCIDENTS_SQL}),
+slots AS (
+    SELECT CASE WHEN time_resolution = 'minute'
+                THEN CAST(extract(isodow FROM local_time) AS integer) - 1 END AS weekday,
+           CASE WHEN time_resolution = 'minute'
+                THEN CAST(extract(hour FROM local_time) AS integer) END AS hour,
+           CAST(date_trunc('month', local_time) AS date) AS month
+    FROM matched)
+SELECT GROUPING(month) = 0 AS by_month, weekday, hour, month, count(*) AS n
+FROM slots GROUP BY GROUPING SETS ((weekday, hour), (month))
+"""  # noqa: S608 - constants only
+
+
+def incident_time_counts(session: Session, *, since: datetime | None,
+                         until: datetime | None, categories: Sequence[str],
+                         area: str | None) -> list[Any]:
+    """The incidents :func:`incidents_frame` would load, counted in the database (never
+    loaded): rows ``(by_month, weekday, hour, month, n)`` — with ``by_month`` false, per
+    local weekday (0 = Monday) and hour of the minute-exact ones (weekday and hour NULL:
+    the coarser ones); with ``by_month`` true, per local month (its first day)."""
+    params = {"since": since, "until": until, "categories": list(categories) or None,
+              "area": area}
+    return list(session.execute(sa.text(_TIME_COUNTS_SQL), params).all())
 
 
 def incident_groups(session: Session) -> list[Any]:
@@ -296,6 +328,17 @@ def import_of_files(session: Session, files: Sequence[str]) -> IncidentImport | 
 def import_record(session: Session, import_id: int) -> IncidentImport | None:
     """One incident import."""
     return session.get(IncidentImport, import_id)
+
+
+def incidents_estimate(session: Session) -> int:
+    """About how many incidents are stored, without a scan: the larger of the planner's
+    estimate (as of the last ANALYZE; replicated) and the live rows the statistics count
+    (current on the primary; nothing on a replica); -1 when neither knows."""
+    return int(session.execute(sa.text(
+        "SELECT CASE WHEN c.reltuples < 0 AND coalesce(s.n_live_tup, 0) = 0 THEN -1 "
+        "ELSE CAST(greatest(c.reltuples, coalesce(s.n_live_tup, 0)) AS bigint) END "
+        "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+        "WHERE c.oid = CAST('incidents' AS regclass)")).scalar_one())
 
 
 def incidents_count(session: Session, *, since: datetime | None, until: datetime | None,

@@ -11,7 +11,7 @@ narrows the rows before each one's local time is worked out.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -152,22 +152,34 @@ def incident_count(session: Session) -> int:
 
 
 def merge_incidents(session: Session, frame: gpd.GeoDataFrame, columns: Sequence[str], *,
-                    import_id: int) -> tuple[int, int]:
+                    import_id: int, progress: Callable[[float, str], None] | None = None,
+                    chunk_rows: int = 20_000) -> tuple[int, int]:
     """Upsert ``frame`` by (source, source_id) through COPY, set each new or changed
     incident's area, and tell other processes; returns (inserted, updated). Rows whose
-    values did not change are left alone."""
+    values did not change are left alone. ``progress(fraction, message)`` is told after
+    each ``chunk_rows`` rows sent and before each statement (it may raise: the caller's
+    transaction is then rolled back)."""
     inserted = updated = 0
+    report = progress or (lambda _fraction, _message: None)
+    total = len(frame)
     with raw_cursor(session) as cur:
-        if len(frame):
+        if total:
             cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
             cur.execute(sql.SQL("CREATE TEMP TABLE _import_incidents ON COMMIT DROP AS "
                                 "SELECT {} FROM incidents WITH NO DATA").format(cols))
-            copy_frame(cur, sql.Identifier("_import_incidents"), frame, columns)
+            for start in range(0, total, chunk_rows):
+                copy_frame(cur, sql.Identifier("_import_incidents"),
+                           frame.iloc[start:start + chunk_rows], columns)
+                sent = min(total, start + chunk_rows)
+                report(0.5 * sent / total, f"writing: {sent:,} of {total:,} incidents sent")
+            report(0.5, f"writing: merging {total:,} incidents with those stored")
             cur.execute(sql.SQL(_MERGE_SQL).format(cols=cols))
             flags = [row[0] for row in cur.fetchall()]
             inserted = sum(flags)
             updated = len(flags) - inserted
             cur.execute("DROP TABLE _import_incidents")
+            report(0.8, f"writing: {inserted:,} new, {updated:,} updated; placing them in "
+                        "their areas")
             cur.execute(_AREA_SQL, (import_id,))
             bump_version(cur, "incidents")
     return inserted, updated

@@ -34,7 +34,7 @@ from app.models.geo import (
     RoadEdge,
 )
 from app.models.ingest import IngestMessage, IngestStatus, RadioAssignment
-from app.models.jobs import JOB_STATES, Job
+from app.models.jobs import JOB_STATES, Job, JobFile
 from app.models.planning import (
     APSCHEDULER_JOBS,
     OverdueNotice,
@@ -48,7 +48,8 @@ __all__ = ["APSCHEDULER_JOBS", "Alert", "AlertEvent", "ApiToken", "Area",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
            "ConsoleAlarm",
            "DataVersion", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
-           "IncidentImport", "IngestMessage", "IngestStatus", "JOB_STATES", "Job", "Landcover",
+           "IncidentImport", "IngestMessage", "IngestStatus", "JOB_STATES", "Job", "JobFile",
+           "Landcover",
            "MustVisitPoint",
            "OverdueNotice", "PatrolHotspot",
            "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",

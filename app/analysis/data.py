@@ -52,9 +52,10 @@ def time_counts(session: Session, data: DataFilter) -> list[Any]:
 
 def incidents_at_most(session: Session, data: DataFilter, limit: int) -> bool:
     """Whether at most ``limit`` incidents match ``data``: without counting while the
-    whole table is estimated at no more (the planner's row estimate), else counted."""
+    whole table is estimated at half as many or fewer (the statistics' row estimate,
+    which may lag a little behind), else counted."""
     estimate = repository.incidents_estimate(session)
-    if 0 <= estimate <= limit // 2:
+    if 0 < estimate <= limit // 2:
         return True
     return incidents_matching(session, data) <= limit
 

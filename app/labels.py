@@ -143,6 +143,15 @@ UNSERVED_REASONS: Mapping[str, LazyString] = {
     "too_far": _l("too far to reach"), "no_time_left": _l("no time left in the shift"),
     "grid_not_rostered": _l("nobody rostered for its grid"),
 }
+# gis.incidents.RejectReason: why an imported row was refused
+REJECT_REASONS: Mapping[str, LazyString] = {
+    "bad_row": _l("more cells than the header"), "missing_id": _l("no id"),
+    "no_coordinates": _l("no coordinates"), "bad_coordinates": _l("coordinates not numbers"),
+    "zero_coordinates": _l("coordinates 0, 0"),
+    "coordinates_out_of_range": _l("coordinates not on Earth"),
+    "bad_time": _l("time missing or unreadable"), "outside_area": _l("outside every area"),
+    "duplicate_id": _l("id already read"),
+}
 
 TABLES: Mapping[str, Mapping[str, LazyString]] = {
     "road_class": ROAD_CLASSES, "poi_kind": POI_KINDS, "grid_shape": GRID_SHAPES,
@@ -153,6 +162,7 @@ TABLES: Mapping[str, Mapping[str, LazyString]] = {
     "grid_origin": GRID_ORIGINS, "bandwidth_rule": BANDWIDTH_RULES, "weekday": WEEKDAYS,
     "plan_status": PLAN_STATUSES, "stop_status": STOP_STATUSES,
     "dose_status": DOSE_STATUSES, "unserved_reason": UNSERVED_REASONS,
+    "reject_reason": REJECT_REASONS,
 }
 """Every label table a page uses, by the name templates give :func:`label`."""
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.analysis.data import incident_summary
 from app.analysis.hotspots import run_hotspots
-from app.analysis.jobs import hotspots_are_small, near_repeat_is_small
+from app.analysis.jobs import hotspots_are_small, near_repeat_is_small, time_tables_are_small
 from app.analysis.params import DataFilter, HotspotParams, NearRepeatParams, from_query
 from app.analysis.patterns import near_repeat, time_tables
 from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
@@ -152,10 +152,18 @@ def near_repeat_table() -> Any:
 
 @bp.get("/incident-times")
 @allow(*ANALYSIS_READERS)
-@documented("Incidents per hour × weekday (exact times only) and per month", tag="analysis",
-            params=DATA_PARAMS, refusals=NO_INCIDENTS, responses={200: "OK", 404: NO_AREA})
-def incident_times() -> dict[str, Any]:
-    return time_tables(get_read_session(), _args(DataFilter))
+@documented("Incidents per hour × weekday (exact times only) and per month, counted in the "
+            "database; a job past a million matching incidents (or with Prefer: "
+            "respond-async)", tag="analysis",
+            params=DATA_PARAMS, refusals=NO_INCIDENTS,
+            responses={200: "{incidents, hour_weekday: {weekdays, hours, counts, counted, "
+                            "too_coarse}, monthly: {months, counts, counted}}",
+                       202: ACCEPTED, 404: NO_AREA, 429: TOO_MANY})
+def incident_times() -> Any:
+    data = _args(DataFilter)
+    if prefers_async() or not time_tables_are_small(get_read_session(), data):
+        return _as_job("incident_times", data, "json", page=None)
+    return time_tables(get_read_session(), data)
 
 
 @bp.get("/incidents/summary")
@@ -218,12 +226,13 @@ def promote_result(result_id: int) -> dict[str, Any]:
     return answer
 
 
-def _as_job(kind: str, params: Any, fmt: str) -> Any:
+def _as_job(kind: str, params: Any, fmt: str, *,
+            page: str | None = "/analysis?job={id}") -> Any:
     """Queue the analysis as a job and answer 202 (its page: /analysis?job=ID)."""
     session = get_session()
     job = submit(session, kind, params.model_dump(by_alias=True, mode="json")
                  | ({"format": "csv"} if fmt == "csv" else {}),
-                 actor=current_user, page="/analysis?job={id}")
+                 actor=current_user, page=page)
     session.commit()
     return accepted(job)
 

@@ -40,6 +40,26 @@ def incidents_matching(session: Session, data: DataFilter) -> int:
                                       area=data.area)
 
 
+def time_counts(session: Session, data: DataFilter) -> list[Any]:
+    """Incidents matching ``data`` counted per local weekday × hour and per month, in the
+    database (see :func:`app.analysis.repository.incident_time_counts`)."""
+    if data.area:
+        require_area(session, data.area)
+    return repository.incident_time_counts(session, since=_naive(data.since),
+                                           until=_naive(data.until),
+                                           categories=data.category, area=data.area)
+
+
+def incidents_at_most(session: Session, data: DataFilter, limit: int) -> bool:
+    """Whether at most ``limit`` incidents match ``data``: without counting while the
+    whole table is estimated at half as many or fewer (the statistics' row estimate,
+    which may lag a little behind), else counted."""
+    estimate = repository.incidents_estimate(session)
+    if 0 < estimate <= limit // 2:
+        return True
+    return incidents_matching(session, data) <= limit
+
+
 def analysis_cells(session: Session, *, cell_m: float, shape: str,
                    area: str | None) -> tuple[gpd.GeoDataFrame, bool]:
     """The patrol grid of that size and shape if one is stored (so results name the cells
@@ -74,8 +94,9 @@ def _naive(moment: Any) -> Any:
     return None if moment is None else moment.replace(tzinfo=None)
 
 
-def require_incidents(frame: gpd.GeoDataFrame) -> None:
-    if frame.empty:
+def require_incidents(found: gpd.GeoDataFrame | int) -> None:
+    """Refuse an analysis of nothing (``found``: the incidents loaded, or their count)."""
+    if (found if isinstance(found, int) else len(found)) == 0:
         raise InvalidValue("No incidents match: widen the period, category or area, or "
                             "import incidents first (gridpatrol import incidents FILE).",
                             field="from", code="no_incidents")

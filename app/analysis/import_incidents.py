@@ -14,7 +14,7 @@ wins over the built-in tables.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from app import audit
 from app.analysis import repository
 from app.analysis.categories import checked_entries, reclassify
 from app.geography.repository.areas import area_polygons
+from app.jobs.progress import Progress, no_progress, scaled
 from app.models import IncidentImport
 from gis.incidents import (
     ColumnMapping,
@@ -44,6 +45,9 @@ COLUMNS = ("source", "source_id", "occurred_at", "time_resolution", "timezone", 
            "geom")
 EXAMPLES_PER_REASON = 3
 MAX_LISTED = 1000  # unmapped values kept in the summary (the CSV file lists them all)
+MAX_REJECTED_LISTED = 1000  # rejected rows kept in the summary (the rejects CSV has all)
+#: Shares of an import's progress: reading and checking the files, then writing.
+READ_SHARE, WRITE_SHARE = 0.55, 0.4
 
 
 @dataclass
@@ -71,6 +75,7 @@ class IncidentImportSummary:
     ruled_categories: dict[str, list[Any]] = field(default_factory=dict)
     unmapped_path: str | None = None
     category_map: int = 0
+    rejected_rows: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -103,7 +108,7 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
                      mapping: ColumnMapping | None = None, source: str | None = None,
                      encoding: str | None = None, default_tz: str | None = None,
                      rejects_path: Path | None = None, reason: str | None = None,
-                     progress: Callable[[int, int], None] | None = None,
+                     progress: Progress | None = None,
                      category_map: Mapping[str, str] | None = None,
                      actor: Any = None) -> IncidentImportSummary:
     """Read ``paths`` and upsert the good rows; the caller commits (or rolls back).
@@ -111,11 +116,15 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
     Raises the :mod:`gis.errors` of :func:`gis.incidents.read_incidents` (unknown layout,
     missing column, unreadable file, missing time zone, a time column that reads two ways)
     before anything is written. ``category_map`` (source value → code) is checked first
-    and stored for the data set."""
+    and stored for the data set. ``progress(fraction, message)`` is told the rows read and
+    written; it may raise to stop the import (a job's cancellation) up to the last point,
+    "listing the rejects", after which nothing but the rejects files and the audit row is
+    written — so a stopped import leaves no file either once the caller rolls back."""
+    report = progress or no_progress
     entries = checked_entries(category_map) if category_map else []
     areas = area_polygons(session)
     result = read_incidents(list(paths), mapping=mapping, encoding=encoding, areas=areas,
-                            default_tz=default_tz, on_progress=progress,
+                            default_tz=default_tz, progress=scaled(report, 0.0, READ_SHARE),
                             category_overrides={v: c for v, _, c in entries} or None)
     presets = dict(result.layouts)
     source = source or _default_source(presets, paths)
@@ -131,11 +140,15 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
     frame = result.incidents.copy()
     frame["source"] = source
     frame["import_id"] = record.id
-    inserted, updated = repository.merge_incidents(session, frame, COLUMNS, import_id=record.id)
+    inserted, updated = repository.merge_incidents(
+        session, frame, COLUMNS, import_id=record.id,
+        progress=scaled(report, READ_SHARE, READ_SHARE + WRITE_SHARE))
     if entries:
+        report(READ_SHARE + WRITE_SHARE, f"storing {len(entries)} category map entries")
         repository.upsert_category_map(session, source, entries,
                                        created_by=getattr(actor, "id", None))
         reclassify(session, [v for v, _, _ in entries], source=source)
+    report(0.98, f"{result.accepted:,} written; listing {result.rejected:,} rejected rows")
     path = None
     if result.rejected:
         target = rejects_path or default_rejects_path(source)
@@ -159,7 +172,8 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
         hours=result.hours(), time_notes=list(result.notes),
         ruled_categories={value: [code, count] for value, (code, count) in sorted(
             result.ruled_categories.items(), key=lambda item: -item[1][1])},
-        unmapped_path=unmapped_path, category_map=len(entries))
+        unmapped_path=unmapped_path, category_map=len(entries),
+        rejected_rows=rejected_rows(result))
     record.counts = {k: v for k, v in summary.as_dict().items()
                      if k not in ("import_id", "source", "presets")}
     record.rejects_path = path
@@ -183,6 +197,39 @@ def _default_source(presets: dict[str, str | None], paths: Sequence[Path]) -> st
 
 def _mapping_json(mapping: ColumnMapping) -> dict[str, str]:
     return {k: v for k, v in mapping.__dict__.items() if v is not None}
+
+
+def rejected_rows(result: IncidentReadResult, *, limit: int = MAX_REJECTED_LISTED
+                  ) -> list[dict[str, Any]]:
+    """The first ``limit`` rejected rows: file, line, reason, the source column(s) it is
+    about (as named in the file; None for a row that is broken as a whole) and why."""
+    rejects = result.rejects
+    if rejects is None or rejects.empty:
+        return []
+    rows = []
+    for row in rejects.head(limit).itertuples():
+        mapping = result.mappings.get(str(row.source_file))
+        rows.append({"file": str(row.source_file), "line": int(row.line),
+                     "reason": str(row.reason),
+                     "field": _field_of(str(row.reason), mapping) if mapping else None,
+                     "message": str(row.message)})
+    return rows
+
+
+def _field_of(reason: str, mapping: ColumnMapping) -> str | None:
+    """The source column(s) a reject reason is about."""
+    if reason in ("missing_id", "duplicate_id"):
+        return mapping.id
+    if reason == "bad_time":
+        columns = [mapping.datetime, mapping.date, mapping.time, mapping.month]
+    elif reason in ("no_coordinates", "bad_coordinates", "zero_coordinates",
+                    "coordinates_out_of_range", "outside_area"):
+        columns = [mapping.lon, mapping.lat, mapping.x, mapping.y]
+        if not any(columns):
+            return "geometry"
+    else:
+        return None
+    return ", ".join(c for c in columns if c) or None
 
 
 def _examples(rejects: Any) -> dict[str, list[str]]:

@@ -4,9 +4,6 @@ categories to the common ones, re-classifying the incidents already stored."""
 
 from __future__ import annotations
 
-import json
-import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +13,24 @@ from pydantic import Field
 
 from app.analysis import repository
 from app.analysis.categories import category_map, remove_category_map, save_category_map
-from app.analysis.import_incidents import IncidentImportSummary, import_incidents
+from app.analysis.import_jobs import (
+    import_answer,
+    import_is_small,
+    import_upload,
+    public_summary,
+    queue_import,
+)
+from app.analysis.uploads import upload_from_request
 from app.api import bp
 from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth.access import ANALYSIS_READERS, allow
 from app.db import get_session
-from app.errors import InvalidValue, RecordNotFound
+from app.errors import RecordNotFound
+from app.jobs.api import ACCEPTED, TOO_MANY
+from app.jobs.service import accepted, prefers_async
 from app.models import IncidentImport
-from gis.incidents import ColumnMapping, mapping_from_dict, parse_mapping
-from gis.incidents.category_map import parse_category_map
-from gis.incidents.sources import CSV_SUFFIXES, GEO_SUFFIXES
 
 READERS = ANALYSIS_READERS
-SIDECARS = frozenset({".shx", ".dbf", ".prj", ".cpg"})
 IMPORT_ID = Param("import_id", "incident import id", location="path", type="integer")
 ENTRY_ID = Param("entry_id", "category map entry id", location="path", type="integer")
 
@@ -48,15 +50,7 @@ def import_json(record: IncidentImport) -> dict[str, Any]:
     return {"id": record.id, "source": record.source, "preset": record.preset,
             "files": [Path(f).name for f in record.files],
             "created_at": record.created_at.isoformat() if record.created_at else None,
-            "summary": _public(dict(record.counts))}
-
-
-def _public(summary: dict[str, Any]) -> dict[str, Any]:
-    """Server paths are shown by file name only."""
-    for key in ("rejects_path", "unmapped_path"):
-        if summary.get(key):
-            summary[key] = Path(summary[key]).name
-    return summary
+            "summary": public_summary(dict(record.counts))}
 
 
 @bp.get("/incidents/imports")
@@ -83,78 +77,28 @@ def show_import(import_id: int) -> dict[str, Any]:
 @documented("Import incident files (multipart `files`: CSV, GeoJSON, GeoPackage, or a "
             "Shapefile with its .shx/.dbf/.prj); form fields `mapping` (as on the command "
             "line, or a JSON object), `source`, `tz`, `encoding`, `reason`, and a "
-            "`category_map` CSV file. A time column that reads two ways is refused (422, "
-            "with example values) and nothing is written", tag="analysis",
-            responses={201: "{id, summary}", 422: "unreadable file, unknown layout, "
-                                                   "ambiguous times, bad category map"})
-def upload_import() -> tuple[dict[str, Any], int]:
-    uploads = request.files.getlist("files")
-    if not uploads:
-        raise InvalidValue("Send the export as multipart field 'files'.", field="files")
-    mapping = _mapping(request.form.get("mapping"))
-    chosen = _category_map(request.files.get("category_map"))
+            "`category_map` CSV file. Refused at once (422 naming the field): no or empty "
+            "files, an unread kind of file, a mapping that does not parse, a CSV whose "
+            "header matches no layout without a mapping (`unknown_layout`) or lacks a "
+            "mapped column, an unknown tz or encoding, a bad category map. Up to 1 MB (and "
+            "without Prefer: respond-async) the import runs in the request (201); larger "
+            "uploads are stored and imported by a job (202: follow /api/v1/jobs/ID, whose "
+            "result is the same {id, summary}; cancelling it writes nothing). A time "
+            "column that reads two ways is refused (422, or the job fails with that "
+            "error) and nothing is written", tag="analysis",
+            responses={201: "{id, summary}", 202: ACCEPTED, 429: TOO_MANY,
+                       422: "a field that cannot be read (see above); inline: unreadable "
+                            "file, ambiguous times"})
+def upload_import() -> Any:
+    upload = upload_from_request(request.form, request.files)
     session = get_session()
-    with tempfile.TemporaryDirectory(prefix="gridpatrol-import-") as folder:
-        names: set[str] = set()
-        for upload in uploads:
-            name = _safe_name(upload.filename or "")
-            if name in names:
-                raise InvalidValue(f"Two files are called {name!r}.", field="files")
-            names.add(name)
-            upload.save(Path(folder) / name)
-        summary = import_incidents(
-            session, [Path(folder)], mapping=mapping, source=request.form.get("source") or None,
-            encoding=request.form.get("encoding") or None,
-            default_tz=request.form.get("tz") or None, reason=request.form.get("reason"),
-            category_map=chosen, actor=current_user)
+    if prefers_async() or not import_is_small(upload):
+        job = queue_import(session, upload, actor=current_user)
         session.commit()
-    return {"id": summary.import_id, "summary": _public(_summary_json(summary))}, 201
-
-
-def _safe_name(filename: str) -> str:
-    """The upload's name without any folder, in letters (any script), digits, ``-`` and
-    ``_``, with its suffix; 422 for a kind of file that is not read."""
-    base = Path(filename.replace("\\", "/")).name
-    suffix = Path(base).suffix.lower()
-    if suffix not in CSV_SUFFIXES | GEO_SUFFIXES | SIDECARS:
-        raise InvalidValue(f"{filename!r}: use CSV, GeoJSON, GeoPackage or a Shapefile.",
-                           field="files")
-    stem = re.sub(r"[^\w\-]+", "_", Path(base).stem).strip("_")[:100] or "upload"
-    return stem + suffix
-
-
-def _summary_json(summary: IncidentImportSummary) -> dict[str, Any]:
-    return summary.as_dict()
-
-
-def _mapping(text: str | None) -> ColumnMapping | None:
-    if not text or not text.strip():
-        return None
-    text = text.strip()
-    if text.startswith("{"):
-        try:
-            values = json.loads(text)
-        except ValueError:
-            raise InvalidValue("mapping is not valid JSON.", field="mapping") from None
-        if not isinstance(values, dict):
-            raise InvalidValue("mapping must be a JSON object.", field="mapping")
-        return mapping_from_dict(values)
-    return parse_mapping(text)
-
-
-def _category_map(upload: Any) -> dict[str, str] | None:
-    if upload is None:
-        return None
-    raw = upload.read(5_000_001)
-    if len(raw) > 5_000_000:
-        raise InvalidValue("The category map is over 5 MB.", field="category_map")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return parse_category_map(raw.decode(encoding), name="category_map")
-        except UnicodeDecodeError:
-            continue
-    raise InvalidValue("The category map is neither UTF-8 nor GB18030 text.",
-                       field="category_map")
+        return accepted(job)
+    summary = import_upload(session, upload, actor=current_user)
+    session.commit()
+    return import_answer(summary), 201
 
 
 @bp.get("/incidents/category-map")

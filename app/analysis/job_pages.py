@@ -95,7 +95,8 @@ def _hotspot_result(job_id: int, result: Any, params: dict[str, Any]) -> dict[st
         "significance": significance_note(collection["properties"]),
         "map": analysis_map(answer, collection, online_tiles=online_tiles(),
                             kde=result.get("kde")),
-        "top": _top_cells(answer), "times": _times(get_read_session(), model),
+        "top": _top_cells(answer),
+        "times": result["times"] if "times" in result else _times(get_read_session(), model),
         "params_json": model.model_dump(by_alias=True, mode="json"),
         "export": {"geojson": f"/api/v1/jobs/{job_id}/result",
                    "csv": f"/api/v1/jobs/{job_id}/result?format=csv"}}

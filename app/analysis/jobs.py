@@ -1,10 +1,13 @@
-"""Hot spots and near repeats as background jobs, and when a request may run them inline.
+"""Hot spots, near repeats and time tables as background jobs, and when a request may run
+them inline.
 
 A request runs inline (as before jobs existed) only while it is small: the incidents it
 would read, times the permutations it would draw, stay under :data:`INLINE_WORK`
-(:func:`near_repeat_is_small`, :func:`hotspots_are_small`). Anything larger — and
-whatever the analysis page starts, whatever its size — is a job: ``202`` at once, the
-work in ``gridpatrol jobs worker``.
+(:func:`near_repeat_is_small`, :func:`hotspots_are_small`); the time tables, counted in
+the database, while at most :data:`INLINE_TIME_INCIDENTS` incidents match
+(:func:`time_tables_are_small`). Anything larger — and whatever the analysis page starts,
+whatever its size — is a job: ``202`` at once, the work in ``gridpatrol jobs worker``.
+Incident imports are jobs too (:mod:`app.analysis.import_jobs`).
 """
 
 from __future__ import annotations
@@ -15,17 +18,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.analysis.data import incidents_matching
+from app.analysis.data import incidents_at_most, incidents_matching
 from app.analysis.hotspots import run_hotspots
 from app.analysis.map import kde_overlay
-from app.analysis.params import HotspotParams, NearRepeatParams
-from app.analysis.patterns import near_repeat
+from app.analysis.params import DataFilter, HotspotParams, NearRepeatParams
+from app.analysis.patterns import near_repeat, time_tables
+from app.errors import Failure
 from app.jobs.kinds import JobContext, JobKind, JobOutcome, register
 
 #: Incidents × (permutations + 1) a request may still compute inline (a few seconds).
 INLINE_WORK = 5_000_000
 #: Incidents a method without permutations (Gi* analytical, KDE) may read inline.
 INLINE_INCIDENTS = 50_000
+#: Incidents the time tables may count inline (about a second per million, quiet machine:
+#: benchmarks/incident_stats.py).
+INLINE_TIME_INCIDENTS = 1_000_000
 
 
 def near_repeat_is_small(session: Session, params: NearRepeatParams) -> bool:
@@ -38,6 +45,10 @@ def hotspots_are_small(session: Session, params: HotspotParams) -> bool:
     if permuted:
         return incidents * (params.permutations + 1) <= INLINE_WORK
     return incidents <= INLINE_INCIDENTS
+
+
+def time_tables_are_small(session: Session, data: DataFilter) -> bool:
+    return incidents_at_most(session, data, INLINE_TIME_INCIDENTS)
 
 
 def _result_link(job_id: int | None, fmt: str) -> str:
@@ -69,9 +80,14 @@ def run_hotspots_job(context: JobContext) -> JobOutcome:
     answer = run_hotspots(context.read_session, params, progress=context.progress)
     collection = answer.geojson()
     summary = collection["properties"]
+    context.progress(0.97, "counting incidents per month and per hour of each weekday")
+    try:  # shown beside the map; the page reads them from here, not again
+        times = time_tables(context.read_session, params)
+    except Failure:
+        times = None
     return JobOutcome(
         message=f"{summary['incidents']:,} incidents in {summary['cells']:,} cells",
-        result={"geojson": collection,
+        result={"geojson": collection, "times": times,
                 "kde": kde_overlay(answer.raster) if answer.raster is not None else None},
         result_url=_result_link(context.job_id, context.params.get("format", "")),
         page_url=f"/analysis?job={context.job_id}")
@@ -85,6 +101,13 @@ def render_hotspots(result: Any, fmt: str) -> tuple[str, str, str | None]:
         return (_csv([f["properties"] for f in collection["features"]]), "text/csv",
                 "hotspots.csv")
     return json.dumps(collection), "application/geo+json", None
+
+
+def run_time_tables_job(context: JobContext) -> JobOutcome:
+    data = DataFilter.model_validate(context.params)
+    context.progress(0.0, "counting incidents per month and per hour of each weekday")
+    answer = time_tables(context.read_session, data)
+    return JobOutcome(message=f"{answer['incidents']:,} incidents", result=answer)
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
@@ -102,3 +125,5 @@ NEAR_REPEAT = register(JobKind(
     render=render_near_repeat))
 HOTSPOTS = register(JobKind(
     "hotspots", run_hotspots_job, "Hot spots per grid cell", render=render_hotspots))
+TIME_TABLES = register(JobKind(
+    "incident_times", run_time_tables_job, "Incidents per month and per hour × weekday"))

@@ -244,4 +244,6 @@ def _is_zh() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    from app.analysis import import_pages  # noqa: F401 - its routes are on this blueprint
+
     app.register_blueprint(bp)

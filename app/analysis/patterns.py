@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy.orm import Session
 
-from app.analysis.data import load_incidents, require_incidents
+from app.analysis.data import load_incidents, require_incidents, time_counts
 from app.analysis.params import DataFilter, NearRepeatParams
 from app.errors import InvalidValue
-from gis.hotspots import hour_weekday_counts, monthly_counts
+from gis.hotspots.temporal import WEEKDAYS
 from gis.near_repeat import equal_bands, knox_test, near_repeat_events
 
 MAX_NEAR_REPEAT_EVENTS = 60_000
@@ -28,20 +30,31 @@ def _silent(_fraction: float, _message: str) -> None:
 
 
 def time_tables(session: Session, data: DataFilter) -> dict[str, Any]:
-    incidents = load_incidents(session, data)
-    require_incidents(incidents)
-    times, resolution = incidents["local_time"], incidents["time_resolution"]
-    hours = hour_weekday_counts(times, resolution)
-    months = monthly_counts(times, resolution)
+    """Incidents per local weekday × hour (minute-exact times only) and per month.
+
+    Counted by PostgreSQL (``GROUP BY GROUPING SETS``): only 168 + months rows leave the
+    database, however many incidents match (benchmarks/incident_stats.py)."""
+    hours = np.zeros((7, 24), dtype=np.int64)
+    months: dict[str, int] = {}
+    too_coarse = 0
+    for by_month, weekday, hour, month, count in time_counts(session, data):
+        if by_month:
+            months[f"{month:%Y-%m}"] = int(count)
+        elif weekday is None:
+            too_coarse += int(count)
+        else:
+            hours[weekday, hour] += int(count)
+    total = sum(months.values())
+    require_incidents(total)
+    span = pd.period_range(min(months), max(months), freq="M")
     return {
-        "incidents": len(incidents),
-        "hour_weekday": {"weekdays": [str(d) for d in hours.table.index],
-                         "hours": [int(h) for h in hours.table.columns],
-                         "counts": hours.table.to_numpy().tolist(),
-                         "counted": hours.counted, "too_coarse": hours.too_coarse},
-        "monthly": {"months": [str(m) for m in months.counts.index],
-                    "counts": [int(c) for c in months.counts.to_numpy()],
-                    "counted": months.counted},
+        "incidents": total,
+        "hour_weekday": {"weekdays": list(WEEKDAYS), "hours": list(range(24)),
+                         "counts": hours.tolist(), "counted": int(hours.sum()),
+                         "too_coarse": too_coarse},
+        "monthly": {"months": [str(m) for m in span],
+                    "counts": [months.get(str(m), 0) for m in span],
+                    "counted": total},
     }
 
 

@@ -3,13 +3,15 @@ results and what promotion writes (patrol hot spots, must-visit points at hot ce
 
 Periods are compared in each incident's *local* time (the zone its source reported in):
 ``from=2023-06`` means June as the police force counted it, so a police.uk June record,
-stored as 2023-05-31 23:00 UTC, is in June, not May.
+stored as 2023-05-31 23:00 UTC, is in June, not May. The instants a day either side of the
+period (wider than any zone's offset) are also required, so the index on ``occurred_at``
+narrows the rows before each one's local time is worked out.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +30,10 @@ SELECT i.id, i.category, i.time_resolution, {_LOCAL} AS local_time, i.geom
 FROM incidents i
 WHERE (CAST(:since AS timestamp) IS NULL OR {_LOCAL} >= CAST(:since AS timestamp))
   AND (CAST(:until AS timestamp) IS NULL OR {_LOCAL} < CAST(:until AS timestamp))
+  AND (CAST(:since AS timestamp) IS NULL
+       OR i.occurred_at >= (CAST(:since AS timestamp) AT TIME ZONE 'UTC') - interval '1 day')
+  AND (CAST(:until AS timestamp) IS NULL
+       OR i.occurred_at < (CAST(:until AS timestamp) AT TIME ZONE 'UTC') + interval '1 day')
   AND (CAST(:categories AS text[]) IS NULL OR i.category = ANY(CAST(:categories AS text[])))
   AND (CAST(:area AS text) IS NULL OR EXISTS (
         SELECT 1 FROM areas a WHERE a.name = :area AND ST_Covers(a.geom, i.geom)))
@@ -98,6 +104,32 @@ def incidents_frame(session: Session, *, since: datetime | None, until: datetime
     return frame.rename_geometry("geometry")
 
 
+_TIME_COUNTS_SQL = f"""
+WITH matched AS ({_INCIDENTS_SQL}),
+slots AS (
+    SELECT CASE WHEN time_resolution = 'minute'
+                THEN CAST(extract(isodow FROM local_time) AS integer) - 1 END AS weekday,
+           CASE WHEN time_resolution = 'minute'
+                THEN CAST(extract(hour FROM local_time) AS integer) END AS hour,
+           CAST(date_trunc('month', local_time) AS date) AS month
+    FROM matched)
+SELECT GROUPING(month) = 0 AS by_month, weekday, hour, month, count(*) AS n
+FROM slots GROUP BY GROUPING SETS ((weekday, hour), (month))
+"""  # noqa: S608 - constants only
+
+
+def incident_time_counts(session: Session, *, since: datetime | None,
+                         until: datetime | None, categories: Sequence[str],
+                         area: str | None) -> list[Any]:
+    """The incidents :func:`incidents_frame` would load, counted in the database (never
+    loaded): rows ``(by_month, weekday, hour, month, n)`` — with ``by_month`` false, per
+    local weekday (0 = Monday) and hour of the minute-exact ones (weekday and hour NULL:
+    the coarser ones); with ``by_month`` true, per local month (its first day)."""
+    params = {"since": since, "until": until, "categories": list(categories) or None,
+              "area": area}
+    return list(session.execute(sa.text(_TIME_COUNTS_SQL), params).all())
+
+
 def incident_groups(session: Session) -> list[Any]:
     """Count, first and last time per source, category and time resolution; then the
     first and last local wall-clock time (in each incident's own time zone)."""
@@ -120,22 +152,34 @@ def incident_count(session: Session) -> int:
 
 
 def merge_incidents(session: Session, frame: gpd.GeoDataFrame, columns: Sequence[str], *,
-                    import_id: int) -> tuple[int, int]:
+                    import_id: int, progress: Callable[[float, str], None] | None = None,
+                    chunk_rows: int = 20_000) -> tuple[int, int]:
     """Upsert ``frame`` by (source, source_id) through COPY, set each new or changed
     incident's area, and tell other processes; returns (inserted, updated). Rows whose
-    values did not change are left alone."""
+    values did not change are left alone. ``progress(fraction, message)`` is told after
+    each ``chunk_rows`` rows sent and before each statement (it may raise: the caller's
+    transaction is then rolled back)."""
     inserted = updated = 0
+    report = progress or (lambda _fraction, _message: None)
+    total = len(frame)
     with raw_cursor(session) as cur:
-        if len(frame):
+        if total:
             cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
             cur.execute(sql.SQL("CREATE TEMP TABLE _import_incidents ON COMMIT DROP AS "
                                 "SELECT {} FROM incidents WITH NO DATA").format(cols))
-            copy_frame(cur, sql.Identifier("_import_incidents"), frame, columns)
+            for start in range(0, total, chunk_rows):
+                copy_frame(cur, sql.Identifier("_import_incidents"),
+                           frame.iloc[start:start + chunk_rows], columns)
+                sent = min(total, start + chunk_rows)
+                report(0.5 * sent / total, f"writing: {sent:,} of {total:,} incidents sent")
+            report(0.5, f"writing: merging {total:,} incidents with those stored")
             cur.execute(sql.SQL(_MERGE_SQL).format(cols=cols))
             flags = [row[0] for row in cur.fetchall()]
             inserted = sum(flags)
             updated = len(flags) - inserted
             cur.execute("DROP TABLE _import_incidents")
+            report(0.8, f"writing: {inserted:,} new, {updated:,} updated; placing them in "
+                        "their areas")
             cur.execute(_AREA_SQL, (import_id,))
             bump_version(cur, "incidents")
     return inserted, updated
@@ -296,6 +340,17 @@ def import_of_files(session: Session, files: Sequence[str]) -> IncidentImport | 
 def import_record(session: Session, import_id: int) -> IncidentImport | None:
     """One incident import."""
     return session.get(IncidentImport, import_id)
+
+
+def incidents_estimate(session: Session) -> int:
+    """About how many incidents are stored, without a scan: the larger of the planner's
+    estimate (as of the last ANALYZE; replicated) and the live rows the statistics count
+    (current on the primary; nothing on a replica); -1 when neither knows."""
+    return int(session.execute(sa.text(
+        "SELECT CASE WHEN c.reltuples < 0 AND coalesce(s.n_live_tup, 0) = 0 THEN -1 "
+        "ELSE CAST(greatest(c.reltuples, coalesce(s.n_live_tup, 0)) AS bigint) END "
+        "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+        "WHERE c.oid = CAST('incidents' AS regclass)")).scalar_one())
 
 
 def incidents_count(session: Session, *, since: datetime | None, until: datetime | None,

@@ -23,6 +23,7 @@ from app.db import get_session
 from app.errors import exit_partly_written_if, nothing_imported, reported_on_the_command_line
 from app.geography.import_boundary import import_boundary
 from app.geography.import_osm import import_osm
+from app.jobs.cli import terminal_progress
 from gis.incidents import mapping_from_dict, parse_mapping, read_category_map
 
 group = click.Group("import", help="Import map data.")
@@ -116,10 +117,11 @@ def incidents(files: tuple[Path, ...], mapping_text: str | None, source: str | N
     with reported_on_the_command_line(unchanged=True, also=(ValueError, OSError)):
         mapping = _mapping(mapping_text) if mapping_text else None
         chosen = read_category_map(category_map) if category_map else None
-        summary = import_incidents(session, list(files), mapping=mapping, source=source,
-                                   encoding=encoding, default_tz=default_tz,
-                                   rejects_path=rejects_path, reason=reason,
-                                   progress=_file_progress, category_map=chosen)
+        with terminal_progress() as progress:
+            summary = import_incidents(session, list(files), mapping=mapping, source=source,
+                                       encoding=encoding, default_tz=default_tz,
+                                       rejects_path=rejects_path, reason=reason,
+                                       progress=progress, category_map=chosen)
         if not summary.accepted:
             raise nothing_imported("incidents", [
                 f"{count:,} rejected: {why}" + "".join(
@@ -128,8 +130,6 @@ def incidents(files: tuple[Path, ...], mapping_text: str | None, source: str | N
                 + ([f"rejects with their reasons: {summary.rejects_path}"]
                    if summary.rejects_path else []))
     session.commit()
-    if sys.stderr.isatty():
-        click.echo("", err=True)
     for line in summary_lines(summary, files=len(files)):
         click.echo(line)
     exit_partly_written_if(summary.rejected)
@@ -140,11 +140,6 @@ def _mapping(text: str) -> Any:
     if text.endswith(".json") and path.is_file():
         return mapping_from_dict(json.loads(path.read_text()))
     return parse_mapping(text)
-
-
-def _file_progress(done: int, total: int) -> None:
-    if sys.stderr.isatty():
-        click.echo(f"\rfiles read: {done}/{total}\033[K", nl=False, err=True)
 
 
 @group.command("cameras")

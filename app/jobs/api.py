@@ -1,8 +1,8 @@
 """Background jobs: their state and progress, their result, cancelling them.
 
 Requests that start long work (``POST /patrol-plans``, ``GET /hotspots``, ``GET
-/near-repeat``) answer ``202`` with ``Location: /api/v1/jobs/ID`` and the job; these
-routes follow it.
+/near-repeat``, ``GET /incident-times``, ``POST /incidents/imports``) answer ``202`` with
+``Location: /api/v1/jobs/ID`` and the job; these routes follow it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 from flask import Response, request
 from flask_login import current_user
 
-import app.analysis.jobs  # noqa: F401 - registers the hot-spot and near-repeat kinds
+import app.analysis.import_jobs  # noqa: F401 - registers the incident import kind
+import app.analysis.jobs  # noqa: F401 - registers the hot-spot, near-repeat, time kinds
 import app.planning.jobs  # noqa: F401 - registers the plan kind
 from app.api import bp
 from app.api.docs import (

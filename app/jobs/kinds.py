@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.jobs.progress import Progress
-from app.models import User
+from app.models import JobFile, User
 
 
 @dataclass
@@ -32,6 +32,12 @@ class JobContext:
     read_session: Session
     actor: User | None
     progress: Progress
+
+    def files(self) -> list[JobFile]:
+        """The files the job was given (read on the primary, where they were stored)."""
+        from app.jobs.repository import job_files
+
+        return job_files(self.session, self.job_id) if self.job_id is not None else []
 
 
 @dataclass

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from app.models import Job
+from app.models import Job, JobFile
 
 CHANNEL = "gridpatrol_jobs"
 #: First key of the two-key advisory locks workers hold (ASCII "jobs").
@@ -90,6 +90,20 @@ def add_job(session: Session, *, kind: str, params: dict[str, Any], requested_by
     session.flush()
     session.execute(_NOTIFY, {"channel": CHANNEL, "payload": f"queued {job.id}"})
     return job
+
+
+def add_job_file(session: Session, job_id: int, *, role: str, name: str, content: bytes,
+                 sha256: str) -> None:
+    """Store a file the job is given (deleted by a trigger when the job finishes)."""
+    session.add(JobFile(job_id=job_id, role=role, name=name[:255], size=len(content),
+                        sha256=sha256, content=content))
+    session.flush()
+
+
+def job_files(session: Session, job_id: int) -> list[JobFile]:
+    """The files a job was given, in the order they were stored."""
+    return list(session.scalars(sa.select(JobFile).where(JobFile.job_id == job_id)
+                                .order_by(JobFile.id)))
 
 
 def active_job_like(session: Session, *, requested_by: int, kind: str,

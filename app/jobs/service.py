@@ -7,6 +7,9 @@ answers :func:`accepted`: ``202`` with ``Location: /api/v1/jobs/ID`` and the job
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, url_for
@@ -22,17 +25,39 @@ from app.models import Job, User
 FINISHED = ("done", "failed", "cancelled")
 
 
+@dataclass(frozen=True)
+class InputFile:
+    """A file given to a job (an upload): ``role`` says what it is to the job."""
+
+    role: str
+    name: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    def described(self) -> dict[str, Any]:
+        """What the job's parameters say of it (never its content)."""
+        return {"role": self.role, "name": self.name, "bytes": len(self.content),
+                "sha256": self.sha256}
+
+
 def submit(session: Session, kind: str, params: dict[str, Any], *, actor: User,
            reason: str | None = None, message: str = "queued",
-           page: str | None = None) -> Job:
+           page: str | None = None, files: Sequence[InputFile] = ()) -> Job:
     """Queue a job of ``kind`` (the caller commits). ``page``: the page that shows it
-    (``{id}`` is replaced by the job's id).
+    (``{id}`` is replaced by the job's id). ``files``: stored with the job in the same
+    transaction (table ``job_files``) and named in its parameters by size and SHA-256.
 
     The same request again while its job is queued or running gets that job (a reload, a
-    client that retries: one piece of work). A user holds at most ``JOBS_PER_USER``
-    queued or running jobs; one more is refused with 429 ``too_many_jobs``."""
+    client that retries: one piece of work — for files, the same contents). A user holds
+    at most ``JOBS_PER_USER`` queued or running jobs; one more is refused with 429
+    ``too_many_jobs``."""
     if kind_named(kind) is None:
         raise ValueError(f"unknown job kind {kind!r}")
+    if files:
+        params = params | {"input_files": [f.described() for f in files]}
     same = repository.active_job_like(session, requested_by=actor.id, kind=kind,
                                       params=params)
     if same is not None:
@@ -44,6 +69,9 @@ def submit(session: Session, kind: str, params: dict[str, Any], *, actor: User,
                               code="too_many_jobs")
     job = repository.add_job(session, kind=kind, params=params, requested_by=actor.id,
                              requested_by_name=actor.username, message=message)
+    for file in files:
+        repository.add_job_file(session, job.id, role=file.role, name=file.name,
+                                content=file.content, sha256=file.sha256)
     if page:
         repository.set_page_url(session, job, page.replace("{id}", str(job.id)))
     audit.record(session, "job.submit", object_type="job", object_id=job.id, reason=reason,

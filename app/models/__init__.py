@@ -35,7 +35,7 @@ from app.models.geo import (
     RoadEdge,
 )
 from app.models.ingest import IngestMessage, IngestStatus, RadioAssignment
-from app.models.jobs import JOB_STATES, Job
+from app.models.jobs import JOB_STATES, Job, JobFile
 from app.models.planning import (
     APSCHEDULER_JOBS,
     OverdueNotice,
@@ -63,7 +63,8 @@ __all__ = ["APSCHEDULER_JOBS", "MAINTAINER_KINDS", "Alert", "AlertEvent", "ApiTo
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
            "ConsoleAlarm", "CoverageDirty", "CoverageState", "CoverageZone", "DataVersion",
            "EvidencePlan", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
-           "IncidentImport", "IngestMessage", "IngestStatus", "JOB_STATES", "Job", "Landcover",
+           "IncidentImport", "IngestMessage", "IngestStatus", "JOB_STATES", "Job", "JobFile",
+           "Landcover",
            "MustVisitPoint",
            "OverdueNotice", "PatrolHotspot",
            "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",

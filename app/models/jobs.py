@@ -59,3 +59,24 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(_tz())
     heartbeat_at: Mapped[datetime | None] = mapped_column(_tz())
     finished_at: Mapped[datetime | None] = mapped_column(_tz())
+
+
+class JobFile(Base):
+    """A file a job was given — an upload, stored in the database with the job so any
+    worker on any node can read it — kept until the job finishes (a trigger deletes a
+    job's files when its state becomes done, failed or cancelled). Schema: migration
+    0017."""
+
+    __tablename__ = "job_files"
+    __table_args__ = (sa.UniqueConstraint("job_id", "role", "name", name="uq_job_files_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(sa.ForeignKey("jobs.id", ondelete="CASCADE"),
+                                        nullable=False)
+    role: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    """What the file is to the job (an incident import: ``files``, ``category_map``)."""
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    size: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = created_at_column()

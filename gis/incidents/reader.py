@@ -58,6 +58,7 @@ from gis.errors import (
 from gis.incidents.categories import Categorised, CategoryTable, categorise
 from gis.incidents.mapping import ColumnMapping, bind_columns, check_timezone, detect_mapping
 from gis.incidents.points import WGS84, locate
+from gis.incidents.progress import FileProgress, Progress
 from gis.incidents.sources import PathLike, SourceTable, input_files, read_source
 from gis.incidents.times import hour_histogram, parse_times
 
@@ -164,7 +165,8 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
                    default_tz: str | None = None, layer: str | None = None,
                    hash_missing_ids: bool = True, categories: CategoryTable | None = None,
                    category_overrides: Mapping[str, str] | None = None,
-                   on_progress: ProgressCallback | None = None) -> IncidentReadResult:
+                   on_progress: ProgressCallback | None = None,
+                   progress: Progress | None = None) -> IncidentReadResult:
     """Read incident exports, keeping good rows and reporting the others by line and reason.
 
     Parameters
@@ -195,6 +197,10 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
         the keyword rules (see :func:`~gis.incidents.categories.categorise`).
     on_progress : callable, optional
         Called as ``on_progress(files_done, files_total)`` after each file.
+    progress : callable, optional
+        Called as ``progress(fraction, message)`` (fraction 0-1, weighted by the files'
+        sizes) before and after each file is parsed and before the checks over all rows;
+        the message says the rows read so far. It may raise to stop the reading.
 
     Returns
     -------
@@ -220,6 +226,7 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
     area = _area_polygon(areas) if areas is not None else None
     if default_tz is not None:
         check_timezone(default_tz)
+    report = FileProgress(progress, [file for file, _ in files])
     parts: list[_Part] = []
     layouts: dict[str, str | None] = {}
     mappings: dict[str, ColumnMapping] = {}
@@ -227,7 +234,9 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
     ruled: dict[str, tuple[str, int]] = {}
     notes: list[str] = []
     for number, (file, label) in enumerate(files, start=1):
+        report.file(0.0, f"{label}: reading (file {number} of {len(files)})")
         table = read_source(file, label=label, encoding=encoding, layer=layer)
+        report.file(0.5, f"{label}: {len(table.values):,} rows: times, places, categories")
         has_geometry = table.geometry is not None
         preset, resolved = detect_mapping(table.headers, override=mapping,
                                           has_geometry=has_geometry)
@@ -248,15 +257,19 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
         notes += [f"{label}: {note}" for note in time_notes]
         parts.append(_Part(table, rows))
         logger.info("%s: %d rows (%s layout)", label, len(rows), preset or "custom")
+        report.done(len(rows))
         if on_progress is not None:
             on_progress(number, len(files))
     combined = pd.concat([part.rows for part in parts], ignore_index=True)
     _number_repeated_hashes(combined)
     if area is not None:
+        report.after_files(0.0, f"rows read: {len(combined):,}; checking them against the "
+                                "areas")
         _reject(combined, ~shapely.intersects_xy(area, combined["lon"].to_numpy(),
                                                  combined["lat"].to_numpy()),
                 RejectReason.OUTSIDE_AREA, "point " + combined["lon"].astype(str) + ", "
                 + combined["lat"].astype(str) + " is outside every area")
+    report.after_files(1.0, f"rows read: {len(combined):,}; looking for repeated ids")
     _reject_duplicates(combined)
     return _result(parts, combined, unknown, layouts, mappings, notes, ruled)
 

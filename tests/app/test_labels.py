@@ -21,6 +21,7 @@ from app.geography.params import POI_KINDS as API_POI_KINDS
 from dispatch.labels import LabelledEnum
 from gis.hotspots.emerging import EmergingPattern
 from gis.hotspots.temporal import WEEKDAYS
+from gis.incidents import RejectReason
 from gis.osm_tags import DRIVABLE, WALK_ONLY
 from gis.osm_tags import POI_KINDS as OSM_POI_KINDS
 from patrol.compliance_dosage import DoseStatus
@@ -58,6 +59,7 @@ DOMAINS: dict[str, set[str]] = {
     "emerging_pattern": {p.value for p in EmergingPattern},
     "weekday": set(WEEKDAYS),
     "time_resolution": {"minute", "day", "month"},
+    "reject_reason": {r.value for r in RejectReason},
     "stop_status": {s.value for s in StopStatus},
     "dose_status": {s.value for s in DoseStatus},
     "unserved_reason": {r.value for r in UnservedReason},

@@ -250,3 +250,61 @@ def test_analyst_page_renders_every_method(client: FlaskClient, burglary: None,
         assets = re.findall(r'<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"', html)
         assert assets and all(a.startswith("/") or a.startswith("data:") for a in assets), \
             assets
+
+
+def test_time_tables_counted_in_sql_equal_the_pure_counts(
+        client: FlaskClient, burglary: None, runner: FlaskCliRunner, tmp_path: Path,
+        analyst: dict[str, str], app: Any) -> None:
+    """The hour × weekday and monthly tables are counted by PostgreSQL; the reference is
+    gis.hotspots.temporal on the incidents loaded into pandas, as the tables were made
+    before (SF: minute times in Los Angeles time; London: months in London time)."""
+    from werkzeug.datastructures import MultiDict
+
+    from app.analysis.data import incidents_at_most, load_incidents
+    from app.analysis.params import DataFilter, from_query
+    from app.db import get_session
+    from app.jobs.worker import run_inline
+    from gis.hotspots import hour_weekday_counts, monthly_counts
+
+    sf_box = write_box(tmp_path / "sf.geojson", "San Francisco", (-122.53, 37.69, -122.35,
+                                                                  37.84))
+    assert runner.invoke(args=["import", "boundary", str(sf_box)]).exit_code == 0
+    assert runner.invoke(args=["import", "incidents", str(SF), "--rejects",
+                               str(tmp_path / "r.csv")]).exit_code == 3
+    queries = ["", "from=2018-12-08&to=2018-12-20", "category=theft,burglary",
+               "area=London central", "from=2023-03&to=2023-05&category=burglary"]
+    for query in queries:
+        answer = get(client, analyst, f"/api/v1/incident-times?{query}")
+        with app.app_context():
+            data = from_query(DataFilter, MultiDict(
+                [tuple(part.split("=", 1)) for part in query.split("&") if part]))
+            frame = load_incidents(get_session(), data)
+        hours = hour_weekday_counts(frame["local_time"], frame["time_resolution"])
+        months = monthly_counts(frame["local_time"], frame["time_resolution"])
+        assert answer["incidents"] == len(frame) > 0, query
+        assert answer["hour_weekday"]["counts"] == hours.table.to_numpy().tolist(), query
+        assert answer["hour_weekday"]["weekdays"] == [str(d) for d in hours.table.index]
+        assert (answer["hour_weekday"]["counted"], answer["hour_weekday"]["too_coarse"]) \
+            == (hours.counted, hours.too_coarse), query
+        assert answer["monthly"]["months"] == [str(m) for m in months.counts.index], query
+        assert answer["monthly"]["counts"] == months.counts.tolist(), query
+    # both data sets at once: SF's minutes fill the table, London's months do not; the
+    # months between December 2018 and January 2023 are there, with nothing in them
+    both = get(client, analyst, "/api/v1/incident-times")
+    assert both["hour_weekday"]["counted"] == 11_276
+    assert both["hour_weekday"]["too_coarse"] == 31_413
+    assert both["monthly"]["months"][:2] == ["2018-12", "2019-01"]
+    assert both["monthly"]["counts"][1] == 0 and len(both["monthly"]["months"]) == 73
+    nothing = client.get("/api/v1/incident-times?from=2030-01", headers=analyst)
+    assert nothing.status_code == 422 and nothing.json["error"] == "no_incidents"
+    # past a million matching incidents (here: asked for) the tables are a job
+    with app.app_context():
+        assert incidents_at_most(get_session(), DataFilter(), 1_000_000)
+    queued = client.get("/api/v1/incident-times", headers={
+        **analyst, "Prefer": "respond-async"})
+    assert queued.status_code == 202 and queued.json["kind"] == "incident_times"
+    with app.app_context():
+        session = get_session()
+        assert run_inline(session, queued.json["id"]).state == "done"
+        session.commit()
+    assert get(client, analyst, f"/api/v1/jobs/{queued.json['id']}/result") == both

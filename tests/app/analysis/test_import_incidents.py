@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from gis.incidents import parse_mapping
 from tests.conftest import SHARED_DATA
 
 BURGLARY = SHARED_DATA / "incidents" / "london_burglary"
@@ -106,6 +108,13 @@ def test_a_custom_layout_with_a_mapping(runner: FlaskCliRunner, connection: sa.C
         in result.output
     assert "line 3" in result.output  # the bad time is named by its line
     assert count(connection, "SELECT count(*) FROM incidents WHERE source = 'pilot'") == 1
+    # the summary names each rejected row by line, the column(s) it is about, and why
+    listed = connection.execute(sa.text(
+        "SELECT counts->'rejected_rows' FROM incident_imports WHERE source = 'pilot'")
+    ).scalar_one()
+    assert [(r["file"], r["line"], r["reason"], r["field"]) for r in listed] == [
+        ("警情.csv", 3, "bad_time", "发生时间"), ("警情.csv", 4, "zero_coordinates", "经度, 纬度")]
+    assert "not a time" in listed[0]["message"]
 
 
 def test_bad_files_change_nothing(runner: FlaskCliRunner, connection: sa.Connection,
@@ -128,3 +137,44 @@ def test_bad_files_change_nothing(runner: FlaskCliRunner, connection: sa.Connect
 def test_a_malformed_mapping_is_refused(runner: FlaskCliRunner, bad: str) -> None:
     result = runner.invoke(args=["import", "incidents", str(SF), "--mapping", bad])
     assert result.exit_code != 0 and "mapping" in result.output.lower()
+
+
+def test_progress_tells_rows_read_and_written_and_stopping_writes_nothing(
+        app: Flask, connection: sa.Connection, tmp_path: Path) -> None:
+    from app.analysis.import_incidents import import_incidents
+    from app.db import get_session
+
+    calls: list[tuple[float, str]] = []
+    with app.app_context():
+        session = get_session()
+        summary = import_incidents(session, [SF], rejects_path=tmp_path / "r.csv",
+                                   progress=lambda f, m: calls.append((f, m)))
+        session.commit()
+    fractions = [f for f, _ in calls]
+    messages = [m for _, m in calls]
+    assert fractions == sorted(fractions) and fractions[-1] <= 1.0
+    assert "rows read: 11,884 (file 1 of 1)" in messages
+    assert "writing: 11,276 of 11,276 incidents sent" in messages
+    assert messages[-1] == "11,276 written; listing 608 rejected rows"
+    assert summary.accepted == count(connection) == 11_276
+
+    class Stop(Exception):
+        pass
+
+    def stop_while_writing(_fraction: float, message: str) -> None:
+        if message.startswith("writing: merging"):
+            raise Stop(message)
+
+    again = tmp_path / "again.csv"
+    again.write_text("id,when,what,lon,lat\n1,2024-05-01 10:00,theft,-122.4,37.7\n")
+    with app.app_context():
+        session = get_session()
+        with pytest.raises(Stop):
+            import_incidents(session, [again], source="stopped", default_tz="UTC",
+                             mapping=parse_mapping("id=id,datetime=when,category=what,"
+                                                   "lon=lon,lat=lat"),
+                             rejects_path=tmp_path / "r2.csv", progress=stop_while_writing)
+        session.rollback()
+    assert count(connection, "SELECT count(*) FROM incidents WHERE source = 'stopped'") == 0
+    assert count(connection, "SELECT count(*) FROM incident_imports") == 1  # the first only
+    assert not (tmp_path / "r2.csv").exists()

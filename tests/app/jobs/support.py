@@ -16,7 +16,8 @@ from app.jobs.kinds import JobContext, JobKind, JobOutcome, kind_named, register
 
 def run_steps(context: JobContext) -> JobOutcome:
     """``steps`` progress points ``sleep_s`` apart; writes an audit row first (rolled back
-    when the job is cancelled); ``fail_at``: raise a named failure at that step."""
+    when the job is cancelled); ``fail_at``: raise a named failure at that step. The
+    files it was given are in its result, as text."""
     steps = int(context.params.get("steps", 3))
     audit.record(context.session, "test.steps", object_type="job", object_id=context.job_id,
                  actor=context.actor)
@@ -25,7 +26,9 @@ def run_steps(context: JobContext) -> JobOutcome:
             raise InvalidValue("step went wrong", field="steps", code="bad_step")
         time.sleep(float(context.params.get("sleep_s", 0.05)))
         context.progress((step + 1) / steps, f"step {step + 1} of {steps}")
-    return JobOutcome(message=f"{steps} steps", result={"steps": steps})
+    files = {f"{f.role}/{f.name}": f.content.decode() for f in context.files()}
+    return JobOutcome(message=f"{steps} steps",
+                      result={"steps": steps} | ({"files": files} if files else {}))
 
 
 def register_test_kind() -> None:

@@ -180,6 +180,37 @@ def test_a_directory_or_several_paths_with_progress(police_csv: Path, tmp_path: 
         read_incidents(tmp_path / "nope.csv")
 
 
+def test_progress_follows_the_files_by_size_and_may_stop_the_reading(
+        police_csv: Path, tmp_path: Path) -> None:
+    big = tmp_path / "2023-02-big-street.csv"
+    big.write_text(HEADER + "\n" + "\n".join(police_row(f"b{i}", month="2023-02")
+                                             for i in range(2000)) + "\n")
+    calls: list[tuple[float, str]] = []
+    result = read_incidents(tmp_path, areas=gpd.GeoSeries([box(-1, 50, 2, 53)], crs=4326),
+                            progress=lambda fraction, message: calls.append((fraction,
+                                                                             message)))
+    fractions = [fraction for fraction, _ in calls]
+    assert fractions == sorted(fractions) and fractions[0] >= 0 and fractions[-1] <= 1
+    messages = [message for _, message in calls]
+    assert messages[0] == f"{police_csv.name}: reading (file 1 of 2)"
+    assert f"rows read: {result.read - 2000:,} (file 1 of 2)" in messages
+    assert f"rows read: {result.read:,} (file 2 of 2)" in messages
+    assert "checking them against the areas" in messages[-2]
+    # the big file is most of the bytes, so most of the bar
+    first_done = fractions[messages.index(f"rows read: {result.read - 2000:,} (file 1 of 2)")]
+    assert first_done < 0.1
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_the_second_file(_fraction: float, message: str) -> None:
+        if "file 2 of 2" in message:
+            raise Stop(message)
+
+    with pytest.raises(Stop, match="reading"):
+        read_incidents(tmp_path, progress=stop_at_the_second_file)
+
+
 def test_line_numbers_count_quoted_line_breaks_and_leading_blank_lines(
         tmp_path: Path) -> None:
     path = tmp_path / "multiline.csv"

@@ -148,6 +148,12 @@ def _parse_absolute_path(raw: str) -> str:
     return raw
 
 
+def _parse_folder_or_off(raw: str) -> str:
+    if raw.strip().lower() == "off":
+        return "off"
+    return _parse_absolute_path(raw)
+
+
 def _parse_endpoints(raw: str) -> tuple[tuple[str, int, str | None], ...]:
     """``host:port[=radio_id]`` entries, comma-separated (IPv6 hosts in brackets)."""
     from dispatch.terminals import valid_radio_id
@@ -334,6 +340,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUNK_RECORDER_TOPICS", _parse_topic_prefixes, ("trunk-recorder",),
             "Topic prefixes trunk-recorder's MQTT status plugin publishes under "
             "(comma-separated)."),
+    Setting("CALL_FOLDER", _parse_folder_or_off, None,
+            "Folder `gridpatrol ingest` takes trunk-recorder call files from (the call JSON "
+            "and the audio of the same name): an absolute path, or `off`. Unset: "
+            "instance/radio-calls/inbox."),
+    Setting("CALL_ARCHIVE", _parse_absolute_path, None,
+            "Folder the taken call files are kept in (audio/, rejected/, duplicates/); the "
+            "web app serves recordings from its audio/. Unset: instance/radio-calls."),
     Setting("SNAPSHOT_TIMEOUT_S", _parse_positive_float, 3.0,
             "Longest wait in seconds for a camera frame; a camera that does not answer in "
             "time is shown offline."),

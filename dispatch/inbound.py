@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
+from dispatch.call_files import CALL_FILE_TOPIC, CallFile, call_identity, read_call_file
 from dispatch.errors import RadioFormatError, TerminalMessageError, UnsupportedMessageType
 from dispatch.nmea import Rejected
 from dispatch.nmea_epochs import read_log
@@ -87,6 +88,8 @@ class Inbound:
         NMEA lines kept aside (bad checksum, no fix, a time in the future).
     alias : str
         The radio's alias as the message names it (trunk-recorder's ``unit_alpha_tag``).
+    call_file : CallFile or None
+        A trunk-recorder call file dropped into the call folder (``kind`` ``call_file``).
     """
 
     source: str
@@ -101,6 +104,14 @@ class Inbound:
     event: RadioEvent | None = field(default=None, repr=False)
     rejected: tuple[Rejected, ...] = ()
     alias: str = ""
+    call_file: CallFile | None = field(default=None, repr=False)
+
+    @property
+    def radio_ids(self) -> tuple[str, ...]:
+        """Every radio the message speaks of: its own, or a call's transmitting radios."""
+        if self.call_file is not None:
+            return tuple(dict.fromkeys(s.radio_id for s in self.call_file.call.sources))
+        return (self.radio_id,) if self.radio_id is not None else ()
 
 
 def message_identity(topic: str, payload: bytes) -> str:
@@ -117,9 +128,16 @@ def message_identity(topic: str, payload: bytes) -> str:
     -------
     str
         SHA-256 of (radio ID, kind, the terminal's ``id``) when a terminal message carries
-        an ``id``; else of the topic and the payload.
+        an ``id``; of the call's identity for a readable call file
+        (:func:`dispatch.call_files.call_identity`); else of the topic and the payload.
     """
     digest = hashlib.sha256()
+    if topic == CALL_FILE_TOPIC:
+        try:
+            digest.update(b"call\0" + call_identity(read_call_file(payload).call).encode())
+            return digest.hexdigest()
+        except TerminalMessageError:
+            pass  # an unreadable file is known by its name and bytes
     own = _own_id(topic, payload)
     if own is not None:
         digest.update(b"id\0" + "\0".join(own).encode())
@@ -177,6 +195,8 @@ def read_message(topic: str, payload: bytes, *, received_at: datetime,
     if len(payload) > MAX_PAYLOAD:
         raise TerminalMessageError("payload", f"larger than {MAX_PAYLOAD} bytes",
                                    reason="too_large")
+    if topic == CALL_FILE_TOPIC:
+        return _read_call_file(payload, received_at)
     where = parse_topic(topic)
     if where is not None:
         return _read_terminal(where.radio_id, where.kind, payload, received_at)
@@ -244,6 +264,14 @@ def _read_trunk_recorder(topic: str, payload: bytes, received_at: datetime) -> I
             positions = (PositionReport(place[0], place[1], at),)
     return Inbound(TRUNK_RECORDER, event.kind, event.radio_id, at, positions=positions,
                    event=event, alias=event.radio_tag)
+
+
+def _read_call_file(payload: bytes, received_at: datetime) -> Inbound:
+    read = read_call_file(payload)
+    if read.call.start > received_at + FUTURE_TOLERANCE:
+        raise TerminalMessageError("start_time", f"{read.call.start.isoformat()} lies after "
+                                   "the time received", reason="future_time")
+    return Inbound(TRUNK_RECORDER, "call_file", None, read.call.start, call_file=read)
 
 
 def location_coordinates(body: object) -> tuple[float, float] | None:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.dispatch.calls import call_archive, call_inbox
 from app.ingest.broker import INGEST_CLIENT, Broker
 from app.ingest.sources import Source
+from app.ingest.sources.calls import CallFolderSource
 from app.ingest.sources.gpsd import GpsdSource
 from app.ingest.sources.nmea import NmeaTcpSource, NmeaUdpSource
 from app.ingest.target import MqttTarget, parse_mqtt_url
@@ -67,10 +69,19 @@ def _name(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def call_folder(app: Flask) -> CallFolderSource | None:
+    """The trunk-recorder call folder source (``CALL_FOLDER``, ``CALL_ARCHIVE``)."""
+    inbox = call_inbox(app)
+    return None if inbox is None else CallFolderSource(inbox, call_archive(app))
+
+
 def input_sources(app: Flask) -> list[Source]:
-    """Every input besides MQTT: gpsd daemons, NMEA over UDP and TCP."""
+    """Every input besides MQTT: gpsd daemons, NMEA over UDP and TCP, the call folder."""
     mapping = dict(app.config.get("NMEA_SOURCES") or {})
     sources: list[Source] = list(gpsd_sources(app))
+    folder = call_folder(app)
+    if folder is not None:
+        sources.append(folder)
     sources += [NmeaUdpSource(host, port, sources=mapping)
                 for host, port in app.config.get("NMEA_UDP") or ()]
     sources += [NmeaTcpSource(host, port, sources=mapping)

@@ -338,8 +338,15 @@
             function (c) { return cameraItem(c, "nearby"); }, "gp-nearby");
     if (a.timeline) {
       section(panel, C.labels.timeline, a.timeline, function (e) {
-        return el("li", "gp-event", e.at.substring(11, 19) + " " +
-                  (C.events[e.event] || e.event) + " · " + e.actor);
+        var li = el("li", "gp-event", e.at.substring(11, 19) + " " +
+                    (C.events[e.event] || e.event) + " · " + e.actor);
+        var d = e.details || {};
+        if (e.event === "radio_call") {
+          li.appendChild(el("span", "gp-call", " · TG " + d.talkgroup + " · " +
+                            (d.units || []).join(", ") + " · " + d.seconds + " s"));
+          if (d.audio) { li.appendChild(recording(d.radio_log_id)); }
+        }
+        return li;
       }, "gp-timeline");
     }
   }
@@ -365,6 +372,15 @@
   }
 
   /* -- radio log -------------------------------------------------------------------- */
+  // A recorded call's player: the audio is fetched only when played (preload none), as
+  // byte ranges of GET /radio-log/ID/audio (the roles that read the radio log; audited).
+  function recording(entryId) {
+    return D.el("audio", { class: "gp-recording", controls: true, preload: "none",
+                           "aria-label": C.labels.recording, "data-radio-id": entryId,
+                           src: C.api.radio ? C.api.radio + "/" + Number(entryId) + "/audio"
+                                            : null });
+  }
+
   function radioLine(entry) {
     var li = el("li", "gp-radio gp-radio-" + entry.direction);
     li.setAttribute("data-radio-id", entry.id);
@@ -372,6 +388,9 @@
     li.textContent = (entry.at || "").substring(11, 19) + " " +
       (entry.direction === "out" ? "→ " : "← ") + entry.body +
       (entry.delivery && entry.delivery !== "none" ? " [" + entry.delivery + "]" : "");
+    if (entry.kind === "call" && entry.payload && entry.payload.audio) {
+      li.appendChild(recording(entry.id));
+    }
     return li;
   }
 

@@ -344,7 +344,7 @@
         if (e.event === "radio_call") {
           li.appendChild(el("span", "gp-call", " · TG " + d.talkgroup + " · " +
                             (d.units || []).join(", ") + " · " + d.seconds + " s"));
-          if (d.audio) { li.appendChild(recording(d.radio_log_id)); }
+          if (d.audio && C.api.radio) { li.appendChild(recording(d.radio_log_id)); }
         }
         return li;
       }, "gp-timeline");
@@ -373,12 +373,12 @@
 
   /* -- radio log -------------------------------------------------------------------- */
   // A recorded call's player: the audio is fetched only when played (preload none), as
-  // byte ranges of GET /radio-log/ID/audio (the roles that read the radio log; audited).
+  // byte ranges of GET /radio-log/ID/audio; shown to the roles that read the radio log,
+  // who may hear it (every request audited).
   function recording(entryId) {
     return D.el("audio", { class: "gp-recording", controls: true, preload: "none",
                            "aria-label": C.labels.recording, "data-radio-id": entryId,
-                           src: C.api.radio ? C.api.radio + "/" + Number(entryId) + "/audio"
-                                            : null });
+                           src: C.api.radio + "/" + Number(entryId) + "/audio" });
   }
 
   function radioLine(entry) {

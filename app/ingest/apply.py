@@ -40,8 +40,9 @@ from app.ingest.repository.journal import Entry
 from app.models import PositionReject, Unit
 from app.orders import delivery
 from dispatch.call_files import CALL_FILE_TOPIC, CallFile
+from dispatch.cot_in import COT_TOPIC, peek_cot, tak_radio_id
 from dispatch.errors import TerminalMessageError
-from dispatch.inbound import TRUNK_RECORDER, Inbound, read_message
+from dispatch.inbound import TAK, TRUNK_RECORDER, Inbound, read_message
 from dispatch.radio import RadioFormatError, parse_ack
 from dispatch.status import UnitStatus
 from dispatch.status_codes import StatusCode, StatusCodeTable
@@ -164,7 +165,7 @@ class Applier:
                     read: Sequence[tuple[Entry, Inbound | TerminalMessageError]]
                     ) -> dict[int, Unit]:
         """The units messages act on, locked (a call's speakers are only read)."""
-        wanted = {book.unit_of(m.radio_id, m.at) for _, m in read
+        wanted = {unit_for(book, m) for _, m in read
                   if self._resolves(m) and m.radio_id and m.call_file is None}
         return messages.units_for_update(session, [u for u in wanted if u is not None])
 
@@ -177,7 +178,7 @@ class Applier:
             return _Outcome("ignored")
         if message.radio_id is None:
             return _Outcome("ignored")
-        unit_id = book.unit_of(message.radio_id, message.at)
+        unit_id = unit_for(book, message)
         unit = units.get(unit_id) if unit_id is not None else None
         if unit is None:
             return _Outcome("unmapped", f"no unit held radio {message.radio_id} at "
@@ -319,12 +320,21 @@ class Applier:
                 "kind": (inbound.kind if inbound else _kind_of(entry.topic))[:24],
                 "topic": entry.topic[:1000],
                 "radio_id": ((inbound.radio_id or "")[:32] or None) if inbound
-                else _radio_of(entry.topic),
+                else _sender_of(entry),
                 "alias": (inbound.alias[:64] or None) if inbound else None,
                 "unit_id": outcome.unit_id, "at": inbound.at if inbound else None,
                 "received_at": datetime.fromtimestamp(entry.received_at, UTC),
                 "outcome": outcome.outcome, "reason": outcome.reason,
                 "payload": _text(entry.payload)[:KEPT_PAYLOAD] if kept else None}
+
+
+def unit_for(book: RadioBook, message: Inbound) -> int | None:
+    """The unit holding the message's radio at its time, else one of its alternates."""
+    for radio_id in message.radio_ids:
+        unit_id = book.unit_of(radio_id, message.at)
+        if unit_id is not None:
+            return unit_id
+    return None
 
 
 def _how(message: Inbound) -> str:
@@ -346,11 +356,22 @@ def _radio_of(topic: str) -> str | None:
 def _source_of(topic: str) -> str:
     if topic == CALL_FILE_TOPIC:
         return TRUNK_RECORDER
+    if topic == COT_TOPIC:
+        return TAK
     return "terminal" if topic.startswith("gridpatrol/") else TRUNK_RECORDER
 
 
 def _kind_of(topic: str) -> str:
-    return "call_file" if topic == CALL_FILE_TOPIC else topic.rsplit("/", 1)[-1]
+    return {CALL_FILE_TOPIC: "call_file", COT_TOPIC: "cot"}.get(topic) or \
+        topic.rsplit("/", 1)[-1]
+
+
+def _sender_of(entry: Entry) -> str | None:
+    """The radio of a message refused before it was read (a TAK user by the uid)."""
+    if entry.topic == COT_TOPIC:
+        uid = peek_cot(entry.payload).uid
+        return tak_radio_id(uid) if uid else None
+    return _radio_of(entry.topic)
 
 
 def _radio_event_line(message: Inbound) -> str:

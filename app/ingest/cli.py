@@ -130,6 +130,7 @@ def ingest(no_broker: bool = False) -> None:
                 broker.secrets.share(INGEST_CLIENT, account.uid, account.gid)
                 broker.secrets.share(APP_CLIENT, account.uid, account.gid)
         target = ingest_target(app)
+        sources = input_sources(app)
         desk = RadioDesk(app)
         journal = journal_path(app)
         journal.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -155,7 +156,7 @@ def ingest(no_broker: bool = False) -> None:
                             applier=Applier(codes, trunk_prefixes=app.config[
                                 "TRUNK_RECORDER_TOPICS"]),
                             backlog_limit=app.config["INGEST_BACKLOG"],
-                            sources=input_sources(app))
+                            sources=sources)
     click.echo(f"ingest: reading {target.safe()}"
                + "".join(f", {s.name}" for s in service.sources)
                + f", journal {journal}; radio desk sending through {desk.gateway!r}")

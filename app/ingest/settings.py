@@ -14,6 +14,7 @@ from app.ingest.sources import Source
 from app.ingest.sources.calls import CallFolderSource
 from app.ingest.sources.gpsd import GpsdSource
 from app.ingest.sources.nmea import NmeaTcpSource, NmeaUdpSource
+from app.ingest.tak import TakLink
 from app.ingest.target import MqttTarget, parse_mqtt_url
 from app.serving.service_user import Account
 from dispatch.status_codes import StatusCodeTable
@@ -75,13 +76,32 @@ def call_folder(app: Flask) -> CallFolderSource | None:
     return None if inbox is None else CallFolderSource(inbox, call_archive(app))
 
 
+def tak_link(app: Flask) -> TakLink | None:
+    """TAK clients and servers (``TAK_TCP``, ``TAK_UDP``, ``TAK_TARGETS``); None when none
+    is configured. The stale time must exceed the interval (or clients blink)."""
+    tcp, udp, targets = (tuple(app.config.get(k) or ()) for k in
+                         ("TAK_TCP", "TAK_UDP", "TAK_TARGETS"))
+    if not (tcp or udp or targets):
+        return None
+    interval, stale = app.config["TAK_INTERVAL_S"], app.config["TAK_STALE_S"]
+    if stale <= interval:
+        raise ValueError(f"GRIDPATROL_TAK_STALE_S ({stale:g}) must be more than "
+                         f"GRIDPATROL_TAK_INTERVAL_S ({interval:g})")
+    return TakLink(app, tcp=tcp, udp=udp, targets=targets, interval_s=interval,
+                   stale_s=stale)
+
+
 def input_sources(app: Flask) -> list[Source]:
-    """Every input besides MQTT: gpsd daemons, NMEA over UDP and TCP, the call folder."""
+    """Every input besides MQTT: gpsd daemons, NMEA over UDP and TCP, the call folder,
+    TAK."""
     mapping = dict(app.config.get("NMEA_SOURCES") or {})
     sources: list[Source] = list(gpsd_sources(app))
     folder = call_folder(app)
     if folder is not None:
         sources.append(folder)
+    tak = tak_link(app)
+    if tak is not None:
+        sources.append(tak)
     sources += [NmeaUdpSource(host, port, sources=mapping)
                 for host, port in app.config.get("NMEA_UDP") or ()]
     sources += [NmeaTcpSource(host, port, sources=mapping)

@@ -386,7 +386,10 @@ class IngestService:
                 "backlog_limit": self.backlog_limit,
                 "lag_s": round(time.time() - oldest, 3) if oldest else 0.0,
                 "apply_lag_s": round(self.apply_lag_s, 3), "broker": self.target.safe(),
-                "sources": {source.name: source.connected for source in self.sources}}
+                "sources": {source.name: source.connected for source in self.sources},
+                "inputs": {source.name: {"connected": source.connected,
+                                         "counters": dict(source.counters)}
+                           for source in self.sources}}
 
     def _write_status(self, details: dict[str, Any]) -> None:
         counters = dict(self.counters) | {"rejected_by_reason": dict(self.rejected)}

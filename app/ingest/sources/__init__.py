@@ -1,7 +1,7 @@
 """Inputs of ``gridpatrol ingest`` besides MQTT: gpsd daemons, NMEA 0183 over UDP and
-TCP, the trunk-recorder call folder. Each turns what it
-reads into a message as a terminal or trunk-recorder would send it, and offers it to the
-service, which journals and applies it exactly as an MQTT message
+TCP, the trunk-recorder call folder, TAK clients (:mod:`app.ingest.tak`). Each turns what
+it reads into a message as a terminal, trunk-recorder or a TAK client sends it, and
+offers it to the service, which journals and applies it exactly as an MQTT message
 (:meth:`app.ingest.service.IngestService.offer`)."""
 
 from __future__ import annotations

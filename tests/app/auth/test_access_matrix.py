@@ -54,6 +54,11 @@ PAGE_TWINS: dict[str, str | None] = {
     "admin.users_page": "api.list_users",
     "admin.create_user": "api.create_user",
     "admin.set_role": "api.change_user",
+    "ingest_pages.map_radio": "api.create_assignment",
+    # the ingest page gathers the ingest status, unknown radios and dead letters for those
+    # who keep ingest running and map radios: supervisors (and admins); dispatchers read
+    # the status through the API and see dead letters as console alarms
+    "ingest_pages.page": None,
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

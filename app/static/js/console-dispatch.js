@@ -62,11 +62,18 @@
     }
     var colour = STATUS_COLOURS[u.status] || "#000";
     if (known && known.marker) {
+      // a moving unit changes only its place: the label and colour are touched only when
+      // they change (each label update costs the page a layout; positions come often)
+      var before = known.data || {};
       known.marker.setLatLng([u.lat, u.lon]);
-      known.marker.setStyle({ fillColor: colour });
-      known.marker.setTooltipContent(D.text(unitTip(u)));
+      if (before.status !== u.status) { known.marker.setStyle({ fillColor: colour }); }
+      if (unitTip(before) !== unitTip(u)) {
+        known.marker.setTooltipContent(D.text(unitTip(u)));
+      }
       known.data = u;
-      known.marker.getElement() && known.marker.getElement().setAttribute("data-status", u.status);
+      if (before.status !== u.status && known.marker.getElement()) {
+        known.marker.getElement().setAttribute("data-status", u.status);
+      }
       return;
     }
     var marker = L.circleMarker([u.lat, u.lon], {

@@ -49,6 +49,8 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python audit_chain.py
 	cd benchmarks && ../.venv/bin/python events.py
 	cd benchmarks && ../.venv/bin/python ingest.py
+	cd benchmarks && ../.venv/bin/python ingest_live.py
+	cd benchmarks && ../.venv/bin/python ingest_restart.py
 	cd benchmarks && ../.venv/bin/python jobs.py
 	cd benchmarks && ../.venv/bin/python camera_health.py
 	cd benchmarks && ../.venv/bin/python live_video.py

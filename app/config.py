@@ -154,6 +154,26 @@ def _parse_absolute_path(raw: str) -> str:
     return raw
 
 
+def _parse_folder_or_off(raw: str) -> str:
+    if raw.strip().lower() == "off":
+        return "off"
+    return _parse_absolute_path(raw)
+
+
+def _parse_tak_targets(raw: str) -> tuple[tuple[str, str, int], ...]:
+    """``udp://host:port`` and ``tcp://host:port`` entries, comma-separated."""
+    found = []
+    for entry in (e.strip() for e in raw.split(",") if e.strip()):
+        scheme, sep, rest = entry.partition("://")
+        if not sep or scheme not in ("udp", "tcp"):
+            raise ValueError(f"{entry!r}: expected udp://host:port or tcp://host:port")
+        ((host, port),) = _parse_listen(rest)
+        found.append((scheme, host, port))
+    if not found:
+        raise ValueError("expected at least one udp:// or tcp:// target")
+    return tuple(found)
+
+
 def _parse_endpoints(raw: str) -> tuple[tuple[str, int, str | None], ...]:
     """``host:port[=radio_id]`` entries, comma-separated (IPv6 hosts in brackets)."""
     from dispatch.terminals import valid_radio_id
@@ -345,6 +365,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUNK_RECORDER_TOPICS", _parse_topic_prefixes, ("trunk-recorder",),
             "Topic prefixes trunk-recorder's MQTT status plugin publishes under "
             "(comma-separated)."),
+    Setting("CALL_FOLDER", _parse_folder_or_off, None,
+            "Folder `gridpatrol ingest` takes trunk-recorder call files from (the call JSON "
+            "and the audio of the same name): an absolute path, or `off`. Unset: "
+            "instance/radio-calls/inbox."),
+    Setting("CALL_ARCHIVE", _parse_absolute_path, None,
+            "Folder the taken call files are kept in (audio/, rejected/, duplicates/); the "
+            "web app serves recordings from its audio/. Unset: instance/radio-calls."),
+    Setting("TAK_TCP", _parse_listen, (),
+            "Addresses `gridpatrol ingest` takes TAK clients' TCP connections on "
+            "(`host:port`, comma-separated): they get units and open alerts as "
+            "Cursor-on-Target events, and their users' positions come in."),
+    Setting("TAK_UDP", _parse_listen, (),
+            "Addresses `gridpatrol ingest` takes CoT datagrams on (`host:port`, comma-"
+            "separated; a multicast group such as 239.2.3.1:6969 is joined)."),
+    Setting("TAK_TARGETS", _parse_tak_targets, (),
+            "Where units and alerts go as CoT besides the TCP clients: `udp://host:port` "
+            "(unicast or multicast, TAK's SA default udp://239.2.3.1:6969) and "
+            "`tcp://host:port` (a TAK Server's streaming input), comma-separated."),
+    Setting("TAK_INTERVAL_S", _parse_positive_float, 10.0,
+            "Seconds between two sendings of every unit and open alert to TAK (changes go "
+            "out at once)."),
+    Setting("TAK_STALE_S", _parse_positive_float, 60.0,
+            "Seconds after which a TAK client drops a unit or alert not sent again (the "
+            "CoT stale time); more than TAK_INTERVAL_S."),
     Setting("SNAPSHOT_TIMEOUT_S", _parse_positive_float, 3.0,
             "Longest wait in seconds for a camera frame; a camera that does not answer in "
             "time is shown offline."),

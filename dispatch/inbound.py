@@ -4,19 +4,28 @@
 journal and the database suppress repeats by it); :func:`read_message` reads it into an
 :class:`Inbound`, or raises :class:`TerminalMessageError` with the reason it is refused.
 
-Two families of topics are read:
+Four families of topics are read:
 
 - the terminals' scheme, ``gridpatrol/units/<radio_id>/<kind>`` (:mod:`dispatch.terminals`);
 - trunk-recorder's MQTT status plugin, under the configured prefixes (its unit messages
   ``…/<system>/<kind>`` and status messages ``…/<kind>``), read by
-  :func:`dispatch.radio.parse_mqtt_status`.
+  :func:`dispatch.radio.parse_mqtt_status`;
+- trunk-recorder call files taken from the call folder, on
+  :data:`dispatch.call_files.CALL_FILE_TOPIC` (:mod:`dispatch.call_files`);
+- Cursor-on-Target events of TAK users, on :data:`dispatch.cot_in.COT_TOPIC`
+  (:mod:`dispatch.cot_in`).
+
+The last two are never published on a broker: the inputs of ``gridpatrol ingest`` journal
+them under those topics.
 
 Decisions
 ---------
 - MQTT carries no message id. A terminal's own ``id`` makes the identity (radio, kind,
-  id); otherwise it is the SHA-256 of topic and payload, which hold the radio ID and the
-  message's own time: a broker's redelivery, a terminal's retry and a replayed capture
-  are all recognised, and two messages differing in any byte are two messages.
+  id), a call file's its call (system, talkgroup, start, frequency), a CoT event its uid,
+  type and time; otherwise it is the SHA-256 of topic and payload, which hold the radio
+  ID and the message's own time: a broker's redelivery, a terminal's retry and a
+  replayed capture are all recognised, and two messages differing in any byte are two
+  messages.
 - A trunk-recorder ``location`` message is a P25 location registration: the stock plugin
   sends no coordinates. When the body carries them (``lat``/``lon`` or
   ``latitude``/``longitude``, as gateways decoding LRRP or vendor GPS add them) it is a
@@ -35,6 +44,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
+from dispatch.call_files import CALL_FILE_TOPIC, CallFile, call_identity, read_call_file
+from dispatch.cot_in import COT_TOPIC, callsign_radio_id, peek_cot, read_cot, tak_radio_id
 from dispatch.errors import RadioFormatError, TerminalMessageError, UnsupportedMessageType
 from dispatch.nmea import Rejected
 from dispatch.nmea_epochs import read_log
@@ -59,6 +70,7 @@ from dispatch.terminals import (
 
 TRUNK_RECORDER: Final = "trunk-recorder"
 TERMINAL: Final = "terminal"
+TAK: Final = "tak"
 MAX_PAYLOAD: Final = 256 * 1024
 """Largest payload read, in bytes; a larger one is refused as ``too_large``."""
 
@@ -69,7 +81,7 @@ class Inbound:
 
     Attributes
     ----------
-    source : {"terminal", "trunk-recorder"}
+    source : {"terminal", "trunk-recorder", "tak"}
     kind : str
         ``position``, ``nmea``, ``status``, ``ack``, ``text``, ``receipt``; or
         trunk-recorder's type.
@@ -87,6 +99,11 @@ class Inbound:
         NMEA lines kept aside (bad checksum, no fix, a time in the future).
     alias : str
         The radio's alias as the message names it (trunk-recorder's ``unit_alpha_tag``).
+    call_file : CallFile or None
+        A trunk-recorder call file dropped into the call folder (``kind`` ``call_file``).
+    alternates : tuple of str
+        Other radio IDs that may map the sender when ``radio_id`` maps no unit (a TAK
+        user's callsign).
     """
 
     source: str
@@ -101,6 +118,18 @@ class Inbound:
     event: RadioEvent | None = field(default=None, repr=False)
     rejected: tuple[Rejected, ...] = ()
     alias: str = ""
+    call_file: CallFile | None = field(default=None, repr=False)
+    alternates: tuple[str, ...] = ()
+
+    @property
+    def radio_ids(self) -> tuple[str, ...]:
+        """Every radio the message speaks of.
+
+        Its own (and its alternates), or a call's transmitting radios.
+        """
+        if self.call_file is not None:
+            return tuple(dict.fromkeys(s.radio_id for s in self.call_file.call.sources))
+        return ((self.radio_id,) if self.radio_id is not None else ()) + self.alternates
 
 
 def message_identity(topic: str, payload: bytes) -> str:
@@ -117,9 +146,21 @@ def message_identity(topic: str, payload: bytes) -> str:
     -------
     str
         SHA-256 of (radio ID, kind, the terminal's ``id``) when a terminal message carries
-        an ``id``; else of the topic and the payload.
+        an ``id``; of the call's identity for a readable call file
+        (:func:`dispatch.call_files.call_identity`); else of the topic and the payload.
     """
     digest = hashlib.sha256()
+    if topic == CALL_FILE_TOPIC:
+        try:
+            digest.update(b"call\0" + call_identity(read_call_file(payload).call).encode())
+            return digest.hexdigest()
+        except TerminalMessageError:
+            pass  # an unreadable file is known by its name and bytes
+    if topic == COT_TOPIC:
+        name = peek_cot(payload)
+        if name.uid and name.time:  # a TAK server's relay adds detail, not another event
+            digest.update(f"cot\0{name.uid}\0{name.type}\0{name.time}".encode())
+            return digest.hexdigest()
     own = _own_id(topic, payload)
     if own is not None:
         digest.update(b"id\0" + "\0".join(own).encode())
@@ -177,6 +218,10 @@ def read_message(topic: str, payload: bytes, *, received_at: datetime,
     if len(payload) > MAX_PAYLOAD:
         raise TerminalMessageError("payload", f"larger than {MAX_PAYLOAD} bytes",
                                    reason="too_large")
+    if topic == CALL_FILE_TOPIC:
+        return _read_call_file(payload, received_at)
+    if topic == COT_TOPIC:
+        return _read_cot(payload, received_at)
     where = parse_topic(topic)
     if where is not None:
         return _read_terminal(where.radio_id, where.kind, payload, received_at)
@@ -244,6 +289,24 @@ def _read_trunk_recorder(topic: str, payload: bytes, received_at: datetime) -> I
             positions = (PositionReport(place[0], place[1], at),)
     return Inbound(TRUNK_RECORDER, event.kind, event.radio_id, at, positions=positions,
                    event=event, alias=event.radio_tag)
+
+
+def _read_call_file(payload: bytes, received_at: datetime) -> Inbound:
+    read = read_call_file(payload)
+    if read.call.start > received_at + FUTURE_TOLERANCE:
+        raise TerminalMessageError("start_time", f"{read.call.start.isoformat()} lies after "
+                                   "the time received", reason="future_time")
+    return Inbound(TRUNK_RECORDER, "call_file", None, read.call.start, call_file=read)
+
+
+def _read_cot(payload: bytes, received_at: datetime) -> Inbound:
+    report = read_cot(payload, received_at=received_at)
+    alias = (f"{report.callsign} ({report.uid})" if report.callsign else report.uid)[:64]
+    alternate = callsign_radio_id(report.callsign)
+    return Inbound(TAK, "cot", tak_radio_id(report.uid), report.at, positions=(
+        PositionReport(report.lon, report.lat, report.at, report.speed_mps,
+                       report.course_deg),), alias=alias,
+        alternates=(alternate,) if alternate else ())
 
 
 def location_coordinates(body: object) -> tuple[float, float] | None:

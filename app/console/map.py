@@ -102,7 +102,7 @@ def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bo
                    "units_recommended": _("units recommended"), "dispatched": _("dispatched"),
                    "acknowledged": _("acknowledged"), "arrived": _("arrived"),
                    "cleared": _("cleared"), "closed": _("closed"),
-                   "cancelled": _("cancelled")},
+                   "cancelled": _("cancelled"), "radio_call": _("radio call")},
         "labels": {
             "raiseAlert": _("Raise alert"), "raise": _("Raise"), "level": _("Level"),
             "kind": _("Kind"), "description": _("Description"), "covert": _("Covert"),
@@ -121,6 +121,7 @@ def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bo
             "openAlerts": _("Open alerts"), "newAlert": _("new"), "camera": _("Camera"),
             "orders": _("Orders sent"), "alarms": _("Alarms"), "sendAgain": _("Send again"),
             "seen": _("Seen"), "sentTimes": _("sent %(n)s times", n="%(n)s"),
+            "recording": _("Recording of the call"),
             "keys": _("Keys: A raise alert · 1–9 dispatch unit · Shift+C close alert · "
                       "L radio log · Esc cancel"),
         },

@@ -142,14 +142,6 @@ def active_units(session: Session) -> list[Unit]:
     return list(session.execute(sa.select(Unit).where(Unit.active)).scalars())
 
 
-def units_speaking(session: Session, radio_ids: Sequence[str]) -> list[Any]:
-    """``(id, callsign, radio_ids)`` of the units holding any of these radio ids."""
-    if not radio_ids:
-        return []
-    return list(session.execute(sa.select(Unit.id, Unit.callsign, Unit.radio_ids).where(
-        Unit.radio_ids.overlap(list(radio_ids)))).all())
-
-
 def units_on_alert(session: Session, alert_id: int, *, lock: bool = False) -> list[Unit]:
     """The units on the alert, by callsign (locked, by id, with ``lock``)."""
     query = sa.select(Unit).where(Unit.alert_id == alert_id)

@@ -24,12 +24,13 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.dispatch import alerts as alert_service
+from app.dispatch.calls import log_call
 from app.dispatch.radio import log_inbound
 from app.dispatch.units import PositionIn, change_status, record_positions
 from app.errors import Failure
@@ -38,8 +39,10 @@ from app.ingest.repository import messages
 from app.ingest.repository.journal import Entry
 from app.models import PositionReject, Unit
 from app.orders import delivery
+from dispatch.call_files import CALL_FILE_TOPIC, CallFile
+from dispatch.cot_in import COT_TOPIC, peek_cot, tak_radio_id
 from dispatch.errors import TerminalMessageError
-from dispatch.inbound import TRUNK_RECORDER, Inbound, read_message
+from dispatch.inbound import TAK, TRUNK_RECORDER, Inbound, read_message
 from dispatch.radio import RadioFormatError, parse_ack
 from dispatch.status import UnitStatus
 from dispatch.status_codes import StatusCode, StatusCodeTable
@@ -97,7 +100,8 @@ class Applier:
                 seen.add(entry.identity)
                 fresh.append(entry)
         read = [(entry, self._read(entry)) for entry in fresh]
-        book = RadioBook(session, [m.radio_id for _, m in read if self._resolves(m)])
+        book = RadioBook(session, [radio for _, m in read if self._resolves(m)
+                                   for radio in m.radio_ids])
         units = self._lock_units(session, book, read)
         positions: dict[int, list[PositionIn]] = defaultdict(list)
         rows = []
@@ -151,26 +155,30 @@ class Applier:
             return exc
 
     @staticmethod
-    def _resolves(message: Inbound | TerminalMessageError) -> bool:
-        """Whether the message is about one radio we must find the unit of."""
-        return isinstance(message, Inbound) and message.radio_id is not None and (
-            message.source != TRUNK_RECORDER or message.kind in RADIO_EVENTS)
+    def _resolves(message: Inbound | TerminalMessageError) -> TypeGuard[Inbound]:
+        """Whether the message is about radios we must find the units of."""
+        return isinstance(message, Inbound) and bool(message.radio_ids) and (
+            message.source != TRUNK_RECORDER or message.kind in RADIO_EVENTS
+            or message.call_file is not None)
 
     def _lock_units(self, session: Session, book: RadioBook,
                     read: Sequence[tuple[Entry, Inbound | TerminalMessageError]]
                     ) -> dict[int, Unit]:
-        wanted = {book.unit_of(m.radio_id, m.at) for _, m in read
-                  if self._resolves(m) and m.radio_id}
+        """The units messages act on, locked (a call's speakers are only read)."""
+        wanted = {unit_for(book, m) for _, m in read
+                  if self._resolves(m) and m.radio_id and m.call_file is None}
         return messages.units_for_update(session, [u for u in wanted if u is not None])
 
     # -- one message -------------------------------------------------------------------------
     def _apply_one(self, session: Session, message: Inbound, book: RadioBook,
                    units: dict[int, Unit], positions: dict[int, list[PositionIn]]) -> _Outcome:
+        if message.call_file is not None:
+            return self._call(session, message.call_file, book)
         if message.source == TRUNK_RECORDER and message.kind not in RADIO_EVENTS:
             return _Outcome("ignored")
         if message.radio_id is None:
             return _Outcome("ignored")
-        unit_id = book.unit_of(message.radio_id, message.at)
+        unit_id = unit_for(book, message)
         unit = units.get(unit_id) if unit_id is not None else None
         if unit is None:
             return _Outcome("unmapped", f"no unit held radio {message.radio_id} at "
@@ -210,6 +218,18 @@ class Applier:
                     unit_id=unit.id, alert_id=unit.alert_id, radio_id=message.radio_id,
                     at=message.at, payload={"kind": message.kind, "alias": message.alias})
         return _Outcome("applied", unit_id=unit.id)
+
+    def _call(self, session: Session, dropped: CallFile, book: RadioBook) -> _Outcome:
+        """A call file: in the radio log, and on the timelines of its speakers' alerts."""
+        speakers = {}
+        for source in dropped.call.sources:
+            unit_id = book.unit_of(source.radio_id, source.at)
+            if unit_id is not None:
+                speakers.setdefault(source.radio_id, unit_id)
+        entries = log_call(session, dropped.call, speakers=speakers, actor=self.actor,
+                           audio=dropped.audio.as_json() if dropped.audio else None,
+                           file=dropped.name)
+        return _Outcome("applied", unit_id=entries[0].unit_id)
 
     def _text(self, session: Session, message: Inbound, unit: Unit, text: str) -> _Outcome:
         try:
@@ -297,15 +317,24 @@ class Applier:
         kept = outcome.outcome != "applied"
         return {"identity": entry.identity,
                 "source": inbound.source if inbound else _source_of(entry.topic),
-                "kind": (inbound.kind if inbound else entry.topic.rsplit("/", 1)[-1])[:24],
+                "kind": (inbound.kind if inbound else _kind_of(entry.topic))[:24],
                 "topic": entry.topic[:1000],
                 "radio_id": ((inbound.radio_id or "")[:32] or None) if inbound
-                else _radio_of(entry.topic),
+                else _sender_of(entry),
                 "alias": (inbound.alias[:64] or None) if inbound else None,
                 "unit_id": outcome.unit_id, "at": inbound.at if inbound else None,
                 "received_at": datetime.fromtimestamp(entry.received_at, UTC),
                 "outcome": outcome.outcome, "reason": outcome.reason,
                 "payload": _text(entry.payload)[:KEPT_PAYLOAD] if kept else None}
+
+
+def unit_for(book: RadioBook, message: Inbound) -> int | None:
+    """The unit holding the message's radio at its time, else one of its alternates."""
+    for radio_id in message.radio_ids:
+        unit_id = book.unit_of(radio_id, message.at)
+        if unit_id is not None:
+            return unit_id
+    return None
 
 
 def _how(message: Inbound) -> str:
@@ -325,7 +354,24 @@ def _radio_of(topic: str) -> str | None:
 
 
 def _source_of(topic: str) -> str:
+    if topic == CALL_FILE_TOPIC:
+        return TRUNK_RECORDER
+    if topic == COT_TOPIC:
+        return TAK
     return "terminal" if topic.startswith("gridpatrol/") else TRUNK_RECORDER
+
+
+def _kind_of(topic: str) -> str:
+    return {CALL_FILE_TOPIC: "call_file", COT_TOPIC: "cot"}.get(topic) or \
+        topic.rsplit("/", 1)[-1]
+
+
+def _sender_of(entry: Entry) -> str | None:
+    """The radio of a message refused before it was read (a TAK user by the uid)."""
+    if entry.topic == COT_TOPIC:
+        uid = peek_cot(entry.payload).uid
+        return tak_radio_id(uid) if uid else None
+    return _radio_of(entry.topic)
 
 
 def _radio_event_line(message: Inbound) -> str:

@@ -19,6 +19,7 @@ from app.ingest.broker import APP_CLIENT, INGEST_CLIENT, Broker, BrokerError
 from app.ingest.secrets import ClientSecretError
 from app.ingest.service import IngestService
 from app.ingest.settings import (
+    call_folder,
     ingest_target,
     input_sources,
     journal_path,
@@ -129,12 +130,20 @@ def ingest(no_broker: bool = False) -> None:
                 broker.secrets.share(INGEST_CLIENT, account.uid, account.gid)
                 broker.secrets.share(APP_CLIENT, account.uid, account.gid)
         target = ingest_target(app)
+        sources = input_sources(app)
         desk = RadioDesk(app)
         journal = journal_path(app)
         journal.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = call_folder(app)
+        if folder is not None:  # the service account keeps the calls; the group may drop
+            for place in (folder.archive, folder.inbox):
+                place.mkdir(mode=0o770, parents=True, exist_ok=True)
         if account is not None:
             for item in [journal.parent, *journal.parent.iterdir()]:
                 os.chown(item, account.uid, account.gid)
+            if folder is not None:
+                for place in (folder.archive, folder.inbox):
+                    os.chown(place, account.uid, account.gid)
     except (InvalidStatusCodeTable, OSError, ValueError, BrokerError, MqttUrlError,
             ClientSecretError, service_user.ServiceUserError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -147,7 +156,7 @@ def ingest(no_broker: bool = False) -> None:
                             applier=Applier(codes, trunk_prefixes=app.config[
                                 "TRUNK_RECORDER_TOPICS"]),
                             backlog_limit=app.config["INGEST_BACKLOG"],
-                            sources=input_sources(app))
+                            sources=sources)
     click.echo(f"ingest: reading {target.safe()}"
                + "".join(f", {s.name}" for s in service.sources)
                + f", journal {journal}; radio desk sending through {desk.gateway!r}")

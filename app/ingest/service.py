@@ -77,6 +77,7 @@ class Arrival:
     qos: int
     received_at: float
     generation: int = -1  # the broker connection it came on (-1: another input)
+    journaled: asyncio.Future[bool] | None = None  # told whether it was new, once on disk
 
 
 def subscriptions(trunk_prefixes: tuple[str, ...]) -> list[str]:
@@ -230,7 +231,7 @@ class IngestService:
         while self.paused or self.backlog >= self.backlog_limit:
             await asyncio.sleep(0.2)
         self.inbox.put_nowait(Arrival(message.topic, message.payload, 0, 0,
-                                      message.received_at))
+                                      message.received_at, journaled=message.journaled))
 
     async def _write_journal(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
@@ -266,6 +267,9 @@ class IngestService:
                 # refuses the repeat)
                 if arrival.qos > 0 and arrival.generation == self.generation:
                     client.ack(arrival.mid, arrival.qos)
+            for arrival, new_one in zip(batch, fresh, strict=True):
+                if arrival.journaled is not None and not arrival.journaled.done():
+                    arrival.journaled.set_result(bool(new_one))
             new = sum(fresh)
             self.counters["received"] += len(batch)
             self.counters["journaled"] += new
@@ -382,7 +386,10 @@ class IngestService:
                 "backlog_limit": self.backlog_limit,
                 "lag_s": round(time.time() - oldest, 3) if oldest else 0.0,
                 "apply_lag_s": round(self.apply_lag_s, 3), "broker": self.target.safe(),
-                "sources": {source.name: source.connected for source in self.sources}}
+                "sources": {source.name: source.connected for source in self.sources},
+                "inputs": {source.name: {"connected": source.connected,
+                                         "counters": dict(source.counters)}
+                           for source in self.sources}}
 
     def _write_status(self, details: dict[str, Any]) -> None:
         counters = dict(self.counters) | {"rejected_by_reason": dict(self.rejected)}

@@ -8,10 +8,13 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.dispatch.calls import call_archive, call_inbox
 from app.ingest.broker import INGEST_CLIENT, Broker
 from app.ingest.sources import Source
+from app.ingest.sources.calls import CallFolderSource
 from app.ingest.sources.gpsd import GpsdSource
 from app.ingest.sources.nmea import NmeaTcpSource, NmeaUdpSource
+from app.ingest.tak import TakLink
 from app.ingest.target import MqttTarget, parse_mqtt_url
 from app.serving.service_user import Account
 from dispatch.status_codes import StatusCodeTable
@@ -67,10 +70,38 @@ def _name(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def call_folder(app: Flask) -> CallFolderSource | None:
+    """The trunk-recorder call folder source (``CALL_FOLDER``, ``CALL_ARCHIVE``)."""
+    inbox = call_inbox(app)
+    return None if inbox is None else CallFolderSource(inbox, call_archive(app))
+
+
+def tak_link(app: Flask) -> TakLink | None:
+    """TAK clients and servers (``TAK_TCP``, ``TAK_UDP``, ``TAK_TARGETS``); None when none
+    is configured. The stale time must exceed the interval (or clients blink)."""
+    tcp, udp, targets = (tuple(app.config.get(k) or ()) for k in
+                         ("TAK_TCP", "TAK_UDP", "TAK_TARGETS"))
+    if not (tcp or udp or targets):
+        return None
+    interval, stale = app.config["TAK_INTERVAL_S"], app.config["TAK_STALE_S"]
+    if stale <= interval:
+        raise ValueError(f"GRIDPATROL_TAK_STALE_S ({stale:g}) must be more than "
+                         f"GRIDPATROL_TAK_INTERVAL_S ({interval:g})")
+    return TakLink(app, tcp=tcp, udp=udp, targets=targets, interval_s=interval,
+                   stale_s=stale)
+
+
 def input_sources(app: Flask) -> list[Source]:
-    """Every input besides MQTT: gpsd daemons, NMEA over UDP and TCP."""
+    """Every input besides MQTT: gpsd daemons, NMEA over UDP and TCP, the call folder,
+    TAK."""
     mapping = dict(app.config.get("NMEA_SOURCES") or {})
     sources: list[Source] = list(gpsd_sources(app))
+    folder = call_folder(app)
+    if folder is not None:
+        sources.append(folder)
+    tak = tak_link(app)
+    if tak is not None:
+        sources.append(tak)
     sources += [NmeaUdpSource(host, port, sources=mapping)
                 for host, port in app.config.get("NMEA_UDP") or ()]
     sources += [NmeaTcpSource(host, port, sources=mapping)

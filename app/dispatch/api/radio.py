@@ -6,15 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from flask import request
+from flask import current_app, request, send_file
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
+from werkzeug.wrappers import Response
 
 from app import audit
 from app.api import bp
 from app.api.docs import (
     ID_RANGE,
+    Answer,
     Param,
     StrictBody,
     documented,
@@ -28,8 +32,10 @@ from app.db import get_session
 from app.dispatch import alerts as service
 from app.dispatch import repository
 from app.dispatch.api.alerts import graph_or_none, with_snapshot_urls
+from app.dispatch.calls import log_call, recording_path
 from app.dispatch.radio import entry_json, log_inbound
 from app.errors import InvalidValue, MalformedRequest, RecordNotFound
+from app.ingest.radios import RadioBook
 from app.models import Unit
 from dispatch.radio import RadioFormatError, parse_ack, parse_trunk_recorder_call
 
@@ -179,8 +185,10 @@ def radio_in() -> tuple[dict[str, Any], int]:
 @bp.post("/radio-log/trunk-recorder")
 @allow("dispatcher", "device")
 @documented("A trunk-recorder per-call JSON record: logged with the units whose radios "
-            "spoke", tag="dispatch", body=TrunkRecorderCall,
-            responses={201: "The log entry"})
+            "spoke (the units holding them at the call's time), once per alert they work "
+            "on (also on its timeline)", tag="dispatch", body=TrunkRecorderCall,
+            responses={201: "The log entry (and every entry when the call is on several "
+                            "alerts)"})
 def trunk_recorder_call() -> tuple[dict[str, Any], int]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
@@ -189,19 +197,59 @@ def trunk_recorder_call() -> tuple[dict[str, Any], int]:
     validate_json(TrunkRecorderCall, payload)  # types and ranges, as described
     call = parse_trunk_recorder_call(payload)  # a RadioFormatError answers 422 with its field
     session = get_session()
-    radio_ids = sorted({s.radio_id for s in call.sources})
-    units = repository.units_speaking(session, radio_ids)
-    speakers = [{"unit_id": u.id, "callsign": u.callsign} for u in units]
-    body = (f"call on talkgroup {call.talkgroup}{' EMERGENCY' if call.emergency else ''}, "
-            f"{(call.stop - call.start).total_seconds():.0f} s, radios {', '.join(radio_ids)}")
-    entry = log_inbound(session, kind="call", body=body, actor=current_user.username,
-                        unit_id=units[0].id if len(units) == 1 else None,
-                        radio_id=radio_ids[0] if len(radio_ids) == 1 else None,
-                        talkgroup=call.talkgroup, at=call.start, payload={
-                            "emergency": call.emergency, "frequency_hz": call.frequency_hz,
-                            "stop": call.stop.isoformat(), "radio_ids": radio_ids,
-                            "units": speakers, "system": call.system})
-    audit.record(session, "radio.in", object_type="radio_log", object_id=entry.id,
-                 details={"kind": "call", "talkgroup": call.talkgroup})
+    book = RadioBook(session, [s.radio_id for s in call.sources])
+    speakers = {}
+    for source in call.sources:
+        unit_id = book.unit_of(source.radio_id, source.at)
+        if unit_id is not None:
+            speakers.setdefault(source.radio_id, unit_id)
+    entries = log_call(session, call, speakers=speakers, actor=current_user.username)
+    for entry in entries:
+        audit.record(session, "radio.in", object_type="radio_log", object_id=entry.id,
+                     details={"kind": "call", "talkgroup": call.talkgroup})
     session.commit()
-    return {"entry": entry_json(entry)}, 201
+    return {"entry": entry_json(entries[0]),
+            "entries": [entry_json(e) for e in entries]}, 201
+
+
+AUDIO_TYPES = ("audio/wav", "audio/mp4", "audio/mpeg")
+
+
+@bp.get("/radio-log/<int:entry_id>/audio")
+@allow("dispatcher", "supervisor")
+@documented("The recording of a radio call (trunk-recorder's audio kept from the call "
+            "folder), for the alert timeline's and the radio log's players; byte ranges "
+            "(Range) are answered 206 with Content-Range; every request is audited",
+            tag="dispatch", params=(Param("entry_id", "radio log entry id", location="path",
+                                          type="integer"),),
+            responses={200: Answer("The recording", AUDIO_TYPES[0], more={
+                           t: {"type": "string"} for t in AUDIO_TYPES[1:]}),
+                       206: Answer("Part of it (Range)", AUDIO_TYPES[0]),
+                       404: "No such entry, or no recording kept for it",
+                       416: "A Range outside the recording"})
+def call_recording(entry_id: int) -> Response:
+    session = get_session()
+    entries = repository.radio_entries(session, [entry_id])
+    audio = entries[0].payload.get("audio") if entries else None
+    if not isinstance(audio, dict):
+        raise RecordNotFound(f"Radio log entry {entry_id} has no recording.",
+                             field="entry_id")
+    path = recording_path(current_app, audio)
+    if path is None:
+        raise RecordNotFound(f"The recording of radio log entry {entry_id} is not kept.",
+                             field="entry_id")
+    mimetype = audio.get("content_type")
+    audit.record(session, "radio.recording", object_type="radio_log", object_id=entry_id,
+                 details={"file": audio.get("path"), "range": request.headers.get("Range")})
+    session.commit()
+    asked = request.headers.get("Range")
+    if asked is not None:  # refused before the file is opened (send_file would leak it)
+        ranges = parse_range_header(asked)
+        size = path.stat().st_size
+        if ranges is None or ranges.range_for_length(size) is None:
+            raise RequestedRangeNotSatisfiable(length=size)
+    response = send_file(path, mimetype=mimetype if mimetype in AUDIO_TYPES
+                         else "application/octet-stream", conditional=True, etag=True,
+                         max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

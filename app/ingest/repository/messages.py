@@ -73,6 +73,22 @@ def outcome_counts(session: Session, *, since: datetime) -> dict[str, int]:
     return {outcome: int(count) for outcome, count in rows}
 
 
+def outcomes_by_source(session: Session, *, since: datetime) -> list[Any]:
+    """``(source, outcome, count)`` of the messages recorded since ``since``."""
+    return list(session.execute(
+        sa.select(IngestMessage.source, IngestMessage.outcome, sa.func.count())
+        .where(IngestMessage.received_at >= since)
+        .group_by(IngestMessage.source, IngestMessage.outcome)
+        .order_by(IngestMessage.source, IngestMessage.outcome)).all())
+
+
+def recent_refused(session: Session, *, limit: int) -> list[IngestMessage]:
+    """The newest messages refused (rejected) or not allowed (illegal), newest first."""
+    return list(session.execute(
+        sa.select(IngestMessage).where(IngestMessage.outcome.in_(("rejected", "illegal")))
+        .order_by(IngestMessage.received_at.desc()).limit(limit)).scalars())
+
+
 def unknown_radios(session: Session, *, now: datetime, limit: int) -> list[Any]:
     """Radios whose messages found no unit and that nobody holds now: ``(radio_id, alias,
     messages, first_received, last_received, kinds)``, most recently heard first."""

@@ -1,10 +1,12 @@
-"""Inputs of ``gridpatrol ingest`` besides MQTT: gpsd daemons and NMEA 0183 over UDP and
-TCP. Each turns what it reads into the message a terminal would publish (a position, NMEA
-text) under the radio it is mapped to, and offers it to the service, which journals and
-applies it exactly as an MQTT message (:meth:`app.ingest.service.IngestService.offer`)."""
+"""Inputs of ``gridpatrol ingest`` besides MQTT: gpsd daemons, NMEA 0183 over UDP and
+TCP, the trunk-recorder call folder, TAK clients (:mod:`app.ingest.tak`). Each turns what
+it reads into a message as a terminal, trunk-recorder or a TAK client sends it, and
+offers it to the service, which journals and applies it exactly as an MQTT message
+(:meth:`app.ingest.service.IngestService.offer`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ class SourceMessage:
     topic: str
     payload: bytes
     received_at: float  # epoch seconds
+    # set once the message is in the journal on disk: True new, False a repeat it knew
+    journaled: asyncio.Future[bool] | None = None
 
 
 Offer = Callable[[SourceMessage], Awaitable[None]]

@@ -62,11 +62,18 @@
     }
     var colour = STATUS_COLOURS[u.status] || "#000";
     if (known && known.marker) {
+      // a moving unit changes only its place: the label and colour are touched only when
+      // they change (each label update costs the page a layout; positions come often)
+      var before = known.data || {};
       known.marker.setLatLng([u.lat, u.lon]);
-      known.marker.setStyle({ fillColor: colour });
-      known.marker.setTooltipContent(D.text(unitTip(u)));
+      if (before.status !== u.status) { known.marker.setStyle({ fillColor: colour }); }
+      if (unitTip(before) !== unitTip(u)) {
+        known.marker.setTooltipContent(D.text(unitTip(u)));
+      }
       known.data = u;
-      known.marker.getElement() && known.marker.getElement().setAttribute("data-status", u.status);
+      if (before.status !== u.status && known.marker.getElement()) {
+        known.marker.getElement().setAttribute("data-status", u.status);
+      }
       return;
     }
     var marker = L.circleMarker([u.lat, u.lon], {
@@ -338,8 +345,15 @@
             function (c) { return cameraItem(c, "nearby"); }, "gp-nearby");
     if (a.timeline) {
       section(panel, C.labels.timeline, a.timeline, function (e) {
-        return el("li", "gp-event", e.at.substring(11, 19) + " " +
-                  (C.events[e.event] || e.event) + " · " + e.actor);
+        var li = el("li", "gp-event", e.at.substring(11, 19) + " " +
+                    (C.events[e.event] || e.event) + " · " + e.actor);
+        var d = e.details || {};
+        if (e.event === "radio_call") {
+          li.appendChild(el("span", "gp-call", " · TG " + d.talkgroup + " · " +
+                            (d.units || []).join(", ") + " · " + d.seconds + " s"));
+          if (d.audio && C.api.radio) { li.appendChild(recording(d.radio_log_id)); }
+        }
+        return li;
       }, "gp-timeline");
     }
   }
@@ -365,6 +379,15 @@
   }
 
   /* -- radio log -------------------------------------------------------------------- */
+  // A recorded call's player: the audio is fetched only when played (preload none), as
+  // byte ranges of GET /radio-log/ID/audio; shown to the roles that read the radio log,
+  // who may hear it (every request audited).
+  function recording(entryId) {
+    return D.el("audio", { class: "gp-recording", controls: true, preload: "none",
+                           "aria-label": C.labels.recording, "data-radio-id": entryId,
+                           src: C.api.radio + "/" + Number(entryId) + "/audio" });
+  }
+
   function radioLine(entry) {
     var li = el("li", "gp-radio gp-radio-" + entry.direction);
     li.setAttribute("data-radio-id", entry.id);
@@ -372,6 +395,9 @@
     li.textContent = (entry.at || "").substring(11, 19) + " " +
       (entry.direction === "out" ? "→ " : "← ") + entry.body +
       (entry.delivery && entry.delivery !== "none" ? " [" + entry.delivery + "]" : "");
+    if (entry.kind === "call" && entry.payload && entry.payload.audio) {
+      li.appendChild(recording(entry.id));
+    }
     return li;
   }
 

@@ -59,6 +59,11 @@ PAGE_TWINS: dict[str, str | None] = {
     "admin.set_role": "api.change_user",
     "video.live_page": "api.start_live",
     "video.faults_page": "api.cameras_health",
+    "ingest_pages.map_radio": "api.create_assignment",
+    # the ingest page gathers the ingest status, unknown radios and dead letters for those
+    # who keep ingest running and map radios: supervisors (and admins); dispatchers read
+    # the status through the API and see dead letters as console alarms
+    "ingest_pages.page": None,
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.dispatch.radio import gateway
+from app.dispatch.gateways import RadioGateway
 from app.errors import RecordNotFound, StateConflict
 from app.maintenance import repository
 from app.models import MaintenanceTicket
@@ -158,6 +158,15 @@ def send_after_commit(session: Session, change: TicketChange | None) -> None:
                            created_at=row.closed_at if change.action == "close" and
                            row.closed_at else row.opened_at,
                            talkgroup=keeper.contact or None)
-    result = gateway().send(message)
+    result = _gateway().send(message)
     row.delivered, row.delivery_detail = result.delivered, result.detail
     session.commit()
+
+
+def _gateway() -> RadioGateway:
+    """The outbound gateway the configuration names (as orders use it)."""
+    from flask import current_app
+
+    from app.orders.settings import build_gateway
+
+    return build_gateway(current_app._get_current_object())

@@ -56,6 +56,13 @@ PAGE_TWINS: dict[str, str | None] = {
     "admin.set_role": "api.change_user",
     "video.live_page": "api.start_live",
     "video.faults_page": "api.cameras_health",
+    "evidence.plan_page": "api.create_evidence_plan",
+    "evidence.plan_sheet": "api.show_evidence_plan",
+    "evidence.coverage_page": "api.network_coverage",
+    "evidence.placement_page": "api.camera_placement",
+    "evidence.start_placement": "api.camera_placement",
+    "series.page": "api.list_series",
+    "series.view": "api.show_series",
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

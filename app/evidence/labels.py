@@ -22,13 +22,15 @@ def evidence_labels() -> dict[str, object]:
         "fileLoaded": _("%(name)s loaded.", name="{name}"),
         "working": _("Working out the cameras…"),
         "cameras": _("%(n)s cameras watch the way.", n="{n}"),
+        "oneCamera": _("One camera watches the way."),
         "noCameras": _("No camera watches this way."),
         "saved": _("Saved as evidence plan %(id)s.", id="{id}"),
         "inCase": _("Filed in the case of %(case)s.", case="{case}"),
         "alert": _("alert %(id)s", id="{id}"), "incident": _("incident %(id)s", id="{id}"),
         "sheet": _("Printable plan"), "csv": _("CSV"),
         "order": _("No."), "camera": _("Camera"), "road": _("Road"),
-        "window": _("Recording to pull"), "expected": _("Expected"),
+        "window": _("Recording to pull"),
+        "expected": _("expected %(first)s – %(last)s", first="{first}", last="{last}"),
         "seen": _("Sees"), "reason": _("Why"), "recording": _("Recording"),
         "open": _("Open recording"), "noRecording": _("no recording link"),
         "offline": _("offline"), "directionUnknown": _("direction unknown"),
@@ -49,6 +51,8 @@ def network_labels() -> dict[str, object]:
         "loading": _("Loading the layers…"),
         "loaded": _("%(roads)s blind road segments (%(km)s km), %(spots)s blind hot spots.",
                     roads="{roads}", km="{km}", spots="{spots}"),
+        "roadsOf": _("Blind roads of %(area)s.", area="{area}"),
+        "truncated": _("The longest %(n)s are drawn.", n="{n}"),
     }
 
 
@@ -58,6 +62,6 @@ def placement_labels() -> dict[str, object]:
         "region": _("Region"), "order": _("No."), "kind": _("Kind"),
         "direction": _("Direction"), "gain": _("Gain"), "roadM": _("Road in view (m)"),
         "incidents": _("Incidents in view"), "allRound": _("all round"),
-        "useView": _("The map view is now the box."),
+        "useView": _("The map view is now the box."), "title": _("Where to add cameras"),
     }
 

@@ -20,12 +20,13 @@ from app.auth.access import EVIDENCE_USERS, NETWORK_PLANNERS, NETWORK_READERS, a
 from app.db import get_session
 from app.errors import Failure, RecordNotFound
 from app.evidence import coverage, plans, repository
-from app.evidence.coverage_api import CoverageQuery
+from app.evidence.coverage_api import MAX_BLIND_ROADS, CoverageQuery
 from app.evidence.jobs import page_link
 from app.evidence.labels import evidence_labels, network_labels, placement_labels
 from app.evidence.placement import JOB_LIMITS, PlacementBody
 from app.evidence.repository import coverage as coverage_repository
 from app.geography.repository.areas import area_names
+from app.geography.repository.places import home_area
 from app.jobs.service import job_view, submit, visible_job
 from app.maps.work import work_map
 
@@ -119,12 +120,16 @@ def coverage_page() -> str:
     params = {k: v for k, v in {"level": query.level, "area": query.area,
                                 "from": query.start, "to": query.end,
                                 "category": ",".join(query.category) or None}.items() if v}
-    config = {"params": params, "labels": network_labels(),
+    home = home_area(session, named=current_app.config.get("HOME_AREA"))
+    roads_area = query.area or (home["name"] if home else None)
+    config = {"params": params, "roadsArea": roads_area, "roadsLimit": MAX_BLIND_ROADS,
+              "labels": network_labels(),
               "api": {"coverage": "/api/v1/coverage", "roads": "/api/v1/coverage/blind-roads",
                       "hotspots": "/api/v1/coverage/blind-hotspots"}}
     return render_template(
         "evidence/coverage.html", rows=rows[:TABLE_ROWS], more=max(0, len(rows) - TABLE_ROWS),
         totals=totals, query=query, params=params, error=error, refreshed=refreshed,
+        roads_area=roads_area,
         areas=area_names(session), categories=_categories(),
         map=work_map(session, "GridPatrolNetwork.init", config), body_class="work-page")
 
@@ -211,10 +216,14 @@ def _placement_error(session: Any, error: tuple[str, str], form: dict[str, Any])
 
 
 def local_time(value: str | None) -> str:
-    """An ISO time as the page shows it: date and time to the second."""
+    """An ISO time as the page shows it, on the jurisdiction's clock (a time with an offset
+    is converted to ``GRIDPATROL_TIMEZONE``): date and time to the second."""
     if not value:
         return ""
-    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(_zone())
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def init_app(app: Flask) -> None:

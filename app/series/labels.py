@@ -16,7 +16,7 @@ def builder_labels() -> dict[str, object]:
         "selected": _("%(n)s selected", n="{n}"), "name": _("Give the series a name."),
         "empty": _("Pick at least one incident (click it on the map or tick it)."),
         "saved": _("Series kept."), "error": _("Refused"),
-        "time": _("Time"), "category": _("Category"), "description": _("Description"),
+        "time": _("Occurred"), "category": _("Category"), "description": _("Description"),
         "address": _("Address"), "pick": _("In the series"),
     }
 

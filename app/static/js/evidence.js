@@ -214,7 +214,8 @@
 
     function show(plan) {
       var n = plan.cameras.length;
-      say(n ? M.fill(L$.cameras, { n: n }) : L$.noCameras, n ? "ok" : "");
+      say(n > 1 ? M.fill(L$.cameras, { n: n }) : n === 1 ? L$.oneCamera : L$.noCameras,
+          n ? "ok" : "");
       M.drawPlan(map, plan, L$, answerLayer);
       var bounds = answerLayer.getBounds();
       if (bounds.isValid()) { map.fitBounds(bounds.pad(0.1)); }
@@ -257,9 +258,10 @@
             camera.direction_known ? null : L$.directionUnknown].filter(Boolean).join(" · "))),
         D.el("td", null, camera.road || "—"),
         D.el("td", { class: "window" }, D.el("strong", null, M.clock(camera.window_start)),
-          " – ", D.el("strong", null, M.timeOnly(camera.window_end))),
-        D.el("td", { class: "window" }, M.timeOnly(camera.expected_first) + " – " +
-             M.timeOnly(camera.expected_last)),
+          " – ", D.el("strong", null, M.timeOnly(camera.window_end)),
+          D.el("span", { class: "sub" }, M.fill(L$.expected, {
+            first: M.timeOnly(camera.expected_first), last: M.timeOnly(camera.expected_last)
+          }))),
         D.el("td", { class: "reason" }, camera.reason),
         D.el("td", null, recording(camera)));
     }

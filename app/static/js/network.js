@@ -75,7 +75,7 @@
       }
     });
     var params = config.params || {};
-    var roadParams = params.area ? { area: params.area } : {};
+    var roadParams = config.roadsArea ? { area: config.roadsArea } : {};
     Promise.all([
       load(config.api.coverage + "?" + query(Object.assign({ format: "geojson" }, params))),
       load(config.api.roads + "?" + query(roadParams)),
@@ -92,9 +92,13 @@
       GridPatrolMap.addOverlay(roads, L$.blindRoads, "blindRoads");
       GridPatrolMap.addOverlay(spots, L$.blindHotspots, "blindHotspots");
       var km = answers[1].properties && answers[1].properties.total_km;
-      note.textContent = L$.loaded.replace("{roads}", answers[1].features.length)
-        .replace("{km}", km === undefined ? "?" : km)
-        .replace("{spots}", answers[2].features.length);
+      var roadsShown = answers[1].features.length;
+      note.textContent = [
+        L$.loaded.replace("{roads}", roadsShown).replace("{km}", km === undefined ? "?" : km)
+          .replace("{spots}", answers[2].features.length),
+        config.roadsArea ? L$.roadsOf.replace("{area}", config.roadsArea) : "",
+        roadsShown >= config.roadsLimit ? L$.truncated.replace("{n}", roadsShown) : ""
+      ].filter(Boolean).join(" ");
       window.gridpatrol.network = { cells: answers[0].features.length,
                                     roads: answers[1].features.length,
                                     spots: answers[2].features.length };

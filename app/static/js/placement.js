@@ -44,7 +44,7 @@
     GridPatrolMap.addOverlay(region, L$.region, "placementRegion");
     GridPatrolMap.addOverlay(proposed, L$.proposed, "placementProposed");
     GridPatrolMap.addOverlay(greedy, L$.greedy, "placementGreedy");
-    GridPatrolMap.addLegend(map, "placement-legend", L$.proposed,
+    GridPatrolMap.addLegend(map, "placement-legend", L$.title,
                             [["#c62828", L$.proposed], ["#1565c0", L$.greedy]]);
     var bounds = region.getBounds();
     if (bounds.isValid()) { map.fitBounds(bounds, { animate: false }); }

@@ -34,8 +34,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.auth import access
     from app.config import load_secret_key, read_environment
     from app.console import pages as console_pages
+    from app.evidence import pages as evidence_pages
     from app.ingest import pages as ingest_pages
     from app.planning import pages as planning_pages
+    from app.series import pages as series_pages
     from app.video import pages as video_pages
 
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
@@ -68,6 +70,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     console_pages.init_app(app)
     analysis_pages.init_app(app)
     planning_pages.init_app(app)
+    evidence_pages.init_app(app)
+    series_pages.init_app(app)
     admin_pages.init_app(app)
     video_pages.init_app(app)
     ingest_pages.init_app(app)

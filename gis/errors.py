@@ -35,6 +35,10 @@ class EmptyInputError(ValueError):
     """An input that must hold at least one row or geometry holds none."""
 
 
+class TooFewPointsError(ValueError):
+    """Fewer points than a spatial description needs (an ellipse needs three)."""
+
+
 class MissingColumnError(ValueError):
     """A required column is absent from the input table."""
 

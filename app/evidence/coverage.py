@@ -14,6 +14,7 @@ each by its share (`gis.network_coverage`).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -75,7 +76,9 @@ def figures(frame: pd.DataFrame, *, level: str) -> list[dict[str, Any]]:
     keys = ["cell_id", "code", "cell_name"] if level == "grid" else ["area_id", "area_name"]
     rows = []
     for key, group in frame.groupby(keys, sort=True, dropna=False):
-        values = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        values = {k: None if isinstance(v, float) and math.isnan(v) else v  # NULL names
+                  for k, v in zip(keys, key if isinstance(key, tuple) else (key,),
+                                  strict=True)}
         road = _sum_classes(group["road_m"])
         seen_road = _sum_classes(group["seen_road_m"])
         road_km = sum(road.values()) / 1000.0

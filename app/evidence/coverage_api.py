@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import shapely
 from flask import Response, request
+from flask_login import current_user
 from shapely.geometry import mapping
 
 from app.analysis.params import DataFilter, from_query
@@ -27,9 +28,12 @@ from app.api.docs import (
 from app.auth.access import NETWORK_PLANNERS, NETWORK_READERS, allow
 from app.db import get_session
 from app.db.geometry import from_ewkb_many
-from app.errors import RecordNotFound
+from app.errors import InvalidValue, RecordNotFound
 from app.evidence import coverage, placement
+from app.evidence.jobs import page_link as placement_page_link
 from app.evidence.repository import coverage as repository
+from app.jobs.api import ACCEPTED, TOO_MANY
+from app.jobs.service import accepted, prefers_async, submit
 
 MAX_BLIND_ROADS = 5000
 
@@ -177,20 +181,32 @@ def blind_hotspots() -> Any:
     "Where to add k cameras in an area: candidates at every junction (fixed cameras in 4 "
     "directions, domes), demand from road length and recency-weighted incidents, what "
     "existing cameras see counts as served; the maximal covering problem solved with "
-    "HiGHS to a proven gap, beside a greedy pick. Answered within the request only for "
-    f"k <= {placement.SYNC_LIMITS['k']}, {placement.SYNC_LIMITS['candidates']} "
-    f"candidates and {placement.SYNC_LIMITS['demand_points']} demand points (narrow a "
-    "large area with bbox). Changes nothing.", tag="evidence", body=placement.PlacementBody,
+    "HiGHS to a proven gap, beside a greedy pick. Answered within the request (200) for "
+    f"k <= {placement.SYNC_LIMITS['k']}, {placement.SYNC_LIMITS['candidates']} candidates "
+    f"and {placement.SYNC_LIMITS['demand_points']} demand points (counted first); larger "
+    "problems, or any with `Prefer: respond-async`, become a job (202, "
+    "GET /api/v1/jobs/ID; its result is this answer, CSV with format=csv). Changes "
+    "nothing.", tag="evidence", body=placement.PlacementBody,
     responses={200: "{coverage_before, coverage_after, greedy_after, solver: {status, gap,"
                     " bound_after}, cameras: [{order, lon, lat, kind, azimuth_deg, fov_deg,"
-                    " range_m, gain, road_m_in_view, incidents_in_view}], greedy_cameras}",
-               404: "No area has that name"},
-    refusals={"too_large_for_sync": "more candidates or demand points than a request "
-                                    "solves: narrow it with bbox",
-              "nothing_to_place": "no junction or no demand in the region",
+                    " range_m, gain, road_m_in_view, incidents_in_view}], greedy_cameras, "
+                    "region}",
+               202: ACCEPTED, 404: "No area has that name", 429: TOO_MANY},
+    refusals={"nothing_to_place": "no junction or no demand in the region",
               "empty_region": "the box does not meet the area",
               "invalid_bbox": "west >= east or south >= north, or out of range",
               "no_roads": "no road graph yet"})
-def camera_placement() -> dict[str, Any]:
+def camera_placement() -> Any:
     body = validate_json(placement.PlacementBody, json_body())
-    return placement.propose_cameras(get_session(), body)
+    session = get_session()
+    if not prefers_async() and placement.placement_is_small(session, body):
+        try:
+            return placement.propose_cameras(session, body)
+        except InvalidValue as exc:  # the count was under the bound, the problem is not
+            if exc.code != "too_large_for_sync":
+                raise
+            session.rollback()
+    job = submit(session, "camera_placement", body.model_dump(mode="json"),
+                 actor=current_user._get_current_object(), page=placement_page_link())
+    session.commit()
+    return accepted(job)

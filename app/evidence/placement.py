@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 from pydantic import Field
+from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 from app.api.docs import StrictBody
@@ -38,13 +39,20 @@ from gis.placement.problem import (
 SYNC_LIMITS = {"k": 20, "candidates": 5000, "demand_points": 40000}
 """The largest problem answered within the request (about 10 s on this machine)."""
 SYNC_TIME_LIMIT_S = 20.0
+JOB_LIMITS = {"k": 200, "candidates": 250_000, "demand_points": 2_000_000}
+"""The largest problem a job takes on (a prefecture's junctions × 5, its roads in 25 m)."""
+JOB_TIME_LIMIT_S = 120.0
+"""HiGHS stops a job's search after this long with its best answer and proven gap."""
+CANDIDATES_PER_SITE = 5
+"""Fixed cameras in four directions and a dome (`gis.placement.problem.CANDIDATE_KINDS`)."""
 
 
 class PlacementBody(StrictBody):
     """Which region, how many cameras, and what counts as demand."""
 
     area: str = Field(min_length=1, max_length=200, description="an area's name")
-    k: int = Field(ge=1, le=SYNC_LIMITS["k"], description="cameras to add")
+    k: int = Field(ge=1, le=JOB_LIMITS["k"],
+                   description=f"cameras to add (more than {SYNC_LIMITS['k']}: a job)")
     bbox: str | None = Field(default=None, pattern=BBOX_PATTERN,
                              description="west,south,east,north (WGS-84): only the part "
                                          "of the area inside this box")
@@ -57,6 +65,27 @@ class PlacementBody(StrictBody):
                                description="incidents of this many days back count")
 
 
+def placement_size(session: Session, body: PlacementBody) -> tuple[int, int]:
+    """Candidates and demand points the problem would hold, counted in PostGIS before
+    anything is built (junctions × 5; road pieces of 25 m, and incidents)."""
+    region = _region(session, body)
+    since = (None if body.demand == "roads"
+             else datetime.now(UTC) - timedelta(days=body.incident_days))
+    junctions, pieces, incidents = repository.problem_size(session, region,
+                                                           incidents_since=since)
+    demand = (pieces if body.demand == "roads" else incidents if body.demand == "incidents"
+              else pieces + incidents)
+    return junctions * CANDIDATES_PER_SITE, demand
+
+
+def placement_is_small(session: Session, body: PlacementBody) -> bool:
+    """Whether the request may solve it inline (else it is a job)."""
+    if body.k > SYNC_LIMITS["k"]:
+        return False
+    candidates, demand = placement_size(session, body)
+    return candidates <= SYNC_LIMITS["candidates"] and demand <= SYNC_LIMITS["demand_points"]
+
+
 def propose_cameras(session: Session, body: PlacementBody, *,
                     progress: Callable[[str, float], None] | None = None,
                     limits: dict[str, int] | None = None,
@@ -64,20 +93,25 @@ def propose_cameras(session: Session, body: PlacementBody, *,
     """The proposal: each new camera with its marginal gain, coverage before and after,
     the solver's proven gap and the greedy pick beside it."""
     limits = SYNC_LIMITS if limits is None else limits
+    report = progress or _silent
+    report("reading the region", 0.01)
     region = _region(session, body)
-    problem = _problem(session, body, region)
+    problem = _problem(session, body, region, report)
     candidates, points = problem.cover.shape
-    if candidates > limits["candidates"] or points > limits["demand_points"]:
+    if candidates > limits["candidates"] or points > limits["demand_points"] \
+            or body.k > limits["k"]:
         raise InvalidValue(
-            f"{candidates} candidates and {points} demand points are more than a request "
-            f"may solve ({limits['candidates']}, {limits['demand_points']}): narrow it with "
-            "bbox.", field="bbox", code="too_large_for_sync")
-    if progress is not None:
-        progress("problem", 0.3)
+            f"{candidates} candidates and {points} demand points (k = {body.k}) are more "
+            f"than this run may solve ({limits['candidates']}, {limits['demand_points']}, "
+            f"k {limits['k']}): narrow it with bbox.", field="bbox",
+            code="too_large" if limits is not SYNC_LIMITS else "too_large_for_sync")
+    report(f"{candidates:,} candidates, {points:,} demand points", 0.3)
     sites = problem.candidates["site"].to_numpy()
     solved = solve_mclp(problem.cover, problem.weights, k=body.k, site_of=sites,
-                        time_limit_s=time_limit_s, progress=progress)
+                        time_limit_s=time_limit_s,
+                        progress=lambda stage, done: report(stage, 0.3 + 0.65 * done))
     greedy = greedy_mclp(problem.cover, problem.weights, k=body.k, site_of=sites)
+    report("the answer", 0.97)
     total = problem.total_weight
     before = problem.served_weight
 
@@ -85,7 +119,8 @@ def propose_cameras(session: Session, body: PlacementBody, *,
         return round(weight / total, 4) if total > 0 else None
 
     return {
-        "area": body.area, "k": body.k, "demand": body.demand,
+        "area": body.area, "k": body.k, "demand": body.demand, "bbox": body.bbox,
+        "region": mapping(shapely.simplify(region, 0.00005)),
         "candidates": candidates, "demand_points": points,
         "coverage_before": share(before), "coverage_after": share(before + solved.covered),
         "greedy_after": share(before + greedy.covered),
@@ -117,12 +152,19 @@ def _region(session: Session, body: PlacementBody) -> Any:
     return polygon
 
 
-def _problem(session: Session, body: PlacementBody, region: Any) -> PlacementProblem:
+def _silent(_stage: str, _share: float) -> None:
+    return None
+
+
+def _problem(session: Session, body: PlacementBody, region: Any,
+             report: Callable[[str, float], None]) -> PlacementProblem:
     edges = road_graph(session).edges
     inside = edges[edges.intersects(region)]
     sites = junction_sites(inside)
     sites = sites[sites.within(region)].reset_index(drop=True)
+    report(f"{len(sites):,} junctions", 0.05)
     demand = road_demand(repository.roads_within(session, region))
+    report("road demand", 0.1)
     if body.demand != "roads":
         now = datetime.now(UTC)
         incidents = incident_demand(
@@ -133,8 +175,10 @@ def _problem(session: Session, body: PlacementBody, region: Any) -> PlacementPro
     if demand.empty or sites.empty:
         raise InvalidValue("The region has no junctions or no demand (roads, incidents) to "
                            "place cameras for.", field="area", code="nothing_to_place")
-    return placement_problem(candidate_cameras(sites), demand,
-                             repository.coverage_within(session, region))
+    report("what existing cameras see", 0.15)
+    served = repository.coverage_within(session, region)
+    report("which candidate sees which demand", 0.2)
+    return placement_problem(candidate_cameras(sites), demand, served)
 
 
 def _camera(problem: PlacementProblem, j: int, order: int, gain: float,

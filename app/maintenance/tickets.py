@@ -193,3 +193,12 @@ def send_after_commit(session: Session, change: TicketChange | None) -> None:
     result = ticket_gateway(current_app).send(message)
     row.delivered, row.delivery_detail = result.delivered, result.detail
     session.commit()
+
+
+def _gateway() -> RadioGateway:
+    """The outbound gateway the configuration names (as orders use it)."""
+    from flask import current_app
+
+    from app.orders.settings import build_gateway
+
+    return build_gateway(current_app._get_current_object())

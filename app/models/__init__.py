@@ -44,6 +44,7 @@ from app.models.planning import (
     RosterEntry,
     Station,
 )
+from app.models.series import IncidentSeries, IncidentSeriesMember
 from app.models.video import (
     MAINTAINER_KINDS,
     CameraBaseline,
@@ -63,8 +64,8 @@ __all__ = ["APSCHEDULER_JOBS", "MAINTAINER_KINDS", "Alert", "AlertEvent", "ApiTo
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
            "ConsoleAlarm", "CoverageDirty", "CoverageState", "CoverageZone", "DataVersion",
            "EvidencePlan", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
-           "IncidentImport", "IngestMessage", "IngestStatus", "JOB_STATES", "Job", "JobFile",
-           "Landcover",
+           "IncidentImport", "IncidentSeries", "IncidentSeriesMember", "IngestMessage",
+           "IngestStatus", "JOB_STATES", "Job", "JobFile", "Landcover",
            "MustVisitPoint",
            "OverdueNotice", "PatrolHotspot",
            "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",

@@ -156,6 +156,9 @@ class MustVisitPoint(Base):
     source: Mapped[str] = mapped_column(sa.String(16), nullable=False, server_default="manual")
     source_ref: Mapped[str | None] = mapped_column(sa.Text)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.true())
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    """A temporary point (a series', a near repeat's) is not planned from then on
+    (migration 0018)."""
     geom: Mapped[WKBElement] = mapped_column(_geom("POINT"), nullable=False)
     created_by: Mapped[int | None] = _creator()
     created_at: Mapped[datetime] = created_at_column()

@@ -41,7 +41,13 @@ from app.planning.plans import (
     route_gpx,
     routes_geojson,
 )
-from app.planning.points import PointInput, create_point, point_values, points_geojson
+from app.planning.points import (
+    PointInput,
+    create_point,
+    point_json,
+    point_values,
+    points_geojson,
+)
 from app.planning.publish import publish_plan
 from app.planning.repository import plans_on
 from app.planning.roster import StationInput, roster_for, save_station, stations_json, write_roster
@@ -97,14 +103,16 @@ def create_must_visit_point() -> tuple[dict[str, Any], int]:
     session = get_session()
     row = create_point(session, point, actor=current_user)
     session.commit()
-    return {"id": row.id, **point_values(point), "lon": point.lon, "lat": point.lat,
+    return {"id": row.id, **point_json(point), "lon": point.lon, "lat": point.lat,
             "grid_cell_id": row.grid_cell_id}, 201
 
 
 @bp.get("/must-visit-points")
 @allow(*PLANNING_READERS)
-@documented("Must-visit points (GeoJSON)", tag="planning", responses=POINTS,
-            params=(Param("all", "true: include inactive points", type="boolean"),))
+@documented("Must-visit points (GeoJSON); temporary points past their `expires_at` count "
+            "as inactive (`expired`: true)", tag="planning", responses=POINTS,
+            params=(Param("all", "true: include inactive and expired points",
+                          type="boolean"),))
 def must_visit_points() -> Response:
     return Response(json.dumps(points_geojson(get_session(), active_only=request.args.get(
         "all") != "true")), mimetype=GEOJSON)
@@ -126,7 +134,8 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
     feature = next(f for f in current["features"] if f["properties"]["id"] == point_id)
     merged = {k: feature["properties"][k] for k in ("name", "windows", "dwell_min",
                                                     "visits_per_shift", "priority", "covert",
-                                                    "unit_kinds", "skills")}
+                                                    "unit_kinds", "skills",
+                                                    "expires_at")}
     lon, lat = feature["geometry"]["coordinates"]
     point = validate_json(PointInput, merged | {"lon": lon, "lat": lat} | changes)
     for key, value in point_values(point).items():
@@ -140,7 +149,7 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
                  details={k: v for k, v in changes.items() if k != "reason"}
                  | ({"active": active} if active is not None else {}))
     session.commit()
-    return {"id": point_id, **point_values(point), "active": row.active}
+    return {"id": point_id, **point_json(point), "active": row.active}
 
 
 # -- stations and roster ----------------------------------------------------------------

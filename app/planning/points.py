@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -92,6 +99,9 @@ class PointInput(BaseModel):
     unit_kinds: list[str] = Field(default_factory=list, max_length=10, json_schema_extra={
         "items": {"enum": [kind.value for kind in UnitKind]}})
     skills: list[str] = Field(default_factory=list, max_length=20)
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="a temporary point: not planned from this moment on "
+                                  "(ISO 8601 with an offset; none: a standing point)")
     reason: str | None = Field(default=None, max_length=500)
 
     @field_validator("unit_kinds")
@@ -113,7 +123,15 @@ class PointInput(BaseModel):
 def point_values(point: PointInput) -> dict[str, Any]:
     return {"name": point.name, "windows": point.windows, "dwell_min": point.dwell_min,
             "visits_per_shift": point.visits_per_shift, "priority": point.priority,
-            "covert": point.covert, "unit_kinds": point.unit_kinds, "skills": point.skills}
+            "covert": point.covert, "unit_kinds": point.unit_kinds, "skills": point.skills,
+            "expires_at": point.expires_at}
+
+
+def point_json(point: PointInput) -> dict[str, Any]:
+    """The point's values as the API answers them (times in ISO 8601)."""
+    values = point_values(point)
+    expires = values["expires_at"]
+    return values | {"expires_at": expires.isoformat() if expires is not None else None}
 
 
 def create_point(session: Session, point: PointInput, *, source: str = "manual",
@@ -126,7 +144,8 @@ def create_point(session: Session, point: PointInput, *, source: str = "manual",
     session.flush()
     audit.record(session, "must_visit_point.create", object_type="must_visit_point",
                  object_id=row.id, reason=point.reason, actor=actor,
-                 details=point.model_dump(exclude={"reason"}) | {"source": source})
+                 details=point.model_dump(mode="json", exclude={"reason"})
+                 | {"source": source})
     return row
 
 
@@ -137,7 +156,9 @@ def points_geojson(session: Session, *, active_only: bool = True) -> dict[str, A
                        "dwell_min": r.dwell_min, "visits_per_shift": r.visits_per_shift,
                        "priority": r.priority, "covert": r.covert, "source": r.source,
                        "source_ref": r.source_ref, "active": r.active, "grid": r.grid,
-                       "unit_kinds": list(r.unit_kinds), "skills": list(r.skills)}}
+                       "unit_kinds": list(r.unit_kinds), "skills": list(r.skills),
+                       "expires_at": r.expires_at.isoformat() if r.expires_at else None,
+                       "expired": bool(r.expired)}}
         for r in point_rows(session, active_only=active_only)]}
 
 

@@ -151,11 +151,12 @@ def _eligible(cells: list[str], unit_cells: dict[str, set[str]], problem: Proble
 def _add_points(session: Session, problem: Problem, codes: list[str],
                 unit_cells: dict[str, set[str]], skip: set[str]) -> None:
     for (point_id, name, windows, dwell_min, visits, priority, covert, lon, lat,
-         cells, kinds, skills) in points_in_cells(session, codes):
+         cells, kinds, skills, expires_at) in points_in_cells(session, codes,
+                                                               at=problem.shift_start):
         index = len(problem.places)
         problem.places.append(Place("point", str(point_id), name, lon, lat))
         concrete = windows_in_interval(parse_windows(windows), problem.shift_start,
-                                       problem.shift_end)
+                                       _until(problem, expires_at))
         dwell_s = int(round(dwell_min * 60))
         allowed = _eligible(cells, unit_cells, problem, covert=covert, kinds=list(kinds),
                             skills=list(skills))
@@ -183,12 +184,12 @@ def _add_unrostered(session: Session, problem: Problem, codes: list[str],
                     left_out_cells: dict[str, list[str]], locked_cells: set[str],
                     skip: set[str]) -> None:
     """List each visit due in the shift of a point outside every planned unit's grids."""
-    for point_id, name, windows, visits, lon, lat, cells in points_outside_cells(
-            session, codes):
+    for point_id, name, windows, visits, lon, lat, cells, expires_at in points_outside_cells(
+            session, codes, at=problem.shift_start):
         if set(cells) & locked_cells:
             continue
         concrete = windows_in_interval(parse_windows(windows), problem.shift_start,
-                                       problem.shift_end)
+                                       _until(problem, expires_at))
         left_out = sorted({c for code in cells for c in left_out_cells.get(code, [])})
         reason, message = _why_unrostered(list(cells), left_out, problem)
         for visit in range(visits):
@@ -241,6 +242,12 @@ def _add_hotspots(session: Session, problem: Problem, codes: list[str],
                 "kind": "hotspot", "code": code, "name": name, "lon": lon, "lat": lat,
                 "dose": number, "dosage_min": dosage_min,
                 "windows": [[period[0].isoformat(), period[1].isoformat()]]}
+
+
+def _until(problem: Problem, expires_at: datetime | None) -> datetime:
+    """The end of the shift, or the moment a temporary point expires if that is earlier
+    (its windows are cut there; a point expired before the shift is not loaded)."""
+    return problem.shift_end if expires_at is None else min(problem.shift_end, expires_at)
 
 
 def _nth_part(problem: Problem, i: int, k: int) -> tuple[datetime, datetime]:

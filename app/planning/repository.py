@@ -41,15 +41,17 @@ def grid_cell_at(session: Session, lon: float, lat: float) -> int | None:
 
 
 def point_rows(session: Session, *, active_only: bool = True) -> list[sa.Row[Any]]:
-    """Every point (or the active ones) by id: ``id, name, windows, dwell_min,
-    visits_per_shift, priority, covert, source, source_ref, active, grid, lon, lat,
-    unit_kinds, skills``."""
+    """Every point (or the active ones that have not expired) by id: ``id, name, windows,
+    dwell_min, visits_per_shift, priority, covert, source, source_ref, active, grid, lon,
+    lat, unit_kinds, skills, expires_at, expired``."""
     return list(session.execute(sa.text(
         "SELECT p.id, p.name, p.windows, p.dwell_min, p.visits_per_shift, p.priority, "
         "p.covert, p.source, p.source_ref, p.active, g.code AS grid, ST_X(p.geom) AS lon, "
-        "ST_Y(p.geom) AS lat, p.unit_kinds, p.skills "
+        "ST_Y(p.geom) AS lat, p.unit_kinds, p.skills, p.expires_at, "
+        "coalesce(p.expires_at <= now(), false) AS expired "
         "FROM must_visit_points p LEFT JOIN grid_cells g ON g.id = p.grid_cell_id "
-        "WHERE NOT CAST(:active AS boolean) OR p.active ORDER BY p.id"),
+        "WHERE NOT CAST(:active AS boolean) OR (p.active AND (p.expires_at IS NULL "
+        "OR p.expires_at > now())) ORDER BY p.id"),
         {"active": active_only}).all())
 
 
@@ -146,33 +148,35 @@ def rostered_units(session: Session, day: date, shift: str) -> list[sa.Row[Any]]
         ORDER BY u.callsign"""), {"day": day, "shift": shift}).all())
 
 
-def points_in_cells(session: Session, codes: list[str]) -> list[sa.Row[Any]]:
-    """The active must-visit points inside the cells, by id: ``id, name, windows,
-    dwell_min, visits_per_shift, priority, covert, lon, lat, cells`` (the codes of the cells
-    holding it), ``unit_kinds, skills``."""
+def points_in_cells(session: Session, codes: list[str], *, at: datetime) -> list[sa.Row[Any]]:
+    """The active must-visit points inside the cells that have not expired by ``at`` (a
+    shift's start), by id: ``id, name, windows, dwell_min, visits_per_shift, priority,
+    covert, lon, lat, cells`` (the codes of the cells holding it), ``unit_kinds, skills,
+    expires_at``."""
     return list(session.execute(sa.text("""
         SELECT p.id, p.name, p.windows, p.dwell_min, p.visits_per_shift, p.priority, p.covert,
                ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, array_agg(DISTINCT g.code) AS cells,
-               p.unit_kinds, p.skills
+               p.unit_kinds, p.skills, p.expires_at
         FROM must_visit_points p JOIN grid_cells g ON ST_Covers(g.geom, p.geom)
-        WHERE p.active AND g.code = ANY(:codes)
-        GROUP BY p.id ORDER BY p.id"""), {"codes": codes}).all())
+        WHERE p.active AND (p.expires_at IS NULL OR p.expires_at > :at) AND g.code = ANY(:codes)
+        GROUP BY p.id ORDER BY p.id"""), {"codes": codes, "at": at}).all())
 
 
-def points_outside_cells(session: Session, codes: list[str]) -> list[sa.Row[Any]]:
-    """The active must-visit points in none of the cells, by id: ``id, name, windows,
-    visits_per_shift, lon, lat, cells`` (the codes of the grid cells that hold it; empty
-    when it lies in no cell)."""
+def points_outside_cells(session: Session, codes: list[str], *,
+                         at: datetime) -> list[sa.Row[Any]]:
+    """The active must-visit points in none of the cells that have not expired by ``at``,
+    by id: ``id, name, windows, visits_per_shift, lon, lat, cells`` (the codes of the grid
+    cells that hold it; empty when it lies in no cell), ``expires_at``."""
     return list(session.execute(sa.text("""
         SELECT p.id, p.name, p.windows, p.visits_per_shift,
                ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,
                coalesce(array_agg(g.code ORDER BY g.code) FILTER (WHERE g.code IS NOT NULL),
-                        '{}') AS cells
+                        '{}') AS cells, p.expires_at
         FROM must_visit_points p LEFT JOIN grid_cells g ON ST_Covers(g.geom, p.geom)
-        WHERE p.active AND NOT EXISTS (
+        WHERE p.active AND (p.expires_at IS NULL OR p.expires_at > :at) AND NOT EXISTS (
             SELECT 1 FROM grid_cells r
             WHERE r.code = ANY(:codes) AND ST_Covers(r.geom, p.geom))
-        GROUP BY p.id ORDER BY p.id"""), {"codes": codes}).all())
+        GROUP BY p.id ORDER BY p.id"""), {"codes": codes, "at": at}).all())
 
 
 def hotspots_in_cells(session: Session, codes: list[str]) -> list[sa.Row[Any]]:
@@ -339,7 +343,9 @@ def plan_workload(session: Session, day: date, shift: str | None) -> tuple[int, 
         RosterEntry.day == day, *([RosterEntry.shift == shift] if shift else []))
     ).scalar_one()
     points = session.execute(sa.select(sa.func.count()).select_from(MustVisitPoint).where(
-        MustVisitPoint.active)).scalar_one()
+        MustVisitPoint.active, sa.or_(MustVisitPoint.expires_at.is_(None),
+                                      MustVisitPoint.expires_at > sa.func.now()))
+    ).scalar_one()
     spots = session.execute(sa.select(sa.func.count()).select_from(PatrolHotspot).where(
         PatrolHotspot.active)).scalar_one()
     return int(units), int(points) + int(spots)

@@ -177,7 +177,11 @@ def solve_mclp(cover: sp.csr_matrix, weights: npt.ArrayLike, *, k: int,
     gap : float, optional
         Stop once the answer is proven within this relative gap of the optimum.
     progress : callable, optional
-        Told ``(stage, share done)`` at each stage (``greedy``, ``model``, ``solved``).
+        Told ``(stage, share done)`` at each stage (``greedy``, ``model``, ``solved``) and
+        at most every :data:`PROGRESS_EVERY_S` while HiGHS searches (``solving: gap …``,
+        the share growing with the time spent; HiGHS offers these points between nodes).
+        If it raises, HiGHS is interrupted at its next such point and the exception is
+        raised again from here (a cancelled job stops mid-solve).
 
     Returns
     -------
@@ -221,7 +225,10 @@ def solve_mclp(cover: sp.csr_matrix, weights: npt.ArrayLike, *, k: int,
     solver.setSolution(solution)
     if progress is not None:
         progress("model", 0.2)
+    stopped = _report_while_solving(solver, progress, time_limit_s=float(time_limit_s))
     solver.run()
+    if stopped:  # the progress callable raised (a cancelled job): HiGHS was interrupted
+        raise stopped[0]
     status = solver.getModelStatus()
     values = np.asarray(solver.getSolution().col_value[:matrix.shape[0]])
     chosen = [int(j) for j in np.flatnonzero(values > 0.5)]
@@ -241,6 +248,44 @@ def solve_mclp(cover: sp.csr_matrix, weights: npt.ArrayLike, *, k: int,
         ordered, covered, bound, (bound - covered) / bound if bound > 0 else 0.0, gains,
         "optimal" if status == highspy.HighsModelStatus.kOptimal else "time_limit",
         time.perf_counter() - started)
+
+
+PROGRESS_EVERY_S = 1.0
+"""Seconds between progress reports while HiGHS searches."""
+
+
+def _report_while_solving(solver: Any, progress: Callable[[str, float], None] | None, *,
+                          time_limit_s: float) -> list[BaseException]:
+    """Report the gap from HiGHS's MIP interrupt callback; stop when ``progress`` raises.
+
+    HiGHS calls it between its steps (presolve, nodes), not during a long root node, so
+    reports may be sparse. The exception is kept in the returned list, to raise after.
+    """
+    raised: list[BaseException] = []
+    if progress is None:
+        return raised
+    last = [float("-inf")]
+
+    def on_interrupt(event: Any) -> None:
+        if raised:
+            event.interrupt()
+            return
+        now = time.perf_counter()
+        if now - last[0] < PROGRESS_EVERY_S:
+            return
+        last[0] = now
+        out = event.data_out
+        share = min(1.0, float(out.running_time) / time_limit_s) if time_limit_s > 0 else 0.0
+        gap = float(out.mip_gap)
+        stage = f"solving: gap {100 * gap:.1f} %" if np.isfinite(gap) else "solving"
+        try:
+            progress(stage, 0.2 + 0.75 * share)
+        except BaseException as exc:  # noqa: BLE001 - kept and raised after HiGHS stops
+            raised.append(exc)
+            event.interrupt()
+
+    solver.cbMipInterrupt += on_interrupt
+    return raised
 
 
 def _model(highspy: Any, cover: sp.csr_matrix, weight: FloatArray, k: int,

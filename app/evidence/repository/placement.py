@@ -55,3 +55,26 @@ def coverage_within(session: Session, region: BaseGeometry) -> gpd.GeoSeries:
                     {"region": to_ewkb(region, hex=True)})
         rows = cur.fetchall()
     return gpd.GeoSeries(from_ewkb_many(r[0] for r in rows), crs="EPSG:4326")
+
+
+def problem_size(session: Session, region: BaseGeometry, *,
+                 incidents_since: datetime | None) -> tuple[int, int, int]:
+    """What a placement over ``region`` would hold, counted without building it: the
+    junctions (road-graph nodes where three or more edges inside meet), the 25 m road
+    pieces, and the incidents since ``incidents_since`` (0 when None)."""
+    with raw_cursor(session) as cur:
+        cur.execute(
+            "WITH inside AS (SELECT u, v FROM road_edges WHERE geom && %(region)s::geometry "
+            "AND ST_Intersects(geom, %(region)s::geometry)), "
+            "ends AS (SELECT u AS node FROM inside UNION ALL SELECT v FROM inside) "
+            "SELECT (SELECT count(*) FROM (SELECT node FROM ends GROUP BY node "
+            "HAVING count(*) >= 3) AS j), "
+            "(SELECT coalesce(sum(ceil(ST_Length(r.geom::geography) / 25.0)), 0) "
+            " FROM roads r WHERE r.geom && %(region)s::geometry "
+            " AND ST_Intersects(r.geom, %(region)s::geometry)), "
+            "(SELECT count(*) FROM incidents i WHERE CAST(%(since)s AS timestamptz) IS NOT NULL "
+            " AND i.occurred_at >= %(since)s AND i.geom && %(region)s::geometry "
+            " AND ST_Intersects(i.geom, %(region)s::geometry))",
+            {"region": to_ewkb(region, hex=True), "since": incidents_since})
+        junctions, pieces, incidents = cur.fetchone()
+    return int(junctions), int(pieces), int(incidents)

@@ -64,6 +64,13 @@ PAGE_TWINS: dict[str, str | None] = {
     # who keep ingest running and map radios: supervisors (and admins); dispatchers read
     # the status through the API and see dead letters as console alarms
     "ingest_pages.page": None,
+    "evidence.plan_page": "api.create_evidence_plan",
+    "evidence.plan_sheet": "api.show_evidence_plan",
+    "evidence.coverage_page": "api.network_coverage",
+    "evidence.placement_page": "api.camera_placement",
+    "evidence.start_placement": "api.camera_placement",
+    "series.page": "api.list_series",
+    "series.view": "api.show_series",
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

@@ -69,3 +69,23 @@ def test_bad_input_is_named() -> None:
         greedy_mclp(cover, np.ones(2), k=1)
     with pytest.raises(PlacementError):
         greedy_mclp(cover, -np.ones(1), k=1)
+
+
+def test_a_progress_callable_that_raises_stops_the_solver() -> None:
+    """A cancelled job: the callable raises at HiGHS's first progress point and the same
+    exception comes out of solve_mclp, with no answer."""
+    rng = np.random.default_rng(1)
+    cover = (sp.random(600, 6000, density=0.01, random_state=2, format="csr") > 0).tocsr()
+    stages: list[str] = []
+
+    class Cancelled(Exception):
+        pass
+
+    def progress(stage: str, _share: float) -> None:
+        stages.append(stage)
+        if stage.startswith("solving"):
+            raise Cancelled(stage)
+
+    with pytest.raises(Cancelled, match="solving"):
+        solve_mclp(cover, rng.random(6000), k=40, time_limit_s=30, progress=progress)
+    assert stages[:2] == ["greedy", "model"] and "solved" not in stages

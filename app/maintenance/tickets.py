@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.dispatch.radio import gateway
 from app.errors import RecordNotFound, StateConflict
 from app.maintenance import repository
 from app.models import MaintenanceTicket
@@ -158,6 +158,8 @@ def send_after_commit(session: Session, change: TicketChange | None) -> None:
                            created_at=row.closed_at if change.action == "close" and
                            row.closed_at else row.opened_at,
                            talkgroup=keeper.contact or None)
-    result = gateway().send(message)
+    from app.orders.settings import build_gateway  # the orders' gateway (after ingest2)
+
+    result = build_gateway(current_app._get_current_object()).send(message)  # type: ignore[attr-defined]
     row.delivered, row.delivery_detail = result.delivered, result.detail
     session.commit()

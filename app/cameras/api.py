@@ -16,20 +16,24 @@ from app.api.docs import (
     Answer,
     Body,
     Param,
+    choice,
     documented,
     validate_json,
 )
 from app.auth.access import allow, any_user
 from app.cameras import importing, repository
+from app.cameras.catalog import import_catalog
 from app.cameras.coverage import refresh_coverage
 from app.cameras.snapshots import check_stream_url, snapshot
 from app.db import get_session
 from app.errors import RecordNotFound, StateConflict, Unavailable, nothing_imported
+from app.geography.datum import DATUM_DESCRIPTION, checked_datum
 from app.geography.params import BBOX_PATTERN
 from app.geography.repository import BBox
 from app.models import Area, Camera
-from dispatch.cameras import CameraInput
+from dispatch.cameras import MAX_CATALOG_BYTES, CameraInput
 from dispatch.cameras.gb_id import CAMERA_TYPE_CODES, PROVINCES
+from gis.crs import DATUMS
 
 CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
 FIELDS = importing.FIELDS
@@ -56,6 +60,10 @@ SECRET_URLS = ("stream_url", "recording_url")  # may carry credentials: never ec
 UNKNOWN_AREA = {"unknown_area": "no area has the name given in area"}
 BLANK = {"type": "string", "pattern": r"^\s*$"}
 CSV_TEXT = {"type": "string", "minLength": 1, "description": "UTF-8 or GB18030 CSV"}
+XML_TEXT = {"type": "string", "minLength": 1,
+            "description": "GB/T 28181 Catalog response XML (GB2312/GB18030 or UTF-8): one "
+                           "message, several one after another, or a SIP capture"}
+DATUM_FIELD = {"type": "string", "enum": list(DATUMS), "description": DATUM_DESCRIPTION}
 
 
 def camera_schema(*, partial: bool) -> dict[str, Any]:
@@ -109,12 +117,14 @@ def cameras() -> Response:
 
 @bp.get("/cameras/<int:camera_id>")
 @any_user
-@documented("One camera", tag="map", params=(CAMERA_ID,))
+@documented("One camera; `catalog` holds what the last GB/T 28181 catalogue said of it "
+            "(null when none brought it)", tag="map", params=(CAMERA_ID,))
 def show_camera(camera_id: int) -> dict[str, Any]:
-    found = repository.camera_dict(get_session(), camera_id)
+    session = get_session()
+    found = repository.camera_dict(session, camera_id)
     if found is None:
         raise RecordNotFound(f"No camera {camera_id}.", field="camera_id")
-    return found
+    return found | {"catalog": repository.catalog_entry(session, camera_id)}
 
 
 @bp.post("/cameras")
@@ -217,6 +227,50 @@ def import_cameras() -> dict[str, Any]:
     if not result.written:  # nothing to commit: not even the audit row
         raise nothing_imported("cameras", [importing.row_line(e) for e in result.errors],
                                field=field, rows=result.errors)
+    session.commit()
+    return result.as_dict()
+
+
+@bp.post("/cameras/catalog")
+@allow("supervisor")
+@documented("Import a GB/T 28181 catalogue: the XML of Catalog responses as the body "
+            "(application/xml) or as multipart `files`, with `datum` and `reason` as form "
+            "fields or query parameters. Cameras are upserted by DeviceID in one transaction; "
+            "items that are not cameras (civil codes, business groups, virtual organisations, "
+            "recorders) are skipped and listed with what they are; camera items that cannot "
+            "be used are refused and listed", tag="map",
+            params=(choice("datum", DATUM_DESCRIPTION, DATUMS),
+                    Param("reason", "why (kept in the audit log)")),
+            body=Body({"application/xml": XML_TEXT, "multipart/form-data": {
+                "type": "object", "required": ["files"], "properties": {
+                    "files": {"type": "array", "items": XML_TEXT}, "datum": DATUM_FIELD,
+                    "reason": {"type": "string", "maxLength": 2000}}}},
+                encoding={"multipart/form-data": {"files": {"contentType": "application/xml"}}}),
+            refusals={"nothing_imported": "no camera written: every camera item refused, or "
+                                          "none in the catalogue; errors lists why",
+                      "invalid": "the catalogue cannot be read (`file`: not XML, cut off, a "
+                                 "DTD, too large, no Catalog response) or an unknown `datum`"},
+            responses={200: "{created, updated, refused: [{device_id, name, field, message, "
+                            "where}], skipped: [{device_id, name, what, why, where}], "
+                            "skipped_by_kind, unplaced, status_changes, notes, item_notes, "
+                            "messages, items, encodings, datum}"})
+def import_camera_catalog() -> dict[str, Any]:
+    uploads = request.files.getlist("files") or request.files.getlist("file")
+    if uploads:
+        sources = [(upload.filename or f"file {number}", upload.read(MAX_CATALOG_BYTES + 1))
+                   for number, upload in enumerate(uploads, start=1)]
+    else:
+        sources = [("body", request.get_data(cache=False))]
+    datum = checked_datum(request.form.get("datum") or request.args.get("datum"))
+    reason = request.form.get("reason") or request.args.get("reason") or None
+    session = get_session()
+    result = import_catalog(session, sources, datum=datum, reason=reason)
+    if not result.written:  # nothing to commit: not even the audit row
+        rows = result.refused + [{"device_id": s["device_id"], "name": s["name"],
+                                  "message": f"skipped: {s['what']}, {s['why']}",
+                                  "where": s["where"]} for s in result.skipped]
+        raise nothing_imported("cameras", [f"{r['where']}: {r['message']}" for r in rows],
+                               field="files" if uploads else "body", rows=rows)
     session.commit()
     return result.as_dict()
 

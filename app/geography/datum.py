@@ -1,0 +1,45 @@
+"""The datum of coordinates coming in (``wgs84``, ``gcj02``, ``bd09``): read from an API
+field or a ``--datum`` option, refused by name when unknown. Every importer with
+coordinates takes it and hands it to :mod:`gis.datums`; what is stored is WGS-84."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from app.errors import InvalidValue
+from gis.datums import parse_datum
+from gis.errors import CrsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DATUM_HELP = ("Datum of the file's longitude/latitude: wgs84 (GPS, CGCS2000, Tianditu; the "
+              "default), gcj02 (AMap, Tencent) or bd09 (Baidu); converted to WGS-84.")
+DATUM_DESCRIPTION = ("datum of the coordinates given: `wgs84` (GPS, CGCS2000, Tianditu; the "
+                     "default), `gcj02` (AMap, Tencent) or `bd09` (Baidu); stored as WGS-84")
+
+
+def checked_datum(value: str | None, *, field: str = "datum") -> str:
+    """``wgs84``, ``gcj02`` or ``bd09`` (wgs84 when empty); 422 naming ``field``."""
+    try:
+        return parse_datum(value)
+    except CrsError as exc:
+        text = str(exc)
+        raise InvalidValue(text[:1].upper() + text[1:] + ".", field=field) from None
+
+
+def _option_value(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
+    try:
+        return parse_datum(value)
+    except CrsError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def datum_option(command: F) -> F:
+    """The ``--datum`` option of an import command (a usage error, exit 2, when unknown)."""
+    option = click.option("--datum", default="wgs84", show_default=True,
+                          metavar="wgs84|gcj02|bd09", callback=_option_value,
+                          help=DATUM_HELP)
+    return option(command)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.analysis import repository
 from app.analysis.categories import checked_entries, reclassify
+from app.geography.datum import checked_datum
 from app.geography.repository.areas import area_polygons
 from app.models import IncidentImport
 from gis.incidents import (
@@ -71,6 +72,7 @@ class IncidentImportSummary:
     ruled_categories: dict[str, list[Any]] = field(default_factory=dict)
     unmapped_path: str | None = None
     category_map: int = 0
+    datum: str = "wgs84"
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -105,18 +107,21 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
                      rejects_path: Path | None = None, reason: str | None = None,
                      progress: Callable[[int, int], None] | None = None,
                      category_map: Mapping[str, str] | None = None,
-                     actor: Any = None) -> IncidentImportSummary:
+                     actor: Any = None, datum: str = "wgs84") -> IncidentImportSummary:
     """Read ``paths`` and upsert the good rows; the caller commits (or rolls back).
 
     Raises the :mod:`gis.errors` of :func:`gis.incidents.read_incidents` (unknown layout,
     missing column, unreadable file, missing time zone, a time column that reads two ways)
     before anything is written. ``category_map`` (source value → code) is checked first
-    and stored for the data set."""
+    and stored for the data set. Coordinates are in ``datum`` (wgs84, gcj02, bd09) and
+    stored as WGS-84."""
+    datum = checked_datum(datum)
     entries = checked_entries(category_map) if category_map else []
     areas = area_polygons(session)
     result = read_incidents(list(paths), mapping=mapping, encoding=encoding, areas=areas,
                             default_tz=default_tz, on_progress=progress,
-                            category_overrides={v: c for v, _, c in entries} or None)
+                            category_overrides={v: c for v, _, c in entries} or None,
+                            datum=datum)
     presets = dict(result.layouts)
     source = source or _default_source(presets, paths)
     overrides = repository.category_overrides(session, source) | {v: c for v, _, c in entries}
@@ -159,7 +164,7 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
         hours=result.hours(), time_notes=list(result.notes),
         ruled_categories={value: [code, count] for value, (code, count) in sorted(
             result.ruled_categories.items(), key=lambda item: -item[1][1])},
-        unmapped_path=unmapped_path, category_map=len(entries))
+        unmapped_path=unmapped_path, category_map=len(entries), datum=datum)
     record.counts = {k: v for k, v in summary.as_dict().items()
                      if k not in ("import_id", "source", "presets")}
     record.rejects_path = path
@@ -167,7 +172,7 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
                  object_id=record.id, reason=reason, actor=actor,
                  details={"source": source, "files": record.files, "read": summary.read,
                           "accepted": summary.accepted, "rejected": summary.rejected,
-                          "inserted": inserted, "updated": updated,
+                          "inserted": inserted, "updated": updated, "datum": datum,
                           "category_map": {v: c for v, _, c in entries}})
     logger.info("incidents import %s: %d read, %d accepted, %d rejected", source,
                 summary.read, summary.accepted, summary.rejected)

@@ -22,6 +22,7 @@ from app.api.docs import Param, StrictBody, documented, parse_body
 from app.auth.access import ANALYSIS_READERS, allow
 from app.db import get_session
 from app.errors import InvalidValue, RecordNotFound
+from app.geography.datum import checked_datum
 from app.models import IncidentImport
 from gis.incidents import ColumnMapping, mapping_from_dict, parse_mapping
 from gis.incidents.category_map import parse_category_map
@@ -82,7 +83,8 @@ def show_import(import_id: int) -> dict[str, Any]:
 @allow("analyst")
 @documented("Import incident files (multipart `files`: CSV, GeoJSON, GeoPackage, or a "
             "Shapefile with its .shx/.dbf/.prj); form fields `mapping` (as on the command "
-            "line, or a JSON object), `source`, `tz`, `encoding`, `reason`, and a "
+            "line, or a JSON object), `source`, `tz`, `encoding`, `datum` (wgs84, gcj02 "
+            "for AMap or Tencent exports, bd09 for Baidu's), `reason`, and a "
             "`category_map` CSV file. A time column that reads two ways is refused (422, "
             "with example values) and nothing is written", tag="analysis",
             responses={201: "{id, summary}", 422: "unreadable file, unknown layout, "
@@ -92,6 +94,7 @@ def upload_import() -> tuple[dict[str, Any], int]:
     if not uploads:
         raise InvalidValue("Send the export as multipart field 'files'.", field="files")
     mapping = _mapping(request.form.get("mapping"))
+    datum = checked_datum(request.form.get("datum"))
     chosen = _category_map(request.files.get("category_map"))
     session = get_session()
     with tempfile.TemporaryDirectory(prefix="gridpatrol-import-") as folder:
@@ -106,7 +109,7 @@ def upload_import() -> tuple[dict[str, Any], int]:
             session, [Path(folder)], mapping=mapping, source=request.form.get("source") or None,
             encoding=request.form.get("encoding") or None,
             default_tz=request.form.get("tz") or None, reason=request.form.get("reason"),
-            category_map=chosen, actor=current_user)
+            category_map=chosen, actor=current_user, datum=datum)
         session.commit()
     return {"id": summary.import_id, "summary": _public(_summary_json(summary))}, 201
 

@@ -204,9 +204,12 @@ def change_camera(camera_id: int) -> dict[str, Any]:
 @allow("supervisor")
 @documented("Import cameras from CSV (text/csv body or a multipart `file`): good rows are "
             "written, bad rows reported by line and field; rows with a known gb_id update "
-            "that camera", tag="map",
+            "that camera; `datum` (a query parameter or form field) names the datum of the "
+            "longitudes and latitudes", tag="map",
+            params=(choice("datum", DATUM_DESCRIPTION, DATUMS),),
             body=Body({"text/csv": CSV_TEXT, "multipart/form-data": {
-                "type": "object", "required": ["file"], "properties": {"file": CSV_TEXT}}},
+                "type": "object", "required": ["file"], "properties": {
+                    "file": CSV_TEXT, "datum": DATUM_FIELD}}},
                 encoding={"multipart/form-data": {"file": {"contentType": "text/csv"}}}),
             refusals={"nothing_imported": "nothing written: the file is empty or unreadable, "
                                           "or every row was refused; errors lists why"},
@@ -222,8 +225,9 @@ def import_cameras() -> dict[str, Any]:
         raw = request.get_data(cache=False)
     session = get_session()
     field = "file" if upload else "body"
+    datum = checked_datum(request.form.get("datum") or request.args.get("datum"))
     result = importing.import_camera_csv(session, raw, source=upload.filename if upload
-                                         else None, field_name=field)
+                                         else None, field_name=field, datum=datum)
     if not result.written:  # nothing to commit: not even the audit row
         raise nothing_imported("cameras", [importing.row_line(e) for e in result.errors],
                                field=field, rows=result.errors)

@@ -21,10 +21,12 @@ from app.cameras.fence import StreamRefused
 from app.cameras.snapshots import stream_fence
 from app.db.geometry import to_ewkb
 from app.errors import InvalidValue
+from app.geography.datum import checked_datum
 from app.geography.repository import area_id_at, area_id_named
 from app.models import Camera
 from dispatch.cameras import CameraInput, parse_camera_csv
 from dispatch.tabular import UnreadableText, decode_text
+from gis.crs import datum_to_wgs84_array
 
 FIELDS = ("name", "kind", "azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url",
           "recording_url",
@@ -64,10 +66,13 @@ def camera_area_id(session: Session, name: str | None, lon: float, lat: float) -
 
 
 def import_camera_csv(session: Session, raw: bytes, *, source: str | None = None,
-                      field_name: str = "file", reason: str | None = None) -> CameraImport:
+                      field_name: str = "file", reason: str | None = None,
+                      datum: str = "wgs84") -> CameraImport:
     """Read ``raw`` and write its good rows (the caller commits). A file that cannot be
     read at all (too large, binary, an unknown encoding) is an :class:`InvalidValue`
-    naming ``field_name``; bad rows are listed in the result."""
+    naming ``field_name``; bad rows are listed in the result. Longitudes and latitudes
+    are in ``datum`` (wgs84, gcj02 or bd09) and stored as WGS-84."""
+    datum = checked_datum(datum)
     if len(raw) > MAX_CSV_BYTES:
         raise InvalidValue(f"At most {MAX_CSV_BYTES} bytes per import.", field=field_name)
     try:
@@ -76,15 +81,16 @@ def import_camera_csv(session: Session, raw: bytes, *, source: str | None = None
         raise InvalidValue(f"The camera file cannot be read: {exc}.", field=field_name,
                            code="unreadable_file") from None
     parsed = parse_camera_csv(text)
+    rows = in_wgs84(parsed.rows, datum)
     result = CameraImport(encoding=encoding, warnings=[
         {"line": w.row, "field": w.field, "message": w.message} for w in parsed.warnings])
     result.errors = [{"line": e.row, "field": e.field, "message": e.message}
                      for e in parsed.errors]
     fence = stream_fence()
     fence = replace(fence, resolve=functools.lru_cache(maxsize=4096)(fence.resolve))
-    by_gb = repository.camera_ids_by_gb_id(session, [c.gb_id for c in parsed.rows if c.gb_id])
+    by_gb = repository.camera_ids_by_gb_id(session, [c.gb_id for c in rows if c.gb_id])
     ids = []
-    for camera, line in zip(parsed.rows, parsed.lines, strict=True):
+    for camera, line in zip(rows, parsed.lines, strict=True):
         area_id = _checked_area_id(session, camera, fence)
         if isinstance(area_id, dict):  # a problem with the row
             result.errors.append({"line": line} | area_id)
@@ -107,8 +113,18 @@ def import_camera_csv(session: Session, raw: bytes, *, source: str | None = None
         refresh_coverage(session, camera_ids=ids)
     audit.record(session, "camera.import", object_type="cameras", object_id=source,
                  reason=reason, details={"created": result.created, "updated": result.updated,
-                                         "errors": len(result.errors), "encoding": encoding})
+                                         "errors": len(result.errors), "encoding": encoding,
+                                         "datum": datum})
     return result
+
+
+def in_wgs84(cameras: list[CameraInput], datum: str) -> list[CameraInput]:
+    """The cameras with their coordinates taken from ``datum`` to WGS-84."""
+    if datum == "wgs84" or not cameras:
+        return cameras
+    lon, lat = datum_to_wgs84_array(datum, [c.lon for c in cameras], [c.lat for c in cameras])
+    return [c.model_copy(update={"lon": float(x), "lat": float(y)})
+            for c, x, y in zip(cameras, lon, lat, strict=True)]
 
 
 def _checked_area_id(session: Session, camera: CameraInput,

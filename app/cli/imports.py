@@ -66,13 +66,16 @@ def osm(file: Path, reason: str | None) -> None:
                    "column).")
 @click.option("--kind", default="area", show_default=True,
               help="What the polygons are (county, station, …).")
+@datum_option
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @with_appcontext
-def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) -> None:
+def boundary(file: Path, name_field: str | None, kind: str, datum: str,
+             reason: str | None) -> None:
     """Import area polygons from FILE (GeoJSON, GeoPackage or Shapefile)."""
     session = get_session()
     with reported_on_the_command_line(unchanged=True, also=(OSError,)):
-        result = import_boundary(session, file, name_field=name_field, kind=kind, reason=reason)
+        result = import_boundary(session, file, name_field=name_field, kind=kind, reason=reason,
+                                 datum=datum)
     session.commit()
     click.echo(f"areas: {result.created} created, {result.updated} updated")
     for problem in result.rejected:
@@ -108,11 +111,12 @@ def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) 
               help="CSV 'source_category,category' choosing the common category of source "
                    "values (stored for this source; the unmapped-categories file an import "
                    "writes can be filled in and given here).")
+@datum_option
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @with_appcontext
 def incidents(files: tuple[Path, ...], mapping_text: str | None, source: str | None,
               encoding: str | None, default_tz: str | None, rejects_path: Path | None,
-              category_map: Path | None, reason: str | None) -> None:
+              category_map: Path | None, datum: str, reason: str | None) -> None:
     """Import crime incidents from FILES (CSV in any layout — police.uk and SFPD exports
     are recognised —, GeoJSON, GeoPackage, Shapefile, or folders of them). Bad rows are
     reported and written to a rejects file; the rest is imported; re-importing updates."""
@@ -123,7 +127,8 @@ def incidents(files: tuple[Path, ...], mapping_text: str | None, source: str | N
         summary = import_incidents(session, list(files), mapping=mapping, source=source,
                                    encoding=encoding, default_tz=default_tz,
                                    rejects_path=rejects_path, reason=reason,
-                                   progress=_file_progress, category_map=chosen)
+                                   progress=_file_progress, category_map=chosen,
+                                   datum=datum)
         if not summary.accepted:
             raise nothing_imported("incidents", [
                 f"{count:,} rejected: {why}" + "".join(
@@ -153,16 +158,18 @@ def _file_progress(done: int, total: int) -> None:
 
 @group.command("cameras")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@datum_option
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @with_appcontext
-def cameras(file: Path, reason: str | None) -> None:
+def cameras(file: Path, datum: str, reason: str | None) -> None:
     """Import cameras from a CSV FILE (UTF-8, UTF-16 or GB18030; comma, semicolon or tab;
     English or Chinese headings such as 名称, 经度, 纬度, 方向, 视角, 距离, 类型, 国标编码).
     Good rows are written, bad ones listed by line and field; a known gb_id updates its
     camera; stream URLs must pass the stream fence."""
     session = get_session()
     with reported_on_the_command_line(unchanged=True, also=(OSError,)):
-        result = import_camera_csv(session, file.read_bytes(), source=file.name, reason=reason)
+        result = import_camera_csv(session, file.read_bytes(), source=file.name, reason=reason,
+                                   datum=datum)
         if not result.written:
             raise nothing_imported("cameras", [row_line(e) for e in result.errors])
     session.commit()

@@ -121,6 +121,8 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
     if row is None:
         raise RecordNotFound(f"No must-visit point {point_id}.", field="point_id")
     changes = dict(json_body())
+    if "datum" in changes and not ("lon" in changes and "lat" in changes):
+        raise InvalidValue("datum applies to a lon and lat given together.", field="datum")
     active = changes.pop("active", None)
     current = points_geojson(session, active_only=False)
     feature = next(f for f in current["features"] if f["properties"]["id"] == point_id)

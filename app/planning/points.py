@@ -12,20 +12,29 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.db.geometry import to_ewkb
 from app.errors import InvalidValue
+from app.geography.datum import checked_datum
 from app.guards import load_json
 from app.models import MustVisitPoint
 from app.planning.repository import grid_cell_at, point_rows, unproposed_pois
 from dispatch.recommend import UnitKind
 from dispatch.tabular import UnreadableText, decode_text
+from gis.crs import datum_to_wgs84_array
 from patrol.windows import parse_windows
 
 POI_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -92,7 +101,18 @@ class PointInput(BaseModel):
     unit_kinds: list[str] = Field(default_factory=list, max_length=10, json_schema_extra={
         "items": {"enum": [kind.value for kind in UnitKind]}})
     skills: list[str] = Field(default_factory=list, max_length=20)
+    datum: Literal["wgs84", "gcj02", "bd09"] = Field(
+        default="wgs84", description="datum of lon and lat (gcj02: AMap, Tencent; bd09: "
+                                     "Baidu); the point is stored in WGS-84")
     reason: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _to_wgs84(self) -> PointInput:
+        """From here on lon and lat are WGS-84, whatever datum they were given in."""
+        if self.datum != "wgs84":
+            lon, lat = datum_to_wgs84_array(self.datum, self.lon, self.lat)
+            self.lon, self.lat = float(lon), float(lat)
+        return self
 
     @field_validator("unit_kinds")
     @classmethod
@@ -147,17 +167,20 @@ class PointImport:
     errors: list[str] = field(default_factory=list)
 
 
-def import_points(session: Session, path: Path, *, reason: str | None = None) -> PointImport:
+def import_points(session: Session, path: Path, *, reason: str | None = None,
+                  datum: str = "wgs84") -> PointImport:
     """CSV (name, lon, lat, windows, dwell_min, visits_per_shift, priority, covert; windows
     as ``mon-fri 07:30-08:15; sat 10:00-12:00``) or GeoJSON points with those properties.
-    Bad rows are listed by line or feature and skipped; good ones are written."""
+    Bad rows are listed by line or feature and skipped; good ones are written. Coordinates
+    are in ``datum`` (a row's own ``datum`` column wins) and stored as WGS-84."""
+    datum = checked_datum(datum)
     result = PointImport()
     for where, values in _records(path):
         if isinstance(values, str):  # the record itself is unusable
             result.errors.append(f"{where}: {values}")
             continue
         try:
-            point = PointInput.model_validate(values | {"reason": reason})
+            point = PointInput.model_validate({"datum": datum} | values | {"reason": reason})
         except (ValidationError, ValueError) as exc:
             result.errors.append(f"{where}: {_first_error(exc)}")
             continue

@@ -17,6 +17,7 @@ only then is the datum's offset removed: the offset is defined on degrees.
 
 from __future__ import annotations
 
+import math
 from typing import TypeVar
 
 import geopandas as gpd
@@ -34,7 +35,7 @@ from gis.crs import (
     wgs84_to_bd09_array,
     wgs84_to_gcj02_array,
 )
-from gis.errors import CrsError
+from gis.errors import CrsError, DatumRangeError
 
 DATUM_ALIASES = {
     "wgs84": "wgs84", "epsg4326": "wgs84", "cgcs2000": "wgs84", "tianditu": "wgs84",
@@ -108,6 +109,35 @@ def wgs84_to_datum_array(datum: str, lon: npt.ArrayLike,
     if datum == "bd09":
         return wgs84_to_bd09_array(lon, lat)
     raise CrsError(f"unknown datum {datum!r}; use one of {', '.join(DATUMS)}")
+
+
+def point_to_wgs84(lon: float, lat: float, *, datum: str) -> tuple[float, float]:
+    """Convert one point from ``datum`` to WGS-84, refusing one that leaves the Earth.
+
+    Parameters
+    ----------
+    lon, lat : float
+        Degrees in ``datum``.
+    datum : {"wgs84", "gcj02", "bd09"}, keyword-only
+        The datum they were written in.
+
+    Returns
+    -------
+    (float, float)
+        WGS-84 longitude and latitude in degrees.
+
+    Raises
+    ------
+    DatumRangeError
+        The result is outside [-180, 180] x [-90, 90] (BD-09 near the antimeridian).
+    CrsError
+        An unknown datum.
+    """
+    x, y = (float(v) for v in datum_to_wgs84_array(datum, lon, lat))
+    if not (math.isfinite(x) and math.isfinite(y) and abs(x) <= 180.0 and abs(y) <= 90.0):
+        raise DatumRangeError(f"lon {lon}, lat {lat} in {DATUM_LABELS.get(datum, datum)} is "
+                              f"{x:.6f}, {y:.6f} in WGS-84: not a place on Earth")
+    return x, y
 
 
 def geometry_to_wgs84(geometry: Geometry, *, datum: str) -> Geometry:

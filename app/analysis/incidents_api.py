@@ -94,7 +94,7 @@ def upload_import() -> tuple[dict[str, Any], int]:
     if not uploads:
         raise InvalidValue("Send the export as multipart field 'files'.", field="files")
     mapping = _mapping(request.form.get("mapping"))
-    datum = checked_datum(request.form.get("datum"))
+    datum = checked_datum(request.form.get("datum"))  # exactly wgs84, gcj02 or bd09
     chosen = _category_map(request.files.get("category_map"))
     session = get_session()
     with tempfile.TemporaryDirectory(prefix="gridpatrol-import-") as folder:

@@ -26,8 +26,14 @@ from app.cameras.catalog import import_catalog
 from app.cameras.coverage import refresh_coverage
 from app.cameras.snapshots import check_stream_url, snapshot
 from app.db import get_session
-from app.errors import RecordNotFound, StateConflict, Unavailable, nothing_imported
-from app.geography.datum import DATUM_DESCRIPTION, checked_datum
+from app.errors import (
+    InvalidValue,
+    RecordNotFound,
+    StateConflict,
+    Unavailable,
+    nothing_imported,
+)
+from app.geography.datum import DATUM_DESCRIPTION, checked_datum, datum_taken_from
 from app.geography.params import BBOX_PATTERN
 from app.geography.repository import BBox
 from app.models import Area, Camera
@@ -57,7 +63,12 @@ RECORDING_URL_PATTERN = (rf"^(?:rtsp|rtsps|http|https)://[A-Za-z0-9.-]+(?::[0-9]
                          rf"{_TEMPLATE_CHARS}\{{start{_TIME_FORM}\}}{_TEMPLATE_CHARS}"
                          rf"\{{end{_TIME_FORM}\}}{_TEMPLATE_CHARS}$")
 SECRET_URLS = ("stream_url", "recording_url")  # may carry credentials: never echoed
-UNKNOWN_AREA = {"unknown_area": "no area has the name given in area"}
+UNKNOWN_AREA = {"unknown_area": "no area has the name given in area",
+                "coordinates_out_of_range": "lon and lat given in bd09 leave the Earth once "
+                                            "converted to WGS-84 (near the antimeridian or a "
+                                            "pole)"}
+DATUM_WITHOUT_POSITION = {"datum_without_position": "a datum was given without both lon and "
+                                                    "lat (it applies to the two together)"}
 BLANK = {"type": "string", "pattern": r"^\s*$"}
 CSV_TEXT = {"type": "string", "minLength": 1, "description": "UTF-8 or GB18030 CSV"}
 XML_TEXT = {"type": "string", "minLength": 1,
@@ -87,6 +98,7 @@ def camera_schema(*, partial: bool) -> dict[str, Any]:
         if name == "range_m":  # left out, null or blank: the kind's default range
             variants = [*variants, {"type": "null"}]
         properties[name] = {"anyOf": [*variants, BLANK], **notes}
+    properties["datum"] = DATUM_FIELD  # of lon and lat; taken off before CameraInput
     schema["required"] = [] if partial else ["name", "lon", "lat"]
     if partial:
         properties["reason"] = {"type": "string", "maxLength": 2000}
@@ -135,7 +147,9 @@ def show_camera(camera_id: int) -> dict[str, Any]:
                                                           "fence (`rule` names the rule)"},
             responses={201: "{id, …, coverage}", 409: "gb_id taken"})
 def create_camera() -> tuple[dict[str, Any], int]:
-    camera = validate_json(CameraInput, json_body())
+    body = dict(json_body())
+    datum = datum_taken_from(body)
+    camera = importing.camera_in_wgs84(validate_json(CameraInput, body), datum)
     check_stream_url(camera.stream_url)
     session = get_session()
     _check_gb_id(session, camera.gb_id, None)
@@ -155,10 +169,15 @@ def create_camera() -> tuple[dict[str, Any], int]:
 @allow("supervisor")
 @documented("Change a camera (direction, angle, range, stream, status…); coverage follows",
             tag="map", params=(CAMERA_ID,), body=Body({JSON: camera_schema(partial=True)}),
-            refusals=UNKNOWN_AREA, responses={200: "The camera", 409: "gb_id taken"})
+            refusals=UNKNOWN_AREA | DATUM_WITHOUT_POSITION,
+            responses={200: "The camera", 409: "gb_id taken"})
 def change_camera(camera_id: int) -> dict[str, Any]:
-    changes = json_body()
+    changes = dict(json_body())
     reason = changes.pop("reason", None)
+    datum = datum_taken_from(changes)
+    if datum != "wgs84" and not ("lon" in changes and "lat" in changes):
+        raise InvalidValue("datum applies to a lon and lat given together.", field="datum",
+                           code="datum_without_position")
     session = get_session()
     row = repository.camera_for_update(session, camera_id)
     if row is None:
@@ -172,7 +191,8 @@ def change_camera(camera_id: int) -> dict[str, Any]:
     merged = {k: v for k, v in merged.items() if v is not None} | changes
     # cameras from OSM often have no name: one is needed to create a camera, not to aim it
     unnamed = "name" not in merged
-    camera = validate_json(CameraInput, merged | ({"name": "-"} if unnamed else {}))
+    camera = importing.camera_in_wgs84(
+        validate_json(CameraInput, merged | ({"name": "-"} if unnamed else {})), datum)
     if "stream_url" in changes:  # a stored URL is fenced again at every grab
         check_stream_url(camera.stream_url)
     _check_gb_id(session, camera.gb_id, camera_id)
@@ -225,7 +245,7 @@ def import_cameras() -> dict[str, Any]:
         raw = request.get_data(cache=False)
     session = get_session()
     field = "file" if upload else "body"
-    datum = checked_datum(request.form.get("datum") or request.args.get("datum"))
+    datum = checked_datum(request.form.get("datum", request.args.get("datum")))
     result = importing.import_camera_csv(session, raw, source=upload.filename if upload
                                          else None, field_name=field, datum=datum)
     if not result.written:  # nothing to commit: not even the audit row
@@ -265,7 +285,7 @@ def import_camera_catalog() -> dict[str, Any]:
                    for number, upload in enumerate(uploads, start=1)]
     else:
         sources = [("body", request.get_data(cache=False))]
-    datum = checked_datum(request.form.get("datum") or request.args.get("datum"))
+    datum = checked_datum(request.form.get("datum", request.args.get("datum")))
     reason = request.form.get("reason") or request.args.get("reason") or None
     session = get_session()
     result = import_catalog(session, sources, datum=datum, reason=reason)

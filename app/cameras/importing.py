@@ -26,7 +26,8 @@ from app.geography.repository import area_id_at, area_id_named
 from app.models import Camera
 from dispatch.cameras import CameraInput, parse_camera_csv
 from dispatch.tabular import UnreadableText, decode_text
-from gis.crs import datum_to_wgs84_array
+from gis.datums import point_to_wgs84
+from gis.errors import DatumRangeError
 
 FIELDS = ("name", "kind", "azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url",
           "recording_url",
@@ -81,16 +82,20 @@ def import_camera_csv(session: Session, raw: bytes, *, source: str | None = None
         raise InvalidValue(f"The camera file cannot be read: {exc}.", field=field_name,
                            code="unreadable_file") from None
     parsed = parse_camera_csv(text)
-    rows = in_wgs84(parsed.rows, datum)
     result = CameraImport(encoding=encoding, warnings=[
         {"line": w.row, "field": w.field, "message": w.message} for w in parsed.warnings])
     result.errors = [{"line": e.row, "field": e.field, "message": e.message}
                      for e in parsed.errors]
     fence = stream_fence()
     fence = replace(fence, resolve=functools.lru_cache(maxsize=4096)(fence.resolve))
-    by_gb = repository.camera_ids_by_gb_id(session, [c.gb_id for c in rows if c.gb_id])
+    by_gb = repository.camera_ids_by_gb_id(session, [c.gb_id for c in parsed.rows if c.gb_id])
     ids = []
-    for camera, line in zip(rows, parsed.lines, strict=True):
+    for given, line in zip(parsed.rows, parsed.lines, strict=True):
+        try:
+            camera = camera_in_wgs84(given, datum)
+        except DatumRangeError as exc:
+            result.errors.append({"line": line, "field": "lon", "message": str(exc)})
+            continue
         area_id = _checked_area_id(session, camera, fence)
         if isinstance(area_id, dict):  # a problem with the row
             result.errors.append({"line": line} | area_id)
@@ -118,13 +123,13 @@ def import_camera_csv(session: Session, raw: bytes, *, source: str | None = None
     return result
 
 
-def in_wgs84(cameras: list[CameraInput], datum: str) -> list[CameraInput]:
-    """The cameras with their coordinates taken from ``datum`` to WGS-84."""
-    if datum == "wgs84" or not cameras:
-        return cameras
-    lon, lat = datum_to_wgs84_array(datum, [c.lon for c in cameras], [c.lat for c in cameras])
-    return [c.model_copy(update={"lon": float(x), "lat": float(y)})
-            for c, x, y in zip(cameras, lon, lat, strict=True)]
+def camera_in_wgs84(camera: CameraInput, datum: str) -> CameraInput:
+    """The camera with its coordinates taken from ``datum`` to WGS-84; a
+    :class:`~gis.errors.DatumRangeError` when they leave the Earth."""
+    if datum == "wgs84":
+        return camera
+    lon, lat = point_to_wgs84(camera.lon, camera.lat, datum=datum)
+    return camera.model_copy(update={"lon": lon, "lat": lat})
 
 
 def _checked_area_id(session: Session, camera: CameraInput,

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from app.errors import InvalidValue
+from gis.crs import DATUMS
 from gis.datums import parse_datum
 from gis.errors import CrsError
 
@@ -21,13 +22,29 @@ DATUM_DESCRIPTION = ("datum of the coordinates given: `wgs84` (GPS, CGCS2000, Ti
                      "default), `gcj02` (AMap, Tencent) or `bd09` (Baidu); stored as WGS-84")
 
 
-def checked_datum(value: str | None, *, field: str = "datum") -> str:
-    """``wgs84``, ``gcj02`` or ``bd09`` (wgs84 when empty); 422 naming ``field``."""
-    try:
-        return parse_datum(value)
-    except CrsError as exc:
-        text = str(exc)
-        raise InvalidValue(text[:1].upper() + text[1:] + ".", field=field) from None
+def checked_datum(value: object, *, field: str = "datum") -> str:
+    """The datum an API request names: ``wgs84`` (also when it names none), ``gcj02`` or
+    ``bd09``, written exactly so (as the API description's enum says); anything else is
+    422 naming ``field``. The command line's ``--datum`` also takes aliases."""
+    if value is None:
+        return "wgs84"
+    if isinstance(value, str) and value in DATUMS:
+        return value
+    shown = repr(value)[:40]
+    raise InvalidValue(f"Unknown datum {shown}; use wgs84 (GPS, CGCS2000), gcj02 (AMap, "
+                       "Tencent) or bd09 (Baidu).", field=field)
+
+
+def datum_taken_from(body: dict[str, Any], *, field: str = "datum") -> str:
+    """Take ``datum`` off a JSON body: ``wgs84`` when it is not there, else exactly one of
+    the three codes (null refused, as the API description says)."""
+    if field not in body:
+        return "wgs84"
+    value = body.pop(field)
+    if value is None:
+        raise InvalidValue("datum may be left out, not null; use wgs84, gcj02 or bd09.",
+                           field=field)
+    return checked_datum(value, field=field)
 
 
 def _option_value(_context: click.Context, _parameter: click.Parameter, value: str) -> str:

@@ -15,14 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import shapely
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -34,7 +27,7 @@ from app.models import MustVisitPoint
 from app.planning.repository import grid_cell_at, point_rows, unproposed_pois
 from dispatch.recommend import UnitKind
 from dispatch.tabular import UnreadableText, decode_text
-from gis.crs import datum_to_wgs84_array
+from gis.datums import point_to_wgs84
 from patrol.windows import parse_windows
 
 POI_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -106,13 +99,9 @@ class PointInput(BaseModel):
                                      "Baidu); the point is stored in WGS-84")
     reason: str | None = Field(default=None, max_length=500)
 
-    @model_validator(mode="after")
-    def _to_wgs84(self) -> PointInput:
-        """From here on lon and lat are WGS-84, whatever datum they were given in."""
-        if self.datum != "wgs84":
-            lon, lat = datum_to_wgs84_array(self.datum, self.lon, self.lat)
-            self.lon, self.lat = float(lon), float(lat)
-        return self
+    def wgs84(self) -> tuple[float, float]:
+        """Where the point is in WGS-84 (a DatumRangeError when it leaves the Earth)."""
+        return point_to_wgs84(self.lon, self.lat, datum=self.datum)
 
     @field_validator("unit_kinds")
     @classmethod
@@ -138,9 +127,10 @@ def point_values(point: PointInput) -> dict[str, Any]:
 
 def create_point(session: Session, point: PointInput, *, source: str = "manual",
                  source_ref: str | None = None, actor: Any = None) -> MustVisitPoint:
+    lon, lat = point.wgs84()
     row = MustVisitPoint(**point_values(point), source=source, source_ref=source_ref,
-                         grid_cell_id=grid_cell_at(session, point.lon, point.lat),
-                         geom=to_ewkb(shapely.Point(point.lon, point.lat)),
+                         grid_cell_id=grid_cell_at(session, lon, lat),
+                         geom=to_ewkb(shapely.Point(lon, lat)),
                          created_by=getattr(actor, "id", None))
     session.add(row)
     session.flush()
@@ -181,10 +171,10 @@ def import_points(session: Session, path: Path, *, reason: str | None = None,
             continue
         try:
             point = PointInput.model_validate({"datum": datum} | values | {"reason": reason})
+            create_point(session, point, source="import", source_ref=f"{path.name}:{where}")
         except (ValidationError, ValueError) as exc:
             result.errors.append(f"{where}: {_first_error(exc)}")
             continue
-        create_point(session, point, source="import", source_ref=f"{path.name}:{where}")
         result.created += 1
     return result
 

@@ -12,8 +12,14 @@ import pytest
 import shapely
 
 from gis import crs
-from gis.datums import frame_to_wgs84, geometry_to_wgs84, parse_datum, wgs84_to_datum_array
-from gis.errors import CrsError, MissingCrsError
+from gis.datums import (
+    frame_to_wgs84,
+    geometry_to_wgs84,
+    parse_datum,
+    point_to_wgs84,
+    wgs84_to_datum_array,
+)
+from gis.errors import CrsError, DatumRangeError, MissingCrsError
 
 GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -116,3 +122,12 @@ def test_a_frame_in_web_mercator_of_baidu_degrees_lands() -> None:
 def test_a_frame_without_a_crs_is_refused() -> None:
     with pytest.raises(MissingCrsError):
         frame_to_wgs84(gpd.GeoDataFrame(geometry=[shapely.Point(1, 1)]), datum="gcj02")
+
+
+def test_a_point_converted_or_refused_when_it_leaves_the_earth() -> None:
+    x, y = point_to_wgs84(*crs.wgs84_to_gcj02(116.404, 39.915), datum="gcj02")
+    assert GEOD.inv(116.404, 39.915, x, y)[2] < 0.01
+    assert point_to_wgs84(-180.0, 0.0, datum="gcj02") == (-180.0, 0.0)  # outside China
+    with pytest.raises(DatumRangeError, match="BD-09 is .* not a place on Earth") as raised:
+        point_to_wgs84(-180.0, 0.0, datum="bd09")
+    assert raised.value.field == "lon"

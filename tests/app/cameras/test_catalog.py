@@ -242,7 +242,8 @@ def test_the_datum_option_and_field_are_checked(runner: FlaskCliRunner, client: 
     assert usage.exit_code == 2 and "unknown datum 'mars'" in usage.output
     answer = post(client, supervisor, path.read_bytes(), datum="mars")
     assert answer.status_code == 422 and answer.json["field"] == "datum"
-    baidu = post(client, supervisor, path.read_bytes(), datum="BD-09")
+    assert post(client, supervisor, path.read_bytes(), datum="BD-09").status_code == 422
+    baidu = post(client, supervisor, path.read_bytes(), datum="bd09")
     assert baidu.status_code == 200 and baidu.json["datum"] == "bd09"
     lon, lat = crs.bd09_to_wgs84(*WUHU)
     shown = client.get("/api/v1/cameras", headers=supervisor).json["features"][0]

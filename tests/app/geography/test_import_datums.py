@@ -194,3 +194,39 @@ def test_a_station_placed_from_amap(runner: FlaskCliRunner, connection: sa.Conne
     assert "(WGS-84)" in result.output
     assert_lands(points_of(connection, "SELECT ST_X(geom), ST_Y(geom) FROM stations"),
                  TRUTH[:1])
+
+
+def test_a_camera_registered_and_moved_with_amap_coordinates(
+        client: FlaskClient, accounts: Accounts) -> None:
+    supervisor = bearer(accounts.create("supervisor"))
+    first, second = written_in("gcj02")[:2]
+    created = client.post("/api/v1/cameras", headers=supervisor, json={
+        "name": "东门", "lon": first[0], "lat": first[1], "datum": "gcj02"})
+    assert created.status_code == 201, created.json
+    assert_lands([(created.json["lon"], created.json["lat"])], TRUTH[:1])
+    camera = created.json["id"]
+    moved = client.patch(f"/api/v1/cameras/{camera}", headers=supervisor, json={
+        "lon": second[0], "lat": second[1], "datum": "gcj02"})
+    assert moved.status_code == 200, moved.json
+    assert_lands([(moved.json["lon"], moved.json["lat"])], TRUTH[1:2])
+    half = client.patch(f"/api/v1/cameras/{camera}", headers=supervisor,
+                        json={"lat": second[1], "datum": "gcj02"})
+    assert half.status_code == 422 and half.json["field"] == "datum"
+
+
+def test_baidu_coordinates_that_leave_the_earth_are_refused_by_name(
+        runner: FlaskCliRunner, client: FlaskClient, accounts: Accounts,
+        tmp_path: Path) -> None:
+    path = tmp_path / "edge.csv"
+    path.write_text(f"name,lon,lat\nok,{written_in('bd09')[0][0]},{written_in('bd09')[0][1]}\n"
+                    "edge,-180,0\n")
+    result = runner.invoke(args=["import", "cameras", str(path), "--datum", "bd09"])
+    assert result.exit_code == 3, result.output
+    assert "line 3: lon: lon -180.0, lat 0.0 in BD-09 is -180.006506" in result.output
+    supervisor = bearer(accounts.create("supervisor"))
+    for url, body in (("/api/v1/cameras", {"name": "edge", "lon": -180, "lat": 0}),
+                      ("/api/v1/must-visit-points", {"name": "edge", "lon": -180, "lat": 0})):
+        answer = client.post(url, headers=supervisor, json=body | {"datum": "bd09"})
+        assert answer.status_code == 422, answer.json
+        assert (answer.json["error"], answer.json["field"]) == ("coordinates_out_of_range",
+                                                                "lon")

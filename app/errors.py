@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlche
 from werkzeug.exceptions import HTTPException
 
 from dispatch.errors import IllegalStatusChange
-from gis.errors import NoRoute, TooFarFromRoad
+from gis.errors import DatumRangeError, NoRoute, TooFarFromRoad
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ DOMAIN_STATUS: dict[type[ValueError], tuple[int, str]] = {
     IllegalStatusChange: (409, "illegal_status_change"),
     NoRoute: (422, "no_route"),
     TooFarFromRoad: (422, "too_far_from_road"),
+    DatumRangeError: (422, "coordinates_out_of_range"),
 }
 DOMAIN_PACKAGES = ("gis", "dispatch", "patrol")
 

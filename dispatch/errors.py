@@ -86,3 +86,18 @@ class InvalidAssignment(ValueError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
+
+
+class InvalidCatalog(ValueError):
+    """A GB/T 28181 catalogue that cannot be read.
+
+    Not XML, cut off, with a DTD or entity, in an unknown encoding, too large, or without
+    a Catalog response.
+
+    Attributes
+    ----------
+    field : str
+        ``"file"``: the file is at fault, not one of its items.
+    """
+
+    field = "file"

@@ -23,6 +23,20 @@ class CoordinateRangeError(CrsError):
     """Coordinates said to be longitude/latitude fall outside [-180, 180] x [-90, 90]."""
 
 
+class DatumRangeError(CoordinateRangeError):
+    """Coordinates given in GCJ-02 or BD-09 fall off the Earth once converted to WGS-84.
+
+    BD-09's shift does that near the antimeridian and the poles.
+
+    Attributes
+    ----------
+    field : str
+        ``"lon"``: the coordinates given are at fault.
+    """
+
+    field = "lon"
+
+
 class GeometryTypeError(ValueError):
     """A geometry is of the wrong type (for example a line where a polygon is needed)."""
 

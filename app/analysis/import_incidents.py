@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.analysis import repository
 from app.analysis.categories import checked_entries, reclassify
+from app.geography.datum import checked_datum
 from app.geography.repository.areas import area_polygons
 from app.jobs.progress import Progress, no_progress, scaled
 from app.models import IncidentImport
@@ -76,6 +77,7 @@ class IncidentImportSummary:
     unmapped_path: str | None = None
     category_map: int = 0
     rejected_rows: list[dict[str, Any]] = field(default_factory=list)
+    datum: str = "wgs84"
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -110,22 +112,25 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
                      rejects_path: Path | None = None, reason: str | None = None,
                      progress: Progress | None = None,
                      category_map: Mapping[str, str] | None = None,
-                     actor: Any = None) -> IncidentImportSummary:
+                     actor: Any = None, datum: str = "wgs84") -> IncidentImportSummary:
     """Read ``paths`` and upsert the good rows; the caller commits (or rolls back).
 
     Raises the :mod:`gis.errors` of :func:`gis.incidents.read_incidents` (unknown layout,
     missing column, unreadable file, missing time zone, a time column that reads two ways)
     before anything is written. ``category_map`` (source value → code) is checked first
-    and stored for the data set. ``progress(fraction, message)`` is told the rows read and
+    and stored for the data set. Coordinates are in ``datum`` (wgs84, gcj02, bd09) and
+    stored as WGS-84. ``progress(fraction, message)`` is told the rows read and
     written; it may raise to stop the import (a job's cancellation) up to the last point,
     "listing the rejects", after which nothing but the rejects files and the audit row is
     written — so a stopped import leaves no file either once the caller rolls back."""
+    datum = checked_datum(datum)
     report = progress or no_progress
     entries = checked_entries(category_map) if category_map else []
     areas = area_polygons(session)
     result = read_incidents(list(paths), mapping=mapping, encoding=encoding, areas=areas,
                             default_tz=default_tz, progress=scaled(report, 0.0, READ_SHARE),
-                            category_overrides={v: c for v, _, c in entries} or None)
+                            category_overrides={v: c for v, _, c in entries} or None,
+                            datum=datum)
     presets = dict(result.layouts)
     source = source or _default_source(presets, paths)
     overrides = repository.category_overrides(session, source) | {v: c for v, _, c in entries}
@@ -173,7 +178,7 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
         ruled_categories={value: [code, count] for value, (code, count) in sorted(
             result.ruled_categories.items(), key=lambda item: -item[1][1])},
         unmapped_path=unmapped_path, category_map=len(entries),
-        rejected_rows=rejected_rows(result))
+        rejected_rows=rejected_rows(result), datum=datum)
     record.counts = {k: v for k, v in summary.as_dict().items()
                      if k not in ("import_id", "source", "presets")}
     record.rejects_path = path
@@ -181,7 +186,7 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
                  object_id=record.id, reason=reason, actor=actor,
                  details={"source": source, "files": record.files, "read": summary.read,
                           "accepted": summary.accepted, "rejected": summary.rejected,
-                          "inserted": inserted, "updated": updated,
+                          "inserted": inserted, "updated": updated, "datum": datum,
                           "category_map": {v: c for v, _, c in entries}})
     logger.info("incidents import %s: %d read, %d accepted, %d rejected", source,
                 summary.read, summary.accepted, summary.rejected)

@@ -59,7 +59,8 @@ def import_upload(session: Session, upload: IncidentUpload, *, actor: Any,
         return import_incidents(
             session, paths, mapping=upload.column_mapping(), source=upload.source,
             encoding=upload.encoding, default_tz=upload.tz, reason=upload.reason,
-            category_map=upload.category_entries(), actor=actor, progress=progress)
+            category_map=upload.category_entries(), actor=actor, progress=progress,
+            datum=upload.datum)
 
 
 def queue_import(session: Session, upload: IncidentUpload, *, actor: Any) -> Job:

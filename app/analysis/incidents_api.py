@@ -76,7 +76,8 @@ def show_import(import_id: int) -> dict[str, Any]:
 @allow("analyst")
 @documented("Import incident files (multipart `files`: CSV, GeoJSON, GeoPackage, or a "
             "Shapefile with its .shx/.dbf/.prj); form fields `mapping` (as on the command "
-            "line, or a JSON object), `source`, `tz`, `encoding`, `reason`, and a "
+            "line, or a JSON object), `source`, `tz`, `encoding`, `datum` (wgs84, gcj02 for "
+            "AMap or Tencent exports, bd09 for Baidu's), `reason`, and a "
             "`category_map` CSV file. Refused at once (422 naming the field): no or empty "
             "files, an unread kind of file, a mapping that does not parse, a CSV whose "
             "header matches no layout without a mapping (`unknown_layout`) or lacks a "

@@ -32,6 +32,8 @@ def summary_lines(summary: IncidentImportSummary, *, files: int) -> list[str]:
              f"{summary.rejected:,} rejected",
              f"  written: {summary.inserted:,} new, {summary.updated:,} updated, "
              f"{summary.unchanged:,} unchanged"]
+    if summary.datum != "wgs84":
+        lines.append(f"  coordinates read as {summary.datum}, stored as WGS-84")
     for why, count in sorted(summary.rejects_by_reason.items()):
         lines.append(f"  rejected {count:,}: {why}")
         lines += [f"    e.g. {example}" for example in summary.examples.get(why, [])]

@@ -25,6 +25,7 @@ from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
 from app.analysis.categories import checked_entries
 from app.errors import InvalidValue
+from app.geography.datum import checked_datum
 from app.jobs.service import InputFile
 from gis.errors import (
     CategoryTableError,
@@ -58,6 +59,7 @@ class IncidentUpload:
     reason: str | None = None
     category_map: InputFile | None = None
     presets: dict[str, str | None] = field(default_factory=dict)
+    datum: str = "wgs84"
 
     @property
     def size(self) -> int:
@@ -73,7 +75,7 @@ class IncidentUpload:
     def params(self) -> dict[str, Any]:
         """The job's parameters (the files themselves are stored beside it)."""
         return {"mapping": self.mapping, "source": self.source, "encoding": self.encoding,
-                "tz": self.tz, "reason": self.reason}
+                "tz": self.tz, "reason": self.reason, "datum": self.datum}
 
     def inputs(self) -> list[InputFile]:
         return self.files + ([self.category_map] if self.category_map else [])
@@ -87,17 +89,19 @@ class IncidentUpload:
                    category_map=next((f for f in stored if f.role == CATEGORY_MAP), None),
                    mapping=params.get("mapping"), source=params.get("source"),
                    encoding=params.get("encoding"), tz=params.get("tz"),
-                   reason=params.get("reason"))
+                   reason=params.get("reason"), datum=params.get("datum") or "wgs84")
 
 
 def upload_from_request(form: ImmutableMultiDict[str, str],
                         files: ImmutableMultiDict[str, FileStorage]) -> IncidentUpload:
     """The upload of a multipart request (``files``, ``mapping``, ``source``, ``tz``,
-    ``encoding``, ``reason``, ``category_map``), checked (422 naming the field)."""
+    ``encoding``, ``datum``, ``reason``, ``category_map``), checked (422 naming the
+    field)."""
     uploads = [u for u in files.getlist(FILES) if u.filename]
     if not uploads:
         raise InvalidValue("Send the export as multipart field 'files'.", field="files")
     mapping = _mapping(form.get("mapping"))
+    datum = checked_datum(form.get("datum") or None)  # wgs84 (also left blank), gcj02, bd09
     source = (form.get("source") or "").strip() or None
     if source and len(source) > 64:
         raise InvalidValue("source is longer than 64 characters.", field="source")
@@ -141,7 +145,8 @@ def upload_from_request(form: ImmutableMultiDict[str, str],
                 raise InvalidValue(str(exc), field="files") from None
     reason = (form.get("reason") or "").strip()[:2000] or None
     return IncidentUpload(files=stored, mapping=mapping, source=source, encoding=encoding,
-                          tz=tz, reason=reason, category_map=category_map, presets=presets)
+                          tz=tz, reason=reason, category_map=category_map, presets=presets,
+                          datum=datum)
 
 
 def _files(uploads: list[FileStorage]) -> list[InputFile]:

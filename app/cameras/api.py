@@ -16,20 +16,30 @@ from app.api.docs import (
     Answer,
     Body,
     Param,
+    choice,
     documented,
     validate_json,
 )
 from app.auth.access import allow, any_user
 from app.cameras import importing, repository
+from app.cameras.catalog import import_catalog
 from app.cameras.coverage import refresh_coverage
 from app.cameras.snapshots import check_stream_url, snapshot
 from app.db import get_session
-from app.errors import RecordNotFound, StateConflict, Unavailable, nothing_imported
+from app.errors import (
+    InvalidValue,
+    RecordNotFound,
+    StateConflict,
+    Unavailable,
+    nothing_imported,
+)
+from app.geography.datum import DATUM_DESCRIPTION, checked_datum, datum_taken_from
 from app.geography.params import BBOX_PATTERN
 from app.geography.repository import BBox
 from app.models import Area, Camera
-from dispatch.cameras import CameraInput
+from dispatch.cameras import MAX_CATALOG_BYTES, CameraInput
 from dispatch.cameras.gb_id import CAMERA_TYPE_CODES, PROVINCES
+from gis.crs import DATUMS
 
 CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
 FIELDS = importing.FIELDS
@@ -53,9 +63,18 @@ RECORDING_URL_PATTERN = (rf"^(?:rtsp|rtsps|http|https)://[A-Za-z0-9.-]+(?::[0-9]
                          rf"{_TEMPLATE_CHARS}\{{start{_TIME_FORM}\}}{_TEMPLATE_CHARS}"
                          rf"\{{end{_TIME_FORM}\}}{_TEMPLATE_CHARS}$")
 SECRET_URLS = ("stream_url", "recording_url")  # may carry credentials: never echoed
-UNKNOWN_AREA = {"unknown_area": "no area has the name given in area"}
+UNKNOWN_AREA = {"unknown_area": "no area has the name given in area",
+                "coordinates_out_of_range": "lon and lat given in bd09 leave the Earth once "
+                                            "converted to WGS-84 (near the antimeridian or a "
+                                            "pole)"}
+DATUM_WITHOUT_POSITION = {"datum_without_position": "a datum was given without both lon and "
+                                                    "lat (it applies to the two together)"}
 BLANK = {"type": "string", "pattern": r"^\s*$"}
 CSV_TEXT = {"type": "string", "minLength": 1, "description": "UTF-8 or GB18030 CSV"}
+XML_TEXT = {"type": "string", "minLength": 1,
+            "description": "GB/T 28181 Catalog response XML (GB2312/GB18030 or UTF-8): one "
+                           "message, several one after another, or a SIP capture"}
+DATUM_FIELD = {"type": "string", "enum": list(DATUMS), "description": DATUM_DESCRIPTION}
 
 
 def camera_schema(*, partial: bool) -> dict[str, Any]:
@@ -79,6 +98,7 @@ def camera_schema(*, partial: bool) -> dict[str, Any]:
         if name == "range_m":  # left out, null or blank: the kind's default range
             variants = [*variants, {"type": "null"}]
         properties[name] = {"anyOf": [*variants, BLANK], **notes}
+    properties["datum"] = DATUM_FIELD  # of lon and lat; taken off before CameraInput
     schema["required"] = [] if partial else ["name", "lon", "lat"]
     if partial:
         properties["reason"] = {"type": "string", "maxLength": 2000}
@@ -109,12 +129,14 @@ def cameras() -> Response:
 
 @bp.get("/cameras/<int:camera_id>")
 @any_user
-@documented("One camera", tag="map", params=(CAMERA_ID,))
+@documented("One camera; `catalog` holds what the last GB/T 28181 catalogue said of it "
+            "(null when none brought it)", tag="map", params=(CAMERA_ID,))
 def show_camera(camera_id: int) -> dict[str, Any]:
-    found = repository.camera_dict(get_session(), camera_id)
+    session = get_session()
+    found = repository.camera_dict(session, camera_id)
     if found is None:
         raise RecordNotFound(f"No camera {camera_id}.", field="camera_id")
-    return found
+    return found | {"catalog": repository.catalog_entry(session, camera_id)}
 
 
 @bp.post("/cameras")
@@ -125,7 +147,9 @@ def show_camera(camera_id: int) -> dict[str, Any]:
                                                           "fence (`rule` names the rule)"},
             responses={201: "{id, …, coverage}", 409: "gb_id taken"})
 def create_camera() -> tuple[dict[str, Any], int]:
-    camera = validate_json(CameraInput, json_body())
+    body = dict(json_body())
+    datum = datum_taken_from(body)
+    camera = importing.camera_in_wgs84(validate_json(CameraInput, body), datum)
     check_stream_url(camera.stream_url)
     session = get_session()
     _check_gb_id(session, camera.gb_id, None)
@@ -145,10 +169,15 @@ def create_camera() -> tuple[dict[str, Any], int]:
 @allow("supervisor")
 @documented("Change a camera (direction, angle, range, stream, status…); coverage follows",
             tag="map", params=(CAMERA_ID,), body=Body({JSON: camera_schema(partial=True)}),
-            refusals=UNKNOWN_AREA, responses={200: "The camera", 409: "gb_id taken"})
+            refusals=UNKNOWN_AREA | DATUM_WITHOUT_POSITION,
+            responses={200: "The camera", 409: "gb_id taken"})
 def change_camera(camera_id: int) -> dict[str, Any]:
-    changes = json_body()
+    changes = dict(json_body())
     reason = changes.pop("reason", None)
+    datum = datum_taken_from(changes)
+    if datum != "wgs84" and not ("lon" in changes and "lat" in changes):
+        raise InvalidValue("datum applies to a lon and lat given together.", field="datum",
+                           code="datum_without_position")
     session = get_session()
     row = repository.camera_for_update(session, camera_id)
     if row is None:
@@ -162,7 +191,8 @@ def change_camera(camera_id: int) -> dict[str, Any]:
     merged = {k: v for k, v in merged.items() if v is not None} | changes
     # cameras from OSM often have no name: one is needed to create a camera, not to aim it
     unnamed = "name" not in merged
-    camera = validate_json(CameraInput, merged | ({"name": "-"} if unnamed else {}))
+    camera = importing.camera_in_wgs84(
+        validate_json(CameraInput, merged | ({"name": "-"} if unnamed else {})), datum)
     if "stream_url" in changes:  # a stored URL is fenced again at every grab
         check_stream_url(camera.stream_url)
     _check_gb_id(session, camera.gb_id, camera_id)
@@ -194,9 +224,12 @@ def change_camera(camera_id: int) -> dict[str, Any]:
 @allow("supervisor")
 @documented("Import cameras from CSV (text/csv body or a multipart `file`): good rows are "
             "written, bad rows reported by line and field; rows with a known gb_id update "
-            "that camera", tag="map",
+            "that camera; `datum` (a query parameter or form field) names the datum of the "
+            "longitudes and latitudes", tag="map",
+            params=(choice("datum", DATUM_DESCRIPTION, DATUMS),),
             body=Body({"text/csv": CSV_TEXT, "multipart/form-data": {
-                "type": "object", "required": ["file"], "properties": {"file": CSV_TEXT}}},
+                "type": "object", "required": ["file"], "properties": {
+                    "file": CSV_TEXT, "datum": DATUM_FIELD}}},
                 encoding={"multipart/form-data": {"file": {"contentType": "text/csv"}}}),
             refusals={"nothing_imported": "nothing written: the file is empty or unreadable, "
                                           "or every row was refused; errors lists why"},
@@ -212,11 +245,56 @@ def import_cameras() -> dict[str, Any]:
         raw = request.get_data(cache=False)
     session = get_session()
     field = "file" if upload else "body"
+    datum = checked_datum(request.form.get("datum", request.args.get("datum")))
     result = importing.import_camera_csv(session, raw, source=upload.filename if upload
-                                         else None, field_name=field)
+                                         else None, field_name=field, datum=datum)
     if not result.written:  # nothing to commit: not even the audit row
         raise nothing_imported("cameras", [importing.row_line(e) for e in result.errors],
                                field=field, rows=result.errors)
+    session.commit()
+    return result.as_dict()
+
+
+@bp.post("/cameras/catalog")
+@allow("supervisor")
+@documented("Import a GB/T 28181 catalogue: the XML of Catalog responses as the body "
+            "(application/xml) or as multipart `files`, with `datum` and `reason` as form "
+            "fields or query parameters. Cameras are upserted by DeviceID in one transaction; "
+            "items that are not cameras (civil codes, business groups, virtual organisations, "
+            "recorders) are skipped and listed with what they are; camera items that cannot "
+            "be used are refused and listed", tag="map",
+            params=(choice("datum", DATUM_DESCRIPTION, DATUMS),
+                    Param("reason", "why (kept in the audit log)")),
+            body=Body({"application/xml": XML_TEXT, "multipart/form-data": {
+                "type": "object", "required": ["files"], "properties": {
+                    "files": {"type": "array", "items": XML_TEXT}, "datum": DATUM_FIELD,
+                    "reason": {"type": "string", "maxLength": 2000}}}},
+                encoding={"multipart/form-data": {"files": {"contentType": "application/xml"}}}),
+            refusals={"nothing_imported": "no camera written: every camera item refused, or "
+                                          "none in the catalogue; errors lists why",
+                      "invalid": "the catalogue cannot be read (`file`: not XML, cut off, a "
+                                 "DTD, too large, no Catalog response) or an unknown `datum`"},
+            responses={200: "{created, updated, refused: [{device_id, name, field, message, "
+                            "where}], skipped: [{device_id, name, what, why, where}], "
+                            "skipped_by_kind, unplaced, status_changes, notes, item_notes, "
+                            "messages, items, encodings, datum}"})
+def import_camera_catalog() -> dict[str, Any]:
+    uploads = request.files.getlist("files") or request.files.getlist("file")
+    if uploads:
+        sources = [(upload.filename or f"file {number}", upload.read(MAX_CATALOG_BYTES + 1))
+                   for number, upload in enumerate(uploads, start=1)]
+    else:
+        sources = [("body", request.get_data(cache=False))]
+    datum = checked_datum(request.form.get("datum", request.args.get("datum")))
+    reason = request.form.get("reason") or request.args.get("reason") or None
+    session = get_session()
+    result = import_catalog(session, sources, datum=datum, reason=reason)
+    if not result.written:  # nothing to commit: not even the audit row
+        rows = result.refused + [{"device_id": s["device_id"], "name": s["name"],
+                                  "message": f"skipped: {s['what']}, {s['why']}",
+                                  "where": s["where"]} for s in result.skipped]
+        raise nothing_imported("cameras", [f"{r['where']}: {r['message']}" for r in rows],
+                               field="files" if uploads else "body", rows=rows)
     session.commit()
     return result.as_dict()
 

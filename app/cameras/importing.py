@@ -21,10 +21,13 @@ from app.cameras.fence import StreamRefused
 from app.cameras.snapshots import stream_fence
 from app.db.geometry import to_ewkb
 from app.errors import InvalidValue
+from app.geography.datum import checked_datum
 from app.geography.repository import area_id_at, area_id_named
 from app.models import Camera
 from dispatch.cameras import CameraInput, parse_camera_csv
 from dispatch.tabular import UnreadableText, decode_text
+from gis.datums import point_to_wgs84
+from gis.errors import DatumRangeError
 
 FIELDS = ("name", "kind", "azimuth_deg", "fov_deg", "range_m", "height_m", "stream_url",
           "recording_url",
@@ -64,10 +67,13 @@ def camera_area_id(session: Session, name: str | None, lon: float, lat: float) -
 
 
 def import_camera_csv(session: Session, raw: bytes, *, source: str | None = None,
-                      field_name: str = "file", reason: str | None = None) -> CameraImport:
+                      field_name: str = "file", reason: str | None = None,
+                      datum: str = "wgs84") -> CameraImport:
     """Read ``raw`` and write its good rows (the caller commits). A file that cannot be
     read at all (too large, binary, an unknown encoding) is an :class:`InvalidValue`
-    naming ``field_name``; bad rows are listed in the result."""
+    naming ``field_name``; bad rows are listed in the result. Longitudes and latitudes
+    are in ``datum`` (wgs84, gcj02 or bd09) and stored as WGS-84."""
+    datum = checked_datum(datum)
     if len(raw) > MAX_CSV_BYTES:
         raise InvalidValue(f"At most {MAX_CSV_BYTES} bytes per import.", field=field_name)
     try:
@@ -84,7 +90,12 @@ def import_camera_csv(session: Session, raw: bytes, *, source: str | None = None
     fence = replace(fence, resolve=functools.lru_cache(maxsize=4096)(fence.resolve))
     by_gb = repository.camera_ids_by_gb_id(session, [c.gb_id for c in parsed.rows if c.gb_id])
     ids = []
-    for camera, line in zip(parsed.rows, parsed.lines, strict=True):
+    for given, line in zip(parsed.rows, parsed.lines, strict=True):
+        try:
+            camera = camera_in_wgs84(given, datum)
+        except DatumRangeError as exc:
+            result.errors.append({"line": line, "field": "lon", "message": str(exc)})
+            continue
         area_id = _checked_area_id(session, camera, fence)
         if isinstance(area_id, dict):  # a problem with the row
             result.errors.append({"line": line} | area_id)
@@ -107,8 +118,18 @@ def import_camera_csv(session: Session, raw: bytes, *, source: str | None = None
         refresh_coverage(session, camera_ids=ids)
     audit.record(session, "camera.import", object_type="cameras", object_id=source,
                  reason=reason, details={"created": result.created, "updated": result.updated,
-                                         "errors": len(result.errors), "encoding": encoding})
+                                         "errors": len(result.errors), "encoding": encoding,
+                                         "datum": datum})
     return result
+
+
+def camera_in_wgs84(camera: CameraInput, datum: str) -> CameraInput:
+    """The camera with its coordinates taken from ``datum`` to WGS-84; a
+    :class:`~gis.errors.DatumRangeError` when they leave the Earth."""
+    if datum == "wgs84":
+        return camera
+    lon, lat = point_to_wgs84(camera.lon, camera.lat, datum=datum)
+    return camera.model_copy(update={"lon": lon, "lat": lat})
 
 
 def _checked_area_id(session: Session, camera: CameraInput,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -14,12 +15,13 @@ import pandas as pd
 import sqlalchemy as sa
 from psycopg import Cursor, sql
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db.bulk import copy_frame, raw_cursor
 from app.db.geometry import from_ewkb_many, to_ewkb
 from app.geography.repository import MAX_FEATURES, BBox
-from app.models import Camera
+from app.models import Camera, CameraCatalogEntry
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,56 @@ def camera_ids_by_gb_id(session: Session, gb_ids: Sequence[str]) -> dict[str, in
         return {}
     return {g: i for g, i in session.execute(
         sa.select(Camera.gb_id, Camera.id).where(Camera.gb_id.in_(list(gb_ids)))).all()}
+
+
+@dataclass(frozen=True)
+class CatalogTarget:
+    """What a catalogue import needs to know of a camera it updates."""
+
+    id: int
+    status: str
+    azimuth_deg: float | None
+    kind: str
+    fov_deg: float | None
+    range_m: float | None
+    lon: float
+    lat: float
+
+
+def catalog_targets(session: Session, gb_ids: Sequence[str]) -> dict[str, CatalogTarget]:
+    """``{gb_id: target}`` of the cameras holding these GB/T 28181 ids, rows locked."""
+    if not gb_ids:
+        return {}
+    rows = session.execute(sa.text("""
+        SELECT gb_id, id, status, azimuth_deg, kind, fov_deg, range_m, ST_X(geom), ST_Y(geom)
+        FROM cameras WHERE gb_id = ANY(:ids) FOR UPDATE"""), {"ids": list(gb_ids)})
+    return {str(r[0]): CatalogTarget(int(r[1]), str(r[2]), r[3], str(r[4]), r[5], r[6],
+                                     float(r[7]), float(r[8])) for r in rows}
+
+
+def save_catalog_entries(session: Session, entries: Sequence[dict[str, Any]]) -> None:
+    """Keep what the catalogue said of each camera (``camera_catalog``), replacing the
+    previous import's row."""
+    if not entries:
+        return
+    statement = insert(CameraCatalogEntry).values(list(entries))
+    columns = [c for c in entries[0] if c != "camera_id"]
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["camera_id"],
+        set_={c: statement.excluded[c] for c in columns} | {"imported_at": sa.func.now()}))
+
+
+def catalog_entry(session: Session, camera_id: int) -> dict[str, Any] | None:
+    """The catalogue's record of a camera, JSON-ready; None when no catalogue brought it."""
+    row = session.get(CameraCatalogEntry, camera_id)
+    if row is None:
+        return None
+    return {"platform_id": row.platform_id, "manufacturer": row.manufacturer,
+            "model": row.model, "owner": row.owner, "civil_code": row.civil_code,
+            "address": row.address, "parent_id": row.parent_id, "status": row.status,
+            "source_lon": row.source_lon, "source_lat": row.source_lat, "datum": row.datum,
+            "details": row.details, "source": row.source,
+            "imported_at": row.imported_at.isoformat()}
 
 
 def update_camera(session: Session, camera_id: int, values: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""``gridpatrol import``: OSM extracts, area boundaries, crime incidents and cameras.
+"""``gridpatrol import``: OSM extracts, area boundaries, crime incidents, cameras and
+GB/T 28181 catalogues.
 
 Exit status of every importer: 0 when everything in the file was written; 3
 (:data:`app.errors.PARTLY_WRITTEN`) when the good rows were written and others refused
@@ -18,12 +19,15 @@ from flask.cli import with_appcontext
 
 from app.analysis.import_incidents import import_incidents
 from app.analysis.summary_text import summary_lines
+from app.cameras.catalog import CatalogImport, import_catalog
 from app.cameras.importing import import_camera_csv, row_line
 from app.db import get_session
 from app.errors import exit_partly_written_if, nothing_imported, reported_on_the_command_line
+from app.geography.datum import datum_option
 from app.geography.import_boundary import import_boundary
 from app.geography.import_osm import import_osm
 from app.jobs.cli import terminal_progress
+from dispatch.cameras import MAX_CATALOG_BYTES, InvalidCatalog
 from gis.incidents import mapping_from_dict, parse_mapping, read_category_map
 
 group = click.Group("import", help="Import map data.")
@@ -63,13 +67,16 @@ def osm(file: Path, reason: str | None) -> None:
                    "column).")
 @click.option("--kind", default="area", show_default=True,
               help="What the polygons are (county, station, …).")
+@datum_option
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @with_appcontext
-def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) -> None:
+def boundary(file: Path, name_field: str | None, kind: str, datum: str,
+             reason: str | None) -> None:
     """Import area polygons from FILE (GeoJSON, GeoPackage or Shapefile)."""
     session = get_session()
     with reported_on_the_command_line(unchanged=True, also=(OSError,)):
-        result = import_boundary(session, file, name_field=name_field, kind=kind, reason=reason)
+        result = import_boundary(session, file, name_field=name_field, kind=kind, reason=reason,
+                                 datum=datum)
     session.commit()
     click.echo(f"areas: {result.created} created, {result.updated} updated")
     for problem in result.rejected:
@@ -105,11 +112,12 @@ def boundary(file: Path, name_field: str | None, kind: str, reason: str | None) 
               help="CSV 'source_category,category' choosing the common category of source "
                    "values (stored for this source; the unmapped-categories file an import "
                    "writes can be filled in and given here).")
+@datum_option
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @with_appcontext
 def incidents(files: tuple[Path, ...], mapping_text: str | None, source: str | None,
               encoding: str | None, default_tz: str | None, rejects_path: Path | None,
-              category_map: Path | None, reason: str | None) -> None:
+              category_map: Path | None, datum: str, reason: str | None) -> None:
     """Import crime incidents from FILES (CSV in any layout — police.uk and SFPD exports
     are recognised —, GeoJSON, GeoPackage, Shapefile, or folders of them). Bad rows are
     reported and written to a rejects file; the rest is imported; re-importing updates."""
@@ -121,7 +129,7 @@ def incidents(files: tuple[Path, ...], mapping_text: str | None, source: str | N
             summary = import_incidents(session, list(files), mapping=mapping, source=source,
                                        encoding=encoding, default_tz=default_tz,
                                        rejects_path=rejects_path, reason=reason,
-                                       progress=progress, category_map=chosen)
+                                       progress=progress, category_map=chosen, datum=datum)
         if not summary.accepted:
             raise nothing_imported("incidents", [
                 f"{count:,} rejected: {why}" + "".join(
@@ -144,16 +152,18 @@ def _mapping(text: str) -> Any:
 
 @group.command("cameras")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@datum_option
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @with_appcontext
-def cameras(file: Path, reason: str | None) -> None:
+def cameras(file: Path, datum: str, reason: str | None) -> None:
     """Import cameras from a CSV FILE (UTF-8, UTF-16 or GB18030; comma, semicolon or tab;
     English or Chinese headings such as 名称, 经度, 纬度, 方向, 视角, 距离, 类型, 国标编码).
     Good rows are written, bad ones listed by line and field; a known gb_id updates its
     camera; stream URLs must pass the stream fence."""
     session = get_session()
     with reported_on_the_command_line(unchanged=True, also=(OSError,)):
-        result = import_camera_csv(session, file.read_bytes(), source=file.name, reason=reason)
+        result = import_camera_csv(session, file.read_bytes(), source=file.name, reason=reason,
+                                   datum=datum)
         if not result.written:
             raise nothing_imported("cameras", [row_line(e) for e in result.errors])
     session.commit()
@@ -164,3 +174,82 @@ def cameras(file: Path, reason: str | None) -> None:
     for warning in result.warnings:
         click.echo(f"  warning: {row_line(warning)}")
     exit_partly_written_if(len(result.errors))
+
+
+LISTED = 50  # lines per list on the terminal (the API answers them all)
+
+
+@group.command("catalog")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@datum_option
+@click.option("--reason", default=None, help="Why (kept in the audit log).")
+@with_appcontext
+def catalog(files: tuple[Path, ...], datum: str, reason: str | None) -> None:
+    """Import cameras from a GB/T 28181 catalogue: the XML of Catalog responses (SIP
+    MESSAGE bodies), one message per file, several concatenated, or a capture of the SIP
+    requests; GB2312/GB18030 or UTF-8. Cameras are matched by DeviceID (updated, never
+    duplicated); divisions, groups, organisations and recorders are skipped and listed;
+    the whole import is one transaction."""
+    session = get_session()
+    with reported_on_the_command_line(unchanged=True, also=(OSError,)):
+        result = import_catalog(session, [(f.name, _read_bounded(f)) for f in files],
+                                datum=datum, reason=reason)
+        if not result.written:
+            raise nothing_imported("cameras", [
+                f"{r['where']}: {r['device_id']} {r['name']}: {r['message']}"
+                for r in result.refused] + [
+                f"{count} skipped: {what}" for what, count in result.skipped_by_kind().items()])
+    session.commit()
+    for line in catalog_lines(result):
+        click.echo(line)
+    exit_partly_written_if(len(result.refused))
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The file, unless it is larger than a catalogue import reads (refused unread)."""
+    size = path.stat().st_size
+    if size > MAX_CATALOG_BYTES:
+        raise InvalidCatalog(f"{path.name}: the file is {size:,} bytes; at most "
+                             f"{MAX_CATALOG_BYTES:,} are read in one import (split it by "
+                             "message)")
+    return path.read_bytes()
+
+
+def catalog_lines(result: CatalogImport) -> list[str]:
+    """The summary of a catalogue import, as printed."""
+    messages = f"{result.messages} message{'s' if result.messages != 1 else ''}"
+    lines = [f"catalogue: {messages}, {result.items} items "
+             f"({', '.join(result.encodings)}), coordinates read as {result.datum}",
+             f"cameras: {result.created} created, {result.updated} updated, "
+             f"{len(result.refused)} refused"]
+    if result.skipped:
+        kinds = ", ".join(f"{count} {what}" for what, count in result.skipped_by_kind().items())
+        lines.append(f"skipped {len(result.skipped)} items that are not cameras: {kinds}")
+        lines += _listed([f"{s['device_id']} {s['name']}: {s['what']}, {s['why']}"
+                          for s in result.skipped])
+    if result.refused:
+        lines.append("refused:")
+        lines += _listed([f"{r['where']}: {r['device_id']} {r['name']}: {r['message']}"
+                          for r in result.refused])
+    if result.unplaced:
+        lines.append(f"updated without moving ({len(result.unplaced)}: no coordinates):")
+        lines += _listed([f"{u['device_id']} {u['name']}: {u['message']}"
+                          for u in result.unplaced])
+    if result.status_changes:
+        moves: dict[str, int] = {}
+        for change in result.status_changes:
+            moves[change["to"]] = moves.get(change["to"], 0) + 1
+        lines.append(f"states changed: {len(result.status_changes)} ("
+                     + ", ".join(f"{n} {to}" for to, n in sorted(moves.items())) + ")")
+    lines += [f"note: {n}" for n in result.notes]
+    if result.item_notes:
+        lines.append("notes on items:")
+        lines += _listed([f"{n['device_id']} {n['name']}: {'; '.join(n['notes'])}"
+                          for n in result.item_notes])
+    return lines
+
+
+def _listed(lines: list[str]) -> list[str]:
+    shown = [f"  {line}" for line in lines[:LISTED]]
+    return shown + ([f"  … and {len(lines) - LISTED} more"] if len(lines) > LISTED else [])

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from app.db import get_session
 from app.errors import exit_partly_written_if, reported_on_the_command_line
+from app.geography.datum import datum_option
 from app.geography.import_grids import build_grids, import_grids
 
 group = click.Group("grids", help="Build or import patrol grids.")
@@ -35,14 +36,16 @@ def build(shape: str, cell_m: float, area: str | None, reason: str | None) -> No
 @group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name-field", default=None, help="Attribute holding the cell name.")
+@datum_option
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @with_appcontext
-def import_file(file: Path, name_field: str | None, reason: str | None) -> None:
+def import_file(file: Path, name_field: str | None, datum: str, reason: str | None) -> None:
     """Import grid cells drawn elsewhere (GeoJSON, GeoPackage, Shapefile polygons). Exit
     status 0 all written, 3 some features refused (listed), 1 nothing written."""
     session = get_session()
     with reported_on_the_command_line(unchanged=True, also=(OSError,)):
-        result = import_grids(session, file, name_field=name_field, reason=reason)
+        result = import_grids(session, file, name_field=name_field, reason=reason,
+                              datum=datum)
     session.commit()
     click.echo(f"{result.cells} cells imported ({result.created} new)")
     for problem in result.rejected:

@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.errors import InvalidValue
+from app.geography.datum import checked_datum
 from app.geography.repository.areas import upsert_areas
 from dispatch.tabular import UnreadableText, decode_text
+from gis.datums import frame_to_wgs84
 from runtime.text import SNIFFED_BYTES, utf16_codec
 
 NAME_CANDIDATES = ("name", "NAME", "Name", "name_zh", "名称")
@@ -42,8 +44,10 @@ class BoundaryResult:
     """Placeholder extents still referred to, with the rows per table that keep them."""
 
 
-def read_areas(path: Path, *, name_field: str | None) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Valid polygon rows in EPSG:4326 with a ``name``; and the rejected rows with reasons."""
+def read_areas(path: Path, *, name_field: str | None,
+               datum: str = "wgs84") -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Valid polygon rows in EPSG:4326 with a ``name``; and the rejected rows with reasons.
+    The file's degrees (after its CRS is undone) are in ``datum`` (wgs84, gcj02, bd09)."""
     if not path.is_file():
         raise InvalidValue(f"{path}: no such file", field="file")
     try:
@@ -69,7 +73,7 @@ def read_areas(path: Path, *, name_field: str | None) -> tuple[gpd.GeoDataFrame,
         raise InvalidValue(f"{path}: no name field {wanted}; text columns are "
                             f"{', '.join(text_columns) or 'none'} (use --name-field)",
                             field="name_field")
-    frame = frame.to_crs(4326)
+    frame = frame_to_wgs84(frame, datum=datum)
     rejected: list[str] = []
     keep = []
     seen: set[str] = set()
@@ -117,13 +121,15 @@ def _source(path: Path) -> Path | io.BytesIO:
 
 
 def import_boundary(session: Session, path: Path, *, name_field: str | None = None,
-                    kind: str = "area", reason: str | None = None) -> BoundaryResult:
-    areas, rejected = read_areas(path, name_field=name_field)
+                    kind: str = "area", reason: str | None = None,
+                    datum: str = "wgs84") -> BoundaryResult:
+    areas, rejected = read_areas(path, name_field=name_field, datum=checked_datum(datum))
     result = BoundaryResult(rejected=rejected)
     (result.created, result.updated, result.reattached,
      result.extents_kept) = upsert_areas(session, areas, kind=kind)
     audit.record(session, "import.boundary", object_type="file", object_id=path.name,
                  reason=reason, details={"created": result.created, "updated": result.updated,
+                                         "datum": datum,
                                          "rejected": rejected[:50],
                                          "reattached": result.reattached,
                                          "extents_kept": result.extents_kept})

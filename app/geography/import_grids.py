@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.errors import InvalidValue
+from app.geography.datum import checked_datum
 from app.geography.import_boundary import read_areas
 from app.geography.repository.areas import areas_frame, drivable_roads_within
 from app.geography.repository.cells import upsert_cells
@@ -59,9 +60,11 @@ def build_grids(session: Session, *, shape: str, cell_m: float, area: str | None
 
 
 def import_grids(session: Session, path: Path, *, name_field: str | None = None,
-                 reason: str | None = None) -> GridResult:
-    """Cells drawn elsewhere: each polygon becomes a cell coded ``F-<name>``."""
-    cells, rejected = read_areas(path, name_field=name_field)
+                 reason: str | None = None, datum: str = "wgs84") -> GridResult:
+    """Cells drawn elsewhere: each polygon becomes a cell coded ``F-<name>``; the file's
+    degrees are in ``datum`` (wgs84, gcj02, bd09)."""
+    datum = checked_datum(datum)
+    cells, rejected = read_areas(path, name_field=name_field, datum=datum)
     cells = cells.rename(columns={"name": "code"})
     cells["code"] = "F-" + cells["code"]
     cells["name"] = cells["code"].str[2:]
@@ -76,5 +79,6 @@ def import_grids(session: Session, path: Path, *, name_field: str | None = None,
     created, _ = upsert_cells(session, cells, area_ids, shape="file", cell_m=0,
                              replace_scope=False)
     audit.record(session, "grids.import", object_type="file", object_id=path.name,
-                 reason=reason, details={"cells": len(cells), "rejected": rejected[:50]})
+                 reason=reason, details={"cells": len(cells), "rejected": rejected[:50],
+                                         "datum": datum})
     return GridResult(len(cells), created, 0, sorted(set(cells["area_name"].dropna())), rejected)

@@ -135,6 +135,33 @@ class Camera(Base):
     """The wedge cut by building footprints: what the camera can actually see."""
 
 
+class CameraCatalogEntry(Base):
+    """What the last GB/T 28181 catalogue imported said of a camera (one row per camera)."""
+
+    __tablename__ = "camera_catalog"
+
+    camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    platform_id: Mapped[str | None] = mapped_column(sa.Text)
+    """The device or platform that answered the catalogue query."""
+    manufacturer: Mapped[str | None] = mapped_column(sa.Text)
+    model: Mapped[str | None] = mapped_column(sa.Text)
+    owner: Mapped[str | None] = mapped_column(sa.Text)
+    civil_code: Mapped[str | None] = mapped_column(sa.Text)
+    address: Mapped[str | None] = mapped_column(sa.Text)
+    parent_id: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str | None] = mapped_column(sa.String(8))
+    """``on`` or ``off`` as the catalogue said; None when it said neither."""
+    source_lon: Mapped[float | None] = mapped_column(sa.Float)
+    source_lat: Mapped[float | None] = mapped_column(sa.Float)
+    """The coordinates as written, in ``datum`` (the camera's point is WGS-84)."""
+    datum: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False,
+                                                    server_default=sa.text("'{}'::jsonb"))
+    source: Mapped[str | None] = mapped_column(sa.Text)
+    imported_at: Mapped[datetime] = created_at_column()
+
+
 class CameraRoad(Base):
     """A road segment (graph edge) a camera's coverage meets."""
 

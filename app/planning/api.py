@@ -69,6 +69,8 @@ def _point_change_schema() -> dict[str, Any]:
 
 
 POINT_CHANGE = Body({JSON: _point_change_schema()})
+OFF_THE_EARTH = {"coordinates_out_of_range": "lon and lat given in bd09 leave the Earth once "
+                                             "converted to WGS-84 (near the antimeridian)"}
 ROSTER = Body({JSON: {"type": "array", "items": {
                    "description": "{date, shift, unit, grids, station?, start?, end?, note?}: "
                                   "a row that cannot be read is listed in errors, the "
@@ -96,14 +98,16 @@ def _day(value: str | None) -> date:
 
 @bp.post("/must-visit-points")
 @allow(*PLANNERS)
-@documented("Create a must-visit point (必巡点) with weekday windows", tag="planning",
-            body=PointInput, responses={201: "{id, …}"})
+@documented("Create a must-visit point (必巡点) with weekday windows; lon and lat in "
+            "`datum` (answered in WGS-84)", tag="planning",
+            body=PointInput, responses={201: "{id, …}"}, refusals=OFF_THE_EARTH)
 def create_must_visit_point() -> tuple[dict[str, Any], int]:
     point = validate_json(PointInput, json_body())
     session = get_session()
     row = create_point(session, point, actor=current_user)
     session.commit()
-    return {"id": row.id, **point_json(point), "lon": point.lon, "lat": point.lat,
+    lon, lat = point.wgs84()
+    return {"id": row.id, **point_json(point), "lon": lon, "lat": lat,
             "grid_cell_id": row.grid_cell_id}, 201
 
 
@@ -120,8 +124,10 @@ def must_visit_points() -> Response:
 
 @bp.patch("/must-visit-points/<int:point_id>")
 @allow(*PLANNERS)
-@documented("Change a must-visit point (any field; active: false retires it)",
-            tag="planning", body=POINT_CHANGE,
+@documented("Change a must-visit point (any field; active: false retires it; a `datum` "
+            "applies to a lon and lat given together)",
+            tag="planning", body=POINT_CHANGE, refusals=OFF_THE_EARTH | {
+                "datum_without_position": "a datum was given without both lon and lat"},
             params=(Param("point_id", "point id", location="path", type="integer"),))
 def change_must_visit_point(point_id: int) -> dict[str, Any]:
     session = get_session()
@@ -129,6 +135,9 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
     if row is None:
         raise RecordNotFound(f"No must-visit point {point_id}.", field="point_id")
     changes = dict(json_body())
+    if "datum" in changes and not ("lon" in changes and "lat" in changes):
+        raise InvalidValue("datum applies to a lon and lat given together.", field="datum",
+                           code="datum_without_position")
     active = changes.pop("active", None)
     current = points_geojson(session, active_only=False)
     feature = next(f for f in current["features"] if f["properties"]["id"] == point_id)
@@ -141,7 +150,7 @@ def change_must_visit_point(point_id: int) -> dict[str, Any]:
     for key, value in point_values(point).items():
         setattr(row, key, value)
     if "lon" in changes or "lat" in changes:
-        row.geom = to_ewkb(shapely.Point(point.lon, point.lat))
+        row.geom = to_ewkb(shapely.Point(*point.wgs84()))
     if isinstance(active, bool):
         row.active = active
     audit.record(session, "must_visit_point.update", object_type="must_visit_point",

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from app.db import get_session
 from app.errors import exit_partly_written_if, nothing_imported, reported_on_the_command_line
+from app.geography.datum import datum_option
 from app.jobs.cli import terminal_progress
 from app.jobs.progress import scaled
 from app.planning.plans import configured_shifts, known_shift, plan_shift
@@ -23,6 +24,7 @@ from app.planning.roster import (
     save_station,
     write_roster,
 )
+from gis.crs import datum_to_wgs84_array
 
 roster_group = click.Group("roster", help="The roster: who works which shift in which grids.")
 points_group = click.Group("points", help="Must-visit points (必巡点).")
@@ -108,15 +110,16 @@ def plan(day: str, shift: str | None, engine: str | None, seed: int | None,
 
 @points_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@datum_option
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @with_appcontext
-def points_import(file: Path, reason: str | None) -> None:
+def points_import(file: Path, datum: str, reason: str | None) -> None:
     """Import must-visit points from CSV (name, lon, lat, windows like
     'mon-fri 07:30-08:15; sat 10:00-12:00', dwell_min, visits_per_shift, priority, covert)
     or GeoJSON points with those properties. Bad rows are listed; good ones written."""
     session = get_session()
     with reported_on_the_command_line(unchanged=True, also=(OSError,)):
-        result = import_points(session, file, reason=reason)
+        result = import_points(session, file, reason=reason, datum=datum)
         if not result.created:
             raise nothing_imported("must-visit points", result.errors)
     session.commit()
@@ -147,14 +150,18 @@ def points_propose(kinds: str | None, area: str | None, reason: str | None) -> N
 @click.argument("lon", type=float)
 @click.argument("lat", type=float)
 @click.option("--units", default="", help="Callsigns of the units based there, comma-separated.")
+@datum_option
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @with_appcontext
-def stations_add(name: str, lon: float, lat: float, units: str, reason: str | None) -> None:
-    """Create (or move) a station and base units there."""
+def stations_add(name: str, lon: float, lat: float, units: str, datum: str,
+                 reason: str | None) -> None:
+    """Create (or move) a station and base units there (LON LAT in --datum)."""
+    lon, lat = (float(v) for v in datum_to_wgs84_array(datum, lon, lat))
     session = get_session()
     with reported_on_the_command_line(also=(ValidationError,)):
         station = StationInput(name=name, lon=lon, lat=lat, reason=reason,
                                units=[u.strip() for u in units.split(",") if u.strip()])
         save_station(session, station)
     session.commit()
-    click.echo(f"station {name} at {lon}, {lat}")
+    click.echo(f"station {name} at {lon:.6f}, {lat:.6f}" + (
+        " (WGS-84)" if datum != "wgs84" else ""))

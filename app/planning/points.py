@@ -12,7 +12,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import shapely
 from pydantic import (
@@ -28,11 +28,13 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.db.geometry import to_ewkb
 from app.errors import InvalidValue
+from app.geography.datum import checked_datum
 from app.guards import load_json
 from app.models import MustVisitPoint
 from app.planning.repository import grid_cell_at, point_rows, unproposed_pois
 from dispatch.recommend import UnitKind
 from dispatch.tabular import UnreadableText, decode_text
+from gis.datums import point_to_wgs84
 from patrol.windows import parse_windows
 
 POI_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -102,7 +104,14 @@ class PointInput(BaseModel):
     expires_at: AwareDatetime | None = Field(
         default=None, description="a temporary point: not planned from this moment on "
                                   "(ISO 8601 with an offset; none: a standing point)")
+    datum: Literal["wgs84", "gcj02", "bd09"] = Field(
+        default="wgs84", description="datum of lon and lat (gcj02: AMap, Tencent; bd09: "
+                                     "Baidu); the point is stored in WGS-84")
     reason: str | None = Field(default=None, max_length=500)
+
+    def wgs84(self) -> tuple[float, float]:
+        """Where the point is in WGS-84 (a DatumRangeError when it leaves the Earth)."""
+        return point_to_wgs84(self.lon, self.lat, datum=self.datum)
 
     @field_validator("unit_kinds")
     @classmethod
@@ -136,9 +145,10 @@ def point_json(point: PointInput) -> dict[str, Any]:
 
 def create_point(session: Session, point: PointInput, *, source: str = "manual",
                  source_ref: str | None = None, actor: Any = None) -> MustVisitPoint:
+    lon, lat = point.wgs84()
     row = MustVisitPoint(**point_values(point), source=source, source_ref=source_ref,
-                         grid_cell_id=grid_cell_at(session, point.lon, point.lat),
-                         geom=to_ewkb(shapely.Point(point.lon, point.lat)),
+                         grid_cell_id=grid_cell_at(session, lon, lat),
+                         geom=to_ewkb(shapely.Point(lon, lat)),
                          created_by=getattr(actor, "id", None))
     session.add(row)
     session.flush()
@@ -168,21 +178,24 @@ class PointImport:
     errors: list[str] = field(default_factory=list)
 
 
-def import_points(session: Session, path: Path, *, reason: str | None = None) -> PointImport:
+def import_points(session: Session, path: Path, *, reason: str | None = None,
+                  datum: str = "wgs84") -> PointImport:
     """CSV (name, lon, lat, windows, dwell_min, visits_per_shift, priority, covert; windows
     as ``mon-fri 07:30-08:15; sat 10:00-12:00``) or GeoJSON points with those properties.
-    Bad rows are listed by line or feature and skipped; good ones are written."""
+    Bad rows are listed by line or feature and skipped; good ones are written. Coordinates
+    are in ``datum`` (a row's own ``datum`` column wins) and stored as WGS-84."""
+    datum = checked_datum(datum)
     result = PointImport()
     for where, values in _records(path):
         if isinstance(values, str):  # the record itself is unusable
             result.errors.append(f"{where}: {values}")
             continue
         try:
-            point = PointInput.model_validate(values | {"reason": reason})
+            point = PointInput.model_validate({"datum": datum} | values | {"reason": reason})
+            create_point(session, point, source="import", source_ref=f"{path.name}:{where}")
         except (ValidationError, ValueError) as exc:
             result.errors.append(f"{where}: {_first_error(exc)}")
             continue
-        create_point(session, point, source="import", source_ref=f"{path.name}:{where}")
         result.created += 1
     return result
 

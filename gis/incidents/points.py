@@ -15,7 +15,9 @@ these problems (the reject reason codes of :mod:`gis.incidents.reader`):
 
 Cells are read in the mapping's ``crs`` (WGS-84 for lon/lat when none is given), geometries
 in the file's CRS (the mapping's ``crs`` when the file has none) and transformed with pyproj
-(``always_xy``), all at once.
+(``always_xy``), all at once. A source in a Chinese map datum (``gcj02``: AMap, Tencent;
+``bd09``: Baidu) then has that datum's offset removed (:mod:`gis.crs`): the CRS says how the
+numbers are written, the datum which Earth they are on.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from gis.crs import datum_to_wgs84_array
 from gis.errors import GeometryTypeError, MissingCrsError
 from gis.incidents.mapping import ColumnMapping
 from gis.incidents.sources import SourceTable
@@ -56,7 +59,7 @@ class Located:
     message: pd.Series
 
 
-def locate(table: SourceTable, mapping: ColumnMapping) -> Located:
+def locate(table: SourceTable, mapping: ColumnMapping, *, datum: str = "wgs84") -> Located:
     """Turn a file's coordinate cells (or geometries) into WGS-84 longitude and latitude.
 
     Parameters
@@ -66,6 +69,8 @@ def locate(table: SourceTable, mapping: ColumnMapping) -> Located:
     mapping : ColumnMapping
         A complete mapping bound to the file's headers. Without coordinate columns the
         point geometries are used.
+    datum : {"wgs84", "gcj02", "bd09"}, keyword-only
+        The datum of the source's degrees (after its CRS is undone).
 
     Returns
     -------
@@ -104,7 +109,7 @@ def locate(table: SourceTable, mapping: ColumnMapping) -> Located:
     zero = ~empty & ~unreadable & (x == 0) & (y == 0)
     reason[zero] = "zero_coordinates"
     message[zero] = "coordinates are 0, 0 (a placeholder for an unknown place)"
-    lon, lat = _to_wgs84(x, y, crs)
+    lon, lat = datum_to_wgs84_array(datum, *_to_wgs84(x, y, crs))
     usable = (~empty & ~unreadable & ~zero).to_numpy()
     outside = usable & ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180.0)
                          & (np.abs(lat) <= 90.0))

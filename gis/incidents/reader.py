@@ -48,8 +48,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.crs import require_crs
+from gis.crs import DATUMS, require_crs
 from gis.errors import (
+    CrsError,
     EmptyInputError,
     GeometryTypeError,
     InvalidGeometryError,
@@ -166,7 +167,8 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
                    hash_missing_ids: bool = True, categories: CategoryTable | None = None,
                    category_overrides: Mapping[str, str] | None = None,
                    on_progress: ProgressCallback | None = None,
-                   progress: Progress | None = None) -> IncidentReadResult:
+                   progress: Progress | None = None,
+                   datum: str = "wgs84") -> IncidentReadResult:
     """Read incident exports, keeping good rows and reporting the others by line and reason.
 
     Parameters
@@ -201,6 +203,9 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
         Called as ``progress(fraction, message)`` (fraction 0-1, weighted by the files'
         sizes) before and after each file is parsed and before the checks over all rows;
         the message says the rows read so far. It may raise to stop the reading.
+    datum : {"wgs84", "gcj02", "bd09"}
+        The datum of the files' coordinates (AMap and Tencent exports: gcj02; Baidu's:
+        bd09); the stored points are WGS-84. See :mod:`gis.incidents.points`.
 
     Returns
     -------
@@ -221,7 +226,11 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
         day-first or month-first dates); the message shows values from the file.
     MissingCrsError, GeometryTypeError, InvalidGeometryError, EmptyInputError
         ``areas`` without a CRS, with non-polygons, invalid or empty; non-point features.
+    CrsError
+        An unknown datum.
     """
+    if datum not in DATUMS:
+        raise CrsError(f"unknown datum {datum!r}; use one of {', '.join(DATUMS)}")
     files = input_files(path)
     area = _area_polygon(areas) if areas is not None else None
     if default_tz is not None:
@@ -250,7 +259,7 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
         rows, found, time_notes = _read_rows(table, resolved, default_tz=default_tz,
                                              hash_missing_ids=hash_missing_ids,
                                              categories=categories,
-                                             overrides=category_overrides)
+                                             overrides=category_overrides, datum=datum)
         unknown.update(found.unknown)
         for value, (code, count) in found.ruled.items():
             ruled[value] = (code, ruled.get(value, (code, 0))[1] + count)
@@ -276,7 +285,7 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
 
 def _read_rows(table: SourceTable, mapping: ColumnMapping, *, default_tz: str | None,
                hash_missing_ids: bool, categories: CategoryTable | None,
-               overrides: Mapping[str, str] | None,
+               overrides: Mapping[str, str] | None, datum: str,
                ) -> tuple[pd.DataFrame, Categorised, tuple[str, ...]]:
     values = table.values
 
@@ -304,7 +313,7 @@ def _read_rows(table: SourceTable, mapping: ColumnMapping, *, default_tz: str | 
     rows["address"] = text(mapping.address)
     rows["source_file"] = pd.Series(table.label, index=values.index, dtype=str)
     rows["source_line"] = table.lines
-    located = locate(table, mapping)
+    located = locate(table, mapping, datum=datum)
     rows["lon"], rows["lat"] = located.lon, located.lat
     rows["reason"] = pd.Series("", index=values.index, dtype=str)
     rows["message"] = pd.Series("", index=values.index, dtype=str)

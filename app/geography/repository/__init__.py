@@ -9,10 +9,12 @@ from app.geography.repository.features import (
     MAX_FEATURES,
     area_id_at,
     area_id_named,
+    area_ids_at,
     feature_collection,
     map_bounds,
     search_places,
 )
 
-__all__ = ["MAX_FEATURES", "BBox", "area_id_at", "area_id_named", "feature_collection",
+__all__ = ["MAX_FEATURES", "BBox", "area_id_at", "area_id_named", "area_ids_at",
+           "feature_collection",
            "map_bounds", "search_places"]

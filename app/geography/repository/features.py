@@ -3,6 +3,7 @@ by name or place, and the map's extent."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -93,6 +94,20 @@ def area_id_at(session: Session, lon: float, lat: float) -> int | None:
         "SELECT id FROM areas WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) "
         "ORDER BY ST_Area(geom) LIMIT 1"), {"x": lon, "y": lat}).scalar()
     return None if found is None else int(found)
+
+
+def area_ids_at(session: Session, points: Sequence[tuple[float, float]]) -> list[int | None]:
+    """The smallest area holding each (lon, lat) point, in order (None outside every one)."""
+    if not points:
+        return []
+    rows = session.execute(sa.text("""
+        SELECT p.n, (SELECT a.id FROM areas a
+                     WHERE ST_Covers(a.geom, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326))
+                     ORDER BY ST_Area(a.geom) LIMIT 1)
+        FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) WITH ORDINALITY
+             AS p(x, y, n)"""), {"xs": [p[0] for p in points], "ys": [p[1] for p in points]})
+    found = {int(n): (None if area is None else int(area)) for n, area in rows}
+    return [found.get(i + 1) for i in range(len(points))]
 
 
 def map_bounds(session: Session) -> tuple[float, float, float, float] | None:

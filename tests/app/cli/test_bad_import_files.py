@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 
+from tests.catalogs import response
 from tests.conftest import Accounts, bearer
 
 TABLES = ("areas", "roads", "road_edges", "buildings", "pois", "cameras", "incidents",
@@ -45,6 +46,8 @@ IMPORTERS = [
              b"date,shift,unit,grids,station,start,end,note\n", True),
     Importer("import cameras", ("import", "cameras", "{}"), ".csv",
              "名称,经度,纬度,方向,视角,距离,类型,国标编码\n".encode(), False),
+    Importer("import catalog", ("import", "catalog", "{}", "--datum", "gcj02"), ".xml",
+             response([]).encode(), False),
 ]
 
 BAD_FILES: dict[str, Callable[[Importer], tuple[str, bytes]]] = {
@@ -93,7 +96,8 @@ def test_the_api_importers_answer_422_and_write_nothing(
         kind: str) -> None:
     supervisor = bearer(accounts.create("supervisor"))
     for importer, path in ((IMPORTERS[5], "/api/v1/roster"),
-                           (IMPORTERS[6], "/api/v1/cameras/import")):
+                           (IMPORTERS[6], "/api/v1/cameras/import"),
+                           (IMPORTERS[7], "/api/v1/cameras/catalog")):
         suffix, content = BAD_FILES[kind](importer)
         json_body = suffix == ".json" and importer.json
         before = counts(connection)

@@ -44,6 +44,7 @@ from app.models.planning import (
     RosterEntry,
     Station,
 )
+from app.models.tours import Tour, TourRun, TourShown, TourStop, VideoFinding
 from app.models.video import (
     MAINTAINER_KINDS,
     CameraBaseline,
@@ -68,5 +69,5 @@ __all__ = ["APSCHEDULER_JOBS", "MAINTAINER_KINDS", "Alert", "AlertEvent", "ApiTo
            "OverdueNotice", "PatrolHotspot",
            "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",
            "RadioAssignment", "RadioLogEntry", "Road", "RoadEdge", "Role", "RosterEntry",
-           "Station",
+           "Station", "Tour", "TourRun", "TourShown", "TourStop", "VideoFinding",
            "Unit", "UnitPosition", "UnitStatusChange", "User"]

@@ -47,6 +47,8 @@ def init_app(app: Flask) -> None:
     from app.maintenance import api as maintenance_api  # noqa: F401
     from app.orders import api as orders_api  # noqa: F401
     from app.planning import api as planning_api  # noqa: F401
+    from app.tours import api as tours_api  # noqa: F401
+    from app.tours import runs_api  # noqa: F401
     from app.video import api as video_api  # noqa: F401
 
     app.register_blueprint(bp)

@@ -115,3 +115,12 @@ def test_every_finding_kind_becomes_a_known_category() -> None:
     table = load_category_table()
     assert {kind.category for kind in FindingKind} <= set(table.categories)
     assert FindingKind("theft").label_zh == "盗窃、扒窃"
+
+
+def test_a_walk_starts_north_west_and_goes_to_the_nearest_next() -> None:
+    from dispatch.tours.order import walk_order
+
+    # a row of three cameras west to east, and one far south of the middle
+    points = [(0.002, 51.5), (0.0, 51.5), (0.001, 51.49), (0.001, 51.5)]
+    assert walk_order(points) == [1, 3, 0, 2]
+    assert walk_order([]) == []

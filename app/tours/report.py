@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -47,12 +47,13 @@ def tour_report(session: Session, *, first: date, last: date, operator: str | No
     """Rows of the report (see the module docstring) and their totals."""
     if not may_see_all_runs():
         operator = current_user.username
+    now = datetime.now(UTC)
     runs = rows.report_runs(session, timezone=str(current_app.config.get("TIMEZONE") or "UTC"),
                             first=first, last=last, username=operator, area=area,
-                            stale_s=STALE_S)
+                            stale_s=STALE_S, now=now)
     ids = [r["id"] for r in runs]
     shown: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows.shown_by_run(session, ids, stale_s=STALE_S):
+    for row in rows.shown_by_run(session, ids, stale_s=STALE_S, now=now):
         shown[row["run_id"]].append(row)
     found: dict[int, dict[str, int]] = defaultdict(dict)
     for row in rows.findings_by_run(session, ids):

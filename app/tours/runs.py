@@ -207,13 +207,15 @@ def run_list(session: Session, *, tour_id: int | None, username: str | None,
              since: datetime | None, limit: int) -> list[dict[str, Any]]:
     if not may_see_all_runs():
         username = current_user.username
-    return [run_json(r) for r in rows.run_rows(session, stale_s=STALE_S, tour_id=tour_id,
-                                                username=username, since=since, limit=limit)]
+    return [run_json(r) for r in rows.run_rows(session, stale_s=STALE_S, now=datetime.now(UTC),
+                                                tour_id=tour_id, username=username,
+                                                since=since, limit=limit)]
 
 
 def run_log(session: Session, run_id: int) -> dict[str, Any]:
     """One run with every tile it showed (from, to, seconds, state, played, problem)."""
-    found = rows.run_rows(session, stale_s=STALE_S, run_id=run_id,
+    now = datetime.now(UTC)
+    found = rows.run_rows(session, stale_s=STALE_S, now=now, run_id=run_id,
                           username=None if may_see_all_runs() else current_user.username)
     if not found:
         raise RecordNotFound(f"No tour run {run_id}.", field="run_id")
@@ -224,5 +226,5 @@ def run_log(session: Session, run_id: int) -> dict[str, Any]:
          "to": r["ended_at"].isoformat(), "on_screen": r["on_screen"],
          "seconds": round(float(r["seconds"]), 1), "state": r["state"],
          "played": r["played"], "problem": r["problem"]}
-        for r in rows.shown_rows(session, run_id, stale_s=STALE_S)]
+        for r in rows.shown_rows(session, run_id, stale_s=STALE_S, now=now)]
     return answer

@@ -4,7 +4,7 @@ showed and the findings flagged in them. Nothing here writes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from app.tours.repository.runs import RUN_END, SHOWN_END
 
 
 def report_runs(session: Session, *, timezone: str, first: date, last: date,
-                username: str | None, area: str | None, stale_s: float
+                username: str | None, area: str | None, stale_s: float, now: datetime
                 ) -> list[dict[str, Any]]:
     """Runs started on the local days ``first``–``last`` (a run counts on the day it
     started), with their known end and seconds on the wall."""
@@ -28,12 +28,12 @@ def report_runs(session: Session, *, timezone: str, first: date, last: date,
           AND (CAST(:area AS text) IS NULL OR r.area = CAST(:area AS text))
         ORDER BY 2, 3, 4, r.id"""),  # noqa: S608 (constants)
         {"tz": timezone, "first": first, "last": last, "username": username, "area": area,
-         "stale": stale_s}).mappings()
+         "stale": stale_s, "now": now}).mappings()
     return [dict(r) for r in rows]
 
 
-def shown_by_run(session: Session, run_ids: Sequence[int], *,
-                 stale_s: float) -> list[dict[str, Any]]:
+def shown_by_run(session: Session, run_ids: Sequence[int], *, stale_s: float,
+                 now: datetime) -> list[dict[str, Any]]:
     """Per run and camera: whether it played, and its seconds on a tile (played tiles)."""
     if not run_ids:
         return []
@@ -44,7 +44,7 @@ def shown_by_run(session: Session, run_ids: Sequence[int], *,
         FROM tour_shown s JOIN tour_runs r ON r.id = s.run_id
         WHERE s.run_id = ANY(:runs) AND s.camera_id IS NOT NULL
         GROUP BY s.run_id, s.camera_id"""),  # noqa: S608 (constants)
-        {"runs": list(run_ids), "stale": stale_s}).mappings()
+        {"runs": list(run_ids), "stale": stale_s, "now": now}).mappings()
     return [dict(r) for r in rows]
 
 

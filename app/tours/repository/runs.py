@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from app.models import TourRun, TourShown
 
 # the moment a run is known to have ended (or now, while it lives)
-RUN_END = """coalesce(r.ended_at, CASE WHEN r.last_seen_at > now() - make_interval(secs => :stale)
-                                       THEN now() ELSE r.last_seen_at END)"""
+RUN_END = """coalesce(r.ended_at,
+    CASE WHEN r.last_seen_at > CAST(:now AS timestamptz) - make_interval(secs => :stale)
+         THEN greatest(CAST(:now AS timestamptz), r.last_seen_at) ELSE r.last_seen_at END)"""
 SHOWN_END = f"coalesce(s.ended_at, {RUN_END})"
 
 
@@ -51,19 +52,20 @@ def show_tiles(session: Session, run_id: int, *, step: int, at: datetime,
     session.flush()
 
 
-def run_rows(session: Session, *, stale_s: float, run_id: int | None = None,
+def run_rows(session: Session, *, stale_s: float, now: datetime, run_id: int | None = None,
              tour_id: int | None = None, username: str | None = None,
              since: datetime | None = None, until: datetime | None = None,
              limit: int = 200) -> list[dict[str, Any]]:
-    """Runs, newest first, each with its tour's name, its end as known, the seconds on
-    the wall (pauses included), cameras planned and shown, and findings counted."""
+    """Runs, newest first, each with its tour's name, its end as known (a live one's is
+    ``now``), the seconds on the wall (pauses included), cameras planned and shown, and
+    findings counted."""
     rows = session.execute(sa.text(f"""
         SELECT r.id, r.tour_id, t.name AS tour_name, r.username, r.started_at,
                r.last_seen_at, r.ended_at, r.end_how, r.layout, r.area, r.planned, r.skipped,
                r.paused_s, r.paused_at IS NOT NULL AS paused,
                {RUN_END} AS ends_at,
-               r.ended_at IS NULL AND r.last_seen_at > now() - make_interval(secs => :stale)
-                   AS running,
+               r.ended_at IS NULL AND r.last_seen_at
+                   > CAST(:now AS timestamptz) - make_interval(secs => :stale) AS running,
                extract(epoch FROM {RUN_END} - r.started_at) AS seconds,
                (SELECT count(DISTINCT s.camera_id) FROM tour_shown s WHERE s.run_id = r.id)
                    AS shown,
@@ -77,12 +79,13 @@ def run_rows(session: Session, *, stale_s: float, run_id: int | None = None,
           AND (CAST(:since AS timestamptz) IS NULL OR {RUN_END} >= :since)
           AND (CAST(:until AS timestamptz) IS NULL OR r.started_at < :until)
         ORDER BY r.started_at DESC, r.id DESC LIMIT :limit"""),  # noqa: S608 (constants)
-        {"stale": stale_s, "run": run_id, "tour": tour_id, "username": username,
+        {"stale": stale_s, "now": now, "run": run_id, "tour": tour_id, "username": username,
          "since": since, "until": until, "limit": limit}).mappings()
     return [dict(r) for r in rows]
 
 
-def shown_rows(session: Session, run_id: int, *, stale_s: float) -> list[dict[str, Any]]:
+def shown_rows(session: Session, run_id: int, *, stale_s: float,
+               now: datetime) -> list[dict[str, Any]]:
     """What the run's wall showed, tile by tile, in order."""
     rows = session.execute(sa.text(f"""
         SELECT s.step, s.tile, s.camera_id, c.name AS camera_name, s.started_at,
@@ -91,5 +94,5 @@ def shown_rows(session: Session, run_id: int, *, stale_s: float) -> list[dict[st
         FROM tour_shown s JOIN tour_runs r ON r.id = s.run_id
         LEFT JOIN cameras c ON c.id = s.camera_id
         WHERE s.run_id = :run ORDER BY s.started_at, s.tile, s.id"""),  # noqa: S608
-        {"run": run_id, "stale": stale_s}).mappings()
+        {"run": run_id, "stale": stale_s, "now": now}).mappings()
     return [dict(r) for r in rows]

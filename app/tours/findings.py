@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import shapely
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import Field
 from sqlalchemy.orm import Session
@@ -133,3 +134,10 @@ def findings_geojson(rows_: list[dict[str, Any]]) -> dict[str, Any]:
         {"type": "Feature", "id": row["id"],
          "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
          "properties": finding_json(row)} for row in rows_]}
+
+
+def finding_labels() -> dict[str, Any]:
+    return {"finding": _("Finding"), "camera": _("Camera"), "at": _("Time"),
+            "note": _("Note"), "incident": _("Incident"), "alert": _("Red alert"),
+            "noFrame": _("No frame"), "by": _("Flagged by"),
+            "layer": _("Video findings (24 h)")}

@@ -56,6 +56,10 @@ PAGE_TWINS: dict[str, str | None] = {
     "admin.set_role": "api.change_user",
     "video.live_page": "api.start_live",
     "video.faults_page": "api.cameras_health",
+    "tours.tours_page": "api.list_tours",
+    "tours.wall_page": "api.start_tour_run",
+    "tours.report_page": "api.tour_report",
+    "tours.run_page": "api.tour_run",
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

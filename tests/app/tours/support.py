@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,10 +89,16 @@ def add_camera(client: FlaskClient, headers: dict[str, str], name: str,
     return answer.json  # type: ignore[no-any-return]
 
 
-def town_cameras(client: FlaskClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """B sees P (17), A sees Q (14), C sees R (the night), D the scattered place."""
-    return {"B": add_camera(client, headers, "B looks at P", P, looking_deg=90),
-            "A": add_camera(client, headers, "A looks at Q", Q, looking_deg=270),
-            "C": add_camera(client, headers, "C looks at R", R, looking_deg=0),
+def town_cameras(client: FlaskClient, headers: dict[str, str],
+                 streams: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """B sees P (17), A sees Q (14), C sees R (the night), D the scattered place; each
+    with a stream from ``streams`` in that order (default: an address nothing answers)."""
+    urls = list(streams or ["rtsp://10.9.8.7/cam"] * 4)
+    return {"B": add_camera(client, headers, "B looks at P", P, looking_deg=90,
+                            stream_url=urls[0]),
+            "A": add_camera(client, headers, "A looks at Q", Q, looking_deg=270,
+                            stream_url=urls[1]),
+            "C": add_camera(client, headers, "C looks at R", R, looking_deg=0,
+                            stream_url=urls[2]),
             "D": add_camera(client, headers, "D scattered", SCATTER_FROM, looking_deg=180,
-                            back_m=60, range_m=120)}
+                            back_m=60, range_m=120, stream_url=urls[3])}

@@ -194,3 +194,24 @@ def dead_camera_story(page: Page, tour_site: dict[str, Any]) -> None:
                           ".textContent", timeout_s=40)
     assert dead.startswith("The camera gives no video.")
     page.screenshot(path=str(SHOTS / "wall-dead-camera.png"))
+
+
+def test_the_tours_page_speaks_chinese(browser: Browser, tour_site: dict[str, Any]) -> None:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        sign_in(page, tour_site["url"])
+        page.goto(f"{tour_site['url']}/video/tours")
+        assert page.inner_text("h1") == "视频轮巡方案"
+        page.select_option("#propose-area", AREA)
+        page.click("#propose")
+        wait_for(page, "document.querySelectorAll('#tour-cameras li[data-camera]').length")
+        reason = page.locator("#tour-cameras li[data-camera] .reason").first.inner_text()
+        assert "31起警情中的17起" in reason
+        assert "推荐的 2 台摄像机可见其中 31 起" in page.inner_text("#propose-status")
+        page.screenshot(path=str(SHOTS / "tours-zh.png"))
+    finally:
+        context.close()
+    assert errors == []

@@ -62,14 +62,18 @@ PROPOSAL = json_object(
     left_out={"type": "array"}, tour={"type": "object"}, message={"type": "string"})
 TOUR_REFUSALS = {"unknown_area": "no area or patrol grid has that name (area, "
                                  "all_cameras_in)",
-                 "no_cameras": "no camera with a stream stands in all_cameras_in"}
+                 "no_cameras": "no camera with a stream stands in all_cameras_in",
+                 "cameras_refused": "a camera does not exist, has no stream, or is listed "
+                                    "twice; `errors` names each (`cameras.N.camera_id`)"}
 WRITE_NOTE = (" A camera that does not exist, has no stream or is listed twice is refused, "
-              "every such camera named in `errors` (`cameras.N.camera_id`). Give `cameras` "
-              "(in order, each with `dwell_s`, 5–3600 s, default 20) or `all_cameras_in` (an "
-              "area's name or a grid cell's code: its cameras with a stream, in the order of "
-              "a walk from the north-west, each `dwell_s`). `schedule`: `{windows: "
-              "[{weekdays, start, end}], dates: {from, to}}` — weekly windows (end ≤ start "
-              "crosses midnight), a period such as a holiday, both, or neither (on demand).")
+              "every such camera named in `errors` (`cameras.N.camera_id`). Give exactly one "
+              "of `cameras` (in order, each with `dwell_s`, 5–3600 s, default 20) and "
+              "`all_cameras_in` (an area's name or a grid cell's code: its cameras with a "
+              "stream, in the order of a walk from the north-west, each `dwell_s`). "
+              "`schedule`: `{windows: [{weekdays, start, end}], dates: {from, to}}` — weekly "
+              "windows (weekdays 0 = Monday, default every day; end ≤ start crosses "
+              "midnight and belongs to the start's day), a period such as a holiday (`from` "
+              "not after `to`, at most 366 days), both, or neither (started by hand).")
 
 
 @bp.post("/tours/propose")

@@ -63,7 +63,7 @@ def checked(session: Session, body: FindingBody) -> tuple[Camera, TourRun | None
                                 code="run_ended")
         if body.camera_id not in run.planned:
             raise InvalidValue(f"Camera {body.camera_id} is not in this tour run.",
-                               field="camera_id")
+                               field="camera_id", code="not_in_run")
     return camera, run
 
 

@@ -61,7 +61,8 @@ class ProposeBody(StrictBody):
     weekday: int | None = Field(default=None, ge=0, le=6)
     start: str | None = Field(default=None, alias="from", pattern=PERIOD)
     end: str | None = Field(default=None, alias="to", pattern=PERIOD)
-    category: list[str] | None = Field(default=None, max_length=20)
+    category: list[str] | None = Field(default=None, max_length=20, json_schema_extra={
+        "items": {"enum": list(load_category_table().categories)}})
     layout: Literal[1, 4, 9, 16] = 4
     max_cameras: int | None = Field(default=None, ge=1, le=64)
     dwell_s: int = Field(default=20, ge=5, le=3600)

@@ -21,25 +21,34 @@ from app.tours.repository import report as rows
 from app.tours.runs import STALE_S, may_see_all_runs
 from app.tours.tours import local_now
 
-MAX_DAYS = 366
 COLUMNS = ("day", "operator", "area", "runs", "planned", "shown", "played",
            "not_played", "minutes_on_wall", "minutes_paused", "camera_minutes",
            "findings", "incidents", "alerts")
 
 
 def report_period(first: str | None, last: str | None) -> tuple[date, date]:
-    """``from``/``to`` (YYYY-MM-DD, inclusive); default the last 7 local days."""
-    today = local_now().date()
+    """``from``/``to`` (YYYY-MM-DD, inclusive): a week by default — the last 7 local days,
+    the 7 days up to ``to``, or from ``from``."""
     try:
-        end = date.fromisoformat(last) if last else today
-        start = date.fromisoformat(first) if first else end - timedelta(days=6)
+        start = date.fromisoformat(first) if first else None
+        end = date.fromisoformat(last) if last else None
     except ValueError:
-        raise InvalidValue("Dates are YYYY-MM-DD.", field="from" if first else "to") from None
+        raise InvalidValue("Dates are YYYY-MM-DD and exist.",
+                           field="from" if first and not _is_day(first) else "to") from None
+    if end is None:
+        end = start + timedelta(days=6) if start else local_now().date()
+    start = start or end - timedelta(days=6)
     if end < start:
         raise InvalidValue("'to' comes before 'from'.", field="to")
-    if (end - start).days >= MAX_DAYS:
-        raise InvalidValue(f"At most {MAX_DAYS} days at a time.", field="to")
     return start, end
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def tour_report(session: Session, *, first: date, last: date, operator: str | None,

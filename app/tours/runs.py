@@ -143,12 +143,12 @@ def _checked_tiles(run: TourRun, body: EventBody) -> list[TileBody] | None:
     for index, tile in enumerate(body.tiles):
         if tile.tile >= run.layout:
             raise InvalidValue(f"The wall has {run.layout} tiles (0–{run.layout - 1}).",
-                               field=f"tiles.{index}.tile")
+                               field=f"tiles.{index}.tile", code="not_on_the_wall")
         if tile.tile in seen:
             raise InvalidValue(f"Tile {tile.tile} is named twice.", field=f"tiles.{index}.tile")
         if tile.camera_id not in planned:
             raise InvalidValue(f"Camera {tile.camera_id} is not one this run shows.",
-                               field=f"tiles.{index}.camera_id")
+                               field=f"tiles.{index}.camera_id", code="not_in_run")
         seen.add(tile.tile)
     return body.tiles
 

@@ -87,6 +87,8 @@ def start_tour_run(tour_id: int) -> tuple[dict[str, Any], int]:
             "`stale_s` without events the run's tiles end at its last event; a later event "
             "resumes it without counting the gap. Only the run's own operator may report",
             tag="video", params=(RUN_ID,), body=runs.EventBody,
+            refusals={"not_in_run": "a tile names a camera this run does not show",
+                      "not_on_the_wall": "a tile beyond the run's wall"},
             responses={200: Answer("{run_id, ignored, ended}", schema=json_object(
                 ("run_id", "ignored", "ended"), run_id={"type": "integer"},
                 ignored={"type": "boolean"}, ended={"type": "boolean"})),
@@ -144,6 +146,7 @@ def tour_run(run_id: int) -> dict[str, Any]:
             "red alert there (`outcome: alert`: cameras called up, units ranked). With "
             "`run_id` the camera must be one of that run of yours. Audited", tag="video",
             body=findings.FindingBody,
+            refusals={"not_in_run": "with run_id: the camera is not one of that run"},
             responses={201: Answer("the finding", schema=FINDING),
                        404: "No such camera, or run of yours",
                        409: "run_ended: the run has ended"})

@@ -6,7 +6,7 @@ stream) is skipped when the tour plays, and the tour says so."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -40,16 +40,37 @@ class StopBody(StrictBody):
     reason: ReasonBody | None = None
 
 
+CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+DAY = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+class WindowBody(StrictBody):
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] | None = Field(
+        default=None, min_length=1, max_length=7)
+    start: str = Field(pattern=CLOCK)
+    end: str = Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")
+
+
+class DatesBody(StrictBody):
+    start: str = Field(alias="from", pattern=DAY)
+    end: str = Field(alias="to", pattern=DAY)
+
+
+class ScheduleBody(StrictBody):
+    windows: list[WindowBody] | None = Field(default=None, max_length=20)
+    dates: DatesBody | None = None
+
+
 class TourBody(StrictBody):
     """A tour as the API takes it (POST and PUT)."""
 
     name: str = Field(min_length=1, max_length=200)
     layout: Literal[1, 4, 9, 16] = 4
     area: str | None = Field(default=None, max_length=200)
-    cameras: list[StopBody] | None = Field(default=None, max_length=MAX_STOPS)
+    cameras: list[StopBody] | None = Field(default=None, min_length=1, max_length=MAX_STOPS)
     all_cameras_in: str | None = Field(default=None, min_length=1, max_length=200)
     dwell_s: int = Field(default=DEFAULT_DWELL_S, ge=5, le=3600)
-    schedule: dict[str, Any] | None = None
+    schedule: ScheduleBody | None = None
     proposal: dict[str, Any] | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -75,7 +96,8 @@ def tour_of(session: Session, tour_id: int, *, lock: bool = False) -> Tour:
 def save_tour(session: Session, body: TourBody, *, tour: Tour | None = None) -> Tour:
     """Validate ``body`` and write it as a new tour or over ``tour`` (audited; the caller
     commits). Every problem names its field; nothing is written when one is found."""
-    schedule = parse_schedule(body.schedule)
+    schedule = parse_schedule(body.schedule.model_dump(by_alias=True, exclude_none=True)
+                              if body.schedule else None)
     area = body.area
     if area is not None and rows.region(session, area) is None:
         raise InvalidValue(f"No area or patrol grid called {area!r}.", field="area",
@@ -109,8 +131,6 @@ def save_tour(session: Session, body: TourBody, *, tour: Tour | None = None) -> 
 
 
 def _picked_stops(session: Session, cameras: list[StopBody]) -> list[dict[str, Any]]:
-    if not cameras:
-        raise InvalidValue("A tour needs at least one camera.", field="cameras")
     known = rows.cameras_by_id(session, [c.camera_id for c in cameras])
     errors: list[dict[str, str]] = []
     first_at: dict[int, int] = {}
@@ -128,7 +148,8 @@ def _picked_stops(session: Session, cameras: list[StopBody]) -> list[dict[str, A
         first_at.setdefault(stop.camera_id, index)
     if errors:
         raise InvalidValue(f"{errors[0]['field']}: {errors[0]['message']}",
-                           field=errors[0]["field"], extra={"errors": errors})
+                           field=errors[0]["field"], code="cameras_refused",
+                           extra={"errors": errors})
     return [{"camera_id": s.camera_id, "camera_name": known[s.camera_id]["name"],
              "dwell_s": s.dwell_s, "reason": s.reason.model_dump() if s.reason else None}
             for s in cameras]

@@ -19,7 +19,7 @@ def test_a_tour_by_hand_is_saved_read_changed_and_deleted(
     body = {"name": "Market <evening>", "layout": 1, "area": AREA,
             "cameras": [{"camera_id": town["A"]["id"], "dwell_s": 15},
                         {"camera_id": town["B"]["id"]}],
-            "schedule": {"windows": [{"weekdays": "fri-sun", "start": "18:00",
+            "schedule": {"windows": [{"weekdays": [4, 5, 6], "start": "18:00",
                                       "end": "02:00"}],
                          "dates": {"from": "2025-10-01", "to": "2025-10-07"}}}
     created = client.post("/api/v1/tours", json=body, headers=operator)
@@ -73,15 +73,22 @@ def test_bad_tours_name_every_field(client: FlaskClient, operator: dict[str, str
                {"camera_id": dark["id"]}, {"camera_id": town["A"]["id"]}]
     refused = client.post("/api/v1/tours", json={"name": "x", "cameras": cameras},
                           headers=operator)
-    assert refused.status_code == 422
+    assert (refused.status_code, refused.json["error"]) == (422, "cameras_refused")
     assert [(e["field"], e["message"]) for e in refused.json["errors"]] == [
         ("cameras.1.camera_id", "no camera 999999"),
         ("cameras.2.camera_id", f"camera {dark['id']} has no stream to show"),
         ("cameras.3.camera_id", f"camera {town['A']['id']} is already at cameras.0")]
     window = client.post("/api/v1/tours", json={
         "name": "x", "cameras": [{"camera_id": town["A"]["id"]}],
-        "schedule": {"windows": [{"start": "25:00", "end": "02:00"}]}}, headers=operator)
-    assert (window.status_code, window.json["field"]) == (422, "schedule.windows.0.start")
+        "schedule": {"windows": [{"start": "25:00", "end": "02:00", "weekdays": [7]}]}},
+        headers=operator)
+    assert window.status_code == 422
+    assert {e["field"] for e in window.json["errors"]} == {"schedule.windows.0.start",
+                                                          "schedule.windows.0.weekdays.0"}
+    holiday = client.post("/api/v1/tours", json={
+        "name": "x", "cameras": [{"camera_id": town["A"]["id"]}],
+        "schedule": {"dates": {"from": "2025-10-07", "to": "2025-10-01"}}}, headers=operator)
+    assert (holiday.status_code, holiday.json["field"]) == (422, "schedule.dates.to")
     both = client.post("/api/v1/tours", json={"name": "x", "all_cameras_in": AREA,
                                               "cameras": [{"camera_id": town["A"]["id"]}]},
                        headers=operator)

@@ -64,7 +64,8 @@ def tours_page() -> str:
                          period="{period}", cameras="{cameras}", seen="{seen}"),
             "leftOut": _("Left out (offline or in maintenance): %(names)s", names="{names}"),
             "editing": _("Editing tour #%(id)s", id="{id}"), "newTour": _("New tour"),
-            "error": _("Not saved:")},
+            "error": _("Not saved:"),
+            "pickArea": _("Choose the area or grid first (and a name).")},
     }
     return render_template(
         "tours/list.html", rows=tours.tour_list(session, area=None, due=None),

@@ -215,3 +215,32 @@ def test_the_tours_page_speaks_chinese(browser: Browser, tour_site: dict[str, An
     finally:
         context.close()
     assert errors == []
+
+
+def test_a_tour_by_hand_from_the_map_and_from_an_area(
+        browser: Browser, tour_site: dict[str, Any]) -> None:
+    cameras = tour_site["cameras"]
+    with watched_page(browser, tour_site) as page:
+        sign_in(page, tour_site["url"])
+        page.goto(f"{tour_site['url']}/video/tours")
+        page.fill("#tour-name", "Picked <i>by hand</i>")
+        # a real click on camera A's marker adds it
+        wait_for(page, "window.gridpatrol.layers.cameras.getLayers().length === 4")
+        marker = page.evaluate_handle(
+            f"window.gridpatrol.layers.cameras.getLayers().find("
+            f"l => l.feature.properties.id === {cameras['A']['id']})._path")
+        marker.as_element().click()  # type: ignore[union-attr]
+        wait_for(page, "document.querySelectorAll('#tour-cameras li[data-camera]').length")
+        assert page.locator("#tour-cameras li[data-camera]").get_attribute(
+            "data-camera") == str(cameras["A"]["id"])
+        marker.as_element().click()  # type: ignore[union-attr]
+        assert page.inner_text("#editor-status") == "Already in the tour."
+        page.select_option("#tour-area", AREA)
+        page.click("#take-area")
+        wait_for(page, "document.querySelectorAll('#tour-cameras li[data-camera]').length "
+                       "=== 4")
+        assert page.inner_text("#editor-title").startswith("Editing tour #")
+        page.click("#save-tour")
+        page.wait_for_load_state()
+        wait_for(page, "document.querySelectorAll('#tour-table tr[data-tour]').length >= 1")
+        assert "Picked <i>by hand</i>" in page.inner_text("#tour-table")

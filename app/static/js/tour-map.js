@@ -5,7 +5,7 @@
   "use strict";
 
   var D = window.GridPatrolDom;
-  var map = null, group = null, markers = {}, pickHandler = null, shown = [];
+  var map = null, group = null, markers = {}, pickHandler = null, shown = [], picking = false;
 
   function numberIcon(text, onWall) {
     return L.divIcon({ className: "gp-tour-number" + (onWall ? " on-wall" : ""),
@@ -22,8 +22,9 @@
           style: { color: "#12263f", weight: 1, fillOpacity: 0.12 } }).addTo(group);
       }
       if (c.lon === null || c.lon === undefined) { return; }
+      /* while picking, the numbers let clicks through to the camera under them */
       var marker = L.marker([c.lat, c.lon], { icon: numberIcon(index + 1, false),
-                                              keyboard: false });
+                                              keyboard: false, interactive: !picking });
       var reason = c.reason ? (c.reason.text || c.reason.en || "") : "";
       marker.bindTooltip(D.text((index + 1) + ". " + (c.name || "#" + c.camera_id) +
                                 (reason ? " — " + reason : "")));
@@ -51,6 +52,7 @@
     init: function (leafletMap, config) {
       map = leafletMap;
       group = L.layerGroup().addTo(map);
+      picking = !!config.pick;
       setCameras(config.cameras || [], true);
       if (config.pick && window.gridpatrol && window.gridpatrol.layers.cameras) {
         window.gridpatrol.layers.cameras.on("click", function (event) {

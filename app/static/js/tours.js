@@ -131,6 +131,28 @@
     });
   }
 
+  /* Every camera with a stream in the editor's area or grid, in walking order: saved at
+     once (the server knows which), then shown for ordering and dwell times. */
+  function takeArea() {
+    var form = $("tour-editor");
+    if (!form.area.value || !form.reportValidity()) {
+      $("editor-status").textContent = C.labels.pickArea;
+      return;
+    }
+    var request = body();
+    delete request.cameras;
+    request.all_cameras_in = form.area.value;
+    var url = editing ? C.api.tours + "/" + editing : C.api.tours;
+    call(editing ? "PUT" : "POST", url, request).then(function (answer) {
+      if (answer.status !== 200 && answer.status !== 201) {
+        $("editor-status").textContent = problem(answer);
+        return;
+      }
+      load(answer.body, answer.body.id);
+      $("editor-status").textContent = C.labels.saved;
+    });
+  }
+
   function propose(event) {
     event.preventDefault();
     var form = $("propose-form");
@@ -190,6 +212,7 @@
       $("save-start").addEventListener("click", function () {
         if ($("tour-editor").reportValidity()) { save(true); }
       });
+      $("take-area").addEventListener("click", takeArea);
       $("new-tour").addEventListener("click", function () {
         load({ name: "", layout: 4, cameras: [] }, null);
       });

@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.ingest import pages as ingest_pages
     from app.planning import pages as planning_pages
     from app.series import pages as series_pages
+    from app.tours import pages as tours_pages
     from app.video import pages as video_pages
 
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
@@ -75,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     admin_pages.init_app(app)
     video_pages.init_app(app)
     ingest_pages.init_app(app)
+    tours_pages.init_app(app)
     api.init_app(app)
     cameras.init_app(app)
     csp_reports.init_app(app)

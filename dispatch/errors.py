@@ -101,3 +101,19 @@ class InvalidCatalog(ValueError):
     """
 
     field = "file"
+
+
+class InvalidTour(ValueError):
+    """A tour, its schedule or one of its stops cannot be used.
+
+    Attributes
+    ----------
+    field : str
+        Path of the field at fault as the API names it, e.g. ``"layout"``,
+        ``"schedule.windows.1.start"``, ``"cameras.3.camera_id"``.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem

@@ -48,6 +48,8 @@ def init_app(app: Flask) -> None:
     from app.orders import api as orders_api  # noqa: F401
     from app.planning import api as planning_api  # noqa: F401
     from app.series import api as series_api  # noqa: F401
+    from app.tours import api as tours_api  # noqa: F401
+    from app.tours import runs_api  # noqa: F401
     from app.video import api as video_api  # noqa: F401
 
     app.register_blueprint(bp)

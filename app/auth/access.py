@@ -55,6 +55,9 @@ NETWORK_PLANNERS = ("supervisor", "analyst")
 CONTRACTOR_ROLES = ("maintainer",)
 STAFF_ROLES = tuple(role for role in ROLE_NAMES if role not in CONTRACTOR_ROLES)
 VIDEO_OPERATORS = ("video_operator", "dispatcher", "supervisor")  # live view, tours, findings
+# Findings are incidents (with the frame): read by whoever reads incidents, and the
+# operators who flag them; never by contractors.
+FINDING_READERS = (*VIDEO_OPERATORS, "analyst", "viewer")
 HEALTH_READERS = tuple(r for r in ROLE_NAMES if r not in ("admin", "device"))
 TICKET_KEEPERS = ("supervisor",)  # maintainers, camera assignments, closing tickets by hand
 

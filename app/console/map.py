@@ -15,11 +15,12 @@ from app.maps.offline import Call, offline_map, page_parts
 def console_map(bounds: tuple[float, float, float, float] | None, *,
                 online_tiles: dict[str, str] | None = None, can_edit_grids: bool = False,
                 csrf_token: str = "", dispatch: dict[str, Any] | None = None,
-                home: dict[str, Any] | None = None, view_key: str | None = None
-                ) -> dict[str, Markup]:
+                home: dict[str, Any] | None = None, view_key: str | None = None,
+                findings: dict[str, Any] | None = None) -> dict[str, Markup]:
     """Parts of the console map page. ``bounds`` is (west, south, east, north) in WGS-84;
     ``home`` the area to open on ({name, bounds}); ``view_key`` where the browser keeps
-    this user's last view."""
+    this user's last view; ``findings`` the video findings layer's config (for those who
+    may read findings)."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True,
                        prefer_canvas=True, max_zoom=19)
     config = map_config(bounds, online_tiles=online_tiles, can_edit_grids=can_edit_grids,
@@ -29,6 +30,8 @@ def console_map(bounds: tuple[float, float, float, float] | None, *,
     if dispatch is not None:
         fmap.add_child(Call("GridPatrolDispatch.init", dispatch_config(csrf_token, **dispatch),
                             with_map=False))
+    if findings is not None:
+        fmap.add_child(Call("GridPatrolFindings.init", findings))
     return page_parts(fmap)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, current_app, render_template
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -11,6 +13,7 @@ from app.console.map import console_map
 from app.db import get_session, ping
 from app.geography.repository import map_bounds
 from app.geography.repository.places import home_area
+from app.tours.findings import finding_labels
 
 bp = Blueprint("console", __name__)
 
@@ -28,9 +31,15 @@ def home() -> str:
                            "can_dispatch": _may("api.create_alert"),
                            "can_edit_cameras": _may("api.change_camera"),
                            "can_read_radio": _may("api.radio_log"),
-                           "can_read_alarms": _may("api.list_alarms")})
+                           "can_read_alarms": _may("api.list_alarms")},
+                       findings=findings_layer() if _may("api.list_findings") else None)
     return render_template("console/home.html", map=fmap,
                            has_data=bounds is not None, body_class="map-page")
+
+
+def findings_layer() -> dict[str, Any]:
+    """The console's layer of video findings (the last 24 hours)."""
+    return {"url": "/api/v1/findings", "labels": finding_labels()}
 
 
 def online_tiles() -> dict[str, str] | None:

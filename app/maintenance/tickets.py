@@ -25,6 +25,7 @@ from app.dispatch.gateways import RadioGateway, gateway_from_config
 from app.errors import RecordNotFound, StateConflict
 from app.maintenance import repository
 from app.models import MaintenanceTicket
+from app.orders.settings import build_gateway
 from dispatch.cameras.health import Fault, Streaks, TicketAction, TicketPolicy, ticket_action
 from dispatch.cameras.health.state import sla_clocks
 from dispatch.radio import text_message
@@ -199,6 +200,5 @@ def _gateway() -> RadioGateway:
     """The outbound gateway the configuration names (as orders use it)."""
     from flask import current_app
 
-    from app.orders.settings import build_gateway
 
     return build_gateway(current_app._get_current_object())

@@ -46,6 +46,7 @@ from app.models.planning import (
     Station,
 )
 from app.models.series import IncidentSeries, IncidentSeriesMember
+from app.models.tours import Tour, TourRun, TourShown, TourStop, VideoFinding
 from app.models.video import (
     MAINTAINER_KINDS,
     CameraBaseline,
@@ -72,5 +73,5 @@ __all__ = ["APSCHEDULER_JOBS", "MAINTAINER_KINDS", "Alert", "AlertEvent", "ApiTo
            "OverdueNotice", "PatrolHotspot",
            "PatrolPlan", "PlanRoute", "Poi", "PositionReject", "ROLE_NAMES",
            "RadioAssignment", "RadioLogEntry", "Road", "RoadEdge", "Role", "RosterEntry",
-           "Station",
+           "Station", "Tour", "TourRun", "TourShown", "TourStop", "VideoFinding",
            "Unit", "UnitPosition", "UnitStatusChange", "User"]

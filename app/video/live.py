@@ -176,6 +176,15 @@ class LiveConversions:
         path = self.folder(camera_id) / name
         return path if path.is_file() and self.running(camera_id) else None
 
+    def newest_segment(self, camera_id: int) -> Path | None:
+        """The newest whole segment of a running conversion (FFmpeg writes each under a
+        temporary name and renames it when done), or None."""
+        if not self.running(camera_id):
+            return None
+        names = sorted(p for p in self.folder(camera_id).glob("seg-*.ts")
+                       if SEGMENT_NAME.match(p.name))
+        return names[-1] if names else None
+
     # -- starting ------------------------------------------------------------------------
 
     @contextmanager

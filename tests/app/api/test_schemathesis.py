@@ -22,7 +22,9 @@ Left to the data, not the schema (a JSON Schema cannot state them; each is said 
 parameter's description): a box has west < east and south < north; ``from`` comes before
 ``to`` and names a day that exists; a distance band is at least the cell; exactly one of
 ``radio_id`` and ``unit_id``; exactly one of ``camera_ids`` and ``area`` (a maintainer's
-cameras); a call stops after it starts; dosage_max >= dosage_min;
+cameras); exactly one of ``cameras`` and ``all_cameras_in`` (a tour), a tour's holiday
+period ordered, a tour wall's ``show`` event with its step and tiles; a call stops after
+it starts; dosage_max >= dosage_min;
 lisa takes permutation p-values only, and permutation p-values need at least 99
 permutations.
 Valid-looking cases that break one of these are not sent (they are answered 422, as
@@ -39,6 +41,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -130,6 +133,15 @@ def _period_is_ordered(values: dict[str, Any]) -> bool:
     return since is None or until is None or since < until
 
 
+def _days_are_ordered(dates: dict[str, Any]) -> bool:
+    """A tour's holiday: days that exist, ``from`` not after ``to``, at most 366 days."""
+    try:
+        first, last = (date.fromisoformat(str(dates.get(k))) for k in ("from", "to"))
+    except ValueError:
+        return False
+    return 0 <= (last - first).days < 366
+
+
 def _band_covers_cell(values: dict[str, Any]) -> bool:
     if values.get("weights") != "distance" or values.get("distance_m") in (None, ""):
         return True
@@ -165,6 +177,18 @@ def breaks_a_rule_the_schema_cannot_state(case: Case) -> bool:
         return True
     if "/maintainers/" in path and path.endswith("/cameras") and (
             body.get("camera_ids") is None) == (body.get("area") is None):
+        return True
+    if path.endswith("/tours/propose") and not _period_is_ordered(body):
+        return True
+    if re.search(r"/tours(/\{tour_id\})?$", path) and case.method.upper() in ("POST", "PUT"):
+        if (body.get("cameras") is None) == (body.get("all_cameras_in") is None):
+            return True
+        schedule = body.get("schedule") if isinstance(body.get("schedule"), dict) else {}
+        dates = schedule.get("dates") if isinstance(schedule.get("dates"), dict) else {}
+        if dates and not _days_are_ordered(dates):
+            return True
+    if path.endswith("/events") and body.get("event") == "show" and (
+            body.get("step") is None or body.get("tiles") is None):
         return True
     return path.endswith("/promote") and body.get("dosage_max", 16) < body.get("dosage_min", 10)
 

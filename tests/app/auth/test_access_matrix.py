@@ -71,6 +71,10 @@ PAGE_TWINS: dict[str, str | None] = {
     "evidence.start_placement": "api.camera_placement",
     "series.page": "api.list_series",
     "series.view": "api.show_series",
+    "tours.tours_page": "api.list_tours",
+    "tours.wall_page": "api.start_tour_run",
+    "tours.report_page": "api.tour_report",
+    "tours.run_page": "api.tour_run",
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

@@ -50,6 +50,7 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python events.py
 	cd benchmarks && ../.venv/bin/python ingest.py
 	cd benchmarks && ../.venv/bin/python jobs.py
+	cd benchmarks && ../.venv/bin/python incident_stats.py
 
 # Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).
 messages:

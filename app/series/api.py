@@ -37,6 +37,7 @@ from app.series.params import (
     TemporaryPoints,
     ViewSettings,
 )
+from app.series.repeats import RepeatPoints, make_repeat_points
 
 SERIES_ID = Param("series_id", "series id", location="path", type="integer")
 NOT_FOUND = "No such series"
@@ -160,5 +161,24 @@ def series_must_visit_points(series_id: int) -> dict[str, Any]:
     session = get_session()
     answer = service.make_temporary_points(session, series_id, body,
                                            actor=current_user._get_current_object())
+    session.commit()
+    return answer
+
+
+@bp.post("/near-repeat/must-visit-points")
+@allow(*PROMOTERS)
+@documented(
+    "Temporary must-visit points from a near-repeat result: the places of the incidents of "
+    "the last `days` (known to the day or minute; grouped within `distance_m`), each "
+    "expiring `days` after its latest incident; made again, a place's point is updated "
+    "(audited)", tag="analysis", body=RepeatPoints,
+    responses={200: "{incidents, points: [{id, name, lon, lat, incidents, expires_at}], "
+                    "lapsed, as_of}", 404: "No area has the name given in area"},
+    refusals={"too_many_points": "more than 200 places or 5,000 incidents: choose a "
+                                 "category or an area"})
+def near_repeat_must_visit_points() -> dict[str, Any]:
+    body = validate_json(RepeatPoints, json_body())
+    session = get_session()
+    answer = make_repeat_points(session, body, actor=current_user._get_current_object())
     session.commit()
     return answer

@@ -138,3 +138,37 @@ def series_points(session: Session, series_id: int) -> dict[str, MustVisitPoint]
         MustVisitPoint.source == "series",
         MustVisitPoint.source_ref.like(f"{int(series_id)}:%"))).scalars()
     return {str(row.source_ref): row for row in rows}
+
+
+_RECENT = """
+SELECT i.id, i.occurred_at, i.category, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat
+FROM incidents i
+WHERE i.time_resolution IN ('day', 'minute')
+  AND i.occurred_at > :since AND i.occurred_at <= :until
+  AND (CAST(:categories AS text[]) IS NULL OR i.category = ANY(CAST(:categories AS text[])))
+  AND (CAST(:area AS text) IS NULL OR EXISTS (
+        SELECT 1 FROM areas a WHERE a.name = :area AND ST_Covers(a.geom, i.geom)))
+ORDER BY i.occurred_at, i.id
+LIMIT :limit
+"""  # noqa: S608 - constants only
+
+
+def recent_incidents(session: Session, *, since: datetime, until: datetime,
+                     categories: Sequence[str], area: str | None,
+                     limit: int) -> list[dict[str, Any]]:
+    """Incidents known to the day or minute that happened after ``since`` and up to
+    ``until`` (instants), oldest first: ``id, occurred_at, category, lon, lat``."""
+    rows = session.execute(sa.text(_RECENT), {
+        "since": since, "until": until, "categories": list(categories) or None,
+        "area": area, "limit": limit}).all()
+    return [dict(zip(("id", "occurred_at", "category", "lon", "lat"), row, strict=True))
+            for row in rows]
+
+
+def points_from(session: Session, source: str, refs: Sequence[str]) -> dict[str, MustVisitPoint]:
+    """Must-visit points of ``source`` with these ``source_ref`` values, by ref."""
+    if not refs:
+        return {}
+    rows = session.execute(sa.select(MustVisitPoint).where(
+        MustVisitPoint.source == source, MustVisitPoint.source_ref.in_(list(refs)))).scalars()
+    return {str(row.source_ref): row for row in rows}

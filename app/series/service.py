@@ -37,7 +37,7 @@ from app.series.params import (
     parse_bbox,
 )
 from gis.crs import metric_crs_for
-from gis.series import hour_ranges
+from gis.series import hour_ranges, linked_groups
 
 logger = logging.getLogger(__name__)
 
@@ -261,33 +261,13 @@ def _places(incidents: list[dict[str, Any]], body: TemporaryPoints
     if body.place == "centre":
         groups = [list(range(len(ids)))]
     else:
-        groups = _linked_groups(x, y, body.merge_m)
+        groups = linked_groups(x, y, within_m=body.merge_m)
     places = []
     for group in groups:
         gx, gy = back.transform(float(x[group].mean()), float(y[group].mean()))
         places.append((round(float(gx), 7), round(float(gy), 7),
                        sorted(ids[i] for i in group)))
     return places
-
-
-def _linked_groups(x: np.ndarray, y: np.ndarray, merge_m: float) -> list[list[int]]:
-    """Groups of points joined by links shorter than ``merge_m`` (in the order of their
-    first point)."""
-    parent = list(range(len(x)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
-    for i, j in zip(*np.nonzero(np.triu(d < merge_m, k=1)), strict=True):
-        parent[root(int(j))] = root(int(i))
-    groups: dict[int, list[int]] = {}
-    for i in range(len(x)):
-        groups.setdefault(root(i), []).append(i)
-    return sorted(groups.values(), key=lambda g: g[0])
 
 
 def _points_of(session: Session, series_id: int) -> list[dict[str, Any]]:

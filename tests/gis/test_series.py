@@ -27,3 +27,15 @@ def test_every_hour_and_none() -> None:
         hour_ranges([24])
     with pytest.raises(ValueError, match="widen_h"):
         hour_ranges([1], widen_h=-1)
+
+
+def test_linked_groups_join_through_neighbours() -> None:
+    from gis.series import linked_groups
+
+    # 0-1 are 100 m apart, 1-2 another 100 m (0-2: 200 m), 3 alone 1 km away
+    x, y = [0, 100, 200, 1200], [0, 0, 0, 0]
+    assert linked_groups(x, y, within_m=150) == [[0, 1, 2], [3]]
+    assert linked_groups(x, y, within_m=50) == [[0], [1], [2], [3]]
+    assert linked_groups([], [], within_m=10) == []
+    with pytest.raises(ValueError, match="within_m"):
+        linked_groups(x, y, within_m=0)

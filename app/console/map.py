@@ -25,7 +25,7 @@ def console_map(bounds: tuple[float, float, float, float] | None, *,
                        prefer_canvas=True, max_zoom=19)
     config = map_config(bounds, online_tiles=online_tiles, can_edit_grids=can_edit_grids,
                         csrf_token=csrf_token, home=home, view_key=view_key)
-    config.update(labelsUrl="/api/v1/labels", camerasOn=True)
+    config.update(labelsUrl="/api/v1/labels", camerasOn=True, coords=True)
     fmap.add_child(Call("GridPatrolMap.init", config))
     if dispatch is not None:
         fmap.add_child(Call("GridPatrolDispatch.init", dispatch_config(csrf_token, **dispatch),
@@ -71,7 +71,23 @@ def map_config(bounds: tuple[float, float, float, float] | None, *,
             "assignedTo": _("Assigned to"), "reason": _("Reason"), "save": _("Save"),
             "home": _("Home"), "homeTitle": _("Back to the home area (H)"),
             "poiKinds": labels_of("poi_kind"),
+            "coords": coords_labels(),
         },
+    }
+
+
+def coords_labels() -> dict[str, Any]:
+    """The words of the coordinate box (console-coords.js)."""
+    return {
+        "placeholder": _("lon, lat — e.g. 116.397, 39.909"),
+        "input": _("Coordinates to go to"), "datum": _("Datum of the coordinates"),
+        "datums": {"wgs84": _("WGS-84 (GPS, Tianditu)"), "gcj02": _("GCJ-02 (AMap, Tencent)"),
+                   "bd09": _("BD-09 (Baidu)")},
+        "go": _("Go"),
+        "bad": _("Write the longitude and the latitude as two numbers, e.g. 116.397, 39.909."),
+        "clickHint": _("Click the map to read a place in the datum chosen."),
+        "clicked": _("Clicked:"), "given": _("Given"),
+        "swapped": _("read as latitude, longitude"),
     }
 
 

@@ -316,6 +316,7 @@
       var layerControl = L.control.layers(bases, overlays, { collapsed: false }).addTo(map);
       searchControl(map, config).addTo(map);
       homeControl(map, config).addTo(map);
+      if (config.coords && window.GridPatrolCoords) { GridPatrolCoords.add(map, config); }
       var labels = config.labelsUrl && window.GridPatrolLabels
         ? GridPatrolLabels.create(map, { url: config.labelsUrl, language: config.language })
         : null;

@@ -57,6 +57,8 @@ STAFF_ROLES = tuple(role for role in ROLE_NAMES if role not in CONTRACTOR_ROLES)
 VIDEO_OPERATORS = ("video_operator", "dispatcher", "supervisor")  # live view, tours, findings
 HEALTH_READERS = tuple(r for r in ROLE_NAMES if r not in ("admin", "device"))
 TICKET_KEEPERS = ("supervisor",)  # maintainers, camera assignments, closing tickets by hand
+# Tickets and the monthly uptime and SLA report (a maintainer: its own).
+TICKET_READERS = ("maintainer", "supervisor", "video_operator", "dispatcher", "viewer")
 
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -27,7 +27,7 @@ from app.api.docs import (
     json_object,
     parse_body,
 )
-from app.auth.access import TICKET_KEEPERS, allow
+from app.auth.access import TICKET_KEEPERS, TICKET_READERS, allow
 from app.auth.repository import user_named
 from app.db import get_session
 from app.errors import InvalidValue, RecordNotFound, StateConflict
@@ -39,7 +39,6 @@ CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$"
 MAINTAINER_CODE = Param("code", "maintainer code", location="path",
                         schema={"pattern": CODE_PATTERN})
 TICKET_ID = Param("ticket_id", "ticket id", location="path", type="integer")
-TICKET_READERS = ("maintainer", "supervisor", "video_operator", "dispatcher", "viewer")
 _NULLABLE_TIME = {"anyOf": [DATE_TIME, {"type": "null"}]}
 MAINTAINER = json_object(
     ("id", "code", "name", "kind", "response_h", "repair_h", "active"),

@@ -55,11 +55,13 @@ from app.models.video import (
     Maintainer,
     MaintainerMember,
     MaintenanceTicket,
+    MaintenanceTicketNote,
 )
 
 __all__ = ["APSCHEDULER_JOBS", "MAINTAINER_KINDS", "Alert", "AlertEvent", "ApiToken", "Area",
            "CameraBaseline", "CameraHealth", "CameraHealthCheck", "CameraMaintainer",
            "CameraStatusChange", "LiveView", "Maintainer", "MaintainerMember", "MaintenanceTicket",
+           "MaintenanceTicketNote",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
            "ConsoleAlarm", "CoverageDirty", "CoverageState", "CoverageZone", "DataVersion",
            "EvidencePlan", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",

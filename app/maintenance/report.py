@@ -28,7 +28,7 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -171,6 +171,8 @@ def build_report(session: Session, request: ReportRequest, *, now: datetime
             "maintainer": _maintainer(keepers.get(request.maintainer_id))
             if request.maintainer_id is not None else None,
             "from": request.start.isoformat(), "to": request.end.isoformat(),
+            "first_day": request.start.date().isoformat(),
+            "last_day": (request.end - timedelta(days=1)).date().isoformat(),
             "counted_until": until.isoformat(), "as_of": now.isoformat(),
             "complete": now >= request.end, "rows": ordered, "worst": worst}
 

@@ -17,6 +17,7 @@ from app.models import (
     Maintainer,
     MaintainerMember,
     MaintenanceTicket,
+    MaintenanceTicketNote,
 )
 
 
@@ -122,13 +123,18 @@ def ticket_rows(session: Session, *, status: str | None = None,
     return [dict(row) for row in rows]
 
 
-def tickets_between(session: Session, start: datetime, end: datetime
-                    ) -> list[MaintenanceTicket]:
-    """Tickets opened before ``end`` and not closed before ``start`` (a report period)."""
-    return list(session.execute(sa.select(MaintenanceTicket).where(
-        MaintenanceTicket.opened_at < end,
-        sa.or_(MaintenanceTicket.closed_at.is_(None), MaintenanceTicket.closed_at >= start)
-    ).order_by(MaintenanceTicket.id)).scalars())
+def add_note(session: Session, ticket_id: int, *, kind: str, body: str, user_id: int | None,
+             username: str, at: datetime) -> None:
+    session.add(MaintenanceTicketNote(ticket_id=ticket_id, kind=kind, body=body,
+                                      user_id=user_id, username=username[:64], at=at))
+    session.flush()
+
+
+def notes(session: Session, ticket_id: int) -> list[MaintenanceTicketNote]:
+    """A ticket's notes, oldest first."""
+    return list(session.execute(sa.select(MaintenanceTicketNote).where(
+        MaintenanceTicketNote.ticket_id == ticket_id).order_by(
+        MaintenanceTicketNote.at, MaintenanceTicketNote.id)).scalars())
 
 
 # -- the monthly report's ticket figures ------------------------------------------------

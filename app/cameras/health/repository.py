@@ -166,7 +166,8 @@ _LIST_SQL = """
            ST_Y(c.geom) AS lat, a.name AS area, m.id AS maintainer_id,
            m.code AS maintainer_code, m.name AS maintainer_name, h.checked_at, h.verdict,
            coalesce(h.fault_codes, '{}') AS fault_codes, coalesce(h.findings, '[]') AS findings,
-           h.stream, h.last_healthy_at, t.id AS ticket_id, c.stream_url IS NOT NULL AS has_stream
+           h.stream, h.last_healthy_at, h.frame_at, t.id AS ticket_id,
+           c.stream_url IS NOT NULL AS has_stream
     FROM cameras c
     LEFT JOIN areas a ON a.id = c.area_id
     LEFT JOIN camera_maintainers cm ON cm.camera_id = c.id
@@ -177,6 +178,7 @@ _LIST_SQL = """
       AND (CAST(:fault AS text) IS NULL OR :fault = ANY(h.fault_codes))
       AND (CAST(:maintainer AS integer) IS NULL OR m.id = :maintainer)
       AND (CAST(:status AS text) IS NULL OR c.status = :status)
+      AND (CAST(:camera AS integer) IS NULL OR c.id = :camera)
       AND (CAST(:faulty AS boolean) IS NULL OR
            (cardinality(coalesce(h.fault_codes, '{}')) > 0) = :faulty)
     ORDER BY (c.status = 'offline') DESC, cardinality(coalesce(h.fault_codes, '{}')) DESC,
@@ -185,15 +187,31 @@ _LIST_SQL = """
 """
 
 
+def latest_frame(session: Session, camera_id: int) -> tuple[bytes, datetime] | None:
+    """The last frame a check of the camera decoded, and when; None if none has."""
+    row = session.execute(sa.select(CameraHealth.frame_jpeg, CameraHealth.frame_at).where(
+        CameraHealth.camera_id == camera_id, CameraHealth.frame_jpeg.is_not(None))).first()
+    return (bytes(row.frame_jpeg), row.frame_at) if row is not None else None
+
+
+def state_changes(session: Session, camera_id: int, *, limit: int) -> list[dict[str, Any]]:
+    """A camera's latest state changes, newest first."""
+    rows = session.execute(sa.select(
+        CameraStatusChange.at, CameraStatusChange.from_status, CameraStatusChange.to_status,
+        CameraStatusChange.reason).where(CameraStatusChange.camera_id == camera_id).order_by(
+        CameraStatusChange.at.desc(), CameraStatusChange.id.desc()).limit(limit))
+    return [dict(row._mapping) for row in rows]
+
+
 def health_list(session: Session, *, area: str | None = None, fault: str | None = None,
                 maintainer_id: int | None = None, status: str | None = None,
-                faulty: bool | None = None, limit: int = 1000, offset: int = 0
-                ) -> list[dict[str, Any]]:
+                faulty: bool | None = None, camera_id: int | None = None, limit: int = 1000,
+                offset: int = 0) -> list[dict[str, Any]]:
     """Cameras with their state, latest findings, maintainer and open ticket: the worst
     first (offline, then by number of faults)."""
     rows = session.execute(sa.text(_LIST_SQL), {
         "area": area, "fault": fault, "maintainer": maintainer_id, "status": status,
-        "faulty": faulty, "limit": limit, "offset": offset}).mappings()
+        "faulty": faulty, "camera": camera_id, "limit": limit, "offset": offset}).mappings()
     return [dict(row) for row in rows]
 
 

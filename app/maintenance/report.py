@@ -218,7 +218,7 @@ def _ticket_figures(found: Mapping[str, Any]) -> dict[str, Any]:
 
 def _camera_uptime(found: Mapping[str, Any]) -> dict[str, Any]:
     seconds = {state: float(found[f"{state}_s"]) for state in STATES}
-    return {"camera_id": int(found["camera_id"]), "area": found["area"],
+    return {"camera_id": int(found["camera_id"]), "name": found["name"], "area": found["area"],
             "maintainer_id": found["maintainer_id"], **_shares(seconds),
             "offline_h": _hours(seconds["offline"]), "degraded_h": _hours(seconds["degraded"])}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -33,6 +34,7 @@ def faults_config(filters: dict[str, Any], *, focus: int | None = None,
         "health": "/api/v1/cameras/health",
         "filters": {k: v for k, v in filters.items() if v},
         "focus": focus, "overlayOnly": overlay_only,
+        "timezone": str(current_app.config.get("TIMEZONE") or "UTC"),
         "colours": STATE_COLOURS,
         "states": dict(faults.status_choices()),
         "faults": dict(faults.fault_choices()),

@@ -244,7 +244,7 @@ def check_history(session: Session, camera_id: int, *, limit: int) -> list[dict[
 # change or the end. As dispatch.cameras.health.time_in_status, in SQL for many cameras.
 _UPTIME = """
     WITH scope AS (
-        SELECT c.id, a.name AS area, cm.maintainer_id
+        SELECT c.id, c.name, a.name AS area, cm.maintainer_id
         FROM cameras c
         LEFT JOIN areas a ON a.id = c.area_id
         LEFT JOIN camera_maintainers cm ON cm.camera_id = c.id
@@ -282,13 +282,13 @@ _UPTIME = """
                    ('online', 'degraded', 'offline', 'maintenance')), 0) AS unknown_s
         FROM spans GROUP BY camera_id
     )
-    SELECT s.id AS camera_id, s.maintainer_id, s.area,
+    SELECT s.id AS camera_id, s.name, s.maintainer_id, s.area,
            GROUPING(s.id, s.maintainer_id, s.area) AS level, count(*) AS cameras,
            sum(p.online_s) AS online_s, sum(p.degraded_s) AS degraded_s,
            sum(p.offline_s) AS offline_s, sum(p.maintenance_s) AS maintenance_s,
            sum(p.unknown_s) AS unknown_s
     FROM per_camera p JOIN scope s ON s.id = p.camera_id
-    GROUP BY GROUPING SETS ((s.id, s.maintainer_id, s.area), (s.maintainer_id, s.area),
+    GROUP BY GROUPING SETS ((s.id, s.name, s.maintainer_id, s.area), (s.maintainer_id, s.area),
                             (s.maintainer_id), ())
 """
 CAMERA_LEVEL, GROUP_LEVEL, MAINTAINER_LEVEL, TOTAL_LEVEL = 0, 4, 5, 7

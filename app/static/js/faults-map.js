@@ -20,8 +20,14 @@
     return Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toFixed(3);
   }
 
+  var ZONE = null;  // the jurisdiction's time zone, as the pages show times
+
   function when(iso) {
-    return iso ? new Date(iso).toLocaleString() : "";
+    if (!iso) { return ""; }
+    try {  // "2026-12-05 09:05" in the zone (Sweden's format is ISO-like)
+      return new Date(iso).toLocaleString("sv-SE", { timeZone: ZONE || undefined,
+        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+    } catch (err) { return new Date(iso).toISOString().slice(0, 16).replace("T", " "); }
   }
 
   function findingItem(C, f) {
@@ -38,7 +44,7 @@
     var words = C.labels;
     var box = D.el("div", { class: "gp-fault-popup", "data-camera": cam.id },
       D.el("strong", { class: "gp-fault-name" }, cam.name || "#" + cam.id), " ",
-      D.el("span", { class: "gp-state gp-state-" + cam.status }, C.states[cam.status] || cam.status));
+      D.el("span", { class: "state state-" + cam.status }, C.states[cam.status] || cam.status));
     if (cam.findings.length) {
       box.appendChild(D.el("div", null, words.faults));
       box.appendChild(D.el("ul", { class: "gp-findings" },
@@ -60,7 +66,8 @@
       var src = C.links.frame.replace("{id}", String(cam.id)) + "?at=" +
                 encodeURIComponent(cam.frame_at);
       box.appendChild(D.el("figure", { class: "gp-frame" },
-        D.el("img", { src: src, alt: words.frameAt + " " + when(cam.frame_at), width: 240 }),
+        D.el("img", { src: src, alt: words.frameAt + " " + when(cam.frame_at), width: 240,
+                      height: 135 }),
         D.el("figcaption", null, words.frameAt + " " + when(cam.frame_at))));
     }
     var links = [link(C.links.camera, cam.id, words.health),
@@ -106,6 +113,7 @@
 
   window.GridPatrolFaults = {
     init: function (map, C) {
+      ZONE = C.timezone;
       var layer = L.layerGroup().addTo(map);
       var showCounts = legend(C, map);
       var query = Object.keys(C.filters).map(function (k) {

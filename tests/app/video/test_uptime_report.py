@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -280,3 +281,56 @@ def test_a_large_month_is_a_job_with_the_same_numbers(
     as_json = client.get(f"/api/v1/jobs/{job_id}/result?format=json",
                          headers=scene["supervisor"]).json
     assert as_json["rows"] == inline["rows"]
+
+
+def test_the_report_page_shows_prints_and_exports_the_month(
+        client: FlaskClient, accounts: Accounts, scene: dict[str, Any]) -> None:
+    from tests.conftest import login
+
+    browser = client.application.test_client()
+    login(browser, accounts.create("supervisor"))
+    page = browser.get("/video/report?month=2025-03")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'href="/static/css/print.css" media="print"' in html and "data-print" in html
+    north = re.search(r'<tr class="level-area" data-level="area" data-maintainer="EQ" '
+                      r'data-area="North">(.*?)</tr>', html, re.S)
+    assert north and "98.33 %" in north.group(1) and "95.00 %" in north.group(1)
+    total = re.search(r'<tr class="level-total".*?</tr>', html, re.S).group(0)
+    assert "98.05 %" in total
+    assert "From 2025-03-01 to 2025-03-31" in html and "complete month" in html
+    assert 'href="/video/report.csv?month=2025-03"' in html
+    exported = browser.get("/video/report.csv?month=2025-03")
+    assert exported.mimetype == "text/csv" and "EQ,Equipment Co,North" in exported.get_data(
+        as_text=True)
+    bad = browser.get("/video/report?month=2025-13")
+    assert bad.status_code == 422
+    assert 'data-field="month"' in bad.get_data(as_text=True)
+    unknown = browser.get("/video/report?month=2025-03&area=Atlantis")
+    assert unknown.status_code == 422 and "No area is named" in unknown.get_data(as_text=True)
+    assert browser.get("/video/report.csv?month=2999-01").status_code == 422
+    chinese = browser.get("/video/report?month=2025-03",
+                          headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "在线率与服务时限报告" in chinese
+
+
+def test_a_large_month_on_the_page_is_followed_as_a_job(
+        client: FlaskClient, accounts: Accounts, scene: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.app.jobs.support import follow_job
+    from tests.conftest import login
+
+    monkeypatch.setattr(report, "INLINE_CHANGES", 2)
+    browser = client.application.test_client()
+    worker = accounts.create("maintainer")
+    client.post("/api/v1/maintainers/EQ/members", headers=scene["supervisor"],
+                json={"username": worker["username"]})
+    login(browser, worker)
+    started = browser.get("/video/report?month=2025-03")
+    assert started.status_code == 302 and "job=" in started.headers["Location"]
+    waiting = browser.get(started.headers["Location"]).get_data(as_text=True)
+    assert 'id="job-progress"' in waiting
+    shown = follow_job(browser, started).get_data(as_text=True)
+    assert re.search(r'data-level="total".*?96\.74 %', shown, re.S)
+    assert "Power Co" not in shown  # a maintainer's report is its own
+    assert re.search(r'href="/api/v1/jobs/\d+/result\?format=csv"', shown)

@@ -19,7 +19,8 @@ from app.maintenance import jobs, report
 
 REPORT_PARAMS = (
     Param("month", "the month, YYYY-MM in the jurisdiction's time zone (default: the "
-                   "current one, counted up to now)", schema={"pattern": r"^\d{4}-\d{2}$"}),
+                   "current one, counted up to now); from 2000-01",
+          schema={"pattern": r"^[2-9][0-9]{3}-(0[1-9]|1[0-2])$"}),
     Param("area", "only cameras in this area (by name)", schema={"maxLength": 200}),
     Param("maintainer", "only this maintainer (id); a maintainer's staff get their own",
           type="integer", schema={"minimum": 0, "maximum": 2**31 - 1}),

@@ -175,3 +175,18 @@ def test_a_maintainer_sees_the_frozen_camera_with_its_ticket_and_no_policing(
         assert page.request.get(f"{url}{path}").status == 403, path
     page.goto(f"{url}/")
     expect(page.locator("h1")).to_contain_text("403")
+
+
+def test_the_console_offers_the_faults_layer_to_the_video_centre(
+        page: Page, live_server: dict[str, Any], frozen_scene: dict[str, Any]) -> None:
+    from tests.browser.test_map_console import open_console
+
+    open_console(page, live_server, "demo-video_operator")
+    assert page.evaluate("gridpatrol.map.hasLayer(gridpatrol.layers.faults)") is False
+    page.locator(".leaflet-control-layers label", has_text="Camera faults").click()
+    wait_for(page, "gridpatrol.faultsLoaded > 0")
+    status = page.evaluate(f"(() => {{ let s = null; gridpatrol.layers.faults.eachLayer("
+                           f"l => {{ if (l.camera.id === {frozen_scene['frozen']}) "
+                           f"{{ s = l.camera.status; }} }}); return s; }})()")
+    assert status == "degraded"
+    expect(page.locator("#gp-faults-legend")).to_contain_text("Degraded (picture faults)")

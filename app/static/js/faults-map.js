@@ -94,14 +94,17 @@
     return dot;
   }
 
-  function legend(C, map) {
+  function legend(C, map, layer) {
     var control = L.control({ position: "bottomright" });
     var list = D.el("ul");
     control.onAdd = function () {
       return D.el("div", { class: "gp-legend", id: "gp-faults-legend" },
         D.el("strong", null, C.labels.legend), list);
     };
-    control.addTo(map);
+    /* shown with the layer (on the console it is an overlay, off at first) */
+    if (map.hasLayer(layer)) { control.addTo(map); }
+    layer.on("add", function () { control.addTo(map); });
+    layer.on("remove", function () { control.remove(); });
     return function (counts) {
       list.replaceChildren.apply(list, Object.keys(C.colours).map(function (state) {
         var swatch = D.el("span", { class: "swatch swatch-" + state });
@@ -114,8 +117,9 @@
   window.GridPatrolFaults = {
     init: function (map, C) {
       ZONE = C.timezone;
-      var layer = L.layerGroup().addTo(map);
-      var showCounts = legend(C, map);
+      var layer = L.layerGroup();
+      if (!C.overlayOnly) { layer.addTo(map); }
+      var showCounts = legend(C, map, layer);
       var query = Object.keys(C.filters).map(function (k) {
         return encodeURIComponent(k) + "=" + encodeURIComponent(C.filters[k]);
       }).concat(["limit=5000"]).join("&");
@@ -143,14 +147,21 @@
         layer.fire("gp:loaded", { count: data.cameras.length });
       }
 
+      /* read while the layer is on the map: at once, then every minute */
+      var timer = null;
       function load() {
+        timer = null;
+        if (!map.hasLayer(layer)) { return; }
         fetch(C.health + "?" + query, { credentials: "same-origin",
                                         headers: { Accept: "application/json" } })
           .then(function (r) { return r.ok ? r.json() : null; })
           .then(function (data) { if (data) { draw(data); } })
           .catch(function () { /* the next refresh tries again */ })
-          .finally(function () { window.setTimeout(load, REFRESH_MS); });
+          .finally(function () {
+            if (map.hasLayer(layer) && timer === null) { timer = window.setTimeout(load, REFRESH_MS); }
+          });
       }
+      layer.on("add", function () { if (timer === null) { load(); } });
       load();
     }
   };

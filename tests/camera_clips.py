@@ -263,3 +263,21 @@ def other_streets(folder: Path, seeds: tuple[int, ...] = (2, 3, 4)) -> list[Clip
                           street_clip(folder / f"street-{seed}-night.mp4", seed=seed,
                                       night=0.9), frozenset(), hour=2))
     return clips
+
+
+def frozen_street(folder: Path, *, seed: int = 1, seconds: float = 8.0) -> Path:
+    """A street whose picture froze (one frame repeated), as an H.264 Matroska file that
+    the test RTSP server (tests/rtsp_camera.py) serves."""
+    folder.mkdir(parents=True, exist_ok=True)
+    clean = street_clip(folder / f"street-{seed}.mp4", seed=seed, seconds=seconds)
+    count = int(seconds * FPS)
+    return ffmpeg_filter(clean, folder / f"street-{seed}-frozen.mkv", "-vf",
+                         f"select='eq(n,3)',loop=loop={count - 1}:size=1:start=0,"
+                         f"setpts=N/{FPS}/TB", "-r", str(FPS), *H264)
+
+
+def moving_street(folder: Path, *, seed: int = 2, seconds: float = 8.0) -> Path:
+    """A clean street (things move) as an H.264 Matroska file for the test RTSP server."""
+    folder.mkdir(parents=True, exist_ok=True)
+    clean = street_clip(folder / f"street-{seed}.mp4", seed=seed, seconds=seconds)
+    return ffmpeg_filter(clean, folder / f"street-{seed}.mkv", "-c:v", "copy")

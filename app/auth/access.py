@@ -60,6 +60,8 @@ VIDEO_OPERATORS = ("video_operator", "dispatcher", "supervisor")  # live view, t
 FINDING_READERS = (*VIDEO_OPERATORS, "analyst", "viewer")
 HEALTH_READERS = tuple(r for r in ROLE_NAMES if r not in ("admin", "device"))
 TICKET_KEEPERS = ("supervisor",)  # maintainers, camera assignments, closing tickets by hand
+# Tickets and the monthly uptime and SLA report (a maintainer: its own).
+TICKET_READERS = ("maintainer", "supervisor", "video_operator", "dispatcher", "viewer")
 
 login_manager = LoginManager()
 csrf = CSRFProtect()

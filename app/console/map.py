@@ -16,17 +16,22 @@ def console_map(bounds: tuple[float, float, float, float] | None, *,
                 online_tiles: dict[str, str] | None = None, can_edit_grids: bool = False,
                 csrf_token: str = "", dispatch: dict[str, Any] | None = None,
                 home: dict[str, Any] | None = None, view_key: str | None = None,
-                findings: dict[str, Any] | None = None) -> dict[str, Markup]:
+                findings: dict[str, Any] | None = None,
+                faults: bool = False) -> dict[str, Markup]:
     """Parts of the console map page. ``bounds`` is (west, south, east, north) in WGS-84;
     ``home`` the area to open on ({name, bounds}); ``view_key`` where the browser keeps
     this user's last view; ``findings`` the video findings layer's config (for those who
-    may read findings)."""
+    may read findings); ``faults``: offer the camera faults layer."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True,
                        prefer_canvas=True, max_zoom=19)
     config = map_config(bounds, online_tiles=online_tiles, can_edit_grids=can_edit_grids,
                         csrf_token=csrf_token, home=home, view_key=view_key)
     config.update(labelsUrl="/api/v1/labels", camerasOn=True, coords=True)
     fmap.add_child(Call("GridPatrolMap.init", config))
+    if faults:  # the camera faults as an overlay, off at first (app/video/map.py)
+        from app.video.map import faults_config
+
+        fmap.add_child(Call("GridPatrolFaults.init", faults_config({}, overlay_only=True)))
     if dispatch is not None:
         fmap.add_child(Call("GridPatrolDispatch.init", dispatch_config(csrf_token, **dispatch),
                             with_map=False))

@@ -27,7 +27,8 @@ def home() -> str:
     home = home_area(session, named=current_app.config.get("HOME_AREA"))
     fmap = console_map(bounds, online_tiles=online_tiles(), can_edit_grids=_may("api.change_grid"),
                        csrf_token=generate_csrf(), home=home,
-                       view_key=f"gridpatrol.view.{current_user.id}", dispatch={
+                       view_key=f"gridpatrol.view.{current_user.id}",
+                       faults=_may("api.cameras_health"), dispatch={
                            "can_dispatch": _may("api.create_alert"),
                            "can_edit_cameras": _may("api.change_camera"),
                            "can_read_radio": _may("api.radio_log"),

@@ -27,7 +27,7 @@ from app.api.docs import (
     json_object,
     parse_body,
 )
-from app.auth.access import TICKET_KEEPERS, allow
+from app.auth.access import TICKET_KEEPERS, TICKET_READERS, allow
 from app.auth.repository import user_named
 from app.db import get_session
 from app.errors import InvalidValue, RecordNotFound, StateConflict
@@ -39,7 +39,6 @@ CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$"
 MAINTAINER_CODE = Param("code", "maintainer code", location="path",
                         schema={"pattern": CODE_PATTERN})
 TICKET_ID = Param("ticket_id", "ticket id", location="path", type="integer")
-TICKET_READERS = ("maintainer", "supervisor", "video_operator", "dispatcher", "viewer")
 _NULLABLE_TIME = {"anyOf": [DATE_TIME, {"type": "null"}]}
 MAINTAINER = json_object(
     ("id", "code", "name", "kind", "response_h", "repair_h", "active"),
@@ -56,7 +55,10 @@ TICKET = json_object(
     acknowledged_by=NULLABLE_STRING, closed_at=_NULLABLE_TIME, closed_by=NULLABLE_STRING,
     close_how={"enum": ["auto", "manual", None]}, close_note=NULLABLE_STRING,
     delivered={"type": ["boolean", "null"]}, delivery_detail=NULLABLE_STRING,
-    sla={"type": ["object", "null"]}, lon={"type": "number"}, lat={"type": "number"})
+    sla={"type": ["object", "null"]}, lon={"type": "number"}, lat={"type": "number"},
+    notes={"type": "array", "items": json_object(
+        ("at", "username", "kind", "note"), at=DATE_TIME, username={"type": "string"},
+        kind={"enum": ["acknowledge", "note", "close"]}, note={"type": "string"})})
 REASON = Field(default=None, max_length=2000)
 
 
@@ -87,7 +89,12 @@ class TicketCloseBody(StrictBody):
 
 
 class TicketAcknowledgeBody(StrictBody):
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000,
+                             description="kept among the ticket's notes")
+
+
+class TicketNoteBody(StrictBody):
+    note: str = Field(min_length=1, max_length=2000)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -107,7 +114,8 @@ def ticket_json(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         response, repair = sla_clocks(
             opened, response_h=(row["respond_by"] - opened).total_seconds() / 3600,
             repair_h=(row["repair_by"] - opened).total_seconds() / 3600,
-            responded_at=row["acknowledged_at"], repaired_at=row["closed_at"])
+            responded_at=tickets.responded_at(row["acknowledged_at"], row["closed_at"]),
+            repaired_at=row["closed_at"])
         sla = {"respond_by": iso(response.due), "response": response.state(now),
                "response_remaining_s": response.remaining_s(now),
                "repair_by": iso(repair.due), "repair": repair.state(now),
@@ -282,27 +290,53 @@ def _visible_ticket(ticket_id: int) -> dict[str, Any]:
     return rows[0]
 
 
+def notes_json(ticket_id: int) -> list[dict[str, Any]]:
+    return [{"at": n.at.isoformat(), "username": n.username, "kind": n.kind, "note": n.body}
+            for n in repository.notes(get_session(), ticket_id)]
+
+
+def full_ticket(ticket_id: int, now: datetime) -> dict[str, Any]:
+    """One ticket with its notes."""
+    return ticket_json(_visible_ticket(ticket_id), now) | {"notes": notes_json(ticket_id)}
+
+
 @bp.get("/tickets/<int:ticket_id>")
 @allow(*TICKET_READERS)
-@documented("One ticket", tag="video", params=(TICKET_ID,),
+@documented("One ticket, with its notes", tag="video", params=(TICKET_ID,),
             responses={200: Answer("The ticket", schema=TICKET)})
 def show_ticket(ticket_id: int) -> dict[str, Any]:
-    return ticket_json(_visible_ticket(ticket_id), datetime.now(UTC))
+    return full_ticket(ticket_id, datetime.now(UTC))
 
 
 @bp.post("/tickets/<int:ticket_id>/acknowledge")
 @allow(*TICKET_KEEPERS, "maintainer")
-@documented("The maintainer takes the ticket on: the response clock stops", tag="video",
+@documented("The maintainer takes the ticket on: the response clock stops (a note, if "
+            "given, is kept among the ticket's notes)", tag="video",
             params=(TICKET_ID,), body=TicketAcknowledgeBody,
             responses={200: Answer("The ticket", schema=TICKET), 409: "The ticket is closed"})
 def acknowledge_ticket(ticket_id: int) -> dict[str, Any]:
-    parse_body(TicketAcknowledgeBody)
+    body = parse_body(TicketAcknowledgeBody)
     _visible_ticket(ticket_id)
     session = get_session()
     now = datetime.now(UTC)
-    tickets.acknowledge(session, ticket_id, by=current_user.username, now=now)
+    tickets.acknowledge(session, ticket_id, by=current_user, now=now, note=body.note or None)
     session.commit()
-    return ticket_json(_visible_ticket(ticket_id), now)
+    return full_ticket(ticket_id, now)
+
+
+@bp.post("/tickets/<int:ticket_id>/notes")
+@allow(*TICKET_KEEPERS, "maintainer")
+@documented("Write a note on an open ticket (what was found, parts ordered, a visit "
+            "planned); audited", tag="video", params=(TICKET_ID,), body=TicketNoteBody,
+            responses={200: Answer("The ticket", schema=TICKET), 409: "The ticket is closed"})
+def add_ticket_note(ticket_id: int) -> dict[str, Any]:
+    body = parse_body(TicketNoteBody)
+    _visible_ticket(ticket_id)
+    session = get_session()
+    now = datetime.now(UTC)
+    tickets.add_note(session, ticket_id, body=body.note, by=current_user, now=now)
+    session.commit()
+    return full_ticket(ticket_id, now)
 
 
 @bp.post("/tickets/<int:ticket_id>/close")
@@ -316,11 +350,11 @@ def close_ticket(ticket_id: int) -> dict[str, Any]:
     session = get_session()
     now = datetime.now(UTC)
     try:
-        row = tickets.close_by_hand(session, ticket_id, note=body.note,
-                                    by=current_user.username, now=now)
+        row = tickets.close_by_hand(session, ticket_id, note=body.note, by=current_user,
+                                    now=now)
     except StateConflict:
         session.rollback()
         raise
     session.commit()
     tickets.send_after_commit(session, tickets.TicketChange("close", row.id))
-    return ticket_json(_visible_ticket(ticket_id), now)
+    return full_ticket(ticket_id, now)

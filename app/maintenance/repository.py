@@ -17,6 +17,7 @@ from app.models import (
     Maintainer,
     MaintainerMember,
     MaintenanceTicket,
+    MaintenanceTicketNote,
 )
 
 
@@ -122,10 +123,82 @@ def ticket_rows(session: Session, *, status: str | None = None,
     return [dict(row) for row in rows]
 
 
-def tickets_between(session: Session, start: datetime, end: datetime
-                    ) -> list[MaintenanceTicket]:
-    """Tickets opened before ``end`` and not closed before ``start`` (a report period)."""
-    return list(session.execute(sa.select(MaintenanceTicket).where(
-        MaintenanceTicket.opened_at < end,
-        sa.or_(MaintenanceTicket.closed_at.is_(None), MaintenanceTicket.closed_at >= start)
-    ).order_by(MaintenanceTicket.id)).scalars())
+def add_note(session: Session, ticket_id: int, *, kind: str, body: str, user_id: int | None,
+             username: str, at: datetime) -> None:
+    session.add(MaintenanceTicketNote(ticket_id=ticket_id, kind=kind, body=body,
+                                      user_id=user_id, username=username[:64], at=at))
+    session.flush()
+
+
+def notes(session: Session, ticket_id: int) -> list[MaintenanceTicketNote]:
+    """A ticket's notes, oldest first."""
+    return list(session.execute(sa.select(MaintenanceTicketNote).where(
+        MaintenanceTicketNote.ticket_id == ticket_id).order_by(
+        MaintenanceTicketNote.at, MaintenanceTicketNote.id)).scalars())
+
+
+# -- the monthly report's ticket figures ------------------------------------------------
+# Tickets of a (maintainer, area) touching [start, end): opened and closed in it, open at
+# its end; and, for the tickets opened in it, their response and repair times and SLA
+# breaches as known at :now. The response clock stops at the first of acknowledgement and
+# closing (a ticket closed before anyone acknowledged it needed no response after that);
+# the repair clock at closing. Maintainer: the ticket's own (whom it was sent to).
+_TICKET_FIGURES = """
+    WITH t AS (
+        SELECT t.maintainer_id, a.name AS area, t.opened_at, t.closed_at, t.respond_by,
+               t.repair_by, least(t.acknowledged_at, t.closed_at) AS responded_at,
+               t.opened_at >= CAST(:start AS timestamptz) AS opened_in
+        FROM maintenance_tickets t
+        JOIN cameras c ON c.id = t.camera_id
+        LEFT JOIN areas a ON a.id = c.area_id
+        WHERE t.opened_at < CAST(:end AS timestamptz)
+          AND (t.closed_at IS NULL OR t.closed_at >= CAST(:start AS timestamptz))
+          AND (CAST(:area AS text) IS NULL OR a.name = :area)
+          AND (CAST(:maintainer AS integer) IS NULL OR t.maintainer_id = :maintainer)
+    )
+    SELECT maintainer_id, area, GROUPING(maintainer_id, area) AS level,
+           count(*) FILTER (WHERE opened_in) AS opened,
+           count(*) FILTER (WHERE closed_at < CAST(:end AS timestamptz)) AS closed,
+           count(*) FILTER (WHERE closed_at IS NULL OR closed_at >= CAST(:end AS timestamptz))
+               AS open_at_end,
+           count(*) FILTER (WHERE opened_in AND responded_at IS NOT NULL) AS responded,
+           avg(extract(epoch FROM responded_at - opened_at)) FILTER (WHERE opened_in)
+               AS response_mean_s,
+           max(extract(epoch FROM responded_at - opened_at)) FILTER (WHERE opened_in)
+               AS response_max_s,
+           count(*) FILTER (WHERE opened_in AND respond_by IS NOT NULL
+                            AND coalesce(responded_at, CAST(:now AS timestamptz)) > respond_by)
+               AS response_breached,
+           count(*) FILTER (WHERE opened_in AND respond_by IS NOT NULL
+                            AND responded_at IS NULL AND CAST(:now AS timestamptz) <= respond_by)
+               AS response_running,
+           count(*) FILTER (WHERE opened_in AND closed_at IS NOT NULL) AS repaired,
+           avg(extract(epoch FROM closed_at - opened_at)) FILTER (WHERE opened_in)
+               AS repair_mean_s,
+           max(extract(epoch FROM closed_at - opened_at)) FILTER (WHERE opened_in)
+               AS repair_max_s,
+           count(*) FILTER (WHERE opened_in AND repair_by IS NOT NULL
+                            AND coalesce(closed_at, CAST(:now AS timestamptz)) > repair_by)
+               AS repair_breached,
+           count(*) FILTER (WHERE opened_in AND repair_by IS NOT NULL
+                            AND closed_at IS NULL AND CAST(:now AS timestamptz) <= repair_by)
+               AS repair_running
+    FROM t
+    GROUP BY GROUPING SETS ((maintainer_id, area), (maintainer_id), ())
+"""
+
+
+def ticket_figures(session: Session, *, start: datetime, end: datetime, now: datetime,
+                   area: str | None = None, maintainer_id: int | None = None
+                   ) -> list[dict[str, Any]]:
+    """Ticket counts, response and repair times (seconds) and SLA breaches of each
+    (maintainer, area), each maintainer (``level`` 1) and all (``level`` 3) over
+    [start, end); see the statement's comment."""
+    rows = session.execute(sa.text(_TICKET_FIGURES), {
+        "start": start, "end": end, "now": now, "area": area,
+        "maintainer": maintainer_id}).mappings()
+    return [dict(row) for row in rows]
+
+
+def maintainer_by_id(session: Session, maintainer_id: int) -> Maintainer | None:
+    return session.get(Maintainer, maintainer_id)

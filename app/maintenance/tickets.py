@@ -24,8 +24,7 @@ from app import audit
 from app.dispatch.gateways import RadioGateway, gateway_from_config
 from app.errors import RecordNotFound, StateConflict
 from app.maintenance import repository
-from app.models import MaintenanceTicket
-from app.orders.settings import build_gateway
+from app.models import MaintenanceTicket, User
 from dispatch.cameras.health import Fault, Streaks, TicketAction, TicketPolicy, ticket_action
 from dispatch.cameras.health.state import sla_clocks
 from dispatch.radio import text_message
@@ -96,34 +95,63 @@ def _close(session: Session, row: MaintenanceTicket, *, how: str, by: str, now: 
                  details={"camera_id": row.camera_id, "how": how, "note": note})
 
 
-def close_by_hand(session: Session, ticket_id: int, *, note: str, by: str,
-                  now: datetime) -> MaintenanceTicket:
-    """Close an open ticket with a note (the caller commits, then sends)."""
+def _open_ticket(session: Session, ticket_id: int) -> MaintenanceTicket:
     row = repository.ticket(session, ticket_id, lock=True)
     if row is None:
         raise RecordNotFound(f"No ticket {ticket_id}.", field="ticket_id")
     if row.status != "open":
         raise StateConflict(f"Ticket {ticket_id} is already closed.", field="ticket_id",
                             code="ticket_closed")
-    _close(session, row, how="manual", by=by, now=now, note=note)
     return row
 
 
-def acknowledge(session: Session, ticket_id: int, *, by: str, now: datetime
-                ) -> MaintenanceTicket:
-    """The maintainer has taken the ticket on (stops the response clock)."""
-    row = repository.ticket(session, ticket_id, lock=True)
-    if row is None:
-        raise RecordNotFound(f"No ticket {ticket_id}.", field="ticket_id")
-    if row.status != "open":
-        raise StateConflict(f"Ticket {ticket_id} is closed.", field="ticket_id",
-                            code="ticket_closed")
-    if row.acknowledged_at is None:
+def close_by_hand(session: Session, ticket_id: int, *, note: str, by: User,
+                  now: datetime) -> MaintenanceTicket:
+    """Close an open ticket with a note, kept among its notes (the caller commits, then
+    sends)."""
+    row = _open_ticket(session, ticket_id)
+    _close(session, row, how="manual", by=by.username, now=now, note=note)
+    repository.add_note(session, row.id, kind="close", body=note, user_id=by.id,
+                        username=by.username, at=now)
+    return row
+
+
+def acknowledge(session: Session, ticket_id: int, *, by: User, now: datetime,
+                note: str | None = None) -> MaintenanceTicket:
+    """The maintainer has taken the ticket on (stops the response clock; again: nothing
+    changes but a note is kept)."""
+    row = _open_ticket(session, ticket_id)
+    first = row.acknowledged_at is None
+    if first:
         row.acknowledged_at = now
-        row.acknowledged_by = by[:64]
+        row.acknowledged_by = by.username[:64]
+    if note:
+        repository.add_note(session, row.id, kind="acknowledge", body=note, user_id=by.id,
+                            username=by.username, at=now)
+    if first or note:
         audit.record(session, "ticket.acknowledge", object_type="ticket", object_id=row.id,
-                     details={"camera_id": row.camera_id})
+                     details={"camera_id": row.camera_id, "first": first,
+                              "note": note or None})
     return row
+
+
+def add_note(session: Session, ticket_id: int, *, body: str, by: User,
+             now: datetime) -> MaintenanceTicket:
+    """Write a note on an open ticket (what was found, what is planned), audited."""
+    row = _open_ticket(session, ticket_id)
+    repository.add_note(session, row.id, kind="note", body=body, user_id=by.id,
+                        username=by.username, at=now)
+    audit.record(session, "ticket.note", object_type="ticket", object_id=row.id,
+                 details={"camera_id": row.camera_id, "note": body})
+    return row
+
+
+def responded_at(acknowledged_at: datetime | None, closed_at: datetime | None
+                 ) -> datetime | None:
+    """When the response clock stopped: the first of acknowledgement and closing (a
+    ticket closed before anyone acknowledged it needed no answer after that)."""
+    moments = [m for m in (acknowledged_at, closed_at) if m is not None]
+    return min(moments) if moments else None
 
 
 def ticket_text(row: MaintenanceTicket, action: str, camera_name: str | None) -> str:
@@ -195,10 +223,3 @@ def send_after_commit(session: Session, change: TicketChange | None) -> None:
     row.delivered, row.delivery_detail = result.delivered, result.detail
     session.commit()
 
-
-def _gateway() -> RadioGateway:
-    """The outbound gateway the configuration names (as orders use it)."""
-    from flask import current_app
-
-
-    return build_gateway(current_app._get_current_object())

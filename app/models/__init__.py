@@ -58,13 +58,14 @@ from app.models.video import (
     Maintainer,
     MaintainerMember,
     MaintenanceTicket,
+    MaintenanceTicketNote,
 )
 
 __all__ = ["APSCHEDULER_JOBS", "MAINTAINER_KINDS", "Alert", "AlertEvent", "ApiToken", "Area",
            "CameraBaseline", "CameraHealth", "CameraHealthCheck", "CameraMaintainer",
            "CameraStatusChange", "LiveView", "Maintainer", "MaintainerMember", "MaintenanceTicket",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraCatalogEntry",
-           "CameraRoad",
+           "CameraRoad", "MaintenanceTicketNote",
            "ConsoleAlarm", "CoverageDirty", "CoverageState", "CoverageZone", "DataVersion",
            "EvidencePlan", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
            "IncidentImport", "IncidentSeries", "IncidentSeriesMember", "IngestMessage",

@@ -1,6 +1,6 @@
 """The video centre: camera health (latest state, check history, baselines and reference
-views, state changes), maintainers and their tickets, live views. Schema: migration
-0012."""
+views, state changes), maintainers and their tickets with their notes, live views.
+Schema: migrations 0016 and 0021."""
 
 from __future__ import annotations
 
@@ -86,6 +86,10 @@ class CameraHealth(Base):
                                                     server_default=sa.text("'{}'::jsonb"))
     duration_ms: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
     last_healthy_at: Mapped[datetime | None] = mapped_column(_tz())
+    frame_jpeg: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    """The last frame a check decoded (JPEG at the analysis width); kept while later
+    checks get no picture."""
+    frame_at: Mapped[datetime | None] = mapped_column(_tz())
 
 
 class CameraHealthCheck(Base):
@@ -133,7 +137,8 @@ class CameraStatusChange(Base):
     history."""
 
     __tablename__ = "camera_status_changes"
-    __table_args__ = (sa.Index("ix_camera_status_changes_camera", "camera_id", "at"),)
+    __table_args__ = (sa.Index("ix_camera_status_changes_camera", "camera_id", "at"),
+                      sa.Index("ix_camera_status_changes_at", "at"))
 
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     camera_id: Mapped[int] = mapped_column(sa.ForeignKey("cameras.id", ondelete="CASCADE"),
@@ -155,6 +160,7 @@ class MaintenanceTicket(Base):
         sa.Index("ix_tickets_one_open_per_camera", "camera_id", unique=True,
                  postgresql_where=sa.text("status = 'open'")),
         sa.Index("ix_tickets_maintainer", "maintainer_id", "status"),
+        sa.Index("ix_tickets_opened_at", "opened_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +183,30 @@ class MaintenanceTicket(Base):
     close_note: Mapped[str | None] = mapped_column(sa.Text)
     delivered: Mapped[bool | None] = mapped_column(sa.Boolean)
     delivery_detail: Mapped[str | None] = mapped_column(sa.Text)
+
+
+TICKET_NOTE_KINDS = ("acknowledge", "note", "close")
+
+
+class MaintenanceTicketNote(Base):
+    """What someone wrote on a ticket: on taking it on, along the way, or closing it."""
+
+    __tablename__ = "maintenance_ticket_notes"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('acknowledge', 'note', 'close')",
+                           name="ck_ticket_notes_kind"),
+        sa.CheckConstraint("length(body) BETWEEN 1 AND 2000", name="ck_ticket_notes_body"),
+        sa.Index("ix_ticket_notes_ticket", "ticket_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("maintenance_tickets.id", ondelete="CASCADE"), nullable=False)
+    at: Mapped[datetime] = mapped_column(_tz(), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False)
 
 
 class LiveView(Base):

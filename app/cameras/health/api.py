@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import request
+from flask import Response, request
 from pydantic import Field
 
 from app import audit
@@ -27,13 +27,15 @@ from app.cameras.health import repository
 from app.db import get_session
 from app.errors import RecordNotFound
 from app.models import Camera
-from dispatch.cameras.health import Fault, time_in_status, uptime_shares
+from dispatch.cameras.health import Fault, uptime_shares
 from dispatch.cameras.kinds import CameraStatus
 
 CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
 FAULTS = tuple(f.value for f in Fault)
 STATUSES = tuple(s.value for s in CameraStatus)
 UPTIME_DAYS = 30
+UPTIME_WINDOWS = (1, 7, 30)
+CHANGES_LISTED = 50
 _NULLABLE_TIME = {"anyOf": [DATE_TIME, {"type": "null"}]}
 FINDING = json_object(("fault", "measure", "value", "limit"), fault={"enum": list(FAULTS)},
                       measure={"type": "string"}, value={"type": "number"},
@@ -48,7 +50,8 @@ HEALTH_ROW = json_object(
     faults={"type": "array", "items": {"enum": list(FAULTS)}},
     findings={"type": "array", "items": FINDING}, checked_at=_NULLABLE_TIME,
     last_healthy_at=_NULLABLE_TIME, ticket_id={"type": ["integer", "null"]},
-    has_stream={"type": "boolean"}, stream={"type": ["object", "null"]})
+    has_stream={"type": "boolean"}, stream={"type": ["object", "null"]},
+    frame_at=_NULLABLE_TIME)
 
 
 class ForgetReferenceBody(StrictBody):
@@ -70,7 +73,7 @@ def health_json(row: dict[str, Any]) -> dict[str, Any]:
         "faults": list(row["fault_codes"] or []), "findings": list(row["findings"] or []),
         "checked_at": iso(row["checked_at"]), "last_healthy_at": iso(row["last_healthy_at"]),
         "ticket_id": row["ticket_id"], "has_stream": bool(row["has_stream"]),
-        "stream": row["stream"],
+        "stream": row["stream"], "frame_at": iso(row["frame_at"]),
     }
 
 
@@ -110,35 +113,68 @@ def cameras_health() -> dict[str, Any]:
             "cameras": [health_json(row) for row in rows]}
 
 
+def uptime_windows(session: Any, camera_id: int, now: datetime) -> dict[str, Any]:
+    """The camera's uptime over the last day, week and 30 days (seconds per state and the
+    shares), from its state history."""
+    windows = {}
+    for days in UPTIME_WINDOWS:
+        spent = repository.uptime_by_camera(session, start=now - timedelta(days=days),
+                                            end=now, camera_id=camera_id).get(camera_id, {})
+        seconds = {k[:-2]: v for k, v in spent.items() if v}
+        windows[str(days)] = {"days": days, "seconds": seconds, **uptime_shares(seconds)}
+    return windows
+
+
 @bp.get("/cameras/<int:camera_id>/health")
 @allow(*HEALTH_READERS)
 @documented("One camera's health: its latest checks (newest first, with every measure), "
-            "and its uptime over the last 30 days (share of time with a picture, share "
-            "with a faultless one; time in maintenance left out)", tag="video",
+            "its latest state changes, and its uptime over the last 1, 7 and 30 days (share "
+            "of time with a picture, share with a faultless one; time in maintenance left "
+            "out); ``uptime`` is the 30 days'", tag="video",
             params=(CAMERA_ID, Param("limit", "checks to list (default 20)", type="integer",
                                      schema={"minimum": 1, "maximum": 500})),
-            responses={200: Answer("{camera_id, status, checks, uptime}", schema=json_object(
+            responses={200: Answer("{camera_id, status, checks, changes, uptime, windows}",
+                                   schema=json_object(
                 ("camera_id", "status", "checks", "uptime"), camera_id={"type": "integer"},
                 status={"enum": list(STATUSES)}, checks={"type": "array"},
-                uptime={"type": "object"}))})
+                changes={"type": "array"}, uptime={"type": "object"},
+                windows={"type": "object"}, frame_at=_NULLABLE_TIME))})
 def camera_health(camera_id: int) -> dict[str, Any]:
     session = get_session()
     camera = session.get(Camera, camera_id)
     if camera is None:
         raise RecordNotFound(f"No camera {camera_id}.", field="camera_id")
     now = datetime.now(UTC)
-    start = now - timedelta(days=UPTIME_DAYS)
-    changes = repository.status_changes(session, [camera_id], until=now).get(camera_id, [])
-    before = [s for at, s in changes if at <= start]
-    spent = time_in_status(changes, start=start, end=now,
-                           initial=before[-1] if before else "unknown")
     checks = repository.check_history(session, camera_id,
                                       limit=int(request.args.get("limit") or 20))
     for check in checks:
         check["checked_at"] = iso(check["checked_at"])
+    changes = repository.state_changes(session, camera_id, limit=CHANGES_LISTED)
+    for change in changes:
+        change["at"] = iso(change["at"])
+    windows = uptime_windows(session, camera_id, now)
+    frame = repository.latest_frame(session, camera_id)
     return {"camera_id": camera_id, "status": camera.status, "checks": checks,
-            "uptime": {"days": UPTIME_DAYS, "seconds": spent, **uptime_shares(spent)}}
+            "changes": changes, "uptime": windows[str(UPTIME_DAYS)], "windows": windows,
+            "frame_at": iso(frame[1]) if frame else None}
 
+
+@bp.get("/cameras/<int:camera_id>/health/frame")
+@allow(*HEALTH_READERS)
+@documented("The last frame a health check of the camera decoded (JPEG, at most 480 "
+            "pixels wide): what the check saw, kept while later checks get no picture; "
+            "X-Frame-Taken-At says when", tag="video", params=(CAMERA_ID,),
+            responses={200: Answer("The frame", "image/jpeg"),
+                       404: "No camera, or no check has decoded a frame of it"})
+def camera_health_frame(camera_id: int) -> Response:
+    frame = repository.latest_frame(get_session(), camera_id)
+    if frame is None:
+        raise RecordNotFound(f"No health check has a frame of camera {camera_id}.",
+                             field="camera_id")
+    response = Response(frame[0], mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=60"
+    response.headers["X-Frame-Taken-At"] = frame[1].isoformat()
+    return response
 
 
 @bp.post("/cameras/<int:camera_id>/health/forget-reference")

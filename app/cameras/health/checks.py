@@ -114,6 +114,7 @@ class _Outcome:
     stream: dict[str, object] | None
     duration_ms: int
     refused_rule: str | None = None
+    frame_jpeg: bytes | None = None
 
 
 def run_round(app: Flask, *, camera_ids: Sequence[int] | None = None,
@@ -178,7 +179,9 @@ def _check_one(job: _Job, fence: StreamFence, plan: SamplePlan) -> _Outcome:
     result = evaluate(sample, baseline=job.baseline, reference=job.reference)
     stream = {"codec": sample.stream.codec, "width": sample.stream.width,
               "height": sample.stream.height, "frames": len(sample.frames)}
-    return _Outcome(job.camera, result, stream, int((time.monotonic() - started) * 1000))
+    frame = thumbnail(sample.frames[-1]) if sample.frames else None
+    return _Outcome(job.camera, result, stream, int((time.monotonic() - started) * 1000),
+                    frame_jpeg=frame)
 
 
 def _record(outcome: _Outcome, *, band: int, now: datetime, settings: HealthSettings,
@@ -201,7 +204,7 @@ def _record(outcome: _Outcome, *, band: int, now: datetime, settings: HealthSett
         measures=result.measures.as_dict() if result.measures else None,
         comparison=result.comparison.as_dict() if result.comparison else None,
         stream=outcome.stream, streaks=streaks.as_dict(), duration_ms=outcome.duration_ms,
-        healthy=not result.findings)
+        healthy=not result.findings, frame_jpeg=outcome.frame_jpeg)
     if not result.findings:
         reference = result.new_reference
         repository.save_baseline(
@@ -256,6 +259,21 @@ def _reference(row: object) -> Reference | None:
     if gray is None:
         return None
     return Reference(np.asarray(gray, dtype=np.uint8), tuple(float(c) for c in cells))
+
+
+THUMBNAIL_WIDTH = 480
+
+
+def thumbnail(frame: np.ndarray) -> bytes | None:
+    """The frame as a small JPEG (at most 480 pixels wide): what the faults layer and the
+    camera's page show of the check. None when it cannot be encoded."""
+    height, width = frame.shape[:2]
+    if width > THUMBNAIL_WIDTH:
+        frame = cv2.resize(frame, (THUMBNAIL_WIDTH, max(1, round(height * THUMBNAIL_WIDTH
+                                                                  / width))),
+                           interpolation=cv2.INTER_AREA)
+    ok, buffer = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return bytes(buffer.tobytes()) if ok else None
 
 
 def _png(gray: np.ndarray) -> bytes:

@@ -262,57 +262,66 @@
         bases[D.html(config.labels.online)] = L.tileLayer(config.online.url, {
           attribution: D.html(config.online.attribution || ""), maxZoom: 19 });
       }
-      var areas = liveLayer(map, config.layers.areas, {
-        style: { color: "#12263f", weight: 2, fill: false, dashArray: "6,4" },
-        onEachFeature: function (f, l) { l.bindTooltip(D.text(label(f.properties))); }
+      /* only the layers this page names (a contractor's map has no grids or POIs) */
+      function optional(name, make) { return config.layers[name] ? make(config.layers[name]) : null; }
+      var areas = optional("areas", function (url) {
+        return liveLayer(map, url, {
+          style: { color: "#12263f", weight: 2, fill: false, dashArray: "6,4" },
+          onEachFeature: function (f, l) { l.bindTooltip(D.text(label(f.properties))); }
+        });
       });
-      var grids = liveLayer(map, config.layers.grids, {
-        style: { color: "#5c6bc0", weight: 1, fillOpacity: 0.04 },
-        onEachFeature: function (f, l) {
-          l.bindTooltip(D.text(f.properties.name || f.properties.code));
-          if (config.canEditGrids) { l.bindPopup(function () { return gridForm(f, grids); }); }
-        }
-      }, 12);
-      var pois = liveLayer(map, config.layers.pois, {
-        pointToLayer: function (f, latlng) {
-          return L.circleMarker(latlng, { radius: 5, weight: 1, color: "#fff",
-            fillColor: POI_COLOURS[f.properties.kind] || "#555", fillOpacity: 0.9 });
-        },
-        onEachFeature: function (f, l) {
-          var kinds = config.labels.poiKinds || {};
-          l.bindTooltip(D.text(label(f.properties) + " (" +
-                               (kinds[f.properties.kind] || f.properties.kind) + ")"));
-        }
-      }, 13);
-      var cameras = liveLayer(map, config.layers.cameras, {
-        pointToLayer: function (f, latlng) {
-          return L.circleMarker(latlng, { radius: 4, weight: 1, color: "#000",
-            fillColor: "#ffeb3b", fillOpacity: 1 });
-        },
-        onEachFeature: function (f, l) {
-          var p = f.properties;
-          l.bindTooltip(D.text((p.name || "#" + p.id) + " · " + p.kind +
-            (p.azimuth_deg !== null ? " · " + Math.round(p.azimuth_deg) + "°" : "")));
-        }
-      }, 15);
-      areas.addTo(map);
+      var grids = optional("grids", function (url) {
+        var layer = liveLayer(map, url, {
+          style: { color: "#5c6bc0", weight: 1, fillOpacity: 0.04 },
+          onEachFeature: function (f, l) {
+            l.bindTooltip(D.text(f.properties.name || f.properties.code));
+            if (config.canEditGrids) { l.bindPopup(function () { return gridForm(f, layer); }); }
+          }
+        }, 12);
+        return layer;
+      });
+      var pois = optional("pois", function (url) {
+        return liveLayer(map, url, {
+          pointToLayer: function (f, latlng) {
+            return L.circleMarker(latlng, { radius: 5, weight: 1, color: "#fff",
+              fillColor: POI_COLOURS[f.properties.kind] || "#555", fillOpacity: 0.9 });
+          },
+          onEachFeature: function (f, l) {
+            var kinds = config.labels.poiKinds || {};
+            l.bindTooltip(D.text(label(f.properties) + " (" +
+                                 (kinds[f.properties.kind] || f.properties.kind) + ")"));
+          }
+        }, 13);
+      });
+      var cameras = optional("cameras", function (url) {
+        return liveLayer(map, url, {
+          pointToLayer: function (f, latlng) {
+            return L.circleMarker(latlng, { radius: 4, weight: 1, color: "#000",
+              fillColor: "#ffeb3b", fillOpacity: 1 });
+          },
+          onEachFeature: function (f, l) {
+            var p = f.properties;
+            l.bindTooltip(D.text((p.name || "#" + p.id) + " · " + p.kind +
+              (p.azimuth_deg !== null ? " · " + Math.round(p.azimuth_deg) + "°" : "")));
+          }
+        }, 15);
+      });
+      if (areas) { areas.addTo(map); }
       /* Polygons under points: on the shared canvas the last drawn shape takes the click,
          so after any layer loads, grid cells and then areas go to the back (a camera or
          POI inside an area stays clickable; a grid cell inside an area too). */
       function restack() {
         [grids, areas].forEach(function (layer) {
-          if (map.hasLayer(layer)) { layer.bringToBack(); }
+          if (layer && map.hasLayer(layer)) { layer.bringToBack(); }
         });
       }
       [areas, grids, pois, cameras].forEach(function (layer) {
-        layer.on("gp:loaded", restack);
+        if (layer) { layer.on("gp:loaded", restack); }
       });
-      if (config.camerasOn) { cameras.addTo(map); }
+      if (config.camerasOn && cameras) { cameras.addTo(map); }
       var overlays = {};
-      overlays[D.html(config.labels.areas)] = areas;
-      overlays[D.html(config.labels.grids)] = grids;
-      overlays[D.html(config.labels.pois)] = pois;
-      overlays[D.html(config.labels.cameras)] = cameras;
+      [["areas", areas], ["grids", grids], ["pois", pois], ["cameras", cameras]].forEach(
+        function (pair) { if (pair[1]) { overlays[D.html(config.labels[pair[0]])] = pair[1]; } });
       var layerControl = L.control.layers(bases, overlays, { collapsed: false }).addTo(map);
       searchControl(map, config).addTo(map);
       homeControl(map, config).addTo(map);
@@ -320,12 +329,14 @@
       var labels = config.labelsUrl && window.GridPatrolLabels
         ? GridPatrolLabels.create(map, { url: config.labelsUrl, language: config.language })
         : null;
-      window.gridpatrol = { map: map, layers: { areas: areas, grids: grids, pois: pois,
-                                                cameras: cameras, basemap: base },
+      var layers = { basemap: base };
+      [["areas", areas], ["grids", grids], ["pois", pois], ["cameras", cameras]].forEach(
+        function (pair) { if (pair[1]) { layers[pair[0]] = pair[1]; } });
+      window.gridpatrol = { map: map, layers: layers, restack: restack,
                             labels: labels, layerControl: layerControl, idleAt: null };
       if (labels) { labels.refresh(); }
       /* camera names join the labels (placed first, so roads make room for them) */
-      cameras.on("gp:loaded", function () {
+      if (cameras) { cameras.on("gp:loaded", function () {
         if (!labels) { return; }
         var named = [];
         cameras.eachLayer(function (l) {
@@ -336,7 +347,7 @@
           }
         });
         labels.setExtra("cameras", named);
-      });
+      }); }
       document.addEventListener("keydown", function (event) {
         var target = event.target;
         if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
@@ -353,7 +364,8 @@
         }
       }
       base.once("load", function () { baseLoaded = true; settle(); });
-      areas.once("gp:loaded", function () { areasLoaded = true; settle(); });
+      if (areas) { areas.once("gp:loaded", function () { areasLoaded = true; settle(); }); }
+      else { areasLoaded = true; }
     }
   };
 }());

@@ -75,6 +75,15 @@ PAGE_TWINS: dict[str, str | None] = {
     "tours.wall_page": "api.start_tour_run",
     "tours.report_page": "api.tour_report",
     "tours.run_page": "api.tour_run",
+    "video.faults_map_page": "api.cameras_health",
+    "video.camera_page": "api.camera_health",
+    "video.tickets_page": "api.list_tickets",
+    "video.ticket_page": "api.show_ticket",
+    "video.acknowledge_ticket_page": "api.acknowledge_ticket",
+    "video.note_ticket_page": "api.add_ticket_note",
+    "video.close_ticket_page": "api.close_ticket",
+    "video.report_page": "api.uptime_report",
+    "video.report_csv": "api.uptime_report",
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.dispatch.radio import gateway
 from app.errors import RecordNotFound, StateConflict
 from app.maintenance import repository
 from app.models import MaintenanceTicket
+from app.orders.settings import build_gateway
 from dispatch.cameras.health import Fault, Streaks, TicketAction, TicketPolicy, ticket_action
 from dispatch.cameras.health.state import sla_clocks
 from dispatch.radio import text_message
@@ -158,6 +159,12 @@ def send_after_commit(session: Session, change: TicketChange | None) -> None:
                            created_at=row.closed_at if change.action == "close" and
                            row.closed_at else row.opened_at,
                            talkgroup=keeper.contact or None)
-    result = gateway().send(message)
+    gateway = build_gateway(current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        result = gateway.send(message)
+    finally:
+        close = getattr(gateway, "close", None)
+        if close is not None:
+            close()
     row.delivered, row.delivery_detail = result.delivered, result.detail
     session.commit()

@@ -36,6 +36,7 @@ from app.models.geo import (
 )
 from app.models.ingest import IngestMessage, IngestStatus, RadioAssignment
 from app.models.jobs import JOB_STATES, Job
+from app.models.passages import Checkpoint, Passage, PassageUpload
 from app.models.planning import (
     APSCHEDULER_JOBS,
     OverdueNotice,
@@ -61,6 +62,7 @@ __all__ = ["APSCHEDULER_JOBS", "MAINTAINER_KINDS", "Alert", "AlertEvent", "ApiTo
            "CameraBaseline", "CameraHealth", "CameraHealthCheck", "CameraMaintainer",
            "CameraStatusChange", "LiveView", "Maintainer", "MaintainerMember", "MaintenanceTicket",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraRoad",
+           "Checkpoint", "Passage", "PassageUpload",
            "ConsoleAlarm", "CoverageDirty", "CoverageState", "CoverageZone", "DataVersion",
            "EvidencePlan", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
            "IncidentImport", "IngestMessage", "IngestStatus", "JOB_STATES", "Job", "Landcover",

@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     from app.jobs import api as jobs_api  # noqa: F401
     from app.maintenance import api as maintenance_api  # noqa: F401
     from app.orders import api as orders_api  # noqa: F401
+    from app.passages import api as passages_api  # noqa: F401
     from app.planning import api as planning_api  # noqa: F401
     from app.video import api as video_api  # noqa: F401
 

@@ -1,4 +1,5 @@
-"""``gridpatrol import``: OSM extracts, area boundaries, crime incidents and cameras.
+"""``gridpatrol import``: OSM extracts, area boundaries, crime incidents, cameras, and the
+checkpoints and passage records of the checkpoint system (``app/passages/cli.py``).
 
 Exit status of every importer: 0 when everything in the file was written; 3
 (:data:`app.errors.PARTLY_WRITTEN`) when the good rows were written and others refused
@@ -23,6 +24,7 @@ from app.db import get_session
 from app.errors import exit_partly_written_if, nothing_imported, reported_on_the_command_line
 from app.geography.import_boundary import import_boundary
 from app.geography.import_osm import import_osm
+from app.passages import cli as passage_cli
 from gis.incidents import mapping_from_dict, parse_mapping, read_category_map
 
 group = click.Group("import", help="Import map data.")
@@ -169,3 +171,7 @@ def cameras(file: Path, reason: str | None) -> None:
     for warning in result.warnings:
         click.echo(f"  warning: {row_line(warning)}")
     exit_partly_written_if(len(result.errors))
+
+
+group.add_command(passage_cli.checkpoints)
+group.add_command(passage_cli.passages)

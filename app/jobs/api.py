@@ -13,6 +13,7 @@ from flask import Response, request
 from flask_login import current_user
 
 import app.analysis.jobs  # noqa: F401 - registers the hot-spot and near-repeat kinds
+import app.passages.jobs  # noqa: F401 - registers the passage import kind
 import app.planning.jobs  # noqa: F401 - registers the plan kind
 from app.api import bp
 from app.api.docs import (

@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.auth import access
     from app.config import load_secret_key, read_environment
     from app.console import pages as console_pages
+    from app.passages import pages as passages_pages
     from app.planning import pages as planning_pages
     from app.video import pages as video_pages
 
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     planning_pages.init_app(app)
     admin_pages.init_app(app)
     video_pages.init_app(app)
+    passages_pages.init_app(app)
     api.init_app(app)
     cameras.init_app(app)
     csp_reports.init_app(app)

@@ -56,6 +56,7 @@ PAGE_TWINS: dict[str, str | None] = {
     "admin.set_role": "api.change_user",
     "video.live_page": "api.start_live",
     "video.faults_page": "api.cameras_health",
+    "passages.page": "api.search_passages",
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

@@ -4,7 +4,6 @@ one does not; hand-checked distances."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest

@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.console import pages as console_pages
     from app.evidence import pages as evidence_pages
     from app.ingest import pages as ingest_pages
+    from app.passages import pages as passages_pages
     from app.planning import pages as planning_pages
     from app.series import pages as series_pages
     from app.tours import pages as tours_pages
@@ -77,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     video_pages.init_app(app)
     ingest_pages.init_app(app)
     tours_pages.init_app(app)
+    passages_pages.init_app(app)
     api.init_app(app)
     cameras.init_app(app)
     csp_reports.init_app(app)

@@ -420,6 +420,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("POSITION_RETENTION_DAYS", _parse_positive_int, 400,
             "Days of unit position history kept: monthly partitions wholly older than this "
             "are dropped by `gridpatrol scheduler` and `gridpatrol db upgrade`."),
+    Setting("PASSAGE_RETENTION_DAYS", _parse_positive_int, 180,
+            "Days of checkpoint passages (过车记录) kept: daily partitions wholly older than "
+            "this are dropped by `gridpatrol scheduler` and `gridpatrol db upgrade`."),
     Setting("OVERDUE_WARN_MIN", _parse_positive_float, 15.0,
             "Minutes before a must-visit window closes unvisited that the scheduler warns."),
     Setting("JOBS_CONCURRENCY", _parse_positive_int, 2,

@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     from app.maintenance import api as maintenance_api  # noqa: F401
     from app.maintenance import report_api  # noqa: F401
     from app.orders import api as orders_api  # noqa: F401
+    from app.passages import api as passages_api  # noqa: F401
     from app.planning import api as planning_api  # noqa: F401
     from app.series import api as series_api  # noqa: F401
     from app.tours import api as tours_api  # noqa: F401

@@ -49,6 +49,16 @@ EVIDENCE_USERS = ("dispatcher", "supervisor", "analyst")
 # is the supervisors' and analysts' proposal (nothing is installed by it).
 NETWORK_READERS = PLANNING_READERS
 NETWORK_PLANNERS = ("supervisor", "analyst")
+# Checkpoint passages (卡口过车): plate searches, traces and "A then B" are case work of
+# dispatchers (a fleeing vehicle), supervisors, analysts (series) and the video centre
+# (product.md: "which checkpoints a vehicle passed"); never viewers, contractors or devices.
+# Every search carries a reason and is audited. Passage files are imported by supervisors
+# and analysts; the checkpoint system's live feed posts as a device; supervisors keep the
+# checkpoints themselves.
+PASSAGE_SEARCHERS = ("dispatcher", "supervisor", "analyst", "video_operator")
+PASSAGE_IMPORTERS = ("supervisor", "analyst")
+PASSAGE_FEEDERS = ("device",)
+CHECKPOINT_KEEPERS = ("supervisor",)
 # Contractors (maintainers: equipment, power, telecom) are outside the bureau: they see
 # only what is opened to them by name or by any_user (cameras, their health, their own
 # tickets), never incidents, alerts or units (docs/product.md).

@@ -1,5 +1,6 @@
-"""``gridpatrol import``: OSM extracts, area boundaries, crime incidents, cameras and
-GB/T 28181 catalogues.
+"""``gridpatrol import``: OSM extracts, area boundaries, crime incidents, cameras,
+GB/T 28181 catalogues, and the checkpoints and passage records of the checkpoint system
+(``app/passages/cli.py``).
 
 Exit status of every importer: 0 when everything in the file was written; 3
 (:data:`app.errors.PARTLY_WRITTEN`) when the good rows were written and others refused
@@ -27,6 +28,7 @@ from app.geography.datum import datum_option
 from app.geography.import_boundary import import_boundary
 from app.geography.import_osm import import_osm
 from app.jobs.cli import terminal_progress
+from app.passages import cli as passage_cli
 from dispatch.cameras import MAX_CATALOG_BYTES, InvalidCatalog
 from gis.incidents import mapping_from_dict, parse_mapping, read_category_map
 
@@ -253,3 +255,7 @@ def catalog_lines(result: CatalogImport) -> list[str]:
 def _listed(lines: list[str]) -> list[str]:
     shown = [f"  {line}" for line in lines[:LISTED]]
     return shown + ([f"  … and {len(lines) - LISTED} more"] if len(lines) > LISTED else [])
+
+
+group.add_command(passage_cli.checkpoints)
+group.add_command(passage_cli.passages)

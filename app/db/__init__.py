@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.db import replica
 from app.db.cluster import APP_ROLE, OWNER_ROLE, Cluster
-from app.db.partitions import PartitionRun, maintain_position_partitions
+from app.db.partitions import PASSAGES, POSITIONS, History, PartitionRun, maintain_history
 
 logger = logging.getLogger(__name__)
 
@@ -150,27 +150,32 @@ def alembic_config(url: str) -> Any:
 
 
 def upgrade(owner_url: str, app_role: str | None, revision: str = "head", *,
-            position_retention_days: int | None = None) -> PartitionRun | None:
+            position_retention_days: int | None = None,
+            passage_retention_days: int | None = None) -> list[PartitionRun]:
     """Apply migrations as the owner, then grant the app role what it may do; with a
-    retention, also keep the position partitions (made ahead, expired ones dropped)."""
+    retention, also keep that history's partitions (made ahead, expired ones dropped)."""
     from alembic import command
 
     command.upgrade(alembic_config(owner_url), revision)
     if app_role:
         grant_app_privileges(owner_url, app_role)
-    if position_retention_days is None:
-        return None
-    return maintain_partitions(owner_url, retention_days=position_retention_days)
+    runs = []
+    for history, days in ((POSITIONS, position_retention_days),
+                          (PASSAGES, passage_retention_days)):
+        if days is not None:
+            runs.append(maintain_partitions(owner_url, retention_days=days, history=history))
+    return runs
 
 
 def maintain_partitions(owner_url: str, *, retention_days: int,
-                        now: datetime | None = None) -> PartitionRun:
-    """One partition maintenance run as the schema owner, committed."""
+                        now: datetime | None = None,
+                        history: History = POSITIONS) -> PartitionRun:
+    """One partition maintenance run of ``history`` as the schema owner, committed."""
     owner_engine = make_engine(owner_url, poolclass=sa.pool.NullPool)
     try:
         with owner_engine.begin() as conn:
-            return maintain_position_partitions(conn, now=now or datetime.now(UTC),
-                                                retention_days=retention_days)
+            return maintain_history(conn, history, now=now or datetime.now(UTC),
+                                    retention_days=retention_days)
     finally:
         owner_engine.dispose()
 

@@ -72,11 +72,13 @@ def status() -> None:
 @with_appcontext
 def upgrade(revision: str) -> None:
     """Apply migrations (as the owner role), grant the app role its rights and keep the
-    position history's monthly partitions (ahead and within the retention)."""
-    run = db.upgrade(db.migration_database_url(current_app), _app_role(), revision,
-                     position_retention_days=current_app.config["POSITION_RETENTION_DAYS"])
+    partitions of the position history (monthly) and the checkpoint passages (daily):
+    made ahead, and dropped past their retention."""
+    runs = db.upgrade(db.migration_database_url(current_app), _app_role(), revision,
+                      position_retention_days=current_app.config["POSITION_RETENTION_DAYS"],
+                      passage_retention_days=current_app.config["PASSAGE_RETENTION_DAYS"])
     click.echo(f"schema at {db.current_revision(db.migration_database_url(current_app))}")
-    if run is not None:
+    for run in runs:
         click.echo(run.describe())
 
 
@@ -94,7 +96,8 @@ def reset(yes: bool) -> None:
     cluster.drop_database(MAIN_DATABASE)
     cluster.ensure_database(MAIN_DATABASE)
     db.upgrade(db.migration_database_url(current_app), APP_ROLE,
-               position_retention_days=current_app.config["POSITION_RETENTION_DAYS"])
+               position_retention_days=current_app.config["POSITION_RETENTION_DAYS"],
+               passage_retention_days=current_app.config["PASSAGE_RETENTION_DAYS"])
     click.echo("database reset and migrated")
 
 

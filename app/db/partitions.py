@@ -1,21 +1,31 @@
-"""Monthly partitions of the position history (``unit_positions``, by the fix time ``at``).
+"""Range partitions of the time-ordered histories, so that expiring old rows is a DROP.
 
-Each UTC calendar month is one partition: ``unit_positions_y2026m12`` holds
-[2026-12-01, 2027-01-01) UTC. ``unit_positions_default`` takes fixes of a month without a
-partition (a receiver clock years off, a replay of old logs), so no position is ever
-refused for its time. Maintenance — :func:`maintain_position_partitions`, run as the schema
-owner by ``gridpatrol scheduler`` (every 6 hours) and ``gridpatrol db upgrade`` —
+Two histories are partitioned by time (:class:`History`):
 
-* creates the partitions of this month and the next :data:`MONTHS_AHEAD`, and of any
-  month within the retention that has fixes in the default partition (posted late), moving
-  those fixes out of the default partition into their month;
-* drops every partition wholly older than the retention (``GRIDPATROL_POSITION_RETENTION_DAYS``)
-  and deletes fixes older than it from the default partition.
+* the position history, ``unit_positions`` by the fix time ``at``, one partition per UTC
+  calendar **month** (``unit_positions_y2026m12`` holds [2026-12-01, 2027-01-01) UTC),
+  kept ``GRIDPATROL_POSITION_RETENTION_DAYS``;
+* the checkpoint passages, ``passages`` by ``passed_at``, one partition per UTC **day**
+  (``passages_y2026m12d01``), kept ``GRIDPATROL_PASSAGE_RETENTION_DAYS``: a plate search
+  within a day reads one or two small partitions, and the retention is kept to the day.
 
-Dropping a month is a catalogue change, not a DELETE of millions of rows (no bloat, no
-vacuum). It needs a moment's exclusive lock on ``unit_positions``: a run waits at most
-:data:`LOCK_TIMEOUT` for it and otherwise gives up until the next run, so position posts
-never queue behind it. Runs are serialised by an advisory lock (any number of schedulers).
+Each has a default partition (``unit_positions_default``, ``passages_default``) that takes
+rows of a period without a partition (a receiver clock years off, a replay of old logs, an
+import of last year's export), so no row is ever refused for its time. Maintenance —
+:func:`maintain_history`, run as the schema owner by ``gridpatrol scheduler`` and
+``gridpatrol db upgrade`` —
+
+* creates the partitions of this period and the next ones (``ahead``), and of any period
+  within the retention that has rows in the default partition (posted or imported late),
+  moving those rows out of the default partition into their period;
+* drops every partition wholly older than the retention and deletes rows older than it
+  from the default partition.
+
+Dropping a period is a catalogue change, not a DELETE of millions of rows (no bloat, no
+vacuum). It needs a moment's exclusive lock on the table: a run waits at most
+:data:`LOCK_TIMEOUT` for it and otherwise gives up until the next run, so writers never
+queue behind it. Runs are serialised per history by an advisory lock (any number of
+schedulers).
 """
 
 from __future__ import annotations
@@ -34,12 +44,43 @@ from sqlalchemy.engine import Connection
 
 logger = logging.getLogger(__name__)
 
-TABLE = "unit_positions"
-MONTHS_AHEAD = 2
 LOCK_TIMEOUT = "5s"
-LOCK_KEY = 0x67705F7061  # pg advisory lock: one partition maintenance at a time
+LOCK_KEY = 0x67705F7061  # pg advisory lock: one position partition maintenance at a time
+MONTHS_AHEAD = 2
+DAYS_AHEAD = 14
 _BOUNDS = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
-_PARTITION_NAME = re.compile(rf"^{TABLE}_(y\d{{4}}m\d{{2}}|default)$")
+
+
+@dataclass(frozen=True)
+class History:
+    """A table partitioned by range of a time column, one partition per ``period``."""
+
+    table: str
+    column: str
+    period: str  # "month" or "day"
+    ahead: int
+    lock_key: int
+    rows: str  # what its rows are called in messages ("fixes", "passages")
+    setting: str  # the retention's environment variable
+
+    @property
+    def label(self) -> str:
+        return {"unit_positions": "position", "passages": "passage"}.get(
+            self.table, self.table) + " partitions"
+
+    def partition_name(self, start: datetime) -> str:
+        suffix = f"y{start:%Y}m{start:%m}" + (f"d{start:%d}" if self.period == "day" else "")
+        return f"{self.table}_{suffix}"
+
+
+POSITIONS = History("unit_positions", "at", "month", MONTHS_AHEAD, LOCK_KEY, "fixes",
+                    "GRIDPATROL_POSITION_RETENTION_DAYS")
+PASSAGES = History("passages", "passed_at", "day", DAYS_AHEAD, LOCK_KEY + 1, "passages",
+                   "GRIDPATROL_PASSAGE_RETENTION_DAYS")
+HISTORIES = (POSITIONS, PASSAGES)
+TABLE = POSITIONS.table
+_PARTITION_NAME = re.compile(r"^(unit_positions_(y\d{4}m\d{2}|default)"
+                             r"|passages_(y\d{4}m\d{2}d\d{2}|default))$")
 
 
 def is_history_partition(table_name: str | None) -> bool:
@@ -49,8 +90,8 @@ def is_history_partition(table_name: str | None) -> bool:
 
 def include_in_schema_comparison(obj: Any, name: str | None, kind: str, reflected: bool,
                                  compare_to: Any) -> bool:
-    """Alembic's ``include_object``: PostGIS's rules, and the monthly partitions (no model
-    declares them) left out, so autogenerate never proposes dropping them."""
+    """Alembic's ``include_object``: PostGIS's rules, and the partitions (no model declares
+    them) left out, so autogenerate never proposes dropping them."""
     table = name if kind == "table" else getattr(getattr(obj, "table", None), "name", None)
     if is_history_partition(table):
         return False
@@ -58,12 +99,15 @@ def include_in_schema_comparison(obj: Any, name: str | None, kind: str, reflecte
 
 
 @dataclass(frozen=True, order=True)
-class MonthPartition:
-    """One month of history: fixes with ``start <= at < end`` (UTC)."""
+class Partition:
+    """One period of history: rows with ``start <= time < end`` (UTC)."""
 
     start: datetime
     end: datetime
     name: str
+
+
+MonthPartition = Partition  # the name the position history's callers know
 
 
 @dataclass
@@ -77,94 +121,135 @@ class PartitionRun:
     moved_from_default: int = 0
     deleted_from_default: int = 0
     reason: str | None = None
+    history: History = POSITIONS
 
     def describe(self) -> str:
+        label, rows = self.history.label, self.history.rows
         if not self.ran:
-            return f"position partitions: not maintained ({self.reason})"
-        return (f"position partitions: {len(self.created)} created "
-                f"({', '.join(self.created) or '-'}), {len(self.dropped)} dropped "
-                f"({', '.join(self.dropped) or '-'}); {self.moved_from_default} fixes moved "
-                f"out of the default partition, {self.deleted_from_default} expired there")
+            return f"{label}: not maintained ({self.reason})"
+        return (f"{label}: {len(self.created)} created "
+                f"({', '.join(_shortened(self.created)) or '-'}), {len(self.dropped)} dropped "
+                f"({', '.join(_shortened(self.dropped)) or '-'}); {self.moved_from_default} "
+                f"{rows} moved out of the default partition, {self.deleted_from_default} "
+                "expired there")
+
+
+def _shortened(names: list[str], most: int = 6) -> list[str]:
+    """Long lists of daily partitions shown by their ends."""
+    if len(names) <= most:
+        return names
+    return [*names[:2], f"… {len(names) - 4} more …", *names[-2:]]
 
 
 # -- decisions --------------------------------------------------------------------------------
 
-def month_of(moment: datetime) -> MonthPartition:
-    """The month partition holding ``moment`` (an aware datetime)."""
+def period_of(history: History, moment: datetime) -> Partition:
+    """The partition of ``history`` holding ``moment`` (an aware datetime)."""
     utc = moment.astimezone(UTC)
-    start = datetime(utc.year, utc.month, 1, tzinfo=UTC)
-    end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
-    return MonthPartition(start, end, f"{TABLE}_y{start:%Y}m{start:%m}")
+    if history.period == "day":
+        start = datetime(utc.year, utc.month, utc.day, tzinfo=UTC)
+        end = start + timedelta(days=1)
+    else:
+        start = datetime(utc.year, utc.month, 1, tzinfo=UTC)
+        end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
+    return Partition(start, end, history.partition_name(start))
+
+
+def periods_wanted(history: History, now: datetime, *, ahead: int | None = None,
+                   waiting: Sequence[datetime] = ()) -> list[Partition]:
+    """This period and the next ``ahead``, and the periods of ``waiting`` rows (in the
+    default partition) up to the last of those."""
+    periods = [period_of(history, now)]
+    for _ in range(history.ahead if ahead is None else ahead):
+        periods.append(period_of(history, periods[-1].end))
+    late = {period_of(history, at) for at in waiting if at < periods[-1].end}
+    return sorted(late | set(periods))
+
+
+def month_of(moment: datetime) -> Partition:
+    """The month partition of the position history holding ``moment``."""
+    return period_of(POSITIONS, moment)
 
 
 def months_wanted(now: datetime, *, ahead: int = MONTHS_AHEAD,
-                  waiting: Sequence[datetime] = ()) -> list[MonthPartition]:
-    """This month and the next ``ahead``, and the months of ``waiting`` fixes (in the
-    default partition) from the retention's first month up to the last of those."""
-    months = [month_of(now)]
-    for _ in range(ahead):
-        months.append(month_of(months[-1].end))
-    late = {month_of(at) for at in waiting if at < months[-1].end}
-    return sorted(late | set(months))
+                  waiting: Sequence[datetime] = ()) -> list[Partition]:
+    """This month and the next ``ahead``, and the months of ``waiting`` fixes."""
+    return periods_wanted(POSITIONS, now, ahead=ahead, waiting=waiting)
 
 
 def retention_cutoff(now: datetime, retention_days: int) -> datetime:
-    """Fixes before this instant are past the retention."""
+    """Rows before this instant are past the retention."""
     return now - timedelta(days=retention_days)
 
 
-def months_expired(existing: list[MonthPartition], cutoff: datetime) -> list[MonthPartition]:
-    """Partitions whose every fix is older than ``cutoff`` (a month straddling it stays)."""
+def periods_expired(existing: list[Partition], cutoff: datetime) -> list[Partition]:
+    """Partitions whose every row is older than ``cutoff`` (one straddling it stays)."""
     return [p for p in existing if p.end <= cutoff]
+
+
+months_expired = periods_expired
 
 
 # -- acting -----------------------------------------------------------------------------------
 
-def is_partitioned(conn: Connection) -> bool:
+def is_partitioned(conn: Connection, history: History = POSITIONS) -> bool:
     return conn.execute(sa.text(
         "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table "
-        "WHERE partrelid = to_regclass(:t))"), {"t": TABLE}).scalar_one() is True
+        "WHERE partrelid = to_regclass(:t))"), {"t": history.table}).scalar_one() is True
 
 
-def existing_partitions(conn: Connection) -> tuple[list[MonthPartition], str | None]:
+def existing_partitions(conn: Connection, history: History = POSITIONS
+                        ) -> tuple[list[Partition], str | None]:
     """The range partitions (by start) and the default partition's name, if any. Bounds are
     read as the server prints them, so the session's time zone must be UTC."""
     rows = conn.execute(sa.text(
         "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
         "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass(:t)"),
-        {"t": TABLE}).all()
-    months, default = [], None
+        {"t": history.table}).all()
+    periods, default = [], None
     for name, bound in rows:
         found = _BOUNDS.search(bound)
         if bound == "DEFAULT":
             default = name
         elif found:
-            months.append(MonthPartition(datetime.fromisoformat(found.group(1)),
-                                         datetime.fromisoformat(found.group(2)), name))
-    return sorted(months), default
+            periods.append(Partition(datetime.fromisoformat(found.group(1)),
+                                     datetime.fromisoformat(found.group(2)), name))
+    return sorted(periods), default
 
 
 def maintain_position_partitions(conn: Connection, *, now: datetime, retention_days: int,
                                  ahead: int = MONTHS_AHEAD) -> PartitionRun:
-    """Create the months ahead and drop the expired ones, inside the caller's transaction
+    """:func:`maintain_history` of the position history."""
+    return maintain_history(conn, POSITIONS, now=now, retention_days=retention_days,
+                            ahead=ahead)
+
+
+def maintain_history(conn: Connection, history: History, *, now: datetime,
+                     retention_days: int, ahead: int | None = None) -> PartitionRun:
+    """Create the periods ahead and drop the expired ones, inside the caller's transaction
     (under a savepoint: a run that gives up changes nothing). The caller commits."""
-    if not is_partitioned(conn):
-        return PartitionRun(ran=False, reason=f"{TABLE} is not partitioned (migration 0009)")
+    table = history.table
+    if not is_partitioned(conn, history):
+        return PartitionRun(ran=False, reason=f"{table} is not partitioned", history=history)
     savepoint = conn.begin_nested()
     try:
-        run = _maintain(conn, now=now, retention_days=retention_days, ahead=ahead)
+        run = _maintain(conn, history, now=now, retention_days=retention_days,
+                        ahead=history.ahead if ahead is None else ahead)
     except sa.exc.DBAPIError as exc:
         savepoint.rollback()
         state = getattr(exc.orig, "sqlstate", None)
         if state == "55P03":  # lock_not_available
-            logger.warning("position partitions: %s busy for %s, trying again next run",
-                           TABLE, LOCK_TIMEOUT)
-            return PartitionRun(ran=False, reason=f"{TABLE} was busy for {LOCK_TIMEOUT}")
+            logger.warning("%s: %s busy for %s, trying again next run", history.label,
+                           table, LOCK_TIMEOUT)
+            return PartitionRun(ran=False, reason=f"{table} was busy for {LOCK_TIMEOUT}",
+                                history=history)
         if state == "42501":  # insufficient_privilege
-            logger.error("position partitions: this role may not create or drop tables; "
-                         "set GRIDPATROL_MIGRATION_DATABASE_URL to the schema owner")
+            logger.error("%s: this role may not create or drop tables; set "
+                         "GRIDPATROL_MIGRATION_DATABASE_URL to the schema owner",
+                         history.label)
             return PartitionRun(ran=False, reason="the role may not create or drop tables "
-                                "(set GRIDPATROL_MIGRATION_DATABASE_URL to the owner)")
+                                "(set GRIDPATROL_MIGRATION_DATABASE_URL to the owner)",
+                                history=history)
         raise
     if not run.ran:
         savepoint.rollback()
@@ -175,59 +260,67 @@ def maintain_position_partitions(conn: Connection, *, now: datetime, retention_d
     return run
 
 
-def _maintain(conn: Connection, *, now: datetime, retention_days: int,
+def _maintain(conn: Connection, history: History, *, now: datetime, retention_days: int,
               ahead: int) -> PartitionRun:
     if not conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
-                        {"k": LOCK_KEY}).scalar_one():
-        return PartitionRun(ran=False, reason="another maintenance run is under way")
+                        {"k": history.lock_key}).scalar_one():
+        return PartitionRun(ran=False, reason="another maintenance run is under way",
+                            history=history)
     conn.execute(sa.text("SELECT set_config('lock_timeout', :v, true), "
                          "set_config('TimeZone', 'UTC', true)"), {"v": LOCK_TIMEOUT})
-    run = PartitionRun()
-    existing, default = existing_partitions(conn)
+    run = PartitionRun(history=history)
+    existing, default = existing_partitions(conn, history)
     have = {p.start for p in existing}
     cutoff = retention_cutoff(now, retention_days)
-    waiting = _months_waiting(conn, default, cutoff) if default else []
-    for month in months_wanted(now, ahead=ahead, waiting=waiting):
-        if month.start not in have and month.end > cutoff:
-            run.moved_from_default += _create(conn, month, default)
-            run.created.append(month.name)
-    for month in months_expired(existing, cutoff):
+    waiting = _periods_waiting(conn, history, default, cutoff) if default else []
+    for period in periods_wanted(history, now, ahead=ahead, waiting=waiting):
+        if period.start not in have and period.end > cutoff:
+            run.moved_from_default += _create(conn, history, period, default)
+            run.created.append(period.name)
+    for period in periods_expired(existing, cutoff):
         conn.exec_driver_sql(_compose(sql.SQL("DROP TABLE {}").format(
-            sql.Identifier(month.name)), conn))
-        run.dropped.append(month.name)
+            sql.Identifier(period.name)), conn))
+        run.dropped.append(period.name)
     if default:
         run.deleted_from_default = conn.exec_driver_sql(_compose(sql.SQL(
-            "DELETE FROM {} WHERE at < {}").format(sql.Identifier(default),
-                                                   sql.Literal(cutoff)), conn)).rowcount
+            "DELETE FROM {} WHERE {} < {}").format(
+                sql.Identifier(default), sql.Identifier(history.column),
+                sql.Literal(cutoff)), conn)).rowcount
     return run
 
 
-def _months_waiting(conn: Connection, default: str, cutoff: datetime) -> list[datetime]:
-    """The first instant of each month with fixes in the default partition (not expired)."""
+def _periods_waiting(conn: Connection, history: History, default: str,
+                     cutoff: datetime) -> list[datetime]:
+    """The first instant of each period with rows in the default partition (not expired)."""
+    column = sql.Identifier(history.column)
     rows = conn.exec_driver_sql(_compose(sql.SQL(
-        "SELECT DISTINCT date_trunc('month', at) FROM {} WHERE at >= {}").format(
-            sql.Identifier(default), sql.Literal(cutoff)), conn)).scalars()
+        "SELECT DISTINCT date_trunc({}, {}) FROM {} WHERE {} >= {}").format(
+            sql.Literal(history.period), column, sql.Identifier(default), column,
+            sql.Literal(cutoff)), conn)).scalars()
     return list(rows)
 
 
-def _create(conn: Connection, month: MonthPartition, default: str | None) -> int:
-    """Make ``month``'s partition; fixes of that month waiting in the default partition move
-    into it first. Attaching (not ``CREATE … PARTITION OF``) keeps the lock on
-    ``unit_positions`` weak: inserts go on meanwhile. Returns how many fixes moved."""
-    name, bounds = sql.Identifier(month.name), (sql.Literal(month.start),
-                                                sql.Literal(month.end))
+def _create(conn: Connection, history: History, period: Partition,
+            default: str | None) -> int:
+    """Make ``period``'s partition; rows of that period waiting in the default partition
+    move into it first. Attaching (not ``CREATE … PARTITION OF``) keeps the lock on the
+    table weak: inserts go on meanwhile. Returns how many rows moved."""
+    name, bounds = sql.Identifier(period.name), (sql.Literal(period.start),
+                                                 sql.Literal(period.end))
+    table, column = sql.Identifier(history.table), sql.Identifier(history.column)
     conn.exec_driver_sql(_compose(sql.SQL(
         "CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)").format(
-            name, sql.Identifier(TABLE)), conn))
+            name, table), conn))
     moved = 0
     if default:
         moved = conn.exec_driver_sql(_compose(sql.SQL(
-            "WITH moved AS (DELETE FROM {} WHERE at >= {} AND at < {} RETURNING *) "
+            "WITH moved AS (DELETE FROM {} WHERE {} >= {} AND {} < {} RETURNING *) "
             "INSERT INTO {} SELECT * FROM moved").format(
-                sql.Identifier(default), *bounds, name), conn)).rowcount
+                sql.Identifier(default), column, bounds[0], column, bounds[1], name),
+            conn)).rowcount
     conn.exec_driver_sql(_compose(sql.SQL(
         "ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})").format(
-            sql.Identifier(TABLE), name, *bounds), conn))
+            table, name, *bounds), conn))
     return moved
 
 

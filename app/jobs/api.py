@@ -15,6 +15,7 @@ from flask_login import current_user
 import app.analysis.import_jobs  # noqa: F401 - registers the incident import kind
 import app.analysis.jobs  # noqa: F401 - registers the hot-spot, near-repeat, time kinds
 import app.evidence.jobs  # noqa: F401 - registers the camera-placement kind
+import app.passages.jobs  # noqa: F401 - registers the passage import kind
 import app.planning.jobs  # noqa: F401 - registers the plan kind
 from app.api import bp
 from app.api.docs import (

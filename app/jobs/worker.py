@@ -240,8 +240,8 @@ def failure_of(exc: BaseException) -> dict[str, Any]:
     """The job's ``error``: as the API would have answered the same failure."""
     from app.errors import _is_domain_error
 
-    if isinstance(exc, Failure):
-        return {"error": exc.code, "message": exc.message,
+    if isinstance(exc, Failure):  # with its extra details (an import's refused rows)
+        return {**exc.extra, "error": exc.code, "message": exc.message,
                 **({"field": exc.field} if exc.field else {})}
     if _is_domain_error(exc):
         field_name = getattr(exc, "field", None)

@@ -37,6 +37,7 @@ from app.models.geo import (
 )
 from app.models.ingest import IngestMessage, IngestStatus, RadioAssignment
 from app.models.jobs import JOB_STATES, Job, JobFile
+from app.models.passages import Checkpoint, Passage, PassageUpload
 from app.models.planning import (
     APSCHEDULER_JOBS,
     OverdueNotice,
@@ -65,7 +66,7 @@ __all__ = ["APSCHEDULER_JOBS", "MAINTAINER_KINDS", "Alert", "AlertEvent", "ApiTo
            "CameraBaseline", "CameraHealth", "CameraHealthCheck", "CameraMaintainer",
            "CameraStatusChange", "LiveView", "Maintainer", "MaintainerMember", "MaintenanceTicket",
            "AuditChainHead", "AuditEntry", "Base", "Building", "Camera", "CameraCatalogEntry",
-           "CameraRoad", "MaintenanceTicketNote",
+           "CameraRoad", "Checkpoint", "MaintenanceTicketNote", "Passage", "PassageUpload",
            "ConsoleAlarm", "CoverageDirty", "CoverageState", "CoverageZone", "DataVersion",
            "EvidencePlan", "GridCell", "HotspotResult", "Incident", "IncidentCategoryMap",
            "IncidentImport", "IncidentSeries", "IncidentSeriesMember", "IngestMessage",

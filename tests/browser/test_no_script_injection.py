@@ -417,3 +417,44 @@ def test_the_online_tile_layer_loads_under_the_policy(watched: Watched,
         tiles.shutdown()
         thread.join(timeout=10)
         tiles.server_close()
+
+
+def test_the_plate_search_page_shows_checkpoint_and_vehicle_words_as_text(
+        watched: Watched, town: dict[str, Any]) -> None:
+    """Checkpoint names and the free-text fields of passage records (direction, vehicle
+    type and colour) reach the form, the map's tooltips and the tables as text."""
+    from datetime import UTC, datetime
+
+    from app.auth import users
+    from app.passages.checkpoints import add_checkpoint
+    from app.passages.importing import import_passages
+    from dispatch.checkpoints.sites import CheckpointInput
+
+    page = watched.page
+    names = payloads("kk")
+    direction, vehicle = SHORT_ATTACKS[0], SHORT_ATTACKS[1]
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
+    with town["app"].test_request_context():
+        session = get_session()
+        admin = users.find_user(session, "demo-admin")
+        for code, name, (lon, lat) in (("X1", names["img"], node(0, 0)),
+                                       ("X2", names["close"], node(4, 4))):
+            add_checkpoint(session, CheckpointInput(code=code, name=name, lon=lon, lat=lat,
+                                                    directions=[direction]), actor=admin)
+        text = "卡口编号,过车时间,号牌号码,方向,车辆类型,车身颜色\n" + "".join(
+            f"{code},{(start + timedelta(minutes=m)).isoformat()},粤B00001,\"{direction}\","
+            f"\"{vehicle}\",<b>x</b>\n" for code, m in (("X1", 0), ("X2", 20)))
+        import_passages(session, text.encode(), name="xss.csv", actor=admin)
+        session.commit()
+    sign_in(page, town, "demo-analyst", "/passages")
+    expect(page.locator("#plate-checkpoints option")).to_have_count(2)
+    page.fill("#plate", "粤B00001")
+    page.fill("#plate-from", (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#plate-to", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#plate-reason", names["template"])
+    page.click("#plate-search")
+    expect(page.locator("#results-table tbody tr")).to_have_count(2)
+    page.locator("#results-table button.trace-plate").first.click()
+    expect(page.locator("#legs-table tbody tr")).to_have_count(1, timeout=60_000)
+    assert missing(page, [names["img"], names["close"], direction, vehicle, "<b>x</b>"]) == []
+    assert_nothing_ran(watched)

@@ -84,6 +84,7 @@ PAGE_TWINS: dict[str, str | None] = {
     "video.close_ticket_page": "api.close_ticket",
     "video.report_page": "api.uptime_report",
     "video.report_csv": "api.uptime_report",
+    "passages.page": "api.search_passages",
     "auth.logout": None,  # a browser session's own end; tokens are revoked by admins
 }
 

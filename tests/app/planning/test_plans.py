@@ -285,7 +285,13 @@ def test_overdue_points_are_warned_once(client: FlaskClient, scene: dict[str, An
 
 
 def test_the_schedule_lives_in_postgresql(database: Any) -> None:
-    from app.cli.scheduler import HEALTH_JOB_ID, JOB_ID, PARTITIONS_JOB_ID, make_scheduler
+    from app.cli.scheduler import (
+        HEALTH_JOB_ID,
+        JOB_ID,
+        PARTITIONS_JOB_ID,
+        PASSAGES_JOB_ID,
+        make_scheduler,
+    )
     from app.db import engine
     from tests.conftest import make_app
 
@@ -298,12 +304,12 @@ def test_the_schedule_lives_in_postgresql(database: Any) -> None:
                 "SELECT id, next_run_time IS NOT NULL FROM apscheduler_jobs ORDER BY id")
             ).all()
         assert stored == sorted([(JOB_ID, True), (PARTITIONS_JOB_ID, True),
-                                 (HEALTH_JOB_ID, True)])
+                                 (HEALTH_JOB_ID, True), (PASSAGES_JOB_ID, True)])
         again = make_scheduler(app, interval_s=60, blocking=False)  # a second process
         again.start(paused=True)
         with engine(app).connect() as conn:  # still one job: replace_existing
             assert conn.execute(sa.text("SELECT count(*) FROM apscheduler_jobs")
-                                ).scalar_one() == 3
+                                ).scalar_one() == 4
         again.shutdown(wait=False)
     finally:
         scheduler.remove_all_jobs()

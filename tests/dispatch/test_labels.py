@@ -135,8 +135,9 @@ LABELS = {
         ("fixed", "Fixed", "固定枪机"), ("dome", "Dome", "半球"), ("ptz", "PTZ", "云台球机"),
         ("checkpoint", "Checkpoint", "卡口")],
     CameraStatus: [
-        ("online", "Online", "在线"), ("offline", "Offline", "离线"),
-        ("unknown", "Unknown", "未知"), ("maintenance", "Maintenance", "维护中")],
+        ("online", "Online", "在线"), ("degraded", "Degraded (picture faults)", "画面异常"),
+        ("offline", "Offline", "离线"), ("unknown", "Unknown", "未知"),
+        ("maintenance", "Maintenance", "维护中")],
 }
 
 
@@ -159,7 +160,9 @@ def test_the_camera_aliases_are_the_codes_labels_and_listed_synonyms() -> None:
     }
     assert dict(STATUS_ALIASES) == {
         "online": CameraStatus.ONLINE, "offline": CameraStatus.OFFLINE,
-        "unknown": CameraStatus.UNKNOWN, "maintenance": CameraStatus.MAINTENANCE,
+        "degraded": CameraStatus.DEGRADED, "degraded (picture faults)": CameraStatus.DEGRADED,
+        "画面异常": CameraStatus.DEGRADED, "unknown": CameraStatus.UNKNOWN,
+        "maintenance": CameraStatus.MAINTENANCE,
         "on": CameraStatus.ONLINE, "off": CameraStatus.OFFLINE,
         "在线": CameraStatus.ONLINE, "离线": CameraStatus.OFFLINE, "未知": CameraStatus.UNKNOWN,
         "维护": CameraStatus.MAINTENANCE, "维护中": CameraStatus.MAINTENANCE,

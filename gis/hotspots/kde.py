@@ -287,6 +287,14 @@ def kernel_density(points_xy: npt.ArrayLike, *, bounds: Any, cell_m: float,
     if rows * cols > max_cells:
         raise GridTooLargeError(f"a {cell:g} m raster over these bounds has {rows * cols} "
                                 f"cells (limit {max_cells}); use a larger cell_m")
+    reach = bandwidth if kernel == "quartic" else GAUSSIAN_CUTOFF * bandwidth
+    side = 2 * int(math.floor(reach / cell)) + 1  # the stencil's side, before it is made
+    padded = (rows + side + 1) * (cols + side + 1)
+    if side * side > max_cells or padded > max_cells:
+        raise GridTooLargeError(
+            f"a {bandwidth:g} m bandwidth on {cell:g} m cells needs a kernel of {side}×{side} "
+            f"cells over a {padded}-cell raster (limit {max_cells}); use a larger cell_m or "
+            "a smaller bandwidth_m")
     stencil = _kernel_stencil(kernel, bandwidth_m=bandwidth, cell_m=cell)
     pad = stencil.shape[0] // 2 + 1
     binned = _linear_binning(points, w, west_m=min_x - pad * cell, north_m=max_y + pad * cell,

@@ -171,3 +171,11 @@ def test_cell_size_and_raster_size_are_checked() -> None:
     with pytest.raises(GridTooLargeError):
         kernel_density(incidents(10), bounds=BOUNDS, cell_m=1.0, bandwidth_m=100.0,
                        max_cells=1_000_000)
+
+
+def test_a_kernel_wider_than_the_raster_allows_is_refused_before_it_is_made() -> None:
+    # a 300 km bandwidth on 10 m cells of a 400 × 400 raster: a 60,001-cell-wide kernel
+    # (29 GB of floats); refused by its size, not by running out of memory
+    with pytest.raises(GridTooLargeError, match="kernel of 60001×60001"):
+        kernel_density(incidents(10), bounds=BOUNDS, cell_m=10.0, bandwidth_m=300_000.0,
+                       kernel="quartic")

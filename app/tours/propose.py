@@ -157,6 +157,12 @@ def _period(session: Session, body: ProposeBody, region: dict[str, Any],
             categories: list[str]) -> tuple[datetime, datetime, bool]:
     """Naive local [since, until) and whether it is the default period."""
     if body.start or body.end:
+        for field, value in (("from", body.start), ("to", body.end)):
+            try:
+                if value:
+                    period_start(value)
+            except ValueError as exc:
+                raise InvalidValue(f"{field}: {exc}", field=field) from None
         until = (period_start(body.end, end=True) if body.end else
                  period_start(body.start or "") + timedelta(days=DEFAULT_PERIOD_DAYS))
         since = (period_start(body.start) if body.start else

@@ -81,6 +81,10 @@ def test_a_proposal_names_what_is_wrong(client: FlaskClient, operator: dict[str,
     assert {e["field"] for e in bad["errors"]} == {"hour", "weekday", "layout"}
     none = propose(client, operator, 422, **{"from": "2023-01", "to": "2023-03"})
     assert none["error"] == "no_incidents"
+    no_such_day = propose(client, operator, 422, **{"from": "2024-02-30"})
+    assert no_such_day["field"] == "from"
+    reversed_period = propose(client, operator, 422, **{"from": "2024-09", "to": "2024-07"})
+    assert reversed_period["field"] == "to"
     category = propose(client, operator, 422, category=["jaywalking"])
     assert category["field"].startswith("category")
 

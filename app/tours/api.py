@@ -88,7 +88,9 @@ WRITE_NOTE = (" A camera that does not exist, has no stream or is listed twice i
             "`tour` is the draft to POST to /api/v1/tours. Nothing is saved",
             tag="video", body=ProposeBody,
             refusals={"unknown_area": "no area or patrol grid has that name",
-                      "no_incidents": "no incident known to the minute matches"},
+                      "no_incidents": "no incident known to the minute matches",
+                      "too_many_cells": "the area holds more than 200,000 cells of "
+                                        "`cell_m`"},
             responses={200: Answer("the proposal", schema=PROPOSAL)})
 def propose() -> dict[str, Any]:
     return propose_tour(get_read_session(), parse_body(ProposeBody))

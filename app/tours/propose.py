@@ -26,8 +26,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from flask_babel import gettext as _
 from pydantic import Field, field_validator
@@ -43,7 +43,9 @@ from app.tours.tours import chinese
 from dispatch.tours import greedy_cover
 from dispatch.tours.reasons import ProposalContext, camera_reason
 from gis.crs import metric_crs_for
-from gis.hotspots import gi_star, hour_weekday_counts, locate_points_in_cells, queen_weights
+from gis.errors import GridTooLargeError
+from gis.grids import build_grid
+from gis.hotspots import gi_star, locate_points_in_cells, queen_weights
 from gis.incidents import load_category_table
 
 DEFAULT_PERIOD_DAYS = 91
@@ -90,17 +92,14 @@ def propose_tour(session: Session, body: ProposeBody) -> dict[str, Any]:
         raise InvalidValue(f"No area or patrol grid called {body.area!r}.", field="area",
                            code="unknown_area")
     categories = body.category or []
+    data.without_jit(session)
     since, until, default_period = _period(session, body, region, categories)
-    incidents = data.region_incidents(session, kind=region["kind"], name=body.area,
-                                      since=since, until=until, categories=categories)
-    profile = hour_weekday_counts(incidents["local_time"], incidents["time_resolution"])
-    timed = incidents[incidents["time_resolution"] == "minute"]
+    profile = data.hour_profile(session, kind=region["kind"], name=body.area, since=since,
+                                until=until, categories=categories)
     hours = hour_window(body.hour, body.hours)
-    local = timed["local_time"]
-    keep = local.dt.hour.isin(hours)
-    if body.weekday is not None:
-        keep &= local.dt.day_of_week == body.weekday
-    chosen = timed[keep].copy()
+    chosen = data.region_incidents(session, kind=region["kind"], name=body.area, since=since,
+                                   until=until, categories=categories, hours=hours,
+                                   weekday=body.weekday)
     if chosen.empty:
         raise InvalidValue(
             f"No incident known to the minute in {body.area!r} at those hours between "
@@ -109,7 +108,7 @@ def propose_tour(session: Session, body: ProposeBody) -> dict[str, Any]:
             code="no_incidents")
     hot, cells_meta = _hot_cells(session, chosen, region, body)
     targets = chosen[chosen["cell"].isin(hot)]
-    by_cell = dict(zip(targets["id"].astype(int), targets["cell"], strict=True))
+    by_cell = {int(i): str(c) for i, c in zip(targets["id"], targets["cell"], strict=True)}
     seeing = data.cameras_seeing(session, list(by_cell))
     usable = {c["id"]: c for c in seeing if c["status"] not in LEFT_OUT_STATUSES}
     limit = body.max_cameras or max(6, 2 * body.layout)
@@ -137,11 +136,11 @@ def propose_tour(session: Session, body: ProposeBody) -> dict[str, Any]:
         "hours": context.hours, "weekday": body.weekday, "categories": categories,
         "period": {"from": context.first.isoformat(), "to": context.last.isoformat(),
                    "default": default_period},
-        "incidents": {"in_period": len(incidents), "timed": int(profile.counted),
-                      "without_time_of_day": int(profile.too_coarse),
+        "incidents": {"in_period": profile["total"], "timed": profile["timed"],
+                      "without_time_of_day": profile["too_coarse"],
                       "at_these_hours": len(chosen), "in_hot_cells": len(targets),
                       "seen": len(covered)},
-        "hour_profile": _hour_profile(profile.table, body.weekday),
+        "hour_profile": _hour_profile(profile["table"], body.weekday),
         "cells": cells_meta, "cameras": cameras,
         "left_out": [{"camera_id": c["id"], "name": c["name"], "status": c["status"],
                       "sees": len(c["sees"])}
@@ -158,6 +157,12 @@ def _period(session: Session, body: ProposeBody, region: dict[str, Any],
             categories: list[str]) -> tuple[datetime, datetime, bool]:
     """Naive local [since, until) and whether it is the default period."""
     if body.start or body.end:
+        for field, value in (("from", body.start), ("to", body.end)):
+            try:
+                if value:
+                    period_start(value)
+            except ValueError as exc:
+                raise InvalidValue(f"{field}: {exc}", field=field) from None
         until = (period_start(body.end, end=True) if body.end else
                  period_start(body.start or "") + timedelta(days=DEFAULT_PERIOD_DAYS))
         since = (period_start(body.start) if body.start else
@@ -178,11 +183,19 @@ def _period(session: Session, body: ProposeBody, region: dict[str, Any],
 def _hot_cells(session: Session, chosen: Any, region: dict[str, Any],
                body: ProposeBody) -> tuple[set[str], dict[str, Any]]:
     """Codes of the hot cells (and ``chosen['cell']`` set for every incident)."""
-    cells, stored = analysis_cells(session, cell_m=body.cell_m, shape="square",
-                                   area=region["area"])
-    if region["kind"] == "grid":
-        shape = data.region_shape(session, kind="grid", name=body.area)
-        cells = cells[cells.intersects(shape)].reset_index(drop=True)
+    try:
+        if region["kind"] == "grid":  # the lattice over the grid cell alone (same codes)
+            shape = data.region_shape(session, kind="grid", name=body.area)
+            cells = build_grid(gpd.GeoDataFrame({"name": [region["area"] or body.area]},
+                                                geometry=[shape], crs=4326),
+                               shape="square", cell_size_m=body.cell_m)
+            stored = False
+        else:
+            cells, stored = analysis_cells(session, cell_m=body.cell_m, shape="square",
+                                           area=region["area"])
+    except GridTooLargeError as exc:
+        raise InvalidValue(f"{exc}: use larger cells (cell_m) or a smaller area or grid.",
+                           field="cell_m", code="too_many_cells") from None
     metric = metric_crs_for(cells)
     cells_m = cells.to_crs(metric)
     xy = shapely.get_coordinates(chosen.to_crs(metric).geometry.values)
@@ -219,10 +232,11 @@ def _category_names(codes: list[str]) -> list[tuple[str, str]]:
     return [(table.categories[c].label_en, table.categories[c].label_zh) for c in codes]
 
 
-def _hour_profile(table: pd.DataFrame, weekday: int | None) -> list[int]:
+def _hour_profile(table: list[list[int]], weekday: int | None) -> list[int]:
     """Incidents per hour of day over the period (on that weekday when one is asked)."""
-    rows = table.to_numpy()
-    return [int(v) for v in (rows[weekday] if weekday is not None else rows.sum(axis=0))]
+    if weekday is not None:
+        return list(table[weekday])
+    return [sum(day[hour] for day in table) for hour in range(24)]
 
 
 def _draft(body: ProposeBody, context: ProposalContext, cameras: list[dict[str, Any]],

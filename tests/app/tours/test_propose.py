@@ -4,12 +4,14 @@ against PostGIS."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
-from tests.app.tours.support import AREA
+from tests.app.analysis.test_import_incidents import write_box
+from tests.app.tours.support import AREA, P
 
 
 def propose(client: FlaskClient, headers: dict[str, str], status: int = 200,
@@ -79,5 +81,47 @@ def test_a_proposal_names_what_is_wrong(client: FlaskClient, operator: dict[str,
     assert {e["field"] for e in bad["errors"]} == {"hour", "weekday", "layout"}
     none = propose(client, operator, 422, **{"from": "2023-01", "to": "2023-03"})
     assert none["error"] == "no_incidents"
+    no_such_day = propose(client, operator, 422, **{"from": "2024-02-30"})
+    assert no_such_day["field"] == "from"
+    reversed_period = propose(client, operator, 422, **{"from": "2024-09", "to": "2024-07"})
+    assert reversed_period["field"] == "to"
     category = propose(client, operator, 422, category=["jaywalking"])
     assert category["field"].startswith("category")
+
+
+def test_a_proposal_for_one_patrol_grid_cell(
+        client: FlaskClient, operator: dict[str, str], town: dict[str, Any],
+        runner: FlaskCliRunner, connection: sa.Connection) -> None:
+    assert runner.invoke(args=["grids", "build", "--cell-m", "500"]).exit_code == 0
+    code = connection.execute(sa.text(
+        "SELECT code FROM grid_cells WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), "
+        "4326))"), {"x": P[0], "y": P[1]}).scalar_one()
+    answer = propose(client, operator, area=code)
+    assert answer["area_kind"] == "grid"
+    assert answer["cameras"][0]["camera_id"] == town["B"]["id"]
+    in_cell = connection.execute(sa.text("""
+        SELECT count(*) FROM incidents i JOIN grid_cells g ON g.code = :g
+        WHERE ST_Covers(g.geom, i.geom) AND extract(hour FROM i.occurred_at) IN (18, 19, 20)
+          AND i.occurred_at >= '2024-07-02'"""), {"g": code}).scalar_one()
+    assert answer["incidents"]["at_these_hours"] == in_cell
+
+
+def test_an_area_too_large_for_the_cells_is_refused_naming_cell_m(
+        client: FlaskClient, operator: dict[str, str], town: dict[str, Any],
+        runner: FlaskCliRunner, tmp_path: Path) -> None:
+    county = write_box(tmp_path / "county.geojson", "County", (-0.40, 51.35, -0.00, 51.60))
+    assert runner.invoke(args=["import", "boundary", str(county)]).exit_code == 0
+    too_fine = propose(client, operator, 422, area="County", cell_m=50)  # ~700 km²
+    assert (too_fine["error"], too_fine["field"]) == ("too_many_cells", "cell_m")
+    assert propose(client, operator, area="County", cell_m=250)["cameras"][0][
+        "camera_id"] == town["B"]["id"]
+
+
+def test_a_camera_without_a_computed_coverage_is_judged_by_its_wedge(
+        client: FlaskClient, operator: dict[str, str], town: dict[str, Any],
+        connection: sa.Connection) -> None:
+    connection.execute(sa.text("UPDATE cameras SET coverage = NULL WHERE id = :c"),
+                       {"c": town["B"]["id"]})
+    answer = propose(client, operator)
+    assert (answer["cameras"][0]["camera_id"], answer["cameras"][0]["sees"]) == (
+        town["B"]["id"], 17)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlche
 from werkzeug.exceptions import HTTPException
 
 from dispatch.errors import IllegalStatusChange
-from gis.errors import DatumRangeError, NoRoute, TooFarFromRoad
+from gis.errors import DatumRangeError, GridTooLargeError, NoRoute, TooFarFromRoad
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,7 @@ DOMAIN_STATUS: dict[type[ValueError], tuple[int, str]] = {
     NoRoute: (422, "no_route"),
     TooFarFromRoad: (422, "too_far_from_road"),
     DatumRangeError: (422, "coordinates_out_of_range"),
+    GridTooLargeError: (422, "grid_too_large"),
 }
 DOMAIN_PACKAGES = ("gis", "dispatch", "patrol")
 

@@ -80,7 +80,10 @@ HOTSPOT_REFUSALS = NO_INCIDENTS | {
                      "the area)",
     "time_bins": "emerging: the period holds fewer than 3 (or too many) time bins, or no "
                  "incident has a time fine enough for them",
-    "nothing_to_export": "format=csv of an empty result"}
+    "nothing_to_export": "format=csv of an empty result",
+    "grid_too_large": "the cells, or the KDE raster and its kernel, would exceed the cell "
+                      "limit (cell_m or kde_cell_m too small for the area or the "
+                      "bandwidth)"}
 RESULT_ID = Param("result_id", "saved result id", location="path", type="integer")
 
 

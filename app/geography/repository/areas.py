@@ -53,7 +53,8 @@ def drivable_roads_within(session: Session, west: float, south: float, east: flo
 
 AREA_REFERENCES = (("grid_cells", "area_id", "inner point"), ("cameras", "area_id", "point"),
                    ("alerts", "area_id", "point"), ("incidents", "area_id", "point"),
-                   ("stations", "area_id", "point"), ("units", "home_area_id", None))
+                   ("stations", "area_id", "point"), ("checkpoints", "area_id", "point"),
+                   ("units", "home_area_id", None))
 """Every column that names an area: the table, the column, and what places a row in an
 area (its point; a polygon's inner point), None when the row has no place of its own."""
 DERIVED_AREA_REFERENCES = (("coverage_zones", "area_id"),)

@@ -19,7 +19,7 @@ from app.db import app_database_url, cluster_of, engine, uses_embedded_cluster
 from app.db.credentials import Credentials
 from app.ingest.broker import APP_CLIENT, INGEST_CLIENT, BrokerError, terminal_client
 from app.ingest.secrets import ClientSecretError
-from app.ingest.settings import journal_path, own_broker
+from app.ingest.settings import call_folder, journal_path, own_broker
 from app.ingest.target import MqttUrlError
 from app.serving import service_user
 from app.serving.children import default_children
@@ -103,12 +103,26 @@ def prepare_children(app: Flask, children: tuple[str, ...],
         journal.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         for item in [journal.parent, *journal.parent.iterdir()]:
             os.chown(item, account.uid, account.gid)
+        _share_call_folders(app, account)
     if "mqtt" in children:
         clients = [INGEST_CLIENT, APP_CLIENT]
         if "simulator" in children:
             clients += [terminal_client(r) for r in broker.terminals()]
         for client in clients:
             broker.secrets.share(client, account.uid, account.gid)
+
+
+def _share_call_folders(app: Flask, account: service_user.Account) -> None:
+    """The call folder's inbox and archive, made for the service account where they are
+    not there yet (a folder the operator made is left as it is: its owner decides)."""
+    source = call_folder(app)
+    if source is None:
+        return
+    for folder in (source.archive, source.inbox, source.audio_root):
+        if folder.exists():
+            continue
+        folder.mkdir(mode=0o750, parents=True)
+        os.chown(folder, account.uid, account.gid)
 
 
 def _app_passfile() -> Path | None:

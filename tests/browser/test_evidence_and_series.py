@@ -187,6 +187,7 @@ def test_an_analyst_builds_a_series_and_sees_its_ellipse_and_cameras(
     expect(page.locator("#series-status")).to_contain_text("5 of 5")
     page.evaluate(f"gridpatrol.map.setView([{CENTRE[1]}, {CENTRE[0]}], 16, "
                   "{animate: false})")
+    wait_for(page, "gridpatrol.map.getZoom() === 16 && !gridpatrol.map._animatingZoom")
     for along, across, _ in NIGHTS[:2]:  # picked on the map
         click_map_at(page, *cross_place(along, across))
     wait_for(page, "gridpatrol.series.chosen === 2")

@@ -54,6 +54,7 @@ POLL_S = 1.0
 SETTLE_S = 2.0
 AUDIO_WAIT_S = 30.0
 ORPHAN_S = 600.0
+FOLDER_RETRY_S = 30.0  # a call folder that cannot be made or read is tried again after
 
 
 @dataclass
@@ -84,15 +85,23 @@ class CallFolderSource:
         return self.archive / "audio"
 
     async def run(self, offer: Offer) -> None:
-        """Take the settled calls of the folder, oldest first, until cancelled."""
-        for folder in (self.inbox, self.audio_root, self.archive / "rejected",
-                       self.archive / "duplicates"):
-            folder.mkdir(parents=True, exist_ok=True)
-        self.connected = True
+        """Take the settled calls of the folder, oldest first, until cancelled. A folder
+        that cannot be made or read is logged and tried again: the other inputs go on."""
+        await self._make_folders()
         logger.info("%s: watching (kept under %s)", self.name, self.archive)
         try:
             while True:
-                for found in await asyncio.to_thread(self._ready, time.time()):
+                try:
+                    ready = await asyncio.to_thread(self._ready, time.time())
+                except OSError as exc:
+                    self.connected = False
+                    self.counters["call_folder_unreadable"] += 1
+                    logger.error("%s: cannot read the folder (%s); again in %.0f s",
+                                 self.name, exc, FOLDER_RETRY_S)
+                    await asyncio.sleep(FOLDER_RETRY_S)
+                    await self._make_folders()
+                    continue
+                for found in ready:
                     try:
                         await self._take(found, offer)
                     except OSError as exc:  # unreadable, unmovable: tried again later
@@ -104,6 +113,25 @@ class CallFolderSource:
                 await asyncio.sleep(self.poll_s)
         finally:
             self.connected = False
+
+    async def _make_folders(self) -> None:
+        """Make the inbox and the archive's folders, trying again every
+        :data:`FOLDER_RETRY_S` while that fails (a mount not there yet, a folder the
+        service account may not write: the log says which)."""
+        while True:
+            try:
+                for folder in (self.inbox, self.audio_root, self.archive / "rejected",
+                               self.archive / "duplicates"):
+                    folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                self.connected = False
+                self.counters["call_folder_unusable"] += 1
+                logger.error("%s: cannot make its folders (%s); again in %.0f s",
+                             self.name, exc, FOLDER_RETRY_S)
+                await asyncio.sleep(FOLDER_RETRY_S)
+                continue
+            self.connected = True
+            return
 
     # -- what is ready ------------------------------------------------------------------
     def _ready(self, now: float) -> list[_Found]:

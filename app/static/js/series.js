@@ -108,7 +108,7 @@
                                         : L$.none);
       var bounds = layer.getBounds();
       if (bounds.isValid() && !filter.elements.in_view.checked) {
-        map.fitBounds(bounds.pad(0.2), { maxZoom: 17 });
+        map.fitBounds(bounds.pad(0.2), { maxZoom: 17, animate: false });
       }
       count();
     }

@@ -179,3 +179,35 @@ def test_bad_files_are_moved_aside_with_the_reason_and_the_source_goes_on(
     (logged,) = rows(ingest_app, sa.select(RadioLogEntry).where(
         RadioLogEntry.kind == "call", RadioLogEntry.payload["file"].astext == "good.json"))
     assert logged.payload["audio"] is None and logged.alert_id is None
+
+
+def test_a_folder_that_cannot_be_made_is_retried_while_the_other_inputs_go_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A call folder under a file (as a mount point not yet mounted, or a folder the
+    service may not write) is logged and tried again; once it can be made, calls flow."""
+    import asyncio
+
+    import app.ingest.sources.calls as calls
+
+    monkeypatch.setattr(calls, "FOLDER_RETRY_S", 0.05)
+    blocker = tmp_path / "mount"
+    blocker.write_text("not a folder yet")
+    source = CallFolderSource(blocker / "inbox", blocker / "archive", poll_s=0.05)
+
+    async def scenario() -> None:
+        async def offer(message: Any) -> None:
+            raise AssertionError("nothing to offer")
+
+        task = asyncio.create_task(source.run(offer))
+        while source.counters["call_folder_unusable"] < 2:
+            await asyncio.sleep(0.01)
+        assert not task.done() and not source.connected
+        blocker.unlink()
+        while not source.connected:
+            await asyncio.sleep(0.01)
+        assert (blocker / "archive" / "audio").is_dir()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=10))

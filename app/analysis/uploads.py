@@ -17,7 +17,7 @@ import codecs
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,6 @@ class IncidentUpload:
     tz: str | None = None
     reason: str | None = None
     category_map: InputFile | None = None
-    presets: dict[str, str | None] = field(default_factory=dict)
     datum: str = "wgs84"
 
     @property
@@ -130,13 +129,11 @@ def upload_from_request(form: ImmutableMultiDict[str, str],
             checked_entries(entries)
         category_map = InputFile(CATEGORY_MAP, "category_map.csv", raw)
     column_mapping = mapping_from_dict(mapping) if mapping else None
-    presets = {}
     for file in stored:
         if Path(file.name).suffix.lower() in CSV_SUFFIXES:
             try:
-                presets[file.name] = check_csv_layout(file.content, name=file.name,
-                                                      mapping=column_mapping,
-                                                      encoding=encoding)
+                check_csv_layout(file.content, name=file.name, mapping=column_mapping,
+                                 encoding=encoding)
             except UnknownIncidentLayoutError as exc:
                 raise InvalidValue(str(exc), field="mapping", code="unknown_layout") from None
             except (IncidentMappingError, MissingColumnError) as exc:
@@ -145,8 +142,7 @@ def upload_from_request(form: ImmutableMultiDict[str, str],
                 raise InvalidValue(str(exc), field="files") from None
     reason = (form.get("reason") or "").strip()[:2000] or None
     return IncidentUpload(files=stored, mapping=mapping, source=source, encoding=encoding,
-                          tz=tz, reason=reason, category_map=category_map, presets=presets,
-                          datum=datum)
+                          tz=tz, reason=reason, category_map=category_map, datum=datum)
 
 
 def _files(uploads: list[FileStorage]) -> list[InputFile]:

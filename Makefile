@@ -41,6 +41,7 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python labels.py
 	cd benchmarks && ../.venv/bin/python map_page.py
 	cd benchmarks && ../.venv/bin/python alerts.py
+	cd benchmarks && ../.venv/bin/python catalog_import.py
 	cd benchmarks && ../.venv/bin/python hotspots.py
 	cd benchmarks && ../.venv/bin/python gi_star.py
 	cd benchmarks && ../.venv/bin/python near_repeat.py

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.cameras import repository
 from app.cameras.coverage import refresh_coverage
-from app.cameras.health import repository as health_repository
 from app.db.geometry import to_ewkb
 from app.geography.datum import checked_datum
 from app.geography.repository import area_ids_at
@@ -107,24 +106,40 @@ def import_catalog(session: Session, sources: list[tuple[str, bytes]], *,
                      area_ids_at(session, [(c.lon, c.lat) for c in placed]),  # type: ignore[misc]
                      strict=True))
     now = datetime.now(UTC)
-    entries = []
+    new_rows: list[tuple[CatalogCamera, Camera]] = []
+    written: list[tuple[CatalogCamera, int, str]] = []  # camera, its id, its state before
     for camera in sorting.cameras:
         target = targets.get(camera.gb_id)
-        camera_id = (_create(session, camera, areas, result) if target is None
-                     else _update(session, camera, target, areas, now, result))
-        if camera_id is None:
-            continue
+        if target is None:
+            row = _new_row(camera, areas, result)
+            if row is not None:
+                new_rows.append((camera, row))
+        elif _update(session, camera, target, areas, now, result):
+            written.append((camera, target.id, target.status))
+    result.refused.sort(key=lambda r: _order(r["where"]))
+    if not new_rows and not written:
+        return result
+    session.add_all([row for _, row in new_rows])
+    session.flush()  # one multi-row INSERT: the cameras' triggers fire once
+    written = [(camera, int(row.id), "unknown") for camera, row in new_rows] + written
+    result.created = len(new_rows)
+    changes = []
+    for camera, camera_id, before in written:
         result.camera_ids.append(camera_id)
         if camera.notes:
             result.item_notes.append({"device_id": camera.gb_id, "name": camera.name,
                                       "where": camera.item.where, "notes": list(camera.notes)})
-        entries.append(_entry(camera_id, camera, document, datum))
-        _follow_status(session, camera, camera_id, target.status if target else "unknown",
-                       now, result)
-    result.refused.sort(key=lambda r: _order(r["where"]))
-    if not result.written:
-        return result
-    repository.save_catalog_entries(session, entries)
+        after = status_after_catalog(before, camera.status)
+        if after.value != before:
+            said = camera.status.value.upper() if camera.status else ""
+            changes.append({"camera_id": camera_id, "at": now, "from_status": before,
+                            "to_status": after.value,
+                            "reason": f"GB/T 28181 catalogue: {said}"})
+            result.status_changes.append({"camera_id": camera_id, "device_id": camera.gb_id,
+                                          "from": before, "to": after.value})
+    repository.set_statuses(session, changes)
+    repository.save_catalog_entries(session, [_entry(camera_id, camera, document, datum)
+                                              for camera, camera_id, _ in written])
     refresh_coverage(session, camera_ids=result.camera_ids)
     audit.record(session, "camera.catalog_import", object_type="cameras",
                  object_id=", ".join(result.files)[:200], reason=reason, actor=actor,
@@ -169,8 +184,9 @@ def _problem(camera: CatalogCamera, result: CatalogImport, problem: dict[str, An
                                                problem["message"], camera.item.where)))
 
 
-def _create(session: Session, camera: CatalogCamera, areas: dict[str, int | None],
-            result: CatalogImport) -> int | None:
+def _new_row(camera: CatalogCamera, areas: dict[str, int | None],
+             result: CatalogImport) -> Camera | None:
+    """The row of a camera not yet known (not added yet); None when it is refused."""
     if camera.lon is None or camera.lat is None:
         _problem(camera, result, {"field": "Longitude", "message": (
             f"{camera.position_problem}; a camera not yet known needs its place")})
@@ -182,19 +198,16 @@ def _create(session: Session, camera: CatalogCamera, areas: dict[str, int | None
     if isinstance(checked, dict):
         _problem(camera, result, checked)
         return None
-    row = Camera(source=SOURCE, name=checked.name, kind=checked.kind.value,
-                 azimuth_deg=checked.azimuth_deg, fov_deg=checked.fov_deg,
-                 range_m=checked.range_m, gb_id=checked.gb_id, status="unknown",
-                 area_id=areas.get(camera.gb_id),
-                 geom=to_ewkb(shapely.Point(checked.lon, checked.lat)))
-    session.add(row)
-    session.flush()
-    result.created += 1
-    return int(row.id)
+    return Camera(source=SOURCE, name=checked.name, kind=checked.kind.value,
+                  azimuth_deg=checked.azimuth_deg, fov_deg=checked.fov_deg,
+                  range_m=checked.range_m, gb_id=checked.gb_id, status="unknown",
+                  area_id=areas.get(camera.gb_id),
+                  geom=to_ewkb(shapely.Point(checked.lon, checked.lat)))
 
 
 def _update(session: Session, camera: CatalogCamera, target: repository.CatalogTarget,
-            areas: dict[str, int | None], now: datetime, result: CatalogImport) -> int | None:
+            areas: dict[str, int | None], now: datetime, result: CatalogImport) -> bool:
+    """Update a known camera with what its item says; False when the item is refused."""
     moved = camera.lon is not None and camera.lat is not None
     azimuth = target.azimuth_deg if target.azimuth_deg is not None else camera.azimuth_deg
     checked = _values(camera, lon=camera.lon if moved else target.lon,  # type: ignore[arg-type]
@@ -204,7 +217,7 @@ def _update(session: Session, camera: CatalogCamera, target: repository.CatalogT
                       range_m=camera.range_m or target.range_m)
     if isinstance(checked, dict):
         _problem(camera, result, checked)
-        return None
+        return False
     values: dict[str, Any] = {"name": checked.name, "updated_at": now}
     if camera.kind is not None:
         values["kind"] = checked.kind.value
@@ -223,7 +236,7 @@ def _update(session: Session, camera: CatalogCamera, target: repository.CatalogT
                                 "message": f"{camera.position_problem}: kept where it was"})
     repository.update_camera(session, target.id, values)
     result.updated += 1
-    return target.id
+    return True
 
 
 def _entry(camera_id: int, camera: CatalogCamera, document: CatalogDocument,
@@ -234,16 +247,3 @@ def _entry(camera_id: int, camera: CatalogCamera, document: CatalogDocument,
             "status": camera.status.value if camera.status else None,
             "source_lon": camera.source_lon, "source_lat": camera.source_lat, "datum": datum,
             "details": details, "source": message.source}
-
-
-def _follow_status(session: Session, camera: CatalogCamera, camera_id: int, current: str,
-                   now: datetime, result: CatalogImport) -> None:
-    after = status_after_catalog(current, camera.status)
-    if after.value == current:
-        return
-    said = camera.status.value.upper() if camera.status else ""
-    health_repository.set_status(session, camera_id, from_status=current,
-                                 to_status=after.value, at=now,
-                                 reason=f"GB/T 28181 catalogue: {said}")
-    result.status_changes.append({"camera_id": camera_id, "device_id": camera.gb_id,
-                                  "from": current, "to": after.value})

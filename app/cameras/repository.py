@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.db.bulk import copy_frame, raw_cursor
 from app.db.geometry import from_ewkb_many, to_ewkb
 from app.geography.repository import MAX_FEATURES, BBox
-from app.models import Camera, CameraCatalogEntry
+from app.models import Camera, CameraCatalogEntry, CameraStatusChange
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,22 @@ def save_catalog_entries(session: Session, entries: Sequence[dict[str, Any]]) ->
     session.execute(statement.on_conflict_do_update(
         index_elements=["camera_id"],
         set_={c: statement.excluded[c] for c in columns} | {"imported_at": sa.func.now()}))
+
+
+def set_statuses(session: Session, changes: Sequence[dict[str, Any]]) -> None:
+    """Change cameras' states and keep each change (uptime history), in two statements:
+    ``changes`` are ``camera_status_changes`` rows (camera_id, at, from_status, to_status,
+    reason)."""
+    if not changes:
+        return
+    session.execute(sa.text("""
+        UPDATE cameras c SET status = v.status, status_at = v.at
+        FROM unnest(CAST(:ids AS int[]), CAST(:statuses AS text[]),
+                    CAST(:ats AS timestamptz[])) AS v(id, status, at)
+        WHERE c.id = v.id"""), {"ids": [c["camera_id"] for c in changes],
+                                 "statuses": [c["to_status"] for c in changes],
+                                 "ats": [c["at"] for c in changes]})
+    session.execute(insert(CameraStatusChange), list(changes))
 
 
 def catalog_entry(session: Session, camera_id: int) -> dict[str, Any] | None:

@@ -34,7 +34,7 @@ from app.cameras.importing import import_camera_csv  # noqa: E402
 from app.db import get_session  # noqa: E402
 from app.geography.graph import road_graph  # noqa: E402
 from app.geography.import_osm import import_osm  # noqa: E402
-from dispatch.cameras import read_catalog, sort_catalog  # noqa: E402
+from dispatch.cameras.catalog import read_catalog, sort_catalog  # noqa: E402
 from gis.datums import wgs84_to_datum_array  # noqa: E402
 from tests.catalogs import camera_id, group, item, split_responses  # noqa: E402
 

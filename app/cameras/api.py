@@ -37,7 +37,8 @@ from app.geography.datum import DATUM_DESCRIPTION, checked_datum, datum_taken_fr
 from app.geography.params import BBOX_PATTERN
 from app.geography.repository import BBox
 from app.models import Area, Camera
-from dispatch.cameras import MAX_CATALOG_BYTES, CameraInput
+from dispatch.cameras import CameraInput
+from dispatch.cameras.catalog import MAX_CATALOG_BYTES
 from dispatch.cameras.gb_id import CAMERA_TYPE_CODES, PROVINCES
 from gis.crs import DATUMS
 

@@ -22,9 +22,8 @@ from app.db.geometry import to_ewkb
 from app.geography.datum import checked_datum
 from app.geography.repository import area_ids_at
 from app.models import Camera
-from dispatch.cameras import (
-    CameraInput,
-    CameraKind,
+from dispatch.cameras import CameraInput, CameraKind
+from dispatch.cameras.catalog import (
     CatalogCamera,
     CatalogDocument,
     RefusedItem,
@@ -86,7 +85,7 @@ def import_catalog(session: Session, sources: list[tuple[str, bytes]], *,
                    actor: Any = None) -> CatalogImport:
     """Read the catalogue files and upsert their cameras (the caller commits).
 
-    A file that cannot be read is a :class:`~dispatch.cameras.InvalidCatalog` (422 on
+    A file that cannot be read is a :class:`~dispatch.cameras.catalog.InvalidCatalog` (422 on
     ``file``), raised before anything is written; items that cannot be used are listed in
     the result."""
     datum = checked_datum(datum)

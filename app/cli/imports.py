@@ -29,7 +29,7 @@ from app.geography.import_boundary import import_boundary
 from app.geography.import_osm import import_osm
 from app.jobs.cli import terminal_progress
 from app.passages import cli as passage_cli
-from dispatch.cameras import MAX_CATALOG_BYTES, InvalidCatalog
+from dispatch.cameras.catalog import MAX_CATALOG_BYTES, InvalidCatalog
 from gis.incidents import mapping_from_dict, parse_mapping, read_category_map
 
 group = click.Group("import", help="Import map data.")

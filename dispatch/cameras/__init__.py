@@ -12,34 +12,15 @@ Modules
   fields refused), including stream URLs; the field rules are in its docstring.
 - :mod:`~dispatch.cameras.csv_import`: CSV import (:func:`parse_camera_csv`): see its
   docstring.
-- :mod:`~dispatch.cameras.catalog_xml`: GB/T 28181 catalogues read safely
-  (:func:`read_catalog`); :mod:`~dispatch.cameras.catalog`: their items sorted into
-  cameras, skipped and refused items (:func:`sort_catalog`), and the state the catalogue
-  gives a camera (:func:`status_after_catalog`).
 
-Every public name is re-exported here, so ``from dispatch.cameras import X`` works.
+Every public name of these modules is re-exported here, so ``from dispatch.cameras import
+X`` works. Subpackages with heavier needs are imported by name: ``dispatch.cameras.health``
+(picture checks: numpy and OpenCV) and ``dispatch.cameras.catalog`` (GB/T 28181
+catalogues: defusedxml and the datum conversions).
 """
 
 from __future__ import annotations
 
-from dispatch.cameras.catalog import (
-    CatalogCamera,
-    CatalogSorting,
-    CatalogStatus,
-    RefusedItem,
-    SkippedItem,
-    catalog_record,
-    sort_catalog,
-    status_after_catalog,
-)
-from dispatch.cameras.catalog_xml import (
-    MAX_CATALOG_BYTES,
-    CatalogDocument,
-    CatalogItem,
-    CatalogMessage,
-    InvalidCatalog,
-    read_catalog,
-)
 from dispatch.cameras.csv_import import (
     COLUMN_ALIASES,
     REQUIRED_COLUMNS,
@@ -68,7 +49,6 @@ from dispatch.tabular import RowError
 
 __all__ = [
     "CAMERA_TYPE_CODES",
-    "MAX_CATALOG_BYTES",
     "COLUMN_ALIASES",
     "DEFAULT_RANGE_M",
     "KIND_ALIASES",
@@ -78,26 +58,13 @@ __all__ = [
     "CameraInput",
     "CameraKind",
     "CameraStatus",
-    "CatalogCamera",
-    "CatalogDocument",
-    "CatalogItem",
-    "CatalogMessage",
-    "CatalogSorting",
-    "CatalogStatus",
     "CsvResult",
     "GbId",
-    "InvalidCatalog",
     "InvalidGbId",
-    "RefusedItem",
     "RowError",
-    "SkippedItem",
-    "catalog_record",
     "describe_gb_type",
     "parse_camera_csv",
     "parse_camera_kind",
     "parse_camera_status",
-    "read_catalog",
-    "sort_catalog",
-    "status_after_catalog",
     "validate_gb_id",
 ]

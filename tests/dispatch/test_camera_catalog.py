@@ -9,9 +9,8 @@ import numpy as np
 import pyproj
 import pytest
 
-from dispatch.cameras import (
-    CameraKind,
-    CameraStatus,
+from dispatch.cameras import CameraKind, CameraStatus
+from dispatch.cameras.catalog import (
     CatalogStatus,
     InvalidCatalog,
     catalog_record,

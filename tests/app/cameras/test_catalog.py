@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from dispatch.cameras import MAX_CATALOG_BYTES
+from dispatch.cameras.catalog import MAX_CATALOG_BYTES
 from gis import crs
 from tests.catalogs import camera_id, group, item, response, split_responses
 from tests.gis.test_datums import reference_wgs84_to_gcj02

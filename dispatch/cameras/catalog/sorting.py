@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from dispatch.cameras.catalog_xml import CatalogItem
+from dispatch.cameras.catalog.reading import CatalogItem
 from dispatch.cameras.gb_id import InvalidGbId, describe_gb_type, validate_gb_id
 from dispatch.cameras.kinds import CameraKind, CameraStatus
 from gis.crs import datum_to_wgs84_array
@@ -145,7 +145,7 @@ def sort_catalog(items: Sequence[CatalogItem], *, datum: str) -> CatalogSorting:
     Parameters
     ----------
     items : sequence of CatalogItem
-        As :func:`~dispatch.cameras.catalog_xml.read_catalog` read them.
+        As :func:`~dispatch.cameras.catalog.reading.read_catalog` read them.
     datum : {"wgs84", "gcj02", "bd09"}, keyword-only
         The datum of the items' ``Longitude``/``Latitude``.
 

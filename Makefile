@@ -57,6 +57,7 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python live_video.py
 	cd benchmarks && ../.venv/bin/python incident_stats.py
 	cd benchmarks && ../.venv/bin/python tour_propose.py
+	cd benchmarks && ../.venv/bin/python passages.py
 
 # Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).
 messages:

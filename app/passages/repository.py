@@ -78,13 +78,6 @@ def checkpoint_id_of(session: Session, code: str) -> int | None:
     return None if found is None else int(found)
 
 
-def passages_at_checkpoint(session: Session, checkpoint_id: int) -> int:
-    """Whether any passage (kept) names the checkpoint: 1 or 0 (it cannot then be removed)."""
-    return int(session.execute(sa.text(
-        "SELECT count(*) FROM (SELECT 1 FROM passages WHERE checkpoint_id = :id LIMIT 1) x"),
-        {"id": checkpoint_id}).scalar_one())
-
-
 # -- writing ---------------------------------------------------------------------------------
 
 class PassageWriter:

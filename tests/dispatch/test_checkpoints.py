@@ -29,6 +29,7 @@ from dispatch.checkpoints import (
     straight_distance_m,
     trace_legs,
 )
+from dispatch.checkpoints.sites import parse_checkpoint_csv
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
@@ -225,3 +226,22 @@ def test_a_trace_is_judged_leg_by_leg_with_one_route_per_leg() -> None:
     assert asked == [("A", "B"), ("B", "A")]
     with pytest.raises(ValueError):
         trace_legs(sightings[::-1], route)
+
+
+# -- checkpoint sites --------------------------------------------------------------------------
+
+def test_a_checkpoint_csv_names_bad_rows_and_repeated_codes() -> None:
+    parsed = parse_checkpoint_csv(
+        "卡口编号,卡口名称,经度,纬度,方向,备注\n"
+        "K01,深南大道,114.0683,22.5431,东向西|西向东 | 东向西,\n"
+        "K 2,滨河大道,114.05,22.53,,\n"
+        "K03,,200,22.53,,\n"
+        "K01,again,114.0,22.5,,\n")
+    assert [site.code for site in parsed.rows] == ["K01"]
+    assert parsed.rows[0].directions == ["东向西", "西向东"]  # blanks and repeats dropped
+    assert [(e.row, e.field) for e in parsed.errors] == [
+        (3, "code"), (4, "name"), (4, "lon"), (5, "code")]
+    assert "first on line 2" in parsed.errors[-1].message
+    assert [w.field for w in parsed.warnings] == ["备注"]
+    assert parse_checkpoint_csv("卡口编号,经度\nK1,1\n").errors[0].message.startswith(
+        "missing required columns: name, lat")

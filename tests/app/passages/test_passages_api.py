@@ -299,3 +299,12 @@ def test_a_large_file_is_imported_as_a_job(
     assert [(e["line"], e["field"]) for e in shown["error"]["errors"]] == [(4, "plate")]
     assert "not a number plate" in shown["error"]["errors"][0]["message"]
     assert len(stored(connection)) == 4
+
+
+def test_the_page_says_how_to_begin_and_is_for_the_searching_roles(
+        client: FlaskClient, roles: dict[str, dict[str, str]]) -> None:
+    page = client.get("/passages", headers=roles["analyst"])
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'id="no-checkpoints"' in text and 'id="plate-reason"' in text
+    assert client.get("/passages", headers=roles["viewer"]).status_code == 403

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
+from wtforms.validators import ValidationError
 
 from app.auth.repository import live_token
 from app.db import get_session
@@ -33,6 +34,7 @@ ANY_ROLE = "any_role"
 ANY_USER = "any_user"
 ACCESS_ATTR = "_gridpatrol_access"
 NO_CSRF_ATTR = "_gridpatrol_no_csrf"
+AUDITED_READ_ATTR = "_gridpatrol_audited_read"
 # Flask's own static view has no decorator to carry a rule.
 PUBLIC_ENDPOINTS = frozenset({"static"})
 
@@ -103,6 +105,14 @@ def any_user(view: F) -> F:
 
 def public(view: F) -> F:
     setattr(view, ACCESS_ATTR, PUBLIC)
+    return view
+
+
+def audited_read(view: F) -> F:
+    """A GET that writes the audit log (a plate search): from a browser session it needs
+    the CSRF token like any write, so another site cannot make a signed-in officer's
+    browser search (and sign the audit log with a reason of its choosing)."""
+    setattr(view, AUDITED_READ_ATTR, True)
     return view
 
 
@@ -188,11 +198,23 @@ def enforce_access() -> Any:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if current_user.role_name not in roles_allowed(rule):
             raise NotPermitted(f"Role {current_user.role_name!r} may not do this.")
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("bearer_auth") and not (
-            rule == PUBLIC and getattr(current_app.view_functions[endpoint], NO_CSRF_ATTR,
-                                       False)):
+    view = current_app.view_functions[endpoint]
+    if g.get("bearer_auth"):
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not (
+            rule == PUBLIC and getattr(view, NO_CSRF_ATTR, False)):
         csrf.protect()
+    elif getattr(view, AUDITED_READ_ATTR, False):
+        _check_csrf_header()
     return None
+
+
+def _check_csrf_header() -> None:
+    """The CSRF token of a read that writes the audit log (flask-wtf checks writes only)."""
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"))
+    except ValidationError as exc:
+        raise CSRFError(exc.args[0]) from None
 
 
 def init_app(app: Flask) -> None:

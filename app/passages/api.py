@@ -35,6 +35,7 @@ from app.auth.access import (
     PASSAGE_SEARCHERS,
     allow,
     any_role,
+    audited_read,
 )
 from app.db import get_session
 from app.errors import InvalidValue, nothing_imported
@@ -81,6 +82,8 @@ SEARCH_REFUSALS = {
                        "A then B)",
     "unknown_checkpoint": "a checkpoint code names no checkpoint",
 }
+CSRF_NEEDED = ("A browser session's search without its CSRF token (X-CSRFToken): a search "
+               "writes the audit log (csrf_failed); tokens need none")
 FILE_TEXT = {"type": "string", "minLength": 1,
              "description": "CSV (UTF-8 or GB18030) or JSON"}
 
@@ -306,6 +309,7 @@ def _window() -> tuple[datetime, datetime]:
 
 @bp.get("/passages")
 @allow(*PASSAGE_SEARCHERS)
+@audited_read
 @documented(
     "Search passages by whole or partial plate (`*` any characters, `?` one; case, "
     "full-width characters and separators do not matter) in a time window, at some "
@@ -320,7 +324,7 @@ def _window() -> tuple[datetime, datetime]:
         ("search_id", "plate", "count", "truncated", "passages"),
         search_id={"type": "integer"}, plate={"type": "string"}, exact={"type": "boolean"},
         count={"type": "integer"}, truncated={"type": "boolean"},
-        passages={"type": "array", "items": PASSAGE}))},
+        passages={"type": "array", "items": PASSAGE})), 400: CSRF_NEEDED},
     refusals=SEARCH_REFUSALS)
 def search_passages() -> dict[str, Any]:
     start, end = _window()
@@ -336,6 +340,7 @@ def search_passages() -> dict[str, Any]:
 
 @bp.get("/passages/trace")
 @allow(*PASSAGE_SEARCHERS)
+@audited_read
 @documented(
     "A plate's trace: its passages in the window as points, and each leg between two "
     "checkpoints as a line (the fastest road, or the straight line) with its verdict — "
@@ -346,7 +351,7 @@ def search_passages() -> dict[str, Any]:
     params=(Param("plate", "a whole plate", required=True, schema={"maxLength": 40}), FROM,
             TO, REASON),
     responses={200: Answer("The trace; properties.cloned_plate_suspected", GEOJSON,
-                           schema=FEATURE_COLLECTION)},
+                           schema=FEATURE_COLLECTION), 400: CSRF_NEEDED},
     refusals=SEARCH_REFUSALS)
 def trace_plate() -> Any:
     start, end = _window()
@@ -362,6 +367,7 @@ def trace_plate() -> Any:
 
 @bp.get("/passages/through")
 @allow(*PASSAGE_SEARCHERS)
+@audited_read
 @documented(
     "Vehicles through checkpoint `first` then `then` within `within_min` minutes (escape "
     "routes): each plate with its times at both. The reason is required; audited",
@@ -378,7 +384,8 @@ def trace_plate() -> Any:
                            schema=json_object(("search_id", "count", "vehicles"),
                                               search_id={"type": "integer"},
                                               count={"type": "integer"},
-                                              vehicles={"type": "array"}))},
+                                              vehicles={"type": "array"})),
+               400: CSRF_NEEDED},
     refusals={**SEARCH_REFUSALS, "same_checkpoint": "first and then are one checkpoint"})
 def through_checkpoints() -> dict[str, Any]:
     start, end = _window()

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, render_template
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from app.auth.access import PASSAGE_SEARCHERS, allow
 from app.console.map import map_config
@@ -62,6 +63,7 @@ def page() -> str:
     fmap.add_child(Call("GridPatrolMap.init", map_config(bounds, online_tiles=online_tiles())))
     fmap.add_child(Call("GridPatrolPassages.init", {
         "checkpoints": checkpoint_geojson(sites), "labels": page_labels(),
+        "csrf": generate_csrf(),  # searches write the audit log: sent as X-CSRFToken
         "api": {"search": "/api/v1/passages", "trace": "/api/v1/passages/trace",
                 "through": "/api/v1/passages/through"}}))
     return render_template("passages/page.html", map=page_parts(fmap), checkpoints=sites,

@@ -53,7 +53,8 @@
       if (value !== null && value !== undefined && value !== "") { query.set(key, value); }
     });
     return fetch(url + "?" + query.toString(), {
-      credentials: "same-origin", headers: { Accept: "application/json" }
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": state.config.csrf }
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok) {

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from dispatch.checkpoints import straight_distance_m
 from gis.crs import wgs84_to_gcj02
 from tests.app.passages.conftest import iso, local, utc
+from tests.conftest import Accounts, csrf_token, login
 
 CSV = f"""卡口编号,过车时间,号牌号码,方向,车道,车辆类型,车身颜色,号牌颜色
 K01,{local(8, 0)},粤B12345,东向西,1,小型轿车,白,蓝
@@ -308,3 +309,21 @@ def test_the_page_says_how_to_begin_and_is_for_the_searching_roles(
     text = page.get_data(as_text=True)
     assert 'id="no-checkpoints"' in text and 'id="plate-reason"' in text
     assert client.get("/passages", headers=roles["viewer"]).status_code == 403
+
+
+def test_a_browser_session_searches_only_with_its_csrf_token(
+        client: FlaskClient, accounts: Accounts, sites: dict[str, int],
+        connection: sa.Connection) -> None:
+    """A search writes the audit log: another site must not make a signed-in officer's
+    browser search (a top-level link carries the session cookie)."""
+    officer = accounts.create("dispatcher")
+    assert login(client, officer).status_code == 302
+    query = {"plate": "粤B12345", "from": iso(0), "to": iso(24), "reason": "forged"}
+    forged = client.get("/api/v1/passages", query_string=query)
+    assert forged.status_code == 400 and forged.json["error"] == "csrf_failed"
+    assert audit_rows(connection, "passage.search") == []
+    token = csrf_token(client, "/passages")
+    asked = client.get("/api/v1/passages", query_string=query | {"reason": "alert 12"},
+                       headers={"X-CSRFToken": token})
+    assert asked.status_code == 200, asked.json
+    assert [r["reason"] for r in audit_rows(connection, "passage.search")] == ["alert 12"]

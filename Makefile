@@ -58,6 +58,7 @@ bench: setup
 	cd benchmarks && ../.venv/bin/python incident_stats.py
 	cd benchmarks && ../.venv/bin/python tour_propose.py
 	cd benchmarks && ../.venv/bin/python passages.py
+	cd benchmarks && ../.venv/bin/python uptime_report.py
 
 # Sync the zh_CN catalogue with the strings in app/ (NEW=file.json merges translations).
 messages:

@@ -77,6 +77,17 @@ def status_choices() -> list[tuple[str, str]]:
     return [(s.value, status_label(s.value)) for s in CameraStatus]
 
 
+def reason_text(reason: str | None) -> str:
+    """A state change's reason in the reader's words: the faults the health check found
+    (stored as their codes), or what someone wrote."""
+    if not reason:
+        return ""
+    parts = [part.strip() for part in reason.split(",")]
+    if all(part in FAULTS for part in parts):
+        return ", ".join(fault_label(part) for part in parts)
+    return reason
+
+
 def measure_label(name: str) -> str:
     return str(MEASURES.get(name, name))
 

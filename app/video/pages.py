@@ -16,8 +16,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.auth.access import HEALTH_READERS, VIDEO_OPERATORS, allow
-from app.cameras.health import api as health_api
 from app.cameras.health import repository as health_rows
+from app.cameras.health.uptime import CHANGES_LISTED, uptime_windows
 from app.db import get_session
 from app.geography.repository import map_bounds
 from app.maintenance import repository as maintenance_rows
@@ -127,8 +127,9 @@ def camera_page(camera_id: int) -> str:
         "video/camera.html", camera=camera, row=row,
         findings=[faults.finding_view(f) for f in (row or {}).get("findings") or []],
         status_label=faults.status_label, checks=checks,
-        changes=health_rows.state_changes(session, camera_id, limit=health_api.CHANGES_LISTED),
-        windows=health_api.uptime_windows(session, camera_id, now), tickets=tickets)
+        changes=[c | {"reason": faults.reason_text(c["reason"])} for c in
+                 health_rows.state_changes(session, camera_id, limit=CHANGES_LISTED)],
+        windows=uptime_windows(session, camera_id, now), tickets=tickets)
 
 
 def local_time(moment: datetime | str | None) -> str:

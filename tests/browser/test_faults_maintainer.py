@@ -10,7 +10,7 @@ repeated), one moving; the health round (`gridpatrol cameras check`) samples the
 FFmpeg and opens the ticket after the freeze persists over two checks.
 
 Screenshots (test-artifacts/): faults-list-maintainer.png, faults-map-maintainer.png,
-faults-ticket-maintainer.png, faults-report-maintainer.png.
+faults-ticket-maintainer.png, faults-report-maintainer.png, faults-camera-maintainer.png.
 """
 
 from __future__ import annotations
@@ -168,6 +168,14 @@ def test_a_maintainer_sees_the_frozen_camera_with_its_ticket_and_no_policing(
     page.click("#tab-report_page")
     expect(page.locator("#report-table")).to_contain_text("City Power & <Light>")
     page.screenshot(path=str(artifacts / "faults-report-maintainer.png"), full_page=True)
+
+    # the camera's own page: the check's frame, uptime, history, the ticket
+    page.goto(f"{url}/video/cameras/{frozen}")
+    expect(page.locator("#camera-findings")).to_contain_text("Frozen picture")
+    expect(page.locator("#camera-tickets")).to_contain_text(f"#{ticket}")
+    wait_for(page, "(() => { const i = document.getElementById('camera-frame');"
+                   " return i && i.complete && i.naturalWidth > 0; })()")
+    page.screenshot(path=str(artifacts / "faults-camera-maintainer.png"), full_page=True)
 
     # no incident, alert or unit data was asked for, and none may be
     assert [u for u in asked if any(p in u for p in POLICING)] == []

@@ -3,7 +3,7 @@ uptime, and forgetting a camera's reference views after it was re-aimed on purpo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, request
@@ -24,18 +24,16 @@ from app.api.docs import (
 )
 from app.auth.access import HEALTH_READERS, TICKET_KEEPERS, allow
 from app.cameras.health import repository
+from app.cameras.health.uptime import CHANGES_LISTED, UPTIME_DAYS, uptime_windows
 from app.db import get_session
 from app.errors import RecordNotFound
 from app.models import Camera
-from dispatch.cameras.health import Fault, uptime_shares
+from dispatch.cameras.health import Fault
 from dispatch.cameras.kinds import CameraStatus
 
 CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
 FAULTS = tuple(f.value for f in Fault)
 STATUSES = tuple(s.value for s in CameraStatus)
-UPTIME_DAYS = 30
-UPTIME_WINDOWS = (1, 7, 30)
-CHANGES_LISTED = 50
 _NULLABLE_TIME = {"anyOf": [DATE_TIME, {"type": "null"}]}
 FINDING = json_object(("fault", "measure", "value", "limit"), fault={"enum": list(FAULTS)},
                       measure={"type": "string"}, value={"type": "number"},
@@ -111,18 +109,6 @@ def cameras_health() -> dict[str, Any]:
         limit=int(args.get("limit") or 1000), offset=int(args.get("offset") or 0))
     return {"counts": repository.health_counts(session),
             "cameras": [health_json(row) for row in rows]}
-
-
-def uptime_windows(session: Any, camera_id: int, now: datetime) -> dict[str, Any]:
-    """The camera's uptime over the last day, week and 30 days (seconds per state and the
-    shares), from its state history."""
-    windows = {}
-    for days in UPTIME_WINDOWS:
-        spent = repository.uptime_by_camera(session, start=now - timedelta(days=days),
-                                            end=now, camera_id=camera_id).get(camera_id, {})
-        seconds = {k[:-2]: v for k, v in spent.items() if v}
-        windows[str(days)] = {"days": days, "seconds": seconds, **uptime_shares(seconds)}
-    return windows
 
 
 @bp.get("/cameras/<int:camera_id>/health")

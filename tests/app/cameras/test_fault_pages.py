@@ -83,7 +83,8 @@ def test_a_cameras_page_shows_its_frame_uptime_history_and_tickets(
     assert "Signal lost" in html and "frames decoded measured 0.000" in html
     assert f'/video/tickets/{ticket["id"]}' in html
     assert html.count('<tr data-days="') == 3
-    assert re.search(r"Online.*Degraded.*Offline", html.split('id="state-history"')[1], re.S)
+    history = html.split('id="state-history"')[1]
+    assert re.search(r"Offline.*Signal lost.*Degraded.*Frozen picture.*Online", history, re.S)
     frame = browser.get(f"/api/v1/cameras/{rig.camera_id}/health/frame")
     assert frame.status_code == 200 and frame.mimetype == "image/jpeg"
     image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), cv2.IMREAD_COLOR)

@@ -67,6 +67,7 @@ CHECKPOINT_KEEPERS = ("supervisor",)
 CONTRACTOR_ROLES = ("maintainer",)
 STAFF_ROLES = tuple(role for role in ROLE_NAMES if role not in CONTRACTOR_ROLES)
 VIDEO_OPERATORS = ("video_operator", "dispatcher", "supervisor")  # live view, tours, findings
+SERIES_TOUR_MAKERS = ("analyst", *VIDEO_OPERATORS)  # a crime series handed to the video centre
 # Findings are incidents (with the frame): read by whoever reads incidents, and the
 # operators who flag them; never by contractors.
 FINDING_READERS = (*VIDEO_OPERATORS, "analyst", "viewer")

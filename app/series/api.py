@@ -25,7 +25,7 @@ from app.api.docs import (
     model_params,
     validate_json,
 )
-from app.auth.access import ANALYSIS_READERS, ANALYSTS, PROMOTERS, allow
+from app.auth.access import ANALYSIS_READERS, ANALYSTS, PROMOTERS, SERIES_TOUR_MAKERS, allow
 from app.db import get_session
 from app.series import repository, service
 from app.series.params import (
@@ -34,10 +34,12 @@ from app.series.params import (
     SeriesBody,
     SeriesChange,
     SeriesFilter,
+    SeriesTour,
     TemporaryPoints,
     ViewSettings,
 )
 from app.series.repeats import RepeatPoints, make_repeat_points
+from app.series.tour import make_series_tour
 
 SERIES_ID = Param("series_id", "series id", location="path", type="integer")
 NOT_FOUND = "No such series"
@@ -161,6 +163,32 @@ def series_must_visit_points(series_id: int) -> dict[str, Any]:
     session = get_session()
     answer = service.make_temporary_points(session, series_id, body,
                                            actor=current_user._get_current_object())
+    session.commit()
+    return answer
+
+
+@bp.post("/series/<int:series_id>/tour")
+@allow(*SERIES_TOUR_MAKERS)
+@documented(
+    "A video patrol tour of the cameras watching the series' corridors, in the order of "
+    "the corridors, each with its reason in English and Chinese, due every day in the "
+    "series' hours that matter (`windows: hours`) or started by hand (`any`), until "
+    "`until` if given. Cameras without a stream, offline or in maintenance are left out "
+    "and listed (`left_out`). One tour per series: made again, the series' tour is "
+    "replaced in place (audited as series.tour and tour.create / tour.update)",
+    tag="series", params=(SERIES_ID,), body=SeriesTour,
+    responses={200: "{series_id, tour (as GET /api/v1/tours/ID), left_out: [{camera_id, "
+                    "name, why}], replaced}", 404: NOT_FOUND},
+    refusals={"empty_series": "the series holds no incidents",
+              "no_cameras": "no camera with a stream, online or of unknown state, watches "
+                            "the corridors (`left_out` lists those that do)",
+              "until_past": "until is before today",
+              "until_too_far": "until is more than 365 days away"})
+def series_tour(series_id: int) -> dict[str, Any]:
+    body = validate_json(SeriesTour, json_body())
+    session = get_session()
+    answer = make_series_tour(session, series_id, body,
+                              actor=current_user._get_current_object())
     session.commit()
     return answer
 

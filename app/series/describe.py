@@ -234,7 +234,8 @@ def corridor_cameras(session: Session, served: ServedGraph | None,
             "direction_known": not seen["all_round"],
             "hours": [list(r) for r in hours], "hours_text": hours_text(hours),
             "weekdays": [WEEKDAY_CODES[d] for d in weekdays],
-            "reason": _reason(seen, road, hours)})
+            "reason": corridor_reason(seen_m=seen["seen_m"], corridors=seen["corridors"],
+                                      road=road, hours=hours, all_round=seen["all_round"])})
     answer.sort(key=lambda c: (-len(c["corridors"]), -c["seen_m"], c["camera_id"]))
     for order, camera in enumerate(answer, start=1):
         camera["order"] = order
@@ -258,14 +259,16 @@ def _road_name(served: ServedGraph, edges: dict[int, float]) -> str | None:
     return None
 
 
-def _reason(seen: dict[str, Any], road: str | None,
-            hours: Sequence[tuple[int, int]]) -> str:
-    corridors = ", ".join(f"{c}→{c + 1}" for c in sorted(seen["corridors"]))
+def corridor_reason(*, seen_m: float, corridors: Sequence[int], road: str | None,
+                    hours: Sequence[tuple[int, int]] | Sequence[list[int]],
+                    all_round: bool) -> str:
+    """Why a camera matters to a series, in the current locale."""
+    pairs = ", ".join(f"{c}→{c + 1}" for c in sorted(corridors))
     text: str = gettext("sees %(m).0f m of %(road)s on the way between incidents "
-                        "%(pairs)s", m=seen["seen_m"], road=road or gettext("the corridor"),
-                        pairs=corridors)
+                        "%(pairs)s", m=seen_m, road=road or gettext("the corridor"),
+                        pairs=pairs)
     if hours:
         text += gettext("; the series struck around %(hours)s", hours=hours_text(hours))
-    if seen["all_round"]:
+    if all_round:
         text += gettext(" (direction unknown: all-round view assumed)")
     return text

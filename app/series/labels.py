@@ -33,5 +33,9 @@ def view_labels() -> dict[str, object]:
         "made": _("%(n)s temporary must-visit points, in effect until %(until)s.", n="{n}",
                   until="{until}"),
         "error": _("Refused"), "noReason": _("Give the reason (it is audited)."),
+        "touring": _("Making the tour…"),
+        "tourMade": _("Tour “%(name)s” made. Cameras: %(n)s; left out (no stream, offline or "
+                      "in maintenance): %(left)s.", name="{name}", n="{n}", left="{left}"),
+        "openWall": _("Open the wall"),
         "weekdays": labels_of("weekday"),
     }

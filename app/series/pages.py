@@ -19,6 +19,7 @@ from app.maps.work import work_map
 from app.series import service
 from app.series.labels import builder_labels, view_labels
 from app.series.params import ViewSettings
+from app.series.tour import MAX_DAYS
 from gis.incidents import load_category_table
 
 bp = Blueprint("series", __name__, url_prefix="/analysis/series")
@@ -65,13 +66,16 @@ def view(series_id: int) -> str:
     shown = service.series_json(session, row, settings)
     shown["timeline_x"] = timeline_x([i["occurred_at"] for i in shown["incidents"]])
     config = {"series": shown, "labels": view_labels(), "csrf": generate_csrf(),
-              "api": {"points": url_for("api.series_must_visit_points", series_id=row.id)},
-              "canPromote": may("api.series_must_visit_points")}
+              "api": {"points": url_for("api.series_must_visit_points", series_id=row.id),
+                      "tour": url_for("api.series_tour", series_id=row.id)},
+              "canPromote": may("api.series_must_visit_points"),
+              "canTour": may("api.series_tour"), "canWall": may("tours.wall_page")}
     categories = dict(_categories())
     return render_template(
         "series/view.html", shown=shown, settings=settings, error=error,
         categories=categories, times={"hour_weekday": shown["hour_weekday"]},
-        can_promote=config["canPromote"],
+        can_promote=config["canPromote"], can_tour=config["canTour"], can_wall=config["canWall"],
+        tour_max=(date.today() + timedelta(days=MAX_DAYS)).isoformat(),
         until_default=(date.today() + timedelta(days=14)).isoformat(),
         today=date.today().isoformat(),
         csv_url=url_for("api.show_series", series_id=row.id, format="csv", **{

@@ -117,3 +117,20 @@ class TemporaryPoints(StrictBody):
     priority: int = Field(default=2, ge=1, le=5)
     reason: str = Field(min_length=1, max_length=2000,
                         description="why the series is patrolled (audited)")
+
+
+class SeriesTour(StrictBody):
+    """A video patrol tour of the cameras watching a series' corridors."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200,
+                             description="the tour's name (default: the series' name)")
+    layout: Literal[1, 4, 9, 16] = Field(default=4, description="tiles on the wall")
+    dwell_s: int = Field(default=20, ge=5, le=3600, description="seconds on each camera")
+    windows: Literal["hours", "any"] = Field(
+        default="hours", description="hours: due every day in the hours that matter (the "
+                                     "series' hours, an hour either side); any: started by "
+                                     "hand")
+    until: date | None = Field(default=None, description="the last day the tour is due "
+                                                         "(local); none: no end")
+    reason: str = Field(min_length=1, max_length=2000,
+                        description="why the video centre watches the series (audited)")

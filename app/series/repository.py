@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import IncidentSeries, IncidentSeriesMember, MustVisitPoint
+from app.models import IncidentSeries, IncidentSeriesMember, MustVisitPoint, Tour
 
 _LOCAL = "(i.occurred_at AT TIME ZONE coalesce(i.timezone, 'UTC'))"
 INCIDENT_COLUMNS = ("id", "occurred_at", "local_time", "time_resolution", "timezone",
@@ -172,3 +172,11 @@ def points_from(session: Session, source: str, refs: Sequence[str]) -> dict[str,
     rows = session.execute(sa.select(MustVisitPoint).where(
         MustVisitPoint.source == source, MustVisitPoint.source_ref.in_(list(refs)))).scalars()
     return {str(row.source_ref): row for row in rows}
+
+
+def series_tours(session: Session, series_id: int) -> list[Tour]:
+    """The video patrol tours made from the series (not deleted), oldest first."""
+    return list(session.scalars(
+        sa.select(Tour).where(Tour.proposal["series_id"].astext == str(series_id),
+                              Tour.deleted_at.is_(None))
+        .order_by(Tour.id)))

@@ -3,8 +3,8 @@ it into temporary must-visit points that expire.
 
 A series is a named set of incidents; what it shows (time line, profile, ellipse,
 corridors, cameras) is worked out each time it is read (`app.series.describe`), so it
-follows the cameras and roads as they are. Video tours from a series wait for the video
-centre's tours API (README, "Crime series").
+follows the cameras and roads as they are. A series' video patrol tour is made in
+`app.series.tour`.
 """
 
 from __future__ import annotations
@@ -149,7 +149,9 @@ def series_json(session: Session, row: IncidentSeries, settings: ViewSettings
             "hours_text": hours_text(shown["hours_that_matter"]),
             "settings": settings.model_dump(),
             "temporary_points": _points_of(session, row.id),
-            "video_tours": None,  # no tours API in this build (README, "Crime series")
+            "video_tours": [{"id": t.id, "name": t.name, "updated_at": t.updated_at.isoformat(),
+                             "wall": f"/video/tours/{t.id}/wall"}
+                            for t in repository.series_tours(session, row.id)],
             **shown}
 
 

@@ -115,7 +115,8 @@ def scene(live_server: dict[str, Any]) -> Iterator[dict[str, Any]]:
     cam_lon, cam_lat = offset(*TO_LONLAT.transform(mid.x, mid.y), side, 12)
     made = client.post("/api/v1/cameras", headers=headers, json={
         "name": "Corridor watcher", "lon": cam_lon, "lat": cam_lat,
-        "azimuth_deg": (side + 180) % 360, "fov_deg": 70, "range_m": 40, "kind": "fixed"})
+        "azimuth_deg": (side + 180) % 360, "fov_deg": 70, "range_m": 40, "kind": "fixed",
+        "stream_url": "rtsp://10.1.2.4:554/Streaming/Channels/101"})
     assert made.status_code == 201, made.json
     SHOTS.mkdir(exist_ok=True)
     yield {"cameras": cameras, "area": area}
@@ -218,6 +219,16 @@ def test_an_analyst_builds_a_series_and_sees_its_ellipse_and_cameras(
     page.click("#make-points")
     expect(page.locator("#points-status")).to_contain_text("3 temporary must-visit points")
     page.screenshot(path=str(SHOTS / "series-points.png"))
+    # handed to the video centre: a tour of the corridor cameras in the hours that matter
+    page.fill("#tour-form input[name=reason]", "watch the thief's way at night")
+    page.click("#make-tour")
+    expect(page.locator("#tour-status")).to_contain_text("Tour “Motorcycle thefts, Barbican” made")
+    tour_id = wait_for(page, "gridpatrol.seriesView.tour")
+    expect(page.locator("#tour-wall-link")).to_have_count(0)  # the wall is the video centre's
+    tour = page.evaluate("fetch('/api/v1/series/' + location.pathname.split('/').pop())"
+                         ".then(r => r.json()).then(s => s.video_tours)")
+    assert [t["id"] for t in tour] == [tour_id]
+    page.screenshot(path=str(SHOTS / "series-tour.png"))
     with page.expect_navigation():  # the same page in Chinese, then back (it stays on the user)
         page.select_option("#locale", "zh_CN")
     expect(page.locator("#series-cameras caption")).to_contain_text("拍到通道的摄像机")

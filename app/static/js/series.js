@@ -234,6 +234,7 @@
       corridors: s.corridors.features.filter(function (f) { return f.geometry; }).length,
       ellipse: Boolean(d && d.ellipse) };
 
+    tourForm(config);
     var form = document.getElementById("points-form");
     if (!form || !config.canPromote) { return; }
     form.addEventListener("submit", function (event) {
@@ -250,6 +251,35 @@
         say("points-status", fill(L$.made, { n: res[1].points.length,
                                              until: res[1].until }), "ok");
         window.gridpatrol.seriesView.points = res[1].points.length;
+      });
+    });
+  }
+
+  // The series handed to the video centre: a tour of its corridor cameras.
+  function tourForm(config) {
+    var L$ = config.labels;
+    var form = document.getElementById("tour-form");
+    if (!form || !config.canTour) { return; }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!form.elements.reason.value.trim()) {
+        say("tour-status", L$.noReason, "error"); return;
+      }
+      say("tour-status", L$.touring);
+      var body = { windows: form.elements.windows.value,
+                   layout: Number(form.elements.layout.value),
+                   reason: form.elements.reason.value };
+      if (form.elements.until.value) { body.until = form.elements.until.value; }
+      post(config.api.tour, config.csrf, body).then(function (res) {
+        if (!res[0]) { say("tour-status", refusal(L$.error, res[1]), "error"); return; }
+        var tour = res[1].tour;
+        say("tour-status", fill(L$.tourMade, { name: tour.name, n: tour.cameras.length,
+                                               left: res[1].left_out.length }), "ok");
+        if (config.canWall) {
+          document.getElementById("tour-status").append(" ", D.el("a", {
+            href: "/video/tours/" + tour.id + "/wall", id: "tour-wall-link" }, L$.openWall));
+        }
+        window.gridpatrol.seriesView.tour = tour.id;
       });
     });
   }

@@ -459,6 +459,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIVE_START_TIMEOUT_S", _parse_positive_float, 10.0,
             "Longest wait for a live conversion's first segment before the camera is "
             "answered offline."),
+    Setting("LIVE_MAX_MJPEG", _parse_positive_int, 8,
+            "Live MJPEG streams (for browsers without HLS) the front serves at once, each "
+            "decoding its camera's HLS with an FFmpeg of its own; one more is answered 503 "
+            "live_busy."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

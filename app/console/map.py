@@ -97,8 +97,10 @@ def coords_labels() -> dict[str, Any]:
 
 
 def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bool,
-                    can_read_radio: bool, can_read_alarms: bool = False) -> dict[str, Any]:
+                    can_read_radio: bool, can_read_alarms: bool = False,
+                    can_watch_live: bool = False) -> dict[str, Any]:
     """Endpoints, rights and translated labels of the dispatch panel."""
+    from app.video.labels import live_player
     from dispatch.cameras import CameraKind
     from dispatch.delivery import DeliveryState
     from dispatch.recommend import UnitKind
@@ -109,6 +111,7 @@ def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bo
     return {
         "zh": zh,
         "csrf": csrf_token, "canDispatch": can_dispatch, "canEditCameras": can_edit_cameras,
+        "live": live_player(allowed=can_watch_live),
         "api": {"units": "/api/v1/units", "alerts": "/api/v1/alerts",
                 "cameras": "/api/v1/cameras", "events": "/api/v1/events",
                 "radio": "/api/v1/radio-log" if can_read_radio else None,

@@ -32,7 +32,8 @@ def home() -> str:
                            "can_dispatch": _may("api.create_alert"),
                            "can_edit_cameras": _may("api.change_camera"),
                            "can_read_radio": _may("api.radio_log"),
-                           "can_read_alarms": _may("api.list_alarms")},
+                           "can_read_alarms": _may("api.list_alarms"),
+                           "can_watch_live": _may("api.start_live")},
                        findings=findings_layer() if _may("api.list_findings") else None)
     return render_template("console/home.html", map=fmap,
                            has_data=bounds is not None, body_class="map-page")

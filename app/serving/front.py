@@ -1,10 +1,11 @@
 """The front: the one address browsers talk to, an asyncio (aiohttp) server.
 
 It serves ``GET /api/v1/events`` itself from its event loop (``app.events.stream``: one
-LISTEN connection, any number of open consoles, no request worker held) and passes every
-other request on to the app server, gunicorn's threaded workers on a private unix socket
-(``app.serving.proxy``). Same origin, same URL, same sign-in: the console's JavaScript
-does not know there are two servers.
+LISTEN connection, any number of open consoles, no request worker held), and the live
+MJPEG streams of browsers without HLS (``app.video.mjpeg``: long answers, no request worker
+held either); it passes every other request on to the app server, gunicorn's threaded
+workers on a private unix socket (``app.serving.proxy``). Same origin, same URL, same
+sign-in: the console's JavaScript does not know there are two servers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.events.gate import EVENTS_PATH
 from app.events.hub import Hub
 from app.events.stream import StreamSettings, serve_stream
 from app.serving.proxy import Upstream
+from app.video.mjpeg import MJPEG_PATH, MjpegSettings, MjpegStreams
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +42,14 @@ class EventSettings:
     replay: int = 10000
     backlog: int = 1000
     heartbeat_s: float = 15.0
+    max_mjpeg: int = 8
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> EventSettings:
         return cls(per_user=config["EVENTS_PER_USER"], max_streams=config["EVENTS_MAX_STREAMS"],
                    replay=config["EVENTS_REPLAY"], backlog=config["EVENTS_BACKLOG"],
-                   heartbeat_s=config["EVENTS_HEARTBEAT_S"])
+                   heartbeat_s=config["EVENTS_HEARTBEAT_S"],
+                   max_mjpeg=config["LIVE_MAX_MJPEG"])
 
 
 @dataclass
@@ -55,6 +59,7 @@ class Front:
     hub: Hub
     upstream: Upstream
     stream_settings: StreamSettings
+    mjpeg: MjpegStreams
     application: web.Application = field(init=False)
 
     def __post_init__(self) -> None:
@@ -63,6 +68,7 @@ class Front:
         app = web.Application(handler_args={"max_line_size": MAX_LINE_BYTES,
                                             "max_field_size": MAX_FIELD_BYTES})
         app.router.add_get(EVENTS_PATH, self._events, allow_head=False)
+        app.router.add_get(MJPEG_PATH, self.mjpeg.serve, allow_head=False)
         app.router.add_route("*", "/{tail:.*}", self.upstream.forward)
         app.cleanup_ctx.append(self._lifetime)
         self.application = app
@@ -91,7 +97,8 @@ def build_front(conninfo: str, upstream: Upstream, settings: EventSettings) -> F
     hub = Hub(conninfo, replay=settings.replay, backlog=settings.backlog,
               per_user=settings.per_user, max_streams=settings.max_streams,
               heartbeat_s=settings.heartbeat_s)
-    return Front(hub, upstream, StreamSettings())
+    return Front(hub, upstream, StreamSettings(),
+                 MjpegStreams(upstream, MjpegSettings(max_streams=settings.max_mjpeg)))
 
 
 class RunningFront:

@@ -131,6 +131,19 @@ class Upstream:
             await response.write_eof()
         return response
 
+    async def fetch(self, request: web.Request, path: str) -> tuple[int, bytes]:
+        """GET ``path`` from the app as the viewer of ``request`` (its cookies and
+        address): the status and the body; 502 when the app does not answer."""
+        headers = self._headers(request)
+        for name in ("Range", "If-None-Match", "If-Modified-Since", "Accept-Encoding"):
+            headers.popall(name, None)
+        try:
+            async with self.session.get(self._url(path), headers=headers,
+                                        allow_redirects=False) as answer:
+                return answer.status, await answer.read()
+        except (aiohttp.ClientConnectionError, TimeoutError):
+            return 502, b'{"error": "app_unavailable"}'
+
     async def authorize(self, request: web.Request) -> GateAnswer | web.Response:
         """Ask the app who opens this event stream: the identity, or the app's refusal."""
         headers = self._headers(request)

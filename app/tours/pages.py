@@ -19,6 +19,7 @@ from app.tours import findings, report, runs, tours
 from app.tours.repository import findings as finding_rows
 from app.tours.repository import report as report_rows
 from app.tours.repository import tours as tour_rows
+from app.video.labels import live_labels
 from dispatch.tours import FindingKind
 from gis.incidents import load_category_table
 from patrol.windows import DAY_NAMES_EN, DAY_NAMES_ZH
@@ -93,14 +94,11 @@ def wall_page(tour_id: int) -> str:
     config = {
         "tourId": tour_id, "csrf": generate_csrf(), "layout": tour["layout"],
         "api": {"runs": f"/api/v1/tours/{tour_id}/runs", "events": "/api/v1/tour-runs/{run}/events",
-                "live": "/api/v1/cameras/{camera}/live", "findings": "/api/v1/findings"},
+                "live": "/api/v1/cameras/{camera}/live",
+                "mjpeg": "/api/v1/cameras/{camera}/live.mjpeg", "findings": "/api/v1/findings"},
         "kinds": [[k.value, k.label_zh if zh else k.label_en] for k in FindingKind],
         "labels": {
-            "connecting": _("Connecting…"), "playing": _("Live"),
-            "busy": _("Every live slot is in use; trying again shortly."),
-            "offline": _("The camera gives no video."), "refused": _("The stream is refused."),
-            "stalled": _("The video stopped; reconnecting…"),
-            "unsupported": _("This browser cannot play live video."),
+            **live_labels(),
             "paused": _("Paused"), "running": _("Running"), "pause": _("Pause"),
             "resume": _("Resume"),
             "step": _("Step %(n)s of %(of)s", n="{n}", of="{of}"),

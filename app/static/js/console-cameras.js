@@ -77,6 +77,8 @@
       (p.fov_deg ? " · " + Math.round(p.fov_deg) + "°" : "") +
       (p.range_m ? " · " + Math.round(p.range_m) + " m" : "") + " · " + p.status));
     if (p.gb_id) { box.appendChild(el("div", "gp-gbid", p.gb_id)); }
+    var live = window.GridPatrolConsoleLive.control(p, "popup");
+    if (live) { box.appendChild(live); }
     if (C.canEditCameras) {
       var button = el("button", "gp-aim", C.labels.aim);
       button.type = "button";
@@ -114,6 +116,7 @@
       C = context.config;
       map = context.map;
       api = context.api;
+      window.GridPatrolConsoleLive.init(C.live, map);
       return cameraOptions();
     }
   };

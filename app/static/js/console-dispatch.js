@@ -241,6 +241,8 @@
       img.src = D.safeUrl(c.snapshot_url);
       li.appendChild(img);
     }
+    var live = window.GridPatrolConsoleLive.control(c, "alert");
+    if (live) { li.appendChild(live); }
     li.addEventListener("mouseenter", function () { highlightCamera(c, true); });
     li.addEventListener("mouseleave", function () { highlightCamera(c, false); });
     if (c.azimuth_deg !== undefined) {
@@ -356,6 +358,7 @@
         return li;
       }, "gp-timeline");
     }
+    window.GridPatrolConsoleLive.sweep();  // tiles of cameras no longer listed stop
   }
 
   function dispatchUnits(ids) {

@@ -1,5 +1,7 @@
-/* One tile of the video wall: a camera played live from the server's HLS with hls.js (as
-   the live page plays it), or the reason it is not. A tile works on its own: a camera that
+/* One tile of live video (the video wall's tiles, the console's camera popup and alert
+   panel): a camera played live from the server's HLS with hls.js (or the browser's own
+   HLS), or — where the browser plays no HLS — the server's MJPEG stream in an <img> put
+   in the video's place (``mjpegUrl``); or the reason it is not. A tile works on its own: a camera that
    is slow, dead, refused or busy shows why on its tile and is tried again after a pause,
    while the other tiles play — nothing a camera does can hold the wall up. A picture that
    stops moving for 10 s is reconnected. */
@@ -57,8 +59,50 @@
     this.start();
   };
 
+  /* Whether this browser plays HLS (hls.js on Media Source Extensions, or natively). */
+  function playsHls(video) {
+    return Boolean((window.Hls && window.Hls.isSupported()) ||
+                   video.canPlayType("application/vnd.apple.mpegurl"));
+  }
+
+  LiveTile.prototype.dropImage = function () {
+    if (!this.image) { return; }
+    this.image.src = "data:,";  // ends the multipart answer
+    this.image.remove();
+    this.image = null;
+    this.video.hidden = false;
+  };
+
+  /* MJPEG: one long answer the <img> shows frame after frame (the front serves it). */
+  LiveTile.prototype.playMjpeg = function () {
+    var tile = this, generation = this.generation;
+    if (!this.options.mjpegUrl) { this.set("unreachable", this.labels.unsupported); return; }
+    this.set("loading", null);
+    var image = D.el("img", { class: "live-mjpeg", alt: "" });
+    function shown() {
+      if (generation === tile.generation && tile.state !== "playing" && image.naturalWidth) {
+        tile.set("playing", null);
+      }
+    }
+    image.addEventListener("load", shown);
+    image.addEventListener("error", function () {
+      if (generation === tile.generation) {
+        tile.dropImage();
+        tile.retry("unreachable", tile.labels.offline, 10);
+      }
+    });
+    this.watch = window.setInterval(shown, 500);
+    image.src = this.options.mjpegUrl.replace("{camera}",
+                                              encodeURIComponent(this.camera.camera_id));
+    this.video.hidden = true;
+    this.video.after(image);
+    this.image = image;
+    this.mode = "mjpeg";
+  };
+
   LiveTile.prototype.stop = function () {
     this.generation += 1;
+    this.dropImage();
     if (this.abort) { this.abort.abort(); this.abort = null; }
     if (this.timer) { window.clearTimeout(this.timer); this.timer = null; }
     if (this.watch) { window.clearInterval(this.watch); this.watch = null; }
@@ -79,6 +123,8 @@
 
   LiveTile.prototype.start = function () {
     var tile = this, generation = this.generation, camera = this.camera;
+    if (!playsHls(this.video)) { this.playMjpeg(); return; }
+    this.mode = "hls";
     this.set("loading", null);
     var request = new AbortController();
     this.abort = request;

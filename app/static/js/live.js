@@ -1,5 +1,6 @@
 /* One camera live: ask the server to start (or join) the camera's HLS conversion, then
-   play its playlist with hls.js (or natively where the browser plays HLS itself). A busy
+   play its playlist with hls.js (or natively where the browser plays HLS itself; where it
+   plays neither, the server's MJPEG stream). A busy
    server (every live slot taken) or a broken stream is retried after a pause; the status
    line says why. */
 (function () {
@@ -37,7 +38,32 @@
     video.play().catch(function () { /* autoplay refused: the controls are there */ });
   }
 
+  /* No HLS in this browser: the server's MJPEG stream in an <img> in the video's place
+     (one view, audited by the server as HLS views are). */
+  function mjpeg() {
+    var image = document.createElement("img");
+    image.id = "live-image";
+    image.alt = "";
+    image.addEventListener("error", function () {
+      image.remove();
+      video.hidden = false;
+      retry("offline", 15);
+    });
+    var shown = window.setInterval(function () {
+      if (!image.isConnected) { window.clearInterval(shown); return; }
+      if (image.naturalWidth) { say("playing"); window.clearInterval(shown); }
+    }, 500);
+    image.src = "/api/v1/cameras/" + encodeURIComponent(camera) + "/live.mjpeg";
+    video.hidden = true;
+    video.after(image);
+  }
+
   function start() {
+    if (!(window.Hls && window.Hls.isSupported()) &&
+        !video.canPlayType("application/vnd.apple.mpegurl")) {
+      mjpeg();
+      return;
+    }
     fetch("/api/v1/cameras/" + encodeURIComponent(camera) + "/live",
           { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {

@@ -198,6 +198,7 @@
       for (var k = 0; k < config.layout; k++) {
         var tile = new window.GridPatrolLiveTile(k, { labels: config.labels,
                                                       liveUrl: config.api.live,
+                                                      mjpegUrl: config.api.mjpeg,
                                                       onChange: stateChanged });
         tile.node.addEventListener("click", (function (index) {
           return function () { choose(index); };

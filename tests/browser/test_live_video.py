@@ -22,8 +22,8 @@ from app.db import engine, get_session
 from app.serving.front import EventSettings
 from app.video import conversions
 from tests.browser.conftest import closed_before_served
-from tests.browser.test_dispatch_console import click_map_at
 from tests.browser.support import wait_for, watch_csp
+from tests.browser.test_dispatch_console import click_map_at
 from tests.conftest import bearer, make_app, scratch_database
 from tests.rtsp_camera import h264_file, serve_rtsp
 from tests.served import ThreadedFront

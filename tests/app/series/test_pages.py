@@ -30,7 +30,8 @@ def test_the_builder_and_a_series(client: FlaskClient, analyst: dict[str, str],
     assert 'id="series-ellipse"' in html and "268 m × 89 m" in html
     assert 'id="series-timeline"' in html and 'id="hour-weekday"' in html
     assert 'id="series-corridors"' in html and html.count("→") >= 4
-    assert 'id="points-form"' not in html and 'id="video-tours-note"' in html
+    assert 'id="points-form"' not in html and 'id="tour-form"' not in html
+    assert 'id="series-tours"' in html  # viewers are told the video centre can make one
     two = client.get(f"/analysis/series/{series_id}?std_devs=2&correction=crimestat")
     assert "693 m × 231 m" in two.get_data(as_text=True)
     bad = client.get(f"/analysis/series/{series_id}?correction=esri").get_data(as_text=True)

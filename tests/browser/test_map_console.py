@@ -66,10 +66,13 @@ def test_a_supervisor_renames_a_grid_cell_on_the_map(page: Page,
 def test_the_chinese_console_uses_chinese_layer_names(page: Page,
                                                       live_server: dict[str, Any]) -> None:
     sign_in(page, live_server, "demo-analyst")
-    page.select_option("#locale", "zh_CN")
+    with page.expect_navigation():
+        page.select_option("#locale", "zh_CN")
     expect(page.locator(".leaflet-control-layers")).to_contain_text("巡逻网格")
     expect(page.locator("#map-search")).to_have_attribute("placeholder", "搜索街道或地点")
-    page.select_option("#locale", "en")
+    with page.expect_navigation():  # back, and kept: the language stays on the user
+        page.select_option("#locale", "en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 @pytest.mark.parametrize("area", ["London Central", "Heidelberg", "Porto", "Helsinki"])

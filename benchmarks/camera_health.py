@@ -44,7 +44,7 @@ from tests.camera_clips import (  # noqa: E402
     warm_up_clips,
 )
 
-PLAN = SamplePlan()
+PLAN = SamplePlan()  # span_s: GRIDPATROL_HEALTH_SAMPLE_S (2 s), or --span-s
 FAULTS = ("frozen", "black", "blurred", "noise", "colour_cast", "corrupted", "covered",
           "moved")
 CAMERAS_PREFECTURE = 2504
@@ -156,7 +156,8 @@ class _FfmpegMemory:
             self.most = max(self.most, running)
 
 
-def measure_round(clip: Path, cameras: int, workers: int) -> dict[str, float]:
+def measure_round(clip: Path, cameras: int, workers: int,
+                  span_s: float = 2.0) -> dict[str, float]:
     """In this (fresh) process: the health round itself over ``cameras`` cameras whose
     stream is ``clip``, on a database of its own; a first round teaches baselines and
     references, the second is measured."""
@@ -168,7 +169,8 @@ def measure_round(clip: Path, cameras: int, workers: int) -> dict[str, float]:
     from benchmarks.common import bench_database
 
     with bench_database("gridpatrol_bench_health", MEDIA_DIR=str(clip.parent),
-                        HEALTH_WORKERS=workers, CAMERA_NETWORKS="10.0.0.0/8") as bench:
+                        HEALTH_WORKERS=workers, CAMERA_NETWORKS="10.0.0.0/8",
+                        HEALTH_SAMPLE_S=span_s) as bench:
         app = bench["app"]
         with app.app_context():
             session = get_session()
@@ -223,11 +225,13 @@ def throughput(folder: Path, checks: int, workers: int) -> None:
         for _ in range(3):
             before = _children_cpu()
             subprocess.run([ffmpeg_binary(), "-nostdin", "-loglevel", "error", "-threads", "1",
-                            "-i", str(clip), "-t", "2", "-f", "null", "-"], check=True)
+                            "-i", str(clip), "-t", f"{PLAN.span_s:g}", "-f", "null", "-"],
+                           check=True)
             floor_cpu.append(_children_cpu() - before)
         floor = sorted(floor_cpu)[1]
         done = subprocess.run([sys.executable, __file__, "--round", str(clip), "--checks",
-                               str(checks), "--workers", str(workers)], capture_output=True,
+                               str(checks), "--workers", str(workers),
+                               "--span-s", f"{PLAN.span_s:g}"], capture_output=True,
                               text=True, check=True, timeout=3600)
         measured = json.loads(done.stdout.strip().splitlines()[-1])
         per_check = measured["ffmpeg_cpu_s"] + measured["ours_cpu_s"]
@@ -247,7 +251,8 @@ def throughput(folder: Path, checks: int, workers: int) -> None:
                               f"{cpu_bound_min:.1f}",
                               "yes" if cpu_bound_min <= ROUND_S / 60 else "no",
                               f"{live_workers:.0f}"])
-    print(f"\nThroughput (the health round, database writes included): {workers} workers, "
+    print(f"\nThroughput (the health round, database writes included; {PLAN.span_s:g} s "
+          f"decoded per check): {workers} workers, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}\n")
     print(table(rows, ["source", "checks", "wall s", "checks/min", "FFmpeg CPU ms/check",
                        "analysis + DB CPU ms/check", "FFmpeg alone (floor) ms",
@@ -268,10 +273,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--span-s", type=float, default=2.0,
+                        help="stream seconds each check decodes (GRIDPATROL_HEALTH_SAMPLE_S)")
     parser.add_argument("--round", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global PLAN
+    PLAN = SamplePlan(span_s=args.span_s)
     if args.round:
-        measure_round(args.round, args.checks, args.workers)
+        measure_round(args.round, args.checks, args.workers, span_s=args.span_s)
         return
     with tempfile.TemporaryDirectory(prefix="camera-health-") as raw:
         folder = Path(raw)

@@ -94,11 +94,8 @@ class CallFolderSource:
                 try:
                     ready = await asyncio.to_thread(self._ready, time.time())
                 except OSError as exc:
-                    self.connected = False
-                    self.counters["call_folder_unreadable"] += 1
-                    logger.error("%s: cannot read the folder (%s); again in %.0f s",
-                                 self.name, exc, FOLDER_RETRY_S)
-                    await asyncio.sleep(FOLDER_RETRY_S)
+                    await self._wait_out("call_folder_unreadable", "cannot read the folder",
+                                         exc)
                     await self._make_folders()
                     continue
                 for found in ready:
@@ -124,14 +121,17 @@ class CallFolderSource:
                                self.archive / "duplicates"):
                     folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                self.connected = False
-                self.counters["call_folder_unusable"] += 1
-                logger.error("%s: cannot make its folders (%s); again in %.0f s",
-                             self.name, exc, FOLDER_RETRY_S)
-                await asyncio.sleep(FOLDER_RETRY_S)
+                await self._wait_out("call_folder_unusable", "cannot make its folders", exc)
                 continue
             self.connected = True
             return
+
+    async def _wait_out(self, counter: str, what: str, exc: OSError) -> None:
+        """A folder problem: counted, logged as an error, and waited out."""
+        self.connected = False
+        self.counters[counter] += 1
+        logger.error("%s: %s (%s); again in %.0f s", self.name, what, exc, FOLDER_RETRY_S)
+        await asyncio.sleep(FOLDER_RETRY_S)
 
     # -- what is ready ------------------------------------------------------------------
     def _ready(self, now: float) -> list[_Found]:

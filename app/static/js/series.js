@@ -234,52 +234,52 @@
       corridors: s.corridors.features.filter(function (f) { return f.geometry; }).length,
       ellipse: Boolean(d && d.ellipse) };
 
-    tourForm(config);
-    var form = document.getElementById("points-form");
-    if (!form || !config.canPromote) { return; }
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      if (!form.elements.reason.value.trim()) {
-        say("points-status", L$.noReason, "error"); return;
-      }
-      say("points-status", L$.working);
-      post(config.api.points, config.csrf, {
-        until: form.elements.until.value, place: form.elements.place.value,
-        windows: form.elements.windows.value, reason: form.elements.reason.value
-      }).then(function (res) {
-        if (!res[0]) { say("points-status", refusal(L$.error, res[1]), "error"); return; }
-        say("points-status", fill(L$.made, { n: res[1].points.length,
-                                             until: res[1].until }), "ok");
-        window.gridpatrol.seriesView.points = res[1].points.length;
+    if (config.canPromote) {  // temporary must-visit points
+      reasonedForm(config, "points-form", "points-status", L$.working, function (form) {
+        return { url: config.api.points, body: {
+          until: form.elements.until.value, place: form.elements.place.value,
+          windows: form.elements.windows.value, reason: form.elements.reason.value } };
+      }, function (answer) {
+        say("points-status", fill(L$.made, { n: answer.points.length,
+                                              until: answer.until }), "ok");
+        window.gridpatrol.seriesView.points = answer.points.length;
       });
-    });
-  }
-
-  // The series handed to the video centre: a tour of its corridor cameras.
-  function tourForm(config) {
-    var L$ = config.labels;
-    var form = document.getElementById("tour-form");
-    if (!form || !config.canTour) { return; }
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      if (!form.elements.reason.value.trim()) {
-        say("tour-status", L$.noReason, "error"); return;
-      }
-      say("tour-status", L$.touring);
-      var body = { windows: form.elements.windows.value,
-                   layout: Number(form.elements.layout.value),
-                   reason: form.elements.reason.value };
-      if (form.elements.until.value) { body.until = form.elements.until.value; }
-      post(config.api.tour, config.csrf, body).then(function (res) {
-        if (!res[0]) { say("tour-status", refusal(L$.error, res[1]), "error"); return; }
-        var tour = res[1].tour;
+    }
+    if (config.canTour) {  // handed to the video centre: a tour of its corridor cameras
+      reasonedForm(config, "tour-form", "tour-status", L$.touring, function (form) {
+        var body = { windows: form.elements.windows.value,
+                     layout: Number(form.elements.layout.value),
+                     reason: form.elements.reason.value };
+        if (form.elements.until.value) { body.until = form.elements.until.value; }
+        return { url: config.api.tour, body: body };
+      }, function (answer) {
+        var tour = answer.tour;
         say("tour-status", fill(L$.tourMade, { name: tour.name, n: tour.cameras.length,
-                                               left: res[1].left_out.length }), "ok");
+                                                left: answer.left_out.length }), "ok");
         if (config.canWall) {
           document.getElementById("tour-status").append(" ", D.el("a", {
             href: "/video/tours/" + tour.id + "/wall", id: "tour-wall-link" }, L$.openWall));
         }
         window.gridpatrol.seriesView.tour = tour.id;
+      });
+    }
+  }
+
+  /* A form whose action is audited: the reason is required; ``request(form)`` gives
+     {url, body} to POST, ``done(answer)`` shows what was made; a refusal is shown. */
+  function reasonedForm(config, formId, statusId, working, request, done) {
+    var form = document.getElementById(formId);
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!form.elements.reason.value.trim()) {
+        say(statusId, config.labels.noReason, "error"); return;
+      }
+      say(statusId, working);
+      var asked = request(form);
+      post(asked.url, config.csrf, asked.body).then(function (res) {
+        if (!res[0]) { say(statusId, refusal(config.labels.error, res[1]), "error"); return; }
+        done(res[1]);
       });
     });
   }

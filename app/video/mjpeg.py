@@ -88,6 +88,9 @@ class MjpegStreams:
     async def serve(self, request: web.Request) -> web.StreamResponse:
         camera_id = int(request.match_info["camera_id"])
         if self.active >= self.settings.max_streams:
+            signed_in = await self.upstream.authorize(request)  # no view, no side effect
+            if isinstance(signed_in, web.Response):
+                return signed_in  # not signed in: said so, not that the server is busy
             return json_error(503, "live_busy", f"The server shows {self.active} live MJPEG "
                               "streams, as many as it may (GRIDPATROL_LIVE_MAX_MJPEG); try "
                               "again when a viewer leaves.", {"Retry-After": "10"})

@@ -217,6 +217,8 @@ def test_the_front_caps_mjpeg_streams_and_relays_refusals(live_site: dict[str, A
         assert b"Content-type: image/jpeg" in head and b"\xff\xd8" in head  # a JPEG
         with get(url, operator) as busy:  # the cap is 1 here
             assert busy.status == 503 and json.loads(busy.read())["error"] == "live_busy"
+        with get(url) as anonymous:  # full or not, a stranger is told to sign in
+            assert anonymous.status == 401
     with when_free(url) as anonymous:
         assert anonymous.status == 401  # not signed in: the app says so
     with when_free(f"{live_site['url']}/api/v1/cameras/999999/live.mjpeg",

@@ -51,8 +51,51 @@ def running_broker() -> Iterator[Broker]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-class ServiceThread:
+class LoopThread:
+    """Something with ``async run(stop: asyncio.Event)`` in a thread of its own (its own
+    event loop), stopped cleanly; what it raised is reported when it stops."""
+
+    what = "the loop"
+    stop_within_s = 60.0
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.error: BaseException | None = None
+
+    def runner(self) -> Any:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await self.runner().run(self._stop)
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001 (reported by stop())
+            self.error = exc
+
+    def start(self) -> None:
+        self._thread.start()
+        assert self._ready.wait(10)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(self.stop_within_s)
+        assert not self._thread.is_alive(), f"{self.what} did not stop"
+        assert self.error is None, repr(self.error)
+
+
+class ServiceThread(LoopThread):
     """The ingest service in a thread of its own (its own event loop), stopped cleanly."""
+
+    what = "the ingest service"
+    stop_within_s = 90.0
 
     def __init__(self, app: Flask, broker: Broker, journal: Path, *,
                  backlog_limit: int = 50_000, sources: list[Any] | None = None) -> None:
@@ -60,38 +103,18 @@ class ServiceThread:
             app, target=parse_mqtt_url(broker.url("gridpatrol-ingest")), journal_path=journal,
             applier=Applier(status_codes(app), trunk_prefixes=("trunk-recorder",)),
             backlog_limit=backlog_limit, sources=sources or [])
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.error: BaseException | None = None
+        super().__init__()
 
-    def _run(self) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            self._ready.set()
-            await self.service.run(self._stop)
-        try:
-            asyncio.run(main())
-        except BaseException as exc:  # noqa: BLE001 (reported by stop())
-            self.error = exc
+    def runner(self) -> Any:
+        return self.service
 
     def __enter__(self) -> ServiceThread:
-        self._thread.start()
-        assert self._ready.wait(10)
+        self.start()
         wait_for(lambda: self.service.connected, what="the service to connect")
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(90)
-        assert not self._thread.is_alive(), "the ingest service did not stop"
-        assert self.error is None, repr(self.error)
 
 
 def wait_for(check: Callable[[], Any], *, what: str, timeout_s: float = 60.0) -> Any:
@@ -128,9 +151,11 @@ class Publisher:
         self.client.loop_stop()
 
 
-class DeskThread:
+class DeskThread(LoopThread):
     """The radio desk (orders out, alarms) in a thread of its own, sending through the
     test broker as gridpatrol-app."""
+
+    what = "the radio desk"
 
     def __init__(self, app: Flask, broker: Broker, *, policy: Any = None,
                  poll_s: float = 0.1) -> None:
@@ -140,34 +165,17 @@ class DeskThread:
         self.desk = RadioDesk(app, gateway=MqttGateway(
             parse_mqtt_url(broker.url("gridpatrol-app")), timeout_s=5.0), policy=policy,
             poll_s=poll_s, timers_s=0.5)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.error: BaseException | None = None
+        super().__init__()
 
-    def _run(self) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            self._ready.set()
-            await self.desk.run(self._stop)
-        try:
-            asyncio.run(main())
-        except BaseException as exc:  # noqa: BLE001 (reported by stop())
-            self.error = exc
+    def runner(self) -> Any:
+        return self.desk
 
     def __enter__(self) -> DeskThread:
-        self._thread.start()
-        assert self._ready.wait(10)
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(60)
-        assert not self._thread.is_alive(), "the radio desk did not stop"
-        assert self.error is None, repr(self.error)
+        self.stop()
 
 
 class Terminal(Publisher):

@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from app.video.live import LiveConversions, LiveSettings
+if TYPE_CHECKING:
+    from app.video.live import LiveConversions
 
 
 def conversions(app: Flask | None = None) -> LiveConversions:
-    """This process's view of the host's live conversions (made on first use)."""
+    """This process's view of the host's live conversions (made on first use; imported
+    then, so the front, which loads ``app.video.mjpeg``, does not load OpenCV)."""
+    from app.video.live import LiveConversions, LiveSettings
+
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     ext = app.extensions.setdefault("gridpatrol_live", {})
     if "conversions" not in ext:

@@ -18,7 +18,8 @@ from app.db import get_session
 from app.errors import RecordNotFound, Unavailable
 from app.models import Camera
 from app.video import conversions, repository
-from app.video.live import PLAYLIST, LiveBusy, LiveFailed, LiveRefused
+from app.video.hls import PLAYLIST
+from app.video.live import LiveBusy, LiveFailed, LiveRefused
 
 CAMERA_ID = Param("camera_id", "camera id", location="path", type="integer")
 FILE_NAME = Param("name", "index.m3u8, or a segment the playlist names (seg-NNNNNN.ts)",

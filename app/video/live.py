@@ -44,11 +44,10 @@ from pathlib import Path
 
 from app.cameras.fence import StreamFence, StreamRefused
 from app.cameras.frame_grabber import UnsupportedStreamError, capture_source, redact_url
+from app.video.hls import PLAYLIST, SEGMENT_NAME
 
 logger = logging.getLogger(__name__)
 
-PLAYLIST = "index.m3u8"
-SEGMENT_NAME = re.compile(r"^seg-\d{6}\.ts$")
 REAP_EVERY_S = 5.0
 
 

@@ -27,19 +27,18 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import shutil
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from app.serving.proxy import Upstream, json_error
+from app.video.hls import SEGMENT_NAME
 
 logger = logging.getLogger(__name__)
 
 MJPEG_PATH = r"/api/v1/cameras/{camera_id:[0-9]{1,10}}/live.mjpeg"
 BOUNDARY = "gridpatrolframe"
-SEGMENT = re.compile(r"^seg-\d{6}\.ts$")
 KEEP_NAMES = 32
 POLL_S = 0.3
 READ_BYTES = 256 * 1024
@@ -67,7 +66,7 @@ def mjpeg_command(settings: MjpegSettings) -> list[str]:
 def playlist_segments(text: str) -> list[str]:
     """The segment names an HLS playlist lists, in order (anything else ignored)."""
     return [line.strip() for line in text.splitlines()
-            if SEGMENT.match(line.strip())]
+            if SEGMENT_NAME.match(line.strip())]
 
 
 def new_segments(listed: list[str], sent: list[str]) -> list[str]:

@@ -109,7 +109,11 @@ class IngestService:
         self.apply_lag_s = 0.0
         self.generation = 0  # broker connections so far: a mid means something on one only
         self._overflowed = False  # the broker sent past the receive window
-        self._held = 0  # MQTT messages in memory, not yet journaled (paho's thread adds)
+        # MQTT messages in memory, not yet journaled, by the connection they came on
+        # (paho's thread adds): the broker's Receive Maximum counts per connection, so a
+        # new connection's window is free the moment it opens, whatever of the old one
+        # still waits in the inbox to be dropped
+        self._held: Counter[int] = Counter()
         self._held_lock = threading.Lock()
         self._stopping = False
 
@@ -174,8 +178,8 @@ class IngestService:
 
         def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
             with self._held_lock:
-                if self._held >= RECEIVE_MAXIMUM and \
-                        self.backlog + self._held >= self.backlog_limit:
+                held = self._held[self.generation]
+                if held >= RECEIVE_MAXIMUM and self.backlog + held >= self.backlog_limit:
                     # ingest is taking no more, and more than the Receive Maximum waits in
                     # memory: the broker sent past it (Mosquitto 2.0.11 miscounts its quota
                     # now and then) — not taken, not acknowledged, sent again after a
@@ -187,7 +191,7 @@ class IngestService:
                     else:
                         self.counters["qos0_dropped"] += 1
                     return
-                self._held += 1
+                self._held[self.generation] += 1
             arrival = Arrival(msg.topic, bytes(msg.payload), msg.mid, msg.qos, time.time(),
                               self.generation)
             loop.call_soon_threadsafe(self.inbox.put_nowait, arrival)
@@ -208,22 +212,28 @@ class IngestService:
         the inbox are dropped — unacknowledged, the broker sends them again on this one
         (their packet ids mean nothing on it), so the inbox stays bounded however often
         the connection drops while ingest is paused."""
-        kept, dropped = [], 0
+        kept, dropped = [], []
         while not self.inbox.empty():
             arrival = self.inbox.get_nowait()
             if arrival.generation in (-1, self.generation):
                 kept.append(arrival)
             else:
-                dropped += 1
+                dropped.append(arrival)
         for arrival in kept:
             self.inbox.put_nowait(arrival)
         self._release(dropped)
         if dropped:
-            self.counters["redelivered_dropped"] += dropped
+            self.counters["redelivered_dropped"] += len(dropped)
 
-    def _release(self, count: int) -> None:
+    def _release(self, arrivals: list[Arrival]) -> None:
+        """The arrivals are out of memory: their connections' windows have room again."""
         with self._held_lock:
-            self._held -= count
+            for arrival in arrivals:
+                if arrival.generation != -1:
+                    self._held[arrival.generation] -= 1
+            for generation in [g for g, n in self._held.items()
+                               if n <= 0 and g != self.generation]:
+                del self._held[generation]
 
     async def offer(self, message: SourceMessage) -> None:
         """A message from another input (gpsd, NMEA over UDP/TCP): journaled and applied as
@@ -257,7 +267,7 @@ class IngestService:
             batch = [await self.inbox.get()]
             while len(batch) < room and not self.inbox.empty():
                 batch.append(self.inbox.get_nowait())
-            self._release(sum(a.generation != -1 for a in batch))
+            self._release(batch)
             fresh = self.journal.append([
                 Received(message_identity(a.topic, a.payload), a.topic, a.payload,
                          a.received_at) for a in batch])

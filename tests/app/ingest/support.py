@@ -83,6 +83,24 @@ class LoopThread:
         self._thread.start()
         assert self._ready.wait(10)
 
+    @contextmanager
+    def loop_held(self) -> Iterator[None]:
+        """Its event loop kept busy for the block (as on a loaded machine): nothing
+        scheduled on it runs until the block ends."""
+        assert self._loop is not None
+        release, held = threading.Event(), threading.Event()
+
+        def busy() -> None:
+            held.set()
+            release.wait(60)
+
+        self._loop.call_soon_threadsafe(busy)
+        assert held.wait(10), f"{self.what} never ran what was scheduled on its loop"
+        try:
+            yield
+        finally:
+            release.set()
+
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)

@@ -110,7 +110,7 @@ PARAMETERS: Mapping[str, LazyString] = {
     "p_method": _l("p-values"), "permutations": _l("Permutations"), "seed": _l("Random seed"),
     "fdr": _l("FDR correction"), "alpha": _l("Significance level"),
     "bandwidth_m": _l("Bandwidth (m)"), "kde_cell_m": _l("Density raster cell (m)"),
-    "time_bin": _l("Time bin"),
+    "time_bin": _l("Time bin"), "time_steps": _l("Earlier bins in the neighbourhood"),
 }
 # which label table names a parameter's values
 PARAMETER_VALUES: Mapping[str, str] = {

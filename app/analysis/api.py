@@ -61,6 +61,8 @@ HOTSPOT_TEXT = {
     "bandwidth_m": "KDE search radius (default: Silverman's rule)",
     "kde_cell_m": "KDE raster cell in metres (default: from the bandwidth)",
     "time_bin": "emerging: day | week | month (default) | quarter",
+    "time_steps": "emerging: earlier time bins in each bin's neighbourhood (Esri's "
+                  "Neighborhood Time Step; default 1, 0 for space only)",
 }
 NEAR_REPEAT_TEXT = {
     "distance_bands": "number of distance bands (default 10)",

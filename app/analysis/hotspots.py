@@ -149,7 +149,8 @@ def run_hotspots(session: Session, params: HotspotParams, *,
         series, excluded, labels = _time_bins(incidents, where, len(cells), params)
         emerging = emerging_hot_spots(series, weights, alpha=params.alpha,
                                       fdr=params.fdr, p_method=params.p_method,
-                                      permutations=params.permutations, seed=params.seed)
+                                      permutations=params.permutations, seed=params.seed,
+                                      time_steps=min(params.time_steps, len(labels) - 1))
         frame = emerging.as_frame()
         for column in frame.columns:
             out[column] = frame[column].to_numpy()
@@ -159,7 +160,10 @@ def run_hotspots(session: Session, params: HotspotParams, *,
         summary["significance"] = significance_summary(
             params, permutations=params.permutations if params.p_method == "permutation"
             else 0, critical_p={} if params.fdr else {_confidence(params.alpha): params.alpha})
-        summary["significance"]["fdr_scope"] = "each time bin" if params.fdr else None
+        summary["significance"]["fdr_scope"] = "every bin of the cube" if params.fdr else None
+        summary["neighbourhood"] = {
+            "time_steps": min(params.time_steps, len(labels) - 1),
+            "global_window": "entire cube"}
         summary["significance"]["trend"] = {"test": "Mann-Kendall", "p_values": "two-sided",
                                             "alpha": 0.05}
     done = time.perf_counter()

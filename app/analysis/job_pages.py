@@ -22,7 +22,7 @@ from app.models import User
 NEAR_REPEAT_ONLY = ("distance_bands", "distance_band_m", "time_bands", "time_band_days",
                     "metric")
 HOTSPOT_ONLY = ("cell_m", "shape", "weights", "distance_m", "fdr", "p_method", "alpha",
-                "bandwidth_m", "kde_cell_m", "time_bin")
+                "bandwidth_m", "kde_cell_m", "time_bin", "time_steps")
 
 
 def job_request(method: str, args: MultiDict[str, str]) -> tuple[str, dict[str, Any]]:

@@ -134,6 +134,8 @@ class HotspotParams(DataFilter):
     bandwidth_m: float | None = Field(default=None, ge=1.0, le=20000.0)
     kde_cell_m: float | None = Field(default=None, ge=5.0, le=2000.0)
     time_bin: Literal["month", "quarter", "week", "day"] = "month"
+    # emerging: earlier time bins in a bin's neighbourhood (Esri's Neighborhood Time Step)
+    time_steps: int = Field(default=1, ge=0, le=12)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,18 +1,23 @@
 """Emerging hot-spot analysis: how each cell's hot or cold spot status changes over time.
 
-Following Esri's Emerging Hot Spot Analysis ("How Emerging Hot Spot Analysis works"),
-with one difference: the Gi* of each time slice uses spatial neighbours only (Esri's
-space-time cube also adds the same cells in earlier time steps).
+Following Esri's Emerging Hot Spot Analysis ("How Emerging Hot Spot Analysis works") with
+its defaults: a space-time Gi* over the whole cube, the Mann-Kendall trend of each cell's
+z-scores, and Esri's seventeen patterns.
 
-1. **Gi* per time slice** (:func:`gis.hotspots.gi_star.gi_star_z`), with Esri's
-   analytical two-sided p-value from the z-score by default, as its Hot Spot Analysis
-   (permutations per slice cost ``T`` times one Gi*; pass ``p_method="permutation"``
-   for them). A bin is a significant **hot** (cold) spot when its z-score is positive
-   (negative) and its p-value passes at ``alpha`` (default 0.10, i.e. any non-zero
-   Gi_Bin), with Esri's FDR correction by default ("the Getis-Ord Gi* statistic ... for
-   each bin using an FDR correction"). Esri does not say whether the family of tests is
-   one time slice or the whole cube; here it is each time slice, each being one Hot Spot
-   Analysis of the cells.
+1. **Space-time Gi*** of every bin (cell ``i`` in time step ``t``): its neighbourhood
+   is the cell and its spatial neighbours in step ``t`` and in the ``time_steps``
+   steps before it (Esri's *Neighborhood Time Step*, default 1; 0 gives a purely
+   spatial neighbourhood), and it is compared with the mean and variance of **every
+   bin of the cube** (Esri's default *Global Window*, "Entire cube"): one Gi* over
+   the ``T n`` bins with these space-time weights
+   (:func:`space_time_weights`). The p-value is Esri's analytical two-sided one from
+   the z-score by default (``p_method="permutation"`` draws conditional permutations
+   over the cube instead). A bin is a significant **hot** (cold) spot when its z-score
+   is positive (negative) and its p-value passes at ``alpha`` (default 0.10, i.e. any
+   non-zero Gi_Bin), with Esri's FDR correction by default ("the Getis-Ord Gi*
+   statistic ... for each bin using an FDR correction") over the cube's bins, the one
+   family of tests of that one Gi*. Esri's other global windows (each time step, or the
+   neighbourhood's steps) are not offered.
 2. **Trend**: the Mann-Kendall test (:mod:`gis.hotspots.mann_kendall`) on each cell's
    series of Gi* z-scores; significant at ``trend_alpha`` (default 0.05).
 3. **Pattern** per cell, with "90 %" meaning at least 90 % of the ``T`` bins:
@@ -52,16 +57,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import sparse
 
-from gis.errors import InvalidValuesError
-from gis.hotspots.gi_star import check_binary_weights, check_values, gi_star, gi_star_z
+from gis.errors import InvalidTestSettingError, InvalidValuesError
+from gis.hotspots.gi_star import check_binary_weights, check_values, gi_star
 from gis.hotspots.mann_kendall import mann_kendall
 from gis.hotspots.significance import (
     PMethod,
     check_alpha,
     check_p_method,
     significant,
-    two_sided_from_z,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -184,10 +189,49 @@ _KINDS = ("NEW", "CONSECUTIVE", "INTENSIFYING", "PERSISTENT", "DIMINISHING", "SP
           "OSCILLATING")
 
 
+#: Esri's default Neighborhood Time Step.
+DEFAULT_TIME_STEPS = 1
+
+
+def space_time_weights(weights: Any, steps: int, time_steps: int = DEFAULT_TIME_STEPS
+                       ) -> sparse.csr_array:
+    """Binary weights between the ``steps * n`` bins of a space-time cube.
+
+    Bin ``t * n + i`` is cell ``i`` in time step ``t`` (oldest first). Its neighbours are
+    cell ``i``'s spatial neighbours in step ``t`` and cell ``i`` with its spatial
+    neighbours in each of the ``time_steps`` steps before ``t`` (fewer at the start of
+    the cube); the diagonal stays zero (Gi* adds the bin itself). Not symmetric: a bin
+    looks back in time, never forward.
+
+    Parameters
+    ----------
+    weights : scipy.sparse matrix or array, shape (n, n)
+        Binary spatial weights with a zero diagonal.
+    steps : int
+        Time steps ``T`` of the cube (>= 1).
+    time_steps : int, default 1
+        Earlier time steps in the neighbourhood (Esri's Neighborhood Time Step), >= 0.
+    """
+    w = sparse.csr_array(weights, dtype=np.float64)
+    n = w.shape[0]
+    if isinstance(time_steps, bool) or not isinstance(time_steps, (int, np.integer)) \
+            or not 0 <= time_steps < max(steps, 1):
+        raise InvalidTestSettingError(
+            f"time_steps must be a whole number from 0 to {max(steps - 1, 0)} (the earlier "
+            f"time steps of a cube of {steps}), got {time_steps!r}")
+    blocks = sparse.kron(sparse.identity(steps, format="csr"), w, format="csr")
+    with_self = w + sparse.identity(n, format="csr")
+    for lag in range(1, int(time_steps) + 1):
+        earlier = sparse.eye(steps, k=-lag, format="csr")  # row t, column t - lag
+        blocks = blocks + sparse.kron(earlier, with_self, format="csr")
+    return sparse.csr_array(blocks)
+
+
 def emerging_hot_spots(counts: npt.ArrayLike, weights: Any, *, alpha: float = 0.10,
                        trend_alpha: float = 0.05, fdr: bool = True,
                        p_method: PMethod = "analytical", permutations: int = 999,
-                       seed: int | None = None) -> EmergingHotSpots:
+                       seed: int | None = None,
+                       time_steps: int = DEFAULT_TIME_STEPS) -> EmergingHotSpots:
     """Emerging hot-spot analysis of counts per time bin and cell.
 
     Parameters
@@ -202,14 +246,16 @@ def emerging_hot_spots(counts: npt.ArrayLike, weights: Any, *, alpha: float = 0.
     trend_alpha : float, default 0.05
         Two-sided significance level of the Mann-Kendall trend.
     fdr : bool, default True
-        FDR-correct the hot / cold spot test within each time slice.
+        FDR-correct the hot / cold spot test over the cube's bins.
     p_method : {"analytical", "permutation"}, default "analytical"
-        Gi* p-values per slice from the z-scores (Esri), or from conditional
-        permutations (``T`` times the cost of one Gi*).
+        Gi* p-values from the z-scores (Esri), or from conditional permutations over
+        the cube.
     permutations : int, default 999
-        Permutations per slice for ``p_method="permutation"``; ignored otherwise.
+        Permutations for ``p_method="permutation"``; ignored otherwise.
     seed : int, optional
         Makes permutation p-values reproducible.
+    time_steps : int, default 1
+        Earlier time steps in each bin's neighbourhood (Esri's Neighborhood Time Step).
 
     Returns
     -------
@@ -219,7 +265,7 @@ def emerging_hot_spots(counts: npt.ArrayLike, weights: Any, *, alpha: float = 0.
     ------
     InvalidValuesError, InvalidWeightsError, InvalidTestSettingError
         Counts not finite or not (T, n) with T >= 2 and n >= 3; bad weights; a level not
-        in (0, 1), an unknown ``p_method`` or unusable permutations.
+        in (0, 1), an unknown ``p_method``, unusable permutations or ``time_steps``.
     """
     values = check_values(counts, ndim=2)
     steps, n = values.shape
@@ -229,17 +275,12 @@ def emerging_hot_spots(counts: npt.ArrayLike, weights: Any, *, alpha: float = 0.
     level = check_alpha(alpha)
     trend_level = check_alpha(trend_alpha, name="trend_alpha")
     method, n_perm = check_p_method(p_method, permutations)
+    cube = space_time_weights(w, steps, time_steps)
 
-    z = gi_star_z(values, w)
-    if method == "analytical":
-        p = two_sided_from_z(z)
-    else:
-        seeds = np.random.SeedSequence(seed).spawn(steps)
-        p = np.stack([gi_star(values[t], w, p_method="permutation", permutations=n_perm,
-                              seed=np.random.default_rng(seeds[t])).p
-                      for t in range(steps)])
-    # FDR applies within each time slice, as in Esri's tool.
-    passed = np.stack([significant(p[t], alpha=level, fdr=fdr) for t in range(steps)])
+    result = gi_star(values.ravel(), cube, p_method=method, permutations=permutations,
+                     seed=seed)
+    z = result.z.reshape(steps, n)
+    passed = significant(result.p, alpha=level, fdr=fdr).reshape(steps, n)
     hot, cold = passed & (z > 0), passed & (z < 0)
 
     trend = mann_kendall(z.T)

@@ -130,7 +130,9 @@ def test_other_methods_and_exports(client: FlaskClient, burglary: None,
     assert total == pytest.approx(31_413, rel=0.25)  # density × cell area ≈ incidents
     emerging = get(client, analyst, base + "method=emerging&time_bin=quarter")
     assert emerging["properties"]["time_bins"][0] == "2023Q1"
-    assert emerging["properties"]["significance"]["fdr_scope"] == "each time bin"
+    assert emerging["properties"]["significance"]["fdr_scope"] == "every bin of the cube"
+    assert emerging["properties"]["neighbourhood"] == {"time_steps": 1,
+                                                       "global_window": "entire cube"}
     assert len(emerging["properties"]["time_bins"]) == 8
     weekly = client.get(base + "method=emerging&time_bin=week", headers=analyst)
     assert weekly.status_code == 422  # police.uk months cannot be put in weeks

@@ -7,13 +7,13 @@ from typing import Literal
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.special import ndtr
 from scipy.stats import kendalltau, norm
 
-from gis.errors import InvalidValuesError
+from gis.errors import InvalidTestSettingError, InvalidValuesError
 from gis.hotspots.emerging import EmergingPattern as P
-from gis.hotspots.emerging import classify_emerging, emerging_hot_spots
-from gis.hotspots.gi_star import gi_star
+from gis.hotspots.emerging import classify_emerging, emerging_hot_spots, space_time_weights
 from gis.hotspots.mann_kendall import mann_kendall
 from tests.gis.hotspots.lattice import lattice_queen
 
@@ -164,19 +164,66 @@ def test_emerging_hot_spots_on_a_synthetic_cube(
     assert frame.loc[centre["new"], "hot_bins"] == 1
 
 
-def test_a_bin_is_hot_by_the_analytical_two_sided_p_value_fdr_corrected_per_bin() -> None:
-    counts, _ = synthetic_cube()
+def hand_space_time_z(counts: np.ndarray, weights: sp.csr_array, lag: int) -> np.ndarray:
+    """Gi* z of every bin, written out from Esri's space-time definition with loops: the
+    neighbourhood of (t, i) is i and its neighbours in steps t - lag .. t, and every bin
+    of the cube gives the mean and the variance."""
+    steps, n = counts.shape
+    dense = weights.toarray() + np.eye(n)
+    flat = counts.ravel()
+    mean, spread, total = flat.mean(), flat.std(), flat.size
+    z = np.empty_like(counts)
+    for t in range(steps):
+        for i in range(n):
+            around = [(u, j) for u in range(max(0, t - lag), t + 1)
+                      for j in np.flatnonzero(dense[i])]
+            local = sum(counts[u, j] for u, j in around)
+            c = len(around)
+            z[t, i] = (local - c * mean) / (spread * np.sqrt(c * (total - c) / (total - 1)))
+    return z
+
+
+@pytest.mark.parametrize("lag", [0, 1, 2])
+def test_a_bin_is_judged_in_its_space_time_neighbourhood_against_the_whole_cube(
+        lag: int) -> None:
+    counts, _ = synthetic_cube(steps=5)
     weights = lattice_queen(15, 15)
-    result = emerging_hot_spots(counts, weights)
-    for t in range(counts.shape[0]):
-        z = gi_star(counts[t], weights).z
-        np.testing.assert_allclose(result.z[t], z, rtol=0, atol=1e-12)
-        p = 2 * norm.sf(np.abs(z))
-        ordered = np.sort(p)  # Benjamini-Hochberg at 0.10 over this bin's cells
-        passing = np.flatnonzero(ordered <= np.arange(1, p.size + 1) * 0.10 / p.size)
-        cut = ordered[passing[-1]] if passing.size else -1.0
-        np.testing.assert_array_equal(result.hot[t], (p <= cut) & (z > 0))
-        np.testing.assert_array_equal(result.cold[t], (p <= cut) & (z < 0))
+    result = emerging_hot_spots(counts, weights, time_steps=lag)
+    z = hand_space_time_z(counts, weights, lag)
+    np.testing.assert_allclose(result.z, z, rtol=0, atol=1e-9)
+    p = 2 * norm.sf(np.abs(z)).ravel()
+    ordered = np.sort(p)  # Benjamini-Hochberg at 0.10 over every bin of the cube
+    passing = np.flatnonzero(ordered <= np.arange(1, p.size + 1) * 0.10 / p.size)
+    cut = ordered[passing[-1]] if passing.size else -1.0
+    hot = (p <= cut).reshape(z.shape)
+    np.testing.assert_array_equal(result.hot, hot & (z > 0))
+    np.testing.assert_array_equal(result.cold, hot & (z < 0))
+    assert result.hot.any()
+
+
+def test_the_default_neighbourhood_takes_one_earlier_time_step() -> None:
+    counts, _ = synthetic_cube(steps=5)
+    weights = lattice_queen(15, 15)
+    default = emerging_hot_spots(counts, weights)
+    np.testing.assert_allclose(default.z, hand_space_time_z(counts, weights, 1), atol=1e-9)
+    assert not np.allclose(default.z, hand_space_time_z(counts, weights, 0))
+
+
+def test_space_time_weights_look_back_only() -> None:
+    spatial = lattice_queen(3, 3)
+    cube = space_time_weights(spatial, steps=3, time_steps=1).toarray()
+    assert cube.shape == (27, 27) and not cube.diagonal().any()
+    centre = 4
+    assert cube[9 + centre, centre] == 1          # itself a step earlier
+    assert cube[9 + centre, 9 + 1] == 1           # a neighbour now
+    assert cube[9 + centre, 1] == 1               # a neighbour a step earlier
+    assert not cube[centre, 9 + centre]           # never a later step
+    assert not cube[18 + centre, centre]          # two steps back is outside lag 1
+    assert cube[centre].sum() == 8 and cube[9 + centre].sum() == 8 + 9
+    with pytest.raises(InvalidTestSettingError):
+        space_time_weights(spatial, steps=3, time_steps=3)
+    with pytest.raises(InvalidTestSettingError):
+        space_time_weights(spatial, steps=3, time_steps=-1)
 
 
 def test_emerging_hot_spots_checks_its_input() -> None:

@@ -17,7 +17,14 @@ from app.analysis.hotspots import run_hotspots
 from app.analysis.jobs import hotspots_are_small, near_repeat_is_small, time_tables_are_small
 from app.analysis.params import DataFilter, HotspotParams, NearRepeatParams, from_query
 from app.analysis.patterns import near_repeat, time_tables
-from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
+from app.analysis.results import (
+    Promotion,
+    promote,
+    result_list,
+    save_job_result,
+    save_result,
+    saved_result,
+)
 from app.api import bp, json_body
 from app.api.docs import (
     CSV,
@@ -34,7 +41,7 @@ from app.auth.access import ANALYSIS_READERS, ANALYSTS, PROMOTERS, allow
 from app.db import get_read_session, get_session
 from app.errors import InvalidValue
 from app.jobs.api import ACCEPTED, TOO_MANY
-from app.jobs.service import accepted, prefers_async, submit
+from app.jobs.service import accepted, prefers_async, submit, visible_job
 
 DATA_TEXT = {
     "from": "first month or day, YYYY-MM or YYYY-MM-DD (the source's local time); before "
@@ -94,6 +101,8 @@ class SaveBody(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     params: HotspotParams = Field(default_factory=HotspotParams)
+    # a finished hot-spot job whose result to keep (then params are its own)
+    job: int | None = Field(default=None, ge=1)
 
 
 def _args(model: type[DataFilter]) -> Any:
@@ -188,14 +197,28 @@ def hotspot_results() -> dict[str, Any]:
 
 @bp.post("/hotspot-results")
 @allow(*ANALYSTS)
-@documented("Run a hot-spot analysis and save it with its parameters", tag="analysis",
-            body=SaveBody, responses={201: "{id, name, method, summary}", 404: NO_AREA},
-            refusals=HOTSPOT_REFUSALS)
-def save_hotspot_result() -> tuple[dict[str, Any], int]:
+@documented("Save a hot-spot result with its parameters: a finished hot-spot job's "
+            "(`job`), or a run of `params` — inline when small, else a job that saves it "
+            "when done (202)", tag="analysis",
+            body=SaveBody, responses={201: "{id, name, method, summary}", 202: ACCEPTED,
+                                      404: NO_AREA + ", or no such job",
+                                      409: "job: not finished (or failed): no result yet",
+                                      429: TOO_MANY},
+            refusals=HOTSPOT_REFUSALS | {"not_hotspots": "job: not a hot-spot job"})
+def save_hotspot_result() -> Any:
     body = validate_json(SaveBody, json_body())
-    answer = run_hotspots(get_read_session(), body.params)  # read on the replica
     session = get_session()  # saved on the primary
-    row = save_result(session, answer, name=body.name, actor=current_user)
+    if body.job is not None:
+        row = save_job_result(session, visible_job(session, body.job, current_user),
+                              name=body.name, actor=current_user)
+    elif prefers_async() or not hotspots_are_small(get_read_session(), body.params):
+        job = submit(session, "hotspots", body.params.model_dump(by_alias=True, mode="json")
+                     | {"save_as": body.name}, actor=current_user, page="/analysis?job={id}")
+        session.commit()
+        return accepted(job)
+    else:
+        answer = run_hotspots(get_read_session(), body.params)  # read on the replica
+        row = save_result(session, answer, name=body.name, actor=current_user)
     session.commit()
     return {"id": row.id, "name": row.name, "method": row.method, "summary": row.summary}, 201
 

@@ -3,7 +3,9 @@ them inline.
 
 A request runs inline (as before jobs existed) only while it is small: the incidents it
 would read, times the permutations it would draw, stay under :data:`INLINE_WORK`
-(:func:`near_repeat_is_small`, :func:`hotspots_are_small`); the time tables, counted in
+(:func:`near_repeat_is_small`, :func:`hotspots_are_small`), and a hot-spot run's cells
+(estimated from the stored grid or the areas' surface), times the permutations and the
+time bins, stay under :data:`INLINE_CELLS` and :data:`INLINE_WORK`; the time tables, counted in
 the database, while at most :data:`INLINE_TIME_INCIDENTS` incidents match
 (:func:`time_tables_are_small`). Anything larger — and whatever the analysis page starts,
 whatever its size — is a job: ``202`` at once, the work in ``gridpatrol jobs worker``.
@@ -23,6 +25,8 @@ from app.analysis.hotspots import run_hotspots
 from app.analysis.map import kde_overlay
 from app.analysis.params import DataFilter, HotspotParams, NearRepeatParams
 from app.analysis.patterns import near_repeat, time_tables
+from app.analysis.repository import cells_estimate, incidents_span
+from app.analysis.results import save_result
 from app.errors import Failure
 from app.jobs.kinds import JobContext, JobKind, JobOutcome, register
 
@@ -30,6 +34,9 @@ from app.jobs.kinds import JobContext, JobKind, JobOutcome, register
 INLINE_WORK = 5_000_000
 #: Incidents a method without permutations (Gi* analytical, KDE) may read inline.
 INLINE_INCIDENTS = 50_000
+#: Cells (times time bins, for emerging hot spots) a hot-spot run may work on inline:
+#: building and locating a grid of 16,000 cells took tens of seconds on a busy machine.
+INLINE_CELLS = 10_000
 #: Incidents the time tables may count inline (about a second per million, quiet machine:
 #: benchmarks/incident_stats.py).
 INLINE_TIME_INCIDENTS = 1_000_000
@@ -40,11 +47,28 @@ def near_repeat_is_small(session: Session, params: NearRepeatParams) -> bool:
 
 
 def hotspots_are_small(session: Session, params: HotspotParams) -> bool:
+    cells = cells_estimate(session, shape=params.shape, cell_m=params.cell_m,
+                           area=params.area)
+    if cells > INLINE_CELLS:
+        return False
+    bins = cells * (_time_bins_estimate(session, params) if params.method == "emerging"
+                    else 1)
     incidents = incidents_matching(session, params)
     permuted = params.method == "lisa" or params.p_method == "permutation"
     if permuted:
-        return incidents * (params.permutations + 1) <= INLINE_WORK
-    return incidents <= INLINE_INCIDENTS
+        return max(incidents, bins) * (params.permutations + 1) <= INLINE_WORK
+    return incidents <= INLINE_INCIDENTS and bins <= INLINE_CELLS * 10
+
+
+def _time_bins_estimate(session: Session, params: HotspotParams) -> int:
+    """About how many time bins an emerging run has: its period, or the incidents' span
+    where it is open."""
+    days = {"day": 1, "week": 7, "month": 30, "quarter": 91}[params.time_bin]
+    first, last = incidents_span(session)
+    since, until = params.since or first, params.until or last
+    if since is None or until is None:
+        return 1
+    return max(1, (until - since).days // days + 1)
 
 
 def time_tables_are_small(session: Session, data: DataFilter) -> bool:
@@ -76,8 +100,12 @@ def render_near_repeat(result: Any, fmt: str) -> tuple[str, str, str | None]:
 
 def run_hotspots_job(context: JobContext) -> JobOutcome:
     params = HotspotParams.model_validate(
-        {k: v for k, v in context.params.items() if k != "format"})
+        {k: v for k, v in context.params.items() if k not in ("format", "save_as")})
     answer = run_hotspots(context.read_session, params, progress=context.progress)
+    saved = None
+    if context.params.get("save_as"):  # POST /hotspot-results too large to run inline
+        saved = save_result(context.session, answer, name=str(context.params["save_as"]),
+                            actor=context.actor).id
     collection = answer.geojson()
     summary = collection["properties"]
     context.progress(0.97, "counting incidents per month and per hour of each weekday")
@@ -87,7 +115,7 @@ def run_hotspots_job(context: JobContext) -> JobOutcome:
         times = None
     return JobOutcome(
         message=f"{summary['incidents']:,} incidents in {summary['cells']:,} cells",
-        result={"geojson": collection, "times": times,
+        result={"geojson": collection, "times": times, "saved_result": saved,
                 "kde": kde_overlay(answer.raster) if answer.raster is not None else None},
         result_url=_result_link(context.job_id, context.params.get("format", "")),
         page_url=f"/analysis?job={context.job_id}")

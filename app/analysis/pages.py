@@ -15,16 +15,24 @@ from app.analysis.categories import category_map, remove_category_map, save_cate
 from app.analysis.data import incident_summary, require_area
 from app.analysis.hotspots import HotspotAnswer, run_hotspots
 from app.analysis.job_pages import job_context, job_request
+from app.analysis.jobs import hotspots_are_small
 from app.analysis.map import analysis_map, significance_note
 from app.analysis.params import HotspotParams, from_query
 from app.analysis.patterns import time_tables
-from app.analysis.results import Promotion, promote, result_list, save_result, saved_result
+from app.analysis.results import (
+    Promotion,
+    promote,
+    result_list,
+    save_job_result,
+    save_result,
+    saved_result,
+)
 from app.auth.access import ANALYSIS_READERS, ANALYSTS, PROMOTERS, allow, may
 from app.console.pages import online_tiles
 from app.db import get_read_session, get_session
-from app.errors import Failure
+from app.errors import Failure, InvalidValue
 from app.geography.repository.areas import area_names
-from app.jobs.service import submit
+from app.jobs.service import submit, visible_job
 from app.labels import labels_of
 from gis.incidents import load_category_table
 
@@ -99,10 +107,19 @@ def save() -> Response:
     if not name:
         flash(_("Give the result a name."), "error")
         return redirect(url_for("analysis.page", **form.to_dict(), run=1))
+    job_id = form.pop("job", "")
     session = get_session()
     try:
-        answer = run_hotspots(get_read_session(), from_query(HotspotParams, form))
-        row = save_result(session, answer, name=name[:200], actor=current_user)
+        if job_id.isdigit():  # the result on the page: kept as the job computed it
+            row = save_job_result(session, visible_job(session, int(job_id), current_user),
+                                  name=name[:200], actor=current_user)
+        else:
+            params = from_query(HotspotParams, form)
+            if not hotspots_are_small(get_read_session(), params):
+                raise InvalidValue(_("Run the analysis first, then save its result."),
+                                   field="job", code="run_first")
+            answer = run_hotspots(get_read_session(), params)
+            row = save_result(session, answer, name=name[:200], actor=current_user)
     except (ValidationError, Failure) as exc:
         flash(str(getattr(exc, "message", exc)), "error")
         return redirect(url_for("analysis.page", **form.to_dict(), run=1))

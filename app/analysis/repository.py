@@ -22,7 +22,7 @@ from psycopg import sql
 from sqlalchemy.orm import Session
 
 from app.db.bulk import bump_version, copy_frame, raw_cursor
-from app.models import HotspotResult, IncidentCategoryMap, IncidentImport
+from app.models import HotspotResult, Incident, IncidentCategoryMap, IncidentImport
 
 _LOCAL = "(i.occurred_at AT TIME ZONE coalesce(i.timezone, 'UTC'))"
 _INCIDENTS_SQL = f"""
@@ -195,6 +195,35 @@ def stored_cells(session: Session, *, shape: str, cell_m: float,
                              geom_col="geom",
                              params={"shape": shape, "cell_m": cell_m, "area": area})
     return frame.rename_geometry("geometry")
+
+
+_CELLS_ESTIMATE_SQL = sa.text("""
+SELECT
+  (SELECT count(*) FROM grid_cells g LEFT JOIN areas a ON a.id = g.area_id
+   WHERE g.shape = :shape AND abs(g.cell_m - :cell_m) < 0.01
+     AND (CAST(:area AS text) IS NULL OR a.name = :area)),
+  (SELECT coalesce(sum(ST_Area(geom::geography)), 0) FROM areas
+   WHERE CAST(:area AS text) IS NULL OR name = :area)
+""")
+
+
+def cells_estimate(session: Session, *, shape: str, cell_m: float, area: str | None) -> int:
+    """About how many cells a hot-spot run of this size works on, without building them:
+    the stored patrol grid's cells when there is one, else the areas' surface over a
+    cell's (a square of ``cell_m``; a hexagon of that width is a little smaller)."""
+    stored, surface_m2 = session.execute(_CELLS_ESTIMATE_SQL, {
+        "shape": shape, "cell_m": cell_m, "area": area}).one()
+    if stored:
+        return int(stored)
+    per_cell = cell_m * cell_m * (0.866 if shape == "hex" else 1.0)
+    return int(float(surface_m2) / per_cell) + 1
+
+
+def incidents_span(session: Session) -> tuple[datetime | None, datetime | None]:
+    """The first and last time of any incident (two index probes)."""
+    first, last = session.execute(sa.select(sa.func.min(Incident.occurred_at),
+                                            sa.func.max(Incident.occurred_at))).one()
+    return first, last
 
 
 # -- saved results and promotion ------------------------------------------------------------

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.analysis import repository
 from app.analysis.hotspots import HotspotAnswer
-from app.errors import InvalidValue, RecordNotFound
-from app.models import HotspotResult
+from app.errors import InvalidValue, RecordNotFound, StateConflict
+from app.models import HotspotResult, Job
 from gis.hotspots import EmergingPattern
 
 HOT_PATTERNS = frozenset(p.value for p in EmergingPattern if p.value.endswith("Hot Spot"))
@@ -53,6 +53,29 @@ def save_result(session: Session, answer: HotspotAnswer, *, name: str,
     session.flush()
     audit.record(session, "hotspots.save", object_type="hotspot_result", object_id=row.id,
                  details={"name": name, "method": row.method, "params": row.params})
+    return row
+
+
+def save_job_result(session: Session, job: Job, *, name: str,
+                    actor: Any = None) -> HotspotResult:
+    """Keep the result of a finished hot-spot job (its parameters and GeoJSON as the job
+    stored them): saving a result shown on the page does not compute it again."""
+    if job.kind != "hotspots":
+        raise InvalidValue(f"Job {job.id} is a {job.kind} job, not a hot-spot run.",
+                           field="job", code="not_hotspots")
+    if job.state != "done" or not isinstance(job.result, dict):
+        raise StateConflict(f"Job {job.id} is {job.state}: there is no result to save.",
+                            field="job", code="not_done")
+    params = {k: v for k, v in job.params.items() if k not in ("format", "save_as")}
+    collection = job.result["geojson"]
+    row = HotspotResult(name=name, method=params.get("method", "gi_star"), params=params,
+                        summary=collection["properties"], result=collection,
+                        created_by=getattr(actor, "id", None))
+    session.add(row)
+    session.flush()
+    audit.record(session, "hotspots.save", object_type="hotspot_result", object_id=row.id,
+                 details={"name": name, "method": row.method, "params": row.params,
+                          "job": job.id})
     return row
 
 

@@ -81,6 +81,10 @@ def test_an_analyst_maps_gi_star_hot_spots(page: Page, live_server: dict[str, An
     page.click("#save-form button")
     expect(page.locator("h1")).to_have_text("Burglary London 2023-24")
     expect(page.locator("#hotspot-legend")).to_be_visible()
+    with live_server["app"].app_context():  # kept from the job shown, not computed again
+        assert get_session().execute(sa.text(
+            "SELECT details->>'job' FROM audit_log WHERE action = 'hotspots.save' "
+            "ORDER BY id DESC LIMIT 1")).scalar_one() is not None
     page.fill("#promote-form input[name=codes_text]", top_code)
     page.fill("#promote-form input[name=reason]", "browser test")
     page.click("#promote-form button")

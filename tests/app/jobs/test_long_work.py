@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.analysis.jobs import INLINE_CELLS
+from app.analysis.repository import cells_estimate
 from app.db import get_session
 from app.jobs.cli import TerminalBar
 from app.jobs.worker import Worker
@@ -150,6 +152,60 @@ def test_gi_star_over_every_area_is_a_job(jobs_app: Flask, london: None, people:
     assert inline.status_code == 200 and inline.json["properties"]["incidents"] == 31_413
     asked = client.get(query, headers=analyst["headers"] | {"Prefer": "respond-async"})
     assert follow(client, asked, analyst["headers"], engine)["kind"] == "hotspots"
+
+
+def test_a_fine_grid_is_a_job_however_few_incidents_match(
+        jobs_app: Flask, london: None, people: People, engine: sa.Engine,
+        worker: Worker) -> None:
+    # San Francisco's box in 120 m squares: some 18,000 cells to build, locate and weigh
+    # for 11,000 incidents — past INLINE_CELLS, so a job although few incidents match
+    client = jobs_app.test_client()
+    analyst = people.make("analyst")
+    answer = client.get("/api/v1/hotspots?method=gi_star&cell_m=120&area=San Francisco",
+                        headers=analyst["headers"])
+    final = follow(client, answer, analyst["headers"], engine)
+    cells = client.get(final["result"], headers=analyst["headers"]).json["properties"]["cells"]
+    assert cells > INLINE_CELLS
+    with jobs_app.app_context():
+        session = get_session()
+        built = cells_estimate(session, shape="square", cell_m=120, area="San Francisco")
+        stored = cells_estimate(session, shape="square", cell_m=500, area=None)
+    assert 0.8 * cells <= built <= 1.25 * cells  # the areas' surface over a cell's
+    inline = client.get("/api/v1/hotspots?method=gi_star&cell_m=500",
+                        headers=analyst["headers"])
+    assert inline.status_code == 200  # the stored grid's cells, counted exactly
+    assert stored == inline.json["properties"]["cells"]
+
+
+def test_a_result_is_saved_from_its_job_and_a_long_save_is_a_job(
+        jobs_app: Flask, london: None, people: People, engine: sa.Engine,
+        worker: Worker) -> None:
+    client = jobs_app.test_client()
+    analyst, other = people.make("analyst"), people.make("analyst")
+    asked = client.get("/api/v1/hotspots?method=gi_star&cell_m=500",
+                       headers=analyst["headers"] | {"Prefer": "respond-async"})
+    final = follow(client, asked, analyst["headers"], engine)
+    saved = client.post("/api/v1/hotspot-results", json={"name": "from the job",
+                                                         "job": final["id"]},
+                        headers=analyst["headers"])
+    assert saved.status_code == 201, saved.json
+    kept = client.get(f"/api/v1/hotspot-results/{saved.json['id']}",
+                      headers=analyst["headers"]).json
+    shown = client.get(final["result"], headers=analyst["headers"]).json
+    assert kept["features"] == shown["features"]  # kept as computed, not run again
+    assert kept["properties"]["params"]["cell_m"] == 500
+    refused = client.post("/api/v1/hotspot-results", json={"name": "not mine",
+                                                           "job": final["id"]},
+                          headers=other["headers"])
+    assert refused.status_code == 404  # someone else's job is not confirmed to exist
+    # a save too long for a request is a job that saves the result when it is done
+    queued = client.post("/api/v1/hotspot-results",
+                         json={"name": "saved by its job", "params": {"cell_m": 500}},
+                         headers=analyst["headers"] | {"Prefer": "respond-async"})
+    follow(client, queued, analyst["headers"], engine)
+    names = [r["name"] for r in client.get("/api/v1/hotspot-results",
+                                           headers=analyst["headers"]).json["results"]]
+    assert names.count("saved by its job") == 1 and "from the job" in names
 
 
 def test_the_terminal_bar_draws_on_a_terminal_only() -> None:

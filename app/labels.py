@@ -142,6 +142,7 @@ UNSERVED_REASONS: Mapping[str, LazyString] = {
     "no_suitable_unit": _l("no suitable unit"), "window_too_short": _l("window too short"),
     "too_far": _l("too far to reach"), "no_time_left": _l("no time left in the shift"),
     "grid_not_rostered": _l("nobody rostered for its grid"),
+    "route_locked": _l("its grid's route is locked"),
 }
 # gis.incidents.RejectReason: why an imported row was refused
 REJECT_REASONS: Mapping[str, LazyString] = {

@@ -40,8 +40,9 @@ _IntArray = npt.NDArray[np.int64]
 class UnservedReason(StrEnum):
     """Why a stop is left out of the plan; the value is the stable code sent to the app.
 
-    ``grid_not_rostered`` is decided before solving, by the caller: the stop lies in grid
-    cells (or in none) that no unit is rostered for on the shift, so no vehicle is offered.
+    ``grid_not_rostered`` and ``route_locked`` are decided before solving, by the caller:
+    the stop lies in grid cells (or in none) that no unit is rostered for on the shift, or
+    only in the cells of a locked route that does not visit it, so no vehicle is offered.
     """
 
     NO_SUITABLE_UNIT = "no_suitable_unit"
@@ -49,6 +50,7 @@ class UnservedReason(StrEnum):
     TOO_FAR = "too_far"
     NO_TIME_LEFT = "no_time_left"
     GRID_NOT_ROSTERED = "grid_not_rostered"
+    ROUTE_LOCKED = "route_locked"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,14 @@ from app.geography.repository.places import home_area
 from app.maps.offline import Call, offline_map, page_parts
 
 
+def home_bounds(session: Session) -> tuple[float, float, float, float] | None:
+    """Where a page with nothing of its own to show opens: the home area (``HOME_AREA``,
+    else the area with the most grid cells), else every area. Never every area when there
+    is a home: two cities far apart would open at 1000 km scale."""
+    home = home_area(session, named=current_app.config.get("HOME_AREA"))
+    return home["bounds"] if home is not None else map_bounds(session)
+
+
 def work_map(session: Session, init: str, config: dict[str, Any], *,
              bounds: tuple[float, float, float, float] | None = None,
              cameras: bool = True) -> dict[str, Markup]:

@@ -15,8 +15,8 @@ from app.auth.access import PASSAGE_SEARCHERS, allow
 from app.console.map import map_config
 from app.console.pages import online_tiles
 from app.db import get_session
-from app.geography.repository import map_bounds
 from app.maps.offline import Call, offline_map, page_parts
+from app.maps.work import home_bounds
 from app.passages import repository
 from app.passages.checkpoints import checkpoint_geojson
 from app.passages.search import MAX_DAYS_EXACT, MAX_DAYS_PARTIAL, MAX_WITHIN_MIN
@@ -58,7 +58,7 @@ def page() -> str:
     """Plate search: the form with its reason box, the results, the trace on the map."""
     session = get_session()
     sites = repository.checkpoints(session)
-    bounds = _bounds(sites) or map_bounds(session)
+    bounds = _bounds(sites) or home_bounds(session)
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True, max_zoom=19)
     fmap.add_child(Call("GridPatrolMap.init", map_config(bounds, online_tiles=online_tiles())))
     fmap.add_child(Call("GridPatrolPassages.init", {

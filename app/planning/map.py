@@ -18,17 +18,17 @@ def plan_map(routes: dict[str, Any], *, bounds: tuple[float, float, float, float
              online_tiles: dict[str, str] | None = None, can_edit: bool = False,
              csrf_token: str = "", labels: dict[str, Any] | None = None) -> dict[str, Markup]:
     """The routes, the must-visit points, and (for supervisors) adding a point by clicking
-    the map. ``bounds`` is used when there are no routes to fit to."""
+    the map, which opens on ``bounds`` (west, south, east, north)."""
     fmap = offline_map(location=[0, 0], zoom_start=2, control_scale=True, max_zoom=19)
-    fmap.add_child(Call("GridPatrolMap.init", map_config(_bounds(routes) or bounds,
-                                                         online_tiles=online_tiles)))
+    fmap.add_child(Call("GridPatrolMap.init", map_config(bounds, online_tiles=online_tiles)))
     fmap.add_child(Call("GridPatrolPlan.init", {
         "routes": routes, "colours": ROUTE_COLOURS, "points": "/api/v1/must-visit-points",
         "canEdit": can_edit, "csrf": csrf_token, "labels": labels or {}}))
     return page_parts(fmap)
 
 
-def _bounds(routes: dict[str, Any]) -> tuple[float, float, float, float] | None:
+def route_extent(routes: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    """West, south, east, north of the routes and their stops; None without any."""
     xs, ys = [], []
     for feature in routes["features"]:
         for line in (feature.get("geometry") or {}).get("coordinates", []):

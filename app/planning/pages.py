@@ -17,17 +17,17 @@ from app.auth.access import PLANNERS, PLANNING_READERS, allow, may
 from app.console.pages import online_tiles
 from app.db import get_read_session, get_session
 from app.errors import Failure
-from app.geography.repository import map_bounds
 from app.jobs.service import job_view, submit, visible_job
 from app.labels import label, labels_of
+from app.maps.work import home_bounds
 from app.models import PatrolPlan, PlanRoute
 from app.planning.actual import plan_compliance
 from app.planning.adjust import set_locked
 from app.planning.jobs import page_link, plan_params
-from app.planning.map import plan_map
+from app.planning.map import plan_map, route_extent
 from app.planning.plans import configured_shifts, known_shift, routes_geojson
 from app.planning.publish import publish_plan
-from app.planning.repository import plans_on
+from app.planning.repository import plans_on, rostered_extent
 from app.planning.roster import roster_for
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
@@ -56,9 +56,21 @@ def page() -> str:
                      for s in configured_shifts()},
         day_before=(day - timedelta(days=1)).isoformat(),
         day_after=(day + timedelta(days=1)).isoformat(),
-        map=plan_map(routes, bounds=map_bounds(session), online_tiles=online_tiles(),
+        map=plan_map(routes, bounds=opening_bounds(session, day, routes),
+                     online_tiles=online_tiles(),
                      can_edit=can_plan, csrf_token=generate_csrf(), labels=_labels()),
         can_plan=can_plan, job=job, job_title=_("Planning %(day)s", day=day.isoformat()))
+
+
+def opening_bounds(session: Any, day: date, routes: dict[str, Any]
+                   ) -> tuple[float, float, float, float] | None:
+    """Where the map opens: the day's rostered cells with the shown routes, else the home
+    area, else every area."""
+    found = [b for b in (rostered_extent(session, day), route_extent(routes)) if b]
+    if not found:
+        return home_bounds(session)
+    return (min(b[0] for b in found), min(b[1] for b in found),
+            max(b[2] for b in found), max(b[3] for b in found))
 
 
 def _shown_job(session: Any) -> dict[str, Any] | None:

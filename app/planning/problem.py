@@ -10,8 +10,9 @@ visit and when, and the travel times between all of those places.
   inside the i-th k-th of the shift (so two visits are not made back to back). A point
   due in the shift but in grid cells nobody is rostered for (or in no cell) is not silently
   dropped: each of its visits is unserved, ``grid_not_rostered`` (``no_suitable_unit``
-  when its cells are rostered to a unit left out for want of a station). Points in the
-  cells of a locked route's unit are that route's business and are not listed.
+  when its cells are rostered to a unit left out for want of a station). A visit on a
+  locked route is that route's business; one due in a locked route's cells but not on it
+  (a point added since the route was locked) is unserved, ``route_locked``.
 * **Hot spots**: active patrol hot-spot cells inside the grids get one dose stop in each
   ``revisit_min`` period (the Koper curve), at the cell's inner point, of ``dosage_min``.
 * **Times**: seconds since the local midnight of the plan's day; the whole dwell must lie
@@ -86,11 +87,12 @@ def build_problem(session: Session, graph: RoadGraph, day: date, shift: ShiftDef
     station_index: dict[int, int] = {}
     unit_cells: dict[str, set[str]] = {}
     left_out_cells: dict[str, list[str]] = {}
-    locked_cells: set[str] = set()
+    locked_cells: dict[str, list[str]] = {}  # cell code: callsigns of its locked routes
     for (entry_id, unit_id, callsign, kind, skills, grids, start_at, end_at, station_id,
          station_name, lon, lat) in rostered_units(session, day, shift.code):
         if skip_units and unit_id in skip_units:
-            locked_cells |= set(grids or [])
+            for code in grids or []:
+                locked_cells.setdefault(code, []).append(callsign)
             continue
         if station_id is None:
             problem.left_out.append({"unit_id": unit_id, "callsign": callsign,
@@ -181,17 +183,17 @@ def _add_points(session: Session, problem: Problem, codes: list[str],
 
 
 def _add_unrostered(session: Session, problem: Problem, codes: list[str],
-                    left_out_cells: dict[str, list[str]], locked_cells: set[str],
+                    left_out_cells: dict[str, list[str]], locked_cells: dict[str, list[str]],
                     skip: set[str]) -> None:
-    """List each visit due in the shift of a point outside every planned unit's grids."""
+    """List each visit due in the shift of a point outside every planned unit's grids
+    that is not on a locked route (``skip``)."""
     for point_id, name, windows, visits, lon, lat, cells, expires_at in points_outside_cells(
             session, codes, at=problem.shift_start):
-        if set(cells) & locked_cells:
-            continue
         concrete = windows_in_interval(parse_windows(windows), problem.shift_start,
                                        _until(problem, expires_at))
+        locked = sorted({c for code in cells for c in locked_cells.get(code, [])})
         left_out = sorted({c for code in cells for c in left_out_cells.get(code, [])})
-        reason, message = _why_unrostered(list(cells), left_out, problem)
+        reason, message = _why_unrostered(list(cells), left_out, locked, problem)
         for visit in range(visits):
             stop_id = f"point:{point_id}:{visit + 1}"
             pieces = _clip(concrete, _nth_part(problem, visit, visits))
@@ -204,8 +206,12 @@ def _add_unrostered(session: Session, problem: Problem, codes: list[str],
                 "windows": [[a.isoformat(), b.isoformat()] for a, b in pieces]})
 
 
-def _why_unrostered(cells: list[str], left_out: list[str],
+def _why_unrostered(cells: list[str], left_out: list[str], locked: list[str],
                     problem: Problem) -> tuple[str, str]:
+    if locked:
+        return (UnservedReason.ROUTE_LOCKED.value,
+                f"its grid {', '.join(cells)} is patrolled by the locked route of "
+                f"{', '.join(locked)}, which does not visit it (unlock and re-plan to add it)")
     if left_out:
         return (UnservedReason.NO_SUITABLE_UNIT.value,
                 f"its grid {', '.join(cells)} is rostered to {', '.join(left_out)}, left out "

@@ -128,6 +128,18 @@ def roster_rows(session: Session, day: date) -> list[sa.Row[Any]]:
         "WHERE r.day = :day ORDER BY r.start_at, u.callsign"), {"day": day}).all())
 
 
+def rostered_extent(session: Session, day: date) -> tuple[float, float, float, float] | None:
+    """West, south, east, north of the grid cells rostered on the day (any shift); None
+    when nobody is rostered or their cells are gone."""
+    row = session.execute(sa.text("""
+        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+            SELECT ST_Extent(g.geom) AS e FROM grid_cells g
+            WHERE g.code IN (SELECT unnest(r.grids) FROM roster_entries r
+                             WHERE r.day = :day)) x
+        WHERE e IS NOT NULL"""), {"day": day}).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
 # -- the routing problem's inputs ------------------------------------------------------------
 
 

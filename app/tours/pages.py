@@ -13,8 +13,8 @@ from app.console.map import map_config
 from app.console.pages import online_tiles
 from app.db import get_session
 from app.errors import Failure
-from app.geography.repository import map_bounds
 from app.maps.offline import Call, offline_map, page_parts
+from app.maps.work import home_bounds
 from app.tours import findings, report, runs, tours
 from app.tours.repository import findings as finding_rows
 from app.tours.repository import report as report_rows
@@ -74,7 +74,7 @@ def tours_page() -> str:
         categories=[(c.code, c.label_zh if zh else c.label_en)
                     for c in table.categories.values()],
         weekdays=_weekdays(), config=config,
-        map=_map(map_bounds(session), Call("GridPatrolTourMap.init", {
+        map=_map(home_bounds(session), Call("GridPatrolTourMap.init", {
             "cameras": [], "pick": True,
             "labels": {"pick": _("Click a camera to add it to the tour.")}}),
                  Call("GridPatrolTours.init", config, with_map=False)))
@@ -90,7 +90,7 @@ def wall_page(tour_id: int) -> str:
     points = [c for c in tour["cameras"] if c["lon"] is not None]
     bounds = ((min(c["lon"] for c in points), min(c["lat"] for c in points),
                max(c["lon"] for c in points), max(c["lat"] for c in points))
-              if points else map_bounds(session))
+              if points else home_bounds(session))
     config = {
         "tourId": tour_id, "csrf": generate_csrf(), "layout": tour["layout"],
         "api": {"runs": f"/api/v1/tours/{tour_id}/runs", "events": "/api/v1/tour-runs/{run}/events",

@@ -19,8 +19,8 @@ from app.auth.access import HEALTH_READERS, VIDEO_OPERATORS, allow
 from app.cameras.health import repository as health_rows
 from app.cameras.health.uptime import CHANGES_LISTED, uptime_windows
 from app.db import get_session
-from app.geography.repository import map_bounds
 from app.maintenance import repository as maintenance_rows
+from app.maps.work import home_bounds
 from app.models import Camera
 from app.video import faults
 from app.video.map import faults_map
@@ -98,7 +98,7 @@ def faults_map_page() -> str:
     session = get_session()
     filters = read_filters(request.args)
     focus = request.args.get("camera", "")
-    fmap = faults_map(map_bounds(session), filters=filters, csrf_token=generate_csrf(),
+    fmap = faults_map(home_bounds(session), filters=filters, csrf_token=generate_csrf(),
                       focus=int(focus) if focus.isdigit() and len(focus) < 10 else None,
                       view_key=f"gridpatrol.faults-view.{current_user.id}")
     return render_template("video/map.html", map=fmap, filters=filters,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from app.auth import users
 from app.db import get_session
@@ -137,6 +137,58 @@ def placed_labels(page: Page) -> list[str]:
     return page.evaluate("gridpatrol.labels.placed.map(l => l.text)")  # type: ignore[no-any-return]
 
 
+Box = tuple[float, float, float, float]  # left, top, right, bottom (CSS px)
+
+
+def label_boxes(page: Page) -> list[Box]:
+    """The screen boxes of the labels drawn on the map, as the browser lays them out."""
+    rects = page.evaluate("""[...document.querySelectorAll('.gp-label .gp-label-body')]
+        .map(e => { const r = e.getBoundingClientRect();
+                    return [r.left, r.top, r.right, r.bottom]; })""")
+    return [(x, y, r, b) for x, y, r, b in rects]
+
+
+def overlapping(boxes: list[Box]) -> list[tuple[Box, Box]]:
+    """The pairs of boxes whose insides meet (touching along an edge is not overlap)."""
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+
+
+def assert_on_screen(element: Locator, *, head_px: float = 20) -> None:
+    """The element is shown, its full width and at least its top ``head_px`` (all of it
+    when shorter) inside the window and inside every ancestor that clips its content
+    (a panel scrolled past it hides it though its box is still within the window)."""
+    seen = element.evaluate("""e => {
+        const r = e.getBoundingClientRect();
+        let [left, top, right, bottom] = [Math.max(r.left, 0), Math.max(r.top, 0),
+            Math.min(r.right, window.innerWidth), Math.min(r.bottom, window.innerHeight)];
+        const clips = [];
+        for (let p = e.parentElement; p; p = p.parentElement) {
+            const style = getComputedStyle(p), q = p.getBoundingClientRect();
+            if (style.overflowX !== "visible") {
+                left = Math.max(left, q.left); right = Math.min(right, q.right); }
+            if (style.overflowY !== "visible") {
+                top = Math.max(top, q.top); bottom = Math.min(bottom, q.bottom); }
+            if (style.overflowX !== "visible" || style.overflowY !== "visible") {
+                clips.push((p.id ? "#" + p.id : p.className) + " " +
+                           [q.left, q.top, q.right, q.bottom].join(",")); }
+        }
+        return {element: e.id || e.className, clips: clips,
+                shown: e.checkVisibility({visibilityProperty: true}),
+                box: [r.left, r.top, r.right, r.bottom], visible: [left, top, right, bottom],
+                window: [window.innerWidth, window.innerHeight]};
+    }""")
+    (x, y, r, b), (vx, vy, vr, vb) = seen["box"], seen["visible"]
+    head = min(head_px, b - y)
+    assert seen["shown"] and b > y and r > x, seen
+    assert vx <= x + 1 and vr >= r - 1 and vy <= y + 1 and vb - vy >= head - 1, seen
+
+
+def test_overlapping_finds_what_overlaps() -> None:
+    assert overlapping([(0, 0, 10, 10), (9, 9, 20, 20), (10, 0, 20, 9)]) == [
+        ((0, 0, 10, 10), (9, 9, 20, 20))]
+
+
 def test_the_console_opens_on_the_home_area_then_on_the_last_view(
         page: Page, live_server: dict[str, Any]) -> None:
     """Four cities far apart are loaded: the console opens on London (the area with the
@@ -172,11 +224,11 @@ def test_street_names_and_camera_sectors_at_street_zoom(
     assert "New Change north" in names  # the camera's name
     kinds = set(page.evaluate("gridpatrol.labels.placed.map(l => l.kind)"))
     assert {"road", "poi", "camera"} <= kinds
-    # labels never overlap
-    boxes = page.evaluate("""[...document.querySelectorAll('.gp-label .gp-label-body')]
-        .map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right,
-                                                                 r.bottom]; })""")
-    assert len(boxes) == len(names)
+    # labels never overlap: the boxes drawn (rotated road names: the box around the turned
+    # text) meet at most along an edge
+    boxes = label_boxes(page)
+    assert len(boxes) == len(names) and all(r > x and b > y for x, y, r, b in boxes), boxes
+    assert overlapping(boxes) == [], overlapping(boxes)
     # the camera's field of view is drawn: its sector and its coverage
     wait_for(page, f"gridpatrol.layers.cameras.getLayers().some(g => g.feature && "
                    f"g.feature.id === {cad_scene['camera']['id']} && "
@@ -247,13 +299,10 @@ def test_the_alert_names_its_place_draws_its_scene_and_stands_out(
     wait_for(page, f"gridpatrol.scene.route && gridpatrol.scene.route.unit === {near}")
     assert page.evaluate("gridpatrol.scene.route.points") >= 2
     expect(unit_row).to_have_class(has("gp-route-shown"))
-    # the radio log and the alert stay on screen
-    viewport = page.viewport_size
-    assert viewport is not None
+    # the radio log and the alert stay on screen: inside the window, and not scrolled out
+    # of (or cut off by) a panel that holds them
     for selector in ("#gp-radio", "#gp-alert-place", "#gp-alerts"):
-        box = page.locator(selector).bounding_box()
-        assert box is not None and box["y"] >= 0 and box["y"] + 20 <= viewport["height"], \
-            f"{selector} is off screen: {box}"
+        assert_on_screen(page.locator(selector))
     page.screenshot(path=str(artifacts / "cad-alert-place.png"))
 
     unit_row.locator("button.gp-dispatch").click()

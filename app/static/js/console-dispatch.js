@@ -314,20 +314,21 @@
     panel.replaceChildren();
     panel.hidden = false;
     panel.setAttribute("data-alert-id", a.id);
+    // what and where: held at the top of the panel while the units below are scrolled
     var head = el("header", "gp-alert-head gp-level-" + a.level);
     head.appendChild(el("h2", null, alertTitle(a) + (a.covert ? " · " + C.labels.covert : "")));
     head.appendChild(D.el("p", { class: "gp-alert-place", id: "gp-alert-place",
                                  title: Number(a.lat).toFixed(5) + ", " +
                                         Number(a.lon).toFixed(5) }, placeText(a)));
-    if (a.description) { head.appendChild(el("p", null, a.description)); }
-    head.appendChild(el("p", "gp-alert-status", C.labels.status + ": " + a.status));
+    panel.appendChild(head);
+    if (a.description) { panel.appendChild(el("p", null, a.description)); }
+    panel.appendChild(el("p", "gp-alert-status", C.labels.status + ": " + a.status));
     if (C.canDispatch && a.status !== "closed") {
       var close = el("button", "gp-close-alert", C.labels.closeAlert);
       close.type = "button";
       close.addEventListener("click", closeAlert);
-      head.appendChild(close);
+      panel.appendChild(close);
     }
-    panel.appendChild(head);
     if (a.assigned_units && a.assigned_units.length) {
       var assigned = el("p", "gp-assigned", C.labels.assigned + ": " + a.assigned_units.map(
         function (u) { return u.callsign + " (" + (C.statuses[u.status] || u.status) + ")"; })

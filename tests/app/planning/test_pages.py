@@ -5,12 +5,19 @@ names."""
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import timedelta
 from typing import Any
 
+import pytest
+import shapely
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.db import get_session
+from app.geography.repository.places import home_area
 from tests.app.jobs.support import follow_job
 from tests.app.page_words import english_left, english_names, visible_text
 from tests.app.planning.test_plans import DAY, POINTS, scene  # noqa: F401 (a fixture)
@@ -98,3 +105,44 @@ def test_the_chinese_page_has_no_english_names(app: Flask, client: FlaskClient,
     assert "白班" in text and "草稿" in text and "时间窗过短" in text  # day, draft, reason
     data = [*POINTS, "P-1", "P-2", "B-1", "Wood Street"]
     assert english_left(text, english_names(app, PLANNING_TABLES), allowed=data) == []
+
+
+def opening_corners(page: str) -> list[list[float]]:
+    """The [[south, west], [north, east]] the page's map opens on (GridPatrolMap.init's
+    configuration, as the page writes it)."""
+    found = re.search(r"GridPatrolMap\.init\(\w+, ", page)
+    assert found, "no map on the page"
+    config, _ = json.JSONDecoder().raw_decode(page, found.end())
+    return config["bounds"]
+
+
+def test_the_map_opens_on_the_rostered_cells_not_every_area(
+        app: Flask, client: FlaskClient, scene: dict[str, Any],  # noqa: F811 (the fixture)
+        accounts: Accounts, connection: sa.Connection) -> None:
+    connection.execute(sa.text(  # a second city 1,800 km away, larger than London's area
+        "INSERT INTO areas (name, kind, geom) VALUES ('Helsinki', 'area', "
+        "ST_Multi(ST_MakeEnvelope(24.9, 60.1, 25.2, 60.3, 4326)))"))
+    grids = client.get("/api/v1/grids", headers=scene["supervisor"]).json["features"]
+    cell = grids[0]
+    west, south, east, north = shapely.geometry.shape(cell["geometry"]).bounds
+    day = DAY + timedelta(days=1)  # one unit in one cell, nothing planned yet
+    roster = client.post("/api/v1/roster", json=[
+        {"date": day.isoformat(), "shift": "day", "unit": "P-1",
+         "grids": [cell["properties"]["code"]]}], headers=scene["supervisor"])
+    assert roster.status_code == 200, roster.json
+    login(client, accounts.create("supervisor"))
+    page = client.get(f"/planning?date={day.isoformat()}").get_data(as_text=True)
+    near = {"abs": 2e-5}  # ~2 m: the API writes 6 decimals, ST_Extent single precision
+    assert opening_corners(page) == [[pytest.approx(south, **near), pytest.approx(west, **near)],
+                                     [pytest.approx(north, **near), pytest.approx(east, **near)]]
+
+    # nobody rostered: the home area (London's, the one with the grid), not both cities
+    with app.app_context():
+        home = home_area(get_session())
+    assert home is not None and home["name"] != "Helsinki"
+    west, south, east, north = home["bounds"]
+    empty = DAY + timedelta(days=2)
+    page = client.get(f"/planning?date={empty.isoformat()}").get_data(as_text=True)
+    assert opening_corners(page) == [[pytest.approx(south), pytest.approx(west)],
+                                     [pytest.approx(north), pytest.approx(east)]]
+    assert east < 0  # (the union of both would reach 25.2° E)

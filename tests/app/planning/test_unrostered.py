@@ -1,5 +1,6 @@
 """A must-visit point due in a shift but in grid cells nobody is rostered for is listed as
-unserved with that reason, never dropped in silence; one that is not due is not listed."""
+unserved with that reason, never dropped in silence; one that is not due is not listed; one
+in a locked route's cells that the route does not visit is listed as ``route_locked``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ LONDON = SHARED_DATA / "osm" / "london-central.osm.pbf"
 DAY = date(2026, 11, 18)  # a Wednesday
 STATION = (-0.0985, 51.5155)
 ROSTERED = (-0.0990, 51.5138)      # near the station: its cell is rostered
+NEXT_DOOR = (-0.0985, 51.5133)     # in the same cell
 ELSEWHERE = (-0.1200, 51.5050)     # far west of the station, another cell
 OUTSIDE = (-0.2500, 51.4800)       # beyond the grid: in no cell
 EVERY_DAY = [{"weekdays": "daily", "start": "09:00", "end": "15:00"}]
@@ -33,11 +35,17 @@ def cell_of(grids: list[dict[str, Any]], lon: float, lat: float) -> str | None:
                  if shapely.geometry.shape(g["geometry"]).covers(point)), None)
 
 
-def test_points_in_unrostered_cells_are_unserved_with_the_reason(
-        client: FlaskClient, runner: FlaskCliRunner, accounts: Accounts) -> None:
+def london_grid(client: FlaskClient, runner: FlaskCliRunner,
+                accounts: Accounts) -> dict[str, str]:
+    """London with a 500 m grid; a supervisor's headers."""
     assert runner.invoke(args=["import", "osm", str(LONDON)]).exit_code == 0
     assert runner.invoke(args=["grids", "build", "--cell-m", "500"]).exit_code == 0
-    sup = bearer(accounts.create("supervisor"))
+    return bearer(accounts.create("supervisor"))
+
+
+def test_points_in_unrostered_cells_are_unserved_with_the_reason(
+        client: FlaskClient, runner: FlaskCliRunner, accounts: Accounts) -> None:
+    sup = london_grid(client, runner, accounts)
     for callsign in ("P-1", "X-9"):
         post(client, sup, "/api/v1/units", {"callsign": callsign, "kind": "patrol_car"})
     post(client, sup, "/api/v1/stations", {"name": "Wood Street", "lon": STATION[0],
@@ -81,3 +89,39 @@ def test_points_in_unrostered_cells_are_unserved_with_the_reason(
     assert reasons["X-9"]["reason"] == "no_station"
     assert reasons["Unrostered"]["reason"] == "no_suitable_unit"
     assert "rostered to X-9, left out for want of a station" in reasons["Unrostered"]["message"]
+
+
+def test_a_point_off_a_locked_route_in_its_cells_is_unserved_route_locked(
+        client: FlaskClient, runner: FlaskCliRunner, accounts: Accounts) -> None:
+    sup = london_grid(client, runner, accounts)
+    post(client, sup, "/api/v1/units", {"callsign": "P-1", "kind": "patrol_car"})
+    post(client, sup, "/api/v1/stations", {"name": "Wood Street", "lon": STATION[0],
+                                           "lat": STATION[1], "units": ["P-1"]})
+    grids = client.get("/api/v1/grids", headers=sup).json["features"]
+    home = cell_of(grids, *ROSTERED)
+    assert home and cell_of(grids, *NEXT_DOOR) == home
+    post(client, sup, "/api/v1/must-visit-points", {
+        "name": "Served", "lon": ROSTERED[0], "lat": ROSTERED[1], "windows": EVERY_DAY,
+        "dwell_min": 5})
+    post(client, sup, "/api/v1/roster", [
+        {"date": DAY.isoformat(), "shift": "day", "unit": "P-1", "grids": [home]}])
+    plan = {"date": DAY.isoformat(), "shift": "day"}
+    first = post(client, sup, "/api/v1/patrol-plans", plan)
+    [route] = first["routes"]["features"]
+    assert [s["name"] for s in route["properties"]["stops"] if s["kind"] == "point"] == [
+        "Served"]
+    assert first["unserved"] == []
+    post(client, sup, f"/api/v1/patrol-plans/routes/{route['id']}/lock", {"locked": True})
+    # a point added to the locked route's cell after the lock: the route does not visit it
+    post(client, sup, "/api/v1/must-visit-points", {
+        "name": "Added later", "lon": NEXT_DOOR[0], "lat": NEXT_DOOR[1],
+        "windows": EVERY_DAY, "dwell_min": 5, "visits_per_shift": 2})
+    again = post(client, sup, "/api/v1/patrol-plans", plan)
+    [kept] = again["routes"]["features"]
+    assert kept["properties"]["stops"] == route["properties"]["stops"]
+    unserved = [(u.get("name"), u["reason"]) for u in again["unserved"]]
+    assert unserved == [("Added later", "route_locked"), ("Added later", "route_locked")]
+    assert again["unserved"][0]["message"] == (
+        f"its grid {home} is patrolled by the locked route of P-1, which does not visit it "
+        "(unlock and re-plan to add it)")
+    assert again["unserved"][0]["grids"] == [home]

@@ -78,7 +78,7 @@ def test_a_supervisor_plans_tomorrow_and_opens_a_route_sheet(
     form.locator("input[name=name]").fill("Map point")
     form.locator("input[name=windows]").fill("daily 09:00-15:00")
     form.locator("button").click()
-    expect(page.locator("#add-point-hint")).to_have_text("Saved.")
+    expect(page.locator("#add-point-hint")).to_have_text("Saved.", timeout=20_000)
     wait_for(page, "gridpatrol.pointsLayer.getLayers().some("
                    "l => l.feature.properties.name === 'Map point')")
     placed = page.evaluate("gridpatrol.pointsLayer.getLayers().find("

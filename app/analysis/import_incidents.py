@@ -76,6 +76,7 @@ class IncidentImportSummary:
     ruled_categories: dict[str, list[Any]] = field(default_factory=dict)
     unmapped_path: str | None = None
     category_map: int = 0
+    reclassified: int = 0  # incidents of earlier imports the category map re-classified
     rejected_rows: list[dict[str, Any]] = field(default_factory=list)
     datum: str = "wgs84"
 
@@ -126,6 +127,7 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
     datum = checked_datum(datum)
     report = progress or no_progress
     entries = checked_entries(category_map) if category_map else []
+    reclassified = 0
     areas = area_polygons(session)
     result = read_incidents(list(paths), mapping=mapping, encoding=encoding, areas=areas,
                             default_tz=default_tz, progress=scaled(report, 0.0, READ_SHARE),
@@ -152,7 +154,7 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
         report(READ_SHARE + WRITE_SHARE, f"storing {len(entries)} category map entries")
         repository.upsert_category_map(session, source, entries,
                                        created_by=getattr(actor, "id", None))
-        reclassify(session, [v for v, _, _ in entries], source=source)
+        reclassified = reclassify(session, [v for v, _, _ in entries], source=source)["total"]
     report(0.98, f"{result.accepted:,} written; listing {result.rejected:,} rejected rows")
     path = None
     if result.rejected:
@@ -177,7 +179,7 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
         hours=result.hours(), time_notes=list(result.notes),
         ruled_categories={value: [code, count] for value, (code, count) in sorted(
             result.ruled_categories.items(), key=lambda item: -item[1][1])},
-        unmapped_path=unmapped_path, category_map=len(entries),
+        unmapped_path=unmapped_path, category_map=len(entries), reclassified=reclassified,
         rejected_rows=rejected_rows(result), datum=datum)
     record.counts = {k: v for k, v in summary.as_dict().items()
                      if k not in ("import_id", "source", "presets")}

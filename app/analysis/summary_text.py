@@ -48,7 +48,8 @@ def summary_lines(summary: IncidentImportSummary, *, files: int) -> list[str]:
               sorted(summary.categories.items(), key=lambda kv: -kv[1])]
     if summary.category_map:
         lines.append(f"  category map: {summary.category_map} entries stored for "
-                     f"{summary.source!r}")
+                     f"{summary.source!r}; {summary.reclassified:,} incidents of earlier "
+                     "imports re-classified")
     if summary.ruled_categories:
         shown = list(summary.ruled_categories.items())[:UNMAPPED_SHOWN]
         lines.append(f"  mapped by keyword rule ({len(summary.ruled_categories)} values): "

@@ -16,7 +16,8 @@ Time of day (a ``time`` column without ``time_format``)
         digits (``0530``), or at least
         :data:`HHMM_EVIDENCE` different values of 60 or more all end in 00-59 (in a
         column of minute counts four in ten end in 60-99): HHMM;
-      * all values fit both readings and fewer than that decide: refused;
+      * all values fit both readings and fewer than that decide: refused, with values
+        that read differently (all under 60 read alike: accepted);
       * some values end in 60-99 (not HHMM) and none is over 1439: refused (they may be
         minute counts);
       * some end in 60-99 and some are over 1439: read as HHMM, and those rows are
@@ -170,7 +171,10 @@ def _recognise_whole_clock(given: pd.Series, *, column: str) -> TimeReading:
     if hhmm.all():
         if over_a_day.any() or padded or len(deciding) >= HHMM_EVIDENCE:
             return TimeReading(TimeKind.HHMM, _hhmm_note(given, numbers, column))
-        examples = [v for v in _examples(given[numbers >= 60], 3)] or _examples(given)
+        if deciding.empty:  # every value under 60: 00:MM either way, nothing to guess
+            return TimeReading(TimeKind.HHMM, _hhmm_note(given, numbers, column)
+                               + " (all under 60: the same as minutes since midnight)")
+        examples = _examples(given[numbers >= 60], 3)
         shown = "; ".join(f"'{v}' is {_hhmm_text(int(float(v)))} or "
                           f"{_minutes_text(int(float(v)))}" for v in examples)
         raise AmbiguousTimeError(

@@ -92,7 +92,7 @@ def test_a_category_map_file_maps_and_reclassifies(
     mapping_file.write_text(filled, encoding="utf-8")
     again = runner.invoke(args=[*args, "--category-map", str(mapping_file)])
     assert again.exit_code == 3, again.output  # written again; the same rows refused
-    assert "category map: 1 entries stored for 'la'" in again.output
+    assert "category map: 1 entries stored for 'la'; 0 incidents of earlier" in again.output
     assert "16 updated" in again.output  # the same rows, now non-crime
     assert scalar(connection, "SELECT count(*) FROM incidents WHERE source_category = "
                               "'DOG, BITE OR ATTACK' AND category = 'non_crime'") == 16
@@ -102,6 +102,38 @@ def test_a_category_map_file_maps_and_reclassifies(
     bad.write_text("source_category,category\nDOG, BITE OR ATTACK,dogs\n", encoding="utf-8")
     refused = runner.invoke(args=[*args, "--category-map", str(bad)])
     assert refused.exit_code != 0 and "unknown category" in refused.output
+
+
+def test_a_category_map_given_later_reclassifies_the_rows_of_earlier_imports(
+        runner: FlaskCliRunner, connection: sa.Connection, export: tuple[Path, pd.DataFrame],
+        tmp_path: Path) -> None:
+    path, rows = export
+    first = runner.invoke(args=["import", "incidents", str(path), "--source", "la",
+                                "--mapping", HHMM_MAPPING, "--rejects", str(tmp_path / "a.csv")])
+    assert first.exit_code == 3, first.output
+    assert scalar(connection, "SELECT count(*) FROM incidents WHERE source_category = "
+                              "'DOG, BITE OR ATTACK' AND category = 'other'") == 16
+    # next month's file of the same source: one row, none of them dog bites
+    later = tmp_path / "la_next.csv"
+    row = rows[(rows["LAT"] != "0") & (rows["Crm Cd Desc"] != "DOG, BITE OR ATTACK")].head(1)
+    row.assign(DR_NO="next-1").to_csv(later, index=False)
+    mapping_file = tmp_path / "map.csv"
+    mapping_file.write_text('source_category,category\n"DOG, BITE OR ATTACK",non_crime\n',
+                            encoding="utf-8")
+    # (one row cannot show how its dates and times are written: the mapping says so)
+    again = runner.invoke(args=["import", "incidents", str(later), "--source", "la",
+                                "--mapping", HHMM_MAPPING + ",date_format=mdy,time_format=hhmm",
+                                "--category-map", str(mapping_file),
+                                "--rejects", str(tmp_path / "b.csv")])
+    assert again.exit_code == 0, again.output
+    assert "written: 1 new, 0 updated" in again.output  # this file's one row
+    assert "16 incidents of earlier imports re-classified" in again.output
+    # ... but the map, stored for the source, re-classified the earlier import's rows
+    assert scalar(connection, "SELECT count(*) FROM incidents WHERE source_category = "
+                              "'DOG, BITE OR ATTACK' AND category = 'non_crime' AND "
+                              "import_id = (SELECT min(id) FROM incident_imports)") == 16
+    assert scalar(connection, "SELECT count(*) FROM incidents WHERE source_category = "
+                              "'DOG, BITE OR ATTACK' AND category <> 'non_crime'") == 0
 
 
 def test_an_ambiguous_time_column_is_refused_with_examples(

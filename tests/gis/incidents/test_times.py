@@ -53,6 +53,13 @@ def test_many_hhmm_values_decide_even_below_1440() -> None:
     assert recognise_clock(pd.Series(["0530", "0915"]), column="t").kind is TimeKind.HHMM
 
 
+def test_numbers_all_under_sixty_read_alike_both_ways_and_are_not_refused() -> None:
+    # a one-row monthly file at 00:25: HHMM and minutes since midnight agree, no guess
+    reading = recognise_clock(pd.Series(["25", "5", "25"]), column="TIME OCC")
+    assert reading.kind is TimeKind.HHMM
+    assert "'5' is 00:05" in reading.note and "the same as minutes" in reading.note
+
+
 def test_numbers_that_read_as_hhmm_and_as_minutes_are_refused_with_examples() -> None:
     with pytest.raises(AmbiguousTimeError, match="'745' is 07:45 or 12:25") as caught:
         recognise_clock(pd.Series(["745", "745", "100", "30"]), column="Time")

@@ -56,6 +56,24 @@ class TerminalMessageError(RadioFormatError):
         self.reason = reason
 
 
+class NmeaMessageError(TerminalMessageError):
+    """An NMEA message refused because none of its sentences gave a position.
+
+    The sound sentences without a position it held (GSV, GSA, TXT, proprietary) are no
+    part of the fault: they are counted apart, as in a message that is applied.
+
+    Attributes
+    ----------
+    ignored_sentences : int
+        Sentences without a position in the message.
+    """
+
+    def __init__(self, field: str, problem: str, *, reason: str,
+                 ignored_sentences: int) -> None:
+        super().__init__(field, problem, reason=reason)
+        self.ignored_sentences = ignored_sentences
+
+
 class InvalidStatusCodeTable(ValueError):
     """A status code table that cannot be read (``.field`` names the entry at fault)."""
 

@@ -32,7 +32,9 @@ Decisions
   position; without them it only says the radio is on the air.
 - NMEA published on ``…/nmea`` is read as :func:`dispatch.nmea_epochs.read_log` reads a
   posted log: one position per receiver epoch, GGA-only epochs dated with the day the
-  message was received (UTC).
+  message was received (UTC). Its sentences without a position (GSV, GSA, TXT, VTG,
+  proprietary) are counted in :attr:`Inbound.ignored_sentences`, apart from the rejected
+  lines, also when the message itself is refused (:class:`~dispatch.errors.NmeaMessageError`).
 """
 
 from __future__ import annotations
@@ -46,7 +48,12 @@ from typing import Final
 
 from dispatch.call_files import CALL_FILE_TOPIC, CallFile, call_identity, read_call_file
 from dispatch.cot_in import COT_TOPIC, callsign_radio_id, peek_cot, read_cot, tak_radio_id
-from dispatch.errors import RadioFormatError, TerminalMessageError, UnsupportedMessageType
+from dispatch.errors import (
+    NmeaMessageError,
+    RadioFormatError,
+    TerminalMessageError,
+    UnsupportedMessageType,
+)
 from dispatch.nmea import Rejected
 from dispatch.nmea_epochs import read_log
 from dispatch.radio.calls import RadioEvent, parse_mqtt_status
@@ -97,6 +104,9 @@ class Inbound:
         A trunk-recorder message.
     rejected : tuple of Rejected
         NMEA lines kept aside (bad checksum, no fix, a time in the future).
+    ignored_sentences : int
+        NMEA sentences without a position (GSV, GSA, TXT, VTG, proprietary): sound, not
+        rejected, counted apart.
     alias : str
         The radio's alias as the message names it (trunk-recorder's ``unit_alpha_tag``).
     call_file : CallFile or None
@@ -120,6 +130,7 @@ class Inbound:
     alias: str = ""
     call_file: CallFile | None = field(default=None, repr=False)
     alternates: tuple[str, ...] = ()
+    ignored_sentences: int = 0
 
     @property
     def radio_ids(self) -> tuple[str, ...]:
@@ -213,7 +224,10 @@ def read_message(topic: str, payload: bytes, *, received_at: datetime,
     ------
     TerminalMessageError
         With the reason it is refused: ``unknown_topic``, ``too_large``, ``not_json``,
-        ``invalid_field``, ``unsupported_type``, ``no_fix``, ``future_time``, …
+        ``invalid_field``, ``unsupported_type``, ``no_fix``, ``future_time``, …; an
+        NMEA message none of whose sentences gave a position raises its subclass
+        :class:`~dispatch.errors.NmeaMessageError` (``nmea_no_fix``, ``nmea_bad_checksum``,
+        …), which counts the sentences without a position it held.
     """
     if len(payload) > MAX_PAYLOAD:
         raise TerminalMessageError("payload", f"larger than {MAX_PAYLOAD} bytes",
@@ -253,6 +267,7 @@ def _read_terminal(radio_id: str, kind: str, payload: bytes, received_at: dateti
 def _read_nmea(radio_id: str, payload: bytes, received_at: datetime) -> Inbound:
     lines = decode_text(payload).splitlines()
     log = read_log(lines, utc_date=received_at.date())
+    ignored = sum(log.ignored.values())
     positions, rejected = [], list(log.rejected)
     for fix in log.fixes:
         if fix.at is None or fix.at > received_at + FUTURE_TOLERANCE:
@@ -263,11 +278,12 @@ def _read_nmea(radio_id: str, payload: bytes, received_at: datetime) -> Inbound:
                                         fix.course_deg))
     if not positions and rejected:
         first = rejected[0]
-        raise TerminalMessageError("payload", f"{first.reason}: {first.line[:200]}",
-                                   reason="nmea_" + first.reason.replace(" ", "_"))
+        raise NmeaMessageError("payload", f"{first.reason}: {first.line[:200]}",
+                               reason="nmea_" + first.reason.replace(" ", "_"),
+                               ignored_sentences=ignored)
     at = max((p.at for p in positions), default=received_at)
     return Inbound(TERMINAL, "nmea", radio_id, at, positions=tuple(positions),
-                   rejected=tuple(rejected))
+                   rejected=tuple(rejected), ignored_sentences=ignored)
 
 
 def _read_trunk_recorder(topic: str, payload: bytes, received_at: datetime) -> Inbound:

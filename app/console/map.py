@@ -149,6 +149,14 @@ def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bo
             "orders": _("Orders sent"), "alarms": _("Alarms"), "sendAgain": _("Send again"),
             "seen": _("Seen"), "sentTimes": _("sent %(n)s times", n="%(n)s"),
             "recording": _("Recording of the call"),
+            "speed": _("Speed"), "course": _("Course"), "lastFix": _("Last fix"),
+            "kmh": _("%(n)s km/h", n="%(n)s"),
+            "secondsAgo": _("%(n)s s ago", n="%(n)s"),
+            "minutesAgo": _("%(n)s min ago", n="%(n)s"),
+            "hoursAgo": _("%(n)s h ago", n="%(n)s"),
+            "daysAgo": _("%(n)s d ago", n="%(n)s"),
+            # eight compass points, clockwise from north, 45° apart
+            "compass": [_("N"), _("NE"), _("E"), _("SE"), _("S"), _("SW"), _("W"), _("NW")],
             "keys": _("Keys: A raise alert · 1–9 dispatch unit · Shift+C close alert · "
                       "L radio log · Esc cancel"),
         },

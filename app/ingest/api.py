@@ -59,9 +59,11 @@ class EndBody(StrictBody):
 @bp.get("/ingest/status")
 @allow("dispatcher", "supervisor")
 @documented("The ingest services' counters (received, parsed, rejected by reason, "
-            "applied, duplicates, unmapped, illegal status changes) and state (broker "
-            "connection, database, backlog, lag), as each last published them; with the "
-            "message outcomes recorded in the last 24 h", tag="ingest",
+            "applied, duplicates, unmapped, illegal status changes, ignored; nmea_ignored: "
+            "NMEA sentences without a position, such as GSV and GSA, counted apart from the "
+            "rejected) and state (broker connection, database, backlog, lag), as each last "
+            "published them; with the message outcomes recorded in the last 24 h",
+            tag="ingest",
             responses={200: Answer("{services, outcomes_24h}", schema=json_object(
                 ("services", "outcomes_24h"), services={"type": "array", "items": SERVICE},
                 outcomes_24h={"type": "object"}))})

@@ -14,7 +14,12 @@ the reason; position rejects also in ``position_rejects``, as NMEA posts'); ``un
 (a radio nobody held then: the message is kept and the radio listed for mapping);
 ``illegal`` (a status change or acknowledgement the model refuses, with why);
 ``ignored`` (trunk-recorder traffic that changes nothing here: grants, affiliations,
-system status; counted, not recorded).
+system status; an NMEA message of sentences without a position only; counted, not
+recorded).
+
+Apart from the outcomes, the NMEA sentences without a position (GSV, GSA, TXT, VTG,
+proprietary) are counted, one by one, as ``nmea_ignored``: routine, never an error, also
+when the message they came in is refused for want of a fix.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from app.models import PositionReject, Unit
 from app.orders import delivery
 from dispatch.call_files import CALL_FILE_TOPIC, CallFile
 from dispatch.cot_in import COT_TOPIC, peek_cot, tak_radio_id
-from dispatch.errors import TerminalMessageError
+from dispatch.errors import NmeaMessageError, TerminalMessageError
 from dispatch.inbound import TAK, TRUNK_RECORDER, Inbound, read_message
 from dispatch.radio import RadioFormatError, parse_ack
 from dispatch.status import UnitStatus
@@ -66,6 +71,7 @@ class BatchResult:
     unmapped: int = 0
     illegal: int = 0
     ignored: int = 0
+    nmea_ignored: int = 0
     positions: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     received_at: list[float] = field(default_factory=list)
@@ -106,6 +112,8 @@ class Applier:
         positions: dict[int, list[PositionIn]] = defaultdict(list)
         rows = []
         for entry, message in read:
+            if isinstance(message, Inbound | NmeaMessageError):
+                result.nmea_ignored += message.ignored_sentences
             if isinstance(message, TerminalMessageError):
                 outcome = _Outcome("rejected", f"{message.reason}: {message}")
                 if entry.topic.endswith(("/position", "/nmea")):
@@ -142,6 +150,7 @@ class Applier:
                          details={"applied": result.applied, "positions": result.positions,
                                   "rejected": dict(result.rejected),
                                   "unmapped": result.unmapped, "illegal": result.illegal,
+                                  "nmea_ignored": result.nmea_ignored,
                                   "units": sorted(positions)[:100]})
         return result
 
@@ -187,6 +196,8 @@ class Applier:
             positions[unit.id].extend(PositionIn(p.lon, p.lat, p.at, p.speed_mps, p.course_deg)
                                       for p in message.positions)
             return _Outcome("applied", unit_id=unit.id)
+        if message.kind == "nmea":  # only sentences without a position: nothing to do
+            return _Outcome("ignored")
         try:
             return self._act(session, message, unit)
         except Failure as exc:

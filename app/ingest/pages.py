@@ -30,8 +30,8 @@ bp = Blueprint("ingest_pages", __name__, url_prefix="/admin")
 ROWS = 50
 # the counters shown first, in this order (the others follow, by name)
 MAIN_COUNTERS = ("received", "journaled", "journal_duplicates", "parsed", "applied",
-                 "positions", "duplicates", "unmapped", "illegal", "ignored", "rejected",
-                 "database_retries", "paused")
+                 "positions", "duplicates", "unmapped", "illegal", "ignored", "nmea_ignored",
+                 "rejected", "database_retries", "paused")
 
 
 def _service(row: Any, now: datetime) -> dict[str, Any]:

@@ -367,7 +367,7 @@ class IngestService:
 
     def _count(self, result: BatchResult) -> None:
         for key in ("parsed", "applied", "duplicates", "unmapped", "illegal", "ignored",
-                    "positions"):
+                    "nmea_ignored", "positions"):
             self.counters[key] += getattr(result, key)
         self.rejected.update(result.rejected)
         self.counters["rejected"] += sum(result.rejected.values())
@@ -420,7 +420,7 @@ class IngestService:
 
 def _add(total: BatchResult, part: BatchResult) -> None:
     for key in ("parsed", "applied", "duplicates", "unmapped", "illegal", "ignored",
-                "positions"):
+                "nmea_ignored", "positions"):
         setattr(total, key, getattr(total, key) + getattr(part, key))
     total.rejected.update(part.rejected)
     total.received_at.extend(part.received_at)

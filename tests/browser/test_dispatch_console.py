@@ -1,10 +1,14 @@
 """The red-alert workflow in chromium: a dispatcher raises an alert by clicking the map,
 sees the camera that watches the place with a live snapshot from a local MJPEG stream,
-the ranked units, dispatches one, and sees its status change and the radio order."""
+the ranked units, dispatches one, and sees its status change and the radio order. A
+unit's popup shows the speed and course of its last fix (live, from NMEA RMC) and its age,
+in English and Chinese, and nothing of motion for a unit that reported none."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ from playwright.sync_api import Page, expect
 from app.auth import users
 from app.db import get_session
 from app.models import User
+from dispatch.nmea import checksum
 from tests.browser.support import wait_for
 from tests.browser.test_map_console import open_console
 from tests.streams import serve_mjpeg
@@ -22,6 +27,7 @@ from tests.streams import serve_mjpeg
 PLACE = (-0.096476, 51.513825)  # lon, lat: New Change, by St Paul's (London extract)
 CAMERA = (-0.096674, 51.514033)  # 27 m up the street, looking down it (bearing 149°)
 UNITS = {"BT-NEAR": (-0.0990, 51.5140), "BT-FAR": (-0.1200, 51.5130)}
+MOTION_UNITS = {"BT-MOVING": (-0.0975, 51.5132), "BT-PARKED": (-0.0950, 51.5145)}
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +154,81 @@ def test_a_viewer_sees_no_dispatch_controls(page: Page, live_server: dict[str, A
     page.keyboard.press("a")
     click_map_at(page, *PLACE)
     expect(page.locator(".gp-alert-form")).to_have_count(0)
+
+
+def rmc(lon: float, lat: float, at: datetime, *, knots: float, course_deg: float) -> str:
+    """An RMC sentence with a valid checksum, as a receiver writes it."""
+    def dm(value: float, degree_digits: int) -> str:
+        degrees, minutes = divmod(abs(value) * 60, 60)
+        return f"{int(degrees):0{degree_digits}d}{minutes:07.4f}"
+    body = (f"GPRMC,{at:%H%M%S}.00,A,{dm(lat, 2)},{'N' if lat >= 0 else 'S'},"
+            f"{dm(lon, 3)},{'E' if lon >= 0 else 'W'},{knots:.1f},{course_deg:.1f},"
+            f"{at:%d%m%y},,,A")
+    return f"${body}*{checksum(body):02X}\r\n"
+
+
+def test_a_units_popup_shows_its_last_speed_course_and_the_age_of_its_fix(
+        page: Page, live_server: dict[str, Any], scene: dict[str, Any],
+        artifacts: Path) -> None:
+    client = live_server["app"].test_client()
+    headers = {"Authorization": f"Bearer {scene['token']}"}
+    ids = {}
+    for callsign, (lon, lat) in MOTION_UNITS.items():
+        made = client.post("/api/v1/units", headers=headers, json={
+            "callsign": callsign, "kind": "patrol_car", "status": "available"})
+        assert made.status_code == 201, made.json
+        ids[callsign] = made.json["id"]
+        placed = client.post(f"/api/v1/units/{ids[callsign]}/position", headers=headers,
+                             json={"lon": lon, "lat": lat, "at": (  # no speed, no course
+                                 datetime.now(UTC) - timedelta(seconds=90)).isoformat()})
+        assert placed.status_code == 200, placed.json
+    moving, parked = ids["BT-MOVING"], ids["BT-PARKED"]
+    open_console(page, live_server, "demo-dispatcher")
+    wait_for(page, "gridpatrol.dispatchReady === true && gridpatrol.live === true")
+    page.evaluate(f"gridpatrol.map.setView([{PLACE[1]}, {PLACE[0]}], 17, "
+                  "{animate: false}) && null")
+    wait_for(page, f"gridpatrol.dispatch.units[{moving}] && "
+                   f"gridpatrol.dispatch.units[{parked}]")
+
+    page.locator(f"path.gp-unit-{moving}").click()
+    popup = page.locator(f".gp-unit-popup[data-unit-id='{moving}']")
+    expect(popup).to_contain_text("BT-MOVING")
+    expect(popup.locator(".gp-motion-age dd")).to_have_text(re.compile(r"^\d+ min ago$"))
+    expect(popup.locator(".gp-motion-speed")).to_have_count(0)
+    # the receiver's RMC arrives while the popup is open: 24.3 kn, 47° (live, by its event)
+    lon, lat = MOTION_UNITS["BT-MOVING"]
+    sent = client.post(f"/api/v1/positions/nmea?unit_id={moving}", headers=headers | {
+        "Content-Type": "text/plain"}, data=rmc(lon, lat, datetime.now(UTC).replace(
+            microsecond=0) - timedelta(seconds=5), knots=24.3, course_deg=47.0))
+    assert sent.status_code == 200 and sent.json["accepted"] == 1, sent.json
+    expect(popup.locator(".gp-motion-speed dt")).to_have_text("Speed")
+    expect(popup.locator(".gp-motion-speed dd")).to_have_text("45 km/h")
+    expect(popup.locator(".gp-motion-course dd")).to_have_text("47° NE")
+    expect(popup.locator(".gp-motion-age dd")).to_have_text(re.compile(r"^\d+ s ago$"))
+    page.wait_for_timeout(300)  # the popup's fade-in
+    page.screenshot(path=str(artifacts / "dispatch-unit-popup.png"))
+
+    page.locator(f"path.gp-unit-{parked}").click()  # a fix without speed or course
+    other = page.locator(f".gp-unit-popup[data-unit-id='{parked}']")
+    expect(other).to_contain_text("BT-PARKED")
+    expect(popup).to_have_count(0)  # one popup at a time
+    expect(other.locator(".gp-motion-age")).to_be_visible()
+    expect(other.locator(".gp-motion-speed")).to_have_count(0)
+    expect(other.locator(".gp-motion-course")).to_have_count(0)
+    expect(other).not_to_contain_text("km/h")
+
+    # and in Chinese (the labels come translated with the page)
+    with page.expect_navigation():
+        page.select_option("#locale", "zh_CN")
+    try:
+        wait_for(page, "gridpatrol.dispatchReady === true")
+        page.evaluate(f"gridpatrol.map.setView([{PLACE[1]}, {PLACE[0]}], 17, "
+                      "{animate: false}) && null")
+        page.locator(f"path.gp-unit-{moving}").click()
+        expect(popup.locator(".gp-motion-speed dt")).to_have_text("速度")
+        expect(popup.locator(".gp-motion-speed dd")).to_have_text("45 公里/小时")
+        expect(popup.locator(".gp-motion-course dd")).to_have_text("47° 东北")
+        expect(popup.locator(".gp-motion-age dd")).to_have_text(re.compile(r"^\d+ (秒|分钟)前$"))
+    finally:  # the language stays on the user: back to English for the other tests
+        with page.expect_navigation():
+            page.select_option("#locale", "en")

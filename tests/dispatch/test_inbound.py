@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dispatch.errors import TerminalMessageError
+from dispatch.errors import NmeaMessageError, TerminalMessageError
 from dispatch.inbound import message_identity, read_message
 from dispatch.terminals import orders_topic, parse_topic
 
@@ -93,6 +93,22 @@ def test_nmea_over_mqtt_gives_one_position_per_epoch_and_keeps_bad_lines() -> No
     assert len(msg.positions) == 1
     assert msg.positions[0].at == datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
     assert [r.reason for r in msg.rejected] == ["bad checksum"]
+    assert msg.ignored_sentences == 0
+
+
+def test_nmea_sentences_without_a_position_are_counted_apart_from_the_rejected() -> None:
+    satellites = ("$GPGSV,3,1,11,03,03,111,00,04,15,270,00,06,01,010,00,13,06,292,00*74\n"
+                  "$GPGSA,A,3,,,,,,16,18,,22,24,,,3.6,2.1,2.2*3C\n"
+                  "$PSRFEPE,080000.00,A,1.2,2.3,3.4,0.1,0.2*24\n")
+    fix = "$GPRMC,080000.00,A,6010.2000,N,02456.4000,E,10.0,90.0,010526,,,A*5A\n"
+    msg = read("gridpatrol/units/7/nmea", satellites + fix)
+    assert (len(msg.positions), msg.rejected, msg.ignored_sentences) == (1, (), 3)
+    only = read("gridpatrol/units/7/nmea", satellites)
+    assert (only.positions, only.rejected, only.ignored_sentences) == ((), (), 3)
+    error = refused("gridpatrol/units/7/nmea", satellites
+                    + "$GPRMC,080000.00,V,,,,,,,010526,,,N*75\n")
+    assert isinstance(error, NmeaMessageError)
+    assert (error.reason, error.ignored_sentences) == ("nmea_void_status", 3)
 
 
 def test_trunk_recorder_location_with_and_without_coordinates() -> None:

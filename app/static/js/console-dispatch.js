@@ -22,6 +22,8 @@
   var current = null;    // the alert shown in the panel, with its call-up
   var picking = false;   // next map click raises an alert
   var svg = null;        // units and alerts are SVG (DOM) markers: few, styled, testable
+  var clockOffsetMs = 0; // the server's clock minus this browser's (ages of fixes)
+  var ageTimer = null;   // ticks the age in an open unit popup
 
   var D = window.GridPatrolDom;
   function el(tag, cls, text) { return D.el(tag, cls ? { class: cls } : null, text); }
@@ -34,11 +36,22 @@
       options.body = JSON.stringify(body);
     }
     return fetch(url, options).then(function (r) {
+      noteServerClock(r);
       return r.json().then(function (data) {
         if (!r.ok) { throw new Error(data.message || r.statusText); }
         return data;
       });
     });
+  }
+
+  /* A fix's age is reckoned on the server's clock, as the server judges a stale fix: a
+     console's own clock may be minutes off. The HTTP Date header gives it to the second,
+     so a difference under 2 s is that rounding, not a wrong clock. */
+  function noteServerClock(response) {
+    var server = Date.parse(response.headers.get("Date") || "");
+    if (isNaN(server)) { return; }
+    var offset = server - Date.now();
+    clockOffsetMs = Math.abs(offset) < 2000 ? 0 : offset;
   }
 
   function say(text, isError) {
@@ -51,6 +64,63 @@
   function unitTip(u) {
     return u.callsign + " · " + (C.kinds[u.kind] || u.kind) + " · " +
       (C.statuses[u.status] || u.status);
+  }
+
+  /* A unit's popup (click the unit): its label, then its last speed (km/h), course
+     (degrees and one of eight compass points) and the age of its fix, each only when
+     known. All of it text nodes. */
+  function given(value) { return value !== null && value !== undefined; }
+
+  function speedText(u) {
+    return given(u.speed_mps) ?
+      C.labels.kmh.replace("%(n)s", String(Math.round(u.speed_mps * 3.6))) : null;
+  }
+
+  function courseText(u) {
+    if (!given(u.course_deg)) { return null; }
+    var degrees = Math.round(u.course_deg) % 360;
+    return degrees + "° " + C.labels.compass[Math.round(degrees / 45) % 8];
+  }
+
+  function ageText(u) {
+    var at = u.fix_at ? Date.parse(u.fix_at) : NaN;
+    if (isNaN(at)) { return null; }
+    var s = Math.max(0, Math.round((Date.now() + clockOffsetMs - at) / 1000));
+    var fill = function (label, n) { return label.replace("%(n)s", String(n)); };
+    if (s < 60) { return fill(C.labels.secondsAgo, s); }
+    if (s < 3600) { return fill(C.labels.minutesAgo, Math.floor(s / 60)); }
+    if (s < 48 * 3600) { return fill(C.labels.hoursAgo, Math.floor(s / 3600)); }
+    return fill(C.labels.daysAgo, Math.floor(s / 86400));
+  }
+
+  function unitPopup(u) {
+    var facts = D.el("dl", { class: "gp-unit-motion" });
+    [["speed", C.labels.speed, speedText(u)], ["course", C.labels.course, courseText(u)],
+     ["age", C.labels.lastFix, ageText(u)]].forEach(function (fact) {
+      if (fact[2] === null) { return; }
+      facts.appendChild(D.el("div", { class: "gp-motion-" + fact[0] },
+                             D.el("dt", null, fact[1]), D.el("dd", null, fact[2])));
+    });
+    return D.el("div", { class: "gp-unit-popup", "data-unit-id": u.id },
+                D.el("strong", null, unitTip(u)), facts);
+  }
+
+  function tickAge(id) {
+    var unit = units[id];
+    var node = unit && unit.marker && unit.marker.isPopupOpen() &&
+      unit.marker.getPopup().getElement().querySelector(".gp-motion-age dd");
+    var text = unit && ageText(unit.data);
+    if (node && text) { node.textContent = text; }
+  }
+
+  function bindUnitPopup(marker, id) {
+    marker.bindPopup(function () { return unitPopup(units[id].data); },
+                     { className: "gp-unit-popup-box", minWidth: 160 });
+    marker.on("popupopen", function () {
+      clearInterval(ageTimer);
+      ageTimer = setInterval(function () { tickAge(id); }, 1000);
+    });
+    marker.on("popupclose", function () { clearInterval(ageTimer); ageTimer = null; });
   }
 
   function showUnit(u) {
@@ -71,6 +141,7 @@
         known.marker.setTooltipContent(D.text(unitTip(u)));
       }
       known.data = u;
+      if (known.marker.isPopupOpen()) { known.marker.getPopup().update(); }
       if (before.status !== u.status && known.marker.getElement()) {
         known.marker.getElement().setAttribute("data-status", u.status);
       }
@@ -81,6 +152,7 @@
       fillColor: colour, fillOpacity: 1, className: "gp-unit gp-unit-" + u.id, renderer: svg
     }).bindTooltip(D.text(unitTip(u)), { permanent: true, direction: "right", offset: [8, 0],
                                  className: "gp-unit-label" });
+    bindUnitPopup(marker, u.id);
     marker.addTo(C.unitsLayer);
     units[u.id] = { data: u, marker: marker };
     marker.getElement() && marker.getElement().setAttribute("data-status", u.status);

@@ -26,7 +26,7 @@ def seed(app: Flask) -> int:
         session.add(unit)
         session.add(IngestStatus(
             name="mqtt", started_at=now - timedelta(hours=1), updated_at=now,
-            counters={"received": 1200, "applied": 1100, "rejected": 7,
+            counters={"received": 1200, "applied": 1100, "rejected": 7, "nmea_ignored": 4300,
                       "rejected_by_reason": {"not_json": 5, "no_fix": 2},
                       "tak_events_in": 3},
             details={"connected": True, "database_ok": True, "backlog": 4,
@@ -63,6 +63,7 @@ def test_the_page_shows_ingest_escaped_to_supervisors_and_admins(
     assert HOSTILE not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert 'data-counter="received">1200<' in html and 'data-counter="applied">1100<' in html
+    assert 'data-counter="nmea_ignored">4300<' in html
     assert "<code>not_json</code></td><td>5<" in html
     assert "tak tcp 127.0.0.1:8087" in html and "tak_events_in</code> 3" in html
     assert 'data-radio-id="tak-ANDROID-77"' in html and "illegal_status: out of service" in html

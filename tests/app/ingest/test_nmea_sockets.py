@@ -1,7 +1,9 @@
 """NMEA 0183 over real sockets, as AVL boxes send it: a TCP stream and UDP datagrams of
 the shared receiver logs reach the ingest service, each receiver epoch becomes one
 position of the unit holding the box's radio (named by @id, or by address), and a box
-nobody mapped is listed among the unknown radios."""
+nobody mapped is listed among the unknown radios. The sentences without a position
+(GSV, GSA, VTG, proprietary), from a listener or a terminal's ``…/nmea`` topic, are
+counted apart as ``nmea_ignored``, never as rejected."""
 
 from __future__ import annotations
 
@@ -17,13 +19,15 @@ from app.db import get_session
 from app.ingest.broker import Broker
 from app.ingest.repository import messages
 from app.ingest.sources.nmea import NmeaTcpSource, NmeaUdpSource
-from app.models import UnitPosition
+from app.models import IngestStatus, PositionReject, RadioLogEntry, UnitPosition
 from dispatch.nmea_epochs import read_log
+from dispatch.nmea_streams import EpochSplitter
 from tests.app.ingest.conftest import Units
-from tests.app.ingest.support import ServiceThread, free_port, wait_for
+from tests.app.ingest.support import Publisher, ServiceThread, free_port, wait_for
 from tests.conftest import SHARED_DATA
 
 LOGS = SHARED_DATA / "radio" / "nmea"
+POSITION_TYPES = ("GGA", "RMC", "GNS", "GLL")
 
 
 def sentences(name: str) -> list[str]:
@@ -83,3 +87,78 @@ def test_a_box_nobody_mapped_is_listed_for_mapping(
     with ingest_app.app_context():
         unknown = messages.unknown_radios(get_session(), now=datetime.now(UTC), limit=50)
     assert "ublox-9" in {row[0] for row in unknown}
+
+
+def without_position(lines: list[str]) -> int:
+    """Sentences carrying no position, by their address alone: proprietary ``$P…`` and
+    every type but GGA, RMC, GNS and GLL."""
+    return sum(1 for ln in lines if ln[1] == "P" or ln[3:6] not in POSITION_TYPES)
+
+
+def gives_a_fix(line: str) -> bool:
+    """A position sentence whose receiver says it has a fix (GGA quality, RMC status,
+    GNS mode)."""
+    fields = line.split("*", 1)[0].split(",")
+    kind = fields[0][3:6]
+    return ((kind == "GGA" and fields[6] not in ("", "0")) or (kind == "RMC" and fields[2] == "A")
+            or (kind == "GNS" and fields[6].strip("N") != ""))
+
+
+def published(app: Flask) -> dict[str, object]:
+    with app.app_context():
+        return get_session().execute(sa.select(IngestStatus.counters).where(
+            IngestStatus.name == "mqtt")).scalar() or {}
+
+
+def epochs_of(lines: list[str]) -> list[list[str]]:
+    splitter = EpochSplitter()
+    cut = [epoch for line in lines for epoch in splitter.feed(line)]
+    return cut + splitter.flush()
+
+
+def test_sentences_without_a_position_are_ignored_apart_from_the_rejected(
+        broker: Broker, ingest_app: Flask, units: Units, journal: Path) -> None:
+    terminal_log, tcp_log = sentences("haicom-305N.log"), sentences("quectel-eg25-g.log")
+    held = units.add(radio_ids=("4977",))
+    units.add(radio_ids=("avl-quectel",))
+    tcp = NmeaTcpSource("127.0.0.1", free_port())
+    broker.add_terminal("4977")
+    radio = Publisher(broker, "radio-4977")
+    epochs = epochs_of(terminal_log)
+    # an epoch none of whose position sentences has a fix is refused as a whole
+    refused = sum(1 for log in (terminal_log, tcp_log) for epoch in epochs_of(log)
+                  if not any(gives_a_fix(line) for line in epoch))
+    # and a message of satellites only (a receiver searching): ignored as a whole
+    satellites = [ln for ln in terminal_log if ln[3:6] == "GSV"][:3]
+    expected = (without_position(terminal_log) + without_position(tcp_log)
+                + without_position(satellites))
+    assert refused > 0 and expected > 0
+    with ServiceThread(ingest_app, broker, journal, sources=[tcp]) as running:
+        wait_for(lambda: tcp.connected, what="the listener")
+        for epoch in epochs:  # a terminal publishes its receiver's epochs as they come
+            radio.publish("gridpatrol/units/4977/nmea", "\r\n".join(epoch) + "\r\n")
+        radio.publish("gridpatrol/units/4977/nmea", "\r\n".join(satellites) + "\r\n")
+        with socket.create_connection(("127.0.0.1", tcp.port)) as box:
+            box.sendall(b"@avl-quectel\r\n")
+            for line in tcp_log:
+                box.sendall(line.encode() + b"\r\n")
+        counters = running.service.counters
+        wait_for(lambda: tcp.counters["nmea_epochs"] == len(epochs_of(tcp_log))
+                 and counters["parsed"] + counters["rejected"]
+                 == len(epochs) + 1 + tcp.counters["nmea_epochs"], what="every epoch read")
+        assert counters["nmea_ignored"] == expected
+        assert counters["rejected"] == refused
+        assert set(running.service.rejected) <= {"nmea_no_fix", "nmea_void_status"}
+        assert counters["ignored"] == 1  # the satellites; every epoch had a position
+        # published with the other counters, as the status API and the page show them
+        wait_for(lambda: published(ingest_app).get("nmea_ignored") == expected,
+                 what="the published counters")
+    radio.close()
+    with ingest_app.app_context():
+        kept = get_session().execute(sa.select(sa.func.count()).select_from(PositionReject)
+                                     .where(PositionReject.radio_id.in_(
+                                         ("4977", "avl-quectel")))).scalar_one()
+    assert kept == refused  # one reject per refused epoch, none per ignored sentence
+    with ingest_app.app_context():  # nor a line in the radio log
+        assert get_session().execute(sa.select(RadioLogEntry).where(
+            RadioLogEntry.unit_id == held)).first() is None

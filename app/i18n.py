@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale, lazy_gettext
 from flask_login import current_user
 
@@ -13,6 +13,8 @@ LANGUAGE_NAMES = {"en": "English", "zh_CN": "中文（简体）"}
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a job in the worker: the configured language
+        return str(current_app.config["DEFAULT_LOCALE"])
     if current_user and current_user.is_authenticated and current_user.locale:
         return str(current_user.locale)
     chosen = session.get("locale")

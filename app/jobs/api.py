@@ -17,6 +17,7 @@ import app.analysis.jobs  # noqa: F401 - registers the hot-spot, near-repeat, ti
 import app.evidence.jobs  # noqa: F401 - registers the camera-placement kind
 import app.passages.jobs  # noqa: F401 - registers the passage import kind
 import app.planning.jobs  # noqa: F401 - registers the plan kind
+import app.tours.jobs  # noqa: F401 - registers the tour proposal kind
 from app.api import bp
 from app.api.docs import (
     DATE_TIME,

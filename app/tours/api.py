@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_login import current_user
 
 from app.api import bp
 from app.api.docs import (
@@ -20,7 +21,12 @@ from app.api.docs import (
 )
 from app.auth.access import VIDEO_OPERATORS, allow
 from app.db import get_read_session, get_session
+from app.jobs.api import ACCEPTED, TOO_MANY
+from app.jobs.service import accepted, prefers_async, submit
 from app.tours import tours
+from app.tours.jobs import KIND as PROPOSAL_KIND
+from app.tours.jobs import params_of as proposal_params
+from app.tours.jobs import proposal_is_small
 from app.tours.propose import ProposeBody, propose_tour
 
 TOUR_ID = Param("tour_id", "tour id", location="path", type="integer")
@@ -85,15 +91,24 @@ WRITE_NOTE = (" A camera that does not exist, has no stream or is listed twice i
             "watch the hot-spot cells (Gi* with FDR at 90 %, else the busiest cells) of "
             "those hours, picked by a greedy maximum cover, each with its reason in English "
             "and Chinese. Offline cameras and those in maintenance are left out and listed. "
-            "`tour` is the draft to POST to /api/v1/tours. Nothing is saved",
+            "`tour` is the draft to POST to /api/v1/tours. Nothing is saved. A region "
+            "holding more than 20,000 incidents known to the minute (or `Prefer: "
+            "respond-async`) is a job (202) whose result is the proposal",
             tag="video", body=ProposeBody,
             refusals={"unknown_area": "no area or patrol grid has that name",
                       "no_incidents": "no incident known to the minute matches",
                       "too_many_cells": "the area holds more than 200,000 cells of "
                                         "`cell_m`"},
-            responses={200: Answer("the proposal", schema=PROPOSAL)})
-def propose() -> dict[str, Any]:
-    return propose_tour(get_read_session(), parse_body(ProposeBody))
+            responses={200: Answer("the proposal", schema=PROPOSAL), 202: ACCEPTED,
+                       429: TOO_MANY})
+def propose() -> Any:
+    body = parse_body(ProposeBody)
+    if prefers_async() or not proposal_is_small(get_read_session(), body):
+        session = get_session()
+        job = submit(session, PROPOSAL_KIND, proposal_params(body), actor=current_user)
+        session.commit()
+        return accepted(job)
+    return propose_tour(get_read_session(), body)
 
 
 @bp.get("/tours")

@@ -23,7 +23,7 @@ from app.auth import users
 from app.db import engine, get_session
 from app.video import conversions
 from tests.app.tours.support import AREA, load_town, town_cameras
-from tests.browser.conftest import closed_before_served
+from tests.browser.conftest import closed_before_served, job_worker
 from tests.browser.support import wait_for, watch_csp
 from tests.conftest import bearer, make_app, scratch_database
 from tests.rtsp_camera import h264_file, serve_rtsp
@@ -54,8 +54,9 @@ def tour_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield {"url": f"http://127.0.0.1:{server.server_port}", "cameras": cameras,
-                   "app": app, "token": token}
+            with job_worker(database.app_url):  # proposals are jobs, as `serve` runs them
+                yield {"url": f"http://127.0.0.1:{server.server_port}", "cameras": cameras,
+                       "app": app, "token": token}
         finally:
             server.shutdown()
             thread.join(timeout=10)

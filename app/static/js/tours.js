@@ -12,10 +12,11 @@
     return text.replace(/\{(\w+)\}/g, function (_m, key) { return values[key]; });
   }
 
-  function call(method, url, body) {
-    return fetch(url, { method: method, credentials: "same-origin",
-                        headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrf,
-                                   Accept: "application/json" },
+  function call(method, url, body, extra) {
+    var headers = { "Content-Type": "application/json", "X-CSRFToken": C.csrf,
+                    Accept: "application/json" };
+    Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
+    return fetch(url, { method: method, credentials: "same-origin", headers: headers,
                         body: body === undefined ? undefined : JSON.stringify(body) })
       .then(function (r) {
         return r.json().catch(function () { return {}; })
@@ -153,6 +154,31 @@
     });
   }
 
+  /* The answer of a request that became a job (202): polled until it ends, then the
+     job's result as if it had been the answer ({status, body}); other answers as they
+     are. */
+  function followJob(answer) {
+    if (answer.status !== 202) { return answer; }
+    var url = "/api/v1/jobs/" + Number(answer.body.id);
+    return new Promise(function (resolve) {
+      function poll() {
+        call("GET", url).then(function (job) {
+          var j = job.body || {};
+          if (j.state === "queued" || j.state === "running") {
+            $("propose-status").textContent = C.labels.proposing + " " +
+              Math.round(100 * (j.progress || 0)) + " %" + (j.message ? " · " + j.message : "");
+            window.setTimeout(poll, 1000);
+          } else if (j.state === "done") {
+            call("GET", url + "/result").then(resolve);
+          } else {
+            resolve({ status: 422, body: j.error || { message: j.state } });
+          }
+        }).catch(function () { window.setTimeout(poll, 3000); });
+      }
+      poll();
+    });
+  }
+
   function propose(event) {
     event.preventDefault();
     var form = $("propose-form");
@@ -163,7 +189,12 @@
     if (form.from.value) { request.from = form.from.value; }
     if (form.to.value) { request.to = form.to.value; }
     $("propose-status").textContent = C.labels.proposing;
-    call("POST", C.api.propose, request).then(function (answer) {
+    $("propose").disabled = true;
+    // a job (the page always asks for one): its progress here, then its result
+    call("POST", C.api.propose, request, { Prefer: "respond-async" })
+      .then(followJob)
+      .then(function (answer) {
+      $("propose").disabled = false;
       if (answer.status !== 200) { $("propose-status").textContent = problem(answer); return; }
       var p = answer.body;
       var text = fill(C.labels.summary, {

@@ -41,6 +41,16 @@ def newest_timed_incident(session: Session, *, kind: str, name: str,
     return value  # type: ignore[no-any-return]
 
 
+def timed_incidents_in_region(session: Session, *, kind: str, name: str, limit: int) -> int:
+    """How many incidents known to the minute the region holds, counted up to ``limit``
+    (enough to tell a small region from a large one without counting a large one)."""
+    return int(session.execute(sa.text(f"""
+        SELECT count(*) FROM (SELECT 1 FROM incidents i
+                              WHERE i.time_resolution = 'minute' AND {_FILTER}
+                              LIMIT :limit) AS found"""),  # noqa: S608 (constants)
+        {"kind": kind, "name": name, "categories": None, "limit": limit}).scalar_one())
+
+
 def without_jit(session: Session) -> None:
     """No JIT compilation for the rest of this transaction: the proposal's statements are
     index probes that PostgreSQL's cost model overrates, and compiling them costs more

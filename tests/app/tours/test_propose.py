@@ -125,3 +125,35 @@ def test_a_camera_without_a_computed_coverage_is_judged_by_its_wedge(
     answer = propose(client, operator)
     assert (answer["cameras"][0]["camera_id"], answer["cameras"][0]["sees"]) == (
         town["B"]["id"], 17)
+
+
+def test_a_large_region_or_an_async_request_is_a_job_whose_result_is_the_proposal(
+        client: FlaskClient, operator: dict[str, str], town: dict[str, Any],
+        monkeypatch: Any) -> None:
+    from app.db import get_session
+    from app.jobs.worker import run_inline
+    from app.tours import jobs
+
+    inline = propose(client, operator)
+    monkeypatch.setattr(jobs, "INLINE_INCIDENTS", 10)  # the town's 31+ evening incidents
+    queued = client.post("/api/v1/tours/propose", json={"area": AREA, "hour": 19},
+                         headers=operator)
+    assert queued.status_code == 202, queued.json
+    assert queued.json["kind"] == "tour_proposal"
+    assert queued.headers["Location"] == f"/api/v1/jobs/{queued.json['id']}"
+    with client.application.app_context():
+        session = get_session()
+        run_inline(session, queued.json["id"])
+        session.commit()
+    done = client.get(queued.headers["Location"], headers=operator).json
+    assert done["state"] == "done", done
+    result = client.get(done["result"], headers=operator).json
+    assert result["cameras"] == inline["cameras"] and result["tour"] == inline["tour"]
+    # what the page sends: a job whatever the size; a refusal is still immediate
+    monkeypatch.setattr(jobs, "INLINE_INCIDENTS", 20_000)
+    asked = client.post("/api/v1/tours/propose", json={"area": AREA, "hour": 19},
+                        headers=operator | {"Prefer": "respond-async"})
+    assert asked.status_code == 202
+    unknown = client.post("/api/v1/tours/propose", json={"area": "Atlantis", "hour": 19},
+                          headers=operator)
+    assert unknown.status_code == 422 and unknown.json["error"] == "unknown_area"

@@ -71,6 +71,8 @@ def _text(value: Any) -> str:
         return ",".join(str(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"  # 250, not 250.0, in the form
     return str(value)
 
 

@@ -9,8 +9,10 @@ is — a shift code from ``GRIDPATROL_SHIFTS`` the operator made up, say — so 
 never hides data; tests/app/test_labels.py fails when a table misses a code of its domain
 or a Chinese name equals the English one.
 
-The unit, camera and status codes of the console have their two labels in the enums
-themselves (:class:`dispatch.labels.LabelledEnum`); :func:`label` reads those too.
+The unit, camera, alert and status codes of the console have their two labels in the enums
+themselves (:class:`dispatch.labels.LabelledEnum`); :func:`label` reads those too. An
+alert's kind is free text: a kind that is one of :class:`dispatch.alerts.AlertKind`'s codes
+is shown by its label, any other as typed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from flask import Flask, current_app
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
+from dispatch.alerts import AlertKind, AlertStatus
 from dispatch.cameras.kinds import CameraKind, CameraStatus
 from dispatch.labels import LabelledEnum
 from dispatch.recommend import UnitKind
@@ -168,7 +171,7 @@ TABLES: Mapping[str, Mapping[str, LazyString]] = {
 
 ENUM_TABLES: Mapping[str, type[LabelledEnum]] = {
     "unit_kind": UnitKind, "unit_status": UnitStatus, "camera_kind": CameraKind,
-    "camera_status": CameraStatus,
+    "camera_status": CameraStatus, "alert_kind": AlertKind, "alert_status": AlertStatus,
 }
 """Codes whose two labels live in their enum (:class:`LabelledEnum`)."""
 SHIFT = "shift"

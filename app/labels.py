@@ -140,11 +140,12 @@ STOP_STATUSES: Mapping[str, LazyString] = {
 }
 DOSE_STATUSES: Mapping[str, LazyString] = {
     "dosed": _l("dose given"), "undosed": _l("dose missed"), "pending": _l("not yet due")}
-# patrol.solver_model.UnservedReason
+# patrol.solver_model.UnservedReason, and a rostered unit left out (app.planning.problem)
 UNSERVED_REASONS: Mapping[str, LazyString] = {
     "no_suitable_unit": _l("no suitable unit"), "window_too_short": _l("window too short"),
     "too_far": _l("too far to reach"), "no_time_left": _l("no time left in the shift"),
     "grid_not_rostered": _l("nobody rostered for its grid"),
+    "no_station": _l("no station to start from"),
 }
 # gis.incidents.RejectReason: why an imported row was refused
 REJECT_REASONS: Mapping[str, LazyString] = {

@@ -64,7 +64,7 @@ DOMAINS: dict[str, set[str]] = {
     "reject_reason": {r.value for r in RejectReason},
     "stop_status": {s.value for s in StopStatus},
     "dose_status": {s.value for s in DoseStatus},
-    "unserved_reason": {r.value for r in UnservedReason},
+    "unserved_reason": {r.value for r in UnservedReason} | {"no_station"},
     "plan_status": {"draft", "published"},
     "parameter": {f.alias or name for name, f in HotspotParams.model_fields.items()},
     "cell_field": {"code", "count", "z", "p", "p_fdr", "bin", "i", "quadrant",

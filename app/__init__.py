@@ -24,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         guards,
         i18n,
         labels,
+        notes,
         security_headers,
         serving,
         tracing,
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
+    notes.init_app(app)
     access.init_app(app)
     errors.register_error_handlers(app)
     vendor.init_app(app)

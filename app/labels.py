@@ -9,8 +9,10 @@ is — a shift code from ``GRIDPATROL_SHIFTS`` the operator made up, say — so 
 never hides data; tests/app/test_labels.py fails when a table misses a code of its domain
 or a Chinese name equals the English one.
 
-The unit, camera and status codes of the console have their two labels in the enums
-themselves (:class:`dispatch.labels.LabelledEnum`); :func:`label` reads those too.
+The unit, camera, alert and status codes of the console have their two labels in the enums
+themselves (:class:`dispatch.labels.LabelledEnum`); :func:`label` reads those too. An
+alert's kind is free text: a kind that is one of :class:`dispatch.alerts.AlertKind`'s codes
+is shown by its label, any other as typed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from flask import Flask, current_app
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
+from dispatch.alerts import AlertKind, AlertStatus
 from dispatch.cameras.kinds import CameraKind, CameraStatus
 from dispatch.labels import LabelledEnum
 from dispatch.recommend import UnitKind
@@ -137,12 +140,13 @@ STOP_STATUSES: Mapping[str, LazyString] = {
 }
 DOSE_STATUSES: Mapping[str, LazyString] = {
     "dosed": _l("dose given"), "undosed": _l("dose missed"), "pending": _l("not yet due")}
-# patrol.solver_model.UnservedReason
+# patrol.solver_model.UnservedReason, and a rostered unit left out (app.planning.problem)
 UNSERVED_REASONS: Mapping[str, LazyString] = {
     "no_suitable_unit": _l("no suitable unit"), "window_too_short": _l("window too short"),
     "too_far": _l("too far to reach"), "no_time_left": _l("no time left in the shift"),
     "grid_not_rostered": _l("nobody rostered for its grid"),
     "route_locked": _l("its grid's route is locked"),
+    "no_station": _l("no station to start from"),
 }
 # gis.incidents.RejectReason: why an imported row was refused
 REJECT_REASONS: Mapping[str, LazyString] = {
@@ -169,7 +173,7 @@ TABLES: Mapping[str, Mapping[str, LazyString]] = {
 
 ENUM_TABLES: Mapping[str, type[LabelledEnum]] = {
     "unit_kind": UnitKind, "unit_status": UnitStatus, "camera_kind": CameraKind,
-    "camera_status": CameraStatus,
+    "camera_status": CameraStatus, "alert_kind": AlertKind, "alert_status": AlertStatus,
 }
 """Codes whose two labels live in their enum (:class:`LabelledEnum`)."""
 SHIFT = "shift"

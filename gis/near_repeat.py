@@ -55,6 +55,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyproj
+from runtime.notes import Note
 from scipy import sparse
 from scipy.spatial import cKDTree
 
@@ -344,8 +345,9 @@ def knox_test(x_m: npt.ArrayLike, y_m: npt.ArrayLike, t_days: npt.ArrayLike, *,
         Distance between two events.
     progress : callable, optional
         Called as ``progress(fraction, message)`` after each chunk of permutations
-        (``fraction`` 0-1 of the permutations done). An exception it raises (a job's
-        cancellation) ends the test there.
+        (``fraction`` 0-1 of the permutations done; the message a
+        :class:`~runtime.notes.Note`). An exception it raises (a job's cancellation) ends
+        the test there.
 
     Returns
     -------
@@ -388,7 +390,8 @@ def knox_test(x_m: npt.ArrayLike, y_m: npt.ArrayLike, t_days: npt.ArrayLike, *,
         near.append(count(np.stack([rng.permutation(x.size) for _ in range(size)])))
         if progress is not None:
             progress((start + size) / permutations,
-                     f"{start + size} of {permutations} permutations")
+                     Note("%(done)s of %(total)s permutations", done=start + size,
+                          total=permutations))
     near_counts = np.rint(np.concatenate(near)).astype(np.int64)
     beyond = totals[None, None, :] - near_counts.sum(axis=1, keepdims=True)
     table = np.concatenate([near_counts, beyond], axis=1)

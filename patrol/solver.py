@@ -80,6 +80,7 @@ from patrol.solver_model import (
 )
 from patrol.solver_ortools import order_with_ortools
 from patrol.solver_vroom import order_with_vroom
+from runtime.notes import Note
 
 __all__ = [
     "UNREACHABLE_S", "Break", "InvalidPlanInput", "PlanSolution", "Route", "Stop",
@@ -213,33 +214,36 @@ def _pure_reason(problem: Problem, i: int) -> Unserved | None:
     starts = problem.start_windows[i]
     if stop.windows and not starts:
         a, b = max(stop.windows, key=lambda w: (w[1] - w[0], -w[0]))
-        which = "window" if len(stop.windows) == 1 else \
-            f"the longest of its {len(stop.windows)} windows,"
-        return Unserved(stop.id, UnservedReason.WINDOW_TOO_SHORT,
-                        f"{which} {clock(a)}–{clock(b)} is {span(b - a)}, the dwell is "
-                        f"{span(stop.service_s)}")
+        facts: dict[str, str] = {"window": f"{clock(a)}–{clock(b)}", "length": span(b - a),
+                                 "dwell": span(stop.service_s)}
+        return Unserved(stop.id, UnservedReason.WINDOW_TOO_SHORT, Note(
+            "window %(window)s is %(length)s, the dwell is %(dwell)s", **facts)
+            if len(stop.windows) == 1 else Note(
+            "the longest of its %(count)s windows, %(window)s is %(length)s, the dwell is "
+            "%(dwell)s", count=len(stop.windows), **facts))
     inside = [v for v in allowed if _fits_shift(problem, i, v)]
     if not inside:
         shifts = ", ".join(sorted({f"{clock(problem.vehicles[v].shift_start_s)}–"
                                    f"{clock(problem.vehicles[v].shift_end_s)}"
                                    for v in allowed}))
-        message = (f"the {span(stop.service_s)} dwell fits {_windows_text(stop)} within no "
-                   f"shift of the units allowed ({shifts})" if stop.windows else
-                   f"the {span(stop.service_s)} dwell is longer than every shift of the "
-                   f"units allowed ({shifts})")
+        message = (Note("the %(dwell)s dwell fits %(when)s within no shift of the units "
+                        "allowed (%(shifts)s)", dwell=span(stop.service_s),
+                        when=_windows_text(stop), shifts=shifts) if stop.windows else
+                   Note("the %(dwell)s dwell is longer than every shift of the units allowed "
+                        "(%(shifts)s)", dwell=span(stop.service_s), shifts=shifts))
         return Unserved(stop.id, UnservedReason.WINDOW_TOO_SHORT, message)
     if any(_alone(problem, i, v) is not None for v in inside):
         return None
     return Unserved(stop.id, UnservedReason.TOO_FAR, _too_far(problem, i, inside))
 
 
-def _no_unit(problem: Problem, stop: Stop) -> str:
+def _no_unit(problem: Problem, stop: Stop) -> Note:
     if stop.vehicles is not None and not stop.vehicles:
-        return "no unit is allowed to serve it"
+        return Note("no unit is allowed to serve it")
     if not problem.vehicles:
-        return "there is no unit on this plan"
-    return (f"only {', '.join(sorted(stop.vehicles or ()))} may serve it, and none of them "
-            f"is on this plan")
+        return Note("there is no unit on this plan")
+    return Note("only %(units)s may serve it, and none of them is on this plan",
+                units=", ".join(sorted(stop.vehicles or ())))
 
 
 def _fits_shift(problem: Problem, i: int, v: int) -> bool:
@@ -264,7 +268,7 @@ def _alone(problem: Problem, i: int, v: int) -> int | None:
     return begin
 
 
-def _too_far(problem: Problem, i: int, allowed: list[int]) -> str:
+def _too_far(problem: Problem, i: int, allowed: list[int]) -> Note:
     stop = problem.stops[i]
 
     def legs(v: int) -> tuple[int, int]:
@@ -274,18 +278,20 @@ def _too_far(problem: Problem, i: int, allowed: list[int]) -> str:
     v = min(allowed, key=lambda u: (sum(legs(u)), u))
     vehicle, (out, back) = problem.vehicles[v], legs(v)
     if max(out, back) >= UNREACHABLE_S:
-        return "no road links it with the station of any unit allowed"
-    trip = f"{span(out)} there and {span(back)} back"
+        return Note("no road links it with the station of any unit allowed")
+    trip = Note("%(there)s there and %(back)s back", there=span(out), back=span(back))
     work = out + stop.service_s + back
     if vehicle.max_work_s is not None and work > vehicle.max_work_s and \
             _alone(problem, i, v) is None and _fits_in_time(problem, i, v, out, back):
-        return (f"the nearest unit allowed, {vehicle.id}, would work {span(work)} for it "
-                f"({trip}, the dwell {span(stop.service_s)}), over its cap of "
-                f"{span(vehicle.max_work_s)}")
-    return (f"the nearest unit allowed, {vehicle.id} (shift {clock(vehicle.shift_start_s)}–"
-            f"{clock(vehicle.shift_end_s)}), needs {trip}: with the {span(stop.service_s)} "
-            f"dwell it cannot serve it {_windows_text(stop)} and be back by "
-            f"{clock(vehicle.shift_end_s)}")
+        return Note("the nearest unit allowed, %(unit)s, would work %(work)s for it "
+                    "(%(trip)s, the dwell %(dwell)s), over its cap of %(cap)s",
+                    unit=vehicle.id, work=span(work), trip=trip,
+                    dwell=span(stop.service_s), cap=span(vehicle.max_work_s))
+    return Note("the nearest unit allowed, %(unit)s (shift %(start)s–%(end)s), needs "
+                "%(trip)s: with the %(dwell)s dwell it cannot serve it %(when)s and be back "
+                "by %(end)s", unit=vehicle.id, start=clock(vehicle.shift_start_s),
+                end=clock(vehicle.shift_end_s), trip=trip, dwell=span(stop.service_s),
+                when=_windows_text(stop))
 
 
 def _fits_in_time(problem: Problem, i: int, v: int, out: int, back: int) -> bool:
@@ -294,11 +300,13 @@ def _fits_in_time(problem: Problem, i: int, v: int, out: int, back: int) -> bool
     return begin is not None and begin + stop.service_s + back <= vehicle.shift_end_s
 
 
-def _windows_text(stop: Stop) -> str:
+def _windows_text(stop: Stop) -> Note:
     if not stop.windows:
-        return "at any time"
+        return Note("at any time")
     listed = ", ".join(f"{clock(a)}–{clock(b)}" for a, b in sorted(stop.windows))
-    return f"in window {listed}" if len(stop.windows) == 1 else f"in windows {listed}"
+    if len(stop.windows) == 1:
+        return Note("in window %(windows)s", windows=listed)
+    return Note("in windows %(windows)s", windows=listed)
 
 
 def _no_time_left(problem: Problem, i: int) -> Unserved:
@@ -310,9 +318,10 @@ def _no_time_left(problem: Problem, i: int) -> Unserved:
         if reason is not None:
             return reason
     begin, v = min(options)
-    where = _windows_text(stop) if stop.windows else "in its shift"
-    return Unserved(stop.id, UnservedReason.NO_TIME_LEFT,
-                    f"{problem.vehicles[v].id} could serve it alone at {clock(begin)}–"
-                    f"{clock(begin + stop.service_s)}, but no unit allowed has "
-                    f"{span(stop.service_s)} free {where} once the other stops, breaks and "
-                    f"work caps are placed (its priority is {stop.priority})")
+    where = _windows_text(stop) if stop.windows else Note("in its shift")
+    return Unserved(stop.id, UnservedReason.NO_TIME_LEFT, Note(
+        "%(unit)s could serve it alone at %(start)s–%(end)s, but no unit allowed has "
+        "%(dwell)s free %(when)s once the other stops, breaks and work caps are placed (its "
+        "priority is %(priority)s)", unit=problem.vehicles[v].id, start=clock(begin),
+        end=clock(begin + stop.service_s), dwell=span(stop.service_s), when=where,
+        priority=str(stop.priority)))

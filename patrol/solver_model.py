@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from patrol.errors import InvalidPlanInput as InvalidPlanInput  # re-exported
+from runtime.notes import Note
 
 UNREACHABLE_S = 1_000_000
 """Travel times at or above this (or infinite) mean "no road": about 11.6 days."""
@@ -182,7 +183,11 @@ class Route:
 
 @dataclass(frozen=True)
 class Unserved:
-    """A stop left out, with the first reason that applies and an English message."""
+    """A stop left out, with the first reason that applies and a message.
+
+    The message is English text that is also a :class:`~runtime.notes.Note` (template and
+    arguments), so the app can word it in its reader's language.
+    """
 
     stop_id: str
     reason: UnservedReason
@@ -499,14 +504,19 @@ def clock(seconds: int) -> str:
     return text if days == 0 else f"{text} (+{days}d)"
 
 
-def span(seconds: float) -> str:
-    """A duration for a message: ``45 s``, ``10 min``, ``7.5 min``, ``2 h 05 min``."""
+def span(seconds: float) -> Note:
+    """A duration for a message: ``45 s``, ``10 min``, ``7.5 min``, ``2 h 05 min``.
+
+    A :class:`~runtime.notes.Note`, worded again in the reader's language.
+    """
     if not math.isfinite(seconds) or seconds >= UNREACHABLE_S:
-        return "no road"
+        return Note("no road")
     if seconds < 60:
-        return f"{seconds:.0f} s"
+        whole = f"{seconds:.0f}"
+        return Note("%(seconds)s s", seconds=whole)
     if seconds < 3600:
-        minutes = seconds / 60
-        return f"{minutes:.0f} min" if seconds % 60 == 0 else f"{minutes:.1f} min"
+        minutes = f"{seconds / 60:.0f}" if seconds % 60 == 0 else f"{seconds / 60:.1f}"
+        return Note("%(minutes)s min", minutes=minutes)
     hours, rest = divmod(round(seconds / 60), 60)
-    return f"{hours} h {rest:02d} min"
+    two_digits = f"{rest:02d}"
+    return Note("%(hours)s h %(minutes)s min", hours=str(hours), minutes=two_digits)

@@ -1,10 +1,11 @@
-"""Sync the zh_CN catalogue with the strings in app/ and merge new translations.
+"""Sync the zh_CN catalogue with the strings in the code and merge new translations.
 
     .venv/bin/python scripts/translations.py [NEW.json]
 
-Adds every extracted string to the catalogue, drops strings no longer used, takes
-translations from NEW.json ({"English": "中文"}) and lists what is still untranslated.
-tests/app/test_i18n.py fails while anything is.
+Adds every extracted string to the catalogue — gettext's markers in app/ and its templates,
+and the templates of notes (``Note("…")``, runtime/notes.py) in every package — drops
+strings no longer used, takes translations from NEW.json ({"English": "中文"}) and lists
+what is still untranslated. tests/app/test_i18n.py fails while anything is.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "app/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None,
-            "ngettext": (1, 2)}
-METHODS = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
+            "ngettext": (1, 2), "Note": None}
+METHODS = [("app/**.py", "python"), ("app/templates/**.html", "jinja2"),
+           *((f"{package}/**.py", "python") for package in ("dispatch", "gis", "patrol"))]
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from app.analysis.data import analysis_cells, load_incidents, require_incidents
 from app.analysis.params import HotspotParams, period_start
 from app.errors import InvalidValue
+from app.notes import label_note
 from gis.crs import metric_crs_for
 from gis.hotspots import (
     DensityRaster,
@@ -48,6 +49,7 @@ from gis.hotspots import (
     queen_weights,
 )
 from gis.hotspots.weights import distance_band_weights
+from runtime.notes import Note
 
 _RESOLUTION_RANK = {"minute": 0, "day": 1, "month": 2}
 _BIN_NEEDS = {"day": 1, "week": 1, "month": 2, "quarter": 2}
@@ -77,7 +79,7 @@ def run_hotspots(session: Session, params: HotspotParams, *,
     progress bar; it may raise to cancel between stages)."""
     report = progress or (lambda _f, _m: None)
     started = time.perf_counter()
-    report(0.0, "loading incidents")
+    report(0.0, Note("loading incidents"))
     incidents = load_incidents(session, params)
     require_incidents(incidents)
     cells, stored = analysis_cells(session, cell_m=params.cell_m, shape=params.shape,
@@ -87,7 +89,8 @@ def run_hotspots(session: Session, params: HotspotParams, *,
                            f"{params.method} needs at least {MIN_CELLS}: use smaller cells.",
                            field="cell_m", code="too_few_cells")
     loaded = time.perf_counter()
-    report(0.3, f"{len(incidents):,} incidents, {len(cells):,} cells: counting")
+    report(0.3, Note("%(incidents)s incidents, %(cells)s cells: counting",
+                     incidents=len(incidents), cells=len(cells)))
     metric = metric_crs_for(cells)
     cells_m = cells.to_crs(metric)
     points_m = incidents.to_crs(metric)
@@ -108,7 +111,7 @@ def run_hotspots(session: Session, params: HotspotParams, *,
     out = cells.copy()
     out["count"] = counts.astype(np.int64)
     raster = None
-    report(0.45, f"{params.method}: computing")
+    report(0.45, Note("%(method)s: computing", method=label_note("method", params.method)))
     if params.method == "gi_star":
         result = gi_star(counts, weights, p_method=params.p_method,
                          permutations=params.permutations, seed=params.seed, fdr=params.fdr)
@@ -167,7 +170,7 @@ def run_hotspots(session: Session, params: HotspotParams, *,
         summary["significance"]["trend"] = {"test": "Mann-Kendall", "p_values": "two-sided",
                                             "alpha": 0.05}
     done = time.perf_counter()
-    report(0.95, "done: writing the answer")
+    report(0.95, Note("done: writing the answer"))
     timings = {"load": round(1000 * (loaded - started), 1),
                "analysis": round(1000 * (done - loaded), 1)}
     summary["timings_ms"] = timings

@@ -38,6 +38,7 @@ from gis.incidents import (
     write_rejects_csv,
 )
 from gis.incidents.categories import normalise_key
+from runtime.notes import Note
 
 logger = logging.getLogger(__name__)
 
@@ -151,11 +152,13 @@ def import_incidents(session: Session, paths: Sequence[Path], *,
         session, frame, COLUMNS, import_id=record.id,
         progress=scaled(report, READ_SHARE, READ_SHARE + WRITE_SHARE))
     if entries:
-        report(READ_SHARE + WRITE_SHARE, f"storing {len(entries)} category map entries")
+        report(READ_SHARE + WRITE_SHARE, Note("storing %(entries)s category map entries",
+                                              entries=len(entries)))
         repository.upsert_category_map(session, source, entries,
                                        created_by=getattr(actor, "id", None))
         reclassified = reclassify(session, [v for v, _, _ in entries], source=source)["total"]
-    report(0.98, f"{result.accepted:,} written; listing {result.rejected:,} rejected rows")
+    report(0.98, Note("%(accepted)s written; listing %(rejected)s rejected rows",
+                      accepted=result.accepted, rejected=result.rejected))
     path = None
     if result.rejected:
         target = rejects_path or default_rejects_path(source)

@@ -32,6 +32,7 @@ from app.jobs.progress import Progress
 from app.jobs.service import submit
 from app.models import Job
 from gis.incidents.sources import CSV_SUFFIXES, GEO_SUFFIXES
+from runtime.notes import Note
 
 KIND = "incident_import"
 #: Bytes an upload may have to be imported in the request (about 3,000 rows of the SFPD
@@ -86,12 +87,14 @@ def public_summary(summary: dict[str, Any]) -> dict[str, Any]:
 
 def run_import_job(context: JobContext) -> JobOutcome:
     upload = IncidentUpload.from_job(context.params, context.files())
-    context.progress(0.0, f"{len(upload.files)} file(s), {upload.size:,} bytes: reading")
+    context.progress(0.0, Note("%(files)s file(s), %(bytes)s bytes: reading",
+                               files=len(upload.files), bytes=upload.size))
     summary = import_upload(context.session, upload, actor=context.actor,
                             progress=context.progress)
     return JobOutcome(
-        message=f"{summary.read:,} read, {summary.accepted:,} accepted, "
-                f"{summary.rejected:,} rejected",
+        message=Note("%(read)s read, %(accepted)s accepted, %(rejected)s rejected",
+                     read=summary.read, accepted=summary.accepted,
+                     rejected=summary.rejected),
         result=import_answer(summary), page_url=PAGE.format(id=context.job_id))
 
 

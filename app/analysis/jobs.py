@@ -29,6 +29,7 @@ from app.analysis.repository import cells_estimate, incidents_span
 from app.analysis.results import save_result
 from app.errors import Failure
 from app.jobs.kinds import JobContext, JobKind, JobOutcome, register
+from runtime.notes import Note
 
 #: Incidents × (permutations + 1) a request may still compute inline (a few seconds).
 INLINE_WORK = 5_000_000
@@ -40,6 +41,7 @@ INLINE_CELLS = 10_000
 #: Incidents the time tables may count inline (about a second per million, quiet machine:
 #: benchmarks/incident_stats.py).
 INLINE_TIME_INCIDENTS = 1_000_000
+COUNTING_TIMES = Note("counting incidents per month and per hour of each weekday")
 
 
 def near_repeat_is_small(session: Session, params: NearRepeatParams) -> bool:
@@ -84,8 +86,9 @@ def run_near_repeat_job(context: JobContext) -> JobOutcome:
         {k: v for k, v in context.params.items() if k != "format"})
     answer = near_repeat(context.read_session, params, progress=context.progress)
     return JobOutcome(
-        message=f"{answer['events']:,} incidents, {answer['pairs']:,} pairs, "
-                f"{params.permutations} permutations",
+        message=Note("%(incidents)s incidents, %(pairs)s pairs, %(permutations)s "
+                     "permutations", incidents=answer["events"], pairs=answer["pairs"],
+                     permutations=params.permutations),
         result=answer, result_url=_result_link(context.job_id, context.params.get("format", "")),
         page_url=f"/analysis?job={context.job_id}")
 
@@ -108,13 +111,14 @@ def run_hotspots_job(context: JobContext) -> JobOutcome:
                             actor=context.actor).id
     collection = answer.geojson()
     summary = collection["properties"]
-    context.progress(0.97, "counting incidents per month and per hour of each weekday")
+    context.progress(0.97, COUNTING_TIMES)
     try:  # shown beside the map; the page reads them from here, not again
         times = time_tables(context.read_session, params)
     except Failure:
         times = None
     return JobOutcome(
-        message=f"{summary['incidents']:,} incidents in {summary['cells']:,} cells",
+        message=Note("%(incidents)s incidents in %(cells)s cells",
+                     incidents=summary["incidents"], cells=summary["cells"]),
         result={"geojson": collection, "times": times, "saved_result": saved,
                 "kde": kde_overlay(answer.raster) if answer.raster is not None else None},
         result_url=_result_link(context.job_id, context.params.get("format", "")),
@@ -133,9 +137,10 @@ def render_hotspots(result: Any, fmt: str) -> tuple[str, str, str | None]:
 
 def run_time_tables_job(context: JobContext) -> JobOutcome:
     data = DataFilter.model_validate(context.params)
-    context.progress(0.0, "counting incidents per month and per hour of each weekday")
+    context.progress(0.0, COUNTING_TIMES)
     answer = time_tables(context.read_session, data)
-    return JobOutcome(message=f"{answer['incidents']:,} incidents", result=answer)
+    return JobOutcome(message=Note("%(incidents)s incidents", incidents=answer["incidents"]),
+                      result=answer)
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

@@ -20,6 +20,7 @@ from app.analysis.params import DataFilter, NearRepeatParams
 from app.errors import InvalidValue
 from gis.hotspots.temporal import WEEKDAYS
 from gis.near_repeat import equal_bands, knox_test, near_repeat_events
+from runtime.notes import Note
 
 MAX_NEAR_REPEAT_EVENTS = 60_000
 Progress = Callable[[float, str], None]
@@ -64,7 +65,7 @@ def near_repeat(session: Session, params: NearRepeatParams, *,
     progress bar; it may raise to cancel)."""
     report = progress or _silent
     started = time.perf_counter()
-    report(0.0, "loading incidents")
+    report(0.0, Note("loading incidents"))
     incidents = load_incidents(session, params)
     require_incidents(incidents)
     try:
@@ -76,7 +77,7 @@ def near_repeat(session: Session, params: NearRepeatParams, *,
         raise InvalidValue(f"{len(events.x_m):,} incidents: narrow the period, category or "
                             f"area to at most {MAX_NEAR_REPEAT_EVENTS:,}.", field="from",
                             code="too_many_incidents")
-    report(0.05, f"{len(events.x_m):,} incidents: counting pairs")
+    report(0.05, Note("%(incidents)s incidents: counting pairs", incidents=len(events.x_m)))
     result = knox_test(events.x_m, events.y_m, events.t_days,
                        distance_bands_m=equal_bands(n=params.distance_bands,
                                                     width=params.distance_band_m),

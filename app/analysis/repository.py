@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.db.bulk import bump_version, copy_frame, raw_cursor
 from app.models import HotspotResult, Incident, IncidentCategoryMap, IncidentImport
+from runtime.notes import Note
 
 _LOCAL = "(i.occurred_at AT TIME ZONE coalesce(i.timezone, 'UTC'))"
 _INCIDENTS_SQL = f"""
@@ -171,15 +172,17 @@ def merge_incidents(session: Session, frame: gpd.GeoDataFrame, columns: Sequence
                 copy_frame(cur, sql.Identifier("_import_incidents"),
                            frame.iloc[start:start + chunk_rows], columns)
                 sent = min(total, start + chunk_rows)
-                report(0.5 * sent / total, f"writing: {sent:,} of {total:,} incidents sent")
-            report(0.5, f"writing: merging {total:,} incidents with those stored")
+                report(0.5 * sent / total, Note("writing: %(sent)s of %(total)s incidents sent",
+                                                sent=sent, total=total))
+            report(0.5, Note("writing: merging %(total)s incidents with those stored",
+                             total=total))
             cur.execute(sql.SQL(_MERGE_SQL).format(cols=cols))
             flags = [row[0] for row in cur.fetchall()]
             inserted = sum(flags)
             updated = len(flags) - inserted
             cur.execute("DROP TABLE _import_incidents")
-            report(0.8, f"writing: {inserted:,} new, {updated:,} updated; placing them in "
-                        "their areas")
+            report(0.8, Note("writing: %(inserted)s new, %(updated)s updated; placing them "
+                             "in their areas", inserted=inserted, updated=updated))
             cur.execute(_AREA_SQL, (import_id,))
             bump_version(cur, "incidents")
     return inserted, updated

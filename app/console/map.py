@@ -124,7 +124,10 @@ def dispatch_config(csrf_token: str, *, can_dispatch: bool, can_edit_cameras: bo
         "statuses": {s.value: s.label_zh if zh else s.label_en for s in UnitStatus},
         "kinds": {k.value: k.label_zh if zh else k.label_en for k in UnitKind},
         "cameraKinds": {k.value: k.label_zh if zh else k.label_en for k in CameraKind},
+        "cameraStatuses": labels_of("camera_status"),
         "levels": {"red": _("red"), "orange": _("orange"), "yellow": _("yellow")},
+        # an alert's kind is free text: the known codes by label, any other as typed
+        "alertKinds": labels_of("alert_kind"), "alertStatuses": labels_of("alert_status"),
         "events": {"raised": _("raised"), "cameras_called_up": _("cameras called up"),
                    "units_recommended": _("units recommended"), "dispatched": _("dispatched"),
                    "acknowledged": _("acknowledged"), "arrived": _("arrived"),

@@ -24,7 +24,10 @@ from app.evidence.placement import (
     propose_cameras,
 )
 from app.jobs.kinds import JobContext, JobKind, JobOutcome, register
+from runtime.notes import Note
 
+#: gis.placement.mclp's statuses, in words
+SOLVER_STATUSES = {"optimal": Note("optimal"), "time_limit": Note("stopped at the time limit")}
 CSV_COLUMNS = ("pick", "order", "lon", "lat", "kind", "azimuth_deg", "fov_deg", "range_m",
                "gain", "road_m_in_view", "incidents_in_view")
 
@@ -39,10 +42,15 @@ def run_placement_job(context: JobContext) -> JobOutcome:
         context.read_session, body, limits=JOB_LIMITS, time_limit_s=JOB_TIME_LIMIT_S,
         progress=lambda stage, share: context.progress(share, stage))
     solver = answer["solver"]
+    gap = f"{100 * solver['gap']:.2f}"
     return JobOutcome(
-        message=f"{len(answer['cameras'])} cameras: coverage {_pct(answer['coverage_before'])}"
-                f" → {_pct(answer['coverage_after'])} (greedy {_pct(answer['greedy_after'])}"
-                f"), {solver['status']}, gap {100 * solver['gap']:.2f} %",
+        message=Note("%(cameras)s cameras: coverage %(before)s → %(after)s (greedy "
+                     "%(greedy)s), %(status)s, gap %(gap)s %%", cameras=len(answer["cameras"]),
+                     before=_pct(answer["coverage_before"]),
+                     after=_pct(answer["coverage_after"]),
+                     greedy=_pct(answer["greedy_after"]),
+                     status=SOLVER_STATUSES.get(solver["status"], solver["status"]),
+                     gap=gap),
         result=answer, page_url=page_link(context.job_id or ""))
 
 

@@ -35,6 +35,7 @@ from gis.placement.problem import (
     placement_problem,
     road_demand,
 )
+from runtime.notes import Note
 
 SYNC_LIMITS = {"k": 20, "candidates": 5000, "demand_points": 40000}
 """The largest problem answered within the request (about 10 s on this machine)."""
@@ -94,7 +95,7 @@ def propose_cameras(session: Session, body: PlacementBody, *,
     the solver's proven gap and the greedy pick beside it."""
     limits = SYNC_LIMITS if limits is None else limits
     report = progress or _silent
-    report("reading the region", 0.01)
+    report(Note("reading the region"), 0.01)
     region = _region(session, body)
     problem = _problem(session, body, region, report)
     candidates, points = problem.cover.shape
@@ -105,13 +106,14 @@ def propose_cameras(session: Session, body: PlacementBody, *,
             f"than this run may solve ({limits['candidates']}, {limits['demand_points']}, "
             f"k {limits['k']}): narrow it with bbox.", field="bbox",
             code="too_large" if limits is not SYNC_LIMITS else "too_large_for_sync")
-    report(f"{candidates:,} candidates, {points:,} demand points", 0.3)
+    report(Note("%(candidates)s candidates, %(points)s demand points",
+                candidates=candidates, points=points), 0.3)
     sites = problem.candidates["site"].to_numpy()
     solved = solve_mclp(problem.cover, problem.weights, k=body.k, site_of=sites,
                         time_limit_s=time_limit_s,
                         progress=lambda stage, done: report(stage, 0.3 + 0.65 * done))
     greedy = greedy_mclp(problem.cover, problem.weights, k=body.k, site_of=sites)
-    report("the answer", 0.97)
+    report(Note("the answer"), 0.97)
     total = problem.total_weight
     before = problem.served_weight
 
@@ -162,9 +164,9 @@ def _problem(session: Session, body: PlacementBody, region: Any,
     inside = edges[edges.intersects(region)]
     sites = junction_sites(inside)
     sites = sites[sites.within(region)].reset_index(drop=True)
-    report(f"{len(sites):,} junctions", 0.05)
+    report(Note("%(junctions)s junctions", junctions=len(sites)), 0.05)
     demand = road_demand(repository.roads_within(session, region))
-    report("road demand", 0.1)
+    report(Note("road demand"), 0.1)
     if body.demand != "roads":
         now = datetime.now(UTC)
         incidents = incident_demand(
@@ -175,9 +177,9 @@ def _problem(session: Session, body: PlacementBody, region: Any,
     if demand.empty or sites.empty:
         raise InvalidValue("The region has no junctions or no demand (roads, incidents) to "
                            "place cameras for.", field="area", code="nothing_to_place")
-    report("what existing cameras see", 0.15)
+    report(Note("what existing cameras see"), 0.15)
     served = repository.coverage_within(session, region)
-    report("which candidate sees which demand", 0.2)
+    report(Note("which candidate sees which demand"), 0.2)
     return placement_problem(candidate_cameras(sites), demand, served)
 
 

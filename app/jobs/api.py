@@ -42,7 +42,10 @@ JOB_SCHEMA = json_object(
     id={"type": "integer"}, kind={"type": "string"},
     state={"enum": list(JOB_STATES)},
     progress={"type": "number", "minimum": 0, "maximum": 1},
-    message={"type": "string"},
+    message={"type": "string", "description": "how far it got, or what came of it, in "
+                                               "English"},
+    message_localised={"type": "string", "description": "the message in the reader's "
+                       "language (the user's, else Accept-Language)"},
     result={**NULLABLE_STRING, "description": "link to the result once done"},
     page={**NULLABLE_STRING, "description": "the page that shows the job and its result"},
     error={"type": ["object", "null"], "description": "{error, message, field?} when failed"},

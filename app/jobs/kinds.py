@@ -42,7 +42,8 @@ class JobContext:
 
 @dataclass
 class JobOutcome:
-    """What a finished job leaves: a message, its result (JSON), a link to the result
+    """What a finished job leaves: a message (a :class:`runtime.notes.Note`, so that pages
+    word it in their reader's language), its result (JSON), a link to the result
     (default: ``/api/v1/jobs/ID/result``) and the page that shows it."""
 
     message: str

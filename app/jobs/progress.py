@@ -18,7 +18,9 @@ from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
-#: What long functions take: ``progress(fraction 0–1, message)``.
+#: What long functions take: ``progress(fraction 0–1, message)``; the message is a
+#: :class:`runtime.notes.Note` where a reader may see it (stored with the job, worded in
+#: the reader's language by the pages).
 Progress = Callable[[float, str], None]
 
 

@@ -9,6 +9,7 @@ lives, so a running job whose worker's lock can be taken has lost its worker.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,15 +18,19 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from app.models import Job, JobFile
+from runtime.notes import Note, note_json
 
 CHANNEL = "gridpatrol_jobs"
 #: First key of the two-key advisory locks workers hold (ASCII "jobs").
 LOCK_CLASS = 0x6A6F6273
+STARTED = Note("started")
+CANCELLED_BEFORE_START = Note("cancelled before it started")
+CANCELLING = Note("cancelling…")
 
 _CLAIM = sa.text("""
 UPDATE jobs SET state = 'running', started_at = now(), heartbeat_at = now(),
        worker = :worker, worker_key = :key, attempts = attempts + 1,
-       message = :message
+       message = :message, message_note = CAST(:note AS jsonb)
 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND NOT cancel_requested
             AND (CAST(:kinds AS text[]) IS NULL OR kind = ANY(CAST(:kinds AS text[])))
             ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
@@ -33,7 +38,7 @@ RETURNING id
 """)
 _PROGRESS = sa.text("""
 UPDATE jobs SET progress = GREATEST(progress, :progress), message = :message,
-       heartbeat_at = now()
+       message_note = CAST(:note AS jsonb), heartbeat_at = now()
 WHERE id = :id AND state = 'running' AND worker_key = :key
 RETURNING cancel_requested
 """)
@@ -42,7 +47,9 @@ UPDATE jobs SET cancel_requested = true, cancelled_by = :who,
        state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
        finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END,
        message = CASE WHEN state = 'queued' THEN CAST(:queued_message AS text)
-                      ELSE CAST(:running_message AS text) END
+                      ELSE CAST(:running_message AS text) END,
+       message_note = CASE WHEN state = 'queued' THEN CAST(:queued_note AS jsonb)
+                           ELSE CAST(:running_note AS jsonb) END
 WHERE id = :id AND state IN ('queued', 'running')
 RETURNING state
 """)
@@ -53,7 +60,7 @@ WITH running AS MATERIALIZED (
 dead AS (SELECT id FROM running
          WHERE pg_try_advisory_xact_lock(:lock_class, CAST(worker_key AS integer)))
 UPDATE jobs j SET state = 'failed', finished_at = now(), message = :message,
-       error = CAST(:error AS jsonb)
+       message_note = CAST(:note AS jsonb), error = CAST(:error AS jsonb)
 FROM dead WHERE j.id = dead.id AND j.state = 'running'
 RETURNING j.id
 """)
@@ -61,7 +68,8 @@ _FINISH = sa.text("""
 UPDATE jobs SET state = CAST(:state AS varchar), finished_at = now(),
        heartbeat_at = now(),
        progress = CASE WHEN CAST(:state AS varchar) = 'done' THEN 1 ELSE progress END,
-       message = :message, result = CAST(:result AS jsonb),
+       message = :message, message_note = CAST(:note AS jsonb),
+       result = CAST(:result AS jsonb),
        result_url = CAST(:result_url AS text),
        page_url = COALESCE(CAST(:page_url AS text), page_url), error = CAST(:error AS jsonb)
 WHERE id = :id AND state = 'running' AND worker_key = :key
@@ -69,7 +77,7 @@ RETURNING id
 """)
 _REQUEUE = sa.text("""
 UPDATE jobs SET state = 'queued', progress = 0, started_at = NULL, worker = NULL,
-       worker_key = NULL, message = :message
+       worker_key = NULL, message = :message, message_note = CAST(:note AS jsonb)
 WHERE id = :id AND state = 'running' AND worker_key = :key AND NOT cancel_requested
 RETURNING id
 """)
@@ -84,8 +92,9 @@ def add_job(session: Session, *, kind: str, params: dict[str, Any], requested_by
             requested_by_name: str, message: str, page_url: str | None = None) -> Job:
     """Queue a job (visible to workers when the caller commits; NOTIFY goes out then)."""
     job = Job(kind=kind, params=params, requested_by=requested_by,
-              requested_by_name=requested_by_name[:64], message=message, state="queued",
-              progress=0.0, page_url=page_url)
+              requested_by_name=requested_by_name[:64], message=str(message),
+              message_note=note_json(message), state="queued", progress=0.0,
+              page_url=page_url)
     session.add(job)
     session.flush()
     session.execute(_NOTIFY, {"channel": CHANNEL, "payload": f"queued {job.id}"})
@@ -149,8 +158,9 @@ def request_cancel(session: Session, job_id: int, *, who: str) -> str | None:
     """Cancel a queued job at once, or ask its worker to stop a running one. Returns the
     job's state afterwards, or None when it had already finished."""
     state = session.execute(_CANCEL, {
-        "id": job_id, "who": who[:64], "queued_message": "cancelled before it started",
-        "running_message": "cancelling…"}).scalar_one_or_none()
+        "id": job_id, "who": who[:64], "queued_message": str(CANCELLED_BEFORE_START),
+        "queued_note": _note(CANCELLED_BEFORE_START), "running_message": str(CANCELLING),
+        "running_note": _note(CANCELLING)}).scalar_one_or_none()
     if state is not None:
         session.execute(_NOTIFY, {"channel": CHANNEL, "payload": f"cancel {job_id}"})
     return state  # type: ignore[no-any-return]
@@ -161,7 +171,8 @@ def request_cancel(session: Session, job_id: int, *, who: str) -> str | None:
 def claim_job(conn: sa.Connection, *, worker: str, key: int,
               kinds: Sequence[str] | None) -> int | None:
     """Take the oldest queued job for this worker (committed by the caller)."""
-    return conn.execute(_CLAIM, {"worker": worker[:128], "key": key, "message": "started",
+    return conn.execute(_CLAIM, {"worker": worker[:128], "key": key, "message": str(STARTED),
+                                 "note": _note(STARTED),
                                  "kinds": list(kinds) if kinds else None}).scalar_one_or_none()
 
 
@@ -171,7 +182,8 @@ def report_progress(conn: sa.Connection, job_id: int, *, key: int, progress: flo
     when the job is no longer this worker's to run."""
     return conn.execute(_PROGRESS, {"id": job_id, "key": key,  # type: ignore[no-any-return]
                                     "progress": min(1.0, max(0.0, progress)),
-                                    "message": message[:2000]}).scalar_one_or_none()
+                                    "message": message[:2000], "note": _note(message)}
+                        ).scalar_one_or_none()
 
 
 def finish_job(conn: sa.Connection | Session, job_id: int, *, key: int, state: str,
@@ -181,20 +193,28 @@ def finish_job(conn: sa.Connection | Session, job_id: int, *, key: int, state: s
     no longer this worker's (taken back as an orphan, requeued)."""
     return conn.execute(_FINISH, {
         "id": job_id, "key": key, "state": state, "message": message[:2000],
-        "result": result, "result_url": result_url, "page_url": page_url,
-        "error": error}).scalar_one_or_none() is not None
+        "note": _note(message), "result": result, "result_url": result_url,
+        "page_url": page_url, "error": error}).scalar_one_or_none() is not None
 
 
 def requeue_job(conn: sa.Connection, job_id: int, *, key: int, message: str) -> bool:
-    return conn.execute(_REQUEUE, {"id": job_id, "key": key,
-                                   "message": message}).scalar_one_or_none() is not None
+    return conn.execute(_REQUEUE, {"id": job_id, "key": key, "message": str(message),
+                                   "note": _note(message)}).scalar_one_or_none() is not None
 
 
 def fail_orphaned_jobs(conn: sa.Connection, *, own_key: int, message: str,
                        error: str) -> list[int]:
     """Mark failed every running job whose worker is gone (its advisory lock is free)."""
     return list(conn.execute(_ORPHANS, {"own_key": own_key, "lock_class": LOCK_CLASS,
-                                        "message": message, "error": error}).scalars())
+                                        "message": str(message), "note": _note(message),
+                                        "error": error}).scalars())
+
+
+def _note(message: str) -> str | None:
+    """The JSON text of a message's note (its template and arguments), None for plain
+    text."""
+    note = note_json(message)
+    return None if note is None else json.dumps(note, ensure_ascii=False)
 
 
 def hold_worker_lock(conn: sa.Connection, key: int) -> bool:

@@ -20,9 +20,12 @@ from app.errors import NotPermitted, RecordNotFound, StateConflict, TooManyAttem
 from app.jobs import repository
 from app.jobs.kinds import kind_named
 from app.models import Job, User
+from app.notes import note_text
+from runtime.notes import Note
 
 #: Statuses of a job that will not change any more.
 FINISHED = ("done", "failed", "cancelled")
+QUEUED = Note("queued")
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class InputFile:
 
 
 def submit(session: Session, kind: str, params: dict[str, Any], *, actor: User,
-           reason: str | None = None, message: str = "queued",
+           reason: str | None = None, message: str = QUEUED,
            page: str | None = None, files: Sequence[InputFile] = ()) -> Job:
     """Queue a job of ``kind`` (the caller commits). ``page``: the page that shows it
     (``{id}`` is replaced by the job's id). ``files``: stored with the job in the same
@@ -90,11 +93,13 @@ def prefers_async() -> bool:
 
 
 def job_view(job: Job) -> dict[str, Any]:
-    """The job as the API shows it."""
+    """The job as the API shows it: ``message`` in English (for scripts),
+    ``message_localised`` in the reader's language (for people)."""
     done = job.state == "done"
     return {
         "id": job.id, "kind": job.kind, "state": job.state,
         "progress": round(float(job.progress), 4), "message": job.message,
+        "message_localised": note_text(job.message_note, job.message),
         "result": (job.result_url or _result_path(job.id)) if done else None,
         "page": job.page_url, "error": job.error, "params": job.params,
         "cancel_requested": job.cancel_requested,

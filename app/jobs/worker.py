@@ -40,11 +40,15 @@ from app.jobs import repository
 from app.jobs.kinds import JobContext, JobOutcome, kind_named
 from app.jobs.progress import JobCancelled, JobInterrupted, ProgressReporter
 from app.models import Job, User
+from runtime.notes import Note, note_json
 
 logger = logging.getLogger(__name__)
-ORPHAN_MESSAGE = "the worker running it stopped (killed or crashed); submit it again"
+ORPHAN_MESSAGE = Note("the worker running it stopped (killed or crashed); submit it again")
 ORPHAN_ERROR = json.dumps({"error": "worker_lost", "message": ORPHAN_MESSAGE})
-REQUEUED = "waiting: the worker running it was stopped; it starts again on the next worker"
+REQUEUED = Note("waiting: the worker running it was stopped; it starts again on the next "
+                "worker")
+CANCELLED = Note("cancelled: what it had done is undone")
+UNKNOWN_KIND = Note("unknown kind of job")
 
 
 @dataclass
@@ -168,8 +172,8 @@ class Worker:
             self._execute(job_id)
         except Exception as exc:  # noqa: BLE001 - logged, and the job's state says so
             logger.exception("job %d: the worker failed to run it", job_id)
-            error = {"error": "internal_error", "message": f"the worker failed: "
-                     f"{type(exc).__name__}"}
+            error = {"error": "internal_error",
+                     "message": Note("the worker failed: %(error)s", error=type(exc).__name__)}
             try:
                 with self._engine.begin() as conn:
                     repository.finish_job(conn, job_id, key=self.key, state="failed",
@@ -185,7 +189,7 @@ class Worker:
             kind = kind_named(job.kind) if job is not None else None
             if job is None or kind is None:
                 repository.finish_job(side, job_id, key=self.key, state="failed",
-                                      message="unknown kind of job", error=json.dumps(
+                                      message=UNKNOWN_KIND, error=json.dumps(
                                           {"error": "unknown_kind",
                                            "message": "no worker code for this kind"}))
                 return
@@ -211,7 +215,7 @@ class Worker:
         except JobCancelled:
             session.rollback()
             repository.finish_job(side, job_id, key=self.key, state="cancelled",
-                                  message="cancelled")
+                                  message=CANCELLED)
             logger.info("job %d cancelled", job_id)
             return
         except JobInterrupted:
@@ -255,7 +259,7 @@ def failure_of(exc: BaseException) -> dict[str, Any]:
         return {"error": "invalid", "message": f"{where}: {first['msg']}", "field": where}
     logger.error("job failed unexpectedly", exc_info=exc)
     return {"error": "internal_error",
-            "message": "the job failed unexpectedly (the worker's log has the details)"}
+            "message": Note("the job failed unexpectedly (the worker's log has the details)")}
 
 
 def serve_forever(app: Flask, *, concurrency: int, kinds: tuple[str, ...] | None = None
@@ -294,9 +298,11 @@ def run_inline(session: Any, job_id: int, *, progress: Any = None) -> Job:
             outcome = kind.run(context)
     except Exception as exc:  # noqa: BLE001 - the job's state says what went wrong
         job.state, job.error = "failed", failure_of(exc)
-        job.message = job.error["message"]
+        job.message, job.message_note = str(job.error["message"]), note_json(
+            job.error["message"])
     else:
-        job.state, job.progress, job.message = "done", 1.0, outcome.message
+        job.state, job.progress, job.message = "done", 1.0, str(outcome.message)
+        job.message_note = note_json(outcome.message)
         job.result, job.result_url = outcome.result, outcome.result_url
         job.page_url = outcome.page_url or job.page_url
     job.finished_at = datetime.now(UTC)

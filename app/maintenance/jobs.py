@@ -12,6 +12,7 @@ from flask import current_app
 
 from app.jobs.kinds import JobContext, JobKind, JobOutcome, register
 from app.maintenance import report
+from runtime.notes import Note
 
 
 def zone() -> ZoneInfo:
@@ -26,12 +27,13 @@ def page_link(params: dict[str, Any], job_id: int | str) -> str:
 
 def run_report_job(context: JobContext) -> JobOutcome:
     request = report.request_from_params(context.params, zone())
-    context.progress(0.1, "reading the month's state history")
+    context.progress(0.1, Note("reading the month's state history"))
     answer = report.build_report(context.read_session, request, now=datetime.now(UTC))
     total = next((r for r in answer["rows"] if r["level"] == "total"), None)
     cameras = total["cameras"] if total else 0
     return JobOutcome(
-        message=f"{request.month}: {cameras:,} cameras, {len(answer['rows'])} rows",
+        message=Note("%(month)s: %(cameras)s cameras, %(rows)s rows",
+                     month=str(request.month), cameras=cameras, rows=len(answer["rows"])),
         result=answer,
         result_url=f"/api/v1/jobs/{context.job_id}/result"
                    + ("?format=csv" if context.params.get("format") == "csv" else ""),

@@ -42,6 +42,8 @@ class Job(Base):
                                        server_default="queued")
     progress: Mapped[float] = mapped_column(sa.Float, nullable=False, server_default="0")
     message: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    # the message's template and arguments (runtime.notes.Note), for the reader's language
+    message_note: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     result: Mapped[Any | None] = mapped_column(JSONB)
     result_url: Mapped[str | None] = mapped_column(sa.Text)
     page_url: Mapped[str | None] = mapped_column(sa.Text)

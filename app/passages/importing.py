@@ -34,6 +34,7 @@ from app.passages import repository
 from dispatch.checkpoints import checked, csv_passages, json_passages
 from dispatch.checkpoints.passage_file import PassageSource
 from dispatch.tabular import RowError, UnreadableText, decode_text
+from runtime.notes import Note
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def write_source(session: Session, opened: PassageSource, *, skip_bad: bool,
                 writer.stage(chunk)
             chunk = []
             progress(min(0.9, result.records / total) if total else 0.5,
-                     f"{result.records:,} rows read")
+                     Note("%(rows)s rows read", rows=result.records))
     for error in opened.errors:  # rows that could not be cut into cells
         result.refuse(error)
     result.errors.sort(key=lambda e: e.get("line", e.get("record", 0)))
@@ -174,7 +175,7 @@ def write_source(session: Session, opened: PassageSource, *, skip_bad: bool,
         if result.unread:
             problems.append(f"{result.unread:,} rows with unread plates skipped")
         raise nothing_imported("passages", problems, rows=result.errors)
-    progress(0.95, f"writing {good:,} passages")
+    progress(0.95, Note("writing %(passages)s passages", passages=good))
     result.written = writer.write(source=source) if good else 0
     result.duplicates = good - result.written
     return result

@@ -13,6 +13,7 @@ from app.jobs.kinds import JobContext, JobKind, JobOutcome, register
 from app.jobs.service import submit
 from app.models import Job, PassageUpload, User
 from app.passages.importing import import_passages
+from runtime.notes import Note
 
 #: Files at most this large are imported inside the request (about 15,000 rows).
 INLINE_BYTES = 1_000_000
@@ -27,7 +28,7 @@ def queue_import(session: Session, raw: bytes, *, name: str, skip_bad: bool,
     session.flush()
     job = submit(session, KIND, {"upload_id": upload.id, "name": name, "skip_bad": skip_bad,
                                  "bytes": len(raw), "reason": reason},
-                 actor=actor, reason=reason, message="queued")
+                 actor=actor, reason=reason)
     upload.job_id = job.id
     return job
 
@@ -43,8 +44,10 @@ def run_import_job(context: JobContext) -> JobOutcome:
                              progress=context.progress)
     context.session.delete(upload)
     return JobOutcome(
-        message=f"{result.written:,} passages written, {result.duplicates:,} already "
-                f"stored, {result.refused:,} rows refused, {result.unread:,} unread plates",
+        message=Note("%(written)s passages written, %(duplicates)s already stored, "
+                     "%(refused)s rows refused, %(unread)s unread plates",
+                     written=result.written, duplicates=result.duplicates,
+                     refused=result.refused, unread=result.unread),
         result=result.as_dict())
 
 

@@ -30,6 +30,7 @@ from app.errors import InvalidValue, MalformedRequest, RecordNotFound, nothing_i
 from app.jobs.api import ACCEPTED, TOO_MANY
 from app.jobs.service import accepted, prefers_async, submit
 from app.models import MustVisitPoint, PatrolPlan, PlanRoute
+from app.notes import note_text
 from app.planning.actual import plan_compliance
 from app.planning.adjust import move_stop, set_locked
 from app.planning.jobs import page_link, plan_is_small, plan_params
@@ -226,8 +227,9 @@ def roster() -> dict[str, Any]:
             "back, visiting the must-visit points in their windows and dosing hot spots",
             tag="planning", body=PlanRequest, refusals=UNKNOWN_SHIFT,
             responses={200: "{routes: GeoJSON FeatureCollection, unserved: [{point_id, "
-                            "reason, message}], plans}: planned inline (a small day: "
-                            "rostered units × places ≤ 100, and no `Prefer: respond-async`)",
+                            "reason, message, message_localised}], plans}: planned inline "
+                            "(a small day: rostered units × places ≤ 100, and no `Prefer: "
+                            "respond-async`)",
                        202: ACCEPTED, 429: TOO_MANY})
 def create_patrol_plan() -> Any:
     wanted = validate_json(PlanRequest, json_body())
@@ -264,10 +266,18 @@ def patrol_plans() -> dict[str, Any]:
 
 def _plans_answer(session: Any, plans: list[PatrolPlan]) -> dict[str, Any]:
     return {"routes": routes_geojson(session, plans),
-            "unserved": [dict(u, shift=p.shift) for p in plans for u in p.unserved],
+            "unserved": [unserved_view(u, p.shift) for p in plans for u in p.unserved],
             "plans": [{"id": p.id, "date": p.day.isoformat(), "shift": p.shift,
                        "status": p.status, "engine": p.engine, "seed": p.seed,
                        "summary": p.summary} for p in plans]}
+
+
+def unserved_view(item: dict[str, Any], shift: str) -> dict[str, Any]:
+    """An unserved stop or unit as the API shows it: ``message`` in English,
+    ``message_localised`` in the reader's language (its stored note is not shown)."""
+    shown = {k: v for k, v in item.items() if k != "note"}
+    return shown | {"shift": shift,
+                    "message_localised": note_text(item.get("note"), item.get("message", ""))}
 
 
 def _route_feature(session: Any, route_id: int) -> dict[str, Any]:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from app.auth.access import PLANNERS, PLANNING_READERS
 from app.jobs.kinds import JobContext, JobKind, JobOutcome, register
 from app.jobs.progress import scaled
-from app.planning.plans import configured_shifts, known_shift, plan_shift
+from app.planning.plans import configured_shifts, known_shift, plan_shift, shift_hours
 from app.planning.repository import plan_workload
+from runtime.notes import Note
 
 #: Rostered units × (must-visit points + patrol hot spots) still planned inline.
 INLINE_WORK = 100
@@ -53,15 +54,13 @@ def run_plan_job(context: JobContext) -> JobOutcome:
         plans.append(plan_shift(context.session, day, shift, engine=params.get("engine"),
                                 seed=params.get("seed"), actor=context.actor,
                                 reason=params.get("reason"), progress=step))
-        step(1.0, f"{shift.code}: {plans[-1].summary['routes']} routes")
-    context.progress(1.0, "saving the plans")
+        step(1.0, Note("%(shift)s: %(routes)s routes", shift=shift_hours(shift),
+                       routes=plans[-1].summary["routes"]))
+    context.progress(1.0, Note("saving the plans"))
     query = {"date": day.isoformat(), **({"shift": params["shift"]}
                                          if params.get("shift") else {})}
     return JobOutcome(
-        # shifts by their hours, not their codes: the note is shown in either language
-        message="; ".join(f"{s.start:%H:%M}–{s.end:%H:%M}: {p.summary['routes']} routes, "
-                          f"{p.summary['served']} of {p.summary['stops']} stops served"
-                          for s, p in zip(shifts, plans, strict=True)),
+        message=_plans_made(shifts, plans),
         result={"plans": [{"id": p.id, "date": p.day.isoformat(), "shift": p.shift,
                            "status": p.status, "engine": p.engine, "seed": p.seed,
                            "summary": p.summary, "unserved": len(p.unserved)}
@@ -69,6 +68,18 @@ def run_plan_job(context: JobContext) -> JobOutcome:
         result_url="/api/v1/patrol-plans?" + urlencode(query),
         page_url=page_link(day.isoformat(), plans[0].shift if params.get("shift") else None,
                            job=context.job_id or ""))
+
+
+def _plans_made(shifts: list[Any], plans: list[Any]) -> Note:
+    """What the plans came to, shift by shift (by their hours: read in either language)."""
+    notes = [Note("%(shift)s: %(routes)s routes, %(served)s of %(stops)s stops served",
+                  shift=shift_hours(s), routes=p.summary["routes"],
+                  served=p.summary["served"], stops=p.summary["stops"])
+             for s, p in zip(shifts, plans, strict=True)]
+    made = notes[0]
+    for note in notes[1:]:
+        made = Note("%(before)s; %(after)s", before=made, after=note)
+    return made
 
 
 PLAN = register(JobKind(

@@ -31,6 +31,7 @@ from app.planning.repository import delete_unlocked_routes, find_plan, route_row
 from gis.routing import GraphError, RoadGraph
 from patrol.shifts import DEFAULT_SHIFTS, ShiftDef, parse_shifts, shift_named
 from patrol.solver import PlanSolution, solve_plan
+from runtime.notes import Note, note_json
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,11 @@ def known_shift(code: str) -> ShiftDef:
     return found
 
 
+def shift_hours(shift: ShiftDef) -> str:
+    """A shift by its hours (``08:00–16:00``), in notes read in either language."""
+    return f"{shift.start:%H:%M}–{shift.end:%H:%M}"
+
+
 def day_seed(day: date, shift: str) -> int:
     digest = hashlib.sha256(f"{day.isoformat()}:{shift}".encode()).digest()
     return int.from_bytes(digest[:4], "big")
@@ -66,22 +72,24 @@ def plan_shift(session: Session, day: date, shift: ShiftDef, *, engine: str | No
     ``progress(fraction, message)`` is told each stage (a job's progress bar; it may
     raise to cancel: nothing is written then, the caller rolls back)."""
     report = progress or (lambda _f, _m: None)
-    report(0.0, f"{shift.code}: loading the road graph")
+    hours = shift_hours(shift)  # not its code: the notes are read in either language
+    report(0.0, Note("%(shift)s: loading the road graph", shift=hours))
     graph = road_graph(session).graph
     existing = find_plan(session, day, shift.code, for_update=True)
     locked = _locked_routes(session, existing)
     skip_stops = {stop["stop_id"] for route in locked for stop in route.stops
                   if stop.get("stop_id")}
-    report(0.1, f"{shift.code}: stops, windows and travel times")
+    report(0.1, Note("%(shift)s: stops, windows and travel times", shift=hours))
     problem = build_problem(session, graph, day, shift, tz=local_zone(),
                             skip_units={route.unit_id for route in locked},
                             skip_stops=skip_stops)
     engine = engine or current_app.config.get("PLAN_ENGINE") or "vroom"
     seed = day_seed(day, shift.code) if seed is None else seed
-    report(0.4, f"{shift.code}: solving routes for {len(problem.vehicles)} units and "
-                f"{len(problem.stops)} stops ({engine})")
+    report(0.4, Note("%(shift)s: solving routes for %(units)s units and %(stops)s stops "
+                     "(%(engine)s)", shift=hours, units=len(problem.vehicles),
+                     stops=len(problem.stops), engine=engine))
     solution = _solve(problem, engine=engine, seed=seed)
-    report(0.9, f"{shift.code}: storing the routes")
+    report(0.9, Note("%(shift)s: storing the routes", shift=hours))
     plan = existing or PatrolPlan(day=day, shift=shift.code)
     plan.engine, plan.seed, plan.status = engine, seed, "draft"
     plan.published_at = plan.published_by = None
@@ -120,22 +128,31 @@ def _solve(problem: Problem, *, engine: str, seed: int) -> PlanSolution | None:
 
 def _unserved(problem: Problem, solution: PlanSolution | None) -> list[dict[str, Any]]:
     """The stops the solver could not serve, and the rostered units left out. Without a
-    solution there was no unit to plan for (or nothing to visit)."""
+    solution there was no unit to plan for (or nothing to visit). Each says why: a
+    ``reason`` code, and a ``message`` in English with its ``note`` (template and
+    arguments: the page words it in its reader's language)."""
     if solution is not None:
-        found = [{"stop_id": u.stop_id, "reason": u.reason, "message": u.message}
+        found = [{"stop_id": u.stop_id, "reason": u.reason, **_why(u.message)}
                  for u in solution.unserved]
     else:
         found = [{"stop_id": s.id, "reason": "no_suitable_unit",
-                  "message": "no unit with a station is rostered for this shift"}
+                  **_why(Note("no unit with a station is rostered for this shift"))}
                  for s in problem.stops]
     for item in found:
         info = problem.stop_info.get(item["stop_id"], {})
         item.update({k: info[k] for k in ("kind", "point_id", "code", "name") if k in info})
-    unrostered = [{k: u[k] for k in ("stop_id", "reason", "message", "kind", "point_id",
-                                     "name", "grids")} for u in problem.unrostered]
+    unrostered = [{**{k: u[k] for k in ("stop_id", "reason", "kind", "point_id", "name",
+                                        "grids")}, **_why(u["message"])}
+                  for u in problem.unrostered]
     return found + unrostered + [{"unit_id": u["unit_id"], "callsign": u["callsign"],
-                                  "reason": u["reason"], "message": u["message"]}
+                                  "reason": u["reason"], **_why(u["message"])}
                                  for u in problem.left_out]
+
+
+def _why(message: str) -> dict[str, Any]:
+    """An unserved item's ``message`` (English) and, when it is a note, its ``note``."""
+    note = note_json(message)
+    return {"message": str(message), **({"note": note} if note is not None else {})}
 
 
 def _store_routes(session: Session, graph: RoadGraph, plan: PatrolPlan, problem: Problem,

@@ -39,6 +39,7 @@ from gis.routing import RoadGraph
 from patrol.shifts import ShiftDef, custom_interval, shift_interval
 from patrol.solver import Break, Stop, UnservedReason, Vehicle
 from patrol.windows import dose_windows, parse_windows, to_seconds, windows_in_interval
+from runtime.notes import Note
 
 PRIORITY_TO_SOLVER = {1: 100, 2: 75, 3: 50, 4: 30, 5: 10}
 HOTSPOT_PRIORITY = 60
@@ -97,7 +98,8 @@ def build_problem(session: Session, graph: RoadGraph, day: date, shift: ShiftDef
         if station_id is None:
             problem.left_out.append({"unit_id": unit_id, "callsign": callsign,
                                      "reason": "no_station",
-                                     "message": f"{callsign} has no station to start from"})
+                                     "message": Note("%(unit)s has no station to start from",
+                                                     unit=callsign)})
             for code in grids or []:
                 left_out_cells.setdefault(code, []).append(callsign)
             continue
@@ -207,23 +209,25 @@ def _add_unrostered(session: Session, problem: Problem, codes: list[str],
 
 
 def _why_unrostered(cells: list[str], left_out: list[str], locked: list[str],
-                    problem: Problem) -> tuple[str, str]:
+                    problem: Problem) -> tuple[str, Note]:
+    grid = ", ".join(cells)
     if locked:
         return (UnservedReason.ROUTE_LOCKED.value,
-                f"its grid {', '.join(cells)} is patrolled by the locked route of "
-                f"{', '.join(locked)}, which does not visit it (unlock and re-plan to add it)")
+                Note("its grid %(grid)s is patrolled by the locked route of %(units)s, which "
+                     "does not visit it (unlock and re-plan to add it)", grid=grid,
+                     units=", ".join(locked)))
     if left_out:
         return (UnservedReason.NO_SUITABLE_UNIT.value,
-                f"its grid {', '.join(cells)} is rostered to {', '.join(left_out)}, left out "
-                "for want of a station")
+                Note("its grid %(grid)s is rostered to %(units)s, left out for want of a "
+                     "station", grid=grid, units=", ".join(left_out)))
     if not cells:
         return (UnservedReason.GRID_NOT_ROSTERED.value,
-                "it lies in no patrol grid cell, so no unit's roster covers it")
+                Note("it lies in no patrol grid cell, so no unit's roster covers it"))
     if not problem.vehicles:
         return (UnservedReason.GRID_NOT_ROSTERED.value,
-                f"no unit is rostered for this shift (its grid: {', '.join(cells)})")
+                Note("no unit is rostered for this shift (its grid: %(grid)s)", grid=grid))
     return (UnservedReason.GRID_NOT_ROSTERED.value,
-            f"no unit is rostered for its grid {', '.join(cells)} on this shift")
+            Note("no unit is rostered for its grid %(grid)s on this shift", grid=grid))
 
 
 def _add_hotspots(session: Session, problem: Problem, codes: list[str],

@@ -22,6 +22,7 @@ from app.jobs.kinds import JobContext, JobKind, JobOutcome, register
 from app.tours.propose import ProposeBody, propose_tour
 from app.tours.repository import tours as tour_rows
 from app.tours.repository.proposals import timed_incidents_in_region
+from runtime.notes import Note
 
 KIND = "tour_proposal"
 #: Incidents known to the minute a region may hold for its proposal to run in the request
@@ -50,11 +51,13 @@ def run_proposal_job(context: JobContext) -> JobOutcome:
     params = dict(context.params)
     locale = params.pop("locale", "en")
     body = ProposeBody.model_validate(params)
-    context.progress(0.1, f"{body.area}: finding the hot cells and the cameras that see them")
+    context.progress(0.1, Note("%(area)s: finding the hot cells and the cameras that see them",
+                               area=body.area))
     with force_locale(locale):
         proposal = propose_tour(context.read_session, body)
     return JobOutcome(
-        message=f"{body.area}: {len(proposal['cameras'])} cameras proposed",
+        message=Note("%(area)s: %(cameras)s cameras proposed", area=body.area,
+                     cameras=len(proposal["cameras"])),
         result=proposal, page_url=None)
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from dispatch.alerts import GENERIC_KIND, alert_kind_label
 from dispatch.errors import InvalidRadioMessage as InvalidRadioMessage  # re-exported
 from dispatch.radio.fields import is_number
 
@@ -39,7 +40,7 @@ class AlertRef:
     level : str
         Alert level, e.g. ``"red"``.
     kind : str
-        Alert kind code, e.g. ``"burglary"``.
+        Alert kind, e.g. ``"burglary"`` (free text; ``"alert"`` when it has none).
     lon, lat : float
         Place of the alert, WGS-84 (EPSG:4326) decimal degrees.
     description : str
@@ -150,11 +151,13 @@ def dispatch_order(message_id: str, *, callsign: str, alert: AlertRef, created_a
                    radio_ids: Sequence[str] = (), talkgroup: str | None = None) -> RadioMessage:
     """Build the order sending ``callsign`` to ``alert``.
 
-    The text reads e.g. ``派遣 P-12 前往红色警情 #41 burglary 位置 Mannerheimintie 与
-    Simonkatu 交叉口 / DISPATCH P-12 to red alert #41 burglary at Mannerheimintie ×
-    Simonkatu — Hauptstr. 1``: the place in words in each language when the alert has one,
-    else latitude then longitude (WGS-84, 5 decimals, about 1 m); the description last
-    when there is one. The message's JSON carries the coordinates in either case.
+    The text reads e.g. ``派遣 P-12 前往红色警情 #41 入室盗窃 位置 Mannerheimintie 与
+    Simonkatu 交叉口 / DISPATCH P-12 to red alert #41 Burglary at Mannerheimintie ×
+    Simonkatu — Hauptstr. 1``: the kind by its label in each language when it is one of
+    :class:`dispatch.alerts.AlertKind`'s codes (as typed otherwise; left out for the
+    generic ``"alert"``), the place in words in each language when the alert has one, else
+    latitude then longitude (WGS-84, 5 decimals, about 1 m); the description last when
+    there is one. The message's JSON carries the kind's code and the coordinates.
 
     Parameters
     ----------
@@ -174,10 +177,10 @@ def dispatch_order(message_id: str, *, callsign: str, alert: AlertRef, created_a
     coordinates = f"{alert.lat:.5f},{alert.lon:.5f}"
     place_zh = alert.place_zh.strip() or coordinates
     place_en = alert.place_en.strip() or coordinates
-    zh = (f"派遣 {callsign} 前往{_level_zh(alert.level)}警情 #{alert.alert_id} {alert.kind} "
-          f"位置 {place_zh}")
-    en = (f"DISPATCH {callsign} to {alert.level} alert #{alert.alert_id} {alert.kind} "
-          f"at {place_en}")
+    zh = (f"派遣 {callsign} 前往{_level_zh(alert.level)}警情 #{alert.alert_id}"
+          f"{_kind(alert.kind, zh=True)} 位置 {place_zh}")
+    en = (f"DISPATCH {callsign} to {alert.level} alert #{alert.alert_id}"
+          f"{_kind(alert.kind, zh=False)} at {place_en}")
     return RadioMessage(message_id, "dispatch_order", callsign, _radio_ids(radio_ids), talkgroup,
                         alert, _with_description(f"{zh} / {en}", alert), created_at)
 
@@ -207,6 +210,12 @@ def _radio_ids(radio_ids: Sequence[str]) -> tuple[str, ...]:
     if isinstance(radio_ids, str):  # not split into characters
         raise InvalidRadioMessage("radio_ids", "expected a sequence of radio IDs, not a string")
     return tuple(radio_ids)
+
+
+def _kind(kind: str, *, zh: bool) -> str:
+    """The kind as the order names it, after a space; nothing for the generic kind."""
+    text = kind.strip()
+    return "" if text == GENERIC_KIND else " " + alert_kind_label(text, zh=zh)
 
 
 def _level_zh(level: str) -> str:

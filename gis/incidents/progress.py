@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from runtime.notes import Note
+
 Progress = Callable[[float, str], None]
 """``progress(fraction 0-1, message)``; it may raise to stop the work."""
 
@@ -47,7 +49,8 @@ class FileProgress:
         self.before += self.sizes[self.index]
         self.index += 1
         self._say(_FILES_SHARE * self.before / self.total,
-                  f"rows read: {self.rows:,} (file {self.index} of {len(self.sizes)})")
+                  Note("rows read: %(rows)s (file %(number)s of %(files)s)", rows=self.rows,
+                       number=self.index, files=len(self.sizes)))
 
     def after_files(self, part: float, message: str) -> None:
         """``part`` of the checks over all rows is done."""

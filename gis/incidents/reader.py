@@ -47,6 +47,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from runtime.notes import Note
 
 from gis.crs import DATUMS, require_crs
 from gis.errors import (
@@ -202,7 +203,8 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
     progress : callable, optional
         Called as ``progress(fraction, message)`` (fraction 0-1, weighted by the files'
         sizes) before and after each file is parsed and before the checks over all rows;
-        the message says the rows read so far. It may raise to stop the reading.
+        the message (a :class:`~runtime.notes.Note`) says the rows read so far. It may
+        raise to stop the reading.
     datum : {"wgs84", "gcj02", "bd09"}
         The datum of the files' coordinates (AMap and Tencent exports: gcj02; Baidu's:
         bd09); the stored points are WGS-84. See :mod:`gis.incidents.points`.
@@ -243,9 +245,11 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
     ruled: dict[str, tuple[str, int]] = {}
     notes: list[str] = []
     for number, (file, label) in enumerate(files, start=1):
-        report.file(0.0, f"{label}: reading (file {number} of {len(files)})")
+        report.file(0.0, Note("%(file)s: reading (file %(number)s of %(files)s)",
+                              file=label, number=number, files=len(files)))
         table = read_source(file, label=label, encoding=encoding, layer=layer)
-        report.file(0.5, f"{label}: {len(table.values):,} rows: times, places, categories")
+        report.file(0.5, Note("%(file)s: %(rows)s rows: times, places, categories",
+                              file=label, rows=len(table.values)))
         has_geometry = table.geometry is not None
         preset, resolved = detect_mapping(table.headers, override=mapping,
                                           has_geometry=has_geometry)
@@ -272,13 +276,14 @@ def read_incidents(path: PathLike | Iterable[PathLike], *,
     combined = pd.concat([part.rows for part in parts], ignore_index=True)
     _number_repeated_hashes(combined)
     if area is not None:
-        report.after_files(0.0, f"rows read: {len(combined):,}; checking them against the "
-                                "areas")
+        report.after_files(0.0, Note("rows read: %(rows)s; checking them against the areas",
+                                     rows=len(combined)))
         _reject(combined, ~shapely.intersects_xy(area, combined["lon"].to_numpy(),
                                                  combined["lat"].to_numpy()),
                 RejectReason.OUTSIDE_AREA, "point " + combined["lon"].astype(str) + ", "
                 + combined["lat"].astype(str) + " is outside every area")
-    report.after_files(1.0, f"rows read: {len(combined):,}; looking for repeated ids")
+    report.after_files(1.0, Note("rows read: %(rows)s; looking for repeated ids",
+                                 rows=len(combined)))
     _reject_duplicates(combined)
     return _result(parts, combined, unknown, layouts, mappings, notes, ruled)
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from runtime.notes import Note
 
 from gis.errors import PlacementError
 
@@ -180,6 +181,8 @@ def solve_mclp(cover: sp.csr_matrix, weights: npt.ArrayLike, *, k: int,
         Told ``(stage, share done)`` at each stage (``greedy``, ``model``, ``solved``) and
         at most every :data:`PROGRESS_EVERY_S` while HiGHS searches (``solving: gap …``,
         the share growing with the time spent; HiGHS offers these points between nodes).
+        The stages are :class:`~runtime.notes.Note` objects (English text that can be
+        worded again in another language).
         If it raises, HiGHS is interrupted at its next such point and the exception is
         raised again from here (a cancelled job stops mid-solve).
 
@@ -201,7 +204,7 @@ def solve_mclp(cover: sp.csr_matrix, weights: npt.ArrayLike, *, k: int,
                                    None if site_of is None else np.asarray(site_of))
     greedy = greedy_mclp(matrix, weight, k=k, site_of=sites)
     if progress is not None:
-        progress("greedy", 0.1)
+        progress(Note("greedy"), 0.1)
     reachable = np.flatnonzero(np.asarray(matrix.sum(axis=0)).ravel() > 0)
     reachable = reachable[weight[reachable] > 0]
     total = float(weight[reachable].sum())
@@ -224,7 +227,7 @@ def solve_mclp(cover: sp.csr_matrix, weights: npt.ArrayLike, *, k: int,
     solution.value_valid = True
     solver.setSolution(solution)
     if progress is not None:
-        progress("model", 0.2)
+        progress(Note("model"), 0.2)
     stopped = _report_while_solving(solver, progress, time_limit_s=float(time_limit_s))
     solver.run()
     if stopped:  # the progress callable raised (a cancelled job): HiGHS was interrupted
@@ -243,7 +246,7 @@ def solve_mclp(cover: sp.csr_matrix, weights: npt.ArrayLike, *, k: int,
         ordered, gains, covered = greedy.chosen, greedy.gains, greedy.covered
     bound = max(float(info.mip_dual_bound), covered)
     if progress is not None:
-        progress("solved", 1.0)
+        progress(Note("solved"), 1.0)
     return PlacementSolution(
         ordered, covered, bound, (bound - covered) / bound if bound > 0 else 0.0, gains,
         "optimal" if status == highspy.HighsModelStatus.kOptimal else "time_limit",
@@ -277,7 +280,9 @@ def _report_while_solving(solver: Any, progress: Callable[[str, float], None] | 
         out = event.data_out
         share = min(1.0, float(out.running_time) / time_limit_s) if time_limit_s > 0 else 0.0
         gap = float(out.mip_gap)
-        stage = f"solving: gap {100 * gap:.1f} %" if np.isfinite(gap) else "solving"
+        percent = f"{100 * gap:.1f}"
+        stage = Note("solving: gap %(gap)s %%", gap=percent) if np.isfinite(gap) else \
+            Note("solving")
         try:
             progress(stage, 0.2 + 0.75 * share)
         except BaseException as exc:  # noqa: BLE001 - kept and raised after HiGHS stops

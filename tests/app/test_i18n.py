@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -12,7 +13,11 @@ from tests.conftest import Accounts, bearer, csrf_token, login
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None,
-            "ngettext": (1, 2)}
+            "ngettext": (1, 2), "Note": None}
+# as scripts/translations.py: gettext's markers in app/, and notes (runtime.notes.Note) in
+# every package, whose templates a page words in its reader's language
+METHOD_MAP = [("app/**.py", "python"), ("app/templates/**.html", "jinja2"),
+              *((f"{package}/**.py", "python") for package in ("dispatch", "gis", "patrol"))]
 
 
 def test_accept_language_picks_chinese(client: FlaskClient) -> None:
@@ -44,9 +49,8 @@ def test_anonymous_choice_is_kept_in_the_session(client: FlaskClient) -> None:
 
 
 def test_every_visible_string_has_a_chinese_translation() -> None:
-    method_map = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
     extracted = {message for _, _, message, _, _ in
-                 extract_from_dir(str(ROOT), method_map, keywords=KEYWORDS)}
+                 extract_from_dir(str(ROOT), METHOD_MAP, keywords=KEYWORDS)}
     extracted = {m if isinstance(m, str) else m[0] for m in extracted}
     assert len(extracted) > 30
     with open(ROOT / "app/translations/zh_Hans_CN/LC_MESSAGES/messages.po", "rb") as po:
@@ -60,9 +64,20 @@ def test_every_visible_string_has_a_chinese_translation() -> None:
     assert sorted(singular_only) == []  # an ngettext message kept as a plain one is never found
 
 
+def test_translations_keep_the_placeholders_of_their_message() -> None:
+    """A note's template is worded with its arguments: a translation naming another
+    placeholder (or dropping one) would fall back to English."""
+    with open(ROOT / "app/translations/zh_Hans_CN/LC_MESSAGES/messages.po", "rb") as po:
+        catalog = read_po(po)
+    placeholder = re.compile(r"%\((\w+)\)s|%%")
+    wrong = [(m.id, m.string) for m in catalog
+             if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string
+             and sorted(placeholder.findall(m.id)) != sorted(placeholder.findall(m.string))]
+    assert wrong == []
+
+
 def extracted_plurals() -> set[str]:
     """The singular of every ngettext message in app/."""
-    method_map = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
     return {message[0] for _, _, message, _, _ in
-            extract_from_dir(str(ROOT), method_map, keywords=KEYWORDS)
+            extract_from_dir(str(ROOT), METHOD_MAP, keywords=KEYWORDS)
             if not isinstance(message, str)}

@@ -18,10 +18,12 @@ from flask_babel import force_locale
 from app import labels
 from app.analysis.params import METHODS, HotspotParams, NearRepeatParams
 from app.geography.params import POI_KINDS as API_POI_KINDS
+from dispatch.alerts import AlertKind, AlertStatus, alert_kind_label
 from dispatch.labels import LabelledEnum
+from dispatch.tours.findings import FindingKind
 from gis.hotspots.emerging import EmergingPattern
 from gis.hotspots.temporal import WEEKDAYS
-from gis.incidents import RejectReason
+from gis.incidents import RejectReason, load_category_table
 from gis.osm_tags import DRIVABLE, WALK_ONLY
 from gis.osm_tags import POI_KINDS as OSM_POI_KINDS
 from patrol.compliance_dosage import DoseStatus
@@ -62,7 +64,7 @@ DOMAINS: dict[str, set[str]] = {
     "reject_reason": {r.value for r in RejectReason},
     "stop_status": {s.value for s in StopStatus},
     "dose_status": {s.value for s in DoseStatus},
-    "unserved_reason": {r.value for r in UnservedReason},
+    "unserved_reason": {r.value for r in UnservedReason} | {"no_station"},
     "plan_status": {"draft", "published"},
     "parameter": {f.alias or name for name, f in HotspotParams.model_fields.items()},
     "cell_field": {"code", "count", "z", "p", "p_fdr", "bin", "i", "quadrant",
@@ -106,7 +108,26 @@ def labelled_enums() -> list[type[LabelledEnum]]:
 
 def test_the_walk_finds_the_console_enums() -> None:
     names = {e.__name__ for e in labelled_enums()}
-    assert {"UnitKind", "UnitStatus", "CameraKind", "CameraStatus"} <= names
+    assert {"UnitKind", "UnitStatus", "CameraKind", "CameraStatus", "AlertKind",
+            "AlertStatus"} <= names
+
+
+def test_alert_kinds_name_the_incident_categories_and_the_findings_as_they_do() -> None:
+    """Alerts raised from a video finding carry its code; the common categories are named
+    as the analysis pages name them."""
+    assert {f.value for f in FindingKind} <= {k.value for k in AlertKind}
+    categories = load_category_table().categories
+    assert set(categories) <= {k.value for k in AlertKind}
+    assert {code: (AlertKind(code).label_en, AlertKind(code).label_zh) for code in categories
+            } == {code: (c.label_en, c.label_zh) for code, c in categories.items()}
+    assert alert_kind_label("robbery", zh=True) == "抢劫抢夺"
+    assert alert_kind_label("抢劫", zh=False) == "抢劫"  # free text, as typed
+
+
+def test_alert_statuses_are_those_the_app_writes() -> None:
+    source = (ROOT / "app/dispatch/alerts.py").read_text(encoding="utf-8")
+    written = set(re.findall(r'alert\.status = "(\w+)"', source)) | {"open"}  # the default
+    assert written == {s.value for s in AlertStatus}
 
 
 def untranslated(pairs: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:

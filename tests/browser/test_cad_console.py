@@ -361,5 +361,29 @@ def test_the_chinese_console_names_the_place_in_chinese(
     wait_for(page, "gridpatrol.labels.placed.some(l => l.text === '长安街')")
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(artifacts / "cad-alert-place-zh.png"))
+
+    # the kind and status by their Chinese labels — in the panel, the list and the order —
+    # a kind that is no code as typed, and no raw code left
+    robbery = client.post("/api/v1/alerts", headers=headers, json={
+        "lon": lon, "lat": lat, "level": "orange", "kind": "robbery"}).json["id"]
+    page.evaluate(f"gridpatrol.dispatch.openAlert({robbery}) && null")
+    panel = page.locator("#gp-alert")
+    expect(panel).to_have_attribute("data-alert-id", str(robbery))
+    expect(panel.locator("h2")).to_have_text(f"#{robbery} 橙色 · 抢劫抢夺")
+    expect(panel.locator(".gp-alert-status")).to_have_text("状态: 待处置")
+    sent = client.post(f"/api/v1/alerts/{robbery}/dispatch", headers=headers, json={
+        "unit_ids": [cad_scene["units"]["CAD-FAR"]], "reassign": True})
+    assert sent.status_code == 200, sent.json
+    expect(panel.locator(".gp-alert-status")).to_have_text("状态: 已派警")
+    order = page.locator("#gp-radio-list li[data-kind=dispatch_order]").last
+    expect(order).to_contain_text(f"派遣 CAD-FAR 前往橙色警情 #{robbery} 抢劫抢夺 位置")
+    expect(order).to_contain_text(f"alert #{robbery} Robbery at")  # the English half
+    rows = page.locator("#gp-alerts-list")
+    expect(rows.locator(f"li[data-alert-id='{robbery}']")).to_contain_text("抢劫抢夺")
+    expect(rows.locator(f"li[data-alert-id='{raised.json['id']}']")).to_contain_text(
+        "红色 · 抢劫")
+    shown = " ".join([*page.locator("#gp-alert header").all_inner_texts(),
+                      *rows.all_inner_texts(), order.inner_text()])
+    assert not re.findall(r"\b(?:robbery|open|dispatched|queued|sent|delivered)\b", shown)
     with page.expect_navigation():
         page.select_option("#locale", "en")

@@ -87,7 +87,8 @@ def test_dispatcher_raises_a_red_alert_and_dispatches(page: Page, live_server: d
     form.locator("button").click()
 
     panel = page.locator("#gp-alert")
-    expect(panel).to_contain_text("robbery")
+    expect(panel.locator("h2")).to_contain_text("red · Robbery")  # the kind typed, by its label
+    expect(panel.locator(".gp-alert-status")).to_have_text("Status: Open")
     seeing = page.locator("#gp-cameras li.gp-camera").first
     expect(seeing).to_contain_text("St Paul's east")
     expect(seeing).to_contain_text("off its axis")
@@ -106,7 +107,7 @@ def test_dispatcher_raises_a_red_alert_and_dispatches(page: Page, live_server: d
     expect(page.locator(f".gp-unit-{near}")).to_have_attribute("data-status", "dispatched")
     expect(page.locator("#gp-radio-list")).to_contain_text("DISPATCH BT-NEAR")
     expect(page.locator("#gp-radio-list li[data-kind=dispatch_order]").last
-           ).to_contain_text("[sent]")
+           ).to_contain_text("[Sent]")  # its delivery by its label
     # the order's fate on the alert panel: sent (the outbox file took it), then
     # acknowledged when the radio gateway reports it — live, without a reload
     order = page.locator("#gp-orders li.gp-order").first

@@ -3,6 +3,7 @@ on the map and opens a route sheet."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,18 @@ def test_a_plan_runs_under_a_progress_bar_and_survives_a_reload(
     page.reload()  # the job id is in the URL: the page follows the same job
     expect(page.locator("#job-progress")).to_be_visible()
     assert page.url == job_url
-    expect(box).to_have_attribute("data-job-state", "done", timeout=300_000)
-    expect(page.locator("#routes tr.route-row").first).to_be_visible()
-    # the night shift, named by its hours
-    expect(page.locator("#job-message")).to_contain_text("00:00–08:00: ")
+    try:
+        # in Chinese (a reload in the other language): the worker's notes, written in
+        # English, are shown in the reader's language while it runs and when it is done
+        with page.expect_navigation():
+            page.select_option("#locale", "zh_CN")
+        assert page.url == job_url
+        expect(page.locator("#job-message")).to_contain_text(re.compile(r"[\u4e00-\u9fff]"))
+        expect(box).to_have_attribute("data-job-state", "done", timeout=300_000)
+        expect(page.locator("#routes tr.route-row").first).to_be_visible()
+        # the night shift, named by its hours
+        expect(page.locator("#job-message")).to_contain_text("00:00–08:00：")
+        expect(page.locator("#job-message")).not_to_contain_text("routes")
+    finally:
+        with page.expect_navigation():
+            page.select_option("#locale", "en")

@@ -294,8 +294,8 @@ def test_format_ack_is_read_back() -> None:
 def test_a_dispatch_order_reads_in_both_languages_and_serialises() -> None:
     order = message(created_at=datetime(2024, 10, 1, 16, 0, tzinfo=timezone(timedelta(hours=8))))
     assert order.text == (
-        "派遣 P-12 前往红色警情 #41 burglary 位置 49.41010,8.69340 / "
-        "DISPATCH P-12 to red alert #41 burglary at 49.41010,8.69340 — Hauptstr. 1"
+        "派遣 P-12 前往红色警情 #41 入室盗窃 位置 49.41010,8.69340 / "
+        "DISPATCH P-12 to red alert #41 Burglary at 49.41010,8.69340 — Hauptstr. 1"
     )
     assert order.created_at == T0 and order.created_at.tzinfo is UTC
     data = json.loads(json.dumps(order.to_json()))
@@ -317,13 +317,29 @@ def test_a_dispatch_order_names_the_place_in_words_when_it_has_them() -> None:
                      place_en="Mannerheimintie × Simonkatu, 25 m from Lasipalatsi (bus station)")
     order = dispatch_order("1003", callsign="P-12", alert=alert, created_at=T0)
     assert order.text == (
-        "派遣 P-12 前往红色警情 #41 burglary 位置 Mannerheimintie 与 Simonkatu 交叉口 / "
-        "DISPATCH P-12 to red alert #41 burglary at Mannerheimintie × Simonkatu, 25 m from "
+        "派遣 P-12 前往红色警情 #41 入室盗窃 位置 Mannerheimintie 与 Simonkatu 交叉口 / "
+        "DISPATCH P-12 to red alert #41 Burglary at Mannerheimintie × Simonkatu, 25 m from "
         "Lasipalatsi (bus station)")
     assert "60.16975" not in order.text
     sent = order.to_json()["alert"]
     assert (sent["lon"], sent["lat"]) == (24.93835, 60.16975)
     assert sent["place_en"].startswith("Mannerheimintie × Simonkatu")
+
+
+@pytest.mark.parametrize(("kind", "zh", "en"), [
+    ("robbery", " 抢劫抢夺 ", " Robbery "),  # a known code: its label in each half
+    ("抢劫", " 抢劫 ", " 抢劫 "),  # free text: as typed, in both halves
+    ("Robbery <b>", " Robbery <b> ", " Robbery <b> "),
+    ("alert", " ", " "),  # the alert had no kind: the order names none
+])
+def test_a_dispatch_order_names_the_kind_in_each_language(kind: str, zh: str,
+                                                          en: str) -> None:
+    alert = AlertRef(41, "red", kind, lon=8.6934, lat=49.4101)
+    text = dispatch_order("1004", callsign="P-12", alert=alert, created_at=T0).text
+    assert text == (f"派遣 P-12 前往红色警情 #41{zh}位置 49.41010,8.69340 / "
+                    f"DISPATCH P-12 to red alert #41{en}at 49.41010,8.69340")
+    assert dispatch_order("1004", callsign="P-12", alert=alert, created_at=T0).to_json()[
+        "alert"]["kind"] == kind
 
 
 def test_cancel_and_text_messages() -> None:

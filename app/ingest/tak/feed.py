@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from app.db import app_database_url, engine
 from app.db.notify import listening_async
 from app.ingest.tak import repository
+from dispatch.alerts import alert_kind_label
 from dispatch.cot import (
     UNIT_TYPE,
     CotAlert,
@@ -223,7 +224,8 @@ class TakFeed:
 
     def _alert_title(self, row: Any) -> str:
         level = LEVELS["zh" if self.zh else "en"].get(row.level, row.level)
-        return f"#{row.id} {level} {row.kind or ''}".strip()
+        kind = alert_kind_label(row.kind, zh=self.zh) if row.kind else ""
+        return f"#{row.id} {level} {kind}".strip()
 
 
 def _label(enum: Any, value: str, *, zh: bool) -> str:

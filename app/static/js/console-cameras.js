@@ -75,7 +75,8 @@
     box.appendChild(el("div", null, (C.cameraKinds[p.kind] || p.kind) + " · " +
       (p.azimuth_deg === null ? C.labels.directionUnknown : Math.round(p.azimuth_deg) + "°") +
       (p.fov_deg ? " · " + Math.round(p.fov_deg) + "°" : "") +
-      (p.range_m ? " · " + Math.round(p.range_m) + " m" : "") + " · " + p.status));
+      (p.range_m ? " · " + Math.round(p.range_m) + " m" : "") + " · " +
+      ((C.cameraStatuses || {})[p.status] || p.status)));
     if (p.gb_id) { box.appendChild(el("div", "gp-gbid", p.gb_id)); }
     var live = window.GridPatrolConsoleLive.control(p, "popup");
     if (live) { box.appendChild(live); }

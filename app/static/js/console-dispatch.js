@@ -171,8 +171,15 @@
       Number(a.lat).toFixed(5) + ", " + Number(a.lon).toFixed(5);
   }
 
+  // A code's label from a table of the page's config, else the value as it is (shown as
+  // text). Own keys only: a typed kind such as "constructor" is not a table's property.
+  function labelOf(table, value) {
+    return table && Object.prototype.hasOwnProperty.call(table, value) ? table[value] : value;
+  }
+
   function alertTitle(a) {
-    return "#" + a.id + " " + (C.levels[a.level] || a.level) + " · " + (a.kind || C.labels.alert);
+    return "#" + a.id + " " + labelOf(C.levels, a.level) + " · " +
+      (a.kind ? labelOf(C.alertKinds, a.kind) : C.labels.alert);
   }
 
   /* The marker of an alert: the current one large and pulsing, new ones pulsing until
@@ -394,7 +401,8 @@
                                         Number(a.lon).toFixed(5) }, placeText(a)));
     panel.appendChild(head);
     if (a.description) { panel.appendChild(el("p", null, a.description)); }
-    panel.appendChild(el("p", "gp-alert-status", C.labels.status + ": " + a.status));
+    panel.appendChild(el("p", "gp-alert-status",
+                         C.labels.status + ": " + labelOf(C.alertStatuses, a.status)));
     if (C.canDispatch && a.status !== "closed") {
       var close = el("button", "gp-close-alert", C.labels.closeAlert);
       close.type = "button";
@@ -470,7 +478,8 @@
     li.setAttribute("data-kind", entry.kind);
     li.textContent = (entry.at || "").substring(11, 19) + " " +
       (entry.direction === "out" ? "→ " : "← ") + entry.body +
-      (entry.delivery && entry.delivery !== "none" ? " [" + entry.delivery + "]" : "");
+      (entry.delivery && entry.delivery !== "none"
+        ? " [" + labelOf(C.deliveries, entry.delivery) + "]" : "");
     if (entry.kind === "call" && entry.payload && entry.payload.audio) {
       li.appendChild(recording(entry.id));
     }

@@ -1,7 +1,8 @@
 /* A background job's progress on a page (templates/jobs/_progress.html): polls
-   GET /api/v1/jobs/ID, moves the bar, shows the message (as text), cancels with
-   DELETE, and when the job is done opens the page that shows its result. The job id is
-   in the page's URL (?job=ID), so a reload follows the same job. */
+   GET /api/v1/jobs/ID, moves the bar, shows the message (as text, in the reader's
+   language: message_localised), cancels with DELETE, and when the job is done opens the
+   page that shows its result. The job id is in the page's URL (?job=ID), so a reload
+   follows the same job. */
 (function () {
   "use strict";
   var POLL_MS = 1000;
@@ -26,7 +27,8 @@
       percent.textContent = value + " %";
       stateText.textContent = job.cancel_requested && job.state === "running"
         ? label("cancelling") : label(job.state);
-      message.textContent = job.message || "";
+      // the message in the reader's language (the API's `message` stays English)
+      message.textContent = job.message_localised || job.message || "";
       var live = job.state === "queued" || job.state === "running";
       cancel.hidden = !live || job.cancel_requested;
       if (job.error) {

@@ -85,6 +85,11 @@ def test_every_method_reads_in_chinese(app: Flask, analyst_client: FlaskClient,
     left = english_left(text, english_names(app, ANALYSIS_TABLES),
                         allowed=[AREA, "Getis-Ord Gi*"])
     assert left == []
+    # the finished job's message, written in English by the worker, is worded in Chinese
+    box = html[html.index('id="job-progress"'):]
+    box = visible_text(box[:box.index("</section>")])
+    assert re.search(r"[\d,]+ 个网格中共 [\d,]+ 起案件", box), box
+    assert not re.search(r"incidents in [\d,]+ cells", text)
     if "kde" not in query:
         head = html[html.index('id="top-cells"'):]
         head = visible_text(head[:head.index("</thead>")])

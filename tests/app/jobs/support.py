@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app import audit
 from app.errors import InvalidValue
 from app.jobs.kinds import JobContext, JobKind, JobOutcome, kind_named, register
+from runtime.notes import Note
 
 
 def run_steps(context: JobContext) -> JobOutcome:
@@ -25,9 +26,10 @@ def run_steps(context: JobContext) -> JobOutcome:
         if context.params.get("fail_at") == step:
             raise InvalidValue("step went wrong", field="steps", code="bad_step")
         time.sleep(float(context.params.get("sleep_s", 0.05)))
-        context.progress((step + 1) / steps, f"step {step + 1} of {steps}")
+        context.progress((step + 1) / steps,
+                         Note("step %(step)s of %(steps)s", step=step + 1, steps=steps))
     files = {f"{f.role}/{f.name}": f.content.decode() for f in context.files()}
-    return JobOutcome(message=f"{steps} steps",
+    return JobOutcome(message=Note("%(steps)s steps", steps=steps),
                       result={"steps": steps} | ({"files": files} if files else {}))
 
 

@@ -36,11 +36,16 @@ def test_queued_running_done(jobs_app: Flask, people: People, engine: sa.Engine,
     running = wait_for(lambda: (row := job_row(engine, job_id))["state"] == "running"
                        and 0 < row["progress"] < 1 and row, what="progress while running")
     assert running["message"].startswith("step ") and running["worker"]
+    # each progress note is stored with its template and arguments, for the reader's words
+    assert running["message_note"]["text"] == "step %(step)s of %(steps)s"
+    assert running["message"] == f"step {running['message_note']['args']['step']} of 20"
     done = wait_for(lambda: (row := job_row(engine, job_id))["state"] == "done" and row,
                     what="done")
     assert done["progress"] == 1 and done["result"] == {"steps": 20}
     answer = client.get(f"/api/v1/jobs/{job_id}", headers=analyst["headers"]).json
     assert answer["state"] == "done" and answer["result"] == f"/api/v1/jobs/{job_id}/result"
+    # a template the catalogue does not hold (this test's) is shown in English
+    assert answer["message"] == answer["message_localised"] == "20 steps"
     result = client.get(answer["result"], headers=analyst["headers"])
     assert result.status_code == 200 and result.json == {"steps": 20}
     with engine.connect() as conn:  # the job's own write committed with its final state
@@ -67,9 +72,16 @@ def test_cancel_a_queued_job(jobs_app: Flask, people: People, engine: sa.Engine)
     client = jobs_app.test_client()
     analyst = people.make("analyst")
     job_id = submit(jobs_app, analyst, {"steps": 2})  # no worker: it stays queued
+    zh = analyst["headers"] | {"Accept-Language": "zh-CN,zh;q=0.9"}
+    queued = client.get(f"/api/v1/jobs/{job_id}", headers=zh).json
+    assert (queued["message"], queued["message_localised"]) == ("queued", "排队中")
     answer = client.delete(f"/api/v1/jobs/{job_id}",
                            headers=analyst["headers"] | {"X-Audit-Reason": "wrong period"})
     assert answer.status_code == 200 and answer.json["state"] == "cancelled"
+    assert answer.json["message"] == answer.json["message_localised"] == (
+        "cancelled before it started")
+    cancelled = client.get(f"/api/v1/jobs/{job_id}", headers=zh).json
+    assert cancelled["message_localised"] == "开始前已取消"
     again = client.delete(f"/api/v1/jobs/{job_id}", headers=analyst["headers"])
     assert again.status_code == 409 and again.json["error"] == "job_finished"
     with engine.connect() as conn:

@@ -146,3 +146,35 @@ def test_the_map_opens_on_the_rostered_cells_not_every_area(
     assert opening_corners(page) == [[pytest.approx(south), pytest.approx(west)],
                                      [pytest.approx(north), pytest.approx(east)]]
     assert east < 0  # (the union of both would reach 25.2° E)
+
+
+def test_the_chinese_page_words_the_jobs_and_the_solvers_messages_in_chinese(
+        client: FlaskClient, scene: dict[str, Any],  # noqa: F811 (the fixture)
+        accounts: Accounts) -> None:
+    """The plan job's message and why each stop is unserved are stored in English (the
+    worker has no reader) with their notes: the Chinese page words them in Chinese, and
+    the API gives both."""
+    planned_page(client, accounts)
+    job = client.get("/api/v1/jobs?kind=plan").json["jobs"][0]
+    assert job["state"] == "done" and job["message_localised"] == job["message"]
+    assert re.fullmatch(r"08:00–16:00: \d+ routes, \d+ of \d+ stops served", job["message"])
+    html = client.get(f"/planning?date={DAY.isoformat()}&shift=day&job={job['id']}",
+                      headers=ZH).get_data(as_text=True)
+    box = html[html.index('id="job-progress"'):]
+    box = visible_text(box[:box.index("</section>")])
+    worded = re.search(r"08:00–16:00：\d+ 条路线，\d+ 个停靠点中 \d+ 个已安排", box)
+    assert worded, box
+    assert job["message"] not in visible_text(html)
+    chinese = client.get(f"/api/v1/jobs/{job['id']}", headers=ZH).json
+    assert (chinese["message"], chinese["message_localised"]) == (job["message"], worded[0])
+    plans = client.get(f"/api/v1/patrol-plans?date={DAY.isoformat()}&shift=day",
+                       headers=ZH).json
+    unserved = [u for u in plans["unserved"] if "message" in u]
+    assert unserved and all("note" not in u for u in unserved)
+    details = visible_text(html[html.index('id="unserved"'):])
+    for item in unserved:
+        assert item["message_localised"] != item["message"], item
+        assert item["message_localised"] in details and item["message"] not in details
+    # nothing of the solver's English sentences is left (its words, not the data)
+    assert not re.findall(r"\b(?:dwell|window|shift of|units allowed|there and|rostered)\b",
+                          details)

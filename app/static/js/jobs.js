@@ -7,6 +7,12 @@
   "use strict";
   var POLL_MS = 1000;
 
+  /* Whether ``page`` is the page being looked at (its result is shown here already). */
+  function shownHere(page) {
+    var target = new URL(page, window.location.href);
+    return target.pathname + target.search === window.location.pathname + window.location.search;
+  }
+
   function start(box) {
     var bar = document.getElementById("job-bar");
     var percent = document.getElementById("job-percent");
@@ -35,7 +41,7 @@
         errorText.textContent = job.error.message || job.error.error || "";
         errorText.hidden = false;
       }
-      if (job.state === "done" && job.page) {
+      if (job.state === "done" && job.page && !shownHere(job.page)) {
         result.href = GridPatrolDom.safeUrl(job.page);
         result.hidden = false;
       }

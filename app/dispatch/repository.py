@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.cameras.coverage import default_range_m
 from app.db.bulk import raw_cursor
 from app.db.geometry import from_ewkb_many, to_ewkb
+from app.errors import StateConflict
 from app.models import Alert, AlertEvent, RadioLogEntry, Unit, UnitPosition, UnitStatusChange
 from dispatch.callup import CameraRecord, EdgeBatch, EscapeCamera
 
@@ -106,10 +107,20 @@ def unit_by_id(session: Session, unit_id: int, *, lock: bool = False) -> Unit | 
 
 
 def unit_by_radio_id(session: Session, radio_id: str, *, lock: bool = False) -> Unit | None:
-    query = sa.select(Unit).where(sa.literal(radio_id) == sa.any_(Unit.radio_ids))
+    """The unit holding ``radio_id``. The API never gives a radio id to two units, but
+    rows written around it (a database restored, a script) may: then which unit a
+    position belongs to is not guessed — 409 ``radio_id_ambiguous`` naming both."""
+    query = sa.select(Unit).where(sa.literal(radio_id) == sa.any_(Unit.radio_ids)) \
+        .order_by(Unit.id).limit(2)
     if lock:
         query = query.with_for_update()
-    return session.execute(query).scalar_one_or_none()
+    found = session.execute(query).scalars().all()
+    if len(found) > 1:
+        raise StateConflict(
+            f"Radio id {radio_id} is held by more than one unit ({found[0].callsign}, "
+            f"{found[1].callsign}): give it to one of them.", field="radio_id",
+            code="radio_id_ambiguous")
+    return found[0] if found else None
 
 
 def unit_by_callsign(session: Session, callsign: str) -> Unit | None:

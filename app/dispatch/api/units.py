@@ -279,7 +279,8 @@ def post_position(unit_id: int) -> dict[str, Any]:
                 accepted={"type": "integer"}, rejected={"type": "integer"},
                 reasons={"type": "object"}, ignored={"type": "object"},
                 sentences={"type": "object"})),
-                       404: "No unit with that id or radio id"})
+                       404: "No unit with that id or radio id",
+                       409: "radio_id_ambiguous: the radio id is held by more than one unit"})
 def post_nmea() -> dict[str, Any]:
     session = get_session()
     unit = _unit_for_device(session)
@@ -288,13 +289,11 @@ def post_nmea() -> dict[str, Any]:
         raise MalformedRequest("The body holds no NMEA sentence.", field="body")
     if len(raw) > MAX_NMEA_BYTES:
         raise InvalidValue(f"At most {MAX_NMEA_BYTES} bytes per request.", field="body")
-    try:
-        text = raw.decode("ascii")
-    except UnicodeDecodeError:
-        raise InvalidValue("NMEA 0183 is ASCII; the body holds other bytes.",
-                            field="body") from None
-    lines = text.replace("\x00", "\ufffd").splitlines()  # a garbled byte (NUL cannot be
-    # stored): its line is kept aside as bad
+    # NMEA 0183 is ASCII: a byte that is not (line noise, a capture's "Zeus²" header)
+    # spoils its line alone, which is kept aside as bad; so does NUL (PostgreSQL cannot
+    # store it)
+    text = raw.decode("ascii", errors="replace")
+    lines = text.replace("\x00", "\ufffd").splitlines()
     log = read_log(lines)
     if any(f.at is None for f in log.fixes):  # GGA before any RMC: date them with the
         # batch's first RMC date, else the date asked for, else today (UTC)

@@ -92,6 +92,45 @@ def test_positions_json_and_real_nmea(client: FlaskClient, supervisor: dict[str,
                        headers=device).status_code == 403  # a device only reports
 
 
+def test_a_capture_with_a_non_ascii_byte_keeps_its_good_lines(
+        client: FlaskClient, supervisor: dict[str, str], accounts: Accounts,
+        connection: sa.Connection) -> None:
+    # the real boat capture's header names the receiver "B&G Zeus² 9": that one byte
+    # spoils nothing but its own (comment) line; a garbled sentence is kept aside as bad
+    device = bearer(accounts.create("device"))
+    unit = add_unit(client, supervisor, "BOAT-1", "foot", radio_ids=["460009"])
+    raw = (NMEA / "bundg_zeus_9.log").read_bytes()
+    assert b"Zeus\xc2\xb2" in raw
+    log = read_log(raw.decode("ascii", errors="replace").splitlines())
+    garbled = raw + b"$GPRMC,095004.00,A,5250.87\xff,N,00518.51,E,6.7,96.5,200818,,,A*00\r\n"
+    answer = client.post("/api/v1/positions/nmea?radio_id=460009", data=garbled,
+                         headers=device | {"Content-Type": "text/plain"})
+    assert answer.status_code == 200, answer.json
+    assert answer.json["accepted"] == len(log.fixes) > 100 and answer.json["rejected"] == 1
+    speeds = connection.execute(sa.text(
+        "SELECT count(*) FROM unit_positions WHERE unit_id = :u AND speed_mps IS NOT NULL "
+        "AND course_deg IS NOT NULL"), {"u": unit["id"]}).scalar_one()
+    assert speeds == sum(1 for f in log.fixes if f.speed_ms is not None) > 100
+
+
+def test_a_radio_id_held_by_two_units_is_named_not_guessed(
+        client: FlaskClient, supervisor: dict[str, str], accounts: Accounts,
+        connection: sa.Connection) -> None:
+    device = bearer(accounts.create("device"))
+    first = add_unit(client, supervisor, "DUP-1", "foot", radio_ids=["460010"])
+    second = add_unit(client, supervisor, "DUP-2", "foot", radio_ids=["460011"])
+    taken = client.patch(f"/api/v1/units/{second['id']}", json={"radio_ids": ["460010"]},
+                         headers=supervisor)
+    assert taken.status_code == 409  # the API never gives one radio id to two units
+    connection.execute(sa.text(  # ... but a restored database or a script may
+        "UPDATE units SET radio_ids = ARRAY['460010'] WHERE id = :u"), {"u": second["id"]})
+    raw = (NMEA / "beidou-bd.log").read_bytes()
+    answer = client.post("/api/v1/positions/nmea?radio_id=460010", data=raw, headers=device)
+    assert answer.status_code == 409 and answer.json["error"] == "radio_id_ambiguous"
+    assert "DUP-1" in answer.json["message"] and "DUP-2" in answer.json["message"]
+    assert first["id"] != second["id"]
+
+
 # -- alerts, recommendation, dispatch ---------------------------------------------------
 
 def test_unit_order_matches_route_travel_times(

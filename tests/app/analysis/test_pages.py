@@ -91,6 +91,8 @@ def test_every_method_reads_in_chinese(app: Flask, analyst_client: FlaskClient,
     assert re.search(r"[\d,]+ 个网格中共 [\d,]+ 起案件", box), box
     assert not re.search(r"incidents in [\d,]+ cells", text)
     assert re.search(r'<a id="job-result" hidden', html)  # the result is here: no link to it
+    if "emerging" in query:  # Esri's space-time neighbourhood, said in the summary
+        assert "时空邻域" in text and "前 1 个时间段" in text, text
     if "kde" not in query:
         head = html[html.index('id="top-cells"'):]
         head = visible_text(head[:head.index("</thead>")])

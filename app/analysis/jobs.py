@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.analysis.data import incidents_at_most, incidents_matching
 from app.analysis.hotspots import run_hotspots
 from app.analysis.map import kde_overlay
-from app.analysis.params import DataFilter, HotspotParams, NearRepeatParams
+from app.analysis.params import DataFilter, HotspotParams, NearRepeatParams, run_params
 from app.analysis.patterns import near_repeat, time_tables
 from app.analysis.repository import cells_estimate, incidents_span
 from app.analysis.results import save_result
@@ -102,8 +102,7 @@ def render_near_repeat(result: Any, fmt: str) -> tuple[str, str, str | None]:
 
 
 def run_hotspots_job(context: JobContext) -> JobOutcome:
-    params = HotspotParams.model_validate(
-        {k: v for k, v in context.params.items() if k not in ("format", "save_as")})
+    params = HotspotParams.model_validate(run_params(context.params))
     answer = run_hotspots(context.read_session, params, progress=context.progress)
     saved = None
     if context.params.get("save_as"):  # POST /hotspot-results too large to run inline

@@ -178,6 +178,16 @@ class HotspotParams(DataFilter):
         return self
 
 
+#: What a hot-spot job keeps beside the run's own parameters: how to answer, what to save
+#: the result as.
+JOB_ONLY_KEYS = ("format", "save_as")
+
+
+def run_params(params: dict[str, Any]) -> dict[str, Any]:
+    """A hot-spot job's parameters without its job-only keys: the run's own."""
+    return {k: v for k, v in params.items() if k not in JOB_ONLY_KEYS}
+
+
 class NearRepeatParams(DataFilter):
     """A Knox near-repeat test: equal bands of ``distance_band_m`` × ``time_band_days``."""
 

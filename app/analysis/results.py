@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.analysis import repository
 from app.analysis.hotspots import HotspotAnswer
+from app.analysis.params import run_params
 from app.errors import InvalidValue, RecordNotFound, StateConflict
 from app.models import HotspotResult, Job
 from gis.hotspots import EmergingPattern
@@ -44,16 +45,8 @@ class Promotion(BaseModel):
 
 def save_result(session: Session, answer: HotspotAnswer, *, name: str,
                 actor: Any = None) -> HotspotResult:
-    collection = answer.geojson()
-    row = HotspotResult(name=name, method=answer.params.method,
-                        params=answer.params.model_dump(by_alias=True, mode="json"),
-                        summary=collection["properties"], result=collection,
-                        created_by=getattr(actor, "id", None))
-    session.add(row)
-    session.flush()
-    audit.record(session, "hotspots.save", object_type="hotspot_result", object_id=row.id,
-                 details={"name": name, "method": row.method, "params": row.params})
-    return row
+    return _keep(session, name=name, collection=answer.geojson(), actor=actor,
+                 params=answer.params.model_dump(by_alias=True, mode="json"))
 
 
 def save_job_result(session: Session, job: Job, *, name: str,
@@ -66,16 +59,22 @@ def save_job_result(session: Session, job: Job, *, name: str,
     if job.state != "done" or not isinstance(job.result, dict):
         raise StateConflict(f"Job {job.id} is {job.state}: there is no result to save.",
                             field="job", code="not_done")
-    params = {k: v for k, v in job.params.items() if k not in ("format", "save_as")}
-    collection = job.result["geojson"]
+    return _keep(session, name=name, params=run_params(job.params),
+                 collection=job.result["geojson"], actor=actor, job_id=job.id)
+
+
+def _keep(session: Session, *, name: str, params: dict[str, Any],
+          collection: dict[str, Any], actor: Any, job_id: int | None = None) -> HotspotResult:
+    """Store a result with its parameters; audited as ``hotspots.save`` (with the job it
+    came from, if any)."""
     row = HotspotResult(name=name, method=params.get("method", "gi_star"), params=params,
                         summary=collection["properties"], result=collection,
                         created_by=getattr(actor, "id", None))
     session.add(row)
     session.flush()
     audit.record(session, "hotspots.save", object_type="hotspot_result", object_id=row.id,
-                 details={"name": name, "method": row.method, "params": row.params,
-                          "job": job.id})
+                 details={"name": name, "method": row.method, "params": row.params}
+                 | ({"job": job_id} if job_id is not None else {}))
     return row
 
 

@@ -49,16 +49,24 @@ def scene(live_server: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
             "name": "St Paul's east", "lon": CAMERA[0], "lat": CAMERA[1], "azimuth_deg": 149,
             "fov_deg": 70, "range_m": 120, "kind": "fixed", "stream_url": stream.mjpeg_url})
         assert camera.status_code == 201, camera.json
-        ids = {}
-        for callsign, (lon, lat) in UNITS.items():
-            unit = client.post("/api/v1/units", headers=headers, json={
-                "callsign": callsign, "kind": "patrol_car", "status": "available"})
-            assert unit.status_code == 201, unit.json
-            ids[callsign] = unit.json["id"]
-            moved = client.post(f"/api/v1/units/{unit.json['id']}/position", headers=headers,
-                                json={"lon": lon, "lat": lat})
-            assert moved.status_code == 200, moved.json
-        yield {"camera": camera.json, "units": ids, "token": token}
+        yield {"camera": camera.json, "units": add_units(client, headers, UNITS),
+               "token": token}
+
+
+def add_units(client: Any, headers: dict[str, str], where: dict[str, tuple[float, float]],
+              **fix: Any) -> dict[str, int]:
+    """Available patrol cars made through the API, each placed where ``where`` says (with
+    the ``fix``'s other fields, e.g. ``at``); their ids by callsign."""
+    ids = {}
+    for callsign, (lon, lat) in where.items():
+        unit = client.post("/api/v1/units", headers=headers, json={
+            "callsign": callsign, "kind": "patrol_car", "status": "available"})
+        assert unit.status_code == 201, unit.json
+        ids[callsign] = unit.json["id"]
+        moved = client.post(f"/api/v1/units/{ids[callsign]}/position", headers=headers,
+                            json={"lon": lon, "lat": lat} | fix)
+        assert moved.status_code == 200, moved.json
+    return ids
 
 
 def click_map_at(page: Page, lon: float, lat: float) -> None:
@@ -173,16 +181,8 @@ def test_a_units_popup_shows_its_last_speed_course_and_the_age_of_its_fix(
         artifacts: Path) -> None:
     client = live_server["app"].test_client()
     headers = {"Authorization": f"Bearer {scene['token']}"}
-    ids = {}
-    for callsign, (lon, lat) in MOTION_UNITS.items():
-        made = client.post("/api/v1/units", headers=headers, json={
-            "callsign": callsign, "kind": "patrol_car", "status": "available"})
-        assert made.status_code == 201, made.json
-        ids[callsign] = made.json["id"]
-        placed = client.post(f"/api/v1/units/{ids[callsign]}/position", headers=headers,
-                             json={"lon": lon, "lat": lat, "at": (  # no speed, no course
-                                 datetime.now(UTC) - timedelta(seconds=90)).isoformat()})
-        assert placed.status_code == 200, placed.json
+    ids = add_units(client, headers, MOTION_UNITS,  # no speed, no course
+                    at=(datetime.now(UTC) - timedelta(seconds=90)).isoformat())
     moving, parked = ids["BT-MOVING"], ids["BT-PARKED"]
     open_console(page, live_server, "demo-dispatcher")
     wait_for(page, "gridpatrol.dispatchReady === true && gridpatrol.live === true")
